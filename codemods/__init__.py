@@ -1,0 +1,25 @@
+"""auditfix codemods and the engine that runs them.
+
+``REGISTRY`` is the one ordered list of codemods.  Order matters where codemods meet in
+one file: ``loop-commit`` runs before ``route-commit`` so that code moved into a service
+is already batched, and the logging codemods run first so that later ones see the module
+logger they create.
+"""
+
+from __future__ import annotations
+
+from codemods.base import Codemod
+
+__version__ = "0.1.0"
+
+REGISTRY: tuple[type[Codemod], ...] = (
+    # codemod classes are added here, in this order:
+    # bare-except, print-to-logging, pydantic-config, loop-commit, route-commit
+)
+
+
+def by_name(name: str) -> type[Codemod]:
+    for codemod in REGISTRY:
+        if codemod.name == name:
+            return codemod
+    raise KeyError(name)

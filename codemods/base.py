@@ -1,0 +1,209 @@
+"""The contract every codemod follows, and the small value types it reports with.
+
+A codemod is one class: metadata as class attributes, a docstring with the sections
+What it does / Why is this bad? / Example / Fix safety / Limitations, and libcst
+``leave_*`` methods that rewrite one file's tree.  It never touches the file system,
+git or the CLI: the engine gives it a parsed tree and a :class:`FileContext`, and takes
+back a new tree, its :class:`Finding` list and any :attr:`Codemod.extras` (requests for
+other files, such as generated service functions, which the engine hands to
+:meth:`Codemod.finalize` once every file has been seen).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar
+
+import libcst as cst
+from libcst.codemod import CodemodContext, ContextAwareTransformer
+from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from codemods.templating import TemplateSet
+
+
+@dataclasses.dataclass(frozen=True, order=True)
+class Finding:
+    """One location a codemod fixed, or looked at and declined to fix (``fixable=False``)."""
+
+    path: str
+    line: int
+    column: int
+    codemod: str
+    message: str
+    fixable: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class Option:
+    """A setting a codemod reads from ``[tool.auditfix.<codemod-name>]``."""
+
+    name: str
+    default: Any
+    help: str
+    kind: type | tuple[type, ...] = object
+    choices: tuple[Any, ...] = ()
+    item_kind: type | None = None  # for list settings: the type of each item
+
+    def describe_type(self) -> str:
+        if self.choices:
+            return " or ".join(repr(c) for c in self.choices)
+        kinds = self.kind if isinstance(self.kind, tuple) else (self.kind,)
+        text = " or ".join(_TOML_TYPE_NAMES.get(k, k.__name__) for k in kinds)
+        if self.item_kind is not None:
+            text += f" of {_TOML_TYPE_NAMES.get(self.item_kind, self.item_kind.__name__)}"
+        return text
+
+    def check(self, value: Any) -> str | None:
+        """Return why ``value`` is not acceptable, or None if it is."""
+        if isinstance(value, bool) and self.kind is int:
+            return f"expected {self.describe_type()}, got {type(value).__name__}"
+        if not isinstance(value, self.kind):
+            return f"expected {self.describe_type()}, got {type(value).__name__}"
+        if self.choices and value not in self.choices:
+            return f"expected {self.describe_type()}, got {value!r}"
+        if self.item_kind is not None and not all(isinstance(v, self.item_kind) for v in value):
+            return f"expected {self.describe_type()}"
+        return None
+
+
+_TOML_TYPE_NAMES = {bool: "a boolean", int: "an integer", str: "a string", list: "a list", dict: "a table"}
+
+
+@dataclasses.dataclass(frozen=True)
+class FileContext:
+    """What a codemod knows about the file it is rewriting."""
+
+    path: str  # posix path relative to the scanned folder
+    options: Mapping[str, Any]  # this codemod's settings, validated, defaults filled in
+    index: Any = None  # this codemod's whole-tree index (see Codemod.build_index)
+    templates: TemplateSet | None = None
+
+    @property
+    def module_name(self) -> str:
+        """The dotted module name the path would have if the scanned folder were on sys.path."""
+        parts = self.path[: -len(".py")].split("/") if self.path.endswith(".py") else self.path.split("/")
+        if parts and parts[-1] == "__init__":
+            parts = parts[:-1]
+        return ".".join(parts)
+
+    @property
+    def is_package_init(self) -> bool:
+        return self.path.rsplit("/", 1)[-1] == "__init__.py"
+
+
+@dataclasses.dataclass(frozen=True)
+class GeneratedFile:
+    """A file a codemod creates or rewrites outside the file it was run on."""
+
+    path: str  # posix path relative to the scanned folder
+    content: str
+
+
+@dataclasses.dataclass
+class FinalizeResult:
+    files: list[GeneratedFile] = dataclasses.field(default_factory=list)
+    findings: list[Finding] = dataclasses.field(default_factory=list)
+
+
+class Codemod(ContextAwareTransformer):
+    """Base class of every codemod.  Subclasses set the metadata below and override ``leave_*``."""
+
+    name: ClassVar[str]
+    summary: ClassVar[str]
+    safety: ClassVar[str]
+    # The file is parsed for this codemod only if its bytes contain one of these.
+    markers: ClassVar[tuple[bytes, ...]]
+    options: ClassVar[tuple[Option, ...]] = ()
+    # Files containing one of these take part in the whole-tree pass (see build_index).
+    index_markers: ClassVar[tuple[bytes, ...]] = ()
+
+    def __init__(self, file: FileContext) -> None:
+        super().__init__(CodemodContext(filename=file.path, full_module_name=file.module_name))
+        self.file = file
+        self.extras: list[Any] = []
+        self._reports: list[tuple[cst.CSTNode, str, bool]] = []
+
+    # -- what subclasses call -------------------------------------------------------------
+
+    def option(self, name: str) -> Any:
+        return self.file.options[name]
+
+    def report(self, original_node: cst.CSTNode, message: str, *, fixable: bool = True) -> None:
+        """Record a finding at ``original_node``, a node of the tree this codemod was given."""
+        self._reports.append((original_node, message, fixable))
+
+    def add_import(self, module: str, obj: str | None = None, asname: str | None = None) -> None:
+        AddImportsVisitor.add_needed_import(self.context, module, obj, asname)
+
+    def remove_import(self, module: str, obj: str | None = None, asname: str | None = None) -> None:
+        RemoveImportsVisitor.remove_unused_import(self.context, module, obj, asname)
+
+    # -- what the engine calls ------------------------------------------------------------
+
+    @classmethod
+    def applies_to(cls, source: bytes) -> bool:
+        """The cheap pre-filter: can this codemod possibly change or report anything here?"""
+        return any(marker in source for marker in cls.markers)
+
+    def run(self, tree: cst.Module) -> tuple[cst.Module, list[Finding]]:
+        """Rewrite ``tree``; return the new tree and the findings, positioned in ``tree``."""
+        wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
+        new_tree = wrapper.visit(self)
+        new_tree = self._apply_import_edits(new_tree)
+        return new_tree, self._positioned_findings(wrapper)
+
+    @classmethod
+    def index_file(cls, path: str, source: bytes) -> Any:
+        """Facts about one file for the whole-tree pass; only called when ``index_markers`` match."""
+        return None
+
+    @classmethod
+    def build_index(cls, facts: Mapping[str, Any], options: Mapping[str, Any]) -> Any:
+        """Combine every file's facts into the index each FileContext carries."""
+        return None
+
+    @classmethod
+    def finalize(
+        cls,
+        extras: Sequence[tuple[str, Any]],
+        read_file: Callable[[str], str | None],
+        options: Mapping[str, Any],
+        templates: TemplateSet,
+    ) -> FinalizeResult:
+        """Turn the extras every file produced into generated files (for example service modules).
+
+        ``read_file(path)`` gives the current text of a file under the scanned folder (with the
+        changes of this run applied), or None if it does not exist.
+        """
+        return FinalizeResult()
+
+    @classmethod
+    def documentation(cls) -> str:
+        import inspect
+
+        return inspect.cleandoc(cls.__doc__ or "")
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _apply_import_edits(self, tree: cst.Module) -> cst.Module:
+        scratch = self.context.scratch
+        if scratch.get(AddImportsVisitor.CONTEXT_KEY):
+            tree = AddImportsVisitor(self.context).transform_module(tree)
+        if scratch.get(RemoveImportsVisitor.CONTEXT_KEY):
+            tree = RemoveImportsVisitor(self.context).transform_module(tree)
+        return tree
+
+    def _positioned_findings(self, wrapper: MetadataWrapper) -> list[Finding]:
+        if not self._reports:
+            return []
+        positions = wrapper.resolve(PositionProvider)
+        findings = []
+        for node, message, fixable in self._reports:
+            start = positions[node].start
+            findings.append(Finding(self.file.path, start.line, start.column + 1, self.name, message, fixable))
+        return findings

@@ -1,0 +1,185 @@
+"""The pure per-file pipeline: bytes in, verified new bytes and findings out.
+
+One parse, every applicable codemod over that one tree in registry order, then the checks
+that make a rewrite trustworthy: the new code parses, compiles, and a second pass of the
+same codemods changes nothing.  Nothing here touches the file system.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+import traceback
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import libcst as cst
+
+from codemods.base import Codemod, FileContext, Finding
+from codemods.templating import TemplateSet
+
+UNCHANGED = "unchanged"
+CHANGED = "changed"
+FILTERED = "filtered"  # no codemod's markers occur in the file: never parsed
+UNPARSABLE = "unparsable"  # skipped: not Python 3 source auditfix can read
+FAILED = "failed"  # parsed, but a codemod or a safety check failed; left untouched
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """Everything a worker needs to rewrite files; pickled once per worker process."""
+
+    codemods: tuple[type[Codemod], ...]
+    options: Mapping[str, Mapping[str, Any]]  # codemod name -> its validated options
+    indexes: Mapping[str, Any]  # codemod name -> its whole-tree index
+    templates: TemplateSet
+
+    def context(self, codemod: type[Codemod], path: str) -> FileContext:
+        return FileContext(
+            path=path,
+            options=self.options.get(codemod.name, {}),
+            index=self.indexes.get(codemod.name),
+            templates=self.templates,
+        )
+
+
+@dataclasses.dataclass
+class FileOutcome:
+    path: str
+    status: str
+    new_source: bytes | None = None
+    findings: list[Finding] = dataclasses.field(default_factory=list)
+    extras: list[tuple[str, Any]] = dataclasses.field(default_factory=list)  # (codemod name, extra)
+    changed_by: tuple[str, ...] = ()
+    message: str = ""  # why the file was skipped or failed, for the user
+    detail: str = ""  # traceback, shown with --verbose
+
+
+def transform_source(path: str, source: bytes, plan: Plan) -> FileOutcome:
+    """Run the plan's codemods over one file's bytes.  Never raises."""
+    applicable = [c for c in plan.codemods if c.applies_to(source)]
+    if not applicable:
+        return FileOutcome(path, FILTERED)
+    try:
+        tree = cst.parse_module(source)
+    except Exception as exc:  # noqa: BLE001 - every parse failure becomes a reason for the user
+        return FileOutcome(path, UNPARSABLE, message=describe_parse_error(source, exc))
+    try:
+        return _rewrite(path, source, tree, applicable, plan)
+    except RecursionError:
+        return FileOutcome(path, FAILED, message="too deeply nested for the parser; left unchanged")
+    except Exception as exc:  # noqa: BLE001 - a codemod bug must not stop the run
+        return FileOutcome(
+            path,
+            FAILED,
+            message=f"internal error: {type(exc).__name__}: {exc}; left unchanged",
+            detail=traceback.format_exc(),
+        )
+
+
+@dataclasses.dataclass
+class _PassResult:
+    tree: cst.Module
+    findings: list[Finding]
+    extras: list[tuple[str, Any]]
+    changed_by: list[str]
+
+
+def _run_codemods(path: str, tree: cst.Module, codemods: Sequence[type[Codemod]], plan: Plan) -> _PassResult:
+    """One pass: each codemod over the previous one's tree.  Findings are positioned in ``tree``."""
+    original_lines: list[str] | None = None
+    findings: list[Finding] = []
+    extras: list[tuple[str, Any]] = []
+    changed_by: list[str] = []
+    current = tree
+    for codemod_class in codemods:
+        codemod = codemod_class(plan.context(codemod_class, path))
+        new_tree, new_findings = codemod.run(current)
+        if new_findings and changed_by:
+            # Earlier codemods moved lines: report positions in the file as the user has it.
+            if original_lines is None:
+                original_lines = tree.code.splitlines()
+            new_findings = _map_lines(new_findings, current.code.splitlines(), original_lines)
+        findings.extend(new_findings)
+        extras.extend((codemod_class.name, extra) for extra in codemod.extras)
+        if any(f.fixable for f in new_findings) or codemod.extras:
+            changed_by.append(codemod_class.name)
+        current = new_tree
+    return _PassResult(current, findings, extras, changed_by)
+
+
+def _rewrite(
+    path: str, source: bytes, tree: cst.Module, codemods: Sequence[type[Codemod]], plan: Plan
+) -> FileOutcome:
+    first = _run_codemods(path, tree, codemods, plan)
+    findings = sorted(first.findings)
+    if not first.changed_by:
+        return FileOutcome(path, UNCHANGED, findings=findings)
+    new_source = first.tree.bytes
+    if new_source == source:
+        return FileOutcome(path, UNCHANGED, findings=findings, extras=first.extras)
+    problem = verify_rewrite(path, source, new_source, plan)
+    if problem is not None:
+        return FileOutcome(path, FAILED, findings=findings, message=problem)
+    return FileOutcome(
+        path, CHANGED, new_source, findings=findings, extras=first.extras, changed_by=tuple(first.changed_by)
+    )
+
+
+def verify_rewrite(path: str, source: bytes | None, new_source: bytes, plan: Plan) -> str | None:
+    """Why ``new_source`` must not be written, or None when it parses, compiles and is a fixed point."""
+    try:
+        new_tree = cst.parse_module(new_source)
+    except Exception as exc:  # noqa: BLE001
+        return f"the rewrite does not parse ({_one_line(exc)}); left unchanged"
+    new_error = _compile_error(new_source)
+    if new_error is not None and (source is None or _compile_error(source) is None):
+        return f"the rewrite does not compile ({new_error}); left unchanged"
+    applicable = [c for c in plan.codemods if c.applies_to(new_source)]
+    second = _run_codemods(path, new_tree, applicable, plan)
+    if second.changed_by and second.tree.bytes != new_source:
+        names = ", ".join(second.changed_by)
+        return f"a second pass would change the file again ({names}); left unchanged"
+    return None
+
+
+def _compile_error(source: bytes) -> str | None:
+    """Why CPython will not compile ``source`` (for example ``await`` outside ``async def``)."""
+    try:
+        compile(source, "<auditfix>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as exc:
+        return _one_line(exc)
+    return None
+
+
+def _map_lines(findings: list[Finding], current: list[str], original: list[str]) -> list[Finding]:
+    """Translate line numbers of ``current`` to the matching lines of ``original``."""
+    mapping: dict[int, int] = {}
+    matcher = difflib.SequenceMatcher(None, original, current, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        for offset in range(j2 - j1):
+            mapping[j1 + offset + 1] = i1 + min(offset, max(i2 - i1 - 1, 0)) + 1
+    return [dataclasses.replace(f, line=mapping.get(f.line, f.line)) for f in findings]
+
+
+_PY2_HINTS = re.compile(rb"^\s*(print\s+[\"'\w]|exec\s+[\"'\w]|except\s+\w+\s*,\s*\w+\s*:)|\bur[\"']|`", re.M)
+
+
+def describe_parse_error(source: bytes, exc: BaseException) -> str:
+    """A one-line reason a file cannot be read, phrased for the person who owns it."""
+    if b"\x00" in source:
+        return "binary file (contains NUL bytes), not Python source"
+    if isinstance(exc, (UnicodeDecodeError, LookupError)) or "encoding" in str(exc):
+        return "cannot decode: not UTF-8 and no valid PEP 263 encoding declaration"
+    reason = _one_line(exc)
+    if isinstance(exc, cst.ParserSyntaxError):
+        reason = f"syntax error at line {exc.raw_line}, column {exc.raw_column + 1}"
+    if _PY2_HINTS.search(source):
+        return f"{reason} (this looks like Python 2 code)"
+    return reason
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")

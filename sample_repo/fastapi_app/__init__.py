@@ -1,0 +1,1 @@
+"""Inventory and ordering API."""

@@ -1,0 +1,16 @@
+from pydantic_settings import BaseSettings
+
+
+class Settings(BaseSettings):
+    app_name: str = "inventory-api"
+    database_url: str = "sqlite:///./inventory.db"
+    async_database_url: str = "sqlite+aiosqlite:///./inventory.db"
+    low_stock_threshold: int = 5
+    sync_checkpoint_every: int = 100
+
+    class Config:
+        env_file = ".env"
+        env_prefix = "APP_"
+
+
+settings = Settings()

@@ -1,0 +1,16 @@
+"""Flask configuration objects, selected by name in ``create_app``."""
+import os
+
+
+class Config:
+    SECRET_KEY = os.environ.get("HIRING_SECRET_KEY", "dev-only-secret")
+    SQLALCHEMY_DATABASE_URI = os.environ.get("HIRING_DATABASE_URL", "sqlite:///hiring.db")
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    RESET_TOKEN_MAX_AGE_MINUTES = 30
+    IMPORT_CHECKPOINT_EVERY = 100
+
+
+class TestConfig(Config):
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    IMPORT_CHECKPOINT_EVERY = 2

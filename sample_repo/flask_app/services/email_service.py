@@ -1,0 +1,43 @@
+"""Outgoing e-mail. In this deployment mail goes to an in-process outbox that a worker drains."""
+import logging
+import sys
+
+logger = logging.getLogger(__name__)
+
+OUTBOX = []
+
+
+def send_email(to, subject, body):
+    message = {"to": to, "subject": subject, "body": body}
+    try:
+        _validate(message)
+    except:
+        logger.warning("dropping invalid message to %s", to)
+        return False
+    OUTBOX.append(message)
+    print("queued", "mail", "to", to, sep=" ")
+    return True
+
+
+def drain_outbox(deliver):
+    """Hand every queued message to ``deliver``; return how many went out."""
+    sent = 0
+    print("Draining outbox...", end="", flush=True)
+    while OUTBOX:
+        message = OUTBOX.pop(0)
+        try:
+            deliver(message)
+            sent += 1
+        except ConnectionError as exc:
+            print(f"Warning: delivery to {message['to']} failed: {exc}", file=sys.stderr)
+            OUTBOX.append(message)
+            break
+    print(" done")
+    return sent
+
+
+def _validate(message):
+    if "@" not in message["to"]:
+        raise ValueError(f"not an address: {message['to']!r}")
+    if not message["subject"]:
+        raise ValueError("empty subject")
