@@ -1,0 +1,256 @@
+"""The ``auditfix`` command line: arguments in, output and exit codes out.
+
+Exit codes: 0 nothing to report; 1 findings (``scan``) or changes (``run --dry-run``);
+2 usage, configuration or internal error; 3 some files were skipped, failed or could
+not be written (the rest of the run completed).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Optional
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from codemods import REGISTRY, __version__
+from codemods.config import ConfigError, Settings, resolve
+from codemods.diffs import unified_diff
+from codemods.engine import Engine, RunReport, write_changes
+
+EXIT_OK, EXIT_FOUND, EXIT_ERROR, EXIT_INCOMPLETE = 0, 1, 2, 3
+
+app = typer.Typer(
+    name="auditfix",
+    help="Turn backend audit findings into reviewed, ready-to-merge fixes.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"auditfix {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """auditfix rewrites audited anti-patterns with libcst codemods: preview, write, or one git branch each."""
+
+
+def _names(value: Optional[str]) -> Optional[list[str]]:
+    if not value:
+        return None
+    return [name.strip() for name in value.split(",") if name.strip()]
+
+
+PathArgument = Annotated[Path, typer.Argument(help="Folder (or file) to work on.", show_default=False)]
+SelectOption = Annotated[Optional[str], typer.Option("--select", help="Comma-separated codemods to run (default: all).")]
+IgnoreOption = Annotated[Optional[str], typer.Option("--ignore", help="Comma-separated codemods not to run.")]
+ExcludeOption = Annotated[
+    Optional[list[str]], typer.Option("--exclude", help="Gitignore-style pattern of files to leave alone (repeatable).")
+]
+JobsOption = Annotated[Optional[int], typer.Option("--jobs", "-j", help="Worker processes (default: one per core).")]
+NoProgressOption = Annotated[bool, typer.Option("--no-progress", help="Do not show a progress bar.")]
+NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Ignore and do not update .auditfix_cache/.")]
+VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Show internal tracebacks of failed files.")]
+
+
+def fail(message: str) -> typer.Exit:
+    stderr.print(f"auditfix: error: {message}", markup=False)
+    return typer.Exit(EXIT_ERROR)
+
+
+def load_settings(
+    path: Path,
+    select: Optional[str],
+    ignore: Optional[str],
+    exclude: Optional[list[str]],
+    jobs: Optional[int],
+    no_cache: bool,
+) -> Settings:
+    if not path.exists():
+        raise fail(f"{path}: no such file or folder")
+    try:
+        return resolve(
+            path.resolve(),
+            REGISTRY,
+            select=_names(select),
+            ignore=_names(ignore),
+            exclude=exclude or (),
+            jobs=jobs,
+            cache=False if no_cache else None,
+        )
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+
+
+def progress_reporter(enabled: bool) -> tuple[Callable[[str, int, int], None], Callable[[], None]]:
+    """A rich progress bar on stderr when it is a terminal; otherwise silence."""
+    if not enabled or not sys.stderr.isatty():
+        return (lambda phase, done, total: None), (lambda: None)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    progress = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=stderr, transient=True,
+    )  # fmt: skip
+    tasks: dict[str, int] = {}
+
+    def update(phase: str, done: int, total: int) -> None:
+        if phase not in tasks:
+            if not tasks:
+                progress.start()
+            tasks[phase] = progress.add_task(phase, total=total)
+        progress.update(tasks[phase], completed=done, total=total)
+
+    return update, progress.stop
+
+
+def execute(engine: Engine, show_progress: bool) -> RunReport:
+    update, stop = progress_reporter(show_progress)
+    engine.progress = update
+    try:
+        return engine.run()
+    finally:
+        stop()
+
+
+def print_problems(report: RunReport, verbose: bool) -> None:
+    for problem in report.skipped:
+        stderr.print(f"skipped {problem.path}: {problem.message}", markup=False)
+    for problem in report.failed:
+        stderr.print(f"failed {problem.path}: {problem.message}", markup=False)
+        if verbose and problem.detail:
+            stderr.print(problem.detail, markup=False)
+
+
+def colourise(diff: bytes) -> bytes:
+    colours = {b"+": b"\x1b[32m", b"-": b"\x1b[31m", b"@": b"\x1b[36m", b"d": b"\x1b[1m"}
+    lines = []
+    for line in diff.splitlines(keepends=True):
+        colour = colours.get(line[:1]) if not line.startswith((b"+++", b"---")) else b"\x1b[1m"
+        lines.append(colour + line.rstrip(b"\n") + b"\x1b[0m\n" if colour else line)
+    return b"".join(lines)
+
+
+@app.command("list")
+def list_codemods() -> None:
+    """List every codemod: name, summary and fix safety."""
+    console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+    table = Table(show_lines=True)
+    table.add_column("codemod", no_wrap=True)
+    table.add_column("what it fixes")
+    table.add_column("fix safety")
+    for codemod in REGISTRY:
+        table.add_row(codemod.name, codemod.summary, codemod.safety)
+    console.print(table)
+
+
+@app.command()
+def scan(
+    path: PathArgument,
+    select: SelectOption = None,
+    ignore: IgnoreOption = None,
+    exclude: ExcludeOption = None,
+    jobs: JobsOption = None,
+    output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report to this file.")] = None,
+    no_progress: NoProgressOption = False,
+    no_cache: NoCacheOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Report findings, one per location; changes nothing.  Exit 1 when there are findings."""
+    if output_format not in ("text", "json"):
+        raise fail(f"--format: expected text or json, got {output_format!r}")
+    settings = load_settings(path, select, ignore, exclude, jobs, no_cache)
+    report = execute(Engine(path.resolve(), settings), not no_progress)
+    text = render_json(report) if output_format == "json" else render_text(report)
+    if output is not None:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise fail(f"{output}: cannot write: {exc.strerror or exc}") from None
+    else:
+        sys.stdout.write(text)
+    print_problems(report, verbose)
+    stderr.print(f"auditfix: {report.summary()}; {len(report.findings)} findings", markup=False)
+    raise typer.Exit(EXIT_FOUND if report.findings else EXIT_OK)
+
+
+def render_text(report: RunReport) -> str:
+    lines = []
+    for f in report.findings:
+        state = "fixable" if f.fixable else "not fixed"
+        lines.append(f"{f.path}:{f.line}:{f.column}: {f.codemod}: {f.message} [{state}]")
+    return "".join(line + "\n" for line in lines)
+
+
+def render_json(report: RunReport) -> str:
+    document = {
+        "schema_version": 1,
+        "tool": {"name": "auditfix", "version": __version__},
+        "codemods": list(report.codemods),
+        "findings": [f.to_dict() for f in report.findings],
+        "skipped": [{"path": p.path, "reason": p.message} for p in report.skipped],
+        "failed": [{"path": p.path, "reason": p.message} for p in report.failed],
+        "summary": {
+            "files": report.files,
+            "parsed": report.parsed,
+            "findings": len(report.findings),
+            "fixable": sum(1 for f in report.findings if f.fixable),
+            "findings_per_codemod": report.findings_per_codemod(),
+        },
+    }
+    return json.dumps(document, indent=2, sort_keys=False) + "\n"
+
+
+@app.command()
+def run(
+    path: PathArgument,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print a unified diff; write nothing.")] = False,
+    write: Annotated[bool, typer.Option("--write", help="Apply the changes in place (no git).")] = False,
+    select: SelectOption = None,
+    ignore: IgnoreOption = None,
+    exclude: ExcludeOption = None,
+    jobs: JobsOption = None,
+    no_progress: NoProgressOption = False,
+    no_cache: NoCacheOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Fix: --dry-run prints a diff, --write edits files, neither makes one git branch per codemod."""
+    if dry_run and write:
+        raise fail("--dry-run and --write cannot be used together")
+    settings = load_settings(path, select, ignore, exclude, jobs, no_cache)
+    root = path.resolve()
+    if not dry_run and not write:
+        raise fail("git mode is not available yet; use --dry-run to preview or --write to edit files")
+    engine = Engine(root, settings)
+    report = execute(engine, not no_progress)
+    print_problems(report, verbose)
+    if dry_run:
+        diff = unified_diff(report.changes)
+        stdout = click.get_binary_stream("stdout")
+        stdout.write(colourise(diff) if sys.stdout.isatty() else diff)
+        stdout.flush()
+        stderr.print(f"auditfix: {report.summary()}", markup=False)
+        incomplete = report.skipped or report.failed
+        raise typer.Exit(EXIT_INCOMPLETE if incomplete else EXIT_FOUND if report.changes else EXIT_OK)
+    problems = write_changes(engine.folder, report.changes)
+    for problem in problems:
+        stderr.print(f"not written {problem.path}: {problem.message}", markup=False)
+    written = len(report.changes) - len(problems)
+    stderr.print(f"auditfix: {report.summary()}; {written} files written", markup=False)
+    raise typer.Exit(EXIT_INCOMPLETE if report.skipped or report.failed or problems else EXIT_OK)

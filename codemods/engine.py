@@ -1,0 +1,431 @@
+"""The engine: finds files, builds whole-tree indexes, runs the pipeline in parallel,
+lets codemods generate files, and writes results atomically.
+
+It never raises for a problem with one file: every file ends as changed, unchanged,
+filtered (never parsed), skipped (unreadable) or failed (left untouched), and the caller
+decides what to print.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import dataclasses
+import multiprocessing
+import os
+import pickle
+import stat
+import tempfile
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from codemods import __version__
+from codemods.base import Codemod, Finding
+from codemods.cache import CACHE_DIR_NAME, ResultCache, content_key
+from codemods.config import Settings
+from codemods.discovery import discover
+from codemods.pipeline import CHANGED, FAILED, FILTERED, UNPARSABLE, FileOutcome, Plan, transform_source, verify_rewrite
+
+ProgressCallback = Callable[[str, int, int], None]  # (phase, done, total)
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceFile:
+    path: str  # posix, relative to the root
+    data: bytes
+    mode: int
+    mtime_ns: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Change:
+    """New bytes for one file; ``old`` is None for a file the run creates."""
+
+    path: str
+    old: bytes | None
+    new: bytes
+    codemods: tuple[str, ...]
+    mode: int | None = None
+    mtime_ns: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    path: str
+    message: str
+    detail: str = ""
+
+
+@dataclasses.dataclass
+class RunReport:
+    root: Path
+    codemods: tuple[str, ...]
+    files: int = 0
+    parsed: int = 0
+    filtered: int = 0
+    cached: int = 0
+    changes: list[Change] = dataclasses.field(default_factory=list)
+    findings: list[Finding] = dataclasses.field(default_factory=list)
+    skipped: list[Problem] = dataclasses.field(default_factory=list)
+    failed: list[Problem] = dataclasses.field(default_factory=list)
+
+    def changes_per_codemod(self) -> dict[str, int]:
+        counts = collections.Counter(name for change in self.changes for name in change.codemods)
+        return {name: counts[name] for name in self.codemods if counts[name]}
+
+    def findings_per_codemod(self) -> dict[str, int]:
+        counts = collections.Counter(f.codemod for f in self.findings)
+        return {name: counts[name] for name in self.codemods if counts[name]}
+
+    def summary(self) -> str:
+        text = (
+            f"{self.files} files scanned ({self.parsed} parsed, {self.filtered} skipped by the pre-filter"
+            f"{f', {self.cached} from cache' if self.cached else ''}), "
+            f"{len(self.changes)} changed, {len(self.skipped)} skipped, {len(self.failed)} failed"
+        )
+        per_codemod = self.changes_per_codemod()
+        if per_codemod:
+            text += "; files changed per codemod: " + ", ".join(f"{n} {c}" for n, c in per_codemod.items())
+        return text
+
+
+# -- reading -------------------------------------------------------------------------------
+
+
+def read_sources(folder: Path, paths: Iterable[str], report: RunReport) -> list[SourceFile]:
+    sources = []
+    for path in paths:
+        full = folder / path
+        try:
+            info = os.stat(full)
+            if not stat.S_ISREG(info.st_mode):
+                report.skipped.append(Problem(path, "not a regular file"))
+                continue
+            data = full.read_bytes()
+        except OSError as exc:
+            report.skipped.append(Problem(path, f"cannot read: {exc.strerror or exc}"))
+            continue
+        sources.append(SourceFile(path, data, stat.S_IMODE(info.st_mode), info.st_mtime_ns))
+    return sources
+
+
+# -- parallel map ----------------------------------------------------------------------------
+
+_WORKER_STATE: dict[str, Any] = {}
+
+
+def _init_worker(plan: Plan | None) -> None:
+    _WORKER_STATE["plan"] = plan
+
+
+def _transform_batch(batch: Sequence[tuple[str, bytes]]) -> list[FileOutcome]:
+    plan = _WORKER_STATE["plan"]
+    return [transform_source(path, data, plan) for path, data in batch]
+
+
+def _index_batch(batch: Sequence[tuple[type[Codemod], str, bytes]]) -> list[tuple[str, str, Any]]:
+    """(codemod name, path, facts) for each file; a file the indexer cannot read has facts None."""
+    results = []
+    for codemod, path, data in batch:
+        try:
+            facts = codemod.index_file(path, data)
+        except Exception:  # noqa: BLE001 - one odd file must not stop the index
+            facts = None
+        results.append((codemod.name, path, facts))
+    return results
+
+
+def _batches(items: Sequence[Any], size_of: Callable[[Any], int], jobs: int) -> list[list[Any]]:
+    """Split work into batches of similar total size, largest first, for an even spread."""
+    if not items:
+        return []
+    ordered = sorted(items, key=size_of, reverse=True)
+    count = min(len(ordered), max(jobs * 8, 1))
+    batches: list[list[Any]] = [[] for _ in range(count)]
+    totals = [0] * count
+    for item in ordered:
+        smallest = totals.index(min(totals))
+        batches[smallest].append(item)
+        totals[smallest] += size_of(item) + 1
+    return [b for b in batches if b]
+
+
+def _parallel_map(
+    function: Callable[[Any], list[Any]],
+    batches: list[list[Any]],
+    jobs: int,
+    plan: Plan | None,
+    progress: Callable[[int], None],
+) -> list[Any]:
+    results: list[Any] = []
+    if jobs <= 1 or len(batches) <= 1:
+        _init_worker(plan)
+        for batch in batches:
+            results.extend(function(batch))
+            progress(len(batch))
+        return results
+    context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+    with concurrent.futures.ProcessPoolExecutor(
+        max_workers=min(jobs, len(batches)), mp_context=context, initializer=_init_worker, initargs=(plan,)
+    ) as pool:
+        futures = {pool.submit(function, batch): len(batch) for batch in batches}
+        for future in concurrent.futures.as_completed(futures):
+            results.extend(future.result())
+            progress(futures[future])
+    return results
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+class Engine:
+    def __init__(self, root: Path, settings: Settings, *, progress: ProgressCallback | None = None) -> None:
+        self.root = root
+        # Paths are relative to this folder; a single file is worked on from its own folder.
+        self.folder = root if root.is_dir() else root.parent
+        self.settings = settings
+        self.progress = progress or (lambda phase, done, total: None)
+        self.cache_folder = self.folder / CACHE_DIR_NAME if settings.cache else None
+
+    def run(self) -> RunReport:
+        report = RunReport(self.root, tuple(c.name for c in self.settings.codemods))
+        found = discover(self.root, self.settings.excludes)
+        for link in found.symlinks:
+            report.skipped.append(Problem(link, "symbolic link: not rewritten (its target is processed if it is in the folder)"))
+        report.files = len(found.paths) + len(found.symlinks)
+        sources = read_sources(self.folder, found.paths, report)
+        indexes = self._build_indexes(sources, report)
+        plan = Plan(self.settings.codemods, self.settings.options, indexes, self.settings.templates)
+        outcomes = self._transform(sources, plan, report)
+        by_path = {s.path: s for s in sources}
+        self._collect(outcomes, by_path, report)
+        self._finalize(outcomes, by_path, plan, report)
+        report.changes.sort(key=lambda c: c.path)
+        report.findings.sort()
+        report.skipped.sort(key=lambda p: p.path)
+        report.failed.sort(key=lambda p: p.path)
+        return report
+
+    # whole-tree indexes ---------------------------------------------------------------------
+
+    def _build_indexes(self, sources: list[SourceFile], report: RunReport) -> dict[str, Any]:
+        indexers = [c for c in self.settings.codemods if c.index_markers]
+        if not indexers:
+            return {}
+        cache = ResultCache(self.cache_folder, "index")
+        facts: dict[str, dict[str, Any]] = {c.name: {} for c in indexers}
+        todo: list[tuple[type[Codemod], str, bytes]] = []
+        keys: dict[tuple[str, str], str] = {}
+        for codemod in indexers:
+            for source in sources:
+                if not any(marker in source.data for marker in codemod.index_markers):
+                    continue
+                key = content_key(__version__, codemod.name, source.path, source.data)
+                keys[codemod.name, source.path] = key
+                cached = cache.get(key)
+                if cached is not None:
+                    facts[codemod.name][source.path] = cached[0]
+                else:
+                    todo.append((codemod, source.path, source.data))
+        total = len(todo)
+        done = 0
+
+        def advance(count: int) -> None:
+            nonlocal done
+            done += count
+            self.progress("indexing", done, total)
+
+        batches = _batches(todo, lambda item: len(item[2]), self.settings.jobs)
+        for name, path, fact in _parallel_map(_index_batch, batches, self.settings.jobs, None, advance):
+            facts[name][path] = fact
+            cache.put(keys[name, path], (fact,))
+        cache.retain(set(keys.values()))
+        cache.save()
+        return {c.name: c.build_index(facts[c.name], self.settings.options.get(c.name, {})) for c in indexers}
+
+    # per-file transforms ---------------------------------------------------------------------
+
+    def _fingerprint(self, plan: Plan) -> str:
+        overrides = b""
+        if plan.templates.override_dir is not None:
+            folder = Path(plan.templates.override_dir)
+            overrides = b"".join(p.name.encode() + p.read_bytes() for p in sorted(folder.glob("*.j2")))
+        options = repr(sorted((name, sorted(values.items())) for name, values in plan.options.items()))
+        indexes = pickle.dumps(sorted(plan.indexes.items()), protocol=4)
+        return content_key(__version__, ",".join(c.name for c in plan.codemods), options, indexes, overrides)
+
+    def _transform(self, sources: list[SourceFile], plan: Plan, report: RunReport) -> list[FileOutcome]:
+        cache = ResultCache(self.cache_folder, "results")
+        fingerprint = self._fingerprint(plan)
+        outcomes: list[FileOutcome] = []
+        todo: list[tuple[str, bytes]] = []
+        keys: dict[str, str] = {}
+        for source in sources:
+            if not any(c.applies_to(source.data) for c in plan.codemods):
+                report.filtered += 1
+                continue
+            key = keys[source.path] = content_key(fingerprint, source.path, source.data)
+            cached = cache.get(key)
+            if cached is not None:
+                outcomes.append(cached)
+                report.cached += 1
+            else:
+                todo.append((source.path, source.data))
+        total = len(todo)
+        done = 0
+
+        def advance(count: int) -> None:
+            nonlocal done
+            done += count
+            self.progress("rewriting", done, total)
+
+        batches = _batches(todo, lambda item: len(item[1]), self.settings.jobs)
+        fresh = _parallel_map(_transform_batch, batches, self.settings.jobs, plan, advance)
+        for outcome in fresh:
+            # A codemod crash is not a property of the file: do not remember it.
+            if not (outcome.status == FAILED and outcome.detail):
+                cache.put(keys[outcome.path], outcome)
+        cache.retain(set(keys.values()))
+        cache.save()
+        outcomes.extend(fresh)
+        outcomes.sort(key=lambda o: o.path)
+        report.parsed = sum(1 for o in outcomes if o.status != FILTERED)
+        return outcomes
+
+    @staticmethod
+    def _collect(outcomes: list[FileOutcome], by_path: dict[str, SourceFile], report: RunReport) -> None:
+        for outcome in outcomes:
+            report.findings.extend(outcome.findings)
+            if outcome.status == CHANGED:
+                source = by_path[outcome.path]
+                report.changes.append(
+                    Change(outcome.path, source.data, outcome.new_source, outcome.changed_by, source.mode, source.mtime_ns)
+                )
+            elif outcome.status == UNPARSABLE:
+                report.skipped.append(Problem(outcome.path, outcome.message))
+            elif outcome.status == FAILED:
+                report.failed.append(Problem(outcome.path, outcome.message, outcome.detail))
+
+    # generated files -------------------------------------------------------------------------
+
+    def _read_current(self, report: RunReport) -> Callable[[str], str | None]:
+        pending = {change.path: change.new for change in report.changes}
+
+        def read_file(path: str) -> str | None:
+            data = pending.get(path)
+            if data is None:
+                full = self.folder / path
+                if not full.is_file():
+                    return None
+                data = full.read_bytes()
+            return data.decode("utf-8", errors="surrogateescape")
+
+        return read_file
+
+    def _finalize(
+        self, outcomes: list[FileOutcome], by_path: dict[str, SourceFile], plan: Plan, report: RunReport
+    ) -> None:
+        for codemod in plan.codemods:
+            extras = [(o.path, extra) for o in outcomes if o.status == CHANGED for name, extra in o.extras if name == codemod.name]
+            if not extras:
+                continue
+            try:
+                result = codemod.finalize(
+                    extras, self._read_current(report), plan.options.get(codemod.name, {}), plan.templates
+                )
+                generated = [self._generated_change(codemod, g.path, g.content.encode("utf-8"), report) for g in result.files]
+                for change in generated:
+                    problem = verify_rewrite(change.path, change.old, change.new, plan)
+                    if problem is not None:
+                        raise _GeneratedFileRejected(f"generated {change.path}: {problem}")
+            except Exception as exc:  # noqa: BLE001 - undo this codemod's part, keep the rest of the run
+                self._revert_files_of(codemod, extras, exc, report)
+                continue
+            report.findings.extend(result.findings)
+            for change in generated:
+                report.changes = [c for c in report.changes if c.path != change.path]
+                report.changes.append(change)
+
+    def _generated_change(self, codemod: type[Codemod], path: str, new: bytes, report: RunReport) -> Change:
+        earlier = next((c for c in report.changes if c.path == path), None)
+        if earlier is not None:
+            return dataclasses.replace(earlier, new=new, codemods=(*earlier.codemods, codemod.name))
+        full = self.folder / path
+        if full.is_file():
+            info = full.stat()
+            return Change(path, full.read_bytes(), new, (codemod.name,), stat.S_IMODE(info.st_mode), info.st_mtime_ns)
+        return Change(path, None, new, (codemod.name,))
+
+    @staticmethod
+    def _revert_files_of(
+        codemod: type[Codemod], extras: list[tuple[str, Any]], exc: Exception, report: RunReport
+    ) -> None:
+        reason = str(exc) if isinstance(exc, _GeneratedFileRejected) else f"internal error: {type(exc).__name__}: {exc}"
+        detail = "" if isinstance(exc, _GeneratedFileRejected) else traceback.format_exc()
+        paths = {path for path, _ in extras}
+        report.changes = [c for c in report.changes if c.path not in paths]
+        for path in sorted(paths):
+            report.failed.append(Problem(path, f"{codemod.name}: {reason}; file left unchanged", detail))
+
+
+class _GeneratedFileRejected(Exception):
+    pass
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+
+def write_changes(folder: Path, changes: Sequence[Change]) -> list[Problem]:
+    """Write every change atomically; created files first, so a stopped run leaves working code.
+
+    Paths are relative to ``folder`` (``Engine.folder``).
+    """
+    problems = []
+    for change in sorted(changes, key=lambda c: (c.old is not None, c.path)):
+        try:
+            _write_one(folder / change.path, change)
+        except _StaleFile as exc:
+            problems.append(Problem(change.path, str(exc)))
+        except OSError as exc:
+            problems.append(Problem(change.path, f"cannot write: {exc.strerror or exc}"))
+    return problems
+
+
+class _StaleFile(Exception):
+    pass
+
+
+def _write_one(target: Path, change: Change) -> None:
+    if change.old is None:
+        if target.exists():
+            raise _StaleFile("was created by someone else since the run started; not overwritten")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        mode = 0o666 & ~_umask()
+    else:
+        if target.read_bytes() != change.old:
+            raise _StaleFile("changed on disk since it was read; not overwritten")
+        mode = change.mode if change.mode is not None else 0o644
+        if not os.access(target, os.W_OK):
+            raise PermissionError(13, "Permission denied (the file is read-only)")
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".auditfix-tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(change.new)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
