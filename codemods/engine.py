@@ -407,8 +407,9 @@ def _write_one(target: Path, change: Change) -> None:
         if target.read_bytes() != change.old:
             raise _StaleFile("changed on disk since it was read; not overwritten")
         mode = change.mode if change.mode is not None else 0o644
-        if not os.access(target, os.W_OK):
-            raise PermissionError(13, "Permission denied (the file is read-only)")
+        # The rename below would succeed on a read-only file; respect the owner's intent instead.
+        if not mode & stat.S_IWUSR or not os.access(target, os.W_OK):
+            raise PermissionError(13, "the file is read-only")
     descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".auditfix-tmp")
     try:
         with os.fdopen(descriptor, "wb") as handle:

@@ -1,0 +1,272 @@
+"""The engine's promises: one parse per file, nothing lost, every bad input reported, safe writes."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+import libcst as cst
+import pytest
+
+from codemods.config import resolve
+from codemods.diffs import unified_diff
+from codemods.engine import Engine, RunReport, write_changes
+from tests.engine.toy_codemods import CollectRegistered, Crasher, Flipper, OldToNew
+
+
+def make_tree(root: Path, files: dict[str, bytes | str]) -> Path:
+    for relative, content in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+    return root
+
+
+def run_engine(root: Path, *codemods, jobs: int = 1, cache: bool = False, **kwargs) -> RunReport:
+    settings = resolve(root, codemods or (OldToNew,), jobs=jobs, cache=cache, **kwargs)
+    return Engine(root, settings).run()
+
+
+def write(root: Path, *codemods, **kwargs) -> RunReport:
+    report = run_engine(root, *codemods, **kwargs)
+    assert write_changes(root, report.changes) == []
+    return report
+
+
+def problems(report: RunReport) -> dict[str, str]:
+    return {p.path: p.message for p in [*report.skipped, *report.failed]}
+
+
+# -- bytes come back exactly -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        pytest.param(b'x = "old"\n', b'x = "new"\n', id="plain"),
+        pytest.param(b'\xef\xbb\xbfx = "old"\r\ny = 1\r\n', b'\xef\xbb\xbfx = "new"\r\ny = 1\r\n', id="bom-crlf"),
+        pytest.param(b'x = "old"\r\ny = 1\n', b'x = "new"\r\ny = 1\n', id="mixed-line-endings"),
+        pytest.param(
+            b'# -*- coding: latin-1 -*-\nx = "old"\ny = "\xe9t\xe9"\n',
+            b'# -*- coding: latin-1 -*-\nx = "new"\ny = "\xe9t\xe9"\n',
+            id="cookie-latin-1",
+        ),
+        pytest.param(b'x = "old"', b'x = "new"', id="no-final-newline"),
+        pytest.param(b'x = "old"  # keep   this\n\n\n\ty = 1 if True else 2\n', None, id="tab-indent-is-a-syntax-error"),
+    ],
+)
+def test_untouched_bytes_come_back_exactly(tmp_path: Path, source: bytes, expected: bytes | None) -> None:
+    make_tree(tmp_path, {"m.py": source})
+    report = write(tmp_path)
+    if expected is None:
+        assert (tmp_path / "m.py").read_bytes() == source
+        assert "m.py" in problems(report)
+    else:
+        assert (tmp_path / "m.py").read_bytes() == expected
+
+
+# -- bad input: reported with a reason, nothing lost, the run goes on -----------------------------
+
+BAD_INPUTS = [
+    pytest.param("syntax.py", b'x = "old"\ndef broken(:\n', "syntax error at line 2", id="syntax-error"),
+    pytest.param("py2.py", b'x = "old"\nprint "hello"\n', "looks like Python 2", id="python-2"),
+    pytest.param("latin.py", b'x = "old"\ny = "\xe9"\n', "not UTF-8 and no valid PEP 263", id="non-utf8-without-cookie"),
+    pytest.param("bin.py", b'old\x00\x01\x02\xff', "binary file", id="binary-named-py"),
+    pytest.param("cookie.py", b'# coding: klingon\nx = "old"\n', "not UTF-8 and no valid PEP 263", id="unknown-cookie"),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "reason"), BAD_INPUTS)
+def test_bad_input_is_skipped_with_a_reason(tmp_path: Path, name: str, content: bytes, reason: str) -> None:
+    make_tree(tmp_path, {name: content, "good.py": 'x = "old"\n'})
+    report = write(tmp_path)
+    assert reason in problems(report)[name]
+    assert (tmp_path / name).read_bytes() == content
+    assert (tmp_path / "good.py").read_text() == 'x = "new"\n'
+
+
+def test_empty_file_is_fine(tmp_path: Path) -> None:
+    make_tree(tmp_path, {"empty.py": b"", "good.py": 'x = "old"\n'})
+    report = write(tmp_path)
+    assert problems(report) == {}
+    assert (tmp_path / "empty.py").read_bytes() == b""
+
+
+def test_symlink_loop_is_reported_not_followed(tmp_path: Path) -> None:
+    make_tree(tmp_path, {"good.py": 'x = "old"\n'})
+    os.symlink("loop.py", tmp_path / "loop.py")
+    os.symlink(tmp_path, tmp_path / "again")  # a folder loop: never entered
+    report = write(tmp_path)
+    assert "symbolic link" in problems(report)["loop.py"]
+    assert (tmp_path / "good.py").read_text() == 'x = "new"\n'
+    assert os.readlink(tmp_path / "loop.py") == "loop.py"
+
+
+def test_read_only_file_reports_and_others_are_written(tmp_path: Path) -> None:
+    make_tree(tmp_path, {"locked.py": 'x = "old"\n', "open.py": 'x = "old"\n'})
+    os.chmod(tmp_path / "locked.py", 0o444)
+    report = run_engine(tmp_path)
+    errors = write_changes(tmp_path, report.changes)
+    assert [e.path for e in errors] == ["locked.py"]
+    assert "read-only" in errors[0].message
+    assert (tmp_path / "locked.py").read_text() == 'x = "old"\n'
+    assert (tmp_path / "open.py").read_text() == 'x = "new"\n'
+
+
+def test_unreadable_file_is_skipped(tmp_path: Path) -> None:
+    make_tree(tmp_path, {"secret.py": 'x = "old"\n'})
+    os.chmod(tmp_path / "secret.py", 0)
+    try:
+        report = run_engine(tmp_path)
+    finally:
+        os.chmod(tmp_path / "secret.py", 0o644)
+    if os.geteuid() != 0:
+        assert "cannot read" in problems(report)["secret.py"]
+
+
+def test_file_changed_between_read_and_write_is_not_overwritten(tmp_path: Path) -> None:
+    make_tree(tmp_path, {"m.py": 'x = "old"\n'})
+    report = run_engine(tmp_path)
+    (tmp_path / "m.py").write_text('x = "old"  # edited meanwhile\n')
+    errors = write_changes(tmp_path, report.changes)
+    assert [(e.path, "changed on disk" in e.message) for e in errors] == [("m.py", True)]
+    assert (tmp_path / "m.py").read_text() == 'x = "old"  # edited meanwhile\n'
+
+
+def test_write_keeps_the_file_mode_and_leaves_no_temporary_files(tmp_path: Path) -> None:
+    make_tree(tmp_path, {"tool.py": 'x = "old"\n'})
+    os.chmod(tmp_path / "tool.py", 0o750)
+    write(tmp_path)
+    assert stat.S_IMODE((tmp_path / "tool.py").stat().st_mode) == 0o750
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tool.py"]
+
+
+# -- safety checks before writing ------------------------------------------------------------------
+
+
+def test_a_rewrite_that_is_not_a_fixed_point_is_refused(tmp_path: Path) -> None:
+    make_tree(tmp_path, {"m.py": "flag = True\n"})
+    report = write(tmp_path, Flipper)
+    assert "second pass would change the file again (flipper)" in problems(report)["m.py"]
+    assert (tmp_path / "m.py").read_text() == "flag = True\n"
+
+
+def test_a_crashing_codemod_fails_one_file_and_the_run_goes_on(tmp_path: Path) -> None:
+    make_tree(tmp_path, {"a.py": 'boom = "old"\n', "b.py": 'x = "old"\n'})
+    report = write(tmp_path, OldToNew, Crasher)
+    failure = next(p for p in report.failed if p.path == "a.py")
+    assert "internal error: RuntimeError: boom" in failure.message
+    assert "Traceback" in failure.detail
+    assert (tmp_path / "a.py").read_text() == 'boom = "old"\n'
+    assert (tmp_path / "b.py").read_text() == 'x = "new"\n'
+
+
+# -- discovery -----------------------------------------------------------------------------------------
+
+
+def test_discovery_honours_gitignore_default_excludes_and_exclude(tmp_path: Path) -> None:
+    old = 'x = "old"\n'
+    make_tree(
+        tmp_path,
+        {
+            ".gitignore": "generated/\n*_pb2.py\n",
+            "app/main.py": old,
+            "app/api_pb2.py": old,
+            "generated/g.py": old,
+            "app/sub/.gitignore": "local.py\n!keep_pb2.py\n",
+            "app/sub/local.py": old,
+            "app/sub/keep_pb2.py": old,
+            "node_modules/x.py": old,
+            ".venv/lib/x.py": old,
+            "myenv/pyvenv.cfg": "",
+            "myenv/lib/x.py": old,
+            "build/x.py": old,
+            "pkg.egg-info/x.py": old,
+            "migrations/0001.py": old,
+            "notes.txt": "old",
+        },
+    )
+    report = run_engine(tmp_path, exclude=["migrations/"])
+    assert sorted(c.path for c in report.changes) == ["app/main.py", "app/sub/keep_pb2.py"]
+
+
+def test_single_file_path(tmp_path: Path) -> None:
+    make_tree(tmp_path, {"a.py": 'x = "old"\n', "b.py": 'x = "old"\n'})
+    settings = resolve(tmp_path / "a.py", (OldToNew,), jobs=1, cache=False)
+    engine = Engine(tmp_path / "a.py", settings)
+    report = engine.run()
+    assert [c.path for c in report.changes] == ["a.py"]
+    write_changes(engine.folder, report.changes)
+    assert (tmp_path / "b.py").read_text() == 'x = "old"\n'
+
+
+# -- pre-filter, parallelism, cache ----------------------------------------------------------------
+
+
+def test_files_without_markers_are_never_parsed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_tree(tmp_path, {"a.py": 'x = "old"\n', "b.py": "y = 1\n", "c.py": "def broken(:\n"})
+    parsed: list[str] = []
+    real_parse = cst.parse_module
+    monkeypatch.setattr(cst, "parse_module", lambda source, *a, **k: parsed.append(source) or real_parse(source, *a, **k))
+    report = run_engine(tmp_path)
+    assert (report.files, report.parsed, report.filtered) == (3, 1, 2)
+    assert problems(report) == {}  # the broken file has no marker, so it is not even read as Python
+
+
+def test_parallel_run_gives_the_same_result_as_one_process(tmp_path: Path) -> None:
+    make_tree(tmp_path, {f"m{i}.py": f'x{i} = "old"\ny = "old" if {i} else 0\n' for i in range(40)})
+    make_tree(tmp_path, {"bad.py": b"def (:\n old"})
+    one = run_engine(tmp_path, jobs=1)
+    many = run_engine(tmp_path, jobs=2)
+    assert one.changes == many.changes
+    assert one.findings == many.findings
+    assert one.skipped == many.skipped
+
+
+def test_cache_reuses_results_and_misses_on_any_change(tmp_path: Path) -> None:
+    make_tree(tmp_path, {"a.py": 'x = "old"\n', "b.py": 'y = "old"\n'})
+    first = run_engine(tmp_path, cache=True)
+    assert first.cached == 0
+    assert (tmp_path / ".auditfix_cache" / ".gitignore").read_text().endswith("*\n")
+    second = run_engine(tmp_path, cache=True)
+    assert second.cached == 2 and second.changes == first.changes
+    (tmp_path / "b.py").write_text('y = "old"  # edited\n')
+    third = run_engine(tmp_path, cache=True)
+    assert third.cached == 1
+    make_tree(tmp_path, {"pyproject.toml": '[tool.auditfix.old-to-new]\nreplacement = "other"\n'})
+    fourth = run_engine(tmp_path, cache=True)
+    assert fourth.cached == 0
+    assert {c.new for c in fourth.changes} == {b'x = "other"\n', b'y = "other"  # edited\n'}
+
+
+def test_damaged_cache_is_ignored(tmp_path: Path) -> None:
+    make_tree(tmp_path, {"a.py": 'x = "old"\n', ".auditfix_cache/results.pickle": b"not a pickle"})
+    report = run_engine(tmp_path, cache=True)
+    assert [c.path for c in report.changes] == ["a.py"]
+
+
+# -- generated files ---------------------------------------------------------------------------------
+
+
+def test_finalize_generates_a_new_file_that_git_apply_accepts(tmp_path: Path) -> None:
+    make_tree(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/jobs.py": "@register\ndef nightly():\n    pass\n\ndef helper():\n    pass\n",
+            "pkg/more.py": "@register\ndef hourly():\n    pass\n",
+        },
+    )
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    report = run_engine(tmp_path, CollectRegistered, jobs=2)
+    assert sorted(c.path for c in report.changes) == ["pkg/jobs.py", "pkg/more.py", "registry.py"]
+    generated = next(c for c in report.changes if c.path == "registry.py")
+    assert generated.old is None
+    assert generated.new == b"from pkg.jobs import nightly\nfrom pkg.more import hourly\n"
+    assert "index saw 3 functions" in report.findings[0].message
+    (tmp_path / "change.diff").write_bytes(unified_diff(report.changes))
+    subprocess.run(["git", "apply", "--check", "change.diff"], cwd=tmp_path, check=True)
+    write_changes(tmp_path, report.changes)
+    assert (tmp_path / "registry.py").read_bytes() == generated.new
