@@ -149,7 +149,11 @@ def colourise(diff: bytes) -> bytes:
 @app.command("list")
 def list_codemods() -> None:
     """List every codemod: name, summary and fix safety."""
-    console = Console(highlight=False, soft_wrap=not sys.stdout.isatty())
+    if not sys.stdout.isatty():
+        for codemod in REGISTRY:
+            typer.echo(f"{codemod.name}: {codemod.summary}\n    fix safety: {codemod.safety}")
+        return
+    console = Console(highlight=False)
     table = Table(show_lines=True)
     table.add_column("codemod", no_wrap=True)
     table.add_column("what it fixes")

@@ -172,9 +172,15 @@ def describe_parse_error(source: bytes, exc: BaseException) -> str:
         return "binary file (contains NUL bytes), not Python source"
     if isinstance(exc, (UnicodeDecodeError, LookupError)) or "encoding" in str(exc):
         return "cannot decode: not UTF-8 and no valid PEP 263 encoding declaration"
-    reason = _one_line(exc)
-    if isinstance(exc, cst.ParserSyntaxError):
-        reason = f"syntax error at line {exc.raw_line}, column {exc.raw_column + 1}"
+    # CPython's own compiler gives the most precise position and wording.
+    try:
+        compile(source, "<auditfix>", "exec", dont_inherit=True)
+    except SyntaxError as error:
+        reason = f"syntax error at line {error.lineno}, column {error.offset}: {error.msg}"
+    except ValueError:
+        reason = _one_line(exc)
+    else:
+        reason = f"libcst cannot parse this file ({_one_line(exc)})"
     if _PY2_HINTS.search(source):
         return f"{reason} (this looks like Python 2 code)"
     return reason
