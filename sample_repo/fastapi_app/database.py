@@ -20,6 +20,9 @@ def get_db():
     db: Session = SessionLocal()
     try:
         yield db
+    except:
+        db.rollback()
+        raise
     finally:
         db.close()
 

@@ -18,7 +18,7 @@ class OrderLineIn(BaseModel):
 class OrderCreate(BaseModel):
     customer_email: str = Field(..., alias="customerEmail")
     external_ref: str | None = Field(None, alias="externalRef")
-    lines: list[OrderLineIn] = Field(..., min_items=1)
+    lines: list[OrderLineIn] = Field(..., min_length=1)
 
     class Config:
         # The storefront sends camelCase; the back-office tools send field names.

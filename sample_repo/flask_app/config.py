@@ -8,9 +8,11 @@ class Config:
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     RESET_TOKEN_MAX_AGE_MINUTES = 30
     IMPORT_CHECKPOINT_EVERY = 100
+    PASSWORD_HASH_METHOD = "scrypt"
 
 
 class TestConfig(Config):
     TESTING = True
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     IMPORT_CHECKPOINT_EVERY = 2
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashing keeps the suite quick

@@ -37,7 +37,7 @@ def main(argv=None):
             if User.query.filter_by(email=args.email).first():
                 print(f"Error: {args.email} already exists", file=sys.stderr)
                 return 1
-            db.session.add(User(email=args.email, password_hash=generate_password_hash(args.password)))
+            db.session.add(User(email=args.email, password_hash=generate_password_hash(args.password, method=app.config["PASSWORD_HASH_METHOD"])))
             db.session.commit()
             print("Created user", args.email)
         elif args.command == "stats":

@@ -19,7 +19,7 @@ def register():
     data = request.get_json()
     if User.query.filter_by(email=data["email"]).first():
         return jsonify(error="email already registered"), 409
-    user = User(email=data["email"], password_hash=generate_password_hash(data["password"]))
+    user = User(email=data["email"], password_hash=_hash(data["password"]))
     db.session.add(user)
     db.session.commit()
     return jsonify(id=user.id, email=user.email), 201
@@ -57,11 +57,15 @@ def confirm_password_reset(token):
     user = User.query.filter_by(reset_token=token).first()
     if user is None or _token_expired(user):
         return jsonify(error="invalid or expired token"), 400
-    user.password_hash = generate_password_hash(new_password)
+    user.password_hash = _hash(new_password)
     user.reset_token = None
     user.reset_requested_at = None
     db.session.commit()
     return jsonify(status="password updated")
+
+
+def _hash(password):
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
 
 def _token_expired(user):
