@@ -1,0 +1,927 @@
+"""pydantic-config: Pydantic v1 ``class Config`` -> v2 ``model_config = ConfigDict(...)``."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import inspect
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import libcst as cst
+
+from codemods.base import Codemod, FileContext
+
+TODO_PREFIX = "# TODO[pydantic-config]:"
+
+# Pydantic's own migration table (pydantic._internal._config.V2_RENAMED_KEYS).  The guide's
+# name for allow_population_by_field_name, populate_by_name, works in every v2 release;
+# validate_by_name only exists from 2.11 on.
+RENAMED_KEYS: Mapping[str, str] = {
+    "allow_population_by_field_name": "populate_by_name",
+    "anystr_lower": "str_to_lower",
+    "anystr_strip_whitespace": "str_strip_whitespace",
+    "anystr_upper": "str_to_upper",
+    "keep_untouched": "ignored_types",
+    "max_anystr_length": "str_max_length",
+    "min_anystr_length": "str_min_length",
+    "orm_mode": "from_attributes",
+    "schema_extra": "json_schema_extra",
+    "validate_all": "validate_default",
+}
+
+# Keys v2 removed without a replacement key (V2_REMOVED_KEYS, less allow_mutation, which
+# becomes frozen), with what to do instead.
+REMOVED_KEYS: Mapping[str, str] = {
+    "copy_on_model_validation": "v2 never copies nested model instances; "
+    "use revalidate_instances='always' if they must be revalidated",
+    "error_msg_templates": "customise messages by catching ValidationError or with custom types",
+    "fields": "declare aliases and field settings with Field(...) on each field "
+    "(for settings env names: Field(validation_alias=...))",
+    "getter_dict": "use from_attributes=True with a model_validator(mode='before') for custom attribute access",
+    "json_dumps": "serialise with model_dump_json() or a model_serializer",
+    "json_loads": "parse the JSON yourself and call model_validate(), or use model_validate_json()",
+    "post_init_call": "a pydantic dataclass's __post_init__ now always runs after validation",
+    "smart_union": "v2 unions are smart by default; delete it",
+    "underscore_attrs_are_private": "v2 always treats _underscore attributes as private; delete it",
+}
+
+# Every key of pydantic.ConfigDict in Pydantic 2 (a key outside these is kept, and reported).
+V2_KEYS = frozenset(
+    """
+    alias_generator allow_inf_nan arbitrary_types_allowed cache_strings coerce_numbers_to_str
+    defer_build extra field_title_generator from_attributes frozen hide_input_in_errors
+    ignored_types json_encoders json_schema_extra json_schema_mode_override
+    json_schema_serialization_defaults_required loc_by_alias model_title_generator
+    plugin_settings populate_by_name protected_namespaces regex_engine revalidate_instances
+    schema_generator ser_json_bytes ser_json_inf_nan ser_json_temporal ser_json_timedelta
+    serialize_by_alias str_max_length str_min_length str_strip_whitespace str_to_lower
+    str_to_upper strict title use_attribute_docstrings use_enum_values val_json_bytes
+    validate_assignment validate_by_alias validate_by_name validate_default validate_return
+    validation_error_cause
+    """.split()
+)
+
+# The v1 BaseSettings keys that pydantic_settings.SettingsConfigDict still accepts.
+SETTINGS_KEYS = frozenset(
+    "case_sensitive env_file env_file_encoding env_nested_delimiter env_prefix secrets_dir".split()
+)
+
+EXTRA_VALUES = frozenset({"allow", "ignore", "forbid"})
+
+MODEL_ROOTS = frozenset({"pydantic.BaseModel", "pydantic.main.BaseModel", "pydantic.generics.GenericModel"})
+SETTINGS_ROOTS = frozenset(
+    {
+        "pydantic.BaseSettings",
+        "pydantic.env_settings.BaseSettings",
+        "pydantic_settings.BaseSettings",
+        "pydantic_settings.main.BaseSettings",
+    }
+)
+_PYDANTIC_PACKAGES = ("pydantic", "pydantic_settings")
+
+UNRESOLVED = "?"  # prefix of a base name the file's imports do not explain
+
+
+# -- the whole-tree index ------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassFacts:
+    qualname: str  # module.Outer.Inner (functions count as a level, without <locals>)
+    # One entry per base: every dotted name the base expression may denote.  "?Name" marks a
+    # name no import explains (star imports, relative imports above the scanned folder).
+    bases: tuple[tuple[str, ...], ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class FileFacts:
+    module: str
+    classes: tuple[ClassFacts, ...]
+    imports: tuple[tuple[str, tuple[str, ...]], ...]  # module-level name -> dotted targets (re-exports)
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelIndex:
+    """The Pydantic models of the scanned tree, by module-qualified class name."""
+
+    models: frozenset[str]
+    settings: frozenset[str]  # a subset of models
+
+
+_CLASS_WITH_BASES = re.compile(rb"^[ \t]*class[ \t]+\w+[ \t]*\(", re.M)
+
+
+def _dotted(expr: ast.expr) -> str | None:
+    if isinstance(expr, ast.Name):
+        return expr.id
+    if isinstance(expr, ast.Attribute):
+        head = _dotted(expr.value)
+        return f"{head}.{expr.attr}" if head else None
+    if isinstance(expr, ast.Subscript):  # Generic[T], GenericModel[T]
+        return _dotted(expr.value)
+    return None
+
+
+def _absolute_module(package: str, level: int, module: str | None) -> str | None:
+    """The absolute name of ``from <level dots><module> import ...`` in ``package``; None above the root."""
+    if level == 0:
+        return module or ""
+    parts = package.split(".") if package else []
+    if level - 1 > len(parts):
+        return None
+    parts = parts[: len(parts) - (level - 1)]
+    if module:
+        parts.append(module)
+    return ".".join(parts)
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+class _FileIndexer:
+    """Walks one file's ``ast`` collecting classes and the names its imports bind."""
+
+    def __init__(self, module: str, package: str) -> None:
+        self.module = module
+        self.package = package
+        self.classes: list[ClassFacts] = []
+        self.module_scope: dict[str, set[str]] = {}
+
+    def walk(self, body: Sequence[ast.stmt], prefix: str, scopes: list[dict[str, set[str]]]) -> None:
+        scope = scopes[-1]
+        for stmt in body:
+            if isinstance(stmt, ast.Import):
+                for alias in stmt.names:
+                    if alias.asname:
+                        scope.setdefault(alias.asname, set()).add(alias.name)
+                    else:
+                        head = alias.name.partition(".")[0]
+                        scope.setdefault(head, set()).add(head)
+            elif isinstance(stmt, ast.ImportFrom):
+                source = _absolute_module(self.package, stmt.level, stmt.module)
+                for alias in stmt.names:
+                    if alias.name == "*":
+                        continue
+                    target = UNRESOLVED + alias.name if source is None else _join(source, alias.name)
+                    scope.setdefault(alias.asname or alias.name, set()).add(target)
+            elif isinstance(stmt, ast.ClassDef):
+                qualname = _join(prefix, stmt.name)
+                bases = tuple(self.resolve(base, scopes) for base in stmt.bases)
+                self.classes.append(ClassFacts(qualname, tuple(b for b in bases if b)))
+                scope.setdefault(stmt.name, set()).add(qualname)
+                self.walk(stmt.body, qualname, [*scopes, {}])
+            elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self.walk(stmt.body, _join(prefix, stmt.name), [*scopes, {}])
+            elif isinstance(stmt, ast.Assign):
+                # `Model = pydantic.BaseModel`: an alias a class statement may use later.
+                if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+                    if isinstance(stmt.value, (ast.Name, ast.Attribute)):
+                        targets = self.resolve(stmt.value, scopes)
+                        if targets:
+                            scope.setdefault(stmt.targets[0].id, set()).update(targets)
+            elif isinstance(stmt, (ast.If, ast.For, ast.While, ast.With, ast.AsyncWith, ast.AsyncFor)):
+                self.walk(stmt.body, prefix, scopes)
+                self.walk(getattr(stmt, "orelse", []), prefix, scopes)
+            elif isinstance(stmt, (ast.Try, getattr(ast, "TryStar", ast.Try))):
+                self.walk(stmt.body, prefix, scopes)
+                for handler in stmt.handlers:
+                    self.walk(handler.body, prefix, scopes)
+                self.walk(stmt.orelse, prefix, scopes)
+                self.walk(stmt.finalbody, prefix, scopes)
+
+    @staticmethod
+    def resolve(expr: ast.expr, scopes: list[dict[str, set[str]]]) -> tuple[str, ...]:
+        dotted = _dotted(expr)
+        if dotted is None:
+            return ()
+        head, dot, rest = dotted.partition(".")
+        for scope in reversed(scopes):
+            if head in scope:
+                return tuple(sorted(target + dot + rest for target in scope[head]))
+        return (UNRESOLVED + dotted,)
+
+
+class _TreeResolver:
+    """Resolves every class's bases across files, through re-exports, to the Pydantic roots."""
+
+    def __init__(self, facts: Iterable[FileFacts]) -> None:
+        self.bases: dict[str, tuple[tuple[str, ...], ...]] = {}
+        self.imports: dict[str, dict[str, tuple[str, ...]]] = {}
+        self.by_simple_name: dict[str, set[str]] = {}
+        self.by_suffix: dict[str, set[str]] = {}
+        self.packages: set[str] = set()
+        for file in facts:
+            self.imports[file.module] = dict(file.imports)
+            parts = file.module.split(".")
+            self.packages.update(".".join(parts[:i]) for i in range(1, len(parts)))
+            for cls in file.classes:
+                self.bases[cls.qualname] = cls.bases
+                names = cls.qualname.split(".")
+                self.by_simple_name.setdefault(names[-1], set()).add(cls.qualname)
+                for i in range(1, len(names) - 1):
+                    self.by_suffix.setdefault(".".join(names[i:]), set()).add(cls.qualname)
+        self.kinds: dict[str, tuple[bool, bool]] = {}
+
+    def index(self) -> ModelIndex:
+        for qualname in self.bases:
+            self.kind(qualname, set())
+        models = frozenset(q for q, (model, _) in self.kinds.items() if model and q in self.bases)
+        settings = frozenset(q for q, (_, is_settings) in self.kinds.items() if is_settings and q in self.bases)
+        return ModelIndex(models, settings)
+
+    def kind(self, node: str, visiting: set[str]) -> tuple[bool, bool]:
+        """(is a Pydantic model, is a settings class) for a class qualname or a root."""
+        if node in SETTINGS_ROOTS:
+            return True, True
+        if node in MODEL_ROOTS:
+            return True, False
+        if node in self.kinds:
+            return self.kinds[node]
+        if node in visiting or node not in self.bases:
+            return False, False
+        visiting.add(node)
+        model = settings = False
+        for candidates in self.bases[node]:
+            targets = [self.canonical(c, 0) for c in candidates]
+            if not targets or any(t is None for t in targets):
+                continue  # a base we cannot pin down is not evidence of a model
+            kinds = [self.kind(t, visiting) for t in targets if t is not None]
+            model = model or all(k[0] for k in kinds)
+            settings = settings or all(k[1] for k in kinds)
+        visiting.discard(node)
+        self.kinds[node] = (model, settings)
+        return model, settings
+
+    def canonical(self, name: str, depth: int) -> str | None:
+        """The tree class or root ``name`` denotes, or None."""
+        if name in MODEL_ROOTS or name in SETTINGS_ROOTS or name in self.bases:
+            return name
+        if name.startswith(UNRESOLVED):
+            return self._unique(self.by_simple_name.get(name[1:].rpartition(".")[2], set()))
+        if name.partition(".")[0] in _PYDANTIC_PACKAGES or depth > 10:
+            return None
+        parts = name.split(".")
+        for i in range(len(parts) - 1, 0, -1):  # a name re-exported by a module of the tree
+            targets = self.imports.get(".".join(parts[:i]), {}).get(parts[i])
+            if targets:
+                rest = "".join("." + p for p in parts[i + 1 :])
+                found = {self.canonical(t + rest, depth + 1) for t in targets}
+                return found.pop() if len(found) == 1 else None
+        # The scanned folder is not the import root (src layout, or a sub-package scanned alone).
+        suffix_match = set(self.by_suffix.get(name, set()))
+        suffix_match.update(".".join(parts[i:]) for i in range(1, len(parts) - 1) if ".".join(parts[i:]) in self.bases)
+        if suffix_match:
+            return self._unique(suffix_match)
+        package = ".".join(parts[:-1])
+        if package in self.packages:  # re-exported by an __init__ that was not indexed
+            prefix = package + "."
+            return self._unique({q for q in self.by_simple_name.get(parts[-1], set()) if q.startswith(prefix)})
+        return None
+
+    @staticmethod
+    def _unique(candidates: set[str]) -> str | None:
+        return next(iter(candidates)) if len(candidates) == 1 else None
+
+
+def _module_name(path: str) -> str:
+    return FileContext(path=path, options={}).module_name
+
+
+# -- the per-file rewrite ----------------------------------------------------------------------------
+
+
+class _Decline(Exception):
+    """A Config this codemod must not convert; the message says why."""
+
+
+@dataclasses.dataclass
+class _Entry:
+    key: str
+    value: str  # source code, continuation lines relative to the entry's line
+    node: cst.BaseExpression
+    comments: list[str] = dataclasses.field(default_factory=list)
+    trailing: str | None = None
+
+
+@dataclasses.dataclass
+class _Conversion:
+    entries: list[_Entry]
+    comments_above: list[str]  # header comment, docstring, comments of removed keys, TODOs
+    footer: list[str]
+    removed: list[str]  # messages for the keys left as TODOs
+    unknown: list[str]
+    extra_imports: set[tuple[str, str, str | None]]  # Extra imports that may now be unused
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.entries or self.comments_above or self.footer)
+
+
+class PydanticConfig(Codemod):
+    """Convert Pydantic v1 ``class Config`` into v2 ``model_config = ConfigDict(...)``.
+
+    ## What it does
+    Replaces the ``class Config:`` of every Pydantic model with ``model_config =
+    ConfigDict(...)`` at the same place (``SettingsConfigDict`` for settings classes), applying
+    Pydantic's table of renamed keys (``orm_mode`` -> ``from_attributes``,
+    ``allow_population_by_field_name`` -> ``populate_by_name``, ...), turning
+    ``allow_mutation = False`` into ``frozen=True`` and ``extra = Extra.forbid`` into
+    ``extra="forbid"``.  Comments inside the Config stay next to their key; a docstring
+    becomes a comment.  A class is a model if it inherits, through any chain of classes in the
+    scanned tree and any import alias, from ``pydantic.BaseModel``, ``GenericModel`` or a
+    ``BaseSettings``; ``pydantic.v1`` models and classes that are not models are left alone.
+
+    ## Why is this bad?
+    Pydantic v2 still reads a ``class Config`` but ignores renamed keys with only a warning
+    (so ``model_validate(orm_object)`` fails without ``from_attributes``) and silently drops
+    ``allow_mutation = False``, so a model meant to be immutable becomes mutable.
+
+    ## Example
+    ```python
+    class User(BaseModel):
+        class Config:
+            orm_mode = True
+            allow_mutation = False  # users are shared between requests
+    ```
+
+    Use instead:
+    ```python
+    class User(BaseModel):
+        model_config = ConfigDict(
+            from_attributes=True,
+            frozen=True,  # users are shared between requests
+        )
+    ```
+
+    ## Fix safety
+    Keys are renamed to the v2 names Pydantic itself documents, so the model behaves as it
+    did under v1.  ``frozen=True`` also makes instances hashable, which ``allow_mutation =
+    False`` did not.  Keys v2 removed (``smart_union``, ``fields``, ``getter_dict``,
+    ``json_loads``, ...) are not carried over: a ``# TODO[pydantic-config]:`` comment above
+    ``model_config`` names each with its old value and what to do instead.  A Config with
+    no keys and no comments is deleted.
+
+    ## Limitations
+    Not converted, with a TODO comment and a finding saying why: a Config that inherits from
+    another class, defines methods (``schema_extra`` as a function, ``customise_sources``)
+    or holds anything but key assignments; a value that refers to another Config key or to a
+    name the model class defines; a class whose existing ``model_config`` sets one of the same
+    keys differently.  Subclasses of third-party models (SQLModel, Beanie, ...) are not
+    recognised as models.  ``from pydantic import BaseSettings`` is not rewritten to
+    ``pydantic_settings``.  Keys Pydantic v2 does not know are kept and reported.
+    """
+
+    name = "pydantic-config"
+    summary = "Convert Pydantic v1 `class Config` into v2 `model_config = ConfigDict(...)`."
+    safety = (
+        "Keys are renamed to their documented v2 names, so models behave as under v1; frozen=True "
+        "also makes instances hashable. Removed keys are left as TODO comments, never guessed."
+    )
+    markers = (b"class Config",)
+    index_markers = (b"class ",)
+
+    # -- whole-tree pass --------------------------------------------------------------------------
+
+    @classmethod
+    def index_file(cls, path: str, source: bytes) -> FileFacts | None:
+        if not _CLASS_WITH_BASES.search(source):
+            return None
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+        module = _module_name(path)
+        is_init = path.rsplit("/", 1)[-1] == "__init__.py"
+        indexer = _FileIndexer(module, module if is_init else module.rpartition(".")[0])
+        indexer.walk(tree.body, module, [indexer.module_scope])
+        imports = tuple(
+            (name, tuple(sorted(targets)))
+            for name, targets in sorted(indexer.module_scope.items())
+            if not any(t == _join(module, name) for t in targets)
+        )
+        return FileFacts(module, tuple(indexer.classes), imports)
+
+    @classmethod
+    def build_index(cls, facts: Mapping[str, Any], options: Mapping[str, Any]) -> ModelIndex:
+        return _TreeResolver(f for f in facts.values() if isinstance(f, FileFacts)).index()
+
+    # -- per file ---------------------------------------------------------------------------------
+
+    def __init__(self, file: FileContext) -> None:
+        super().__init__(file)
+        self._scope: list[str] = []
+        self._module = cst.Module(body=[])
+        self._index = ModelIndex(frozenset(), frozenset())
+        self._extra_names: dict[str, tuple[str, str, str | None]] = {}  # local name -> import of Extra
+        self._pydantic_modules: set[str] = set()  # local names of `import pydantic`
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._module = node
+        index = self.file.index
+        if not isinstance(index, ModelIndex):  # run without the whole-tree pass: this file alone
+            index = self.build_index({self.file.path: self.index_file(self.file.path, node.bytes)}, {})
+        self._index = index
+        self._collect_pydantic_imports(node)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._scope.append(node.name.value)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._scope.append(node.name.value)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
+        self._scope.pop()
+        return updated_node
+
+    def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
+        qualname = _join(self.file.module_name, ".".join(self._scope))
+        self._scope.pop()
+        if qualname not in self._index.models or not isinstance(updated_node.body, cst.IndentedBlock):
+            return updated_node
+        return self._convert_model(original_node, updated_node, qualname in self._index.settings)
+
+    # -- one model ----------------------------------------------------------------------------------
+
+    def _convert_model(self, original: cst.ClassDef, updated: cst.ClassDef, settings: bool) -> cst.ClassDef:
+        body = list(updated.body.body)
+        original_body = original.body.body
+        config_positions = [i for i, stmt in enumerate(body) if _is_config_class(stmt)]
+        if not config_positions:
+            return updated
+        position = config_positions[0]
+        config = original_body[position]
+        assert isinstance(config, cst.ClassDef)
+        callee = "SettingsConfigDict" if settings else "ConfigDict"
+        existing = [i for i, stmt in enumerate(body) if _assigns(stmt, "model_config")]
+        try:
+            if len(config_positions) > 1:
+                raise _Decline("the class defines more than one class Config")
+            if any(_assigns(stmt, "__config__") for stmt in body):
+                raise _Decline("the class also sets __config__")
+            conversion = self._analyse(config, settings, _names_bound_before(body[:position]))
+            if existing:
+                return self._merge(original, updated, position, existing, conversion)
+        except _Decline as decline:
+            return self._decline(updated, position, config, str(decline))
+
+        self._report_conversion(config, conversion, callee)
+        if conversion.is_empty and not _comments(config.leading_lines):
+            del body[position]
+            if not body:
+                body.append(cst.SimpleStatementLine([cst.Pass()]))
+        else:
+            statement = self._render(conversion, callee)
+            body[position] = statement.with_changes(
+                leading_lines=[*config.leading_lines, *statement.leading_lines]
+            )
+            self._import_callee(settings)
+        return updated.with_changes(body=updated.body.with_changes(body=body))
+
+    def _merge(
+        self, original: cst.ClassDef, updated: cst.ClassDef, position: int, existing: list[int], conversion: _Conversion
+    ) -> cst.ClassDef:
+        """Fold the Config's keys into the model_config the class already has."""
+        body = list(updated.body.body)
+        config = original.body.body[position]
+        if len(existing) > 1:
+            raise _Decline("the class assigns model_config more than once")
+        statement = body[existing[0]]
+        assert isinstance(statement, cst.SimpleStatementLine)
+        assignment = statement.body[0]
+        call = assignment.value if isinstance(assignment, cst.Assign) and len(statement.body) == 1 else None
+        if not (isinstance(call, cst.Call) and _is_config_dict(call.func) and all(_plain_keyword(a) for a in call.args)):
+            raise _Decline("the class already has a model_config that is not a plain ConfigDict(...) call")
+        entries, footer = self._call_entries(call)
+        present = {entry.key: _normalised(entry.value) for entry in entries}
+        for entry in conversion.entries:
+            if entry.key not in present:
+                entries.append(entry)
+            elif present[entry.key] != _normalised(entry.value):
+                raise _Decline(f"model_config and class Config both set `{entry.key}`, to different values")
+        merged = dataclasses.replace(conversion, entries=entries, footer=[*footer, *conversion.footer])
+        callee = self._module.code_for_node(call.func)
+        self._report_conversion(config, merged, callee)
+        new_statement = self._render(merged, callee)
+        config_comments = [line for line in config.leading_lines if line.comment is not None]
+        body[existing[0]] = new_statement.with_changes(
+            leading_lines=[*statement.leading_lines, *config_comments, *new_statement.leading_lines]
+        )
+        del body[position]
+        return updated.with_changes(body=updated.body.with_changes(body=body))
+
+    def _decline(self, updated: cst.ClassDef, position: int, config: cst.ClassDef, reason: str) -> cst.ClassDef:
+        message = f"class Config not converted: {reason}"
+        self.report(config, message, fixable=False)
+        if any(comment.startswith(TODO_PREFIX) for comment in _comments(config.leading_lines)):
+            return updated  # the TODO is already there: a second run changes nothing
+        self.report(config, f"added a TODO comment: {message}")
+        body = list(updated.body.body)
+        todo = cst.EmptyLine(comment=cst.Comment(f"{TODO_PREFIX} {message}"))
+        body[position] = body[position].with_changes(leading_lines=[*body[position].leading_lines, todo])
+        return updated.with_changes(body=updated.body.with_changes(body=body))
+
+    def _report_conversion(self, config: cst.ClassDef, conversion: _Conversion, callee: str) -> None:
+        if conversion.is_empty:
+            self.report(config, "empty class Config removed")
+        else:
+            self.report(config, f"class Config → model_config = {callee}(...)")
+        for message in (*conversion.removed, *conversion.unknown):
+            self.report(config, message, fixable=False)
+        for module, obj, asname in sorted(conversion.extra_imports, key=str):
+            self.remove_import(module, obj, asname)
+
+    def _import_callee(self, settings: bool) -> None:
+        if settings:
+            self.add_import("pydantic_settings", "SettingsConfigDict")
+        else:
+            self.add_import("pydantic", "ConfigDict")
+
+    def _render(self, conversion: _Conversion, callee: str) -> cst.BaseStatement:
+        entries = conversion.entries
+        one_line = False
+        if len(entries) == 1 and not conversion.footer:
+            entry = entries[0]
+            line = f"model_config = {callee}({entry.key}={entry.value})"
+            depth = len(self._scope) + 1
+            one_line = (
+                not entry.comments
+                and entry.trailing is None
+                and "\n" not in entry.value
+                and len(self._module.default_indent) * depth + len(line) <= 88
+            )
+        templates = self.file.templates
+        if templates is None:
+            from codemods.templating import TemplateSet
+
+            templates = TemplateSet()
+        text = templates.render(
+            "pydantic_config.py.j2",
+            callee=callee,
+            entries=entries,
+            comments_above=conversion.comments_above,
+            footer=conversion.footer,
+            one_line=one_line,
+            indent=self._module.default_indent,
+        )
+        return cst.parse_statement(text, config=self._module.config_for_parsing)
+
+    # -- reading a Config -----------------------------------------------------------------------------
+
+    def _analyse(self, config: cst.ClassDef, settings: bool, model_names: set[str]) -> _Conversion:
+        if config.bases or config.keywords:
+            parents = ", ".join(_short(self._module.code_for_node(arg.value)) for arg in (*config.bases, *config.keywords))
+            raise _Decline(f"it inherits from {parents}; merge those keys into model_config by hand")
+        if config.decorators:
+            raise _Decline("it is decorated")
+        comments_above: list[str] = []
+        if isinstance(config.body, cst.IndentedBlock) and config.body.header.comment is not None:
+            comments_above.append(config.body.header.comment.value)
+        raw: list[_Entry] = []
+        pending: list[str] = []
+        for comments, small_statements, trailing in self._config_lines(config):
+            pending.extend(comments)
+            keyed: list[_Entry] = []
+            for small in small_statements:
+                docstring = _docstring_lines(small)
+                if docstring is not None:
+                    comments_above.extend(docstring)
+                elif not _is_noop(small):
+                    key, value = self._key_assignment(small)
+                    keyed.append(_Entry(key, "", value))
+            if keyed:
+                keyed[0].comments, pending = pending, []
+                keyed[-1].trailing = trailing
+                raw.extend(keyed)
+            elif trailing is not None:
+                pending.append(trailing)
+        footer = pending
+        if isinstance(config.body, cst.IndentedBlock):
+            footer = [*pending, *_comments(config.body.footer)]
+        return self._convert_keys(raw, comments_above, footer, settings, model_names)
+
+    def _config_lines(
+        self, config: cst.ClassDef
+    ) -> Iterable[tuple[list[str], Sequence[cst.BaseSmallStatement], str | None]]:
+        """(own-line comments before, small statements, trailing comment) per line of the Config."""
+        block = config.body
+        if isinstance(block, cst.SimpleStatementSuite):
+            trailing = block.trailing_whitespace.comment
+            yield [], block.body, trailing.value if trailing else None
+            return
+        for statement in block.body:
+            if not isinstance(statement, cst.SimpleStatementLine):
+                raise _Decline(f"it contains {_describe_compound(statement)}, not only key assignments")
+            trailing = statement.trailing_whitespace.comment
+            yield _comments(statement.leading_lines), statement.body, trailing.value if trailing else None
+
+    def _key_assignment(self, small: cst.BaseSmallStatement) -> tuple[str, cst.BaseExpression]:
+        if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+            return small.targets[0].target.value, small.value
+        if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value is not None:
+            return small.target.value, small.value
+        code = _short(self._module.code_for_node(small))
+        raise _Decline(f"it contains `{code}`, not only key assignments")
+
+    def _convert_keys(
+        self, raw: list[_Entry], comments_above: list[str], footer: list[str], settings: bool, model_names: set[str]
+    ) -> _Conversion:
+        keys = [entry.key for entry in raw]
+        self._check_values(raw, model_names)
+        for old, new in RENAMED_KEYS.items():
+            if old in keys and new in keys:
+                raise _Decline(f"it sets both `{old}` and its v2 name `{new}`")
+        conversion = _Conversion([], comments_above, footer, [], [], set())
+        frozen = next((e for e in raw if e.key == "frozen"), None)
+        frozen_literal = _bool_literal(frozen.node) if frozen is not None else None
+        mutation = next((e for e in raw if e.key == "allow_mutation"), None)
+        allowed = _bool_literal(mutation.node) if mutation is not None else None
+        if frozen is not None and frozen_literal is not None and allowed is not None:
+            # v1: immutable if frozen or not allow_mutation; both become the one v2 key.
+            frozen.node = cst.Name(str(frozen_literal or not allowed))
+        for entry in raw:
+            key = entry.key
+            if key == "allow_mutation":
+                self._convert_allow_mutation(entry, frozen, frozen_literal, conversion)
+                continue
+            if key in REMOVED_KEYS:
+                self._leave_todo(entry, REMOVED_KEYS[key], conversion)
+                continue
+            entry.key = RENAMED_KEYS.get(key, key)
+            extra = self._extra_value(entry.node, conversion) if key == "extra" else None
+            entry.value = extra or self._value_code(entry.node, reindent=True)
+            if entry.key not in V2_KEYS and not (settings and entry.key in SETTINGS_KEYS):
+                conversion.unknown.append(f"`{entry.key}` is not a Pydantic v2 config key; kept in model_config")
+            conversion.entries.append(entry)
+        return conversion
+
+    def _check_values(self, raw: list[_Entry], model_names: set[str]) -> None:
+        """Refuse values whose names would mean something else once moved into the model's body."""
+        earlier: set[str] = set()
+        for entry in raw:
+            if entry.key in earlier:
+                raise _Decline(f"it assigns `{entry.key}` twice")
+            for name in sorted(_loaded_names(entry.node)):
+                if name in earlier:
+                    raise _Decline(f"the value of `{entry.key}` refers to `{name}`, another Config key")
+                if name in model_names:
+                    raise _Decline(f"the value of `{entry.key}` refers to `{name}`, which the model class also defines")
+            earlier.add(entry.key)
+
+    def _convert_allow_mutation(
+        self, entry: _Entry, frozen: _Entry | None, frozen_literal: bool | None, conversion: _Conversion
+    ) -> None:
+        allowed = _bool_literal(entry.node)
+        if allowed is None:
+            self._leave_todo(entry, "it is not a literal True/False; set frozen=True where it is False", conversion)
+        elif frozen is None:
+            entry.key, entry.value = "frozen", str(not allowed)
+            conversion.entries.append(entry)
+        elif frozen_literal is not None:
+            frozen.comments.extend([*entry.comments, *([entry.trailing] if entry.trailing else [])])
+        else:
+            self._leave_todo(entry, "the Config also sets frozen to a non-literal value; fold both into frozen", conversion)
+
+    def _leave_todo(self, entry: _Entry, advice: str, conversion: _Conversion) -> None:
+        old = f"{entry.key} = {_short(self._module.code_for_node(entry.node))}"
+        what = f"`{old}` was removed in Pydantic v2" if entry.key in REMOVED_KEYS else f"`{old}` not converted"
+        conversion.comments_above.extend(entry.comments)
+        if entry.trailing:
+            conversion.comments_above.append(entry.trailing)
+        conversion.comments_above.append(f"{TODO_PREFIX} {what}: {advice}")
+        conversion.removed.append(f"{what}: {advice} (TODO left above model_config)")
+
+    def _extra_value(self, node: cst.BaseExpression, conversion: _Conversion) -> str | None:
+        """`Extra.forbid` (however Extra is imported) as the string v2 expects."""
+        if not (isinstance(node, cst.Attribute) and node.attr.value in EXTRA_VALUES):
+            return None
+        owner = node.value
+        if isinstance(owner, cst.Name) and owner.value in self._extra_names:
+            conversion.extra_imports.add(self._extra_names[owner.value])
+        elif not (
+            isinstance(owner, cst.Attribute)
+            and owner.attr.value == "Extra"
+            and isinstance(owner.value, cst.Name)
+            and owner.value.value in self._pydantic_modules
+        ):
+            return None
+        return f'"{node.attr.value}"'
+
+    def _value_code(self, node: cst.BaseExpression, *, reindent: bool) -> str:
+        """Source of a value; continuation lines move one level in when it becomes a call argument."""
+        code = self._module.code_for_node(node)
+        if not reindent or "\n" not in code or _has_multiline_string(self._module, node):
+            return code
+        first, *rest = code.split("\n")
+        indent = self._module.default_indent
+        return "\n".join([first, *(indent + line if line.strip() else line for line in rest)])
+
+    def _call_entries(self, call: cst.Call) -> tuple[list[_Entry], list[str]]:
+        """The keyword arguments of an existing ConfigDict(...) call, with their comments."""
+        entries: list[_Entry] = []
+        pending = _whitespace_comments(call.whitespace_before_args)
+        for arg in call.args:
+            assert arg.keyword is not None
+            entry = _Entry(arg.keyword.value, self._value_code(arg.value, reindent=False), arg.value, pending)
+            after = arg.comma.whitespace_after if isinstance(arg.comma, cst.Comma) else arg.whitespace_after_arg
+            entry.trailing, *pending = _whitespace_comments(after, split_first=True)
+            entries.append(entry)
+        return entries, pending
+
+    def _collect_pydantic_imports(self, module: cst.Module) -> None:
+        for small in _top_level_small_statements(module.body):
+            if isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None:
+                source = self._module.code_for_node(small.module)
+                if source not in ("pydantic", "pydantic.config") or isinstance(small.names, cst.ImportStar):
+                    continue
+                for alias in small.names:
+                    if isinstance(alias.name, cst.Name) and alias.name.value == "Extra":
+                        asname = _alias_name(alias)
+                        self._extra_names[asname or "Extra"] = (source, "Extra", asname)
+            elif isinstance(small, cst.Import):
+                for alias in small.names:
+                    if self._module.code_for_node(alias.name) == "pydantic":
+                        self._pydantic_modules.add(_alias_name(alias) or "pydantic")
+
+
+# -- small helpers over libcst nodes -------------------------------------------------------------------
+
+
+def _is_config_class(statement: cst.BaseStatement) -> bool:
+    return isinstance(statement, cst.ClassDef) and statement.name.value == "Config"
+
+
+def _assigns(statement: cst.BaseStatement, name: str) -> bool:
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    for small in statement.body:
+        if isinstance(small, cst.Assign) and any(
+            isinstance(t.target, cst.Name) and t.target.value == name for t in small.targets
+        ):
+            return True
+        if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.target.value == name:
+            return True
+    return False
+
+
+def _names_bound_before(statements: Sequence[cst.BaseStatement]) -> set[str]:
+    """Names the model's body binds before the Config: a moved value would see them."""
+    names: set[str] = set()
+    for statement in statements:
+        if isinstance(statement, (cst.ClassDef, cst.FunctionDef)):
+            names.add(statement.name.value)
+        elif isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, cst.Assign):
+                    for target in small.targets:
+                        names.update(_target_names(target.target))
+                elif isinstance(small, cst.AnnAssign) and small.value is not None:
+                    names.update(_target_names(small.target))
+                elif isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(small.names, cst.ImportStar):
+                    for alias in small.names:
+                        names.add(_alias_name(alias) or _head_name(alias.name))
+    return names
+
+
+def _target_names(target: cst.BaseExpression) -> set[str]:
+    if isinstance(target, cst.Name):
+        return {target.value}
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return {n for element in target.elements for n in _target_names(element.value)}
+    return set()
+
+
+def _alias_name(alias: cst.ImportAlias) -> str | None:
+    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+        return alias.asname.name.value
+    return None
+
+
+def _head_name(name: cst.BaseExpression) -> str:
+    while isinstance(name, cst.Attribute):
+        name = name.value
+    return name.value if isinstance(name, cst.Name) else ""
+
+
+class _LoadedNames(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.names.add(node.value)
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)
+        return False
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        node.value.visit(self)
+        return False
+
+
+def _loaded_names(node: cst.CSTNode) -> set[str]:
+    visitor = _LoadedNames()
+    node.visit(visitor)
+    return visitor.names
+
+
+def _bool_literal(node: cst.BaseExpression | None) -> bool | None:
+    if isinstance(node, cst.Name) and node.value in ("True", "False") and not node.lpar:
+        return node.value == "True"
+    return None
+
+
+def _has_multiline_string(module: cst.Module, node: cst.CSTNode) -> bool:
+    finder = _StringFinder()
+    node.visit(finder)
+    return any("\n" in module.code_for_node(s) for s in finder.strings)
+
+
+class _StringFinder(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.strings: list[cst.CSTNode] = []
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        self.strings.append(node)
+
+    def visit_FormattedString(self, node: cst.FormattedString) -> bool:
+        self.strings.append(node)
+        return False
+
+
+def _docstring_lines(small: cst.BaseSmallStatement) -> list[str] | None:
+    """A bare string statement as comment lines, or None if ``small`` is something else."""
+    if not (isinstance(small, cst.Expr) and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString))):
+        return None
+    value = small.value.evaluated_value
+    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value or "")
+    return [f"# {line}".rstrip() for line in inspect.cleandoc(text).splitlines()] or ["#"]
+
+
+def _is_noop(small: cst.BaseSmallStatement) -> bool:
+    return isinstance(small, cst.Pass) or (isinstance(small, cst.Expr) and isinstance(small.value, cst.Ellipsis))
+
+
+def _describe_compound(statement: cst.BaseStatement) -> str:
+    if isinstance(statement, cst.FunctionDef):
+        return f"the method `{statement.name.value}`"
+    if isinstance(statement, cst.ClassDef):
+        return f"the class `{statement.name.value}`"
+    kind = type(statement).__name__.lower()
+    return f"an `{kind}` statement" if kind[0] in "aeiou" else f"a `{kind}` statement"
+
+
+def _comments(lines: Sequence[cst.EmptyLine]) -> list[str]:
+    return [line.comment.value for line in lines if line.comment is not None]
+
+
+def _whitespace_comments(whitespace: cst.BaseParenthesizableWhitespace, *, split_first: bool = False) -> list[Any]:
+    """Comments in call whitespace; with ``split_first`` the first item is the same-line comment or None."""
+    if not isinstance(whitespace, cst.ParenthesizedWhitespace):
+        return [None] if split_first else []
+    first = whitespace.first_line.comment.value if whitespace.first_line.comment else None
+    own = _comments(whitespace.empty_lines)
+    if split_first:
+        return [first, *own]
+    return [*([first] if first else []), *own]
+
+
+def _is_config_dict(func: cst.BaseExpression) -> bool:
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    return name in ("ConfigDict", "SettingsConfigDict")
+
+
+def _plain_keyword(arg: cst.Arg) -> bool:
+    return arg.keyword is not None and arg.star == ""
+
+
+def _normalised(code: str) -> str:
+    return " ".join(code.split())
+
+
+def _short(code: str, limit: int = 60) -> str:
+    text = " ".join(code.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _top_level_small_statements(body: Sequence[cst.CSTNode]) -> Iterable[cst.BaseSmallStatement]:
+    """Small statements at module level, also inside if/try blocks (guarded imports)."""
+    for statement in body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            yield from statement.body
+        elif isinstance(statement, (cst.If, cst.Try, cst.TryStar, cst.With)):
+            blocks: list[cst.CSTNode] = [statement.body]
+            if isinstance(statement, cst.If) and statement.orelse is not None:
+                blocks.append(statement.orelse)
+            if isinstance(statement, (cst.Try, cst.TryStar)):
+                blocks.extend(handler.body for handler in statement.handlers)
+                blocks.extend(b.body for b in (statement.orelse, statement.finalbody) if b is not None)
+            for block in blocks:
+                if isinstance(block, cst.If):
+                    yield from _top_level_small_statements([block])
+                elif isinstance(block, cst.Else):
+                    yield from _top_level_small_statements(block.body.body)
+                elif isinstance(block, cst.IndentedBlock):
+                    yield from _top_level_small_statements(block.body)
