@@ -23,7 +23,7 @@ from codemods.config import ConfigError, Settings, resolve
 from codemods.diffs import unified_diff
 from codemods.engine import Engine, RunReport, write_changes
 
-EXIT_OK, EXIT_FOUND, EXIT_ERROR, EXIT_INCOMPLETE = 0, 1, 2, 3
+EXIT_OK, EXIT_FOUND, EXIT_ERROR, EXIT_INCOMPLETE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 app = typer.Typer(
     name="auditfix",
@@ -124,6 +124,10 @@ def execute(engine: Engine, show_progress: bool) -> RunReport:
     engine.progress = update
     try:
         return engine.run()
+    except KeyboardInterrupt:
+        stop()
+        stderr.print("auditfix: interrupted before anything was written", markup=False)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:
         stop()
 
@@ -252,7 +256,11 @@ def run(
         stderr.print(f"auditfix: {report.summary()}", markup=False)
         incomplete = report.skipped or report.failed
         raise typer.Exit(EXIT_INCOMPLETE if incomplete else EXIT_FOUND if report.changes else EXIT_OK)
-    problems = write_changes(engine.folder, report.changes)
+    try:
+        problems = write_changes(engine.folder, report.changes)
+    except KeyboardInterrupt:
+        stderr.print("auditfix: interrupted; every file is either as it was or fully rewritten", markup=False)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     for problem in problems:
         stderr.print(f"not written {problem.path}: {problem.message}", markup=False)
     written = len(report.changes) - len(problems)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import dataclasses
+import glob
 import multiprocessing
 import os
 import pickle
@@ -410,7 +411,8 @@ def _write_one(target: Path, change: Change) -> None:
         # The rename below would succeed on a read-only file; respect the owner's intent instead.
         if not mode & stat.S_IWUSR or not os.access(target, os.W_OK):
             raise PermissionError(13, "the file is read-only")
-    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".auditfix-tmp")
+    _remove_leftover_temporaries(target)
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=_temporary_prefix(target, os.getpid()), suffix=".tmp")
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(change.new)
@@ -424,6 +426,31 @@ def _write_one(target: Path, change: Change) -> None:
         except OSError:
             pass
         raise
+
+
+def _temporary_prefix(target: Path, pid: int) -> str:
+    return f".{target.name}.auditfix-{pid}-"
+
+
+def _remove_leftover_temporaries(target: Path) -> None:
+    """Delete temporary files a killed run left beside ``target`` (their process is gone)."""
+    for leftover in target.parent.glob(f".{glob.escape(target.name)}.auditfix-*-*.tmp"):
+        pid_text = leftover.name[len(f".{target.name}.auditfix-") :].split("-", 1)[0]
+        if pid_text.isdigit() and not _process_alive(int(pid_text)):
+            try:
+                leftover.unlink()
+            except OSError:
+                pass
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _umask() -> int:
