@@ -29,9 +29,9 @@ API
     Every call of ``methods`` (any method when None) on a session inside ``node``, in source
     order, not looking into nested functions, classes or lambdas.
 
-``method_calls(node, methods)`` is the same without the session test (any receiver), and
+``method_calls(node, methods)`` is the same without the session test (any receiver),
 ``bound_names(node)`` the dotted names (``x``, ``self.session``) a block assigns, again not
-looking into nested scopes.
+looking into nested scopes, and ``bindings(node)`` the same as (name, binding node) pairs.
 
 What counts as a session
 ------------------------
@@ -144,7 +144,7 @@ class SessionMatcher:
         """The session and non-session names ``node`` binds, layered over ``outer``."""
         sessions: set[str] = set()
         others: set[str] = set()
-        for name, kind in self._bindings(node):
+        for name, kind, _ in self._bindings(node):
             (sessions if kind else others).add(name)
         sessions -= others  # a name also bound to something else is not trusted
         base = outer or SessionScope()
@@ -200,7 +200,7 @@ class SessionMatcher:
 
     # -- internals --------------------------------------------------------------------------
 
-    def _bindings(self, node: cst.CSTNode) -> Iterator[tuple[str, bool]]:
+    def _bindings(self, node: cst.CSTNode) -> Iterator[tuple[str, bool, cst.CSTNode]]:
         """(dotted name, is a session) for every binding in the scope ``node`` opens."""
         if isinstance(node, (cst.FunctionDef, cst.Lambda)):
             yield from self._parameter_bindings(node.params)
@@ -213,13 +213,13 @@ class SessionMatcher:
                 statement.visit(collector)
         yield from collector.bindings
 
-    def _parameter_bindings(self, params: cst.Parameters) -> Iterator[tuple[str, bool]]:
+    def _parameter_bindings(self, params: cst.Parameters) -> Iterator[tuple[str, bool, cst.CSTNode]]:
         every = [*params.posonly_params, *params.params, *params.kwonly_params]
         for param in every:
             if param.annotation is not None:
-                yield param.name.value, self.is_session_type(param.annotation.annotation)
+                yield param.name.value, self.is_session_type(param.annotation.annotation), param
             elif param.default is not None and self.is_session_value(param.default):
-                yield param.name.value, True
+                yield param.name.value, True, param
             # Without annotation the parameter keeps whatever its configured name says.
 
 
@@ -228,12 +228,12 @@ class _BindingCollector(cst.CSTVisitor):
 
     def __init__(self, matcher: SessionMatcher) -> None:
         self.matcher = matcher
-        self.bindings: list[tuple[str, bool]] = []
+        self.bindings: list[tuple[str, bool, cst.CSTNode]] = []
 
     def _bind(self, target: cst.BaseExpression, value: cst.BaseExpression | None) -> None:
         name = dotted_name(target)
         if name is not None:
-            self.bindings.append((name, value is not None and self._is_session_source(value)))
+            self.bindings.append((name, value is not None and self._is_session_source(value), target))
             return
         for element in _unpacked(target):
             self._bind(element, None)
@@ -243,11 +243,11 @@ class _BindingCollector(cst.CSTVisitor):
         return self.matcher.is_session_value(value) or dotted_name(value) in self.matcher.names
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        self.bindings.append((node.name.value, False))
+        self.bindings.append((node.name.value, False, node))
         return False
 
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        self.bindings.append((node.name.value, False))
+        self.bindings.append((node.name.value, False, node))
         return False
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:
@@ -262,7 +262,7 @@ class _BindingCollector(cst.CSTVisitor):
         if name is None:
             return
         if self.matcher.is_session_type(node.annotation.annotation):
-            self.bindings.append((name, True))
+            self.bindings.append((name, True, node.target))
         else:
             self._bind(node.target, node.value)
 
@@ -287,7 +287,8 @@ class _BindingCollector(cst.CSTVisitor):
             self._bind(target, None)
             return
         item = node.item
-        self.bindings.append((name, self.matcher.is_session_value(item) or _is_factory_begin(item, self.matcher)))
+        is_session = self.matcher.is_session_value(item) or _is_factory_begin(item, self.matcher)
+        self.bindings.append((name, is_session, target))
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
         if node.name is not None:
@@ -295,7 +296,7 @@ class _BindingCollector(cst.CSTVisitor):
 
     def visit_Import(self, node: cst.Import) -> None:
         for alias in node.names:
-            self.bindings.append((_imported_name(alias), False))
+            self.bindings.append((_imported_name(alias), False, alias))
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if isinstance(node.names, cst.ImportStar):
@@ -305,7 +306,7 @@ class _BindingCollector(cst.CSTVisitor):
             name = dotted_name(bound)  # type: ignore[arg-type]
             if name is not None and name not in self.matcher.names:
                 # ``from app.extensions import db`` keeps db a session; other imports are not ones.
-                self.bindings.append((name, False))
+                self.bindings.append((name, False, alias))
 
 
 def method_calls(node: cst.CSTNode, methods: Collection[str] | None = None) -> list[SessionCall]:
@@ -317,11 +318,16 @@ def method_calls(node: cst.CSTNode, methods: Collection[str] | None = None) -> l
 
 def bound_names(node: cst.CSTNode) -> set[str]:
     """The dotted names ``node`` assigns (targets, ``for``, ``with ... as``, ``del``, walrus)."""
+    return {name for name, _ in bindings(node)}
+
+
+def bindings(node: cst.CSTNode) -> list[tuple[str, cst.CSTNode]]:
+    """(dotted name, the node binding it) for every assignment in ``node``, in source order."""
     collector = _BindingCollector(SessionMatcher((), ()))
     node.visit(collector)
-    names = {name for name, _ in collector.bindings}
-    names |= _deleted_names(node)
-    return names
+    found = [(name, where) for name, _, where in collector.bindings]
+    found += _deleted_names(node)
+    return found
 
 
 class _CallFinder(cst.CSTVisitor):
@@ -418,15 +424,15 @@ def _imported_name(alias: cst.ImportAlias) -> str:
     return (dotted_name(alias.name) or "").split(".")[0]
 
 
-def _deleted_names(node: cst.CSTNode) -> set[str]:
-    names: set[str] = set()
+def _deleted_names(node: cst.CSTNode) -> list[tuple[str, cst.CSTNode]]:
+    names: list[tuple[str, cst.CSTNode]] = []
 
     class _Deletes(cst.CSTVisitor):
         def visit_Del(self, del_node: cst.Del) -> None:
             for target in [del_node.target, *_unpacked(del_node.target)]:
                 name = dotted_name(target)
                 if name is not None:
-                    names.add(name)
+                    names.append((name, del_node))
 
         def visit_FunctionDef(self, _: cst.FunctionDef) -> bool:
             return False
