@@ -1,13 +1,13 @@
 """The ``auditfix`` command line: arguments in, output and exit codes out.
 
-Exit codes: 0 nothing to report; 1 findings (``scan``) or changes (``run --dry-run``);
+Exit codes: 0 nothing to report; 1 findings (``scan``) or changes (``run --dry-run``, ``run --check``);
 2 usage, configuration or internal error; 3 some files were skipped, failed or could
 not be written (the rest of the run completed).
 """
 
 from __future__ import annotations
 
-import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +22,7 @@ from codemods import REGISTRY, __version__
 from codemods.config import ConfigError, Settings, resolve
 from codemods.diffs import unified_diff
 from codemods.engine import Engine, RunReport, write_changes
+from codemods.reports import FORMATS, render, render_html, utc_now
 
 EXIT_OK, EXIT_FOUND, EXIT_ERROR, EXIT_INCOMPLETE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -57,6 +58,14 @@ def _names(value: Optional[str]) -> Optional[list[str]]:
 
 
 PathArgument = Annotated[Path, typer.Argument(help="Folder (or file) to work on.", show_default=False)]
+PathsArgument = Annotated[
+    list[Path],
+    typer.Argument(
+        help="Folder or file to work on; several files (as pre-commit passes them) are worked on "
+        "from their common folder, and only they are rewritten.",
+        show_default=False,
+    ),
+]
 SelectOption = Annotated[Optional[str], typer.Option("--select", help="Comma-separated codemods to run (default: all).")]
 IgnoreOption = Annotated[Optional[str], typer.Option("--ignore", help="Comma-separated codemods not to run.")]
 ExcludeOption = Annotated[
@@ -95,6 +104,33 @@ def load_settings(
         )
     except ConfigError as exc:
         raise fail(str(exc)) from None
+
+
+def combine_paths(paths: list[Path]) -> tuple[Path, Optional[list[str]]]:
+    """One path is the root, as always; several run from their common folder, restricted to them."""
+    for path in paths:
+        if not path.exists():
+            raise fail(f"{path}: no such file or folder")
+    if len(paths) == 1:
+        return paths[0], None
+    resolved = [path.resolve() for path in paths]
+    root = Path(os.path.commonpath([str(p if p.is_dir() else p.parent) for p in resolved]))
+    return root, sorted({p.relative_to(root).as_posix() for p in resolved})
+
+
+def display_path(path: Path) -> str:
+    """``path`` as the user would type it: relative to the current folder when it is inside it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def write_output(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
 def progress_reporter(enabled: bool) -> tuple[Callable[[str, int, int], None], Callable[[], None]]:
@@ -168,29 +204,46 @@ def list_codemods() -> None:
 
 
 @app.command()
+def explain(
+    name: Annotated[str, typer.Argument(help="A codemod name, as `auditfix list` shows it.", show_default=False)],
+) -> None:
+    """Print one codemod's documentation: what it does, why, an example, fix safety, limitations."""
+    from codemods.codemod_docs import render_one
+
+    codemod = next((c for c in REGISTRY if c.name == name), None)
+    if codemod is None:
+        known = ", ".join(c.name for c in REGISTRY) or "none are registered"
+        raise fail(f"unknown codemod {name!r}; known codemods: {known}")
+    typer.echo(render_one(codemod), nl=False)
+
+
+@app.command()
 def scan(
-    path: PathArgument,
+    paths: PathsArgument,
     select: SelectOption = None,
     ignore: IgnoreOption = None,
     exclude: ExcludeOption = None,
     jobs: JobsOption = None,
-    output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    output_format: Annotated[
+        str, typer.Option("--format", help="text, json, markdown, sarif or html (see docs/reports.md).")
+    ] = "text",
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report to this file.")] = None,
+    timestamp: Annotated[
+        bool, typer.Option("--timestamp", help="Put the time of the scan in the report (default: reproducible output).")
+    ] = False,
     no_progress: NoProgressOption = False,
     no_cache: NoCacheOption = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Report findings, one per location; changes nothing.  Exit 1 when there are findings."""
-    if output_format not in ("text", "json"):
-        raise fail(f"--format: expected text or json, got {output_format!r}")
+    if output_format not in FORMATS:
+        raise fail(f"--format: expected one of {', '.join(FORMATS)}, got {output_format!r}")
+    path, only = combine_paths(paths)
     settings = load_settings(path, select, ignore, exclude, jobs, no_cache)
-    report = execute(Engine(path.resolve(), settings), not no_progress)
-    text = render_json(report) if output_format == "json" else render_text(report)
+    report = execute(Engine(path.resolve(), settings, only=only), not no_progress)
+    text = render(output_format, report, settings, utc_now() if timestamp else None)
     if output is not None:
-        try:
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise fail(f"{output}: cannot write: {exc.strerror or exc}") from None
+        write_output(output, text)
     else:
         sys.stdout.write(text)
     print_problems(report, verbose)
@@ -198,38 +251,29 @@ def scan(
     raise typer.Exit(EXIT_FOUND if report.findings else EXIT_OK)
 
 
-def render_text(report: RunReport) -> str:
-    lines = []
-    for f in report.findings:
-        state = "fixable" if f.fixable else "not fixed"
-        lines.append(f"{f.path}:{f.line}:{f.column}: {f.codemod}: {f.message} [{state}]")
-    return "".join(line + "\n" for line in lines)
-
-
-def render_json(report: RunReport) -> str:
-    document = {
-        "schema_version": 1,
-        "tool": {"name": "auditfix", "version": __version__},
-        "codemods": list(report.codemods),
-        "findings": [f.to_dict() for f in report.findings],
-        "skipped": [{"path": p.path, "reason": p.message} for p in report.skipped],
-        "failed": [{"path": p.path, "reason": p.message} for p in report.failed],
-        "summary": {
-            "files": report.files,
-            "parsed": report.parsed,
-            "findings": len(report.findings),
-            "fixable": sum(1 for f in report.findings if f.fixable),
-            "findings_per_codemod": report.findings_per_codemod(),
-        },
-    }
-    return json.dumps(document, indent=2, sort_keys=False) + "\n"
+def run_check(engine: Engine, show_progress: bool, verbose: bool) -> int:
+    """``run --check``: print only the files that would change, one per line; 1 if there are any."""
+    report = execute(engine, show_progress)
+    print_problems(report, verbose)
+    for change in report.changes:
+        typer.echo(display_path(engine.folder / change.path))
+    if report.changes:
+        return EXIT_FOUND
+    return EXIT_INCOMPLETE if report.skipped or report.failed else EXIT_OK
 
 
 @app.command()
 def run(
-    path: PathArgument,
+    paths: PathsArgument,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print a unified diff; write nothing.")] = False,
     write: Annotated[bool, typer.Option("--write", help="Apply the changes in place (no git).")] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; list the files that would change and exit 1 if any (for CI).")
+    ] = False,
+    html: Annotated[
+        Optional[Path],
+        typer.Option("--html", help="With --dry-run: write a self-contained HTML report here instead of the diff."),
+    ] = None,
     select: SelectOption = None,
     ignore: IgnoreOption = None,
     exclude: ExcludeOption = None,
@@ -239,15 +283,29 @@ def run(
     verbose: VerboseOption = False,
 ) -> None:
     """Fix: --dry-run prints a diff, --write edits files, neither makes one git branch per codemod."""
+    path, only = combine_paths(paths)
     if dry_run and write:
         raise fail("--dry-run and --write cannot be used together")
+    if check and (dry_run or write):
+        raise fail("--check cannot be used with --dry-run or --write")
+    if html is not None and not dry_run:
+        raise fail("--html needs --dry-run")
+    if only is not None and not (dry_run or write or check):
+        raise fail("several paths work with --check, --dry-run or --write; git mode takes one folder")
     settings = load_settings(path, select, ignore, exclude, jobs, no_cache)
     root = path.resolve()
+    if check:
+        raise typer.Exit(run_check(Engine(root, settings, only=only), not no_progress, verbose))
     if not dry_run and not write:
         raise fail("git mode is not available yet; use --dry-run to preview or --write to edit files")
-    engine = Engine(root, settings)
+    engine = Engine(root, settings, only=only)
     report = execute(engine, not no_progress)
     print_problems(report, verbose)
+    if dry_run and html is not None:
+        write_output(html, render_html(report, settings))
+        stderr.print(f"auditfix: {report.summary()}; report written to {html}", markup=False)
+        incomplete = report.skipped or report.failed
+        raise typer.Exit(EXIT_INCOMPLETE if incomplete else EXIT_FOUND if report.changes else EXIT_OK)
     if dry_run:
         diff = unified_diff(report.changes)
         stdout = click.get_binary_stream("stdout")

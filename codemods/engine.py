@@ -181,9 +181,24 @@ def _parallel_map(
 # -- the run ---------------------------------------------------------------------------------
 
 
+def _named(path: str, only: Sequence[str]) -> bool:
+    """Is ``path`` one of ``only``, or under one of its folders ("." is the whole root)?"""
+    return any(entry == "." or path == entry or path.startswith(entry.rstrip("/") + "/") for entry in only)
+
+
 class Engine:
-    def __init__(self, root: Path, settings: Settings, *, progress: ProgressCallback | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        settings: Settings,
+        *,
+        progress: ProgressCallback | None = None,
+        only: Sequence[str] | None = None,
+    ) -> None:
         self.root = root
+        # Several paths named on the command line: their common folder is the root, and only
+        # these (posix, relative to it; a folder stands for everything under it) are rewritten.
+        self.only = tuple(only) if only is not None else None
         # Paths are relative to this folder; a single file is worked on from its own folder.
         self.folder = root if root.is_dir() else root.parent
         self.settings = settings
@@ -192,12 +207,22 @@ class Engine:
 
     def run(self) -> RunReport:
         report = RunReport(self.root, tuple(c.name for c in self.settings.codemods))
-        found = discover(self.root, self.settings.excludes)
+        everything = found = discover(self.root, self.settings.excludes)
+        if self.only is not None:
+            found = dataclasses.replace(
+                found,
+                paths=[p for p in found.paths if _named(p, self.only)],
+                symlinks=[p for p in found.symlinks if _named(p, self.only)],
+            )
         for link in found.symlinks:
             report.skipped.append(Problem(link, "symbolic link: not rewritten (its target is processed if it is in the folder)"))
         report.files = len(found.paths) + len(found.symlinks)
         sources = read_sources(self.folder, found.paths, report)
-        indexes = self._build_indexes(sources, report)
+        index_sources = sources
+        if self.only is not None and any(c.index_markers for c in self.settings.codemods):
+            # The whole-tree index still sees the whole tree, so a named file is rewritten as in a full run.
+            index_sources = read_sources(self.folder, everything.paths, RunReport(self.root, report.codemods))
+        indexes = self._build_indexes(index_sources, report)
         plan = Plan(self.settings.codemods, self.settings.options, indexes, self.settings.templates)
         outcomes = self._transform(sources, plan, report)
         by_path = {s.path: s for s in sources}
