@@ -111,6 +111,7 @@ class ModelIndex:
 
 
 _CLASS_WITH_BASES = re.compile(rb"^[ \t]*class[ \t]+\w+[ \t]*\(", re.M)
+_CLASS_NAME = re.compile(rb"^[ \t]*class[ \t]+(\w+)", re.M)
 
 
 def _dotted(expr: ast.expr) -> str | None:
@@ -387,13 +388,15 @@ class PydanticConfig(Codemod):
 
     @classmethod
     def index_file(cls, path: str, source: bytes) -> FileFacts | None:
+        module = _module_name(path)
         if not _CLASS_WITH_BASES.search(source):
-            return None
+            # No class here can be a model, but its names keep the simple-name fallback honest.
+            names = _CLASS_NAME.findall(source)
+            return FileFacts(module, tuple(ClassFacts(_join(module, n.decode()), ()) for n in names), ()) if names else None
         try:
             tree = ast.parse(source)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return None
-        module = _module_name(path)
         is_init = path.rsplit("/", 1)[-1] == "__init__.py"
         indexer = _FileIndexer(module, module if is_init else module.rpartition(".")[0])
         indexer.walk(tree.body, module, [indexer.module_scope])
@@ -541,7 +544,7 @@ class PydanticConfig(Codemod):
 
     def _render(self, conversion: _Conversion, callee: str) -> cst.BaseStatement:
         entries = conversion.entries
-        one_line = False
+        one_line = not entries and not conversion.footer
         if len(entries) == 1 and not conversion.footer:
             entry = entries[0]
             line = f"model_config = {callee}({entry.key}={entry.value})"
