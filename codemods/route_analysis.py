@@ -1,0 +1,806 @@
+"""What ``route-commit`` needs to know about a route before moving its database work.
+
+Three questions, answered from libcst metadata (scopes, qualified names, positions,
+parents), never from text:
+
+* which functions are routes (:func:`find_route`), and how to describe them;
+* which statements around a commit can move (:func:`extract_run`): the longest run of
+  consecutive statements of one block that ends with the commit and neither leaves the
+  route (``return``, ``raise``, ...) nor touches the HTTP layer (Flask's ``request``,
+  FastAPI's ``Request`` values, ...);
+* how values flow into and out of that run (:func:`analyse_flow`): the parameters of the
+  service function, the names it returns, and the module-level imports it needs.
+
+Every "no" comes back as a :class:`Decline` with a reason the user can act on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+
+import libcst as cst
+from libcst.metadata import (
+    Assignment,
+    BuiltinAssignment,
+    CodeRange,
+    FunctionScope,
+    GlobalScope,
+    ImportAssignment,
+    QualifiedName,
+    Scope,
+)
+
+from codemods.db_session import SessionCall, SessionMatcher, SessionScope, dotted_name
+
+HTTP_VERBS = ("get", "post", "put", "patch", "delete")
+DEFAULT_ROUTE_DECORATORS = ("route", *HTTP_VERBS, "api_route", "expose")
+DEFAULT_VIEW_BASES = ("MethodView", "View", "Resource")
+# Qualified names (or module prefixes) of objects that belong to the HTTP layer.
+DEFAULT_HTTP_NAMES = (
+    "flask.request",
+    "flask.g",
+    "flask.session",
+    "flask.current_app",
+    "flask.abort",
+    "flask.jsonify",
+    "flask.make_response",
+    "flask.redirect",
+    "flask.url_for",
+    "flask.flash",
+    "flask.render_template",
+    "flask.Response",
+    "flask_login.current_user",
+    "flask_login.login_user",
+    "flask_login.logout_user",
+    "fastapi.Request",
+    "fastapi.Response",
+    "fastapi.HTTPException",
+    "fastapi.BackgroundTasks",
+    "fastapi.responses",
+    "starlette.requests",
+    "starlette.responses",
+    "starlette.exceptions.HTTPException",
+    "starlette.background.BackgroundTasks",
+)
+_VIEW_CLASS_SUFFIXES = ("Resource", "View", "API", "Api", "Endpoint")
+_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+_NESTED_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+_LOOPS = (cst.For, cst.While)
+
+
+@dataclasses.dataclass(frozen=True)
+class Decline:
+    """Why a commit stays where it is."""
+
+    node: cst.CSTNode  # where to report it (a node of the original tree)
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Route:
+    function: cst.FunctionDef
+    label: str  # "POST /candidates/<int:candidate_id>/status", or "POST" for a view method
+    qualified_name: str  # "update_status", or "ApplicationAPI.post"
+    service_name: str  # the service function's name before clash suffixes
+    view_instance: str | None  # "self" for methods of class-based views
+
+
+@dataclasses.dataclass(frozen=True)
+class ImportItem:
+    """One name a generated module imports: ``from <dots><module> import <obj> as <asname>``."""
+
+    module: str
+    obj: str | None  # None: ``import module [as asname]``
+    asname: str | None
+    level: int = 0  # leading dots of a relative import
+
+    @property
+    def bound_name(self) -> str:
+        if self.asname:
+            return self.asname
+        return self.obj if self.obj is not None else self.module.split(".")[0]
+
+    @property
+    def signature(self) -> str:
+        """Equal for two imports that bind the same object under the same name."""
+        return f"{'.' * self.level}{self.module}|{self.obj or ''}|{self.bound_name}"
+
+    def code(self) -> str:
+        alias = f" as {self.asname}" if self.asname else ""
+        if self.obj is None:
+            return f"import {self.module}{alias}"
+        return f"from {'.' * self.level}{self.module} import {self.obj}{alias}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Parameter:
+    name: str
+    annotation: cst.BaseExpression | None
+    annotation_imports: tuple[ImportItem, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """The statements that move: ``block.body[start:end]``, ending with the commit."""
+
+    block: cst.IndentedBlock
+    start: int
+    end: int
+    commit: SessionCall
+
+    @property
+    def statements(self) -> Sequence[cst.BaseStatement]:
+        return self.block.body[self.start : self.end]
+
+
+@dataclasses.dataclass(frozen=True)
+class Flow:
+    """How the run talks to the rest of the route."""
+
+    parameters: tuple[Parameter, ...]
+    returns: tuple[str, ...]
+    imports: tuple[ImportItem, ...]  # as the route module spells them
+    logger_name: str | None  # the route module's logger, if the run logs
+    is_async: bool
+
+
+class Metadata:
+    """The metadata lookups the analysis needs, bound to one codemod instance."""
+
+    def __init__(
+        self,
+        scope: Callable[[cst.CSTNode], Scope | None],
+        qualified_names: Callable[[cst.CSTNode], set[QualifiedName]],
+        position: Callable[[cst.CSTNode], CodeRange],
+        parent: Callable[[cst.CSTNode], cst.CSTNode | None],
+    ) -> None:
+        self.scope = scope
+        self.qualified_names = qualified_names
+        self.position = position
+        self.parent = parent
+
+    def within(self, node: cst.CSTNode, start: CodeRange, end: CodeRange) -> bool:
+        where = self.position(node)
+        return _key(where.start) >= _key(start.start) and _key(where.end) <= _key(end.end)
+
+    def before(self, node: cst.CSTNode, other: cst.CSTNode) -> bool:
+        return _key(self.position(node).start) < _key(self.position(other).start)
+
+
+def _key(position: object) -> tuple[int, int]:
+    return (position.line, position.column)  # type: ignore[attr-defined]
+
+
+# -- routes --------------------------------------------------------------------------------
+
+
+def find_route(
+    function: cst.FunctionDef,
+    enclosing_class: cst.ClassDef | None,
+    decorators: Sequence[str],
+    view_bases: Sequence[str],
+    prefixes: dict[str, str],
+) -> Route | None:
+    """The route ``function`` is, if it is one (by decorator or as a class-based view method)."""
+    name = function.name.value
+    for decorator in function.decorators:
+        label = _route_label(decorator.decorator, decorators, prefixes)
+        if label is not None:
+            qualified = f"{enclosing_class.name.value}.{name}" if enclosing_class is not None else name
+            return Route(function, label, qualified, name, None)
+    if enclosing_class is None or name not in HTTP_VERBS or not _is_view_class(enclosing_class, view_bases):
+        return None
+    params = function.params.params
+    instance = params[0].name.value if params else None
+    class_name = enclosing_class.name.value
+    return Route(function, name.upper(), f"{class_name}.{name}", f"{name}_{_view_subject(class_name)}", instance)
+
+
+def _route_label(decorator: cst.BaseExpression, decorators: Sequence[str], prefixes: dict[str, str]) -> str | None:
+    if not isinstance(decorator, cst.Call):
+        return None
+    func = decorator.func
+    if isinstance(func, cst.Attribute):
+        kind, receiver = func.attr.value, dotted_name(func.value)
+    elif isinstance(func, cst.Name):
+        kind, receiver = func.value, None
+    else:
+        return None
+    if kind not in decorators:
+        return None
+    path = _string_argument(decorator, 0, ("rule", "path"))
+    methods = [kind.upper()] if kind in HTTP_VERBS else _methods_argument(decorator)
+    prefix = prefixes.get(receiver or "", "")
+    where = f" {prefix}{path}" if path is not None else ""
+    return f"{'/'.join(methods)}{where}"
+
+
+def _string_argument(call: cst.Call, position: int, keywords: Sequence[str]) -> str | None:
+    positional = [a for a in call.args if a.keyword is None and a.star == ""]
+    candidates = [a.value for a in call.args if a.keyword is not None and a.keyword.value in keywords]
+    if len(positional) > position:
+        candidates.insert(0, positional[position].value)
+    for value in candidates:
+        if isinstance(value, cst.SimpleString):
+            evaluated = value.evaluated_value
+            return evaluated if isinstance(evaluated, str) else None
+    return None
+
+
+def _methods_argument(call: cst.Call) -> list[str]:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "methods" and isinstance(arg.value, (cst.List, cst.Tuple)):
+            methods = [e.value.evaluated_value for e in arg.value.elements if isinstance(e.value, cst.SimpleString)]
+            found = [m.upper() for m in methods if isinstance(m, str)]
+            if found:
+                return found
+    return ["GET"]
+
+
+def _is_view_class(node: cst.ClassDef, view_bases: Sequence[str]) -> bool:
+    for base in node.bases:
+        name = dotted_name(base.value)
+        if name is not None and name.rsplit(".", 1)[-1] in view_bases:
+            return True
+    return False
+
+
+def _view_subject(class_name: str) -> str:
+    """``ApplicationAPI`` -> ``application``: what the view's verbs act on, in snake case."""
+    subject = class_name
+    for suffix in _VIEW_CLASS_SUFFIXES:
+        if subject.endswith(suffix) and len(subject) > len(suffix):
+            subject = subject[: -len(suffix)]
+            break
+    return snake_case(subject)
+
+
+def snake_case(name: str) -> str:
+    words = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", words).lower()
+
+
+def router_prefixes(module: cst.Module) -> dict[str, str]:
+    """``bp = Blueprint(..., url_prefix="/x")`` / ``router = APIRouter(prefix="/x")`` -> {bp: /x}."""
+    prefixes: dict[str, str] = {}
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if not isinstance(small, cst.Assign) or not isinstance(small.value, cst.Call):
+                continue
+            prefix = None
+            for arg in small.value.args:
+                if arg.keyword is not None and arg.keyword.value in ("url_prefix", "prefix"):
+                    if isinstance(arg.value, cst.SimpleString) and isinstance(arg.value.evaluated_value, str):
+                        prefix = arg.value.evaluated_value.rstrip("/")
+            for target in small.targets:
+                name = dotted_name(target.target)
+                if name is not None and prefix:
+                    prefixes[name] = prefix
+    return prefixes
+
+
+# -- commits -------------------------------------------------------------------------------
+
+
+def find_commits(
+    route: Route, matcher: SessionMatcher, module_sessions: SessionScope
+) -> tuple[list[SessionCall], list[Decline]]:
+    """The route's commits, and those that cannot move at all (inside lambdas, nested functions)."""
+    function = route.function
+    scope = matcher.scope_sessions(function, module_sessions)
+    commits = matcher.session_calls(function.body, scope, ("commit",))
+    declines: list[Decline] = []
+    for nested, kind in _nested_scopes(function.body):
+        inner = matcher.scope_sessions(nested, scope)
+        for call in matcher.session_calls(nested.body, inner, ("commit",)):
+            declines.append(Decline(call.call, f"not moved: the commit is inside a {kind} in the route"))
+    return commits, declines
+
+
+def _nested_scopes(node: cst.CSTNode) -> Iterator[tuple[cst.FunctionDef | cst.Lambda, str]]:
+    found: list[tuple[cst.FunctionDef | cst.Lambda, str]] = []
+
+    class _Finder(cst.CSTVisitor):
+        def visit_FunctionDef(self, inner: cst.FunctionDef) -> bool:
+            found.append((inner, "nested function"))
+            return False
+
+        def visit_Lambda(self, inner: cst.Lambda) -> bool:
+            found.append((inner, "lambda"))
+            return False
+
+        def visit_ClassDef(self, _: cst.ClassDef) -> bool:
+            return False
+
+    node.visit(_Finder())
+    return iter(found)
+
+
+def commit_statement(commit: SessionCall, meta: Metadata) -> tuple[cst.SimpleStatementLine, cst.IndentedBlock] | Decline:
+    """The statement line holding the commit and its block, or why the commit is not a statement."""
+    node: cst.CSTNode = commit.call
+    parent = meta.parent(node)
+    if isinstance(parent, cst.Await):
+        node, parent = parent, meta.parent(parent)
+    if not isinstance(parent, cst.Expr):
+        ancestor = parent
+        while ancestor is not None and not isinstance(ancestor, cst.BaseStatement):
+            if isinstance(ancestor, _COMPREHENSIONS):
+                return Decline(commit.call, "not moved: the commit is inside a comprehension")
+            ancestor = meta.parent(ancestor)
+        return Decline(commit.call, "not moved: the commit's result is used, so it is not a statement of its own")
+    line = meta.parent(parent)
+    if isinstance(line, cst.SimpleStatementSuite):
+        return Decline(commit.call, "not moved: the commit is in a one-line block (`if x: db.commit()`)")
+    assert isinstance(line, cst.SimpleStatementLine)
+    if line.body[-1] is not parent:
+        return Decline(commit.call, "not moved: the commit shares its line with statements after it")
+    block = meta.parent(line)
+    if not isinstance(block, cst.IndentedBlock):
+        return Decline(commit.call, "not moved: the commit is not inside a function body")
+    return line, block
+
+
+# -- which statements move ------------------------------------------------------------------
+
+
+class _Mobility(cst.CSTVisitor):
+    """Why a statement must stay in the route (first reason found), or None."""
+
+    def __init__(self, meta: Metadata, http_names: Sequence[str], http_locals: frozenset[str]) -> None:
+        self.meta = meta
+        self.http_names = http_names
+        self.http_locals = http_locals
+        self.reason: str | None = None
+        self._loops = 0
+        self._nested = 0
+
+    def _stop(self, reason: str) -> bool:
+        if self.reason is None:
+            self.reason = reason
+        return False
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self.reason is not None:
+            return False
+        if isinstance(node, _NESTED_SCOPES):
+            self._nested += 1
+        elif isinstance(node, _LOOPS):
+            self._loops += 1
+        if not self._nested:
+            if isinstance(node, cst.Return):
+                return self._stop("return")
+            if isinstance(node, (cst.Yield, cst.Raise)):
+                return self._stop(type(node).__name__.lower())
+            if isinstance(node, (cst.Break, cst.Continue)) and not self._loops:
+                return self._stop(type(node).__name__.lower())
+        if isinstance(node, (cst.Name, cst.Attribute)):
+            http = http_name(node, self.meta, self.http_names, self.http_locals)
+            if http is not None:
+                return self._stop(f"uses {http}")
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        if isinstance(original_node, _NESTED_SCOPES):
+            self._nested -= 1
+        elif isinstance(original_node, _LOOPS):
+            self._loops -= 1
+
+
+def http_name(
+    node: cst.Name | cst.Attribute, meta: Metadata, http_names: Sequence[str], http_locals: frozenset[str]
+) -> str | None:
+    """The HTTP-layer object ``node`` refers to (``flask.request``, a ``Request`` parameter), if any."""
+    for qualified in meta.qualified_names(node):
+        for name in http_names:
+            if qualified.name == name or qualified.name.startswith(name + "."):
+                return f"`{qualified.name}`"
+    if isinstance(node, cst.Name) and node.value in http_locals:
+        scope = meta.scope(node)
+        if scope is not None and _is_access(node, scope):
+            return f"`{node.value}`, which belongs to the HTTP layer"
+    return None
+
+
+def _is_access(node: cst.Name, scope: Scope) -> bool:
+    return any(access.node is node for access in scope.accesses[node.value])
+
+
+def http_parameters(route: Route, meta: Metadata, http_names: Sequence[str]) -> frozenset[str]:
+    """Route parameters that hold HTTP-layer values: ``request: Request``, the view's ``self``."""
+    names = set()
+    if route.view_instance is not None:
+        names.add(route.view_instance)
+    params = route.function.params
+    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+        if param.annotation is None:
+            continue
+        for node in _names_in(param.annotation.annotation):
+            if http_name(node, meta, http_names, frozenset()) is not None:
+                names.add(param.name.value)
+    return frozenset(names)
+
+
+def _names_in(node: cst.CSTNode) -> list[cst.Name]:
+    found: list[cst.Name] = []
+
+    class _Names(cst.CSTVisitor):
+        def visit_Name(self, name: cst.Name) -> None:
+            found.append(name)
+
+    node.visit(_Names())
+    return found
+
+
+def extract_run(
+    line: cst.SimpleStatementLine,
+    block: cst.IndentedBlock,
+    lower: int,
+    commit: SessionCall,
+    meta: Metadata,
+    http_names: Sequence[str],
+    http_locals: frozenset[str],
+) -> Run | Decline:
+    """The longest run of movable statements of ``block`` ending with the commit's ``line``.
+
+    ``lower`` is the first index the run may start at (after an earlier commit of the block).
+    """
+    end = next(i for i, statement in enumerate(block.body) if statement is line) + 1
+    reason = _why_stays(line, meta, http_names, http_locals)
+    if reason is not None:
+        return Decline(commit.call, f"not moved: the commit statement itself {_explain(reason)}")
+    start = end - 1
+    while start > lower and _why_stays(block.body[start - 1], meta, http_names, http_locals) is None:
+        start -= 1
+    return Run(block, start, end, commit)
+
+
+def _why_stays(statement: cst.CSTNode, meta: Metadata, http_names: Sequence[str], http_locals: frozenset[str]) -> str | None:
+    mobility = _Mobility(meta, http_names, http_locals)
+    statement.visit(mobility)
+    return mobility.reason
+
+
+def _explain(reason: str) -> str:
+    if reason.startswith("uses"):
+        return reason
+    return f"is part of a `{reason}`"
+
+
+# -- data flow -----------------------------------------------------------------------------
+
+
+def analyse_flow(route: Route, run: Run, meta: Metadata, module: cst.Module) -> Flow | Decline:
+    """Parameters, return values, imports and async-ness of the service function for ``run``."""
+    function = route.function
+    statements = run.statements
+    first, last = meta.position(statements[0]), meta.position(statements[-1])
+    commit_node = run.commit.call
+    function_scope = meta.scope(function.body)
+    assert isinstance(function_scope, FunctionScope)
+
+    def inside(node: cst.CSTNode) -> bool:
+        return meta.within(node, first, last)
+
+    scopes = _scopes_under(function.body, meta)
+    accesses = sorted(
+        (a for s in scopes for a in s.accesses if isinstance(a.node, cst.Name)),
+        key=lambda a: _key(meta.position(a.node).start),
+    )
+    for node in _deleted_names(statements):
+        return Decline(commit_node, f"not moved: `{node}` is deleted in the statements that would move")
+
+    parameters: list[str] = []
+    module_names: dict[str, set[Assignment]] = {}
+    for access in accesses:
+        if not inside(access.node):
+            continue
+        name = access.node.value
+        referents = [r for r in access.referents if not isinstance(r, BuiltinAssignment)]
+        if not access.referents:
+            if function_scope.assignments[name]:
+                return Decline(commit_node, f"not moved: `{name}` is read before it is assigned (a loop?)")
+            return Decline(commit_node, f"not moved: `{name}` is not defined in this module (a star import?)")
+        for referent in referents:
+            if not isinstance(referent, Assignment):
+                continue
+            if isinstance(referent.scope, GlobalScope):
+                module_names.setdefault(name, set()).add(referent)
+            elif referent.scope is function_scope:
+                if inside(referent.node):
+                    continue
+                if _key(meta.position(referent.node).start) < _key(first.start):
+                    if name not in parameters:
+                        parameters.append(name)
+                else:
+                    return Decline(commit_node, f"not moved: `{name}` carries a value from one loop iteration to the next")
+            elif not inside(referent.node):
+                return Decline(commit_node, f"not moved: `{name}` comes from the code around the route")
+
+    assigned = [a for a in function_scope.assignments if isinstance(a, Assignment) and inside(a.node)]
+    assigned.sort(key=lambda a: _key(meta.position(a.node).start))
+    returns: list[str] = []
+    for assignment in assigned:
+        name = assignment.name
+        for access in accesses:
+            if access.node.value != name or inside(access.node):
+                continue
+            if access.scope is not function_scope:
+                # a closure may run later; a comprehension's own variable of that name does not count
+                is_read_after = any(r.scope is function_scope for r in access.referents)
+            else:
+                is_read_after = _key(meta.position(access.node).start) >= _key(last.end)
+            if is_read_after:
+                if name not in returns:
+                    returns.append(name)
+            elif _in_same_loop(access.node, run, meta):
+                return Decline(commit_node, f"not moved: `{name}` is read before the commit in the same loop")
+        if _loop_reads_before_assignment(assignment, run, accesses, meta, inside):
+            return Decline(commit_node, f"not moved: `{name}` carries a value from one loop iteration to the next")
+    definite = _definitely_assigned(statements)
+    for name in returns:
+        earlier = [
+            a
+            for a in function_scope.assignments[name]
+            if isinstance(a, Assignment) and _key(meta.position(a.node).start) < _key(first.start)
+        ]
+        if earlier and name not in parameters:
+            parameters.append(name)  # the run may not assign it on every path: pass the old value in
+        elif not earlier and name not in definite:
+            return Decline(commit_node, f"not moved: `{name}` is used after the commit but only assigned on some paths")
+
+    imports: list[ImportItem] = []
+    logger_name: str | None = None
+    for name, referents in module_names.items():
+        if len(referents) > 1:
+            return Decline(commit_node, f"not moved: `{name}` is bound more than once at module level")
+        (referent,) = referents
+        if isinstance(referent, ImportAssignment):
+            item = import_item(referent.node, name)
+            if item is None:
+                return Decline(commit_node, f"not moved: cannot copy the import of `{name}`")
+            imports.append(item)
+        elif is_logger_assignment(referent.node, module, meta):
+            logger_name = name
+        else:
+            return Decline(
+                commit_node,
+                f"not moved: `{name}` is defined in this module; importing it into the service would be an import cycle",
+            )
+
+    params = tuple(_parameter(function, name, meta) for name in parameters)
+    return Flow(params, tuple(returns), tuple(imports), logger_name, _needs_async(function, statements))
+
+
+def _definitely_assigned(statements: Sequence[cst.BaseStatement]) -> set[str]:
+    """Names some statement at the top of the run binds on every path through it."""
+    names: set[str] = set()
+
+    def bind(target: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name):
+            names.add(target.value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                bind(element.value)
+        elif isinstance(target, cst.StarredElement):
+            bind(target.value)
+
+    for statement in statements:
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            names.add(statement.name.value)
+        elif isinstance(statement, cst.With):
+            for item in statement.items:
+                if item.asname is not None:
+                    bind(item.asname.name)
+        elif isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, cst.Assign):
+                    for target in small.targets:
+                        bind(target.target)
+                elif isinstance(small, (cst.AnnAssign, cst.AugAssign)) and getattr(small, "value", None) is not None:
+                    bind(small.target)
+                elif isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(small.names, cst.ImportStar):
+                    for alias in small.names:
+                        names.add(alias.evaluated_alias or alias.evaluated_name.split(".")[0])
+    return names
+
+
+def _scopes_under(node: cst.CSTNode, meta: Metadata) -> list[Scope]:
+    scopes: dict[int, Scope] = {}
+
+    class _Scopes(cst.CSTVisitor):
+        def on_visit(self, inner: cst.CSTNode) -> bool:
+            scope = meta.scope(inner)
+            if scope is not None:
+                scopes.setdefault(id(scope), scope)
+            return True
+
+    node.visit(_Scopes())
+    return list(scopes.values())
+
+
+def _deleted_names(statements: Iterable[cst.CSTNode]) -> Iterator[str]:
+    found: list[str] = []
+
+    class _Deletes(cst.CSTVisitor):
+        def visit_Del(self, node: cst.Del) -> None:
+            targets = node.target.elements if isinstance(node.target, (cst.Tuple, cst.List)) else [node.target]
+            for target in targets:
+                value = target.value if isinstance(target, cst.Element) else target
+                if isinstance(value, cst.Name):
+                    found.append(value.value)
+
+        def visit_FunctionDef(self, _: cst.FunctionDef) -> bool:
+            return False
+
+        def visit_Lambda(self, _: cst.Lambda) -> bool:
+            return False
+
+    for statement in statements:
+        statement.visit(_Deletes())
+    return iter(found)
+
+
+def _enclosing_loops(node: cst.CSTNode, stop: cst.CSTNode, meta: Metadata) -> list[cst.CSTNode]:
+    loops = []
+    current = meta.parent(node)
+    while current is not None and current is not stop:
+        if isinstance(current, _LOOPS):
+            loops.append(current)
+        current = meta.parent(current)
+    return loops
+
+
+def _in_same_loop(access_node: cst.CSTNode, run: Run, meta: Metadata) -> bool:
+    loops = _enclosing_loops(run.block, None, meta)  # type: ignore[arg-type]
+    return any(meta.within(access_node, meta.position(loop), meta.position(loop)) for loop in loops)
+
+
+def _loop_reads_before_assignment(assignment: Assignment, run: Run, accesses, meta: Metadata, inside) -> bool:  # type: ignore[no-untyped-def]
+    """In a loop, a read inside the run before the name's first assignment sees the previous iteration."""
+    if not _enclosing_loops(run.block, None, meta):  # type: ignore[arg-type]
+        return False
+    first_assignment = meta.position(assignment.node).start
+    for access in accesses:
+        if access.node.value == assignment.name and inside(access.node):
+            if _key(meta.position(access.node).start) < _key(first_assignment) and not access.referents:
+                return True
+    return False
+
+
+def import_item(statement: cst.CSTNode, name: str) -> ImportItem | None:
+    """The part of an import statement that binds ``name``."""
+    if isinstance(statement, cst.Import):
+        for alias in statement.names:
+            module = dotted_name(alias.name)
+            if module is None:
+                continue
+            asname = dotted_name(alias.asname.name) if alias.asname is not None else None  # type: ignore[arg-type]
+            if (asname or module.split(".")[0]) == name:
+                return ImportItem(module, None, asname)
+        return None
+    if isinstance(statement, cst.ImportFrom) and not isinstance(statement.names, cst.ImportStar):
+        module = dotted_name(statement.module) if statement.module is not None else ""
+        if module is None:
+            return None
+        for alias in statement.names:
+            obj = dotted_name(alias.name)
+            asname = dotted_name(alias.asname.name) if alias.asname is not None else None  # type: ignore[arg-type]
+            if (asname or obj) == name and obj is not None:
+                return ImportItem(module, obj, asname, len(statement.relative))
+    return None
+
+
+def is_logger_assignment(node: cst.CSTNode, module: cst.Module, meta: Metadata) -> bool:
+    """``logger = logging.getLogger(__name__)`` (or ``getLogger(__name__)``) at module level."""
+    current: cst.CSTNode | None = node
+    while current is not None and not isinstance(current, (cst.Assign, cst.AnnAssign)):
+        current = meta.parent(current)
+    if current is None or not isinstance(current.value, cst.Call):
+        return False
+    callee = dotted_name(current.value.func) or ""
+    args = current.value.args
+    return (
+        callee.rsplit(".", 1)[-1] == "getLogger"
+        and len(args) == 1
+        and isinstance(args[0].value, cst.Name)
+        and args[0].value.value == "__name__"
+    )
+
+
+def _parameter(function: cst.FunctionDef, name: str, meta: Metadata) -> Parameter:
+    params = function.params
+    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+        if param.name.value != name or param.annotation is None:
+            continue
+        annotation = _unwrap_annotated(param.annotation.annotation)
+        imports = _annotation_imports(annotation, meta)
+        if imports is None:
+            return Parameter(name, None)
+        return Parameter(name, annotation, imports)
+    return Parameter(name, None)
+
+
+def _unwrap_annotated(annotation: cst.BaseExpression) -> cst.BaseExpression:
+    """``Annotated[Session, Depends(get_db)]`` -> ``Session``: the dependency stays in the route."""
+    if isinstance(annotation, cst.Subscript) and (dotted_name(annotation.value) or "").endswith("Annotated"):
+        first = annotation.slice[0].slice
+        if isinstance(first, cst.Index):
+            return first.value
+    return annotation
+
+
+def _annotation_imports(annotation: cst.BaseExpression, meta: Metadata) -> tuple[ImportItem, ...] | None:
+    """The imports an annotation needs, or None if it cannot be copied (strings, local classes)."""
+    if any(isinstance(n, cst.SimpleString) for n in _all_nodes(annotation)):
+        return None
+    items = []
+    for node in _names_in(annotation):
+        if meta.parent(node) is not None and isinstance(meta.parent(node), cst.Attribute) and meta.parent(node).attr is node:  # type: ignore[union-attr]
+            continue
+        scope = meta.scope(node)
+        if scope is None:
+            return None
+        referents = [r for a in scope.accesses[node.value] if a.node is node for r in a.referents]
+        if any(isinstance(r, BuiltinAssignment) for r in referents):
+            continue
+        if len(referents) != 1 or not isinstance(referents[0], ImportAssignment):
+            return None
+        item = import_item(referents[0].node, node.value)
+        if item is None:
+            return None
+        items.append(item)
+    return tuple(items)
+
+
+def _all_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
+    found: list[cst.CSTNode] = []
+
+    class _All(cst.CSTVisitor):
+        def on_visit(self, inner: cst.CSTNode) -> bool:
+            found.append(inner)
+            return True
+
+    node.visit(_All())
+    return found
+
+
+def _needs_async(function: cst.FunctionDef, statements: Sequence[cst.BaseStatement]) -> bool:
+    if function.asynchronous is None:
+        return False
+    found = False
+
+    class _Awaits(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            nonlocal found
+            if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+                return False
+            if isinstance(node, cst.Await) or (isinstance(node, (cst.For, cst.With)) and node.asynchronous):
+                found = True
+            if isinstance(node, cst.CompFor) and node.asynchronous is not None:
+                found = True
+            return not found
+
+    for statement in statements:
+        statement.visit(_Awaits())
+    return found
+
+
+def has_global_or_nonlocal(function: cst.FunctionDef) -> bool:
+    found = False
+
+    class _Declarations(cst.CSTVisitor):
+        def visit_Global(self, _: cst.Global) -> None:
+            nonlocal found
+            found = True
+
+        def visit_Nonlocal(self, _: cst.Nonlocal) -> None:
+            nonlocal found
+            found = True
+
+    function.body.visit(_Declarations())
+    return found

@@ -1,0 +1,798 @@
+"""route-commit: move a route's writes and their commit into a generated service function."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+from libcst.metadata import (
+    ParentNodeProvider,
+    PositionProvider,
+    QualifiedNameProvider,
+    ScopeProvider,
+)
+
+from codemods.base import Codemod, FileContext, FinalizeResult, GeneratedFile, Option
+from codemods.db_session import DEFAULT_SESSION_FACTORIES, DEFAULT_SESSION_NAMES, SessionMatcher, dotted_name
+from codemods.route_analysis import (
+    DEFAULT_HTTP_NAMES,
+    DEFAULT_ROUTE_DECORATORS,
+    DEFAULT_VIEW_BASES,
+    Decline,
+    Flow,
+    ImportItem,
+    Metadata,
+    Route,
+    Run,
+    analyse_flow,
+    commit_statement,
+    extract_run,
+    find_commits,
+    find_route,
+    has_global_or_nonlocal,
+    http_parameters,
+    router_prefixes,
+)
+from codemods.templating import TemplateSet
+
+DEFAULT_ROUTE_PACKAGES = ("routes", "routers", "views", "api", "endpoints")
+_STEM_SUFFIXES = ("_routes", "_views", "_router", "_api")
+
+
+# -- values rendered by the templates and handed to finalize ----------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class ServiceFunction:
+    """What ``service_function.py.j2`` renders."""
+
+    name: str
+    parameters: list[str]  # "candidate_id", "db: Session"
+    body: str  # the moved statements, indented by four spaces, ending with a newline
+    returns: list[str]
+    is_async: bool
+    static: bool  # a @staticmethod of the service class ("class" style)
+    route: str  # "POST /candidates/<int:candidate_id>/status"
+    route_function: str  # "update_status"
+    route_path: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ServiceModule:
+    """What ``service_module.py.j2`` renders: a new module, before its functions are added."""
+
+    route_paths: list[str]
+    import_groups: list[list[str]]  # absolute imports, then relative ones; one statement a line
+    logger_name: str | None
+    class_name: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class ServiceFunctionRequest:
+    """One generated function for :meth:`RouteCommit.finalize` (picklable)."""
+
+    route_path: str
+    service_path: str
+    class_name: str | None  # the "class" style's service class
+    function_name: str
+    source: str  # the rendered function, parsed once already
+    imports: tuple[ImportItem, ...]  # spelled for the service module
+    logger_name: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class ServiceLocation:
+    path: str  # app/services/candidate_service.py
+    package: tuple[str, ...]  # ("app", "services")
+    module: str  # candidate_service
+    class_name: str  # CandidateService
+
+
+@dataclasses.dataclass(frozen=True)
+class ModuleFacts:
+    """Top-level facts about a file, for the whole-tree index (built with ``ast``: fast)."""
+
+    bindings: Mapping[str, str]  # name -> import signature, or "def" / "class" / "value"
+    class_methods: Mapping[str, frozenset[str]]
+    maybe_routes: bool  # decorated functions or classes, and a commit
+
+
+@dataclasses.dataclass(frozen=True)
+class RouteCommitIndex:
+    services: Mapping[str, ModuleFacts]  # existing service modules by path
+    owners: Mapping[str, str]  # service path -> the route module that generates into it
+
+
+class RouteCommit(Codemod):
+    """Move the writes and the commit of a route into a service function.
+
+    ## What it does
+    In every route (a function decorated with ``@app.route``, ``@bp.post``, ``@router.put``,
+    ``@expose``..., or a ``get``/``post``/``put``/``patch``/``delete`` method of a ``MethodView``,
+    ``View`` or ``Resource`` class), each ``commit()`` on a database session is moved, with the
+    longest run of statements before it in the same block that neither leaves the route
+    (``return``, ``raise``, ``yield``, ``break``, ``continue``) nor touches the HTTP layer
+    (Flask's ``request``, ``g``, ``session``, ``abort``, ``jsonify``...; FastAPI's ``Request``,
+    ``Response``, ``HTTPException``, ``BackgroundTasks``), into a function of the route module's
+    service module (``app/routes/candidate_routes.py`` -> ``app/services/candidate_service.py``).
+    The route calls it: the values the moved code reads are passed as arguments, the values it
+    assigns and the route still needs are returned. An ``async`` route awaits an ``async``
+    service function when the moved code awaits.
+
+    ## Why is this bad?
+    A route that writes and commits mixes HTTP handling with the unit of work: the transaction
+    cannot be reused by a CLI command, a worker or another route, and it can only be tested
+    through the HTTP client.
+
+    ## Example
+    ```python
+    @bp.post("/<int:candidate_id>/status")
+    def update_status(candidate_id):
+        new_status = request.json["status"]
+        candidate = db.get_or_404(Candidate, candidate_id)
+        candidate.status = new_status
+        db.session.commit()
+        return jsonify(candidate.to_dict())
+    ```
+    Use instead:
+    ```python
+    @bp.post("/<int:candidate_id>/status")
+    def update_status(candidate_id):
+        new_status = request.json["status"]
+        candidate = candidate_service.update_status(candidate_id, new_status)
+        return jsonify(candidate.to_dict())
+    ```
+    with ``update_status`` in ``app/services/candidate_service.py``, importing ``db`` and
+    ``Candidate`` the way the route module does.
+
+    ## Fix safety
+    The moved statements run in the same order, on the same objects (passed by reference), in
+    the same request: only the frame they run in changes. Exceptions propagate unchanged, so an
+    ``except: rollback()`` around the commit in the route still applies. Code that reads a moved
+    name the analysis cannot see (``locals()``, ``eval``) would change behaviour.
+
+    ## Limitations
+    Declined, with a finding that says why: commits inside lambdas, comprehensions, nested
+    functions or one-line blocks; commits whose result is used; routes with ``global`` or
+    ``nonlocal``; moved code that deletes a name, carries a value across loop iterations, uses a
+    name defined in the route module itself (the service would import the route module: an
+    import cycle) or a name from a function around the route; a name the route reads after the
+    commit that the moved code assigns only on some paths; a service module name already used
+    in the route module; two route modules that map to the same service module (the first one,
+    by path, gets it). The route's URL prefix is read from ``Blueprint(url_prefix=...)`` /
+    ``APIRouter(prefix=...)`` in the same module only.
+    """
+
+    name = "route-commit"
+    summary = "Move the writes and the commit of a route into a generated service function"
+    safety = (
+        "The moved statements run unchanged, in the same order and request, in a function the route "
+        "calls with the values they read; only the frame they run in changes."
+    )
+    markers = (b"commit",)
+    index_markers = (b"def ", b"class ")
+    options = (
+        Option("route-decorators", list(DEFAULT_ROUTE_DECORATORS), "decorator names that make a route", list, item_kind=str),
+        Option("view-bases", list(DEFAULT_VIEW_BASES), "base classes of class-based views", list, item_kind=str),
+        Option("http-names", list(DEFAULT_HTTP_NAMES), "HTTP-layer objects that stay in the route", list, item_kind=str),
+        Option("session-names", list(DEFAULT_SESSION_NAMES), "expressions that are database sessions", list, item_kind=str),
+        Option("session-factories", list(DEFAULT_SESSION_FACTORIES), "calls that create sessions", list, item_kind=str),
+        Option("service-dir", "services", "folder of the service modules, next to the routes' package", str),
+        Option("module-name", "{stem}_service", "service module name; {stem} is the route module's stem", str),
+        Option("route-packages", list(DEFAULT_ROUTE_PACKAGES), "package names that hold route modules", list, item_kind=str),
+        Option("style", "functions", "module functions, or static methods of a <Stem>Service class", str, choices=("functions", "class")),
+    )
+
+    METADATA_DEPENDENCIES = (ScopeProvider, QualifiedNameProvider, PositionProvider, ParentNodeProvider)
+
+    def __init__(self, file: FileContext) -> None:
+        super().__init__(file)
+        # RemoveImportsVisitor needs the package to match relative imports; AddImportsVisitor must
+        # not have it, or it would turn the relative imports it adds into absolute ones.
+        self._removals = CodemodContext(
+            filename=file.path, full_module_name=file.module_name, full_package_name=".".join(_package_of(file))
+        )
+        self._plans: dict[cst.IndentedBlock, list[tuple[int, int, cst.BaseStatement]]] = {}
+        self._classes: list[cst.ClassDef] = []
+        self._used_names: set[str] = set()
+
+    # -- the whole-tree index -----------------------------------------------------------------
+
+    @classmethod
+    def index_file(cls, path: str, source: bytes) -> ModuleFacts | None:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError):
+            return None
+        return _module_facts(tree, b"commit" in source)
+
+    @classmethod
+    def build_index(cls, facts: Mapping[str, Any], options: Mapping[str, Any]) -> RouteCommitIndex:
+        services: dict[str, ModuleFacts] = {}
+        claims: dict[str, list[str]] = {}
+        for path, fact in sorted(facts.items()):
+            if fact is None:
+                continue
+            services[path] = fact
+            if fact.maybe_routes:
+                location = service_location(path, options)
+                if location is not None:
+                    claims.setdefault(location.path, []).append(path)
+        owners = {service: routes[0] for service, routes in claims.items() if len(routes) > 1}
+        wanted = set(claims)
+        return RouteCommitIndex({p: f for p, f in services.items() if p in wanted}, owners)
+
+    # -- the per-file transform ---------------------------------------------------------------
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._module = node
+        self._meta = Metadata(
+            scope=lambda n: self.get_metadata(ScopeProvider, n, None),
+            qualified_names=lambda n: self.get_metadata(QualifiedNameProvider, n, set()),
+            position=lambda n: self.get_metadata(PositionProvider, n),
+            parent=lambda n: self.get_metadata(ParentNodeProvider, n, None),
+        )
+        matcher = SessionMatcher(self.option("session-names"), self.option("session-factories"))
+        self._matcher = matcher.for_module(node)
+        self._module_sessions = self._matcher.scope_sessions(node)
+        self._prefixes = router_prefixes(node)
+        self._location = service_location(self.file.path, self.file.options)
+        index = self.file.index if isinstance(self.file.index, RouteCommitIndex) else RouteCommitIndex({}, {})
+        self._index = index
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._classes.append(node)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
+        self._classes.pop()
+        return updated_node
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        block = self._meta.parent(node)
+        owner = self._meta.parent(block) if block is not None else None
+        enclosing = self._classes[-1] if self._classes and owner is self._classes[-1] else None
+        route = find_route(
+            node, enclosing, self.option("route-decorators"), self.option("view-bases"), self._prefixes
+        )
+        if route is not None:
+            self._plan_route(route)
+
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        plan = self._plans.get(original_node)
+        if not plan:
+            return updated_node
+        body = list(updated_node.body)
+        for start, end, replacement in sorted(plan, key=lambda p: p[0], reverse=True):
+            body[start:end] = [replacement]
+        return updated_node.with_changes(body=body)
+
+    # -- planning one route -------------------------------------------------------------------
+
+    def _plan_route(self, route: Route) -> None:
+        commits, declines = find_commits(route, self._matcher, self._module_sessions)
+        for decline in declines:
+            self.report(decline.node, decline.reason, fixable=False)
+        if not commits:
+            return
+        if has_global_or_nonlocal(route.function):
+            for commit in commits:
+                self.report(commit.call, "not moved: the route uses `global` or `nonlocal`", fixable=False)
+            return
+        if self._location is None:
+            for commit in commits:
+                reason = f"not moved: the module name pattern {self.option('module-name')!r} gives no valid module name"
+                self.report(commit.call, reason, fixable=False)
+            return
+        owner = self._index.owners.get(self._location.path)
+        if owner is not None and owner != self.file.path:
+            for commit in commits:
+                reason = f"not moved: {self._location.path} is generated from {owner}, which maps to the same service module"
+                self.report(commit.call, reason, fixable=False)
+            return
+        runs = self._runs(route, commits)
+        accepted: list[tuple[Run, Flow]] = []
+        # Outermost first: a run that contains another commit's run moves both commits together.
+        for run in sorted(runs, key=lambda r: self._depth(r.block)):
+            if any(self._contains(outer, run) for outer, _ in accepted):
+                continue
+            flow = analyse_flow(route, run, self._meta, self._module)
+            if isinstance(flow, Decline):
+                self.report(flow.node, flow.reason, fixable=False)
+                continue
+            accepted.append((run, flow))
+        for run, flow in sorted(accepted, key=lambda item: self._start(item[0])):
+            self._extract(route, run, flow)
+
+    def _runs(self, route: Route, commits: Sequence[Any]) -> list[Run]:
+        http_names = self.option("http-names")
+        http_locals = http_parameters(route, self._meta, http_names)
+        runs = []
+        lower_bounds: dict[cst.IndentedBlock, int] = {}
+        for commit in commits:
+            found = commit_statement(commit, self._meta)
+            if isinstance(found, Decline):
+                self.report(found.node, found.reason, fixable=False)
+                continue
+            line, block = found
+            lower = lower_bounds.get(block, 0)
+            run = extract_run(line, block, lower, commit, self._meta, http_names, http_locals)
+            lower_bounds[block] = next(i for i, s in enumerate(block.body) if s is line) + 1
+            if isinstance(run, Decline):
+                self.report(run.node, run.reason, fixable=False)
+                continue
+            runs.append(run)
+        return runs
+
+    def _depth(self, node: cst.CSTNode) -> int:
+        depth = 0
+        current = self._meta.parent(node)
+        while current is not None:
+            depth += 1
+            current = self._meta.parent(current)
+        return depth
+
+    def _start(self, run: Run) -> tuple[int, int]:
+        start = self._meta.position(run.statements[0]).start
+        return (start.line, start.column)
+
+    def _contains(self, outer: Run, inner: Run) -> bool:
+        first, last = self._meta.position(outer.statements[0]), self._meta.position(outer.statements[-1])
+        return self._meta.within(inner.block, first, last)
+
+    # -- generating one service function -----------------------------------------------------
+
+    def _extract(self, route: Route, run: Run, flow: Flow) -> None:
+        location = self._location
+        assert location is not None
+        call_target = self._service_import(location)
+        service_imports = self._service_imports(flow, location)
+        if isinstance(service_imports, str):
+            self.report(run.commit.call, service_imports, fixable=False)
+            return
+        if isinstance(call_target, str):
+            self.report(run.commit.call, call_target, fixable=False)
+            return
+        import_module, import_obj, import_level = call_target
+        function_name = self._function_name(route.service_name, location, service_imports)
+        source = self._render_function(route, run, flow, function_name)
+        self._used_names.add(function_name)
+        replacement = self._call_statement(run, flow, import_obj, function_name)
+        self._plans.setdefault(run.block, []).append((run.start, run.end, replacement))
+        if not self._already_imported(import_obj):
+            AddImportsVisitor.add_needed_import(self.context, import_module, import_obj, relative=import_level)
+        for item in flow.imports:
+            self._remove_if_unused(item)
+        self.extras.append(
+            ServiceFunctionRequest(
+                route_path=self.file.path,
+                service_path=location.path,
+                class_name=location.class_name if self.option("style") == "class" else None,
+                function_name=function_name,
+                source=source,
+                imports=tuple(service_imports),
+                logger_name=flow.logger_name,
+            )
+        )
+        moved = len(run.statements) - 1
+        what = f"the commit and {moved} statement{'s' if moved != 1 else ''} before it" if moved else "the commit"
+        where = f"{location.class_name}.{function_name}" if self.option("style") == "class" else function_name
+        self.report(run.commit.call, f"moved {what} into {where} in {location.path}")
+
+    def _service_import(self, location: ServiceLocation) -> tuple[str, str, int] | str:
+        """(module, name, relative level) of the route's import of the service, or why not."""
+        package = _package_of(self.file)
+        offset = _absolute_root(self._module, package)
+        if offset is not None or not package:
+            parts = location.package[offset or 0 :]
+            module, level = ".".join(parts), 0
+        else:
+            common = _common_prefix(package, location.package)
+            level = len(package) - common + 1
+            module = ".".join(location.package[common:])
+        name = location.class_name if self.option("style") == "class" else location.module
+        if self.option("style") == "class":
+            module = f"{module}.{location.module}" if module else location.module
+        problem = self._binding_clash(name, module, level)
+        return problem if problem is not None else (module, name, level)
+
+    def _binding_clash(self, name: str, module: str, level: int) -> str | None:
+        """Why ``name`` cannot be imported into the route module, if it cannot."""
+        global_scope = self._meta.scope(self._module.body[0]) if self._module.body else None
+        if global_scope is None:
+            return None
+        for assignment in global_scope.assignments[name]:
+            node = getattr(assignment, "node", None)
+            if isinstance(node, cst.ImportFrom) and len(node.relative) == level:
+                if (dotted_name(node.module) if node.module is not None else "") == module:
+                    continue
+            return f"not moved: the route module already uses the name `{name}` for something else"
+        return None
+
+    def _already_imported(self, name: str) -> bool:
+        global_scope = self._meta.scope(self._module.body[0]) if self._module.body else None
+        return global_scope is not None and bool(global_scope.assignments[name])
+
+    def _service_imports(self, flow: Flow, location: ServiceLocation) -> list[ImportItem] | str:
+        """The imports the service function needs, respelled for the service module, or why not."""
+        items: list[ImportItem] = []
+        every = [*flow.imports, *(i for p in flow.parameters for i in p.annotation_imports)]
+        for item in every:
+            respelled = _respell(item, _package_of(self.file), location.package)
+            if respelled is None:
+                return f"not moved: the relative import of `{item.bound_name}` reaches above the scanned folder"
+            if respelled not in items:
+                items.append(respelled)
+        existing = self._index.services.get(location.path)
+        if existing is not None:
+            for item in items:
+                bound = existing.bindings.get(item.bound_name)
+                if bound is not None and bound != item.signature:
+                    return f"not moved: {location.path} already defines `{item.bound_name}` as something else"
+        return items
+
+    def _function_name(self, base: str, location: ServiceLocation, imports: Sequence[ImportItem]) -> str:
+        existing = self._index.services.get(location.path)
+        taken = set(self._used_names) | {i.bound_name for i in imports}
+        if existing is not None:
+            if self.option("style") == "class":
+                taken |= existing.class_methods.get(location.class_name, frozenset())
+            else:
+                taken |= set(existing.bindings)
+        name, counter = base, 1
+        while name in taken:
+            counter += 1
+            name = f"{base}_{counter}"
+        return name
+
+    def _render_function(self, route: Route, run: Run, flow: Flow, name: str) -> str:
+        templates = self.file.templates or TemplateSet()
+        function = ServiceFunction(
+            name=name,
+            parameters=[_parameter_code(p.name, p.annotation) for p in flow.parameters],
+            body=_body_code(run.statements),
+            returns=list(flow.returns),
+            is_async=flow.is_async,
+            static=self.option("style") == "class",
+            route=_docstring_safe(route.label),
+            route_function=_docstring_safe(route.qualified_name),
+            route_path=_docstring_safe(self.file.path),
+        )
+        source = templates.render("service_function.py.j2", fn=function)
+        parsed = cst.parse_module(source)
+        functions = [s for s in parsed.body if isinstance(s, cst.FunctionDef)]
+        if len(functions) != 1 or functions[0].name.value != name:
+            raise ValueError(f"service_function.py.j2 must render exactly one function named {name}")
+        return parsed.code
+
+    def _call_statement(self, run: Run, flow: Flow, owner: str, name: str) -> cst.SimpleStatementLine:
+        call: cst.BaseExpression = cst.Call(
+            func=cst.Attribute(cst.Name(owner), cst.Name(name)),
+            args=[cst.Arg(cst.Name(p.name)) for p in flow.parameters],
+        )
+        if flow.is_async:
+            call = cst.Await(call)
+        small: cst.BaseSmallStatement
+        if not flow.returns:
+            small = cst.Expr(call)
+        else:
+            if len(flow.returns) == 1:
+                target: cst.BaseAssignTargetExpression = cst.Name(flow.returns[0])
+            else:
+                target = cst.Tuple([cst.Element(cst.Name(r)) for r in flow.returns], lpar=[], rpar=[])
+            small = cst.Assign([cst.AssignTarget(target)], call)
+        first = run.statements[0]
+        blank = [line for line in first.leading_lines if line.comment is None][:1]
+        return cst.SimpleStatementLine([small], leading_lines=blank)
+
+    def _remove_if_unused(self, item: ImportItem) -> None:
+        """Drop the route's import of a name only the moved code used (libcst checks usage)."""
+        if item.level:
+            package = _package_of(self.file)
+            base = package[: len(package) - (item.level - 1)]
+            module = ".".join([*base, *([item.module] if item.module else [])])
+        else:
+            module = item.module
+        RemoveImportsVisitor.remove_unused_import(self._removals, module, item.obj, item.asname)
+
+    def _apply_import_edits(self, tree: cst.Module) -> cst.Module:
+        tree = super()._apply_import_edits(tree)
+        if self._removals.scratch.get(RemoveImportsVisitor.CONTEXT_KEY):
+            tree = RemoveImportsVisitor(self._removals).transform_module(tree)
+        return tree
+
+    # -- finalize: create or extend the service modules -------------------------------------
+
+    @classmethod
+    def finalize(
+        cls,
+        extras: Sequence[tuple[str, Any]],
+        read_file: Callable[[str], str | None],
+        options: Mapping[str, Any],
+        templates: TemplateSet,
+    ) -> FinalizeResult:
+        by_service: dict[str, list[ServiceFunctionRequest]] = {}
+        for _, request in sorted(extras, key=lambda item: item[0]):
+            if isinstance(request, ServiceFunctionRequest):
+                by_service.setdefault(request.service_path, []).append(request)
+        files: dict[str, str] = {}
+        for path, requests in sorted(by_service.items()):
+            files[path] = _service_module_source(path, requests, read_file(path), templates)
+            init = path.rsplit("/", 1)[0] + "/__init__.py" if "/" in path else "__init__.py"
+            if read_file(init) is None and init not in files:
+                files[init] = ""
+        return FinalizeResult(files=[GeneratedFile(p, c) for p, c in sorted(files.items())])
+
+
+# -- paths and imports ---------------------------------------------------------------------------
+
+
+def _package_of(file: FileContext) -> tuple[str, ...]:
+    parts = file.module_name.split(".") if file.module_name else []
+    return tuple(parts if file.is_package_init else parts[:-1])
+
+
+def service_location(route_path: str, options: Mapping[str, Any]) -> ServiceLocation | None:
+    """Where the service module of ``route_path`` lives, per the layout options."""
+    parts = route_path.split("/")
+    folders, filename = parts[:-1], parts[-1]
+    stem = filename[: -len(".py")] if filename.endswith(".py") else filename
+    if stem == "__init__":
+        if not folders:
+            return None
+        stem = folders[-1]
+    route_packages = options.get("route-packages", DEFAULT_ROUTE_PACKAGES)
+    base = folders[:-1] if folders and folders[-1] in route_packages else folders
+    for suffix in _STEM_SUFFIXES:
+        if stem.endswith(suffix) and len(stem) > len(suffix):
+            stem = stem[: -len(suffix)]
+            break
+    try:
+        module = options.get("module-name", "{stem}_service").format(stem=stem)
+    except (KeyError, IndexError, ValueError):
+        return None
+    if not module.isidentifier():
+        return None
+    service_dir = options.get("service-dir", "services")
+    package = (*base, *[p for p in service_dir.split("/") if p])
+    class_name = "".join(word.capitalize() for word in stem.split("_") if word) + "Service"
+    return ServiceLocation("/".join((*package, f"{module}.py")), tuple(package), module, class_name)
+
+
+def _absolute_root(module: cst.Module, package: Sequence[str]) -> int | None:
+    """If the module imports its own package absolutely, the index of that package's top in ``package``."""
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            names: list[str] = []
+            if isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None:
+                names = [dotted_name(small.module) or ""]
+            elif isinstance(small, cst.Import):
+                names = [dotted_name(a.name) or "" for a in small.names]
+            for name in names:
+                top = name.split(".")[0]
+                if top in package:
+                    return package.index(top)
+    return None
+
+
+def _common_prefix(a: Sequence[str], b: Sequence[str]) -> int:
+    count = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        count += 1
+    return count
+
+
+def _respell(item: ImportItem, route_package: Sequence[str], service_package: Sequence[str]) -> ImportItem | None:
+    """``item`` as the service module must write it (relative imports resolved and re-relativised)."""
+    if not item.level:
+        return item
+    if item.level - 1 > len(route_package):
+        return None
+    base = list(route_package[: len(route_package) - (item.level - 1)])
+    target = [*base, *(item.module.split(".") if item.module else [])]
+    common = _common_prefix(target, service_package)
+    if common == 0:
+        return None
+    level = len(service_package) - common + 1
+    return ImportItem(".".join(target[common:]), item.obj, item.asname, level)
+
+
+def _parameter_code(name: str, annotation: cst.BaseExpression | None) -> str:
+    if annotation is None:
+        return name
+    return f"{name}: {cst.Module([]).code_for_node(annotation)}"
+
+
+def _body_code(statements: Sequence[cst.BaseStatement]) -> str:
+    """The moved statements as a function body indented by four spaces (libcst does the indenting)."""
+    first = statements[0]
+    leading = list(first.leading_lines)
+    while leading and leading[0].comment is None:
+        leading.pop(0)
+    body = [first.with_changes(leading_lines=leading), *statements[1:]]
+    wrapper = cst.FunctionDef(cst.Name("_"), cst.Parameters(), cst.IndentedBlock(body))
+    code = cst.Module([wrapper], default_indent="    ").code
+    return code.split("\n", 1)[1]
+
+
+def _docstring_safe(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _module_facts(tree: ast.Module, has_commit: bool) -> ModuleFacts:
+    bindings: dict[str, str] = {}
+    methods: dict[str, frozenset[str]] = {}
+    maybe_routes = False
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            bindings[node.name] = "def"
+            maybe_routes = maybe_routes or bool(node.decorator_list)
+        elif isinstance(node, ast.ClassDef):
+            bindings[node.name] = "class"
+            methods[node.name] = frozenset(
+                n.name for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+            )
+            maybe_routes = maybe_routes or bool(node.bases)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                item = ImportItem(alias.name, None, alias.asname)
+                bindings[item.bound_name] = item.signature
+        elif isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                if alias.name != "*":
+                    item = ImportItem(node.module or "", alias.name, alias.asname, node.level)
+                    bindings[item.bound_name] = item.signature
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name):
+                        bindings.setdefault(name.id, "value")
+    return ModuleFacts(bindings, methods, maybe_routes and has_commit)
+
+
+# -- building service modules -------------------------------------------------------------------
+
+
+def _service_module_source(
+    path: str, requests: Sequence[ServiceFunctionRequest], existing: str | None, templates: TemplateSet
+) -> str:
+    imports: list[ImportItem] = []
+    for request in requests:
+        for item in request.imports:
+            if item not in imports:
+                imports.append(item)
+    logger_name = next((r.logger_name for r in requests if r.logger_name), None)
+    class_name = next((r.class_name for r in requests if r.class_name), None)
+    if existing is None:
+        groups = _import_groups([*imports, *([ImportItem("logging", None, None)] if logger_name else [])])
+        module_values = ServiceModule(sorted({r.route_path for r in requests}), groups, logger_name, class_name)
+        module = cst.parse_module(templates.render("service_module.py.j2", module=module_values))
+    else:
+        module = _merge_into(cst.parse_module(existing), path, imports, logger_name, class_name, templates)
+    functions = [_parse_function(r) for r in requests]
+    return _append_functions(module, functions, class_name, path).code
+
+
+def _import_groups(items: Sequence[ImportItem]) -> list[list[str]]:
+    unique = {item.code(): item for item in items}
+    ordered = sorted(unique, key=lambda code: (unique[code].level, unique[code].obj is not None, code))
+    groups = [[c for c in ordered if not unique[c].level], [c for c in ordered if unique[c].level]]
+    return [group for group in groups if group]
+
+
+def _merge_into(
+    module: cst.Module,
+    path: str,
+    imports: Sequence[ImportItem],
+    logger_name: str | None,
+    class_name: str | None,
+    templates: TemplateSet,
+) -> cst.Module:
+    """Add what the new functions need to an existing service module."""
+    parts = path[: -len(".py")].split("/")
+    # No package: AddImportsVisitor would turn the relative imports into absolute ones.
+    context = CodemodContext(filename=path, full_module_name=".".join(parts))
+    bound = _top_level_names(module)
+    for item in imports:
+        if item.bound_name not in bound:
+            AddImportsVisitor.add_needed_import(context, item.module, item.obj, item.asname, item.level)
+    needs_logger = logger_name is not None and logger_name not in bound
+    if needs_logger:
+        AddImportsVisitor.add_needed_import(context, "logging")
+    module = AddImportsVisitor(context).transform_module(module)
+    if needs_logger:
+        rendered = cst.parse_module(
+            templates.render("service_module.py.j2", module=ServiceModule([path], [], logger_name, None))
+        )
+        logger_line = next(
+            s for s in rendered.body if isinstance(s, cst.SimpleStatementLine) and isinstance(s.body[0], cst.Assign)
+        )
+        module = _insert_after_imports(module, logger_line)
+    if class_name is not None and not any(isinstance(s, cst.ClassDef) and s.name.value == class_name for s in module.body):
+        rendered = cst.parse_module(
+            templates.render("service_module.py.j2", module=ServiceModule([path], [], None, class_name))
+        )
+        service_class = next(s for s in rendered.body if isinstance(s, cst.ClassDef))
+        module = module.with_changes(body=[*module.body, service_class.with_changes(leading_lines=_blank(2))])
+    return module
+
+
+def _top_level_names(module: cst.Module) -> set[str]:
+    names: set[str] = set()
+    for statement in module.body:
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            names.add(statement.name.value)
+        elif isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(small.names, cst.ImportStar):
+                    for alias in small.names:
+                        names.add(alias.evaluated_alias or alias.evaluated_name.split(".")[0])
+                elif isinstance(small, cst.Assign):
+                    names.update(t.target.value for t in small.targets if isinstance(t.target, cst.Name))
+    return names
+
+
+def _insert_after_imports(module: cst.Module, statement: cst.SimpleStatementLine) -> cst.Module:
+    body = list(module.body)
+    last_import = max(
+        (
+            i
+            for i, s in enumerate(body)
+            if isinstance(s, cst.SimpleStatementLine) and any(isinstance(x, (cst.Import, cst.ImportFrom)) for x in s.body)
+        ),
+        default=-1,
+    )
+    body.insert(last_import + 1, statement.with_changes(leading_lines=_blank(1)))
+    return module.with_changes(body=body)
+
+
+def _parse_function(request: ServiceFunctionRequest) -> cst.FunctionDef:
+    parsed = cst.parse_module(request.source)
+    return next(s for s in parsed.body if isinstance(s, cst.FunctionDef))
+
+
+def _append_functions(
+    module: cst.Module, functions: Sequence[cst.FunctionDef], class_name: str | None, path: str
+) -> cst.Module:
+    if class_name is None:
+        taken = _top_level_names(module)
+        _check_clashes(functions, taken, path)
+        spaced = [f.with_changes(leading_lines=_blank(2)) for f in functions]
+        return module.with_changes(body=[*module.body, *spaced])
+    body = list(module.body)
+    index = next(i for i, s in enumerate(body) if isinstance(s, cst.ClassDef) and s.name.value == class_name)
+    service_class = body[index]
+    assert isinstance(service_class, cst.ClassDef) and isinstance(service_class.body, cst.IndentedBlock)
+    taken = {s.name.value for s in service_class.body.body if isinstance(s, (cst.FunctionDef, cst.ClassDef))}
+    _check_clashes(functions, taken, path)
+    spaced = [f.with_changes(leading_lines=_blank(1)) for f in functions]
+    new_body = service_class.body.with_changes(body=[*service_class.body.body, *spaced])
+    body[index] = service_class.with_changes(body=new_body)
+    return module.with_changes(body=body)
+
+
+def _check_clashes(functions: Sequence[cst.FunctionDef], taken: set[str], path: str) -> None:
+    """The index should have prevented this; if it did not, refuse (the engine reverts the routes)."""
+    seen = set(taken)
+    for function in functions:
+        if function.name.value in seen:
+            raise ValueError(f"{path} already defines {function.name.value}; route-commit cannot add it")
+        seen.add(function.name.value)
+
+
+def _blank(count: int) -> list[cst.EmptyLine]:
+    return [cst.EmptyLine() for _ in range(count)]
+
+
