@@ -8,11 +8,13 @@ logger they create.
 
 from __future__ import annotations
 
+from codemods.bare_except import BareExcept
 from codemods.base import Codemod
 
 __version__ = "0.1.0"
 
 REGISTRY: tuple[type[Codemod], ...] = (
+    BareExcept,
     # codemod classes are added here, in this order:
     # bare-except, print-to-logging, pydantic-config, loop-commit, route-commit
 )

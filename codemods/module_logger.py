@@ -123,6 +123,11 @@ class ModuleLogger:
         will_follow_an_import = self._insert_at > 0 or self._logging_alias == "logging"
         if will_follow_an_import:
             statement = statement.with_changes(leading_lines=[cst.EmptyLine()])
+        if self._insert_at < len(body) and not body[self._insert_at].leading_lines:
+            # Keep the code after the imports apart from them: two blank lines before a def or class.
+            following = body[self._insert_at]
+            blank_lines = 2 if isinstance(following, (cst.FunctionDef, cst.ClassDef)) else 1
+            body[self._insert_at] = following.with_changes(leading_lines=[cst.EmptyLine()] * blank_lines)
         body.insert(self._insert_at, statement)
         return updated_module.with_changes(body=body)
 
