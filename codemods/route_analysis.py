@@ -398,7 +398,7 @@ def http_name(
     for qualified in meta.qualified_names(node):
         for name in http_names:
             if qualified.name == name or qualified.name.startswith(name + "."):
-                return f"`{qualified.name}`"
+                return f"`{name}`"
     if isinstance(node, cst.Name) and node.value in http_locals:
         scope = meta.scope(node)
         if scope is not None and _is_access(node, scope):
@@ -452,7 +452,7 @@ def extract_run(
     end = next(i for i, statement in enumerate(block.body) if statement is line) + 1
     reason = _why_stays(line, meta, http_names, http_locals)
     if reason is not None:
-        return Decline(commit.call, f"not moved: the commit statement itself {_explain(reason)}")
+        return Decline(commit.call, f"not moved: the commit itself {_explain(reason)}, which belongs to the HTTP layer")
     start = end - 1
     while start > lower and _why_stays(block.body[start - 1], meta, http_names, http_locals) is None:
         start -= 1
@@ -519,7 +519,7 @@ def analyse_flow(route: Route, run: Run, meta: Metadata, module: cst.Module) -> 
                 else:
                     return Decline(commit_node, f"not moved: `{name}` carries a value from one loop iteration to the next")
             elif not inside(referent.node):
-                return Decline(commit_node, f"not moved: `{name}` comes from the code around the route")
+                return Decline(commit_node, f"not moved: `{name}` is a local of the function around the route (an app factory?)")
 
     assigned = [a for a in function_scope.assignments if isinstance(a, Assignment) and inside(a.node)]
     assigned.sort(key=lambda a: _key(meta.position(a.node).start))

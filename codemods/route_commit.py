@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import sys
 
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -58,6 +59,7 @@ class ServiceFunction:
     returns: list[str]
     is_async: bool
     static: bool  # a @staticmethod of the service class ("class" style)
+    indent: str  # the indentation of the body once the function is in place (docstring lines)
     route: str  # "POST /candidates/<int:candidate_id>/status"
     route_function: str  # "update_status"
     route_path: str
@@ -176,7 +178,7 @@ class RouteCommit(Codemod):
         "calls with the values they read; only the frame they run in changes."
     )
     markers = (b"commit",)
-    index_markers = (b"def ", b"class ")
+    index_markers = (b"def ", b"class ", b"import ")
     options = (
         Option("route-decorators", list(DEFAULT_ROUTE_DECORATORS), "decorator names that make a route", list, item_kind=str),
         Option("view-bases", list(DEFAULT_VIEW_BASES), "base classes of class-based views", list, item_kind=str),
@@ -461,6 +463,7 @@ class RouteCommit(Codemod):
             returns=list(flow.returns),
             is_async=flow.is_async,
             static=self.option("style") == "class",
+            indent="        " if self.option("style") == "class" else "    ",
             route=_docstring_safe(route.label),
             route_function=_docstring_safe(route.qualified_name),
             route_path=_docstring_safe(self.file.path),
@@ -686,10 +689,25 @@ def _service_module_source(
 
 
 def _import_groups(items: Sequence[ImportItem]) -> list[list[str]]:
-    unique = {item.code(): item for item in items}
-    ordered = sorted(unique, key=lambda code: (unique[code].level, unique[code].obj is not None, code))
-    groups = [[c for c in ordered if not unique[c].level], [c for c in ordered if unique[c].level]]
-    return [group for group in groups if group]
+    """Absolute imports, then relative ones; names from one module share a ``from`` line."""
+    plain = sorted({item.code() for item in items if item.obj is None})
+    names_by_module: dict[tuple[int, str], set[str]] = {}
+    for item in items:
+        if item.obj is not None:
+            alias = f" as {item.asname}" if item.asname else ""
+            names_by_module.setdefault((item.level, item.module), set()).add(f"{item.obj}{alias}")
+    froms = {
+        key: f"from {'.' * key[0]}{key[1]} import {', '.join(sorted(names))}" for key, names in names_by_module.items()
+    }
+    absolute = [*plain, *(froms[key] for key in sorted(froms) if key[0] == 0)]
+    standard = [line for line in absolute if _top_module(line) in sys.stdlib_module_names]
+    others = [line for line in absolute if line not in standard]
+    relative = [froms[key] for key in sorted(froms, key=lambda k: (-k[0], k[1])) if key[0] > 0]
+    return [group for group in (standard, others, relative) if group]
+
+
+def _top_module(import_line: str) -> str:
+    return import_line.split()[1].split(".")[0]
 
 
 def _merge_into(
@@ -793,6 +811,6 @@ def _check_clashes(functions: Sequence[cst.FunctionDef], taken: set[str], path: 
 
 
 def _blank(count: int) -> list[cst.EmptyLine]:
-    return [cst.EmptyLine() for _ in range(count)]
+    return [cst.EmptyLine(indent=False) for _ in range(count)]
 
 
