@@ -1,0 +1,790 @@
+"""The ``loop-commit`` codemod: commit once after a loop instead of once per iteration."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator, Sequence
+from typing import ClassVar, Union
+
+import libcst as cst
+from libcst.metadata import PositionProvider
+
+from codemods.base import Codemod, FileContext, Option
+from codemods.db_session import (
+    DEFAULT_SESSION_FACTORIES,
+    DEFAULT_SESSION_NAMES,
+    SessionCall,
+    SessionMatcher,
+    SessionScope,
+    bindings,
+    dotted_name,
+    method_calls,
+)
+
+Loop = Union[cst.For, cst.While]
+_NESTED_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+
+# Session methods that end, restart or nest the transaction: batching would change what they do.
+_TRANSACTION_METHODS = ("rollback", "close", "begin", "begin_nested", "invalidate", "reset")
+# Session methods that reload or detach state the per-iteration commit would have refreshed.
+_STATE_METHODS = ("refresh", "expire", "expire_all", "expunge", "expunge_all")
+# Session methods that read the database (merge and get look rows up by primary key).
+_READ_METHODS = (
+    "query", "execute", "get", "get_one", "scalar", "scalars", "scalar_one", "merge", "stream", "stream_scalars",
+)  # fmt: skip
+# ``session.execute(insert(...))`` writes; any other execute may read.
+_WRITE_STATEMENTS = ("insert", "update", "delete")
+_ADD_METHODS = ("add", "add_all", "merge")
+# Calls that only record something in a local container, a counter or a log.
+_CONTAINER_METHODS = ("append", "add", "extend", "insert", "appendleft", "update", "setdefault", "discard")
+_LOG_RECEIVERS = (
+    "logger", "log", "logging", "LOGGER", "LOG", "_logger", "_log", "self.logger", "self.log",
+    "current_app.logger", "app.logger",
+)  # fmt: skip
+_LOG_METHODS = ("debug", "info", "warning", "warn", "error", "exception", "critical", "log")
+_PURE_BUILTINS = ("len", "str", "int", "float", "bool", "abs", "round", "min", "max", "repr")
+
+
+class LoopCommit(Codemod):
+    """Move a commit made in every iteration of a loop to after the loop.
+
+    What it does:
+        When the last statement of a ``for``, ``async for`` or ``while`` body is
+        ``X.commit()`` (or ``await X.commit()``) on a database session, and the loop is safe
+        to batch, the commit is moved right after the loop (after its ``else:`` clause), with
+        the comments on and above its line.  In nested loops it moves out as far as it stays
+        safe.  Statements that only count, collect or log (``created += 1``,
+        ``ids.append(row_id)``, ``logger.info("saved %s", n)``, ``continue``) may follow the
+        commit in the body; they stay where they are.
+
+        With ``mode = "flush"`` the body keeps an ``X.flush()`` where the commit was, so
+        database-generated ids and rows of earlier iterations stay visible inside the loop.
+
+        Sessions are recognised as in every auditfix codemod (options ``session-names`` and
+        ``session-factories``): ``db.session``, ``session``, ``self.session``, ``self.db``,
+        ``db``, names bound to ``Session(...)``, ``SessionLocal()``, ``sessionmaker(...)()``,
+        ``get_session()`` or ``with``/``async with`` such a call, and parameters annotated
+        ``Session`` / ``AsyncSession`` (also in ``Optional``, ``| None``, ``Annotated``).
+        ``git`` commits, ``sqlite3`` connections and other ``.commit()`` calls are left alone.
+
+        The loop is left as it is, with a finding that says why, when it ``return``\\ s,
+        ``raise``\\ s or ``yield``\\ s in the body (the work of earlier iterations would never be
+        committed), rolls back, closes or begins transactions in the body (deliberate per-item
+        isolation), commits conditionally or more than once per iteration, rebinds the session
+        or opens a new one per iteration, refreshes or expires objects, or runs statements
+        after the commit that may depend on it.  In the default ``commit`` mode it also declines
+        when the loop reads through the session (``query``, ``get``, ``execute(select(...))``,
+        ``merge``, ``Model.query``): with ``autoflush=False`` those reads would miss the rows of
+        earlier iterations; and when an object added in one iteration is used in a later one
+        (its generated id only exists after a flush).  Use ``mode = "flush"`` for those loops.
+
+    Why is this bad?
+        Each ``commit()`` is a transaction: a round trip, a write to the database log and,
+        with the default ``expire_on_commit``, a reload of every object the loop touches next.
+        Committing per item makes bulk work one to two orders of magnitude slower, and a
+        failure half-way leaves half of the batch in the database.
+
+    Example:
+        ```python
+        for row in rows:
+            session.add(Candidate(**row))
+            session.commit()
+            created += 1
+        ```
+
+    Use instead:
+        ```python
+        for row in rows:
+            session.add(Candidate(**row))
+            created += 1
+        session.commit()
+        ```
+
+    Fix safety:
+        The database ends in the same state when the loop completes.  What changes: the batch
+        is all or nothing (an exception in iteration *k* no longer leaves iterations 1..*k*-1
+        committed), other connections see the rows only when the loop ends, and when the loop
+        runs zero times the commit after it still runs, committing work pending from before
+        the loop (a commit with nothing pending does nothing).  Work skipped by a ``continue``
+        before the commit is committed after the loop, as the next iteration's commit did.
+        Iterating a query result of the same session is fine: the original expired those
+        objects on every commit, the batched loop keeps them loaded.
+
+    Limitations:
+        Only a commit that is the last statement of the loop body (bar counting and logging
+        statements) is moved; a commit inside ``if``, ``try`` or ``with`` is reported, not
+        moved.  Reads hidden in called functions or lazy-loaded relationships are not
+        detected: in ``commit`` mode a loop whose body calls helpers that query the same
+        session relies on ``autoflush`` (SQLAlchemy's default) to see earlier iterations.
+        A second commit right after the loop is not merged with the moved one.
+    """
+
+    name: ClassVar[str] = "loop-commit"
+    summary: ClassVar[str] = "Commit once after a loop instead of once per iteration"
+    safety: ClassVar[str] = (
+        "The loop's work becomes one transaction: all or nothing if an iteration raises, visible to "
+        "other connections only after the loop, and committed even when the loop runs zero times."
+    )
+    markers: ClassVar[tuple[bytes, ...]] = (b".commit(",)
+    options: ClassVar[tuple[Option, ...]] = (
+        Option(
+            "mode",
+            "commit",
+            'what stays in the loop body: nothing ("commit") or a flush per iteration ("flush")',
+            str,
+            choices=("commit", "flush"),
+        ),
+        Option("session-names", list(DEFAULT_SESSION_NAMES), "expressions that are database sessions", list, item_kind=str),
+        Option(
+            "session-factories",
+            list(DEFAULT_SESSION_FACTORIES),
+            "calls and annotations that give a database session",
+            list,
+            item_kind=str,
+        ),
+    )
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(self, file: FileContext) -> None:
+        super().__init__(file)
+        self._moves: dict[int, _Move] = {}  # id(original commit statement) -> its move
+        self._after: dict[int, list[_Move]] = {}  # id(original target loop) -> commits placed after it
+
+    def visit_Module(self, node: cst.Module) -> bool:
+        matcher = SessionMatcher(self.option("session-names"), self.option("session-factories")).for_module(node)
+        planner = _Planner(matcher, flush=self.option("mode") == "flush", line_of=self._line)
+        node.visit(planner)
+        for node_, message in planner.declines:
+            self.report(node_, message, fixable=False)
+        for move in planner.moves():
+            self._moves[id(move.tail.statement)] = move
+            self._after.setdefault(id(move.target), []).append(move)
+            self.report(move.tail.statement, self._describe(move))
+        return bool(self._moves)
+
+    def _line(self, node: cst.CSTNode) -> int:
+        return self.get_metadata(PositionProvider, node).start.line
+
+    def _describe(self, move: _Move) -> str:
+        where = "the loop" if move.levels == 1 else f"{move.levels} nested loops"
+        if self.option("mode") == "flush":
+            return f"loop-commit: flush per iteration, one commit after {where} (line {self._line(move.target)})"
+        return f"loop-commit: one commit after {where} (line {self._line(move.target)}) instead of one per iteration"
+
+    # -- rewriting --------------------------------------------------------------------------
+
+    def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock) -> cst.IndentedBlock:
+        if not self._moves:
+            return updated_node
+        return updated_node.with_changes(body=self._rewrite_statements(original_node.body, updated_node.body))
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        if not self._moves:
+            return updated_node
+        return updated_node.with_changes(body=self._rewrite_statements(original_node.body, updated_node.body))
+
+    def leave_SimpleStatementSuite(
+        self, original_node: cst.SimpleStatementSuite, updated_node: cst.SimpleStatementSuite
+    ) -> cst.SimpleStatementSuite:
+        if not any(id(small) in self._moves for small in original_node.body):
+            return updated_node
+        return updated_node.with_changes(body=self._rewrite_small(original_node.body, updated_node.body))
+
+    def _rewrite_statements(
+        self, originals: Sequence[cst.BaseStatement], updated: Sequence[cst.BaseStatement]
+    ) -> list[cst.BaseStatement]:
+        body: list[cst.BaseStatement] = []
+        for original, statement in zip(originals, updated, strict=True):
+            if isinstance(original, cst.SimpleStatementLine) and isinstance(statement, cst.SimpleStatementLine):
+                body.extend(self._rewrite_line(original, statement))
+            else:
+                body.append(statement)
+            for move in self._after.get(id(original), ()):
+                body.append(self._moved_commit(move))
+        return body
+
+    def _rewrite_line(
+        self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine
+    ) -> list[cst.SimpleStatementLine]:
+        if not any(id(small) in self._moves for small in original.body):
+            return [updated]
+        small = self._rewrite_small(original.body, updated.body)
+        if not small:
+            return []  # the whole line moved, comments included
+        if len(original.body) == 1:  # flush mode: the flush stays, the comments go with the commit
+            blank_lines = [line for line in updated.leading_lines if line.comment is None]
+            return [updated.with_changes(body=small, leading_lines=blank_lines, trailing_whitespace=_NEWLINE)]
+        return [updated.with_changes(body=small)]
+
+    def _rewrite_small(
+        self, originals: Sequence[cst.BaseSmallStatement], updated: Sequence[cst.BaseSmallStatement]
+    ) -> list[cst.BaseSmallStatement]:
+        body: list[cst.BaseSmallStatement] = []
+        for original, small in zip(originals, updated, strict=True):
+            if id(original) not in self._moves:
+                body.append(small)
+            elif self.option("mode") == "flush":
+                body.append(_flush_instead(small))
+            elif len(originals) > 1 and small is updated[-1] and body:
+                body[-1] = body[-1].with_changes(semicolon=small.semicolon)
+        return body
+
+    def _moved_commit(self, move: _Move) -> cst.SimpleStatementLine:
+        statement = move.tail.statement
+        line = move.tail.line
+        if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1:
+            return line  # the original line, with its comments
+        return cst.SimpleStatementLine(body=[statement.with_changes(semicolon=cst.MaybeSentinel.DEFAULT)])
+
+
+_NEWLINE = cst.TrailingWhitespace()
+
+
+def _flush_instead(statement: cst.BaseSmallStatement) -> cst.BaseSmallStatement:
+    """``X.flush()`` (awaited like the commit was) in place of ``X.commit()``."""
+    assert isinstance(statement, cst.Expr)
+    value = statement.value
+    call = value.expression if isinstance(value, cst.Await) else value
+    assert isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
+    flush = call.with_changes(func=call.func.with_changes(attr=cst.Name("flush")))
+    new_value = value.with_changes(expression=flush) if isinstance(value, cst.Await) else flush
+    return statement.with_changes(value=new_value)
+
+
+# -- planning: which commit moves where ------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class _Tail:
+    """A commit that ends a loop body: in it, or right after an inner loop it already left."""
+
+    statement: cst.Expr  # the original commit statement
+    line: cst.SimpleStatementLine | cst.SimpleStatementSuite  # the original line holding it
+    call: SessionCall
+    levels: int  # loops it has already left
+
+
+@dataclasses.dataclass(frozen=True)
+class _Move:
+    tail: _Tail
+    target: Loop  # the outermost loop the commit goes after
+    levels: int
+
+
+@dataclasses.dataclass(frozen=True)
+class _Unit:
+    """One statement of a loop body: a small statement (with its line) or a compound statement."""
+
+    node: cst.CSTNode
+    line: cst.SimpleStatementLine | cst.SimpleStatementSuite | None
+
+
+class _Planner(cst.CSTVisitor):
+    """Walks the original tree once and decides, for every commit in a loop, where it goes."""
+
+    def __init__(self, matcher: SessionMatcher, *, flush: bool, line_of: Callable[[cst.CSTNode], int]) -> None:
+        self.matcher = matcher
+        self.flush = flush
+        self.line_of = line_of
+        self.declines: list[tuple[cst.CSTNode, str]] = []
+        self._scopes: list[SessionScope] = []
+        self._added: list[frozenset[str]] = []  # per scope: names of objects it adds to a session
+        self._frames: list[list[cst.CSTNode]] = [[]]  # per function: the enclosing compound statements
+        self._exits: dict[int, tuple[Loop, _Tail]] = {}  # id(loop) -> the commit that now follows it
+        self._handled: set[int] = set()  # commits whose fate is decided (moved or declined with a reason)
+        self._in_loops: list[tuple[cst.Expr, list[cst.CSTNode], SessionScope]] = []
+
+    def moves(self) -> list[_Move]:
+        return [_Move(tail, loop, tail.levels) for loop, tail in self._exits.values()]
+
+    # -- scopes -----------------------------------------------------------------------------
+
+    @property
+    def scope(self) -> SessionScope:
+        return self._scopes[-1]
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self._scopes.append(self.matcher.scope_sessions(node))
+        self._added.append(frozenset(self._added_names(node)))
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        for statement, enclosing, scope in self._in_loops:
+            if id(statement) not in self._handled:
+                self._decline(statement, self._nested_reason(statement, enclosing, scope))
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._scopes.append(self.matcher.scope_sessions(node, self.scope))
+        self._added.append(frozenset(self._added_names(node.body)))
+        self._frames.append([])
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._scopes.pop()
+        self._added.pop()
+        self._frames.pop()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._frames.append([])
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._frames.pop()
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    # -- compound statements ------------------------------------------------------------------
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, (cst.For, cst.While, cst.If, cst.Try, cst.TryStar, cst.With, cst.Match)):
+            self._frames[-1].append(node)
+        return super().on_visit(node)
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        super().on_leave(original_node)
+        if isinstance(original_node, (cst.For, cst.While, cst.If, cst.Try, cst.TryStar, cst.With, cst.Match)):
+            self._frames[-1].pop()
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        frame = self._frames[-1]
+        if any(isinstance(n, (cst.For, cst.While)) for n in frame) and self._commit(node) is not None:
+            self._in_loops.append((node, list(frame), self.scope))
+
+    def leave_For(self, original_node: cst.For) -> None:
+        self._plan_loop(original_node)
+
+    def leave_While(self, original_node: cst.While) -> None:
+        self._plan_loop(original_node)
+
+    # -- the decision -------------------------------------------------------------------------
+
+    def _commit(self, node: cst.CSTNode, scope: SessionScope | None = None) -> SessionCall | None:
+        return self.matcher.session_call(node, scope or self.scope, ("commit",))
+
+    def _plan_loop(self, loop: Loop) -> None:
+        units = list(_units(loop.body))
+        tail_index, tail = self._find_tail(units)
+        if tail is None:
+            self._decline_direct_commits(units)
+            return
+        self._handled.add(id(tail.statement))
+        reason = self._unsafe(loop, tail, units, tail_index)
+        if reason is not None:
+            self._decline(tail.statement, self._decline_message(tail, loop, reason))
+            # One finding per loop: its other direct commits are covered by this reason.
+            self._handled.update(id(u.node) for u in units if isinstance(u.node, cst.Expr) and self._commit(u.node))
+            return
+        for inner_id, (inner_loop, inner_tail) in list(self._exits.items()):
+            if inner_tail.statement is tail.statement:
+                del self._exits[inner_id]
+        self._exits[id(loop)] = (loop, dataclasses.replace(tail, levels=tail.levels + 1))
+
+    def _find_tail(self, units: list[_Unit]) -> tuple[int, _Tail | None]:
+        """The commit the body ends with, skipping the bookkeeping statements after it."""
+        for index in range(len(units) - 1, -1, -1):
+            unit = units[index]
+            if isinstance(unit.node, cst.Expr) and unit.line is not None:
+                call = self._commit(unit.node)
+                if call is not None:
+                    return index, _Tail(unit.node, unit.line, call, 0)
+            if isinstance(unit.node, (cst.For, cst.While)) and id(unit.node) in self._exits:
+                return index, self._exits[id(unit.node)][1]
+            if not _is_bookkeeping(unit.node, self.matcher, self.scope, frozenset()):
+                return index, None
+        return -1, None
+
+    def _decline_direct_commits(self, units: list[_Unit]) -> None:
+        for index, unit in enumerate(units):
+            if isinstance(unit.node, cst.Expr) and self._commit(unit.node) is not None:
+                after = next(
+                    u for u in units[index + 1 :] if not _is_bookkeeping(u.node, self.matcher, self.scope, frozenset())
+                )
+                self._handled.add(id(unit.node))
+                self._decline(unit.node, f"loop-commit: not batched, {_describe(after.node)} at line "
+                              f"{self.line_of(after.node)} runs after the commit in every iteration")  # fmt: skip
+
+    def _decline_message(self, tail: _Tail, loop: Loop, reason: str) -> str:
+        if tail.levels == 0:
+            return f"loop-commit: not batched, {reason}"
+        return (
+            f"loop-commit: kept after the inner loop, not moved out of the loop at line "
+            f"{self.line_of(loop)}: {reason}"
+        )
+
+    def _decline(self, node: cst.CSTNode, message: str) -> None:
+        self.declines.append((node, message))
+
+    # -- the safety rules ---------------------------------------------------------------------
+
+    def _unsafe(self, loop: Loop, tail: _Tail, units: list[_Unit], tail_index: int) -> str | None:
+        """Why moving ``tail`` out of ``loop`` could change what gets committed, or None."""
+        body = loop.body
+        for check in (
+            lambda: self._early_exit(body),
+            lambda: self._else_exit(loop),
+            lambda: self._transaction_calls(loop, tail),
+            lambda: self._rebinding(loop, tail),
+            lambda: self._only_commits(units, tail_index),
+            lambda: None if self.flush else self._reads(loop),
+            lambda: None if self.flush else self._carried_objects(loop, units, tail_index),
+            lambda: self._after_commit(units, tail_index, loop),
+        ):
+            reason = check()
+            if reason is not None:
+                return reason
+        return None
+
+    def _early_exit(self, body: cst.CSTNode) -> str | None:
+        for node in _walk(body):
+            if isinstance(node, cst.Return):
+                return f"return at line {self.line_of(node)} would skip the commit after the loop"
+            if isinstance(node, cst.Raise):
+                return f"raise at line {self.line_of(node)} would skip the commit after the loop"
+            if isinstance(node, cst.Yield):
+                return f"yield at line {self.line_of(node)}: the generator may never resume to commit"
+        return None
+
+    def _else_exit(self, loop: Loop) -> str | None:
+        """The else clause runs right before the moved commit: it must not jump past it."""
+        if loop.orelse is None:
+            return None
+        jumps = [n for n in _walk(loop.orelse.body) if isinstance(n, (cst.Return, cst.Raise, cst.Yield))]
+        # break / continue of an enclosing loop (not of a loop inside the else clause)
+        jumps += [n for n in _walk(loop.orelse.body, skip_loops=True) if isinstance(n, (cst.Break, cst.Continue))]
+        if not jumps:
+            return None
+        first = min(jumps, key=self.line_of)
+        return f"{_describe(first)} in the else clause at line {self.line_of(first)} would skip the commit"
+
+    def _transaction_calls(self, loop: Loop, tail: _Tail) -> str | None:
+        parts: list[cst.CSTNode] = [loop.body]
+        if isinstance(loop, cst.While):
+            parts.append(loop.test)
+        for part in parts:
+            for call in self.matcher.session_calls(part, self.scope):
+                where = self.line_of(call.call)
+                if call.method == "rollback":
+                    return f"per-item rollback at line {where}"
+                if call.method in _TRANSACTION_METHODS:
+                    return f"{call.session_name}.{call.method}() at line {where}"
+                if call.method in _STATE_METHODS:
+                    return f"{call.session_name}.{call.method}() at line {where} relies on the per-item commit"
+                if call.method == "commit" and call.call is not tail.call.call:
+                    return f"another commit at line {where}"
+        return None
+
+    def _rebinding(self, loop: Loop, tail: _Tail) -> str | None:
+        name = tail.call.session_name
+        prefixes = {".".join(name.split(".")[: i + 1]) for i in range(name.count(".") + 1)}
+        bound = bindings(loop.body)
+        if isinstance(loop, cst.For):
+            bound += [(n, loop.target) for n in _target_names(loop.target)]
+        for bound_name, where in bound:
+            if bound_name in prefixes:
+                return f"{bound_name} is rebound in the loop at line {self.line_of(where)} (a session per iteration)"
+        return None
+
+    def _only_commits(self, units: list[_Unit], tail_index: int) -> str | None:
+        if all(_is_bookkeeping(u.node, self.matcher, self.scope, frozenset()) for u in units[:tail_index]):
+            if units[tail_index].line is not None:  # a commit of this body, not one left after an inner loop
+                return "the loop body does nothing but commit"
+        return None
+
+    def _reads(self, loop: Loop) -> str | None:
+        parts: list[cst.CSTNode] = [loop.body]
+        if isinstance(loop, cst.While):
+            parts.append(loop.test)
+        for part in parts:
+            for call in self.matcher.session_calls(part, self.scope, _READ_METHODS):
+                if call.method == "execute" and _is_write_statement(call.call):
+                    continue
+                return _read_reason(f"{call.session_name}.{call.method}()", self.line_of(call.call))
+            for node in _walk(part):
+                if isinstance(node, cst.Attribute) and node.attr.value == "query" and _is_model_name(node.value):
+                    return _read_reason(f"{dotted_name(node)}", self.line_of(node))
+        return None
+
+    def _carried_objects(self, loop: Loop, units: list[_Unit], tail_index: int) -> str | None:
+        """An object added to the session and used after a commit point needs a flush (e.g. its id).
+
+        The original commits at the end of every iteration, so an object added in one iteration
+        (or before the loop) has its database-generated values in the next.  Reads of such an
+        object are fine only after the statement of this iteration that creates it.  The unit
+        holding the commit (an inner loop it already left) was checked at that loop's level.
+        """
+        added = self._added[-1] | self._added_names(loop.body)
+        if not added:
+            return None
+        aliases, containers = _carriers(loop.body, added)
+        containers = {c for c in containers if not self.matcher.is_session(cst.Name(c), self.scope)}
+        parts: list[cst.CSTNode] = [loop.body, loop.test] if isinstance(loop, cst.While) else [loop.body]
+        for node in (n for part in parts for n in _walk(part)):
+            name = _read_name(node)
+            if name is not None and (name in aliases or name in containers):
+                if not _is_subscript_target(node, loop.body):
+                    return _carry_reason(name, self.line_of(node))
+        if isinstance(loop, cst.While):
+            for node in _walk(loop.test):
+                if _attribute_owner(node) in added:
+                    return _carry_reason(_attribute_owner(node) or "", self.line_of(node))
+        bound = set(_target_names(loop.target)) if isinstance(loop, cst.For) else set()
+        for unit in units[:tail_index]:
+            for node in _walk(unit.node):
+                owner = _attribute_owner(node)
+                if owner in added and owner not in bound:
+                    return _carry_reason(owner, self.line_of(node))
+            bound |= _top_level_assigned(unit.node)
+        return None
+
+    def _added_names(self, body: cst.CSTNode) -> set[str]:
+        names: set[str] = set()
+        for call in self.matcher.session_calls(body, self.scope, _ADD_METHODS):
+            for arg in call.call.args:
+                values = [e.value for e in arg.value.elements] if isinstance(arg.value, (cst.List, cst.Tuple)) else [arg.value]
+                names |= {v.value for v in values if isinstance(v, cst.Name)}
+        return names
+
+    def _after_commit(self, units: list[_Unit], tail_index: int, loop: Loop) -> str | None:
+        # In commit mode the objects added in the loop have no generated values yet: not even in a log.
+        added = frozenset() if self.flush else self._added[-1] | self._added_names(loop.body)
+        for unit in units[tail_index + 1 :]:
+            if not _is_bookkeeping(unit.node, self.matcher, self.scope, added):
+                return f"{_describe(unit.node)} at line {self.line_of(unit.node)} runs after the commit"
+        return None
+
+    def _nested_reason(self, statement: cst.Expr, enclosing: list[cst.CSTNode], scope: SessionScope) -> str:
+        """Why a commit inside an ``if``/``try``/``with`` of a loop body is not moved."""
+        index = max(i for i, n in enumerate(enclosing) if isinstance(n, (cst.For, cst.While)))
+        loop = enclosing[index]
+        assert isinstance(loop, (cst.For, cst.While))
+        for call in self.matcher.session_calls(loop.body, scope, ("rollback",)):
+            return f"loop-commit: not batched, per-item rollback at line {self.line_of(call.call)}"
+        inner = enclosing[index + 1] if index + 1 < len(enclosing) else None
+        where = self.line_of(statement)
+        if isinstance(inner, (cst.If, cst.Match)):
+            return f"loop-commit: not batched, the commit at line {where} is conditional"
+        if isinstance(inner, cst.With):
+            call = self._commit(statement, scope)
+            if call is not None and any(_binds(item, call.session_name) for item in inner.items):
+                return f"loop-commit: not batched, a new session per iteration (with at line {self.line_of(inner)})"
+            return f"loop-commit: not batched, the commit at line {where} is inside a with block"
+        if isinstance(inner, (cst.Try, cst.TryStar)):
+            return f"loop-commit: not batched, the commit at line {where} is inside a try statement"
+        return f"loop-commit: not batched, the commit at line {where} is not the last statement of the loop"
+
+
+def _binds(item: cst.WithItem, name: str) -> bool:
+    return item.asname is not None and dotted_name(item.asname.name) == name  # type: ignore[arg-type]
+
+
+def _read_reason(what: str, line: int) -> str:
+    return (
+        f"{what} at line {line} reads the database: without autoflush it would miss earlier "
+        f'iterations\' rows (mode = "flush" keeps them visible)'
+    )
+
+
+def _carry_reason(name: str, line: int) -> str:
+    return (
+        f"{name} at line {line} uses an object added in an earlier iteration, which has no "
+        f'database-generated values without a flush (mode = "flush" keeps them)'
+    )
+
+
+# -- small syntax helpers --------------------------------------------------------------------
+
+
+def _units(body: cst.BaseSuite) -> Iterator[_Unit]:
+    if isinstance(body, cst.SimpleStatementSuite):
+        for small in body.body:
+            yield _Unit(small, body)
+        return
+    assert isinstance(body, cst.IndentedBlock)
+    for statement in body.body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                yield _Unit(small, statement)
+        else:
+            yield _Unit(statement, None)
+
+
+def _walk(node: cst.CSTNode, *, skip_loops: bool = False) -> Iterator[cst.CSTNode]:
+    """Every node under ``node`` (itself included), not entering nested functions, classes, lambdas."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        for child in reversed(current.children):
+            if isinstance(child, _NESTED_SCOPES):
+                continue
+            if skip_loops and isinstance(child, (cst.For, cst.While)):
+                continue
+            stack.append(child)
+
+
+def _describe(node: cst.CSTNode) -> str:
+    keywords = {
+        cst.Return: "return", cst.Raise: "raise", cst.Yield: "yield", cst.Break: "break",
+        cst.Continue: "continue", cst.If: "an if statement", cst.For: "a for loop", cst.While: "a while loop",
+        cst.Try: "a try statement", cst.With: "a with block", cst.Assign: "an assignment",
+        cst.AugAssign: "an assignment", cst.AnnAssign: "an assignment",
+    }  # fmt: skip
+    for kind, text in keywords.items():
+        if isinstance(node, kind):
+            return text
+    if isinstance(node, cst.Expr) and isinstance(node.value, (cst.Call, cst.Await)):
+        call = node.value.expression if isinstance(node.value, cst.Await) else node.value
+        if isinstance(call, cst.Call):
+            return f"{dotted_name(call.func) or 'a call'}()"
+    return "a statement"
+
+
+def _is_write_statement(call: cst.Call) -> bool:
+    if not call.args:
+        return False
+    statement = call.args[0].value
+    while isinstance(statement, cst.Call) and isinstance(statement.func, cst.Attribute):
+        statement = statement.func.value  # insert(T).values(...).returning(...)
+    return isinstance(statement, cst.Call) and dotted_name(statement.func) in _WRITE_STATEMENTS
+
+
+def _is_model_name(node: cst.BaseExpression) -> bool:
+    """``Candidate`` in ``Candidate.query``: Flask-SQLAlchemy's query property on a model class."""
+    name = dotted_name(node)
+    return name is not None and name.rsplit(".", 1)[-1][:1].isupper()
+
+
+def _carriers(body: cst.CSTNode, added: set[str]) -> tuple[set[str], set[str]]:
+    """Names that keep an added object past its iteration: aliases (``prev = obj``) and containers."""
+    aliases: set[str] = set()
+    containers: set[str] = set()
+    for node in _walk(body):
+        if isinstance(node, cst.Assign) and isinstance(node.value, cst.Name) and node.value.value in added:
+            for target in node.targets:
+                if isinstance(target.target, cst.Name):
+                    aliases.add(target.target.value)
+                elif isinstance(target.target, cst.Subscript) and isinstance(target.target.value, cst.Name):
+                    containers.add(target.target.value.value)
+    for call in method_calls(body, _CONTAINER_METHODS):
+        if isinstance(call.session, cst.Name) and any(
+            isinstance(a.value, cst.Name) and a.value.value in added | aliases for a in call.call.args
+        ):
+            containers.add(call.session.value)
+    return aliases - added, containers
+
+
+def _read_name(node: cst.CSTNode) -> str | None:
+    """The name a carried object is read through: ``prev.id``, ``objs[-1]``, ``for o in objs``."""
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
+        if node.attr.value in _CONTAINER_METHODS:
+            return None  # objs.append(obj) records, it does not read
+        return node.value.value
+    if isinstance(node, cst.Subscript) and isinstance(node.value, cst.Name):
+        return node.value.value
+    if isinstance(node, (cst.For, cst.CompFor)) and isinstance(node.iter, cst.Name):
+        return node.iter.value
+    if isinstance(node, cst.Arg) and isinstance(node.value, cst.Name):
+        return node.value.value
+    return None
+
+
+def _target_names(target: cst.BaseExpression) -> list[str]:
+    name = dotted_name(target)
+    if name is not None:
+        return [name]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [n for element in target.elements for n in _target_names(element.value)]
+    if isinstance(target, cst.StarredElement):
+        return _target_names(target.value)
+    return []
+
+
+def _attribute_owner(node: cst.CSTNode) -> str | None:
+    """``obj`` for ``obj.attr``."""
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
+        return node.value.value
+    return None
+
+
+def _is_subscript_target(node: cst.CSTNode, body: cst.CSTNode) -> bool:
+    """``objs[key] = obj`` stores into a container; it does not read it."""
+    if not isinstance(node, cst.Subscript):
+        return False
+    return any(
+        isinstance(n, cst.Assign) and any(t.target is node for t in n.targets) for n in _walk(body)
+    )
+
+
+def _top_level_assigned(node: cst.CSTNode) -> set[str]:
+    """Names a statement of the loop body assigns unconditionally."""
+    if isinstance(node, cst.Assign):
+        return {t.target.value for t in node.targets if isinstance(t.target, cst.Name)}
+    if isinstance(node, cst.AnnAssign) and isinstance(node.target, cst.Name) and node.value is not None:
+        return {node.target.value}
+    return set()
+
+
+def _is_bookkeeping(
+    node: cst.CSTNode, matcher: SessionMatcher, scope: SessionScope, objects: frozenset[str]
+) -> bool:
+    """Whether ``node`` only counts, collects or logs: it cannot depend on a preceding commit.
+
+    ``objects`` are names of objects added to the session in the loop: their attributes (an id
+    the commit would have generated) must not be read, nor their repr logged.
+    """
+    if isinstance(node, (cst.Pass, cst.Continue, cst.Break)):
+        return True
+    if isinstance(node, cst.AugAssign):
+        return isinstance(node.target, cst.Name) and _is_plain(node.value, objects)
+    if isinstance(node, cst.Assign):
+        targets_plain = all(isinstance(t.target, cst.Name) for t in node.targets)
+        return targets_plain and _is_plain(node.value, objects)
+    if isinstance(node, cst.AnnAssign):
+        return isinstance(node.target, cst.Name) and node.value is not None and _is_plain(node.value, objects)
+    if isinstance(node, cst.Expr) and isinstance(node.value, cst.Call):
+        call = node.value
+        args_plain = all(_is_plain(a.value, objects) for a in call.args)
+        if dotted_name(call.func) == "print":
+            return args_plain
+        if not isinstance(call.func, cst.Attribute):
+            return False
+        receiver = dotted_name(call.func.value)
+        method = call.func.attr.value
+        if receiver in _LOG_RECEIVERS and method in _LOG_METHODS:
+            return args_plain
+        if method in _CONTAINER_METHODS and isinstance(call.func.value, cst.Name):
+            if matcher.is_session(call.func.value, scope):
+                return False
+            return all(_is_plain(a.value, frozenset()) for a in call.args)
+    return False
+
+
+def _is_plain(expr: cst.BaseExpression, objects: frozenset[str]) -> bool:
+    """Names, literals and arithmetic on them: nothing that reads an attribute or calls out."""
+    if isinstance(expr, cst.Name):
+        return expr.value not in objects
+    if isinstance(expr, (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString)):
+        return True
+    if isinstance(expr, cst.ConcatenatedString):
+        return _is_plain(expr.left, objects) and _is_plain(expr.right, objects)
+    if isinstance(expr, cst.FormattedString):
+        return all(
+            _is_plain(part.expression, objects)
+            for part in expr.parts
+            if isinstance(part, cst.FormattedStringExpression)
+        )
+    if isinstance(expr, cst.UnaryOperation):
+        return _is_plain(expr.expression, objects)
+    if isinstance(expr, cst.BinaryOperation):
+        return _is_plain(expr.left, objects) and _is_plain(expr.right, objects)
+    if isinstance(expr, cst.BooleanOperation):
+        return _is_plain(expr.left, objects) and _is_plain(expr.right, objects)
+    if isinstance(expr, cst.Comparison):
+        return _is_plain(expr.left, objects) and all(_is_plain(c.comparator, objects) for c in expr.comparisons)
+    if isinstance(expr, (cst.Tuple, cst.List, cst.Set)):
+        return all(_is_plain(e.value, objects) for e in expr.elements)
+    if isinstance(expr, cst.Subscript):
+        return _is_plain(expr.value, objects) and all(
+            isinstance(e.slice, cst.Index) and _is_plain(e.slice.value, objects) for e in expr.slice
+        )
+    if isinstance(expr, cst.Call):
+        return dotted_name(expr.func) in _PURE_BUILTINS and all(_is_plain(a.value, objects) for a in expr.args)
+    return False
