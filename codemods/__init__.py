@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from codemods.bare_except import BareExcept
 from codemods.base import Codemod
+from codemods.print_to_logging import PrintToLogging
 
 __version__ = "0.1.0"
 
 REGISTRY: tuple[type[Codemod], ...] = (
     BareExcept,
+    PrintToLogging,
     # codemod classes are added here, in this order:
     # bare-except, print-to-logging, pydantic-config, loop-commit, route-commit
 )
