@@ -334,18 +334,19 @@ class _Planner(cst.CSTVisitor):
     # -- compound statements ------------------------------------------------------------------
 
     def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, (cst.For, cst.While, cst.If, cst.Try, cst.TryStar, cst.With, cst.Match)):
+        if _is_frame(node, self._frames[-1]):
             self._frames[-1].append(node)
         return super().on_visit(node)
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
         super().on_leave(original_node)
-        if isinstance(original_node, (cst.For, cst.While, cst.If, cst.Try, cst.TryStar, cst.With, cst.Match)):
-            self._frames[-1].pop()
+        frame = self._frames[-1]
+        if frame and frame[-1] is original_node:
+            frame.pop()
 
     def visit_Expr(self, node: cst.Expr) -> None:
         frame = self._frames[-1]
-        if any(isinstance(n, (cst.For, cst.While)) for n in frame) and self._commit(node) is not None:
+        if _innermost_loop(frame) is not None and self._commit(node) is not None:
             self._in_loops.append((node, list(frame), self.scope))
 
     def leave_For(self, original_node: cst.For) -> None:
@@ -552,13 +553,19 @@ class _Planner(cst.CSTVisitor):
 
     def _nested_reason(self, statement: cst.Expr, enclosing: list[cst.CSTNode], scope: SessionScope) -> str:
         """Why a commit inside an ``if``/``try``/``with`` of a loop body is not moved."""
-        index = max(i for i, n in enumerate(enclosing) if isinstance(n, (cst.For, cst.While)))
+        index = _innermost_loop(enclosing)
+        assert index is not None
         loop = enclosing[index]
         assert isinstance(loop, (cst.For, cst.While))
         for call in self.matcher.session_calls(loop.body, scope, ("rollback",)):
             return f"loop-commit: not batched, per-item rollback at line {self.line_of(call.call)}"
         inner = enclosing[index + 1] if index + 1 < len(enclosing) else None
         where = self.line_of(statement)
+        if isinstance(inner, (cst.For, cst.While)):  # in the else clause of an inner loop
+            return (
+                f"loop-commit: not batched, the commit at line {where} is in the else clause of the loop "
+                f"at line {self.line_of(inner)}"
+            )
         if isinstance(inner, (cst.If, cst.Match)):
             return f"loop-commit: not batched, the commit at line {where} is conditional"
         if isinstance(inner, cst.With):
@@ -569,6 +576,26 @@ class _Planner(cst.CSTVisitor):
         if isinstance(inner, (cst.Try, cst.TryStar)):
             return f"loop-commit: not batched, the commit at line {where} is inside a try statement"
         return f"loop-commit: not batched, the commit at line {where} is not the last statement of the loop"
+
+
+_FRAMES = (cst.For, cst.While, cst.If, cst.Try, cst.TryStar, cst.With, cst.Match)
+
+
+def _is_frame(node: cst.CSTNode, frame: list[cst.CSTNode]) -> bool:
+    """Compound statements a commit can sit in, and the ``else:`` of a loop (which runs once)."""
+    if isinstance(node, _FRAMES):
+        return True
+    return isinstance(node, cst.Else) and bool(frame) and getattr(frame[-1], "orelse", None) is node
+
+
+def _innermost_loop(frame: list[cst.CSTNode]) -> int | None:
+    """The index of the innermost loop whose body (not its else clause) holds the statement."""
+    for index in range(len(frame) - 1, -1, -1):
+        node = frame[index]
+        in_else = index + 1 < len(frame) and isinstance(frame[index + 1], cst.Else)
+        if isinstance(node, (cst.For, cst.While)) and not in_else:
+            return index
+    return None
 
 
 def _binds(item: cst.WithItem, name: str) -> bool:
@@ -638,11 +665,17 @@ def _describe(node: cst.CSTNode) -> str:
 
 
 def _is_write_statement(call: cst.Call) -> bool:
+    """``execute(insert(T).values(...))`` or ``execute(text("UPDATE ..."))``: no rows are read."""
     if not call.args:
         return False
     statement = call.args[0].value
     while isinstance(statement, cst.Call) and isinstance(statement.func, cst.Attribute):
         statement = statement.func.value  # insert(T).values(...).returning(...)
+    if isinstance(statement, cst.Call) and dotted_name(statement.func) in ("text", "sqlalchemy.text") and statement.args:
+        statement = statement.args[0].value
+    if isinstance(statement, cst.SimpleString):
+        sql = str(statement.evaluated_value).lstrip().lower()
+        return sql.startswith(_WRITE_STATEMENTS) and " returning " not in f" {sql} "
     return isinstance(statement, cst.Call) and dotted_name(statement.func) in _WRITE_STATEMENTS
 
 

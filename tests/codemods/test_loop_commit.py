@@ -343,6 +343,21 @@ def decline_reasons(source: str, **kwargs) -> list[str]:
             """,
             id="execute-of-an-insert-is-a-write",
         ),
+        pytest.param(
+            """
+            def run(rows):
+                for row in rows:
+                    db.session.execute(text("UPDATE items SET seen = 1 WHERE id = :id"), row)
+                    db.session.commit()
+            """,
+            """
+            def run(rows):
+                for row in rows:
+                    db.session.execute(text("UPDATE items SET seen = 1 WHERE id = :id"), row)
+                db.session.commit()
+            """,
+            id="execute-of-textual-update-is-a-write",
+        ),
     ],
 )
 def test_rewrite(before: str, after: str) -> None:
@@ -699,6 +714,29 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
             """,
             "loop-commit: not batched, the loop body does nothing but commit",
             id="loop-only-commits",
+        ),
+        pytest.param(
+            """
+            def run(batches):
+                for batch in batches:
+                    for row in batch:
+                        session.add(Item(**row))
+                    else:
+                        session.commit()
+            """,
+            "loop-commit: not batched, the commit at line 7 is in the else clause of the loop at line 4",
+            id="commit-in-the-else-clause-of-an-inner-loop",
+        ),
+        pytest.param(
+            """
+            def run(rows):
+                for row in rows:
+                    session.execute(text("SELECT 1 FROM items WHERE id = :id"), row)
+                    session.commit()
+            """,
+            "loop-commit: not batched, session.execute() at line 4 reads the database: without autoflush it would "
+            'miss earlier iterations\' rows (mode = "flush" keeps them visible)',
+            id="execute-of-textual-select-is-a-read",
         ),
         pytest.param(
             """
