@@ -7,6 +7,7 @@ not be written (the rest of the run completed).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from codemods import REGISTRY, __version__
 from codemods.config import ConfigError, Settings, resolve
 from codemods.diffs import unified_diff
 from codemods.engine import Engine, RunReport, write_changes
+from codemods.gitmode import GitModeError, GitOptions, GitRunResult, run_git_mode
 from codemods.reports import FORMATS, render, render_html, utc_now
 
 EXIT_OK, EXIT_FOUND, EXIT_ERROR, EXIT_INCOMPLETE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -281,8 +283,29 @@ def run(
     no_progress: NoProgressOption = False,
     no_cache: NoCacheOption = False,
     verbose: VerboseOption = False,
+    base: Annotated[
+        Optional[str], typer.Option("--base", metavar="REF", help="Git mode: build the branches from this commit (default: HEAD).")
+    ] = None,
+    branch_prefix: Annotated[
+        Optional[str], typer.Option("--branch-prefix", help="Git mode: prefix of the branch names (default: auditfix/).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Git mode: replace existing branches under the prefix.")] = False,
+    stack: Annotated[bool, typer.Option("--stack", help="Git mode: start each branch from the previous one.")] = False,
+    no_verify: Annotated[bool, typer.Option("--no-verify", help="Git mode: skip the commit (and push) hooks.")] = False,
+    push: Annotated[
+        Optional[str], typer.Option("--push", metavar="REMOTE", help="Git mode: push every branch made to this remote.")
+    ] = None,
+    pr_body_dir: Annotated[
+        Optional[Path], typer.Option("--pr-body-dir", metavar="DIR", help="Git mode: write a pull-request description per branch.")
+    ] = None,
 ) -> None:
     """Fix: --dry-run prints a diff, --write edits files, neither makes one git branch per codemod."""
+    git_options = GitOptions(
+        base=base or "HEAD", force=force, stack=stack, no_verify=no_verify, push=push, pr_body_dir=pr_body_dir
+    )
+    if (dry_run or write) and (git_options != GitOptions() or branch_prefix is not None):
+        raise fail("--base, --branch-prefix, --force, --stack, --no-verify, --push and --pr-body-dir are for git mode "
+                   "(without --dry-run or --write)")  # fmt: skip
     path, only = combine_paths(paths)
     if dry_run and write:
         raise fail("--dry-run and --write cannot be used together")
@@ -297,7 +320,9 @@ def run(
     if check:
         raise typer.Exit(run_check(Engine(root, settings, only=only), not no_progress, verbose))
     if not dry_run and not write:
-        raise fail("git mode is not available yet; use --dry-run to preview or --write to edit files")
+        if branch_prefix is not None:
+            settings = dataclasses.replace(settings, branch_prefix=branch_prefix)
+        run_in_git_mode(root, settings, git_options, not no_progress, verbose)
     engine = Engine(root, settings, only=only)
     report = execute(engine, not no_progress)
     print_problems(report, verbose)
@@ -324,3 +349,56 @@ def run(
     written = len(report.changes) - len(problems)
     stderr.print(f"auditfix: {report.summary()}; {written} files written", markup=False)
     raise typer.Exit(EXIT_INCOMPLETE if report.skipped or report.failed or problems else EXIT_OK)
+
+
+def run_in_git_mode(root: Path, settings: Settings, options: GitOptions, show_progress: bool, verbose: bool) -> None:
+    """Git mode: one branch per codemod with changes; exit 1 if a branch could not be made."""
+    update, stop = progress_reporter(show_progress)
+
+    def notify(message: str) -> None:
+        stderr.print(f"auditfix: {message}", markup=False)
+
+    try:
+        result = run_git_mode(root, settings, options, notify=notify, progress=update)
+    except GitModeError as exc:
+        raise fail(str(exc)) from None
+    except KeyboardInterrupt:
+        stderr.print("auditfix: interrupted; temporary worktrees removed, your checkout is as it was", markup=False)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    finally:
+        stop()
+    print_git_result(result, verbose)
+    raise typer.Exit(EXIT_FOUND if result.failed else EXIT_INCOMPLETE if result.problems else EXIT_OK)
+
+
+def print_git_result(result: GitRunResult, verbose: bool) -> None:
+    """Problems on stderr, then the table of branches on stdout."""
+    for problem in result.problems:
+        stderr.print(f"not fixed {problem.path}: {problem.message}", markup=False)
+        if verbose and problem.detail:
+            stderr.print(problem.detail, markup=False)
+    for category in result.categories:
+        # Its one-line message was printed as it happened; this is the output of the hook or push.
+        if category.detail:
+            stderr.print(f"auditfix: {category.branch}: git said:\n{category.detail}", markup=False)
+    shown = [c for c in result.categories if c.status != "no changes"]
+    if not shown:
+        stderr.print("auditfix: nothing to change; no branch made", markup=False)
+        return
+    # Not on a terminal (CI logs, pipes): wide enough that branch names and commands are never cut.
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+    table = Table()
+    table.add_column("branch", overflow="fold")
+    table.add_column("commit", no_wrap=True)
+    table.add_column("files", justify="right")
+    table.add_column("added", justify="right")
+    table.add_column("removed", justify="right")
+    table.add_column("review with", overflow="fold")
+    for c in shown:
+        if c.has_branch:
+            note = f" ({c.status}, pushed)" if c.pushed else f" ({c.status})" if c.status != "created" else ""
+            note += f" [{c.follow_up_error}]" if c.follow_up_error else ""
+            table.add_row(c.branch + note, c.commit[:12], str(c.files), f"+{c.added}", f"-{c.removed}", c.review_command)
+        else:
+            table.add_row(c.branch, c.status, "", "", "", c.message)
+    console.print(table)

@@ -38,7 +38,8 @@ def make_repo(folder: Path, files: Mapping[str, str], *, identity: bool = True, 
     write_files(folder, files)
     if commit:
         git(folder, "add", "--all")
-        git(folder, "commit", "--quiet", "--message", "initial")
+        as_tester = [option for key, value in IDENTITY.items() for option in ("-c", f"{key}={value}")]
+        git(folder, *as_tester, "commit", "--quiet", "--message", "initial")
     return folder
 
 
@@ -56,7 +57,8 @@ def commit_all(repo: Path, message: str) -> str:
 
 
 def install_hook(repo: Path, name: str, script: str) -> None:
-    hook = repo / ".git" / "hooks" / name
+    hook = repo / git(repo, "rev-parse", "--git-path", "hooks").strip() / name  # also in a bare repository
+    hook.parent.mkdir(exist_ok=True)
     hook.write_text("#!/bin/sh\n" + script)
     hook.chmod(0o755)
 
