@@ -64,7 +64,7 @@ DEFAULT_HTTP_NAMES = (
     "starlette.exceptions.HTTPException",
     "starlette.background.BackgroundTasks",
 )
-_VIEW_CLASS_SUFFIXES = ("Resource", "View", "API", "Api", "Endpoint")
+_VIEW_CLASS_SUFFIXES = ("Resource", "View", "API", "Api", "Endpoint", "Handler", "Controller")
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 _NESTED_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 _LOOPS = (cst.For, cst.While)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import difflib
 import sys
 
 from collections.abc import Callable, Mapping, Sequence
@@ -14,6 +15,7 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import (
     ParentNodeProvider,
+    QualifiedName,
     PositionProvider,
     QualifiedNameProvider,
     ScopeProvider,
@@ -234,9 +236,10 @@ class RouteCommit(Codemod):
 
     def visit_Module(self, node: cst.Module) -> None:
         self._module = node
+        package = _package_of(self.file)
         self._meta = Metadata(
             scope=lambda n: self.get_metadata(ScopeProvider, n, None),
-            qualified_names=lambda n: self.get_metadata(QualifiedNameProvider, n, set()),
+            qualified_names=lambda n: _absolute_names(self.get_metadata(QualifiedNameProvider, n, set()), package),
             position=lambda n: self.get_metadata(PositionProvider, n),
             parent=lambda n: self.get_metadata(ParentNodeProvider, n, None),
         )
@@ -508,7 +511,8 @@ class RouteCommit(Codemod):
     def _apply_import_edits(self, tree: cst.Module) -> cst.Module:
         tree = super()._apply_import_edits(tree)
         if self._removals.scratch.get(RemoveImportsVisitor.CONTEXT_KEY):
-            tree = RemoveImportsVisitor(self._removals).transform_module(tree)
+            trimmed = RemoveImportsVisitor(self._removals).transform_module(tree)
+            tree = _keep_blank_lines(tree, trimmed)
         return tree
 
     # -- finalize: create or extend the service modules -------------------------------------
@@ -534,7 +538,49 @@ class RouteCommit(Codemod):
         return FinalizeResult(files=[GeneratedFile(p, c) for p, c in sorted(files.items())])
 
 
+def _keep_blank_lines(before: cst.Module, after: cst.Module) -> cst.Module:
+    """Give the blank lines of removed import lines to the statement that follows them.
+
+    RemoveImportsVisitor drops a removed line with its leading blank lines, which would glue
+    the import groups (or the first definition) to the imports above them.
+    """
+    empty = cst.Module([])
+    old = [empty.code_for_node(s.with_changes(leading_lines=())) for s in before.body]
+    new = [empty.code_for_node(s.with_changes(leading_lines=())) for s in after.body]
+    body = list(after.body)
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for tag, i1, i2, j1, _ in matcher.get_opcodes():
+        if tag != "delete" or j1 >= len(body):
+            continue
+        removed = max(_blank_count(before.body[i]) for i in range(i1, i2))
+        following = body[j1]
+        if removed > _blank_count(following):
+            body[j1] = following.with_changes(leading_lines=[*_blank(removed), *following.leading_lines])
+    return after.with_changes(body=body)
+
+
+def _blank_count(statement: cst.BaseStatement) -> int:
+    count = 0
+    for line in statement.leading_lines:
+        if line.comment is not None:
+            break
+        count += 1
+    return count
+
+
 # -- paths and imports ---------------------------------------------------------------------------
+
+
+def _absolute_names(names: set[QualifiedName], package: Sequence[str]) -> set[QualifiedName]:
+    """Qualified names of relative imports (``..tenancy.tenant``) made absolute (``app.tenancy.tenant``)."""
+    resolved = set()
+    for name in names:
+        dots = len(name.name) - len(name.name.lstrip("."))
+        if dots and dots - 1 <= len(package):
+            base = package[: len(package) - (dots - 1)]
+            name = QualifiedName(".".join([*base, name.name[dots:]]), name.source)
+        resolved.add(name)
+    return resolved
 
 
 def _package_of(file: FileContext) -> tuple[str, ...]:
