@@ -168,8 +168,8 @@ class LoopCommit(Codemod):
     def _describe(self, move: _Move) -> str:
         where = "the loop" if move.levels == 1 else f"{move.levels} nested loops"
         if self.option("mode") == "flush":
-            return f"loop-commit: flush per iteration, one commit after {where} (line {self._line(move.target)})"
-        return f"loop-commit: one commit after {where} (line {self._line(move.target)}) instead of one per iteration"
+            return f"flush per iteration, one commit after {where} (line {self._line(move.target)})"
+        return f"one commit after {where} (line {self._line(move.target)}) instead of one per iteration"
 
     # -- rewriting --------------------------------------------------------------------------
 
@@ -399,14 +399,14 @@ class _Planner(cst.CSTVisitor):
                     u for u in units[index + 1 :] if not _is_bookkeeping(u.node, self.matcher, self.scope, frozenset())
                 )
                 self._handled.add(id(unit.node))
-                self._decline(unit.node, f"loop-commit: not batched, {_describe(after.node)} at line "
+                self._decline(unit.node, f"not batched, {_describe(after.node)} at line "
                               f"{self.line_of(after.node)} runs after the commit in every iteration")  # fmt: skip
 
     def _decline_message(self, tail: _Tail, loop: Loop, reason: str) -> str:
         if tail.levels == 0:
-            return f"loop-commit: not batched, {reason}"
+            return f"not batched, {reason}"
         return (
-            f"loop-commit: kept after the inner loop, not moved out of the loop at line "
+            f"kept after the inner loop, not moved out of the loop at line "
             f"{self.line_of(loop)}: {reason}"
         )
 
@@ -558,24 +558,24 @@ class _Planner(cst.CSTVisitor):
         loop = enclosing[index]
         assert isinstance(loop, (cst.For, cst.While))
         for call in self.matcher.session_calls(loop.body, scope, ("rollback",)):
-            return f"loop-commit: not batched, per-item rollback at line {self.line_of(call.call)}"
+            return f"not batched, per-item rollback at line {self.line_of(call.call)}"
         inner = enclosing[index + 1] if index + 1 < len(enclosing) else None
         where = self.line_of(statement)
         if isinstance(inner, (cst.For, cst.While)):  # in the else clause of an inner loop
             return (
-                f"loop-commit: not batched, the commit at line {where} is in the else clause of the loop "
+                f"not batched, the commit at line {where} is in the else clause of the loop "
                 f"at line {self.line_of(inner)}"
             )
         if isinstance(inner, (cst.If, cst.Match)):
-            return f"loop-commit: not batched, the commit at line {where} is conditional"
+            return f"not batched, the commit at line {where} is conditional"
         if isinstance(inner, cst.With):
             call = self._commit(statement, scope)
             if call is not None and any(_binds(item, call.session_name) for item in inner.items):
-                return f"loop-commit: not batched, a new session per iteration (with at line {self.line_of(inner)})"
-            return f"loop-commit: not batched, the commit at line {where} is inside a with block"
+                return f"not batched, a new session per iteration (with at line {self.line_of(inner)})"
+            return f"not batched, the commit at line {where} is inside a with block"
         if isinstance(inner, (cst.Try, cst.TryStar)):
-            return f"loop-commit: not batched, the commit at line {where} is inside a try statement"
-        return f"loop-commit: not batched, the commit at line {where} is not the last statement of the loop"
+            return f"not batched, the commit at line {where} is inside a try statement"
+        return f"not batched, the commit at line {where} is not the last statement of the loop"
 
 
 _FRAMES = (cst.For, cst.While, cst.If, cst.Try, cst.TryStar, cst.With, cst.Match)

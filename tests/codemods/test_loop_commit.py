@@ -490,7 +490,7 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
     )
     [finding] = outcome.findings
     assert (finding.line, finding.fixable) == (6, True)
-    assert finding.message == "loop-commit: one commit after 2 nested loops (line 3) instead of one per iteration"
+    assert finding.message == "one commit after 2 nested loops (line 3) instead of one per iteration"
 
 
 # -- declined: the rewrite could lose or change committed work ---------------------------------------
@@ -511,7 +511,7 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
                     db.session.commit()
                 return closed
             """,
-            "loop-commit: not batched, return at line 7 would skip the commit after the loop",
+            "not batched, return at line 7 would skip the commit after the loop",
             id="return-in-body",
         ),
         pytest.param(
@@ -523,7 +523,7 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
                     session.add(Item(**row))
                     session.commit()
             """,
-            "loop-commit: not batched, raise at line 5 would skip the commit after the loop",
+            "not batched, raise at line 5 would skip the commit after the loop",
             id="raise-in-body",
         ),
         pytest.param(
@@ -535,7 +535,7 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
                     yield row
                     session.commit()
             """,
-            "loop-commit: not batched, yield at line 6: the generator may never resume to commit",
+            "not batched, yield at line 6: the generator may never resume to commit",
             id="yield-in-body",
         ),
         pytest.param(
@@ -547,7 +547,7 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
                 else:
                     raise Incomplete()
             """,
-            "loop-commit: not batched, raise in the else clause at line 7 would skip the commit",
+            "not batched, raise in the else clause at line 7 would skip the commit",
             id="raise-in-else-clause",
         ),
         pytest.param(
@@ -561,7 +561,7 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
                         continue
                     log_incomplete(batch)
             """,
-            "loop-commit: not batched, continue in the else clause at line 8 would skip the commit",
+            "not batched, continue in the else clause at line 8 would skip the commit",
             id="continue-of-outer-loop-in-else-clause",
         ),
         pytest.param(
@@ -575,7 +575,7 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
                         continue
                     db.session.commit()
             """,
-            "loop-commit: not batched, per-item rollback at line 7",
+            "not batched, per-item rollback at line 7",
             id="per-item-rollback",
         ),
         pytest.param(
@@ -586,7 +586,7 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
                         session.add(Item(**row))
                     session.commit()
             """,
-            "loop-commit: not batched, session.begin_nested() at line 4",
+            "not batched, session.begin_nested() at line 4",
             id="savepoint-per-item",
         ),
         pytest.param(
@@ -597,7 +597,7 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
                     session.close()
                     session.commit()
             """,
-            "loop-commit: not batched, session.close() at line 5",
+            "not batched, session.close() at line 5",
             id="close-in-body",
         ),
         pytest.param(
@@ -609,7 +609,7 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
                     session.refresh(item)
                     session.commit()
             """,
-            "loop-commit: not batched, session.refresh() at line 6 relies on the per-item commit",
+            "not batched, session.refresh() at line 6 relies on the per-item commit",
             id="refresh-in-body",
         ),
         pytest.param(
@@ -621,7 +621,7 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
                     session.add(Line(**row))
                     session.commit()
             """,
-            "loop-commit: not batched, another commit at line 5",
+            "not batched, another commit at line 5",
             id="two-commits-per-iteration",
         ),
         pytest.param(
@@ -632,7 +632,7 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
                     session.add(Item(**row))
                     session.commit()
             """,
-            "loop-commit: not batched, session is rebound in the loop at line 4 (a session per iteration)",
+            "not batched, session is rebound in the loop at line 4 (a session per iteration)",
             id="session-rebound-in-the-loop",
         ),
         pytest.param(
@@ -643,7 +643,7 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
                         s.add(Item(**row))
                         s.commit()
             """,
-            "loop-commit: not batched, a new session per iteration (with at line 4)",
+            "not batched, a new session per iteration (with at line 4)",
             id="with-session-inside-the-loop",
         ),
         pytest.param(
@@ -655,7 +655,7 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
                         session.commit()
                 session.commit()
             """,
-            "loop-commit: not batched, the commit at line 6 is conditional",
+            "not batched, the commit at line 6 is conditional",
             id="conditional-commit-is-already-batching",
         ),
         pytest.param(
@@ -668,7 +668,7 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
                     finally:
                         cleanup()
             """,
-            "loop-commit: not batched, the commit at line 6 is inside a try statement",
+            "not batched, the commit at line 6 is inside a try statement",
             id="commit-inside-try",
         ),
         pytest.param(
@@ -679,7 +679,7 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
                         session.add(Item(**row))
                         session.commit()
             """,
-            "loop-commit: not batched, the commit at line 6 is inside a with block",
+            "not batched, the commit at line 6 is inside a with block",
             id="commit-inside-with",
         ),
         pytest.param(
@@ -691,7 +691,7 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
                     session.commit()
                     notify(item)
             """,
-            "loop-commit: not batched, notify() at line 7 runs after the commit in every iteration",
+            "not batched, notify() at line 7 runs after the commit in every iteration",
             id="call-after-the-commit-may-depend-on-it",
         ),
         pytest.param(
@@ -703,7 +703,7 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
                     session.commit()
                     logger.info("saved %s", item)
             """,
-            "loop-commit: not batched, logger.info() at line 7 runs after the commit",
+            "not batched, logger.info() at line 7 runs after the commit",
             id="logging-a-new-object-after-the-commit",
         ),
         pytest.param(
@@ -712,7 +712,7 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
                 for row in rows:
                     session.commit()
             """,
-            "loop-commit: not batched, the loop body does nothing but commit",
+            "not batched, the loop body does nothing but commit",
             id="loop-only-commits",
         ),
         pytest.param(
@@ -724,7 +724,7 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
                     else:
                         session.commit()
             """,
-            "loop-commit: not batched, the commit at line 7 is in the else clause of the loop at line 4",
+            "not batched, the commit at line 7 is in the else clause of the loop at line 4",
             id="commit-in-the-else-clause-of-an-inner-loop",
         ),
         pytest.param(
@@ -734,7 +734,7 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
                     session.execute(text("SELECT 1 FROM items WHERE id = :id"), row)
                     session.commit()
             """,
-            "loop-commit: not batched, session.execute() at line 4 reads the database: without autoflush it would "
+            "not batched, session.execute() at line 4 reads the database: without autoflush it would "
             'miss earlier iterations\' rows (mode = "flush" keeps them visible)',
             id="execute-of-textual-select-is-a-read",
         ),
@@ -747,7 +747,7 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
                         db.add(Item(**record))
                     db.commit()
             """,
-            "loop-commit: not batched, db.scalar() at line 4 reads the database: without autoflush it would "
+            "not batched, db.scalar() at line 4 reads the database: without autoflush it would "
             'miss earlier iterations\' rows (mode = "flush" keeps them visible)',
             id="read-in-the-loop-commit-mode",
         ),
@@ -759,7 +759,7 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
                     application.stage = "done"
                     db.session.commit()
             """,
-            "loop-commit: not batched, Application.query at line 4 reads the database: without autoflush it "
+            "not batched, Application.query at line 4 reads the database: without autoflush it "
             'would miss earlier iterations\' rows (mode = "flush" keeps them visible)',
             id="flask-sqlalchemy-model-query",
         ),
@@ -771,7 +771,7 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
                     job.done = True
                     db.commit()
             """,
-            "loop-commit: not batched, db.scalar() at line 4 reads the database: without autoflush it would "
+            "not batched, db.scalar() at line 4 reads the database: without autoflush it would "
             'miss earlier iterations\' rows (mode = "flush" keeps them visible)',
             id="while-condition-reads-the-database",
         ),
@@ -785,7 +785,7 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
                     session.commit()
                     previous = node
             """,
-            "loop-commit: not batched, previous at line 5 uses an object added in an earlier iteration, "
+            "not batched, previous at line 5 uses an object added in an earlier iteration, "
             'which has no database-generated values without a flush (mode = "flush" keeps them)',
             id="generated-id-of-an-earlier-iteration",
         ),
@@ -800,7 +800,7 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
                     session.commit()
                     created.append(item)
             """,
-            "loop-commit: not batched, created at line 5 uses an object added in an earlier iteration, "
+            "not batched, created at line 5 uses an object added in an earlier iteration, "
             'which has no database-generated values without a flush (mode = "flush" keeps them)',
             id="generated-id-through-a-container",
         ),
@@ -812,7 +812,7 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
                     session.add(Line(order_id=order.id, **line))
                     session.commit()
             """,
-            "loop-commit: not batched, order at line 5 uses an object added in an earlier iteration, "
+            "not batched, order at line 5 uses an object added in an earlier iteration, "
             'which has no database-generated values without a flush (mode = "flush" keeps them)',
             id="generated-id-of-an-object-added-before-the-loop",
         ),
@@ -836,7 +836,7 @@ def test_nested_decline_says_where_the_commit_stopped() -> None:
         """,
     )
     assert declined(outcome.findings) == [
-        "loop-commit: kept after the inner loop, not moved out of the loop at line 3: "
+        "kept after the inner loop, not moved out of the loop at line 3: "
         "return at line 5 would skip the commit after the loop"
     ]
 
@@ -851,7 +851,7 @@ def test_flush_mode_still_declines_per_item_rollback() -> None:
                     continue
                 session.commit()
         """
-    assert decline_reasons(source, options=FLUSH) == ["loop-commit: not batched, per-item rollback at line 6"]
+    assert decline_reasons(source, options=FLUSH) == ["not batched, per-item rollback at line 6"]
 
 
 # -- no-op: not a database session commit -----------------------------------------------------------
@@ -964,5 +964,5 @@ def test_commit_not_last_in_the_body_is_reported() -> None:
                 send_welcome_email(item.id)
         """
     assert decline_reasons(source) == [
-        "loop-commit: not batched, send_welcome_email() at line 7 runs after the commit in every iteration"
+        "not batched, send_welcome_email() at line 7 runs after the commit in every iteration"
     ]
