@@ -11,12 +11,16 @@ from __future__ import annotations
 from codemods.bare_except import BareExcept
 from codemods.base import Codemod
 from codemods.print_to_logging import PrintToLogging
+from codemods.pydantic_config import PydanticConfig
+from codemods.route_commit import RouteCommit
 
 __version__ = "0.1.0"
 
 REGISTRY: tuple[type[Codemod], ...] = (
     BareExcept,
     PrintToLogging,
+    PydanticConfig,
+    RouteCommit,  # last: it moves code that the other codemods have already fixed
     # codemod classes are added here, in this order:
     # bare-except, print-to-logging, pydantic-config, loop-commit, route-commit
 )

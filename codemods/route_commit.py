@@ -127,7 +127,15 @@ class RouteCommit(Codemod):
     service module (``app/routes/candidate_routes.py`` -> ``app/services/candidate_service.py``).
     The route calls it: the values the moved code reads are passed as arguments, the values it
     assigns and the route still needs are returned. An ``async`` route awaits an ``async``
-    service function when the moved code awaits.
+    service function when the moved code awaits. The service module imports what the moved
+    code uses by copying the route module's own imports (relative ones respelled for its
+    location) and gets its own module logger if the moved code logs.
+
+    The route imports the service module the way it imports its own package: absolutely
+    (``from app.services import candidate_service``) if it already imports its own package
+    absolutely, else relatively (``from ..services import candidate_service``). Relative is
+    the default because it works wherever the package sits (a ``src/`` layout, a vendored
+    copy); an absolute name would assume the scanned folder is the import root.
 
     ## Why is this bad?
     A route that writes and commits mixes HTTP handling with the unit of work: the transaction
@@ -169,8 +177,12 @@ class RouteCommit(Codemod):
     import cycle) or a name from a function around the route; a name the route reads after the
     commit that the moved code assigns only on some paths; a service module name already used
     in the route module; two route modules that map to the same service module (the first one,
-    by path, gets it). The route's URL prefix is read from ``Blueprint(url_prefix=...)`` /
-    ``APIRouter(prefix=...)`` in the same module only.
+    by path, gets it). Only the block that holds the commit is considered, so a commit inside
+    ``try:`` or ``if`` moves with the statements before it in that block, and the
+    ``except: rollback()`` stays in the route. Helpers that raise HTTP errors but are not
+    listed in ``http-names`` (Flask-SQLAlchemy's ``get_or_404``) move like any other call;
+    they still raise through the route. The route's URL prefix in the docstring is read from
+    ``Blueprint(url_prefix=...)`` / ``APIRouter(prefix=...)`` in the same module only.
     """
 
     name = "route-commit"
