@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import sys
+import textwrap
 from collections.abc import Sequence
 
 from codemods.base import Codemod
@@ -52,7 +53,43 @@ def parse_sections(documentation: str) -> dict[str, str]:
         else:
             sections[current].append(line)
         index += 1
-    return {title: "\n".join(body).strip("\n") for title, body in sections.items()}
+    return {title: _normalise("\n".join(body)) for title, body in sections.items()}
+
+
+def _is_indented(line: str) -> bool:
+    return not line.strip() or line[0].isspace()
+
+
+def _normalise(body: str) -> str:
+    """Markdown from a section body.  Google-style bodies are indented under their heading and
+    labels such as ``Use instead:`` indent their own block again: neither indent means code,
+    so those blocks are dedented; fenced code at the left margin is copied as it is."""
+    lines = body.strip("\n").splitlines()
+    out: list[str] = []
+    index = 0
+    dedent_next = True  # the block right under the heading
+    while index < len(lines):
+        if _is_indented(lines[index]):
+            start = index
+            while index < len(lines) and _is_indented(lines[index]):
+                index += 1
+            block = lines[start:index]
+            out.extend(textwrap.dedent("\n".join(block)).split("\n") if dedent_next else block)
+            continue
+        line = lines[index]
+        out.append(line)
+        index += 1
+        if line.startswith(("```", "~~~")):
+            fence = line[: len(line) - len(line.lstrip(line[0]))]
+            while index < len(lines):
+                out.append(lines[index])
+                index += 1
+                if lines[index - 1].startswith(fence) and not lines[index - 1].strip(fence[0]).strip():
+                    break
+            dedent_next = False
+            continue
+        dedent_next = line.rstrip().endswith(":")
+    return "\n".join(out).strip("\n")
 
 
 def missing_sections(codemod: type[Codemod]) -> list[str]:
