@@ -420,6 +420,8 @@ class PydanticConfig(Codemod):
         self._index = ModelIndex(frozenset(), frozenset())
         self._extra_names: dict[str, tuple[str, str, str | None]] = {}  # local name -> import of Extra
         self._pydantic_modules: set[str] = set()  # local names of `import pydantic`
+        self._enclosing: set[str] = set()  # qualnames of the models and what encloses them
+        self._imported: set[tuple[str, str]] = set()  # (module, name) of top-level `from` imports
 
     def visit_Module(self, node: cst.Module) -> None:
         self._module = node
@@ -427,20 +429,34 @@ class PydanticConfig(Codemod):
         if not isinstance(index, ModelIndex):  # run without the whole-tree pass: this file alone
             index = self.build_index({self.file.path: self.index_file(self.file.path, node.bytes)}, {})
         self._index = index
+        # Only the classes and functions that are or enclose a model of this file need visiting.
+        own = _join(self.file.module_name, "")
+        for qualname in index.models:
+            if qualname.startswith(own):
+                parts = qualname.split(".")
+                self._enclosing.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
         self._collect_pydantic_imports(node)
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._scope.append(node.name.value)
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> bool:
+        return False  # nothing this codemod rewrites is inside a simple statement
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         self._scope.append(node.name.value)
+        return self._qualname() in self._enclosing
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        self._scope.append(node.name.value)
+        return self._qualname() in self._enclosing
+
+    def _qualname(self) -> str:
+        return _join(self.file.module_name, ".".join(self._scope))
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
         self._scope.pop()
         return updated_node
 
     def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
-        qualname = _join(self.file.module_name, ".".join(self._scope))
+        qualname = self._qualname()
         self._scope.pop()
         if qualname not in self._index.models or not isinstance(updated_node.body, cst.IndentedBlock):
             return updated_node
@@ -537,10 +553,9 @@ class PydanticConfig(Codemod):
             self.remove_import(module, obj, asname)
 
     def _import_callee(self, settings: bool) -> None:
-        if settings:
-            self.add_import("pydantic_settings", "SettingsConfigDict")
-        else:
-            self.add_import("pydantic", "ConfigDict")
+        module, name = ("pydantic_settings", "SettingsConfigDict") if settings else ("pydantic", "ConfigDict")
+        if (module, name) not in self._imported:  # AddImportsVisitor walks the whole file: only when needed
+            self.add_import(module, name)
 
     def _render(self, conversion: _Conversion, callee: str) -> cst.BaseStatement:
         entries = conversion.entries
@@ -737,7 +752,14 @@ class PydanticConfig(Codemod):
         for small in _top_level_small_statements(module.body):
             if isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None:
                 source = self._module.code_for_node(small.module)
-                if source not in ("pydantic", "pydantic.config") or isinstance(small.names, cst.ImportStar):
+                if isinstance(small.names, cst.ImportStar):
+                    continue
+                self._imported.update(
+                    (source, alias.name.value)
+                    for alias in small.names
+                    if alias.asname is None and isinstance(alias.name, cst.Name)
+                )
+                if source not in ("pydantic", "pydantic.config"):
                     continue
                 for alias in small.names:
                     if isinstance(alias.name, cst.Name) and alias.name.value == "Extra":
