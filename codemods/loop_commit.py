@@ -168,8 +168,8 @@ class LoopCommit(Codemod):
     def _describe(self, move: _Move) -> str:
         where = "the loop" if move.levels == 1 else f"{move.levels} nested loops"
         if self.option("mode") == "flush":
-            return f"flush per iteration, one commit after {where} (line {self._line(move.target)})"
-        return f"one commit after {where} (line {self._line(move.target)}) instead of one per iteration"
+            return f"flush per iteration, one commit after {where}"
+        return f"one commit after {where} instead of one per iteration"
 
     # -- rewriting --------------------------------------------------------------------------
 
@@ -560,22 +560,21 @@ class _Planner(cst.CSTVisitor):
         for call in self.matcher.session_calls(loop.body, scope, ("rollback",)):
             return f"not batched, per-item rollback at line {self.line_of(call.call)}"
         inner = enclosing[index + 1] if index + 1 < len(enclosing) else None
-        where = self.line_of(statement)
         if isinstance(inner, (cst.For, cst.While)):  # in the else clause of an inner loop
             return (
-                f"not batched, the commit at line {where} is in the else clause of the loop "
+                f"not batched, the commit is in the else clause of the loop "
                 f"at line {self.line_of(inner)}"
             )
         if isinstance(inner, (cst.If, cst.Match)):
-            return f"not batched, the commit at line {where} is conditional"
+            return "not batched, the commit is conditional"
         if isinstance(inner, cst.With):
             call = self._commit(statement, scope)
             if call is not None and any(_binds(item, call.session_name) for item in inner.items):
                 return f"not batched, a new session per iteration (with at line {self.line_of(inner)})"
-            return f"not batched, the commit at line {where} is inside a with block"
+            return "not batched, the commit is inside a with block"
         if isinstance(inner, (cst.Try, cst.TryStar)):
-            return f"not batched, the commit at line {where} is inside a try statement"
-        return f"not batched, the commit at line {where} is not the last statement of the loop"
+            return "not batched, the commit is inside a try statement"
+        return "not batched, the commit is not the last statement of the loop"
 
 
 _FRAMES = (cst.For, cst.While, cst.If, cst.Try, cst.TryStar, cst.With, cst.Match)
