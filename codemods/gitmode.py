@@ -31,6 +31,7 @@ import git
 
 from codemods import __version__
 from codemods.base import Codemod
+from codemods.codemod_docs import parse_sections
 from codemods.config import Settings
 from codemods.engine import Engine, Problem, ProgressCallback, RunReport, write_changes
 from codemods.templating import TemplateError
@@ -200,7 +201,10 @@ class _GitRun:
         self.notify = notify
         self.progress = progress
         self.top = Path(repo.working_tree_dir).resolve()
-        self.subpath = path.resolve().relative_to(self.top).as_posix()
+        try:
+            self.subpath = path.resolve().relative_to(self.top).as_posix()
+        except ValueError:
+            raise GitModeError(f"{path} resolves to a place outside the work tree {self.top}") from None
         self.common_dir = Path(repo.common_dir).resolve()
         self.worktrees = self.common_dir / WORKTREES_DIR_NAME
 
@@ -305,8 +309,9 @@ class _GitRun:
                 category.status, category.message = REFUSED, refusal
                 return category, None
         report = None
-        worktree = self._add_worktree(start)
+        worktree = None
         try:
+            worktree = self._add_worktree(start)
             engine = self._engine(codemod, worktree)
             report = engine.run()
             if report.changes:
@@ -315,8 +320,9 @@ class _GitRun:
             category.status, category.message = FAILED, _one_line(exc)
             category.detail = _command_output(exc)
         finally:
-            with _signals_deferred():
-                self._remove_worktree(worktree)
+            if worktree is not None:
+                with _signals_deferred():
+                    self._remove_worktree(worktree)
         return category, report
 
     def _engine(self, codemod: type[Codemod], worktree: Path) -> Engine:
@@ -398,7 +404,7 @@ class _GitRun:
         return CategoryChange(
             codemod=codemod.name,
             summary=codemod.summary,
-            why=docstring_section(codemod, "Why is this bad?"),
+            why=parse_sections(codemod.documentation()).get("Why is this bad?", ""),
             safety=codemod.safety,
             branch=category.branch,
             base=category.start,
@@ -648,26 +654,6 @@ def _without_repository_environment() -> Iterator[None]:
 
 
 # -- small helpers ---------------------------------------------------------------------------
-
-_SECTION_TITLES = ("what it does", "why is this bad?", "example", "use instead", "fix safety", "limitations")
-
-
-def docstring_section(codemod: type[Codemod], title: str) -> str:
-    """The text of one docstring section ("Why is this bad?"), headings written plainly or as markdown."""
-    wanted = title.lower()
-    collecting = False
-    lines: list[str] = []
-    for line in codemod.documentation().splitlines():
-        heading = line.strip().lstrip("#").strip().rstrip(":").lower()
-        if heading in _SECTION_TITLES or heading + "?" in _SECTION_TITLES:
-            collecting = heading in (wanted, wanted.rstrip("?"))
-            continue
-        if collecting and line.strip() and set(line.strip()) <= {"-", "="}:
-            continue  # an underlined heading's underline
-        if collecting:
-            lines.append(line)
-    return "\n".join(lines).strip()
-
 
 def _merge_problems(problems: list[Problem], report: RunReport) -> None:
     seen = {(p.path, p.message) for p in problems}

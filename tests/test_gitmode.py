@@ -21,11 +21,9 @@ from typer.testing import CliRunner
 import cli
 from codemods import REGISTRY
 from codemods.config import resolve
-from codemods.gitmode import LOCK_FILE_NAME, WORKTREES_DIR_NAME, GitModeError, GitOptions, docstring_section, run_git_mode
+from codemods.gitmode import LOCK_FILE_NAME, WORKTREES_DIR_NAME, GitModeError, GitOptions, run_git_mode
 from tests.gitrepo import (
     TEST_REGISTRY,
-    DictLiteral,
-    ListLiteral,
     branches,
     commit_all,
     git,
@@ -508,27 +506,6 @@ def test_interrupted_run_leaves_the_checkout_as_it_was_and_the_next_run_cleans_u
     assert snapshot(repo) == before
     assert not any((repo / ".git" / WORKTREES_DIR_NAME).iterdir())
     assert not (repo / ".git" / LOCK_FILE_NAME).exists()
-
-
-# -- the codemod's documentation in messages ---------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("codemod", "expected"),
-    [
-        pytest.param(DictLiteral, "A call looks up the name ``dict`` at run time and is slower than the literal.", id="markdown-headings"),
-        pytest.param(ListLiteral, "The literal says the same thing in less text.", id="underlined-headings"),
-    ],
-)  # fmt: skip
-def test_why_section_is_read_from_the_docstring(codemod: type, expected: str) -> None:
-    assert docstring_section(codemod, "Why is this bad?") == expected
-
-
-def test_why_section_is_empty_when_the_docstring_has_none() -> None:
-    class Undocumented(DictLiteral):
-        """Only a summary line."""
-
-    assert docstring_section(Undocumented, "Why is this bad?") == ""
 
 
 # -- the real registry on sample_repo ------------------------------------------------------------
