@@ -381,7 +381,7 @@ class PydanticConfig(Codemod):
         "Keys are renamed to their documented v2 names, so models behave as under v1; frozen=True "
         "also makes instances hashable. Removed keys are left as TODO comments, never guessed."
     )
-    markers = (b"class Config",)
+    markers = (b"class Config", b" Config = ")
     index_markers = (b"class ",)
 
     # -- whole-tree pass --------------------------------------------------------------------------
@@ -469,6 +469,10 @@ class PydanticConfig(Codemod):
         original_body = original.body.body
         config_positions = [i for i, stmt in enumerate(body) if _is_config_class(stmt)]
         if not config_positions:
+            for statement in original_body:
+                if _assigns(statement, "Config"):
+                    message = "Config is assigned, not defined in the class: convert it to model_config by hand"
+                    self.report(statement, message, fixable=False)
             return updated
         position = config_positions[0]
         config = original_body[position]
@@ -589,7 +593,7 @@ class PydanticConfig(Codemod):
     # -- reading a Config -----------------------------------------------------------------------------
 
     def _analyse(self, config: cst.ClassDef, settings: bool, model_names: set[str]) -> _Conversion:
-        if config.bases or config.keywords:
+        if _inherits_from_something(config):
             parents = ", ".join(_short(self._module.code_for_node(arg.value)) for arg in (*config.bases, *config.keywords))
             raise _Decline(f"it inherits from {parents}; merge those keys into model_config by hand")
         if config.decorators:
@@ -776,6 +780,13 @@ class PydanticConfig(Codemod):
 
 def _is_config_class(statement: cst.BaseStatement) -> bool:
     return isinstance(statement, cst.ClassDef) and statement.name.value == "Config"
+
+
+def _inherits_from_something(config: cst.ClassDef) -> bool:
+    """True unless the Config has no bases, or only ``object`` (old-style ``class Config(object):``)."""
+    if config.keywords:
+        return True
+    return any(not (isinstance(arg.value, cst.Name) and arg.value.value == "object") for arg in config.bases)
 
 
 def _assigns(statement: cst.BaseStatement, name: str) -> bool:

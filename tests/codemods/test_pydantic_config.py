@@ -425,6 +425,60 @@ def test_converts(before: str, after: str) -> None:
     rewrite(before, after)
 
 
+def test_old_style_config_object_base_is_not_a_parent() -> None:
+    rewrite(
+        """
+        from pydantic import BaseModel, ConfigDict
+
+        class M(BaseModel):
+            class Config(object):
+                orm_mode = True
+        """,
+        """
+        from pydantic import BaseModel, ConfigDict
+
+        class M(BaseModel):
+            model_config = ConfigDict(from_attributes=True)
+        """,
+    )
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        pytest.param(
+            "from pydantic import BaseModel\r\n\r\nclass M(BaseModel):\r\n    class Config:\r\n"
+            "        orm_mode = True  # c\r\n        frozen = True\r\n",
+            "from pydantic import ConfigDict, BaseModel\r\n\r\nclass M(BaseModel):\r\n"
+            "    model_config = ConfigDict(\r\n        from_attributes=True,  # c\r\n        frozen=True,\r\n    )\r\n",
+            id="crlf-newlines",
+        ),
+        pytest.param(
+            "from pydantic import BaseModel\n\nclass M(BaseModel):\n\tclass Config:\n"
+            "\t\torm_mode = True\n\t\tschema_extra = {\n\t\t\t'a': 1,\n\t\t}\n",
+            "from pydantic import ConfigDict, BaseModel\n\nclass M(BaseModel):\n\tmodel_config = ConfigDict(\n"
+            "\t\tfrom_attributes=True,\n\t\tjson_schema_extra={\n\t\t\t'a': 1,\n\t\t},\n\t)\n",
+            id="tab-indentation",
+        ),
+    ],
+)
+def test_keeps_the_file_newlines_and_indentation(before: str, after: str) -> None:
+    rewrite(before, after)
+
+
+def test_config_assigned_from_elsewhere_is_reported_not_changed() -> None:
+    findings = noop(
+        """
+        from pydantic import BaseModel
+        from app.config import SharedConfig
+
+        class M(BaseModel):
+            Config = SharedConfig
+        """
+    )
+    assert declined(findings) == ["Config is assigned, not defined in the class: convert it to model_config by hand"]
+
+
 def test_comments_inside_config_are_kept() -> None:
     rewrite(
         """
@@ -1060,6 +1114,11 @@ def test_already_converted_model_is_left_alone() -> None:
             "model_config = ConfigDict(frozen=True)\n\n    class Config:\n        frozen = False",
             "model_config and class Config both set `frozen`, to different values",
             id="model-config-conflict",
+        ),
+        pytest.param(
+            "__config__ = None\n\n    class Config:\n        orm_mode = True",
+            "the class also sets __config__",
+            id="dunder-config",
         ),
         pytest.param(
             "class Config:\n        orm_mode = True\n\n    class Config:\n        frozen = True",
