@@ -576,7 +576,7 @@ def _render(pieces: list[_Piece], style: LoggingStyle) -> tuple[cst.BaseExpressi
         # Without arguments neither logging nor loguru formats the message: no escaping.
         return string_literal("".join(p.text for p in pieces if isinstance(p, _Text))), []
     if style is LoggingStyle.PERCENT and len(pieces) == 1 and _is_plain(pieces[0]):
-        return pieces[0].expr, []  # print(message) -> logger.info(message): str(message), unformatted
+        return _as_argument(pieces[0].expr, sole=True), []  # print(message) -> logger.info(message): str(message), unformatted
     template = []
     arguments = []
     for piece in pieces:
@@ -588,9 +588,18 @@ def _render(pieces: list[_Piece], style: LoggingStyle) -> tuple[cst.BaseExpressi
             placeholder = "%s" if style is LoggingStyle.PERCENT else "{}"
             arguments.append(_single_field_fstring(piece))
         else:
-            arguments.append(piece.expr)
+            arguments.append(_as_argument(piece.expr))
         template.append(placeholder)
     return string_literal("".join(template)), arguments
+
+
+def _as_argument(expr: cst.BaseExpression, *, sole: bool = False) -> cst.BaseExpression:
+    """``expr`` as a call argument: ``f"{a, b}"`` holds a bare tuple, and a generator written as
+    ``print(x for x in y)`` needs its own parentheses once other arguments come first."""
+    needs_parentheses = (cst.Tuple,) if sole else (cst.Tuple, cst.GeneratorExp)
+    if isinstance(expr, needs_parentheses) and not expr.lpar:
+        return expr.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    return expr
 
 
 def _is_plain(piece: _Piece) -> bool:

@@ -85,6 +85,8 @@ def in_function(body: str) -> str:
         pytest.param('print(f"{{literal}} {a}")', 'logger.info("{literal} %s", a)', id="fstring-escaped-braces"),
         pytest.param("print(f\"{d['k']}\")", "logger.info(d['k'])", id="fstring-single-field"),
         pytest.param('print(f"{a}" f" and {b}")', 'logger.info("%s and %s", a, b)', id="concatenated-fstrings"),
+        pytest.param('print(f"{a, b} {a}")', 'logger.info("%s %s", (a, b), a)', id="fstring-tuple-field-parenthesized"),
+        pytest.param("print(x for x in items)", "logger.info(x for x in items)", id="sole-generator-argument"),
         # %-formatting and .format()
         pytest.param('print("x %s %d" % (s, n))', 'logger.info("x %s %d", s, n)', id="percent-tuple-folded"),
         pytest.param('print("x %5.1f%%" % (x,))', 'logger.info("x %5.1f%%", x)', id="percent-one-tuple-and-escape"),
@@ -543,6 +545,9 @@ PRINT_ARGUMENTS = [
     '"Error: {}".format(a)',
     'f"{a}"',
     "e",
+    'f"{a, b}"',
+    'f"{a, b} {n}"',
+    '"total", sum(v for v in t)',
 ]
 
 
@@ -555,40 +560,56 @@ def _printed(arguments: str) -> str:
     return buffer.getvalue().removesuffix("\n")
 
 
-def _logged(arguments: str, caplog: pytest.LogCaptureFixture) -> tuple[str, str]:
-    before = f"import logging\n\nlogger = logging.getLogger('converted')\n{VALUES}\ndef emit():\n    print({arguments})\n"
-    outcome = run_codemod(PrintToLogging, before)
+def _converted_module(header: str) -> str:
+    """One module with an ``emit_<i>()`` per entry of PRINT_ARGUMENTS, converted once."""
+    functions = "".join(f"\n\ndef emit_{i}():\n    print({arguments})\n" for i, arguments in enumerate(PRINT_ARGUMENTS))
+    outcome = run_codemod(PrintToLogging, f"{header}{VALUES}{functions}")
     assert outcome.new_source is not None, outcome.findings
+    assert not any(not f.fixable for f in outcome.findings), outcome.findings
     converted = outcome.new_source.decode()
+    assert "print(" not in converted
+    return converted
+
+
+@pytest.fixture(scope="module")
+def logging_module() -> tuple[dict, str]:
+    converted = _converted_module("import logging\n\nlogger = logging.getLogger('converted')\n")
     namespace: dict = {}
     exec(converted, namespace)
-    caplog.clear()
+    return namespace, converted
+
+
+@pytest.fixture(scope="module")
+def loguru_module() -> tuple[dict, str]:
+    pytest.importorskip("loguru")
+    converted = _converted_module("from loguru import logger\n")
+    namespace: dict = {}
+    exec(converted, namespace)
+    return namespace, converted
+
+
+def _emitted_source(converted: str, index: int) -> str:
+    return converted.split(f"def emit_{index}():", 1)[1].split("\n\n", 1)[0]
+
+
+@pytest.mark.parametrize("index", range(len(PRINT_ARGUMENTS)), ids=PRINT_ARGUMENTS)
+def test_logged_message_equals_printed_text(index: int, logging_module, caplog: pytest.LogCaptureFixture) -> None:
+    namespace, converted = logging_module
     with caplog.at_level(logging.DEBUG, logger="converted"):
-        namespace["emit"]()
+        namespace[f"emit_{index}"]()
     [record] = caplog.records
-    return record.getMessage(), converted
+    assert record.getMessage() == _printed(PRINT_ARGUMENTS[index]), _emitted_source(converted, index)
 
 
-@pytest.mark.parametrize("arguments", PRINT_ARGUMENTS)
-def test_logged_message_equals_printed_text(arguments: str, caplog: pytest.LogCaptureFixture) -> None:
-    message, converted = _logged(arguments, caplog)
-    assert message == _printed(arguments), converted
-    assert "print(" not in converted
+@pytest.mark.parametrize("index", range(len(PRINT_ARGUMENTS)), ids=PRINT_ARGUMENTS)
+def test_loguru_message_equals_printed_text(index: int, loguru_module) -> None:
+    from loguru import logger
 
-
-@pytest.mark.parametrize("arguments", PRINT_ARGUMENTS)
-def test_loguru_message_equals_printed_text(arguments: str) -> None:
-    loguru = pytest.importorskip("loguru")
-    before = f"from loguru import logger\n{VALUES}\ndef emit():\n    print({arguments})\n"
-    outcome = run_codemod(PrintToLogging, before)
-    assert outcome.new_source is not None, outcome.findings
-    converted = outcome.new_source.decode()
+    namespace, converted = loguru_module
     messages: list[str] = []
-    sink = loguru.logger.add(lambda m: messages.append(m.record["message"]), format="{message}")
+    sink = logger.add(lambda m: messages.append(m.record["message"]), format="{message}")
     try:
-        namespace: dict = {}
-        exec(converted, namespace)
-        namespace["emit"]()
+        namespace[f"emit_{index}"]()
     finally:
-        loguru.logger.remove(sink)
-    assert messages == [_printed(arguments)], converted
+        logger.remove(sink)
+    assert messages == [_printed(PRINT_ARGUMENTS[index])], _emitted_source(converted, index)
