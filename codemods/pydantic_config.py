@@ -81,6 +81,7 @@ SETTINGS_ROOTS = frozenset(
 )
 _PYDANTIC_PACKAGES = ("pydantic", "pydantic_settings")
 
+DECLINED = "class Config not converted:"
 UNRESOLVED = "?"  # prefix of a base name the file's imports do not explain
 
 
@@ -322,23 +323,23 @@ class _Conversion:
 
 
 class PydanticConfig(Codemod):
-    """Convert Pydantic v1 ``class Config`` into v2 ``model_config = ConfigDict(...)``.
+    """Convert Pydantic v1 `class Config` into v2 `model_config = ConfigDict(...)`.
 
     ## What it does
-    Replaces the ``class Config:`` of every Pydantic model with ``model_config =
-    ConfigDict(...)`` at the same place (``SettingsConfigDict`` for settings classes), applying
-    Pydantic's table of renamed keys (``orm_mode`` -> ``from_attributes``,
-    ``allow_population_by_field_name`` -> ``populate_by_name``, ...), turning
-    ``allow_mutation = False`` into ``frozen=True`` and ``extra = Extra.forbid`` into
-    ``extra="forbid"``.  Comments inside the Config stay next to their key; a docstring
+    Replaces the `class Config:` of every Pydantic model with `model_config =
+    ConfigDict(...)` at the same place (`SettingsConfigDict` for settings classes), applying
+    Pydantic's table of renamed keys (`orm_mode` -> `from_attributes`,
+    `allow_population_by_field_name` -> `populate_by_name`, ...), turning
+    `allow_mutation = False` into `frozen=True` and `extra = Extra.forbid` into
+    `extra="forbid"`.  Comments inside the Config stay next to their key; a docstring
     becomes a comment.  A class is a model if it inherits, through any chain of classes in the
-    scanned tree and any import alias, from ``pydantic.BaseModel``, ``GenericModel`` or a
-    ``BaseSettings``; ``pydantic.v1`` models and classes that are not models are left alone.
+    scanned tree and any import alias, from `pydantic.BaseModel`, `GenericModel` or a
+    `BaseSettings`; `pydantic.v1` models and classes that are not models are left alone.
 
     ## Why is this bad?
-    Pydantic v2 still reads a ``class Config`` but ignores renamed keys with only a warning
-    (so ``model_validate(orm_object)`` fails without ``from_attributes``) and silently drops
-    ``allow_mutation = False``, so a model meant to be immutable becomes mutable.
+    Pydantic v2 still reads a `class Config` but ignores renamed keys with only a warning
+    (so `model_validate(orm_object)` fails without `from_attributes`) and silently drops
+    `allow_mutation = False`, so a model meant to be immutable becomes mutable.
 
     ## Example
     ```python
@@ -359,20 +360,20 @@ class PydanticConfig(Codemod):
 
     ## Fix safety
     Keys are renamed to the v2 names Pydantic itself documents, so the model behaves as it
-    did under v1.  ``frozen=True`` also makes instances hashable, which ``allow_mutation =
-    False`` did not.  Keys v2 removed (``smart_union``, ``fields``, ``getter_dict``,
-    ``json_loads``, ...) are not carried over: a ``# TODO[pydantic-config]:`` comment above
-    ``model_config`` names each with its old value and what to do instead.  A Config with
+    did under v1.  `frozen=True` also makes instances hashable, which `allow_mutation =
+    False` did not.  Keys v2 removed (`smart_union`, `fields`, `getter_dict`,
+    `json_loads`, ...) are not carried over: a `# TODO[pydantic-config]:` comment above
+    `model_config` names each with its old value and what to do instead.  A Config with
     no keys and no comments is deleted.
 
     ## Limitations
     Not converted, with a TODO comment and a finding saying why: a Config that inherits from
-    another class, defines methods (``schema_extra`` as a function, ``customise_sources``)
+    another class, defines methods (`schema_extra` as a function, `customise_sources`)
     or holds anything but key assignments; a value that refers to another Config key or to a
-    name the model class defines; a class whose existing ``model_config`` sets one of the same
+    name the model class defines; a class whose existing `model_config` sets one of the same
     keys differently.  Subclasses of third-party models (SQLModel, Beanie, ...) are not
-    recognised as models.  ``from pydantic import BaseSettings`` is not rewritten to
-    ``pydantic_settings``.  Keys Pydantic v2 does not know are kept and reported.
+    recognised as models.  `from pydantic import BaseSettings` is not rewritten to
+    `pydantic_settings`.  Keys Pydantic v2 does not know are kept and reported.
     """
 
     name = "pydantic-config"
@@ -498,7 +499,7 @@ class PydanticConfig(Codemod):
         else:
             statement = self._render(conversion, callee)
             body[position] = statement.with_changes(
-                leading_lines=[*config.leading_lines, *statement.leading_lines]
+                leading_lines=[*_without_stale_todo(config.leading_lines), *statement.leading_lines]
             )
             self._import_callee(settings)
         return updated.with_changes(body=updated.body.with_changes(body=body))
@@ -528,7 +529,7 @@ class PydanticConfig(Codemod):
         callee = self._module.code_for_node(call.func)
         self._report_conversion(config, merged, callee)
         new_statement = self._render(merged, callee)
-        config_comments = [line for line in config.leading_lines if line.comment is not None]
+        config_comments = [line for line in _without_stale_todo(config.leading_lines) if line.comment is not None]
         body[existing[0]] = new_statement.with_changes(
             leading_lines=[*statement.leading_lines, *config_comments, *new_statement.leading_lines]
         )
@@ -536,7 +537,7 @@ class PydanticConfig(Codemod):
         return updated.with_changes(body=updated.body.with_changes(body=body))
 
     def _decline(self, updated: cst.ClassDef, position: int, config: cst.ClassDef, reason: str) -> cst.ClassDef:
-        message = f"class Config not converted: {reason}"
+        message = f"{DECLINED} {reason}"
         self.report(config, message, fixable=False)
         if any(comment.startswith(TODO_PREFIX) for comment in _comments(config.leading_lines)):
             return updated  # the TODO is already there: a second run changes nothing
@@ -907,6 +908,12 @@ def _describe_compound(statement: cst.BaseStatement) -> str:
         return f"the class `{statement.name.value}`"
     kind = type(statement).__name__.lower()
     return f"an `{kind}` statement" if kind[0] in "aeiou" else f"a `{kind}` statement"
+
+
+def _without_stale_todo(lines: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
+    """Leading lines without an earlier run's decline TODO, once the Config does convert."""
+    stale = f"{TODO_PREFIX} {DECLINED}"
+    return [line for line in lines if line.comment is None or not line.comment.value.startswith(stale)]
 
 
 def _comments(lines: Sequence[cst.EmptyLine]) -> list[str]:
