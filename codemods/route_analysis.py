@@ -188,14 +188,22 @@ def find_route(
     for decorator in function.decorators:
         label = _route_label(decorator.decorator, decorators, prefixes)
         if label is not None:
-            qualified = f"{enclosing_class.name.value}.{name}" if enclosing_class is not None else name
-            return Route(function, label, qualified, name, None)
+            if enclosing_class is None:
+                return Route(function, label, name, name, None)
+            return Route(function, label, f"{enclosing_class.name.value}.{name}", name, _instance_parameter(function))
     if enclosing_class is None or name not in HTTP_VERBS or not _is_view_class(enclosing_class, view_bases):
         return None
-    params = function.params.params
-    instance = params[0].name.value if params else None
     class_name = enclosing_class.name.value
-    return Route(function, name.upper(), f"{class_name}.{name}", f"{name}_{_view_subject(class_name)}", instance)
+    subject = f"{name}_{_view_subject(class_name)}"
+    return Route(function, name.upper(), f"{class_name}.{name}", subject, _instance_parameter(function))
+
+
+def _instance_parameter(method: cst.FunctionDef) -> str | None:
+    """``self`` (or ``cls``): the view object, which belongs to the HTTP layer."""
+    if any(dotted_name(d.decorator) == "staticmethod" for d in method.decorators):
+        return None
+    params = [*method.params.posonly_params, *method.params.params]
+    return params[0].name.value if params else None
 
 
 def _route_label(decorator: cst.BaseExpression, decorators: Sequence[str], prefixes: dict[str, str]) -> str | None:
@@ -450,6 +458,8 @@ def extract_run(
     ``lower`` is the first index the run may start at (after an earlier commit of the block).
     """
     end = next(i for i, statement in enumerate(block.body) if statement is line) + 1
+    if lower == 0 and _is_docstring(block, meta):
+        lower = 1  # the route's docstring stays with the route
     reason = _why_stays(line, meta, http_names, http_locals)
     if reason is not None:
         return Decline(commit.call, f"not moved: the commit itself {_explain(reason)}, which belongs to the HTTP layer")
@@ -457,6 +467,18 @@ def extract_run(
     while start > lower and _why_stays(block.body[start - 1], meta, http_names, http_locals) is None:
         start -= 1
     return Run(block, start, end, commit)
+
+
+def _is_docstring(block: cst.IndentedBlock, meta: Metadata) -> bool:
+    owner = meta.parent(block)
+    if not isinstance(owner, (cst.FunctionDef, cst.ClassDef)) or not block.body:
+        return False
+    first = block.body[0]
+    return (
+        isinstance(first, cst.SimpleStatementLine)
+        and isinstance(first.body[0], cst.Expr)
+        and isinstance(first.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
 
 
 def _why_stays(statement: cst.CSTNode, meta: Metadata, http_names: Sequence[str], http_locals: frozenset[str]) -> str | None:
@@ -501,6 +523,8 @@ def analyse_flow(route: Route, run: Run, meta: Metadata, module: cst.Module) -> 
             continue
         name = access.node.value
         referents = [r for r in access.referents if not isinstance(r, BuiltinAssignment)]
+        if not referents and name.startswith("__") and name.endswith("__") and name != "__debug__":
+            return Decline(commit_node, f"not moved: `{name}` would mean the service module there")
         if not access.referents:
             if function_scope.assignments[name]:
                 return Decline(commit_node, f"not moved: `{name}` is read before it is assigned (a loop?)")
@@ -560,6 +584,8 @@ def analyse_flow(route: Route, run: Run, meta: Metadata, module: cst.Module) -> 
             return Decline(commit_node, f"not moved: `{name}` is bound more than once at module level")
         (referent,) = referents
         if isinstance(referent, ImportAssignment):
+            if not _at_module_top(referent.node, meta):
+                return Decline(commit_node, f"not moved: `{name}` is imported conditionally (under `if` or `try`)")
             item = import_item(referent.node, name)
             if item is None:
                 return Decline(commit_node, f"not moved: cannot copy the import of `{name}`")
@@ -672,6 +698,11 @@ def _loop_reads_before_assignment(assignment: Assignment, run: Run, accesses, me
     return False
 
 
+def _at_module_top(statement: cst.CSTNode, meta: Metadata) -> bool:
+    line = meta.parent(statement)
+    return line is not None and isinstance(meta.parent(line), cst.Module)
+
+
 def import_item(statement: cst.CSTNode, name: str) -> ImportItem | None:
     """The part of an import statement that binds ``name``."""
     if isinstance(statement, cst.Import):
@@ -750,6 +781,8 @@ def _annotation_imports(annotation: cst.BaseExpression, meta: Metadata) -> tuple
             continue
         if len(referents) != 1 or not isinstance(referents[0], ImportAssignment):
             return None
+        if not _at_module_top(referents[0].node, meta):
+            return None  # ``if TYPE_CHECKING:`` imports would run in the service
         item = import_item(referents[0].node, node.value)
         if item is None:
             return None

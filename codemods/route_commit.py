@@ -369,7 +369,7 @@ class RouteCommit(Codemod):
     def _extract(self, route: Route, run: Run, flow: Flow) -> None:
         location = self._location
         assert location is not None
-        call_target = self._service_import(location)
+        call_target = self._service_import(location, route)
         service_imports = self._service_imports(flow, location)
         if isinstance(service_imports, str):
             self.report(run.commit.call, service_imports, fixable=False)
@@ -403,7 +403,7 @@ class RouteCommit(Codemod):
         where = f"{location.class_name}.{function_name}" if self.option("style") == "class" else function_name
         self.report(run.commit.call, f"moved {what} into {where} in {location.path}")
 
-    def _service_import(self, location: ServiceLocation) -> tuple[str, str, int] | str:
+    def _service_import(self, location: ServiceLocation, route: Route) -> tuple[str, str, int] | str:
         """(module, name, relative level) of the route's import of the service, or why not."""
         package = _package_of(self.file)
         offset = _absolute_root(self._module, package)
@@ -417,11 +417,14 @@ class RouteCommit(Codemod):
         name = location.class_name if self.option("style") == "class" else location.module
         if self.option("style") == "class":
             module = f"{module}.{location.module}" if module else location.module
-        problem = self._binding_clash(name, module, level)
+        problem = self._binding_clash(name, module, level, route)
         return problem if problem is not None else (module, name, level)
 
-    def _binding_clash(self, name: str, module: str, level: int) -> str | None:
+    def _binding_clash(self, name: str, module: str, level: int, route: Route) -> str | None:
         """Why ``name`` cannot be imported into the route module, if it cannot."""
+        route_scope = self._meta.scope(route.function.body)
+        if route_scope is not None and any(a.scope is route_scope for a in route_scope.assignments[name]):
+            return f"not moved: the route has a local named `{name}`, which would hide the service"
         global_scope = self._meta.scope(self._module.body[0]) if self._module.body else None
         if global_scope is None:
             return None
