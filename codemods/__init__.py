@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from codemods.bare_except import BareExcept
 from codemods.base import Codemod
+from codemods.loop_commit import LoopCommit
 from codemods.print_to_logging import PrintToLogging
 from codemods.pydantic_config import PydanticConfig
 from codemods.route_commit import RouteCommit
@@ -20,6 +21,7 @@ REGISTRY: tuple[type[Codemod], ...] = (
     BareExcept,
     PrintToLogging,
     PydanticConfig,
+    LoopCommit,  # before route-commit: loops are batched before route code moves to a service
     RouteCommit,  # last: it moves code that the other codemods have already fixed
     # codemod classes are added here, in this order:
     # bare-except, print-to-logging, pydantic-config, loop-commit, route-commit

@@ -67,9 +67,9 @@ class LoopCommit(Codemod):
         ``Session`` / ``AsyncSession`` (also in ``Optional``, ``| None``, ``Annotated``).
         ``git`` commits, ``sqlite3`` connections and other ``.commit()`` calls are left alone.
 
-        The loop is left as it is, with a finding that says why, when it ``return``\\ s,
-        ``raise``\\ s or ``yield``\\ s in the body (the work of earlier iterations would never be
-        committed), rolls back, closes or begins transactions in the body (deliberate per-item
+        The loop is left as it is, with a finding that says why, when its body has a ``return``,
+        ``raise`` or ``yield`` (the work of earlier iterations would never be committed),
+        rolls back, closes or begins transactions in the body (deliberate per-item
         isolation), commits conditionally or more than once per iteration, rebinds the session
         or opens a new one per iteration, refreshes or expires objects, or runs statements
         after the commit that may depend on it.  In the default ``commit`` mode it also declines
