@@ -207,6 +207,7 @@ class _GitRun:
             raise GitModeError(f"{path} resolves to a place outside the work tree {self.top}") from None
         self.common_dir = Path(repo.common_dir).resolve()
         self.worktrees = self.common_dir / WORKTREES_DIR_NAME
+        self._worktree: Path | None = None  # the run's temporary worktree, once made
 
     # preconditions ------------------------------------------------------------------------
 
@@ -285,14 +286,17 @@ class _GitRun:
                     f"from {self.options.base} ({base[:12]})"
                 )
             start, start_label = base, base[:12]
-            for codemod in self.settings.codemods:
-                category, report = self.build_category(codemod, start, start_label)
-                if report is not None:
-                    _merge_problems(result.problems, report)
-                result.categories.append(category)
-                self.notify(_describe(category))
-                if self.options.stack and category.has_branch:
-                    start, start_label = category.commit, category.branch
+            try:
+                for codemod in self.settings.codemods:
+                    category, report = self.build_category(codemod, start, start_label)
+                    if report is not None:
+                        _merge_problems(result.problems, report)
+                    result.categories.append(category)
+                    self.notify(_describe(category))
+                    if self.options.stack and category.has_branch:
+                        start, start_label = category.commit, category.branch
+            finally:
+                self._discard_worktree()
             if self.options.push is not None:
                 for category in result.categories:
                     if category.has_branch:
@@ -309,9 +313,8 @@ class _GitRun:
                 category.status, category.message = REFUSED, refusal
                 return category, None
         report = None
-        worktree = None
         try:
-            worktree = self._add_worktree(start)
+            worktree = self._worktree_at(start)
             engine = self._engine(codemod, worktree)
             report = engine.run()
             if report.changes:
@@ -319,10 +322,7 @@ class _GitRun:
         except (git.GitCommandError, TemplateError, OSError) as exc:
             category.status, category.message = FAILED, _one_line(exc)
             category.detail = _command_output(exc)
-        finally:
-            if worktree is not None:
-                with _signals_deferred():
-                    self._remove_worktree(worktree)
+            self._discard_worktree()  # whatever state it is in, the next codemod starts afresh
         return category, report
 
     def _engine(self, codemod: type[Codemod], worktree: Path) -> Engine:
@@ -472,6 +472,27 @@ class _GitRun:
             category.pushed = True
 
     # worktrees ------------------------------------------------------------------------------
+
+    def _worktree_at(self, commit: str) -> Path:
+        """The run's temporary worktree, holding exactly ``commit``.
+
+        One worktree serves every codemod of the run: switching it to another commit only
+        rewrites the files that differ, which matters in large repositories.
+        """
+        if self._worktree is None:
+            self._worktree = self._add_worktree(commit)
+            return self._worktree
+        in_worktree = _worktree_git(self._worktree)
+        # Its HEAD is always detached: reset moves it, and drops what a refused commit staged.
+        in_worktree.reset("--quiet", "--hard", commit)
+        in_worktree.clean("-ffdxq")  # files the previous codemod created but did not commit
+        return self._worktree
+
+    def _discard_worktree(self) -> None:
+        if self._worktree is not None:
+            with _signals_deferred():
+                self._remove_worktree(self._worktree)
+            self._worktree = None
 
     def _add_worktree(self, commit: str) -> Path:
         self.worktrees.mkdir(exist_ok=True)

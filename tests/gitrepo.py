@@ -105,12 +105,13 @@ class UserState:
 def snapshot(repo: Path) -> UserState:
     # No optional locks: the snapshot itself must not refresh the index it compares.
     quiet = {"GIT_OPTIONAL_LOCKS": "0"}
+    index = repo / git(repo, "rev-parse", "--git-path", "index", env=quiet).strip()  # also in a linked worktree
     return UserState(
         head=git(repo, "rev-parse", "HEAD", check=False, env=quiet),
         symbolic_head=git(repo, "symbolic-ref", "--quiet", "HEAD", check=False, env=quiet),
         status=git(repo, "status", "--porcelain=v2", "--branch", "--untracked-files=all", "--ignored", env=quiet),
         stash=git(repo, "stash", "list", env=quiet),
-        index=(repo / ".git" / "index").read_bytes() if (repo / ".git" / "index").exists() else b"",
+        index=index.read_bytes() if index.exists() else b"",
         files=working_files(repo),
         worktrees=git(repo, "worktree", "list", "--porcelain", env=quiet),
     )

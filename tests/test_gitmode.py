@@ -194,6 +194,20 @@ def test_detached_head_works_and_stays_detached(repo: Path) -> None:
     assert parents(repo, DICT_BRANCH) == [base]
 
 
+def test_run_from_a_linked_worktree_leaves_both_checkouts_alone(repo: Path, tmp_path: Path) -> None:
+    linked = tmp_path / "linked"
+    git(repo, "worktree", "add", "--quiet", "-b", "feature", str(linked))
+    write_files(linked, {"app/feature.py": "f = dict()\n"})
+    feature = commit_all(linked, "feature")
+    (linked / "lib" / "c.py").write_text("uncommitted\n")
+    before_main, before_linked = snapshot(repo), snapshot(linked)
+    code, _, err = auditfix(linked)
+    assert code == 0, err
+    assert parents(repo, DICT_BRANCH) == [feature]
+    assert show_bytes(repo, f"{DICT_BRANCH}:app/feature.py") == b"f = {}\n"
+    assert (snapshot(repo), snapshot(linked)) == (before_main, before_linked)
+
+
 def test_base_option_chooses_the_start_commit(repo: Path) -> None:
     first = head(repo)
     write_files(repo, {"app/later.py": "late = dict()\n"})
@@ -307,13 +321,15 @@ def test_git_options_are_refused_with_write(repo: Path) -> None:
 # -- hooks, messages, push ---------------------------------------------------------------------
 
 
-def test_failing_pre_commit_hook_fails_that_category_only(repo: Path) -> None:
-    install_hook(repo, "pre-commit", "if git diff --cached | grep -q '\\[\\]'; then echo 'no empty lists here'; exit 1; fi\n")
+def test_failing_pre_commit_hook_fails_that_category_only(repo: Path, tmp_path: Path) -> None:
+    install_hook(repo, "pre-commit", "if git diff --cached | grep -q '{}'; then echo 'no empty dicts here'; exit 1; fi\n")
     code, _, err = auditfix(repo)
     assert code == 1
-    assert "auditfix/list-literal: failed: git commit failed" in err
-    assert "no empty lists here" in err
-    assert set(branches(repo)) == {"main", DICT_BRANCH}
+    assert f"{DICT_BRANCH}: failed: git commit failed" in err
+    assert "no empty dicts here" in err
+    assert set(branches(repo)) == {"main", LIST_BRANCH}
+    # The refused changes stay out of the next codemod's branch.
+    assert tree_files(repo, LIST_BRANCH) == written_by_write_mode(repo, tmp_path, "list-literal")
 
 
 def test_no_verify_skips_the_hooks(repo: Path) -> None:
@@ -481,6 +497,8 @@ def test_interrupted_run_leaves_the_checkout_as_it_was_and_the_next_run_cleans_u
             assert time.monotonic() < deadline, "the run never reached its first commit"
             time.sleep(0.05)
         assert any((repo / ".git" / WORKTREES_DIR_NAME).iterdir()), "a worktree is in use"
+        with pytest.raises(GitModeError, match=f"another auditfix run \\(pid {process.pid}\\)"):
+            run_git_mode(repo, settings_for(repo), GitOptions(lock_timeout=0.2))
         # Like a terminal's Ctrl-C: the whole foreground group gets the signal.
         os.killpg(process.pid, kill)
         _, err = process.communicate(timeout=30)
