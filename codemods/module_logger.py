@@ -74,6 +74,7 @@ class ModuleLogger:
         self._defined_at = 0  # module-level code before this body index cannot call the logger
         self._insert_at = 0
         self._logging_alias = "logging"
+        self._logging_imported = False  # a module-level "import logging" (unaliased) exists
         self._unavailable_reason = ""
         self._used = False
 
@@ -115,12 +116,14 @@ class ModuleLogger:
         """Insert the new logger if one was used; call from ``leave_Module``."""
         if not (self.created and self._used):
             return updated_module
-        if self._logging_alias == "logging":
+        needs_import = self._logging_alias == "logging" and not self._logging_imported
+        if needs_import:
+            # libcst only looks for it in the leading import block; a later "import logging" counts too.
             add_import("logging")
         statement = cst.parse_statement(_NEW_LOGGER_STATEMENT)
         statement = _renamed(statement, self.name, self._logging_alias)
         body = list(updated_module.body)
-        will_follow_an_import = self._insert_at > 0 or self._logging_alias == "logging"
+        will_follow_an_import = self._insert_at > 0 or needs_import
         if will_follow_an_import:
             statement = statement.with_changes(leading_lines=[cst.EmptyLine()])
         if self._insert_at < len(body) and not body[self._insert_at].leading_lines:
@@ -187,6 +190,7 @@ class ModuleLogger:
                             aliases.append(alias.evaluated_alias)
                         elif alias.evaluated_alias is None and alias.evaluated_name.split(".")[0] == "logging":
                             aliases.append("logging")  # import logging.handlers binds logging too
+        self._logging_imported = "logging" in aliases
         if "logging" in aliases or (not aliases and "logging" not in _all_names(module)):
             return "logging"
         if aliases:
