@@ -80,6 +80,10 @@ SETTINGS_ROOTS = frozenset(
     }
 )
 _PYDANTIC_PACKAGES = ("pydantic", "pydantic_settings")
+# Config parents that add nothing: v1's defaults, which v2 applies anyway.
+NEUTRAL_CONFIG_BASES = frozenset(
+    {"pydantic.BaseConfig", "pydantic.config.BaseConfig", *(f"{root}.Config" for root in MODEL_ROOTS | SETTINGS_ROOTS)}
+)
 
 DECLINED = "class Config not converted:"
 UNRESOLVED = "?"  # prefix of a base name the file's imports do not explain
@@ -315,7 +319,7 @@ class _Conversion:
     footer: list[str]
     removed: list[str]  # messages for the keys left as TODOs
     unknown: list[str]
-    extra_imports: set[tuple[str, str, str | None]]  # Extra imports that may now be unused
+    extra_imports: set[tuple[str, str, str | None]]  # Extra/BaseConfig imports that may now be unused
 
     @property
     def is_empty(self) -> bool:
@@ -419,8 +423,9 @@ class PydanticConfig(Codemod):
         self._scope: list[str] = []
         self._module = cst.Module(body=[])
         self._index = ModelIndex(frozenset(), frozenset())
-        self._extra_names: dict[str, tuple[str, str, str | None]] = {}  # local name -> import of Extra
-        self._pydantic_modules: set[str] = set()  # local names of `import pydantic`
+        # Top-level imports: local name -> (module, name, asname) of `from` imports; -> module of `import`.
+        self._from_imports: dict[str, tuple[str, str, str | None]] = {}
+        self._module_imports: dict[str, str] = {}
         self._enclosing: set[str] = set()  # qualnames of the models and what encloses them
         self._imported: set[tuple[str, str]] = set()  # (module, name) of top-level `from` imports
 
@@ -436,7 +441,7 @@ class PydanticConfig(Codemod):
             if qualname.startswith(own):
                 parts = qualname.split(".")
                 self._enclosing.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
-        self._collect_pydantic_imports(node)
+        self._collect_imports(node)
 
     def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> bool:
         return False  # nothing this codemod rewrites is inside a simple statement
@@ -594,9 +599,10 @@ class PydanticConfig(Codemod):
     # -- reading a Config -----------------------------------------------------------------------------
 
     def _analyse(self, config: cst.ClassDef, settings: bool, model_names: set[str]) -> _Conversion:
-        if _inherits_from_something(config):
-            parents = ", ".join(_short(self._module.code_for_node(arg.value)) for arg in (*config.bases, *config.keywords))
-            raise _Decline(f"it inherits from {parents}; merge those keys into model_config by hand")
+        unused_imports: set[tuple[str, str, str | None]] = set()
+        parents = self._parents(config, unused_imports)
+        if parents:
+            raise _Decline(f"it inherits from {', '.join(parents)}; merge those keys into model_config by hand")
         if config.decorators:
             raise _Decline("it is decorated")
         comments_above: list[str] = []
@@ -623,7 +629,9 @@ class PydanticConfig(Codemod):
         footer = pending
         if isinstance(config.body, cst.IndentedBlock):
             footer = [*pending, *_comments(config.body.footer)]
-        return self._convert_keys(raw, comments_above, footer, settings, model_names)
+        conversion = self._convert_keys(raw, comments_above, footer, settings, model_names)
+        conversion.extra_imports.update(unused_imports)
+        return conversion
 
     def _config_lines(
         self, config: cst.ClassDef
@@ -720,16 +728,11 @@ class PydanticConfig(Codemod):
         """`Extra.forbid` (however Extra is imported) as the string v2 expects."""
         if not (isinstance(node, cst.Attribute) and node.attr.value in EXTRA_VALUES):
             return None
-        owner = node.value
-        if isinstance(owner, cst.Name) and owner.value in self._extra_names:
-            conversion.extra_imports.add(self._extra_names[owner.value])
-        elif not (
-            isinstance(owner, cst.Attribute)
-            and owner.attr.value == "Extra"
-            and isinstance(owner.value, cst.Name)
-            and owner.value.value in self._pydantic_modules
-        ):
+        resolved, from_import = self._resolve(node.value)
+        if resolved not in ("pydantic.Extra", "pydantic.config.Extra"):
             return None
+        if from_import is not None and isinstance(node.value, cst.Name):
+            conversion.extra_imports.add(from_import)
         return f'"{node.attr.value}"'
 
     def _value_code(self, node: cst.BaseExpression, *, reindent: bool) -> str:
@@ -753,27 +756,51 @@ class PydanticConfig(Codemod):
             entries.append(entry)
         return entries, pending
 
-    def _collect_pydantic_imports(self, module: cst.Module) -> None:
+    def _collect_imports(self, module: cst.Module) -> None:
         for small in _top_level_small_statements(module.body):
             if isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None:
-                source = self._module.code_for_node(small.module)
                 if isinstance(small.names, cst.ImportStar):
                     continue
-                self._imported.update(
-                    (source, alias.name.value)
-                    for alias in small.names
-                    if alias.asname is None and isinstance(alias.name, cst.Name)
-                )
-                if source not in ("pydantic", "pydantic.config"):
-                    continue
+                source = self._module.code_for_node(small.module)
                 for alias in small.names:
-                    if isinstance(alias.name, cst.Name) and alias.name.value == "Extra":
+                    if isinstance(alias.name, cst.Name):
                         asname = _alias_name(alias)
-                        self._extra_names[asname or "Extra"] = (source, "Extra", asname)
+                        self._from_imports[asname or alias.name.value] = (source, alias.name.value, asname)
+                        if asname is None:
+                            self._imported.add((source, alias.name.value))
             elif isinstance(small, cst.Import):
                 for alias in small.names:
-                    if self._module.code_for_node(alias.name) == "pydantic":
-                        self._pydantic_modules.add(_alias_name(alias) or "pydantic")
+                    dotted = self._module.code_for_node(alias.name)
+                    asname = _alias_name(alias)
+                    head = asname or dotted.partition(".")[0]
+                    self._module_imports[head] = dotted if asname else head
+
+    def _resolve(self, expr: cst.BaseExpression) -> tuple[str | None, tuple[str, str, str | None] | None]:
+        """The dotted name ``expr`` denotes through this file's imports, and the from-import it uses."""
+        dotted = _cst_dotted(expr)
+        if dotted is None:
+            return None, None
+        head, dot, rest = dotted.partition(".")
+        if head in self._from_imports:
+            module, name, _ = self._from_imports[head]
+            return f"{module}.{name}{dot}{rest}", self._from_imports[head]
+        if head in self._module_imports:
+            return self._module_imports[head] + dot + rest, None
+        return None, None
+
+    def _parents(self, config: cst.ClassDef, conversion_imports: set[tuple[str, str, str | None]]) -> list[str]:
+        """The Config's real parents: not `object`, `BaseConfig` or a Pydantic base's own Config."""
+        parents = []
+        for arg in (*config.bases, *config.keywords):
+            if arg.keyword is None and isinstance(arg.value, cst.Name) and arg.value.value == "object":
+                continue
+            resolved, from_import = self._resolve(arg.value) if arg.keyword is None else (None, None)
+            if resolved in NEUTRAL_CONFIG_BASES:
+                if from_import is not None and from_import[1] == "BaseConfig":
+                    conversion_imports.add(from_import)
+                continue
+            parents.append(_short(self._module.code_for_node(arg.value)))
+        return parents
 
 
 # -- small helpers over libcst nodes -------------------------------------------------------------------
@@ -783,11 +810,13 @@ def _is_config_class(statement: cst.BaseStatement) -> bool:
     return isinstance(statement, cst.ClassDef) and statement.name.value == "Config"
 
 
-def _inherits_from_something(config: cst.ClassDef) -> bool:
-    """True unless the Config has no bases, or only ``object`` (old-style ``class Config(object):``)."""
-    if config.keywords:
-        return True
-    return any(not (isinstance(arg.value, cst.Name) and arg.value.value == "object") for arg in config.bases)
+def _cst_dotted(expr: cst.BaseExpression) -> str | None:
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute):
+        head = _cst_dotted(expr.value)
+        return f"{head}.{expr.attr.value}" if head else None
+    return None
 
 
 def _assigns(statement: cst.BaseStatement, name: str) -> bool:

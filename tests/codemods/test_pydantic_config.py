@@ -444,6 +444,28 @@ def test_old_style_config_object_base_is_not_a_parent() -> None:
 
 
 @pytest.mark.parametrize(
+    ("imports", "parent", "after_imports"),
+    [
+        pytest.param(
+            "from pydantic import BaseConfig, BaseModel", "BaseConfig", "from pydantic import ConfigDict, BaseModel",
+            id="base-config-import-removed",
+        ),
+        pytest.param("import pydantic", "pydantic.BaseConfig", "import pydantic\nfrom pydantic import ConfigDict", id="module-attribute"),
+        pytest.param(
+            "from pydantic import BaseModel", "BaseModel.Config", "from pydantic import ConfigDict, BaseModel",
+            id="the-root-models-own-config",
+        ),
+    ],
+)
+def test_config_inheriting_pydantic_defaults_converts(imports: str, parent: str, after_imports: str) -> None:
+    base = "pydantic.BaseModel" if imports == "import pydantic" else "BaseModel"
+    rewrite(
+        f"{imports}\n\nclass M({base}):\n    class Config({parent}):\n        orm_mode = True\n",
+        f"{after_imports}\n\nclass M({base}):\n    model_config = ConfigDict(from_attributes=True)\n",
+    )
+
+
+@pytest.mark.parametrize(
     ("before", "after"),
     [
         pytest.param(
@@ -1065,6 +1087,11 @@ def test_already_converted_model_is_left_alone() -> None:
             "class Config(Base.Config):\n        orm_mode = True",
             "it inherits from Base.Config; merge those keys into model_config by hand",
             id="inherits",
+        ),
+        pytest.param(
+            "class Config(BaseConfig):\n        orm_mode = True",
+            "it inherits from BaseConfig; merge those keys into model_config by hand",
+            id="inherits-a-local-class-named-base-config",
         ),
         pytest.param(
             "class Config:\n        orm_mode = True\n\n        @classmethod\n        def customise_sources(cls, init, env, secrets):\n            return env, init",
