@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import libcst as cst
 from libcst.metadata import (
     Assignment,
     BuiltinAssignment,
+    CodePosition,
     CodeRange,
     FunctionScope,
     GlobalScope,
@@ -169,8 +170,8 @@ class Metadata:
         return _key(self.position(node).start) < _key(self.position(other).start)
 
 
-def _key(position: object) -> tuple[int, int]:
-    return (position.line, position.column)  # type: ignore[attr-defined]
+def _key(position: CodePosition) -> tuple[int, int]:
+    return (position.line, position.column)
 
 
 # -- routes --------------------------------------------------------------------------------
@@ -309,7 +310,7 @@ def find_commits(
     return commits, declines
 
 
-def _nested_scopes(node: cst.CSTNode) -> Iterator[tuple[cst.FunctionDef | cst.Lambda, str]]:
+def _nested_scopes(node: cst.CSTNode) -> list[tuple[cst.FunctionDef | cst.Lambda, str]]:
     found: list[tuple[cst.FunctionDef | cst.Lambda, str]] = []
 
     class _Finder(cst.CSTVisitor):
@@ -325,7 +326,7 @@ def _nested_scopes(node: cst.CSTNode) -> Iterator[tuple[cst.FunctionDef | cst.La
             return False
 
     node.visit(_Finder())
-    return iter(found)
+    return found
 
 
 def commit_statement(commit: SessionCall, meta: Metadata) -> tuple[cst.SimpleStatementLine, cst.IndentedBlock] | Decline:
@@ -410,7 +411,7 @@ def http_name(
     if isinstance(node, cst.Name) and node.value in http_locals:
         scope = meta.scope(node)
         if scope is not None and _is_access(node, scope):
-            return f"`{node.value}`, which belongs to the HTTP layer"
+            return f"`{node.value}`"
     return None
 
 
@@ -462,7 +463,7 @@ def extract_run(
         lower = 1  # the route's docstring stays with the route
     reason = _why_stays(line, meta, http_names, http_locals)
     if reason is not None:
-        return Decline(commit.call, f"not moved: the commit itself {_explain(reason)}, which belongs to the HTTP layer")
+        return Decline(commit.call, f"not moved: the commit itself {reason}, which belongs to the HTTP layer")
     start = end - 1
     while start > lower and _why_stays(block.body[start - 1], meta, http_names, http_locals) is None:
         start -= 1
@@ -485,12 +486,6 @@ def _why_stays(statement: cst.CSTNode, meta: Metadata, http_names: Sequence[str]
     mobility = _Mobility(meta, http_names, http_locals)
     statement.visit(mobility)
     return mobility.reason
-
-
-def _explain(reason: str) -> str:
-    if reason.startswith("uses"):
-        return reason
-    return f"is part of a `{reason}`"
 
 
 # -- data flow -----------------------------------------------------------------------------
@@ -541,7 +536,7 @@ def analyse_flow(route: Route, run: Run, meta: Metadata, module: cst.Module) -> 
                     if name not in parameters:
                         parameters.append(name)
                 else:
-                    return Decline(commit_node, f"not moved: `{name}` carries a value from one loop iteration to the next")
+                    return Decline(commit_node, f"not moved: `{name}` may hold a value assigned after the commit")
             elif not inside(referent.node):
                 return Decline(commit_node, f"not moved: `{name}` is a local of the function around the route (an app factory?)")
 
@@ -563,8 +558,6 @@ def analyse_flow(route: Route, run: Run, meta: Metadata, module: cst.Module) -> 
                     returns.append(name)
             elif _in_same_loop(access.node, run, meta):
                 return Decline(commit_node, f"not moved: `{name}` is read before the commit in the same loop")
-        if _loop_reads_before_assignment(assignment, run, accesses, meta, inside):
-            return Decline(commit_node, f"not moved: `{name}` carries a value from one loop iteration to the next")
     definite = _definitely_assigned(statements)
     for name in returns:
         earlier = [
@@ -649,7 +642,7 @@ def _scopes_under(node: cst.CSTNode, meta: Metadata) -> list[Scope]:
     return list(scopes.values())
 
 
-def _deleted_names(statements: Iterable[cst.CSTNode]) -> Iterator[str]:
+def _deleted_names(statements: Iterable[cst.CSTNode]) -> list[str]:
     found: list[str] = []
 
     class _Deletes(cst.CSTVisitor):
@@ -668,33 +661,16 @@ def _deleted_names(statements: Iterable[cst.CSTNode]) -> Iterator[str]:
 
     for statement in statements:
         statement.visit(_Deletes())
-    return iter(found)
-
-
-def _enclosing_loops(node: cst.CSTNode, stop: cst.CSTNode, meta: Metadata) -> list[cst.CSTNode]:
-    loops = []
-    current = meta.parent(node)
-    while current is not None and current is not stop:
-        if isinstance(current, _LOOPS):
-            loops.append(current)
-        current = meta.parent(current)
-    return loops
+    return found
 
 
 def _in_same_loop(access_node: cst.CSTNode, run: Run, meta: Metadata) -> bool:
-    loops = _enclosing_loops(run.block, None, meta)  # type: ignore[arg-type]
-    return any(meta.within(access_node, meta.position(loop), meta.position(loop)) for loop in loops)
-
-
-def _loop_reads_before_assignment(assignment: Assignment, run: Run, accesses, meta: Metadata, inside) -> bool:  # type: ignore[no-untyped-def]
-    """In a loop, a read inside the run before the name's first assignment sees the previous iteration."""
-    if not _enclosing_loops(run.block, None, meta):  # type: ignore[arg-type]
-        return False
-    first_assignment = meta.position(assignment.node).start
-    for access in accesses:
-        if access.node.value == assignment.name and inside(access.node):
-            if _key(meta.position(access.node).start) < _key(first_assignment) and not access.referents:
-                return True
+    """Whether a loop around the run also holds ``access_node`` (so it runs again after the run)."""
+    current = meta.parent(run.block)
+    while current is not None and not isinstance(current, cst.Module):
+        if isinstance(current, _LOOPS) and meta.within(access_node, meta.position(current), meta.position(current)):
+            return True
+        current = meta.parent(current)
     return False
 
 
@@ -707,22 +683,17 @@ def import_item(statement: cst.CSTNode, name: str) -> ImportItem | None:
     """The part of an import statement that binds ``name``."""
     if isinstance(statement, cst.Import):
         for alias in statement.names:
-            module = dotted_name(alias.name)
-            if module is None:
-                continue
-            asname = dotted_name(alias.asname.name) if alias.asname is not None else None  # type: ignore[arg-type]
-            if (asname or module.split(".")[0]) == name:
-                return ImportItem(module, None, asname)
+            module = alias.evaluated_name
+            if (alias.evaluated_alias or module.split(".")[0]) == name:
+                return ImportItem(module, None, alias.evaluated_alias)
         return None
     if isinstance(statement, cst.ImportFrom) and not isinstance(statement.names, cst.ImportStar):
         module = dotted_name(statement.module) if statement.module is not None else ""
         if module is None:
             return None
         for alias in statement.names:
-            obj = dotted_name(alias.name)
-            asname = dotted_name(alias.asname.name) if alias.asname is not None else None  # type: ignore[arg-type]
-            if (asname or obj) == name and obj is not None:
-                return ImportItem(module, obj, asname, len(statement.relative))
+            if (alias.evaluated_alias or alias.evaluated_name) == name:
+                return ImportItem(module, alias.evaluated_name, alias.evaluated_alias, len(statement.relative))
     return None
 
 
@@ -771,7 +742,8 @@ def _annotation_imports(annotation: cst.BaseExpression, meta: Metadata) -> tuple
         return None
     items = []
     for node in _names_in(annotation):
-        if meta.parent(node) is not None and isinstance(meta.parent(node), cst.Attribute) and meta.parent(node).attr is node:  # type: ignore[union-attr]
+        parent = meta.parent(node)
+        if isinstance(parent, cst.Attribute) and parent.attr is node:
             continue
         scope = meta.scope(node)
         if scope is None:

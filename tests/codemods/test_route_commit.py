@@ -16,7 +16,6 @@ from typing import Any
 import libcst as cst
 import pytest
 
-from codemods.base import GeneratedFile
 from codemods.config import default_options
 from codemods.pipeline import FileOutcome
 from codemods.route_commit import RouteCommit, ServiceFunctionRequest, service_location
