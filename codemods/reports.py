@@ -17,6 +17,7 @@ import dataclasses
 import datetime
 import difflib
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -486,6 +487,11 @@ class HtmlSection:
     elsewhere: tuple[FileDiff, ...]  # files this codemod also changed, shown under an earlier codemod
 
 
+def inline_code(text: str) -> Markup:
+    """Escaped text in which `backticked` spans (as summaries and messages write code) become <code>."""
+    return Markup(re.sub(r"`([^`\n]+)`", r"<code>\1</code>", str(escape(text))))
+
+
 def _pygments_css() -> str:
     from pygments.formatters import HtmlFormatter
 
@@ -542,4 +548,5 @@ def render_html(report: RunReport, settings: Settings, *, timestamp: datetime.da
         skipped=report.skipped,
         failed=report.failed,
         highlight_css=Markup(_pygments_css()),
+        code=inline_code,
     )

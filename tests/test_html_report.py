@@ -102,7 +102,8 @@ def test_summary_table_and_totals(tree: Path) -> None:
     (row,) = page.root.find_all(lambda e: e.attrs.get("data-codemod") == "none-compare")
     cells = [c for c in row.children if c.tag == "td"]
     assert cells[0].text.strip() == "none-compare"
-    assert cells[1].text.strip() == NoneCompare.summary
+    assert cells[1].text.strip() == NoneCompare.summary.replace("`", "")
+    assert [c.text for c in cells[1].children] == ["is", "=="]  # backticked code is shown as code
     assert [c.text.strip() for c in cells[2:4]] == ["4", "3"]
     assert "not rewritten: looks like a SQL column expression (1)" in cells[4].text
     assert page.by_id("total-findings").children[0].text == "4"
@@ -247,3 +248,8 @@ def test_the_page_loads_no_resource(tree: Path, tmp_path: Path) -> None:
     (body,) = dom.root.find_all(lambda e: e.tag == "body")
     assert body.attrs["data-resources"] == "[]"
     assert requests == ["/report.html"]
+
+
+def test_backticked_code_in_summaries_and_messages_is_shown_as_code() -> None:
+    assert reports.inline_code("use `x is None` & not `<`") == "use <code>x is None</code> &amp; not <code>&lt;</code>"
+    assert reports.inline_code("a lone ` stays") == "a lone ` stays"
