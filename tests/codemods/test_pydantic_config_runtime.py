@@ -110,6 +110,24 @@ def test_extra_forbid_rejects_unknown_fields() -> None:
         models.Signup(email=" a ")
 
 
+def test_config_on_base_config_with_extra_enum_converts_cleanly() -> None:
+    source = """
+        from pydantic import BaseConfig, BaseModel, Extra
+
+        class Strict(BaseModel):
+            name: str
+
+            class Config(BaseConfig):
+                extra = Extra.forbid
+        """
+    with pytest.raises(Warning):
+        import_code(textwrap.dedent(source))  # reading Extra.forbid is deprecated in v2
+    code = convert(source)
+    assert "BaseConfig" not in code and "Extra" not in code
+    with pytest.raises(ValidationError):
+        import_code(code).Strict(name="a", other=1)
+
+
 def test_population_by_field_name_and_alias() -> None:
     models = load(
         """
