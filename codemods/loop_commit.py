@@ -388,7 +388,7 @@ class _Planner(cst.CSTVisitor):
                     return index, _Tail(unit.node, unit.line, call, 0)
             if isinstance(unit.node, (cst.For, cst.While)) and id(unit.node) in self._exits:
                 return index, self._exits[id(unit.node)][1]
-            if not _is_bookkeeping(unit.node, self.matcher, self.scope, frozenset()):
+            if not self._bookkeeping()(unit.node):
                 return index, None
         return -1, None
 
@@ -396,7 +396,7 @@ class _Planner(cst.CSTVisitor):
         for index, unit in enumerate(units):
             if isinstance(unit.node, cst.Expr) and self._commit(unit.node) is not None:
                 after = next(
-                    u for u in units[index + 1 :] if not _is_bookkeeping(u.node, self.matcher, self.scope, frozenset())
+                    u for u in units[index + 1 :] if not self._bookkeeping()(u.node)
                 )
                 self._handled.add(id(unit.node))
                 self._decline(unit.node, f"not batched, {_describe(after.node)} at line "
@@ -409,6 +409,9 @@ class _Planner(cst.CSTVisitor):
             f"kept after the inner loop, not moved out of the loop at line "
             f"{self.line_of(loop)}: {reason}"
         )
+
+    def _bookkeeping(self, objects: frozenset[str] = frozenset()) -> _Bookkeeping:
+        return _Bookkeeping(self.matcher, self.scope, objects, flushed=self.flush)
 
     def _decline(self, node: cst.CSTNode, message: str) -> None:
         self.declines.append((node, message))
@@ -466,8 +469,11 @@ class _Planner(cst.CSTVisitor):
                     return f"per-item rollback at line {where}"
                 if call.method in _TRANSACTION_METHODS:
                     return f"{call.session_name}.{call.method}() at line {where}"
-                if call.method in _STATE_METHODS:
-                    return f"{call.session_name}.{call.method}() at line {where} relies on the per-item commit"
+                if call.method in _STATE_METHODS and not self.flush:
+                    return (
+                        f"{call.session_name}.{call.method}() at line {where} relies on the per-item commit "
+                        '(mode = "flush" keeps the rows current)'
+                    )
                 if call.method == "commit" and call.call is not tail.call.call:
                     return f"another commit at line {where}"
         return None
@@ -484,7 +490,7 @@ class _Planner(cst.CSTVisitor):
         return None
 
     def _only_commits(self, units: list[_Unit], tail_index: int) -> str | None:
-        if all(_is_bookkeeping(u.node, self.matcher, self.scope, frozenset()) for u in units[:tail_index]):
+        if all(self._bookkeeping()(u.node) for u in units[:tail_index]):
             if units[tail_index].line is not None:  # a commit of this body, not one left after an inner loop
                 return "the loop body does nothing but commit"
         return None
@@ -544,11 +550,10 @@ class _Planner(cst.CSTVisitor):
         return names
 
     def _after_commit(self, units: list[_Unit], tail_index: int, loop: Loop) -> str | None:
-        # In commit mode the objects added in the loop have no generated values yet: not even in a log.
-        added = frozenset() if self.flush else self._added[-1] | self._added_names(loop.body)
+        added = self._added[-1] | self._added_names(loop.body)
         for unit in units[tail_index + 1 :]:
-            if not _is_bookkeeping(unit.node, self.matcher, self.scope, added):
-                return f"{_describe(unit.node)} at line {self.line_of(unit.node)} runs after the commit"
+            if not self._bookkeeping(added)(unit.node):
+                return f"{_describe(unit.node)} at line {self.line_of(unit.node)} runs after the commit in every iteration"
         return None
 
     def _nested_reason(self, statement: cst.Expr, enclosing: list[cst.CSTNode], scope: SessionScope) -> str:
@@ -754,69 +759,87 @@ def _top_level_assigned(node: cst.CSTNode) -> set[str]:
     return set()
 
 
-def _is_bookkeeping(
-    node: cst.CSTNode, matcher: SessionMatcher, scope: SessionScope, objects: frozenset[str]
-) -> bool:
-    """Whether ``node`` only counts, collects or logs: it cannot depend on a preceding commit.
+@dataclasses.dataclass(frozen=True)
+class _Bookkeeping:
+    """Decides which statements only count, collect or log: they cannot depend on a commit.
 
-    ``objects`` are names of objects added to the session in the loop: their attributes (an id
-    the commit would have generated) must not be read, nor their repr logged.
+    ``objects`` are names of objects added to the session: in commit mode their attributes
+    (an id only the commit would have generated) must not be read, nor their repr logged.
+    ``flushed``: flush mode, where a flush takes the commit's place, so attributes may be read
+    and ``session.refresh(obj)`` may follow it.
     """
-    if isinstance(node, (cst.Pass, cst.Continue, cst.Break)):
-        return True
-    if isinstance(node, cst.AugAssign):
-        return isinstance(node.target, cst.Name) and _is_plain(node.value, objects)
-    if isinstance(node, cst.Assign):
-        targets_plain = all(isinstance(t.target, cst.Name) for t in node.targets)
-        return targets_plain and _is_plain(node.value, objects)
-    if isinstance(node, cst.AnnAssign):
-        return isinstance(node.target, cst.Name) and node.value is not None and _is_plain(node.value, objects)
-    if isinstance(node, cst.Expr) and isinstance(node.value, cst.Call):
-        call = node.value
-        args_plain = all(_is_plain(a.value, objects) for a in call.args)
+
+    matcher: SessionMatcher
+    scope: SessionScope
+    objects: frozenset[str] = frozenset()
+    flushed: bool = False
+
+    def __call__(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, (cst.Pass, cst.Continue, cst.Break)):
+            return True
+        if isinstance(node, cst.AugAssign):
+            return isinstance(node.target, cst.Name) and self.plain(node.value)
+        if isinstance(node, cst.Assign):
+            return all(isinstance(t.target, cst.Name) for t in node.targets) and self.plain(node.value)
+        if isinstance(node, cst.AnnAssign):
+            return isinstance(node.target, cst.Name) and node.value is not None and self.plain(node.value)
+        if isinstance(node, cst.If):
+            # ``if count >= limit: break``
+            branches: list[cst.CSTNode] = [node.body] if node.orelse is None else [node.body, node.orelse]
+            return self.plain(node.test) and all(self._block(branch) for branch in branches)
+        if isinstance(node, cst.Expr) and isinstance(node.value, cst.Call):
+            return self._call(node.value)
+        return False
+
+    def _block(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.If):  # elif
+            return self(node)
+        if isinstance(node, cst.Else):
+            node = node.body
+        return isinstance(node, cst.BaseSuite) and all(self(unit.node) for unit in _units(node))
+
+    def _call(self, call: cst.Call) -> bool:
+        args_plain = all(self.plain(a.value) for a in call.args)
         if dotted_name(call.func) == "print":
             return args_plain
         if not isinstance(call.func, cst.Attribute):
             return False
-        receiver = dotted_name(call.func.value)
+        receiver = call.func.value
         method = call.func.attr.value
-        if receiver in _LOG_RECEIVERS and method in _LOG_METHODS:
+        if dotted_name(receiver) in _LOG_RECEIVERS and method in _LOG_METHODS:
             return args_plain
-        if method in _CONTAINER_METHODS and isinstance(call.func.value, cst.Name):
-            if matcher.is_session(call.func.value, scope):
-                return False
-            return all(_is_plain(a.value, frozenset()) for a in call.args)
-    return False
+        if self.matcher.is_session(receiver, self.scope):
+            return self.flushed and method == "refresh" and args_plain
+        if method in _CONTAINER_METHODS and isinstance(receiver, cst.Name):
+            # collecting the objects themselves is fine: after the loop they are committed
+            return all(dataclasses.replace(self, objects=frozenset()).plain(a.value) for a in call.args)
+        return False
 
-
-def _is_plain(expr: cst.BaseExpression, objects: frozenset[str]) -> bool:
-    """Names, literals and arithmetic on them: nothing that reads an attribute or calls out."""
-    if isinstance(expr, cst.Name):
-        return expr.value not in objects
-    if isinstance(expr, (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString)):
-        return True
-    if isinstance(expr, cst.ConcatenatedString):
-        return _is_plain(expr.left, objects) and _is_plain(expr.right, objects)
-    if isinstance(expr, cst.FormattedString):
-        return all(
-            _is_plain(part.expression, objects)
-            for part in expr.parts
-            if isinstance(part, cst.FormattedStringExpression)
-        )
-    if isinstance(expr, cst.UnaryOperation):
-        return _is_plain(expr.expression, objects)
-    if isinstance(expr, cst.BinaryOperation):
-        return _is_plain(expr.left, objects) and _is_plain(expr.right, objects)
-    if isinstance(expr, cst.BooleanOperation):
-        return _is_plain(expr.left, objects) and _is_plain(expr.right, objects)
-    if isinstance(expr, cst.Comparison):
-        return _is_plain(expr.left, objects) and all(_is_plain(c.comparator, objects) for c in expr.comparisons)
-    if isinstance(expr, (cst.Tuple, cst.List, cst.Set)):
-        return all(_is_plain(e.value, objects) for e in expr.elements)
-    if isinstance(expr, cst.Subscript):
-        return _is_plain(expr.value, objects) and all(
-            isinstance(e.slice, cst.Index) and _is_plain(e.slice.value, objects) for e in expr.slice
-        )
-    if isinstance(expr, cst.Call):
-        return dotted_name(expr.func) in _PURE_BUILTINS and all(_is_plain(a.value, objects) for a in expr.args)
-    return False
+    def plain(self, expr: cst.BaseExpression) -> bool:
+        """Names, literals and arithmetic on them: nothing that reads the database or calls out."""
+        if isinstance(expr, cst.Name):
+            return self.flushed or expr.value not in self.objects
+        if isinstance(expr, (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString)):
+            return True
+        if isinstance(expr, cst.Attribute):
+            # obj.id: set by a flush; in commit mode only by the commit that no longer runs here
+            return self.flushed and self.plain(expr.value)
+        if isinstance(expr, cst.ConcatenatedString):
+            return self.plain(expr.left) and self.plain(expr.right)
+        if isinstance(expr, cst.FormattedString):
+            parts = [p.expression for p in expr.parts if isinstance(p, cst.FormattedStringExpression)]
+            return all(self.plain(part) for part in parts)
+        if isinstance(expr, cst.UnaryOperation):
+            return self.plain(expr.expression)
+        if isinstance(expr, (cst.BinaryOperation, cst.BooleanOperation)):
+            return self.plain(expr.left) and self.plain(expr.right)
+        if isinstance(expr, cst.Comparison):
+            return self.plain(expr.left) and all(self.plain(c.comparator) for c in expr.comparisons)
+        if isinstance(expr, (cst.Tuple, cst.List, cst.Set)):
+            return all(self.plain(e.value) for e in expr.elements)
+        if isinstance(expr, cst.Subscript):
+            indexes = [e.slice for e in expr.slice]
+            return self.plain(expr.value) and all(isinstance(i, cst.Index) and self.plain(i.value) for i in indexes)
+        if isinstance(expr, cst.Call):
+            return dotted_name(expr.func) in _PURE_BUILTINS and all(self.plain(a.value) for a in expr.args)
+        return False

@@ -358,6 +358,33 @@ def decline_reasons(source: str, **kwargs) -> list[str]:
             """,
             id="execute-of-textual-update-is-a-write",
         ),
+        pytest.param(
+            """
+            def import_some(rows, limit):
+                done = 0
+                for row in rows:
+                    session.add(Item(**row))
+                    session.commit()
+                    done += 1
+                    if done >= limit:
+                        break
+                    elif done % 100 == 0:
+                        logger.info("%d rows", done)
+            """,
+            """
+            def import_some(rows, limit):
+                done = 0
+                for row in rows:
+                    session.add(Item(**row))
+                    done += 1
+                    if done >= limit:
+                        break
+                    elif done % 100 == 0:
+                        logger.info("%d rows", done)
+                session.commit()
+            """,
+            id="plain-if-with-break-after-the-commit",
+        ),
     ],
 )
 def test_rewrite(before: str, after: str) -> None:
@@ -444,6 +471,32 @@ def test_rewrite(before: str, after: str) -> None:
                 session.commit()
             """,
             id="flush-mode-nested-loops",
+        ),
+        pytest.param(
+            """
+            def create_items(db: Session, payloads):
+                created = []
+                for payload in payloads:
+                    item = Item(**payload.model_dump())
+                    db.add(item)
+                    db.commit()
+                    db.refresh(item)
+                    created.append(item.id)
+                return created
+            """,
+            """
+            def create_items(db: Session, payloads):
+                created = []
+                for payload in payloads:
+                    item = Item(**payload.model_dump())
+                    db.add(item)
+                    db.flush()
+                    db.refresh(item)
+                    created.append(item.id)
+                db.commit()
+                return created
+            """,
+            id="flush-mode-refresh-and-generated-id-after-the-flush",
         ),
     ],
 )
@@ -609,7 +662,8 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
                     session.refresh(item)
                     session.commit()
             """,
-            "not batched, session.refresh() at line 6 relies on the per-item commit",
+            "not batched, session.refresh() at line 6 relies on the per-item commit "
+            '(mode = "flush" keeps the rows current)',
             id="refresh-in-body",
         ),
         pytest.param(
@@ -703,7 +757,7 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
                     session.commit()
                     logger.info("saved %s", item)
             """,
-            "not batched, logger.info() at line 7 runs after the commit",
+            "not batched, logger.info() at line 7 runs after the commit in every iteration",
             id="logging-a-new-object-after-the-commit",
         ),
         pytest.param(
@@ -952,6 +1006,20 @@ def test_not_a_session_commit(source: str) -> None:
 )
 def test_nothing_to_batch(source: str) -> None:
     assert noop(source) == []
+
+
+def test_generated_id_read_after_the_commit_is_declined_in_commit_mode() -> None:
+    source = """
+        def create_items(db: Session, payloads):
+            created = []
+            for payload in payloads:
+                item = Item(**payload)
+                db.add(item)
+                db.commit()
+                created.append(item.id)
+            return created
+        """
+    assert decline_reasons(source) == ["not batched, created.append() at line 8 runs after the commit in every iteration"]
 
 
 def test_commit_not_last_in_the_body_is_reported() -> None:

@@ -162,6 +162,21 @@ def test_flush_mode_keeps_generated_ids_for_later_iterations() -> None:
     assert parents == [None, 1, 2, 3, 4, 5]
 
 
+def test_flush_mode_refresh_after_the_flush_returns_the_same_ids() -> None:
+    source = """
+        def create_items(session, rows):
+            created = []
+            for row in rows:
+                item = Item(name=row["name"])
+                session.add(item)
+                session.commit()
+                session.refresh(item)
+                created.append(item.id)
+            return created
+        """
+    assert_same_rows_one_commit(source, "create_items", ROWS, original_commits=len(ROWS), mode="flush")
+
+
 UPSERT = """
     def upsert(session, rows):
         for row in rows:
