@@ -219,10 +219,13 @@ class _TreeResolver:
         self.by_simple_name: dict[str, set[str]] = {}
         self.by_suffix: dict[str, set[str]] = {}
         self.packages: set[str] = set()
+        self.module_by_suffix: dict[str, set[str]] = {}  # "shop.models" -> {"src.shop.models"}
         for file in facts:
             self.imports[file.module] = dict(file.imports)
             parts = file.module.split(".")
             self.packages.update(".".join(parts[:i]) for i in range(1, len(parts)))
+            for i in range(1, len(parts)):
+                self.module_by_suffix.setdefault(".".join(parts[i:]), set()).add(file.module)
             for cls in file.classes:
                 self.bases[cls.qualname] = cls.bases
                 names = cls.qualname.split(".")
@@ -271,7 +274,10 @@ class _TreeResolver:
             return None
         parts = name.split(".")
         for i in range(len(parts) - 1, 0, -1):  # a name re-exported by a module of the tree
-            targets = self.imports.get(".".join(parts[:i]), {}).get(parts[i])
+            module = ".".join(parts[:i])
+            if module not in self.imports:
+                module = self._unique(self.module_by_suffix.get(module, set())) or module
+            targets = self.imports.get(module, {}).get(parts[i])
             if targets:
                 rest = "".join("." + p for p in parts[i + 1 :])
                 found = {self.canonical(t + rest, depth + 1) for t in targets}
@@ -394,15 +400,18 @@ class PydanticConfig(Codemod):
     @classmethod
     def index_file(cls, path: str, source: bytes) -> FileFacts | None:
         module = _module_name(path)
-        if not _CLASS_WITH_BASES.search(source):
+        is_init = path.rsplit("/", 1)[-1] == "__init__.py"
+        if not is_init and not _CLASS_WITH_BASES.search(source):
             # No class here can be a model, but its names keep the simple-name fallback honest.
+            # (A package __init__ is read in full: it is where re-exports live.)
             names = _CLASS_NAME.findall(source)
-            return FileFacts(module, tuple(ClassFacts(_join(module, n.decode()), ()) for n in names), ()) if names else None
+            if not names:
+                return None
+            return FileFacts(module, tuple(ClassFacts(_join(module, n.decode()), ()) for n in names), ())
         try:
             tree = ast.parse(source)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return None
-        is_init = path.rsplit("/", 1)[-1] == "__init__.py"
         indexer = _FileIndexer(module, module if is_init else module.rpartition(".")[0])
         indexer.walk(tree.body, module, [indexer.module_scope])
         imports = tuple(
@@ -521,7 +530,8 @@ class PydanticConfig(Codemod):
         assert isinstance(statement, cst.SimpleStatementLine)
         assignment = statement.body[0]
         call = assignment.value if isinstance(assignment, cst.Assign) and len(statement.body) == 1 else None
-        if not (isinstance(call, cst.Call) and _is_config_dict(call.func) and all(_plain_keyword(a) for a in call.args)):
+        plain_call = isinstance(call, cst.Call) and _is_config_dict(call.func)
+        if not (plain_call and all(_plain_keyword(arg) for arg in call.args)):
             raise _Decline("the class already has a model_config that is not a plain ConfigDict(...) call")
         entries, footer = self._call_entries(call)
         present = {entry.key: _normalised(entry.value) for entry in entries}
@@ -713,7 +723,8 @@ class PydanticConfig(Codemod):
         elif frozen_literal is not None:
             frozen.comments.extend([*entry.comments, *([entry.trailing] if entry.trailing else [])])
         else:
-            self._leave_todo(entry, "the Config also sets frozen to a non-literal value; fold both into frozen", conversion)
+            advice = "the Config also sets frozen to a non-literal value; fold both into frozen"
+            self._leave_todo(entry, advice, conversion)
 
     def _leave_todo(self, entry: _Entry, advice: str, conversion: _Conversion) -> None:
         old = f"{entry.key} = {_short(self._module.code_for_node(entry.node))}"

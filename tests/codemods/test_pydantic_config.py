@@ -1288,6 +1288,15 @@ def test_index_follows_reexports_through_package_init() -> None:
     assert _index(files).models == {"app.models.base.Base", "app.user.User", "app.order.Order"}
 
 
+def test_index_follows_reexports_in_a_src_layout() -> None:
+    files = {
+        "src/shop/models/base.py": "from pydantic import BaseModel\nclass Base(BaseModel):\n    pass\n",
+        "src/shop/models/__init__.py": "from .base import Base as ModelBase\nclass Marker:\n    pass\n",
+        "src/shop/user.py": "from shop.models import ModelBase\nclass User(ModelBase):\n    pass\n",
+    }
+    assert _index(files).models == {"src.shop.models.base.Base", "src.shop.user.User"}
+
+
 def test_index_star_import_matches_a_unique_class_name() -> None:
     files = {
         "app/base.py": "from pydantic import BaseModel\nclass Base(BaseModel):\n    pass\n",
