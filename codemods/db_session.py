@@ -353,9 +353,7 @@ class _CallFinder(cst.CSTVisitor):
         self._depth -= 1
 
 
-def _as_method_call(
-    node: cst.CSTNode, methods: Collection[str] | None, *, awaited: bool = False
-) -> SessionCall | None:
+def _as_method_call(node: cst.CSTNode, methods: Collection[str] | None, *, awaited: bool = False) -> SessionCall | None:
     if isinstance(node, cst.Await):
         return _as_method_call(node.expression, methods, awaited=True)
     if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):

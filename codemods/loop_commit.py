@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator, Sequence
-from typing import ClassVar, Union
+from typing import ClassVar
 
 import libcst as cst
 from libcst.metadata import PositionProvider
@@ -21,7 +21,7 @@ from codemods.db_session import (
     method_calls,
 )
 
-Loop = Union[cst.For, cst.While]
+Loop = cst.For | cst.While
 _NESTED_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 # Session methods that end, restart or nest the transaction: batching would change what they do.
@@ -134,7 +134,9 @@ class LoopCommit(Codemod):
             str,
             choices=("commit", "flush"),
         ),
-        Option("session-names", list(DEFAULT_SESSION_NAMES), "expressions that are database sessions", list, item_kind=str),
+        Option(
+            "session-names", list(DEFAULT_SESSION_NAMES), "expressions that are database sessions", list, item_kind=str
+        ),
         Option(
             "session-factories",
             list(DEFAULT_SESSION_FACTORIES),
@@ -173,7 +175,9 @@ class LoopCommit(Codemod):
 
     # -- rewriting --------------------------------------------------------------------------
 
-    def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock) -> cst.IndentedBlock:
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
         if not self._moves:
             return updated_node
         return updated_node.with_changes(body=self._rewrite_statements(original_node.body, updated_node.body))
@@ -373,7 +377,7 @@ class _Planner(cst.CSTVisitor):
             # One finding per loop: its other direct commits are covered by this reason.
             self._handled.update(id(u.node) for u in units if isinstance(u.node, cst.Expr) and self._commit(u.node))
             return
-        for inner_id, (inner_loop, inner_tail) in list(self._exits.items()):
+        for inner_id, (_, inner_tail) in list(self._exits.items()):
             if inner_tail.statement is tail.statement:
                 del self._exits[inner_id]
         self._exits[id(loop)] = (loop, dataclasses.replace(tail, levels=tail.levels + 1))
@@ -395,9 +399,7 @@ class _Planner(cst.CSTVisitor):
     def _decline_direct_commits(self, units: list[_Unit]) -> None:
         for index, unit in enumerate(units):
             if isinstance(unit.node, cst.Expr) and self._commit(unit.node) is not None:
-                after = next(
-                    u for u in units[index + 1 :] if not self._bookkeeping()(u.node)
-                )
+                after = next(u for u in units[index + 1 :] if not self._bookkeeping()(u.node))
                 self._handled.add(id(unit.node))
                 self._decline(unit.node, f"not batched, {_describe(after.node)} at line "
                               f"{self.line_of(after.node)} runs after the commit in every iteration")  # fmt: skip
@@ -405,10 +407,7 @@ class _Planner(cst.CSTVisitor):
     def _decline_message(self, tail: _Tail, loop: Loop, reason: str) -> str:
         if tail.levels == 0:
             return f"not batched, {reason}"
-        return (
-            f"kept after the inner loop, not moved out of the loop at line "
-            f"{self.line_of(loop)}: {reason}"
-        )
+        return f"kept after the inner loop, not moved out of the loop at line {self.line_of(loop)}: {reason}"
 
     def _bookkeeping(self, objects: frozenset[str] = frozenset()) -> _Bookkeeping:
         return _Bookkeeping(self.matcher, self.scope, objects, flushed=self.flush)
@@ -490,9 +489,9 @@ class _Planner(cst.CSTVisitor):
         return None
 
     def _only_commits(self, units: list[_Unit], tail_index: int) -> str | None:
-        if all(self._bookkeeping()(u.node) for u in units[:tail_index]):
-            if units[tail_index].line is not None:  # a commit of this body, not one left after an inner loop
-                return "the loop body does nothing but commit"
+        direct = units[tail_index].line is not None  # a commit of this body, not one after an inner loop
+        if direct and all(self._bookkeeping()(u.node) for u in units[:tail_index]):
+            return "the loop body does nothing but commit"
         return None
 
     def _reads(self, loop: Loop) -> str | None:
@@ -525,18 +524,19 @@ class _Planner(cst.CSTVisitor):
         parts: list[cst.CSTNode] = [loop.body, loop.test] if isinstance(loop, cst.While) else [loop.body]
         for node in (n for part in parts for n in _walk(part)):
             name = _read_name(node)
-            if name is not None and (name in aliases or name in containers):
-                if not _is_subscript_target(node, loop.body):
-                    return _carry_reason(name, self.line_of(node))
+            carried = name is not None and (name in aliases or name in containers)
+            if carried and not _is_subscript_target(node, loop.body):
+                return _carry_reason(name, self.line_of(node))
         if isinstance(loop, cst.While):
             for node in _walk(loop.test):
                 if _attribute_owner(node) in added:
                     return _carry_reason(_attribute_owner(node) or "", self.line_of(node))
         bound = set(_target_names(loop.target)) if isinstance(loop, cst.For) else set()
         for unit in units[:tail_index]:
+            stores = _stored_attributes(unit.node)
             for node in _walk(unit.node):
                 owner = _attribute_owner(node)
-                if owner in added and owner not in bound:
+                if owner in added and owner not in bound and id(node) not in stores:
                     return _carry_reason(owner, self.line_of(node))
             bound |= _top_level_assigned(unit.node)
         return None
@@ -545,7 +545,11 @@ class _Planner(cst.CSTVisitor):
         names: set[str] = set()
         for call in self.matcher.session_calls(body, self.scope, _ADD_METHODS):
             for arg in call.call.args:
-                values = [e.value for e in arg.value.elements] if isinstance(arg.value, (cst.List, cst.Tuple)) else [arg.value]
+                values = (
+                    [e.value for e in arg.value.elements]
+                    if isinstance(arg.value, (cst.List, cst.Tuple))
+                    else [arg.value]
+                )
                 names |= {v.value for v in values if isinstance(v, cst.Name)}
         return names
 
@@ -553,7 +557,9 @@ class _Planner(cst.CSTVisitor):
         added = self._added[-1] | self._added_names(loop.body)
         for unit in units[tail_index + 1 :]:
             if not self._bookkeeping(added)(unit.node):
-                return f"{_describe(unit.node)} at line {self.line_of(unit.node)} runs after the commit in every iteration"
+                return (
+                    f"{_describe(unit.node)} at line {self.line_of(unit.node)} runs after the commit in every iteration"
+                )
         return None
 
     def _nested_reason(self, statement: cst.Expr, enclosing: list[cst.CSTNode], scope: SessionScope) -> str:
@@ -566,10 +572,7 @@ class _Planner(cst.CSTVisitor):
             return f"not batched, per-item rollback at line {self.line_of(call.call)}"
         inner = enclosing[index + 1] if index + 1 < len(enclosing) else None
         if isinstance(inner, (cst.For, cst.While)):  # in the else clause of an inner loop
-            return (
-                f"not batched, the commit is in the else clause of the loop "
-                f"at line {self.line_of(inner)}"
-            )
+            return f"not batched, the commit is in the else clause of the loop at line {self.line_of(inner)}"
         if isinstance(inner, (cst.If, cst.Match)):
             return "not batched, the commit is conditional"
         if isinstance(inner, cst.With):
@@ -675,7 +678,11 @@ def _is_write_statement(call: cst.Call) -> bool:
     statement = call.args[0].value
     while isinstance(statement, cst.Call) and isinstance(statement.func, cst.Attribute):
         statement = statement.func.value  # insert(T).values(...).returning(...)
-    if isinstance(statement, cst.Call) and dotted_name(statement.func) in ("text", "sqlalchemy.text") and statement.args:
+    if (
+        isinstance(statement, cst.Call)
+        and dotted_name(statement.func) in ("text", "sqlalchemy.text")
+        and statement.args
+    ):
         statement = statement.args[0].value
     if isinstance(statement, cst.SimpleString):
         sql = str(statement.evaluated_value).lstrip().lower()
@@ -741,13 +748,22 @@ def _attribute_owner(node: cst.CSTNode) -> str | None:
     return None
 
 
+def _stored_attributes(node: cst.CSTNode) -> set[int]:
+    """``obj.status = "done"`` writes an attribute; it reads nothing the commit would have set."""
+    return {
+        id(target.target)
+        for n in _walk(node)
+        if isinstance(n, cst.Assign)
+        for target in n.targets
+        if isinstance(target.target, cst.Attribute)
+    }
+
+
 def _is_subscript_target(node: cst.CSTNode, body: cst.CSTNode) -> bool:
     """``objs[key] = obj`` stores into a container; it does not read it."""
     if not isinstance(node, cst.Subscript):
         return False
-    return any(
-        isinstance(n, cst.Assign) and any(t.target is node for t in n.targets) for n in _walk(body)
-    )
+    return any(isinstance(n, cst.Assign) and any(t.target is node for t in n.targets) for n in _walk(body))
 
 
 def _top_level_assigned(node: cst.CSTNode) -> set[str]:

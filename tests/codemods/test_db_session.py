@@ -55,9 +55,14 @@ def _is_session(source: str, expression: str, matcher: SessionMatcher | None = N
         pytest.param("def f(*, s: 'AsyncSession | None' = None): pass", "s", id="kwonly-string-union"),
         pytest.param("def f(db=Depends(get_db)): pass", "db", id="depends-default-keeps-name"),
         pytest.param("Local = sessionmaker(bind=engine)\ndef f():\n    s = Local()", "s", id="module-sessionmaker"),
-        pytest.param("Local = async_sessionmaker(engine)\nasync def f():\n    async with Local() as s:\n        pass", "s",
-                     id="module-async-sessionmaker"),
-        pytest.param("db_session = scoped_session(sessionmaker())\ndef f(): pass", "db_session", id="module-scoped-session"),
+        pytest.param(
+            "Local = async_sessionmaker(engine)\nasync def f():\n    async with Local() as s:\n        pass",
+            "s",
+            id="module-async-sessionmaker",
+        ),
+        pytest.param(
+            "db_session = scoped_session(sessionmaker())\ndef f(): pass", "db_session", id="module-scoped-session"
+        ),
         pytest.param("s = Session(engine)\ndef f(): pass", "s", id="module-level-session"),
         pytest.param("def f():\n    s = Session()\n    def g(): pass", "s", id="outer-scope-session"),
         pytest.param("def f(self):\n    s = self.session", "s", id="alias-of-configured-name"),
@@ -77,7 +82,9 @@ def test_session(source: str, expression: str) -> None:
         pytest.param("def f():\n    db = sqlite3.connect(':memory:')", "db", id="configured-name-rebound-to-sqlite3"),
         pytest.param("def f():\n    db = get_db()", "db", id="configured-name-rebound-to-unknown-call"),
         pytest.param("def f(db: sqlite3.Connection): pass", "db", id="configured-name-annotated-otherwise"),
-        pytest.param("def f():\n    for session in sessions:\n        pass", "session", id="configured-name-loop-target"),
+        pytest.param(
+            "def f():\n    for session in sessions:\n        pass", "session", id="configured-name-loop-target"
+        ),
         pytest.param("def f():\n    session = Session()\n    session = other()", "session", id="bound-twice"),
         pytest.param("def f(s: Iterator[Session]): pass", "s", id="container-of-sessions"),
         pytest.param("def f(s): pass", "s", id="unknown-name"),

@@ -385,6 +385,23 @@ def decline_reasons(source: str, **kwargs) -> list[str]:
             """,
             id="plain-if-with-break-after-the-commit",
         ),
+        pytest.param(
+            """
+            def touch(job, candidates):
+                for candidate in candidates:
+                    job.last_seen = candidate.name
+                    session.commit()
+                session.add(job)
+            """,
+            """
+            def touch(job, candidates):
+                for candidate in candidates:
+                    job.last_seen = candidate.name
+                session.commit()
+                session.add(job)
+            """,
+            id="attribute-stores-on-an-added-object-are-not-reads",
+        ),
     ],
 )
 def test_rewrite(before: str, after: str) -> None:
@@ -1019,7 +1036,9 @@ def test_generated_id_read_after_the_commit_is_declined_in_commit_mode() -> None
                 created.append(item.id)
             return created
         """
-    assert decline_reasons(source) == ["not batched, created.append() at line 8 runs after the commit in every iteration"]
+    assert decline_reasons(source) == [
+        "not batched, created.append() at line 8 runs after the commit in every iteration"
+    ]
 
 
 def test_commit_not_last_in_the_body_is_reported() -> None:

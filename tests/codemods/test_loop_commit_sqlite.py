@@ -55,7 +55,7 @@ def rewritten(source: str, **options: Any) -> str:
 
 def load(source: str, name: str) -> Callable[..., Any]:
     namespace = dict(NAMESPACE)
-    exec(compile(textwrap.dedent(source), f"<{name}>", "exec"), namespace)  # noqa: S102 - test code we generate
+    exec(compile(textwrap.dedent(source), f"<{name}>", "exec"), namespace)
     return namespace[name]
 
 
@@ -215,6 +215,7 @@ def test_why_commit_mode_declines_reads_in_the_loop() -> None:
 
 
 # -- async: AsyncSession over aiosqlite ---------------------------------------------------------
+
 
 async def _run_async(source: str, name: str, rows: list[dict[str, Any]]) -> Run:
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine  # needs greenlet
