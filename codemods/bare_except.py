@@ -15,6 +15,7 @@ from codemods.module_logger import (
     LoggerUnavailable,
     ModuleLogger,
     enclosing_name,
+    guards_optional_import,
     string_literal,
 )
 
@@ -68,9 +69,12 @@ class BareExcept(Codemod):
     Fix safety:
         ``except BaseException:`` followed by a bare ``raise`` is exactly equivalent to the
         bare handler.  ``except Exception:`` no longer catches ``KeyboardInterrupt``,
-        ``SystemExit`` and ``GeneratorExit``: Ctrl-C and ``sys.exit()`` now stop the program
-        and generators close normally, which is what the code almost always meant.  The added
-        ``logger.exception`` call only writes a log record.
+        ``SystemExit``, ``GeneratorExit`` and ``asyncio.CancelledError``: Ctrl-C and
+        ``sys.exit()`` now stop the program, generators close normally and cancelled tasks stop,
+        which is what the code almost always meant (code that really wants to survive those
+        re-raises, and keeps ``BaseException``).  The added ``logger.exception`` call only
+        writes a log record.  No ``as exc`` name is added: ``logger.exception`` and
+        ``sys.exc_info()`` find the exception without one.
 
     Limitations:
         Handlers of a ``try`` whose body only imports (the optional-dependency idiom) are not
@@ -146,7 +150,7 @@ class BareExcept(Codemod):
     def _swallows(self, handler: cst.ExceptHandler) -> bool:
         if not all(_is_silent(s) for s in _small_statements(handler.body)):
             return False
-        return not _guards_optional_import(self.get_metadata(ParentNodeProvider, handler, None))
+        return not guards_optional_import(self.get_metadata(ParentNodeProvider, handler, None))
 
     def _with_log_call(self, original: cst.ExceptHandler, body: cst.BaseSuite, logger_name: str) -> cst.BaseSuite:
         where = enclosing_name(self, original, self.file.module_name or self.file.path)
@@ -220,13 +224,6 @@ def _is_silent(statement: cst.CSTNode) -> bool:
     if isinstance(statement, (cst.Assign, cst.AnnAssign)):
         return _is_plain_value(statement.value)
     return False
-
-
-def _guards_optional_import(try_node: cst.CSTNode | None) -> bool:
-    if not isinstance(try_node, cst.Try):
-        return False
-    statements = _small_statements(try_node.body)
-    return bool(statements) and all(isinstance(s, (cst.Import, cst.ImportFrom)) for s in statements)
 
 
 def _without_bare_except_suppression(body: cst.BaseSuite) -> cst.BaseSuite:

@@ -98,7 +98,10 @@ class ModuleLogger:
             self._unavailable_reason = "the name 'logging' is bound to something other than the logging module"
             return
         self._logging_alias = alias
-        self._insert_at = self._defined_at = _creation_index(module, alias)
+        self._insert_at = _creation_index(module)
+        # Import-time code inside the header (an optional-import fallback that logs) moves the new
+        # logger up, but never above the place "import logging" is or will be.
+        self._defined_at = _earliest_creation_index(module)
 
     def name_at(self, original_node: cst.CSTNode) -> str:
         """The logger name to call at ``original_node``; raises LoggerUnavailable with the reason."""
@@ -109,6 +112,8 @@ class ModuleLogger:
             raise LoggerUnavailable(f"runs at import time before the module logger {self.name!r} is defined")
         if self._shadowed_at(original_node):
             raise LoggerUnavailable(f"{self.name!r} is a local name here, not the module logger")
+        if self.created and statement_index is not None:
+            self._insert_at = min(self._insert_at, statement_index)
         self._used = True
         return self.name
 
@@ -298,7 +303,7 @@ def _is_docstring(statement: cst.CSTNode) -> bool:
     )
 
 
-def _creation_index(module: cst.Module, logging_alias: str) -> int:
+def _creation_index(module: cst.Module) -> int:
     """Where a new logger goes: after the import header, and after the logging import itself."""
     body = module.body
     index = 1 if body and _is_docstring(body[0]) else 0
@@ -306,12 +311,26 @@ def _creation_index(module: cst.Module, logging_alias: str) -> int:
         _is_import_line(body[index]) or _is_import_block(body[index]) or _is_dunder_assignment(body[index])
     ):
         index += 1
+    return max(index, _earliest_creation_index(module))
+
+
+def _imports_logging(statement: cst.CSTNode) -> bool:
+    return _is_import_line(statement) and any(
+        isinstance(s, cst.Import) and any(a.evaluated_name.split(".")[0] == "logging" for a in s.names)
+        for s in statement.body
+    )
+
+
+def _earliest_creation_index(module: cst.Module) -> int:
+    """The first place a new logger can go: after the module-level ``import logging``, or after
+    the leading import block, where libcst's AddImportsVisitor will add it."""
+    body = module.body
     for position, statement in enumerate(body):
-        if _is_import_line(statement) and any(
-            isinstance(s, cst.Import) and any(a.evaluated_name.split(".")[0] == "logging" for a in s.names)
-            for s in statement.body
-        ):
-            index = max(index, position + 1)
+        if _imports_logging(statement):
+            return position + 1
+    index = 1 if body and _is_docstring(body[0]) else 0
+    while index < len(body) and m.matches(body[index], m.SimpleStatementLine(body=[m.Import() | m.ImportFrom()])):
+        index += 1
     return index
 
 
@@ -346,3 +365,12 @@ def string_literal(text: str) -> cst.SimpleString:
     if repr(text).startswith("'"):
         body = body.replace("\\'", "'").replace('"', '\\"')
     return cst.SimpleString(f'"{body}"')
+
+
+def guards_optional_import(try_node: cst.CSTNode | None) -> bool:
+    """``try: import x`` + handler: a missing optional package is expected, not an error to log."""
+    if not isinstance(try_node, (cst.Try, cst.TryStar)):
+        return False
+    body = try_node.body
+    statements = body.body if isinstance(body, cst.IndentedBlock) else [cst.SimpleStatementLine(body.body)]
+    return bool(statements) and all(_is_import_line(s) for s in statements)

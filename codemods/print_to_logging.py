@@ -19,6 +19,7 @@ from codemods.module_logger import (
     LoggingStyle,
     ModuleLogger,
     enclosing_name,
+    guards_optional_import,
     string_literal,
 )
 
@@ -73,7 +74,8 @@ class PrintToLogging(Codemod):
         formatting: ``print("Saved", n, "rows")`` becomes ``logger.info("Saved %s rows", n)``,
         ``print(f"Failed: {err!r}")`` becomes ``logger.error("Failed: %r", err)``.
 
-        The level is ``exception`` inside an ``except`` handler, ``error`` for
+        The level is ``exception`` inside an ``except`` handler (but not in the handler of a
+        ``try`` that only imports: a missing optional package is expected), ``error`` for
         ``file=sys.stderr`` or a message starting with error / failed / failure / exception /
         fatal / critical, ``warning`` for one starting with warn / warning / deprecated /
         caution, and ``info`` otherwise.  ``traceback.print_exc()`` in a handler becomes
@@ -116,7 +118,10 @@ class PrintToLogging(Codemod):
         point.  Code that relies on library output on stdout (doctests, output parsers) must
         configure a handler.  Format specs are translated only where %-formatting gives the same
         text for ``str``, ``int``, ``float`` and ``bool`` values; types with their own
-        ``__format__`` for these specs (``Decimal`` rounding, for example) may render differently.
+        ``__format__`` for these specs (``Decimal`` rounding, for example) may render differently,
+        as may ``{x}`` for types whose ``format(x, "")`` differs from ``str(x)`` (mixed-in enums
+        before Python 3.12).  Prints that build one line over several calls (``end=""``) become
+        one record each.  ``print()`` becomes ``logger.info("")``.
 
     Limitations:
         Left alone on purpose, without findings: command-line modules (a ``__main__`` guard, a
@@ -236,6 +241,10 @@ class PrintToLogging(Codemod):
             self._remove_stream_import(file_arg.value)
         message, arguments = _render(_merged(pieces), style)
         reused = [piece.expr for piece in pieces if isinstance(piece, _Value)]
+        if len(pieces) == 1 and len(positional) == 1 and _string_value(positional[0].value) is not None:
+            # print("...") keeps its literal as written (quotes, triple quotes, escapes, comments).
+            message = positional[0].value
+            reused.append(message)
         new_call = _logger_call(call, logger_name, level, [message, *arguments])
         return new_call, _comments_outside(call, reused), f"print() → {logger_name}.{level}()"
 
@@ -262,8 +271,9 @@ class PrintToLogging(Codemod):
                 self.remove_import("sys", obj, asname=None if stream.value == obj else stream.value)
 
     def _level(self, call: cst.Call, positional: Sequence[cst.Arg], stream: str) -> str:
-        if self._in_except_handler(call):
-            return "exception"
+        handler = self._handler_around(call)
+        if handler is not None and not guards_optional_import(self.get_metadata(ParentNodeProvider, handler, None)):
+            return "exception"  # a missing optional package is expected: no traceback for it
         if stream == "stderr":
             return "error"
         first = _FIRST_WORD.match(_leading_text(positional[0].value)) if positional else None
@@ -274,17 +284,17 @@ class PrintToLogging(Codemod):
             return "warning"
         return "info"
 
-    def _in_except_handler(self, node: cst.CSTNode) -> bool:
-        """Whether ``node`` runs while an except handler is handling an exception."""
+    def _handler_around(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        """The except handler that is handling an exception while ``node`` runs, if any."""
         child = node
         parent = self.get_metadata(ParentNodeProvider, child, None)
         while parent is not None:
             if isinstance(parent, (cst.FunctionDef, cst.Lambda)) and child is parent.body:
-                return False  # runs when called, not while the handler runs
+                return None  # runs when called, not while the handler runs
             if isinstance(parent, (cst.ExceptHandler, cst.ExceptStarHandler)) and child is parent.body:
-                return True
+                return parent
             child, parent = parent, self.get_metadata(ParentNodeProvider, parent, None)
-        return False
+        return None
 
     def _logger_name(self, node: cst.CSTNode) -> str:
         try:
@@ -299,7 +309,7 @@ class PrintToLogging(Codemod):
         return any(q.name == "traceback.print_exc" for q in names)
 
     def _convert_print_exc(self, call: cst.Call) -> tuple[cst.Call, list[cst.Comment], str] | None:
-        if not self._in_except_handler(call):
+        if self._handler_around(call) is None:
             return None  # outside a handler it prints "NoneType: None"; nothing to log
         for arg in call.args:
             if not (m.matches(arg.keyword, m.Name("file")) and self._stream(arg) == "stderr"):
@@ -416,7 +426,7 @@ def _leading_text(node: cst.BaseExpression) -> str:
         return "".join(leading)
     if isinstance(node, cst.ConcatenatedString):
         return _leading_text(node.left)
-    if m.matches(node, m.BinaryOperation(operator=m.Modulo())):
+    if m.matches(node, m.BinaryOperation(operator=m.Modulo() | m.Add())):
         return _leading_text(node.left)
     if m.matches(node, m.Call(func=m.Attribute(attr=m.Name("format")))):
         return _leading_text(node.func.value)

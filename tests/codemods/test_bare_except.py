@@ -372,6 +372,51 @@ def noop(source: str, **kwargs):
         ),
         pytest.param(
             """
+            def size(path):
+                try:
+                    return stat(path)
+                except: pass  # noqa: E722
+            """,
+            """
+            import logging
+
+            logger = logging.getLogger(__name__)
+
+
+            def size(path):
+                try:
+                    return stat(path)
+                except Exception:
+                    logger.exception("Unexpected error in size")
+                    pass
+            """,
+            id="one-line-swallow-with-noqa",
+        ),
+        pytest.param(
+            """
+            def rows(cursor):
+                try:
+                    yield from cursor
+                except:
+                    pass
+            """,
+            """
+            import logging
+
+            logger = logging.getLogger(__name__)
+
+
+            def rows(cursor):
+                try:
+                    yield from cursor
+                except Exception:
+                    logger.exception("Unexpected error in rows")
+                    pass
+            """,
+            id="generator-no-longer-swallows-generator-exit",
+        ),
+        pytest.param(
+            """
             def save(row):
                 try:
                     write(row)

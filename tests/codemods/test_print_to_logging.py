@@ -95,6 +95,10 @@ def in_function(body: str) -> str:
         pytest.param('print("x %(k)s" % d)', 'logger.info("x %(k)s" % d)', id="percent-mapping-kept-whole"),
         pytest.param('print("x %s", "y %s" % (a,))', 'logger.info("x %%s y %s", a)', id="percent-mixed-args"),
         pytest.param('print("Error: {}".format(a))', 'logger.error("Error: {}".format(a))', id="format-call-kept"),
+        pytest.param('print("Error: " + str(a))', 'logger.error("Error: " + str(a))', id="concatenation-level-from-its-text"),
+        pytest.param(
+            'print("""Usage:\n  run FILE""")', 'logger.info("""Usage:\n  run FILE""")', id="single-literal-kept-as-written"
+        ),
         # levels
         pytest.param('print("ERROR: disk full")', 'logger.error("ERROR: disk full")', id="level-error-upper"),
         pytest.param('print("[fatal]", a)', 'logger.error("[fatal] %s", a)', id="level-fatal-after-punctuation"),
@@ -171,6 +175,25 @@ def test_print_rewrites(before: str, after: str) -> None:
                 logger.info("done")
             """,
             id="function-in-handler-and-finally-are-not-in-the-handler",
+        ),
+        pytest.param(
+            """
+            try:
+                import ujson as json
+            except ImportError:
+                print("Warning: ujson missing")
+                print("using json")
+                import json
+            """,
+            """
+            try:
+                import ujson as json
+            except ImportError:
+                logger.warning("Warning: ujson missing")
+                logger.info("using json")
+                import json
+            """,
+            id="optional-import-handler-uses-the-message-level",
         ),
         pytest.param(
             """
@@ -324,6 +347,39 @@ def test_statement_rewrites(before: str, after: str) -> None:
 )
 def test_print_exc_rewrites(before: str, after: str) -> None:
     rewrite(before, after)
+
+
+def test_import_time_print_in_the_import_header_moves_the_new_logger_up() -> None:
+    rewrite(
+        """
+        import os
+        try:
+            import ujson as json
+        except ImportError:
+            print("Warning: ujson missing, using json")
+            import json
+
+
+        def f():
+            print("x")
+        """,
+        """
+        import os
+        import logging
+
+        logger = logging.getLogger(__name__)
+
+        try:
+            import ujson as json
+        except ImportError:
+            logger.warning("Warning: ujson missing, using json")
+            import json
+
+
+        def f():
+            logger.info("x")
+        """,
+    )
 
 
 def test_print_exc_outside_a_handler_is_left_alone() -> None:
