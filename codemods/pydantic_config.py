@@ -749,8 +749,8 @@ class PydanticConfig(Codemod):
     def _value_code(self, node: cst.BaseExpression, *, reindent: bool) -> str:
         """Source of a value; continuation lines move one level in when it becomes a call argument."""
         code = self._module.code_for_node(node)
-        if not reindent or "\n" not in code or _has_multiline_string(self._module, node):
-            return code
+        if not reindent or "\n" not in code or "\\\n" in code or _has_multiline_string(self._module, node):
+            return code  # backslash continuations keep their absolute indentation in libcst
         first, *rest = code.split("\n")
         indent = self._module.default_indent
         return "\n".join([first, *(indent + line if line.strip() else line for line in rest)])

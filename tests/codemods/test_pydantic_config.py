@@ -169,6 +169,35 @@ def declined_after_todo(before: str, after: str, **kwargs) -> list[str]:
             """
             from pydantic import BaseModel
 
+            class Doc(BaseModel):
+                class Config:
+                    title = "part one, " \\
+                        "part two"
+                    json_encoders = {
+                        complex: str,  # no JSON type for it
+                    }  # encoders
+                    extra = "forbid"; frozen = True  # both
+            """,
+            """
+            from pydantic import ConfigDict, BaseModel
+
+            class Doc(BaseModel):
+                model_config = ConfigDict(
+                    title="part one, " \\
+                        "part two",
+                    json_encoders={
+                        complex: str,  # no JSON type for it
+                    },  # encoders
+                    extra="forbid",
+                    frozen=True,  # both
+                )
+            """,
+            id="backslash-continuation-and-comments-inside-values",
+        ),
+        pytest.param(
+            """
+            from pydantic import BaseModel
+
             class Profile(BaseModel):
                 class Config:
                     description_of_the_profile_schema_for_documentation = "a long value that does not fit"
