@@ -36,6 +36,7 @@ SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/s
 # place where the pattern matched but no rewrite could be proven safe (see docs/reports.md).
 LEVEL_FIXABLE, LEVEL_DECLINED = "warning", "note"
 EXAMPLE_CONTEXT = 2  # lines of context around a before/after example
+EXAMPLE_CANDIDATES = 8  # files looked at for an example, smallest first: keeps reports cheap
 TOP_LEVEL = "(top level)"
 
 
@@ -184,48 +185,43 @@ def _one_codemod_rewrite(codemod: type[Codemod], change: Change, settings: Setti
 
 
 def example_for(codemod: type[Codemod], report: RunReport, settings: Settings | None) -> Example | None:
-    """The smallest hunk of a file this codemod changed that contains one of its findings.
+    """A small hunk of a file this codemod changed that contains one of its findings.
 
     A file changed by several codemods is first re-run with this codemod alone (cheap: one
-    file, one codemod) so the example shows only its edits; when that is not possible (the
-    codemod needs its whole-tree index) the example names the other codemods it includes.
+    file, one codemod) so the example shows only its edits.  When that is not possible (the
+    codemod needs its whole-tree index), hunks free of other codemods' findings are preferred,
+    and an example that still includes their edits names them.
     """
     candidates = [c for c in report.changes if codemod.name in c.codemods and c.old is not None]
-    if not candidates:
-        return None
     candidates.sort(key=lambda c: (len(c.codemods) > 1, len(c.old or b""), c.path))
-    change = candidates[0]
-    new = change.new
-    mixed = len(change.codemods) > 1
-    if mixed and settings is not None:
-        alone = _one_codemod_rewrite(codemod, change, settings)
-        if alone is not None:
-            new, mixed = alone, False
-    old_lines, new_lines = _text_lines(change.old), _text_lines(new)
-    groups = _groups(old_lines, new_lines, EXAMPLE_CONTEXT)
-    if not groups:
-        return None
-    wanted = _lines_of(report.findings, change.path, codemod.name)
-
-    def span(group: list[tuple[str, int, int, int, int]]) -> tuple[int, int]:
-        return group[0][1] + 1, group[-1][2]  # 1-based inclusive old line range
-
-    def size(group: list[tuple[str, int, int, int, int]]) -> int:
-        return (group[-1][2] - group[0][1]) + (group[-1][4] - group[0][3])
-
-    containing = [g for g in groups if any(span(g)[0] <= line <= span(g)[1] for line in wanted)]
-    group = min(containing or groups, key=lambda g: (size(g), g[0][1]))
-    first, last = span(group)
-    others: tuple[str, ...] = ()
-    if mixed:
-        others = tuple(
-            name
-            for name in change.codemods
-            if name != codemod.name and any(first <= line <= last for line in _lines_of(report.findings, change.path, name))
-        )
-    before = "\n".join(old_lines[group[0][1] : group[-1][2]])
-    after = "\n".join(new_lines[group[0][3] : group[-1][4]])
-    return Example(change.path, first, before, after, others)
+    best: tuple[tuple[bool, int, int], Example] | None = None
+    for rank, change in enumerate(candidates[:EXAMPLE_CANDIDATES]):
+        new, mixed = change.new, len(change.codemods) > 1
+        if mixed and settings is not None:
+            alone = _one_codemod_rewrite(codemod, change, settings)
+            if alone is not None:
+                new, mixed = alone, False
+        old_lines, new_lines = _text_lines(change.old), _text_lines(new)
+        groups = _groups(old_lines, new_lines, EXAMPLE_CONTEXT)
+        wanted = _lines_of(report.findings, change.path, codemod.name)
+        containing = [g for g in groups if any(g[0][1] < line <= g[-1][2] for line in wanted)] or groups[:1]
+        for group in containing:
+            first, last = group[0][1] + 1, group[-1][2]
+            others: tuple[str, ...] = ()
+            if mixed:
+                others = tuple(
+                    name
+                    for name in change.codemods
+                    if name != codemod.name
+                    and any(first <= line <= last for line in _lines_of(report.findings, change.path, name))
+                )
+            size = (group[-1][2] - group[0][1]) + (group[-1][4] - group[0][3])
+            score = (bool(others), size, rank)
+            if best is None or score < best[0]:
+                before = "\n".join(old_lines[group[0][1] : group[-1][2]])
+                after = "\n".join(new_lines[group[0][3] : group[-1][4]])
+                best = (score, Example(change.path, first, before, after, others))
+    return best[1] if best is not None else None
 
 
 def top_folder(path: str) -> str:
