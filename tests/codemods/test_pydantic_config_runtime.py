@@ -190,6 +190,20 @@ def test_removed_keys_leave_todos_and_the_rest_works() -> None:
     assert models.Legacy.model_validate(ORM_ROW).id == 7
 
 
+def test_unknown_keys_kept_without_a_v2_warning() -> None:
+    # Why the codemod keeps keys v2 does not know: v2 accepts them silently and code reads them.
+    models = load(
+        """
+        from pydantic import BaseModel
+
+        class Event(BaseModel):
+            class Config:
+                collection_name = "events"
+        """
+    )
+    assert models.Event.model_config["collection_name"] == "events"
+
+
 def test_annotated_keys_frozen_and_hashable() -> None:
     models = load(
         """
