@@ -237,19 +237,19 @@ def test_example_of_an_indexed_codemod_names_the_other_edits_it_includes(tmp_pat
 
 
 def test_scan_format_markdown_to_stdout_exits_1_with_findings(tree: Path) -> None:
-    result = invoke("scan", tree, "--format", "markdown", "--no-cache", "--no-progress")
+    result = invoke("scan", tree, "--format", "markdown", "--no-cache", "--no-progress", "-j", "1")
     assert result.exit_code == 1
     assert result.stdout == reports.render_markdown(*scan(tree))
 
 
 @pytest.mark.parametrize("output_format", ["json", "markdown", "sarif", "html"])
 def test_scan_timestamp_is_opt_in(tree: Path, output_format: str) -> None:
-    plain = invoke("scan", tree, "--format", output_format, "--no-cache").stdout
-    stamped = invoke("scan", tree, "--format", output_format, "--timestamp", "--no-cache").stdout
+    plain = invoke("scan", tree, "--format", output_format, "--no-cache", "-j", "1").stdout
+    stamped = invoke("scan", tree, "--format", output_format, "--timestamp", "--no-cache", "-j", "1").stdout
     year = str(datetime.datetime.now(datetime.timezone.utc).year)
     assert year not in plain.replace(reports.SARIF_SCHEMA_URI, "")
     assert f"{year}-" in stamped
-    assert plain == invoke("scan", tree, "--format", output_format, "--no-cache").stdout
+    assert plain == invoke("scan", tree, "--format", output_format, "--no-cache", "-j", "1").stdout
 
 
 def test_scan_unknown_format_is_a_usage_error(tree: Path) -> None:
