@@ -313,7 +313,8 @@ class Engine:
             # A codemod crash is not a property of the file: do not remember it.
             if not (outcome.status == FAILED and outcome.detail):
                 cache.put(keys[outcome.path], outcome)
-        cache.retain(set(keys.values()))
+        if self.only is None:  # a run on some files must not evict the other files' results
+            cache.retain(set(keys.values()))
         cache.save()
         outcomes.extend(fresh)
         outcomes.sort(key=lambda o: o.path)

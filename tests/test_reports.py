@@ -360,3 +360,10 @@ def test_explain_unknown_codemod_lists_the_names_and_exits_2() -> None:
     result = invoke("explain", "none-compares")
     assert result.exit_code == 2
     assert "unknown codemod 'none-compares'; known codemods: none-compare" in result.stderr
+
+
+def test_a_run_on_some_files_keeps_the_cached_results_of_the_others(tree: Path) -> None:
+    settings = resolve(tree, (NoneCompare,), jobs=1, cache=True)
+    assert Engine(tree, settings).run().cached == 0
+    Engine(tree, settings, only=["jobs/cleanup.py"]).run()
+    assert Engine(tree, settings).run().cached == 3  # every parsed file is still cached
