@@ -11,7 +11,14 @@ import pytest
 
 from codemods import REGISTRY
 from codemods.base import Codemod
-from codemods.codemod_docs import GENERATE_COMMAND, SECTIONS, missing_sections, parse_sections, render_docs, render_one
+from codemods.codemod_docs import (
+    GENERATE_COMMAND,
+    SECTIONS,
+    missing_sections,
+    parse_sections,
+    render_docs,
+    render_one,
+)
 from tests.reporting_fixtures import NoneCompare
 
 ROOT = Path(__file__).resolve().parents[1]

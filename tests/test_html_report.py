@@ -41,7 +41,7 @@ class Element:
 class Page(html.parser.HTMLParser):
     """A small DOM: every element with its attributes and its whole text content."""
 
-    VOID = {"meta", "link", "br", "img", "col", "input", "hr"}
+    VOID = frozenset({"meta", "link", "br", "img", "col", "input", "hr"})
 
     def __init__(self, markup: str) -> None:
         super().__init__(convert_charrefs=True)
