@@ -177,7 +177,10 @@ class RouteCommit(Codemod):
     import cycle) or a name from a function around the route; a name the route reads after the
     commit that the moved code assigns only on some paths; a service module name already used
     in the route module; two route modules that map to the same service module (the first one,
-    by path, gets it). Only the block that holds the commit is considered, so a commit inside
+    by path, gets it). Existing service modules are looked up in a whole-tree index of the
+    files that commit or have "service" in their path; a name clash with a module outside
+    that set makes the generation fail, and the engine then leaves the routes unchanged.
+    Only the block that holds the commit is considered, so a commit inside
     ``try:`` or ``if`` moves with the statements before it in that block, and the
     ``except: rollback()`` stays in the route. Helpers that raise HTTP errors but are not
     listed in ``http-names`` (Flask-SQLAlchemy's ``get_or_404``) move like any other call;
@@ -222,6 +225,10 @@ class RouteCommit(Codemod):
 
     @classmethod
     def index_file(cls, path: str, source: bytes) -> ModuleFacts | None:
+        # Only route modules (they commit) and service modules (they commit, or their path
+        # says "service") matter; the layout options are not known yet, so this is a superset.
+        if b"commit" not in source and "service" not in path.lower():
+            return None
         try:
             tree = ast.parse(source)
         except (SyntaxError, ValueError):

@@ -1324,6 +1324,13 @@ def test_existing_service_module_gets_a_logger_when_the_moved_code_logs() -> Non
     assert '    logger.info("cleared %s", cart_id)\n' in service
 
 
+def test_finalize_refuses_a_name_the_index_did_not_know_about() -> None:
+    outcome = run_codemod(RouteCommit, DELETE_ROUTE, path="app/routes/cart_routes.py")
+    existing = {"app/services/cart_service.py": "def clear_cart():\n    pass\n"}
+    with pytest.raises(ValueError, match="already defines clear_cart"):
+        generate(outcome, existing=existing)
+
+
 def test_existing_service_module_binding_a_needed_name_differently_is_declined() -> None:
     existing = {"app/services/cart_service.py": "from ..legacy import Cart\n"}
     findings = assert_noop(RouteCommit, DELETE_ROUTE, path="app/routes/cart_routes.py", other_files=existing)

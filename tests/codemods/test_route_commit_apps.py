@@ -9,6 +9,7 @@ be identical, and the rewritten copy must really have moved its commits.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import sqlite3
@@ -70,11 +71,15 @@ def table_rows(database: Path) -> dict[str, list[tuple[Any, ...]]]:
         return {t: connection.execute(f"select * from {t} order by 1").fetchall() for t in tables}
 
 
-def run_both(
-    tmp_path: Path, files: Mapping[str, str], package: str, scenario: Callable[[Any, Path], list[Any]]
-) -> tuple[dict[str, str], list[Any]]:
+@functools.cache
+def rewritten_app(package: str) -> dict[str, str]:
+    return rewrite_tree(APPS[package])
+
+
+def run_both(tmp_path: Path, package: str, scenario: Callable[[Any, Path], list[Any]]) -> tuple[dict[str, str], list[Any]]:
     """Run ``scenario(package_module, database)`` on the original and the rewritten app; compare."""
-    rewritten = rewrite_tree(files)
+    files = APPS[package]
+    rewritten = rewritten_app(package)
     results = []
     for name, tree in (("original", {p: textwrap.dedent(c) for p, c in files.items()}), ("rewritten", rewritten)):
         root = tmp_path / name
@@ -261,7 +266,7 @@ def flask_scenario(package: Any, database: Path) -> list[Any]:
 
 
 def test_flask_app_behaves_the_same_after_the_rewrite(tmp_path: Path) -> None:
-    rewritten, responses = run_both(tmp_path, FLASK_APP, "shopflask", flask_scenario)
+    rewritten, responses = run_both(tmp_path, "shopflask", flask_scenario)
     routes = rewritten["shopflask/routes/candidate_routes.py"]
     assert ".commit()" not in routes.split("def create_candidate")[1].split("try:")[0]
     assert "candidate_service.update_status(candidate_id, new_status)" in routes
@@ -467,7 +472,7 @@ def fastapi_scenario(package: Any, database: Path) -> list[Any]:
 
 
 def test_fastapi_app_sync_and_async_behaves_the_same_after_the_rewrite(tmp_path: Path) -> None:
-    rewritten, responses = run_both(tmp_path, FASTAPI_APP, "shopapi", fastapi_scenario)
+    rewritten, responses = run_both(tmp_path, "shopapi", fastapi_scenario)
     items = rewritten["shopapi/routers/items.py"]
     assert "items_service.create_item(db)" in items
     assert "total = items_service.restock(amount, item, db)" in items
@@ -482,8 +487,10 @@ def test_fastapi_app_sync_and_async_behaves_the_same_after_the_rewrite(tmp_path:
     assert statuses == [201, 409, 201, 200, 404, 201, 422, 201, 200, 200, 404, 204, 404]
 
 
-@pytest.mark.parametrize("package", ["shopflask", "shopapi"])
+APPS = {"shopflask": FLASK_APP, "shopapi": FASTAPI_APP}
+
+
+@pytest.mark.parametrize("package", sorted(APPS))
 def test_rewritten_apps_are_a_fixed_point(package: str) -> None:
-    files = FLASK_APP if package == "shopflask" else FASTAPI_APP
-    once = rewrite_tree(files)
+    once = rewritten_app(package)
     assert rewrite_tree(once) == once
