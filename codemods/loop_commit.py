@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from typing import ClassVar
 
 import libcst as cst
-from libcst.metadata import PositionProvider
+from libcst.metadata import MetadataWrapper, PositionProvider
 
 from codemods.base import Codemod, FileContext, Option
 from codemods.db_session import (
@@ -145,17 +147,28 @@ class LoopCommit(Codemod):
             item_kind=str,
         ),
     )
-    METADATA_DEPENDENCIES = (PositionProvider,)
 
     def __init__(self, file: FileContext) -> None:
         super().__init__(file)
         self._moves: dict[int, _Move] = {}  # id(original commit statement) -> its move
         self._after: dict[int, list[_Move]] = {}  # id(original target loop) -> commits placed after it
+        self._wrapper: MetadataWrapper | None = None
+
+    @contextlib.contextmanager
+    def resolve(self, wrapper: MetadataWrapper) -> Iterator[None]:
+        """Keep the wrapper, to compute positions only if a message needs a line number.
+
+        Positions cost more than the rest of this codemod on a large file, and most files that
+        mention ``.commit(`` get no finding; the wrapper caches them for the findings' own lines.
+        """
+        self._wrapper = wrapper
+        with super().resolve(wrapper):
+            yield
 
     def visit_Module(self, node: cst.Module) -> bool:
         matcher = SessionMatcher(self.option("session-names"), self.option("session-factories")).for_module(node)
         planner = _Planner(matcher, flush=self.option("mode") == "flush", line_of=self._line)
-        node.visit(planner)
+        planner.plan(node)
         for node_, message in planner.declines:
             self.report(node_, message, fixable=False)
         for move in planner.moves():
@@ -165,7 +178,8 @@ class LoopCommit(Codemod):
         return bool(self._moves)
 
     def _line(self, node: cst.CSTNode) -> int:
-        return self.get_metadata(PositionProvider, node).start.line
+        assert self._wrapper is not None, "only called while the wrapper visits this codemod"
+        return self._wrapper.resolve(PositionProvider)[node].start.line
 
     def _describe(self, move: _Move) -> str:
         where = "the loop" if move.levels == 1 else f"{move.levels} nested loops"
@@ -275,6 +289,46 @@ class _Move:
     levels: int
 
 
+class _Scope:
+    """The module or a function: its sessions and the objects it adds, computed on first use.
+
+    Most loops never commit, so most functions never need either.
+    """
+
+    def __init__(self, matcher: SessionMatcher, node: cst.Module | cst.FunctionDef, outer: _Scope | None) -> None:
+        self.matcher = matcher
+        self.node = node
+        self.outer = outer
+
+    @functools.cached_property
+    def sessions(self) -> SessionScope:
+        return self.matcher.scope_sessions(self.node, self.outer.sessions if self.outer else None)
+
+    @functools.cached_property
+    def added(self) -> frozenset[str]:
+        body = self.node if isinstance(self.node, cst.Module) else self.node.body
+        return frozenset(_added_names(self.matcher, body, self.sessions))
+
+
+def _added_names(matcher: SessionMatcher, body: cst.CSTNode, scope: SessionScope) -> set[str]:
+    """Names of the objects ``body`` passes to ``session.add`` / ``add_all`` / ``merge``."""
+    names: set[str] = set()
+    for call in matcher.session_calls(body, scope, _ADD_METHODS):
+        for arg in call.call.args:
+            value = arg.value
+            values = [e.value for e in value.elements] if isinstance(value, (cst.List, cst.Tuple)) else [value]
+            names |= {v.value for v in values if isinstance(v, cst.Name)}
+    return names
+
+
+def _looks_like_commit(node: cst.CSTNode) -> bool:
+    """``X.commit()`` or ``await X.commit()`` as a statement, whatever X is."""
+    value = node.value if isinstance(node, cst.Expr) else node
+    if isinstance(value, cst.Await):
+        value = value.expression
+    return isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "commit"
+
+
 @dataclasses.dataclass(frozen=True)
 class _Unit:
     """One statement of a loop body: a small statement (with its line) or a compound statement."""
@@ -283,85 +337,105 @@ class _Unit:
     line: cst.SimpleStatementLine | cst.SimpleStatementSuite | None
 
 
-class _Planner(cst.CSTVisitor):
-    """Walks the original tree once and decides, for every commit in a loop, where it goes."""
+class _Planner:
+    """Walks the statements of the original tree once and decides where every commit in a loop goes.
+
+    Only statements are walked (expressions are looked at on demand), by hand rather than with a
+    libcst visitor: on a large module this walk is the codemod's main cost.
+    """
 
     def __init__(self, matcher: SessionMatcher, *, flush: bool, line_of: Callable[[cst.CSTNode], int]) -> None:
         self.matcher = matcher
         self.flush = flush
         self.line_of = line_of
         self.declines: list[tuple[cst.CSTNode, str]] = []
-        self._scopes: list[SessionScope] = []
-        self._added: list[frozenset[str]] = []  # per scope: names of objects it adds to a session
-        self._frames: list[list[cst.CSTNode]] = [[]]  # per function: the enclosing compound statements
+        self._scopes: list[_Scope] = []
+        self._frame: list[cst.CSTNode] = []  # the compound statements around the current one, in its function
         self._exits: dict[int, tuple[Loop, _Tail]] = {}  # id(loop) -> the commit that now follows it
         self._handled: set[int] = set()  # commits whose fate is decided (moved or declined with a reason)
-        self._in_loops: list[tuple[cst.Expr, list[cst.CSTNode], SessionScope]] = []
+        self._in_loops: list[tuple[cst.Expr, list[cst.CSTNode], _Scope]] = []
 
-    def moves(self) -> list[_Move]:
-        return [_Move(tail, loop, tail.levels) for loop, tail in self._exits.values()]
-
-    # -- scopes -----------------------------------------------------------------------------
-
-    @property
-    def scope(self) -> SessionScope:
-        return self._scopes[-1]
-
-    def visit_Module(self, node: cst.Module) -> None:
-        self._scopes.append(self.matcher.scope_sessions(node))
-        self._added.append(frozenset(self._added_names(node)))
-
-    def leave_Module(self, original_node: cst.Module) -> None:
+    def plan(self, module: cst.Module) -> None:
+        self._scopes.append(_Scope(self.matcher, module, None))
+        self._statements(module.body)
         for statement, enclosing, scope in self._in_loops:
             if id(statement) not in self._handled:
                 self._decline(statement, self._nested_reason(statement, enclosing, scope))
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._scopes.append(self.matcher.scope_sessions(node, self.scope))
-        self._added.append(frozenset(self._added_names(node.body)))
-        self._frames.append([])
+    def moves(self) -> list[_Move]:
+        return [_Move(tail, loop, tail.levels) for loop, tail in self._exits.values()]
 
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+    @property
+    def scope(self) -> SessionScope:
+        return self._scopes[-1].sessions
+
+    # -- the walk -----------------------------------------------------------------------------
+
+    def _statements(self, statements: Sequence[cst.BaseStatement | cst.BaseSmallStatement]) -> None:
+        for statement in statements:
+            if isinstance(statement, cst.SimpleStatementLine):
+                self._statements(statement.body)
+            elif isinstance(statement, cst.Expr):
+                self._expression_statement(statement)
+            elif isinstance(statement, cst.FunctionDef):
+                self._function(statement)
+            elif isinstance(statement, cst.ClassDef):
+                outer, self._frame = self._frame, []
+                self._suite(statement.body)
+                self._frame = outer
+            elif isinstance(statement, cst.BaseCompoundStatement):
+                self._compound(statement)
+
+    def _suite(self, suite: cst.BaseSuite) -> None:
+        self._statements(suite.body)
+
+    def _function(self, function: cst.FunctionDef) -> None:
+        outer, self._frame = self._frame, []
+        self._scopes.append(_Scope(self.matcher, function, self._scopes[-1]))
+        self._suite(function.body)
         self._scopes.pop()
-        self._added.pop()
-        self._frames.pop()
+        self._frame = outer
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._frames.append([])
+    def _compound(self, statement: cst.BaseCompoundStatement) -> None:
+        self._frame.append(statement)
+        if isinstance(statement, cst.Match):
+            for case in statement.cases:
+                self._suite(case.body)
+        else:
+            self._suite(statement.body)
+        if isinstance(statement, (cst.Try, cst.TryStar)):
+            for handler in statement.handlers:
+                self._suite(handler.body)
+        orelse = getattr(statement, "orelse", None)
+        if isinstance(orelse, cst.If):  # elif
+            self._compound(orelse)
+        elif isinstance(orelse, cst.Else):
+            self._else(statement, orelse)
+        finalbody = getattr(statement, "finalbody", None)
+        if finalbody is not None:
+            self._suite(finalbody.body)
+        self._frame.pop()
+        if isinstance(statement, (cst.For, cst.While)):
+            self._plan_loop(statement)
 
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self._frames.pop()
+    def _else(self, statement: cst.BaseCompoundStatement, orelse: cst.Else) -> None:
+        """A loop's ``else:`` runs once, not per iteration: the frame records that."""
+        is_loop = isinstance(statement, (cst.For, cst.While))
+        if is_loop:
+            self._frame.append(orelse)
+        self._suite(orelse.body)
+        if is_loop:
+            self._frame.pop()
 
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-    # -- compound statements ------------------------------------------------------------------
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if _is_frame(node, self._frames[-1]):
-            self._frames[-1].append(node)
-        return super().on_visit(node)
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        super().on_leave(original_node)
-        frame = self._frames[-1]
-        if frame and frame[-1] is original_node:
-            frame.pop()
-
-    def visit_Expr(self, node: cst.Expr) -> None:
-        frame = self._frames[-1]
-        if _innermost_loop(frame) is not None and self._commit(node) is not None:
-            self._in_loops.append((node, list(frame), self.scope))
-
-    def leave_For(self, original_node: cst.For) -> None:
-        self._plan_loop(original_node)
-
-    def leave_While(self, original_node: cst.While) -> None:
-        self._plan_loop(original_node)
+    def _expression_statement(self, node: cst.Expr) -> None:
+        if _innermost_loop(self._frame) is not None and self._commit(node) is not None:
+            self._in_loops.append((node, list(self._frame), self._scopes[-1]))
 
     # -- the decision -------------------------------------------------------------------------
 
     def _commit(self, node: cst.CSTNode, scope: SessionScope | None = None) -> SessionCall | None:
+        if not _looks_like_commit(node):  # the common case, decided without the scope's sessions
+            return None
         return self.matcher.session_call(node, scope or self.scope, ("commit",))
 
     def _plan_loop(self, loop: Loop) -> None:
@@ -410,7 +484,7 @@ class _Planner(cst.CSTVisitor):
         return f"kept after the inner loop, not moved out of the loop at line {self.line_of(loop)}: {reason}"
 
     def _bookkeeping(self, objects: frozenset[str] = frozenset()) -> _Bookkeeping:
-        return _Bookkeeping(self.matcher, self.scope, objects, flushed=self.flush)
+        return _Bookkeeping(self.matcher, self._scopes[-1], objects, flushed=self.flush)
 
     def _decline(self, node: cst.CSTNode, message: str) -> None:
         self.declines.append((node, message))
@@ -516,7 +590,7 @@ class _Planner(cst.CSTVisitor):
         object are fine only after the statement of this iteration that creates it.  The unit
         holding the commit (an inner loop it already left) was checked at that loop's level.
         """
-        added = self._added[-1] | self._added_names(loop.body)
+        added = self._scopes[-1].added | _added_names(self.matcher, loop.body, self.scope)
         if not added:
             return None
         aliases, containers = _carriers(loop.body, added)
@@ -541,20 +615,8 @@ class _Planner(cst.CSTVisitor):
             bound |= _top_level_assigned(unit.node)
         return None
 
-    def _added_names(self, body: cst.CSTNode) -> set[str]:
-        names: set[str] = set()
-        for call in self.matcher.session_calls(body, self.scope, _ADD_METHODS):
-            for arg in call.call.args:
-                values = (
-                    [e.value for e in arg.value.elements]
-                    if isinstance(arg.value, (cst.List, cst.Tuple))
-                    else [arg.value]
-                )
-                names |= {v.value for v in values if isinstance(v, cst.Name)}
-        return names
-
     def _after_commit(self, units: list[_Unit], tail_index: int, loop: Loop) -> str | None:
-        added = self._added[-1] | self._added_names(loop.body)
+        added = self._scopes[-1].added | _added_names(self.matcher, loop.body, self.scope)
         for unit in units[tail_index + 1 :]:
             if not self._bookkeeping(added)(unit.node):
                 return (
@@ -562,8 +624,9 @@ class _Planner(cst.CSTVisitor):
                 )
         return None
 
-    def _nested_reason(self, statement: cst.Expr, enclosing: list[cst.CSTNode], scope: SessionScope) -> str:
+    def _nested_reason(self, statement: cst.Expr, enclosing: list[cst.CSTNode], lazy_scope: _Scope) -> str:
         """Why a commit inside an ``if``/``try``/``with`` of a loop body is not moved."""
+        scope = lazy_scope.sessions
         index = _innermost_loop(enclosing)
         assert index is not None
         loop = enclosing[index]
@@ -583,16 +646,6 @@ class _Planner(cst.CSTVisitor):
         if isinstance(inner, (cst.Try, cst.TryStar)):
             return "not batched, the commit is inside a try statement"
         return "not batched, the commit is not the last statement of the loop"
-
-
-_FRAMES = (cst.For, cst.While, cst.If, cst.Try, cst.TryStar, cst.With, cst.Match)
-
-
-def _is_frame(node: cst.CSTNode, frame: list[cst.CSTNode]) -> bool:
-    """Compound statements a commit can sit in, and the ``else:`` of a loop (which runs once)."""
-    if isinstance(node, _FRAMES):
-        return True
-    return isinstance(node, cst.Else) and bool(frame) and getattr(frame[-1], "orelse", None) is node
 
 
 def _innermost_loop(frame: list[cst.CSTNode]) -> int | None:
@@ -786,7 +839,7 @@ class _Bookkeeping:
     """
 
     matcher: SessionMatcher
-    scope: SessionScope
+    scope: _Scope
     objects: frozenset[str] = frozenset()
     flushed: bool = False
 
@@ -824,7 +877,7 @@ class _Bookkeeping:
         method = call.func.attr.value
         if dotted_name(receiver) in _LOG_RECEIVERS and method in _LOG_METHODS:
             return args_plain
-        if self.matcher.is_session(receiver, self.scope):
+        if self.matcher.is_session(receiver, self.scope.sessions):
             return self.flushed and method == "refresh" and args_plain
         if method in _CONTAINER_METHODS and isinstance(receiver, cst.Name):
             # collecting the objects themselves is fine: after the loop they are committed

@@ -757,6 +757,20 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
             """
             def run(rows):
                 for row in rows:
+                    match row:
+                        case {"kind": "item"}:
+                            session.add(Item(**row))
+                            session.commit()
+                        case _:
+                            pass
+            """,
+            "not batched, the commit is conditional",
+            id="commit-in-a-match-case",
+        ),
+        pytest.param(
+            """
+            def run(rows):
+                for row in rows:
                     item = Item(**row)
                     session.add(item)
                     session.commit()
