@@ -65,6 +65,7 @@ DEFAULT_HTTP_NAMES = (
     "starlette.exceptions.HTTPException",
     "starlette.background.BackgroundTasks",
 )
+_TEST_DOUBLE_MODULES = ("unittest.mock.", "mock.")
 _VIEW_CLASS_SUFFIXES = ("Resource", "View", "API", "Api", "Endpoint", "Handler", "Controller")
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 _NESTED_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
@@ -183,10 +184,13 @@ def find_route(
     decorators: Sequence[str],
     view_bases: Sequence[str],
     prefixes: dict[str, str],
+    meta: Metadata,
 ) -> Route | None:
     """The route ``function`` is, if it is one (by decorator or as a class-based view method)."""
     name = function.name.value
     for decorator in function.decorators:
+        if _is_test_double(decorator.decorator, meta):
+            return None
         label = _route_label(decorator.decorator, decorators, prefixes)
         if label is not None:
             if enclosing_class is None:
@@ -205,6 +209,16 @@ def _instance_parameter(method: cst.FunctionDef) -> str | None:
         return None
     params = [*method.params.posonly_params, *method.params.params]
     return params[0].name.value if params else None
+
+
+def _is_test_double(decorator: cst.BaseExpression, meta: Metadata) -> bool:
+    """``@mock.patch(...)``, ``@patch.object(...)``: test code, whatever the attribute is called."""
+    func = decorator.func if isinstance(decorator, cst.Call) else decorator
+    return any(
+        q.name.startswith(_TEST_DOUBLE_MODULES)
+        for node in (func, *([func.value] if isinstance(func, cst.Attribute) else []))
+        for q in meta.qualified_names(node)
+    )
 
 
 def _route_label(decorator: cst.BaseExpression, decorators: Sequence[str], prefixes: dict[str, str]) -> str | None:

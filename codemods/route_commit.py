@@ -170,7 +170,8 @@ class RouteCommit(Codemod):
     name the analysis cannot see (``locals()``, ``eval``) would change behaviour.
 
     ## Limitations
-    Declined, with a finding that says why: commits inside lambdas, comprehensions, nested
+    Test modules (``tests/``, ``test_*.py``, ``conftest.py``) and functions decorated with
+    ``mock.patch`` are not routes. Declined, with a finding that says why: commits inside lambdas, comprehensions, nested
     functions or one-line blocks; commits whose result is used; routes with ``global`` or
     ``nonlocal``; moved code that deletes a name, carries a value across loop iterations, uses a
     name defined in the route module itself (the service would import the route module: an
@@ -266,6 +267,7 @@ class RouteCommit(Codemod):
         self._matcher = matcher.for_module(node)
         self._module_sessions = self._matcher.scope_sessions(node)
         self._prefixes = router_prefixes(node)
+        self._is_test_module = is_test_path(self.file.path)
         self._location = service_location(self.file.path, self.file.options)
         index = self.file.index if isinstance(self.file.index, RouteCommitIndex) else RouteCommitIndex({}, {})
         self._index = index
@@ -282,9 +284,9 @@ class RouteCommit(Codemod):
         owner = self._meta.parent(block) if block is not None else None
         enclosing = self._classes[-1] if self._classes and owner is self._classes[-1] else None
         route = find_route(
-            node, enclosing, self.option("route-decorators"), self.option("view-bases"), self._prefixes
+            node, enclosing, self.option("route-decorators"), self.option("view-bases"), self._prefixes, self._meta
         )
-        if route is not None:
+        if route is not None and not self._is_test_module:
             self._plan_route(route)
 
     def leave_IndentedBlock(
@@ -603,6 +605,17 @@ def _absolute_names(names: set[QualifiedName], package: Sequence[str]) -> set[Qu
             name = QualifiedName(".".join([*base, name.name[dots:]]), name.source)
         resolved.add(name)
     return resolved
+
+
+def is_test_path(path: str) -> bool:
+    """Tests build throwaway apps whose routes commit; their database work has no service to go to."""
+    *folders, filename = path.split("/")
+    return (
+        any(folder in ("tests", "test") for folder in folders)
+        or filename.startswith("test_")
+        or filename.endswith("_test.py")
+        or filename == "conftest.py"
+    )
 
 
 def _package_of(file: FileContext) -> tuple[str, ...]:

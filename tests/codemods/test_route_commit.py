@@ -1721,12 +1721,28 @@ NOT_ROUTES = [
         """,
         id="commit-that-is-not-a-database-session",
     ),
+    pytest.param(
+        """\
+        from unittest import mock
+        from .extensions import db
+
+        @mock.patch("app.mailer.send")
+        def save_and_mail(send):
+            db.session.commit()
+        """,
+        id="mock-patch-is-not-an-http-patch",
+    ),
 ]
 
 
 @pytest.mark.parametrize("source", NOT_ROUTES)
 def test_left_alone(source: str) -> None:
     assert assert_noop(RouteCommit, source, path="app/routes/order_routes.py") == []
+
+
+@pytest.mark.parametrize("path", ["tests/test_orders.py", "app/tests/helpers.py", "conftest.py", "app/orders_test.py"])
+def test_test_modules_are_left_alone(path: str) -> None:
+    assert assert_noop(RouteCommit, DELETE_ROUTE, path=path) == []
 
 
 # -- options ------------------------------------------------------------------------------------
