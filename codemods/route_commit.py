@@ -111,6 +111,7 @@ class ModuleFacts:
 class RouteCommitIndex:
     services: Mapping[str, ModuleFacts]  # existing service modules by path
     owners: Mapping[str, str]  # service path -> the route module that generates into it
+    blocked: Mapping[str, str] = dataclasses.field(default_factory=dict)  # service path -> why not there
 
 
 class RouteCommit(Codemod):
@@ -249,8 +250,9 @@ class RouteCommit(Codemod):
                 if location is not None:
                     claims.setdefault(location.path, []).append(path)
         owners = {service: routes[0] for service, routes in claims.items() if len(routes) > 1}
+        blocked = {service: reason for service in claims if (reason := _shadowing(service, facts)) is not None}
         wanted = set(claims)
-        return RouteCommitIndex({p: f for p, f in services.items() if p in wanted}, owners)
+        return RouteCommitIndex({p: f for p, f in services.items() if p in wanted}, owners, blocked)
 
     # -- the per-file transform ---------------------------------------------------------------
 
@@ -316,6 +318,11 @@ class RouteCommit(Codemod):
             for commit in commits:
                 reason = f"not moved: the module name pattern {self.option('module-name')!r} gives no valid module name"
                 self.report(commit.call, reason, fixable=False)
+            return
+        blocked = self._index.blocked.get(self._location.path)
+        if blocked is not None:
+            for commit in commits:
+                self.report(commit.call, f"not moved: {blocked}", fixable=False)
             return
         owner = self._index.owners.get(self._location.path)
         if owner is not None and owner != self.file.path:
@@ -605,6 +612,17 @@ def _absolute_names(names: set[QualifiedName], package: Sequence[str]) -> set[Qu
             name = QualifiedName(".".join([*base, name.name[dots:]]), name.source)
         resolved.add(name)
     return resolved
+
+
+def _shadowing(service_path: str, indexed: Mapping[str, Any]) -> str | None:
+    """Why creating ``service_path`` would hide, or be hidden by, a module that already exists."""
+    package = service_path[: -len(".py")] + "/"
+    if any(path.startswith(package) for path in indexed):
+        return f"{package} is a package, which would hide a {service_path.rsplit('/', 1)[-1]} next to it"
+    folder = service_path.rsplit("/", 1)[0] if "/" in service_path else ""
+    if folder and f"{folder}.py" in indexed:
+        return f"{folder}.py exists; a {folder.rsplit('/', 1)[-1]}/ package next to it would hide it"
+    return None
 
 
 def is_test_path(path: str) -> bool:

@@ -1373,6 +1373,20 @@ def test_two_route_modules_mapping_to_one_service_module_only_the_first_gets_it(
     ]
 
 
+def test_a_services_module_that_a_services_package_would_hide_is_declined() -> None:
+    other = {"app/services.py": "def helper():\n    pass\n"}
+    assert reasons(DELETE_ROUTE, path="app/routes/carts.py", other_files=other) == [
+        "not moved: app/services.py exists; a services/ package next to it would hide it"
+    ]
+
+
+def test_a_package_named_like_the_service_module_is_declined() -> None:
+    other = {"app/services/carts_service/__init__.py": "from .core import *\n"}
+    assert reasons(DELETE_ROUTE, path="app/routes/carts.py", other_files=other) == [
+        "not moved: app/services/carts_service/ is a package, which would hide a carts_service.py next to it"
+    ]
+
+
 # -- declined: the code stays, with a finding that says why ----------------------------------------
 
 
