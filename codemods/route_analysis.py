@@ -484,6 +484,44 @@ def extract_run(
     return Run(block, start, end, commit)
 
 
+def keep_handler_values(run: Run, function: cst.FunctionDef, meta: Metadata) -> Run:
+    """Shrink ``run`` so that names an enclosing ``except``/``finally`` reads are assigned in the route.
+
+    If the moved code raises, the service returns nothing: a handler in the route that reads a
+    name the moved code assigned would see the old value (or none), where the original saw the
+    new one.  So statements that assign such names stay in the route.
+    """
+    handler_reads = _names_read_in_handlers(run.block, function, meta)
+    if not handler_reads:
+        return run
+    function_scope = meta.scope(function.body)
+    assert function_scope is not None
+    start = run.start
+    for index in range(run.start, run.end):
+        statement = run.block.body[index]
+        where = meta.position(statement)
+        for assignment in function_scope.assignments:
+            if assignment.name in handler_reads and isinstance(assignment, Assignment):
+                if meta.within(assignment.node, where, where):
+                    start = index + 1
+    return dataclasses.replace(run, start=min(start, run.end - 1))
+
+
+def _names_read_in_handlers(block: cst.CSTNode, function: cst.FunctionDef, meta: Metadata) -> set[str]:
+    names: set[str] = set()
+    child: cst.CSTNode = block
+    current = meta.parent(block)
+    while current is not None and current is not function:
+        if isinstance(current, (cst.Try, cst.TryStar)) and child is current.body:
+            handlers: list[cst.CSTNode] = [*current.handlers]
+            if current.finalbody is not None:
+                handlers.append(current.finalbody)
+            for handler in handlers:
+                names.update(n.value for n in _names_in(handler))
+        child, current = current, meta.parent(current)
+    return names
+
+
 def _is_docstring(block: cst.IndentedBlock, meta: Metadata) -> bool:
     owner = meta.parent(block)
     if not isinstance(owner, (cst.FunctionDef, cst.ClassDef)) or not block.body:

@@ -40,6 +40,7 @@ from codemods.route_analysis import (
     find_route,
     has_global_or_nonlocal,
     http_parameters,
+    keep_handler_values,
     router_prefixes,
 )
 from codemods.templating import TemplateSet
@@ -361,7 +362,7 @@ class RouteCommit(Codemod):
             if isinstance(run, Decline):
                 self.report(run.node, run.reason, fixable=False)
                 continue
-            runs.append(run)
+            runs.append(keep_handler_values(run, route.function, self._meta))
         return runs
 
     def _depth(self, node: cst.CSTNode) -> int:
