@@ -67,6 +67,12 @@ DEFAULT_SESSION_FACTORIES: tuple[str, ...] = (
 )
 # Types that annotate a session parameter, besides the configured factories.
 SESSION_TYPES: tuple[str, ...] = ("Session", "AsyncSession", "scoped_session", "async_scoped_session")
+# Libraries whose ``Session`` is not a database session (HTTP clients, TensorFlow, AWS): names
+# imported from them never count, whatever is configured.  Flask's cookie ``session`` is left to
+# the codemods (route-commit names it in its finding).
+FOREIGN_MODULES: tuple[str, ...] = (
+    "requests", "httpx", "aiohttp", "urllib3", "http", "tensorflow", "onnxruntime", "boto3", "botocore", "aioboto3",
+)  # fmt: skip
 # Calls that return a session factory (so ``sessionmaker(...)()`` is a session).
 FACTORY_MAKERS: tuple[str, ...] = ("sessionmaker", "async_sessionmaker")
 # Calls that return an object proxying a session (used directly: ``db_session.commit()``).
@@ -119,16 +125,21 @@ class SessionMatcher:
         self,
         names: Sequence[str] = DEFAULT_SESSION_NAMES,
         factories: Sequence[str] = DEFAULT_SESSION_FACTORIES,
+        foreign: Collection[str] = (),
     ) -> None:
         self.names = frozenset(names)
         self.factories = tuple(factories)
+        # first parts of dotted names that belong to FOREIGN_MODULES (``requests``, ``tf``, ``Session``)
+        self.foreign = frozenset((*FOREIGN_MODULES, *foreign))
 
     # -- building ---------------------------------------------------------------------------
 
     def for_module(self, module: cst.Module) -> SessionMatcher:
-        """This matcher plus the factories and scoped sessions ``module`` defines at top level."""
+        """This matcher plus the factories and scoped sessions ``module`` defines at top level,
+        minus what it imports from :data:`FOREIGN_MODULES` (``from requests import Session``)."""
         factories: list[str] = []
         names: list[str] = []
+        foreign = _foreign_imports(module)
         for target, value in _module_assignments(module):
             callee = _callee(value)
             if matches(callee, FACTORY_MAKERS):
@@ -136,9 +147,9 @@ class SessionMatcher:
             elif matches(callee, SCOPED_MAKERS):
                 factories.append(target)
                 names.append(target)
-        if not factories:
+        if not factories and not foreign:
             return self
-        return SessionMatcher((*self.names, *names), (*self.factories, *factories))
+        return SessionMatcher((*self.names, *names), (*self.factories, *factories), foreign)
 
     def scope_sessions(self, node: cst.CSTNode, outer: SessionScope | None = None) -> SessionScope:
         """The session and non-session names ``node`` binds, layered over ``outer``."""
@@ -157,7 +168,7 @@ class SessionMatcher:
 
     def is_session(self, expr: cst.BaseExpression, scope: SessionScope | None = None) -> bool:
         name = dotted_name(expr)
-        if name is None:
+        if name is None or self._is_foreign(name):
             return False
         scope = scope or SessionScope()
         if name in scope.others:
@@ -191,12 +202,20 @@ class SessionMatcher:
         callee = _callee(value)
         if callee == "next" and value.args:
             return self.is_session_value(value.args[0].value)
+        if callee is not None and self._is_foreign(callee):
+            return False  # requests.Session(), tf.Session()
         if matches(callee, (*self.factories, *SCOPED_MAKERS)):
             return True
         return isinstance(value.func, cst.Call) and matches(_callee(value.func), (*FACTORY_MAKERS, *self.factories))
 
     def is_session_type(self, annotation: cst.BaseExpression) -> bool:
-        return any(matches(name, (*SESSION_TYPES, *self.factories)) for name in _annotation_names(annotation))
+        return any(
+            matches(name, (*SESSION_TYPES, *self.factories)) and not self._is_foreign(name)
+            for name in _annotation_names(annotation)
+        )
+
+    def _is_foreign(self, dotted: str) -> bool:
+        return dotted.split(".", 1)[0] in self.foreign
 
     # -- internals --------------------------------------------------------------------------
 
@@ -301,10 +320,11 @@ class _BindingCollector(cst.CSTVisitor):
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         if isinstance(node.names, cst.ImportStar):
             return
+        foreign = _is_foreign_module(node)
         for alias in node.names:
             bound = alias.asname.name if alias.asname is not None else alias.name
             name = dotted_name(bound)  # type: ignore[arg-type]
-            if name is not None and name not in self.matcher.names:
+            if name is not None and (foreign or name not in self.matcher.names):
                 # ``from app.extensions import db`` keeps db a session; other imports are not ones.
                 self.bindings.append((name, False, alias))
 
@@ -442,6 +462,35 @@ def _deleted_names(node: cst.CSTNode) -> list[tuple[str, cst.CSTNode]]:
             return False
 
     node.visit(_Deletes())
+    return names
+
+
+def _is_foreign_module(node: cst.ImportFrom) -> bool:
+    module = dotted_name(node.module) if node.module is not None and not node.relative else None
+    return module is not None and module.split(".", 1)[0] in FOREIGN_MODULES
+
+
+def _foreign_imports(module: cst.Module) -> set[str]:
+    """Names the module's top-level imports bind to :data:`FOREIGN_MODULES` (``tf``, ``Session``)."""
+    names: set[str] = set()
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    imported = dotted_name(alias.name) or ""  # type: ignore[arg-type]
+                    if alias.asname is not None and imported.split(".", 1)[0] in FOREIGN_MODULES:
+                        names.add(dotted_name(alias.asname.name) or "")  # type: ignore[arg-type]
+            elif (
+                isinstance(small, cst.ImportFrom)
+                and _is_foreign_module(small)
+                and not isinstance(small.names, cst.ImportStar)
+            ):
+                for alias in small.names:
+                    bound = alias.asname.name if alias.asname is not None else alias.name
+                    names.add(dotted_name(bound) or "")  # type: ignore[arg-type]
+    names.discard("")
     return names
 
 

@@ -91,6 +91,11 @@ def test_session(source: str, expression: str) -> None:
         pytest.param("def f(): pass", "self.repo", id="unknown-attribute"),
         pytest.param("def f(): pass", "get_session()", id="call-is-not-a-name"),
         pytest.param("def f():\n    s = Session()\ndef g(): pass", "s", id="other-function-scope"),
+        # the same words in other libraries
+        pytest.param("def f():\n    s = requests.Session()", "s", id="requests-session"),
+        pytest.param("from requests import Session\ndef f():\n    s = Session()", "s", id="requests-session-imported"),
+        pytest.param("import tensorflow as tf\ndef f():\n    s = tf.compat.v1.Session()", "s", id="tensorflow-session"),
+        pytest.param("def f(s: requests.Session): pass", "s", id="annotated-requests-session"),
     ],
 )
 def test_not_a_session(source: str, expression: str) -> None:
