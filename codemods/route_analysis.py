@@ -485,41 +485,39 @@ def extract_run(
 
 
 def keep_handler_values(run: Run, function: cst.FunctionDef, meta: Metadata) -> Run:
-    """Shrink ``run`` so that names an enclosing ``except``/``finally`` reads are assigned in the route.
+    """Shrink ``run`` so that names the route may read after a caught exception are assigned there.
 
-    If the moved code raises, the service returns nothing: a handler in the route that reads a
-    name the moved code assigned would see the old value (or none), where the original saw the
-    new one.  So statements that assign such names stay in the route.
+    Inside a ``try``, the moved code may raise and the route go on (in a handler, a ``finally``
+    or after the ``try``).  The service then returns nothing, so a name the moved code assigned
+    would keep its old value (or none) where the original saw the new one: statements that
+    assign names read later stay in the route.
     """
-    handler_reads = _names_read_in_handlers(run.block, function, meta)
-    if not handler_reads:
+    if not _inside_try_body(run.block, function, meta):
         return run
+    end = meta.position(run.statements[-1]).end
+    read_later = {
+        name.value for name in _names_in(function.body) if _key(meta.position(name).start) >= _key(end)
+    }
     function_scope = meta.scope(function.body)
     assert function_scope is not None
     start = run.start
     for index in range(run.start, run.end):
-        statement = run.block.body[index]
-        where = meta.position(statement)
+        where = meta.position(run.block.body[index])
         for assignment in function_scope.assignments:
-            if assignment.name in handler_reads and isinstance(assignment, Assignment):
+            if assignment.name in read_later and isinstance(assignment, Assignment):
                 if meta.within(assignment.node, where, where):
                     start = index + 1
     return dataclasses.replace(run, start=min(start, run.end - 1))
 
 
-def _names_read_in_handlers(block: cst.CSTNode, function: cst.FunctionDef, meta: Metadata) -> set[str]:
-    names: set[str] = set()
+def _inside_try_body(block: cst.CSTNode, function: cst.FunctionDef, meta: Metadata) -> bool:
     child: cst.CSTNode = block
     current = meta.parent(block)
     while current is not None and current is not function:
         if isinstance(current, (cst.Try, cst.TryStar)) and child is current.body:
-            handlers: list[cst.CSTNode] = [*current.handlers]
-            if current.finalbody is not None:
-                handlers.append(current.finalbody)
-            for handler in handlers:
-                names.update(n.value for n in _names_in(handler))
+            return True
         child, current = current, meta.parent(current)
-    return names
+    return False
 
 
 def _is_docstring(block: cst.IndentedBlock, meta: Metadata) -> bool:

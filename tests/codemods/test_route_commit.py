@@ -1219,6 +1219,34 @@ def create_order(order):
     )
 
 
+def test_names_read_after_a_try_that_may_swallow_the_error_are_assigned_in_the_route() -> None:
+    source = """\
+    from flask import Blueprint, jsonify
+
+    from ..extensions import db
+    from ..models import Order
+
+    bp = Blueprint("orders", __name__)
+
+
+    @bp.post("/orders/<ref>")
+    def create_order(ref):
+        total = 0
+        try:
+            order = Order(ref=ref)
+            total = 5
+            db.session.add(order)
+            db.session.commit()
+        except Exception:
+            pass
+        return jsonify(total=total)
+    """
+    outcome = run_codemod(RouteCommit, source, path="app/routes/orders.py")
+    route = outcome.new_source.decode()
+    assert "        total = 5\n        orders_service.create_order(order)\n" in route
+    assert "def create_order(order):" in generate(outcome)["app/services/orders_service.py"]
+
+
 def test_route_docstring_and_view_instance_stay_in_the_route() -> None:
     assert_moved(
         "app/views/jobs.py",
