@@ -272,8 +272,7 @@ class RouteCommit(Codemod):
         self._prefixes = router_prefixes(node)
         self._is_test_module = is_test_path(self.file.path)
         self._location = service_location(self.file.path, self.file.options)
-        index = self.file.index if isinstance(self.file.index, RouteCommitIndex) else RouteCommitIndex({}, {})
-        self._index = index
+        self._index = self.file.index if isinstance(self.file.index, RouteCommitIndex) else RouteCommitIndex({}, {})
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._classes.append(node)
@@ -283,13 +282,15 @@ class RouteCommit(Codemod):
         return updated_node
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if self._is_test_module:
+            return
         block = self._meta.parent(node)
         owner = self._meta.parent(block) if block is not None else None
         enclosing = self._classes[-1] if self._classes and owner is self._classes[-1] else None
         route = find_route(
             node, enclosing, self.option("route-decorators"), self.option("view-bases"), self._prefixes, self._meta
         )
-        if route is not None and not self._is_test_module:
+        if route is not None:
             self._plan_route(route)
 
     def leave_IndentedBlock(
@@ -311,25 +312,10 @@ class RouteCommit(Codemod):
             self.report(decline.node, decline.reason, fixable=False)
         if not commits:
             return
-        if has_global_or_nonlocal(route.function):
+        problem = self._route_problem(route)
+        if problem is not None:
             for commit in commits:
-                self.report(commit.call, "not moved: the route uses `global` or `nonlocal`", fixable=False)
-            return
-        if self._location is None:
-            for commit in commits:
-                reason = f"not moved: the module name pattern {self.option('module-name')!r} gives no valid module name"
-                self.report(commit.call, reason, fixable=False)
-            return
-        blocked = self._index.blocked.get(self._location.path)
-        if blocked is not None:
-            for commit in commits:
-                self.report(commit.call, f"not moved: {blocked}", fixable=False)
-            return
-        owner = self._index.owners.get(self._location.path)
-        if owner is not None and owner != self.file.path:
-            for commit in commits:
-                reason = f"not moved: {self._location.path} is generated from {owner}, which maps to the same service module"
-                self.report(commit.call, reason, fixable=False)
+                self.report(commit.call, f"not moved: {problem}", fixable=False)
             return
         runs = self._runs(route, commits)
         accepted: list[tuple[Run, Flow]] = []
@@ -344,6 +330,20 @@ class RouteCommit(Codemod):
             accepted.append((run, flow))
         for run, flow in sorted(accepted, key=lambda item: self._start(item[0])):
             self._extract(route, run, flow)
+
+    def _route_problem(self, route: Route) -> str | None:
+        """Why none of the route's commits can move, if none can."""
+        if has_global_or_nonlocal(route.function):
+            return "the route uses `global` or `nonlocal`"
+        if self._location is None:
+            return f"the module name pattern {self.option('module-name')!r} gives no valid module name"
+        blocked = self._index.blocked.get(self._location.path)
+        if blocked is not None:
+            return blocked
+        owner = self._index.owners.get(self._location.path)
+        if owner is not None and owner != self.file.path:
+            return f"{self._location.path} is generated from {owner}, which maps to the same service module"
+        return None
 
     def _runs(self, route: Route, commits: Sequence[Any]) -> list[Run]:
         http_names = self.option("http-names")
