@@ -494,3 +494,26 @@ APPS = {"shopflask": FLASK_APP, "shopapi": FASTAPI_APP}
 def test_rewritten_apps_are_a_fixed_point(package: str) -> None:
     once = rewritten_app(package)
     assert rewrite_tree(once) == once
+
+
+def test_the_engine_shows_generated_modules_as_new_files_and_writes_what_finalize_made(tmp_path: Path) -> None:
+    import subprocess
+
+    from typer.testing import CliRunner
+
+    import cli
+
+    project = tmp_path / "project"
+    write_tree(project, FLASK_APP)
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    runner = CliRunner()
+    dry = runner.invoke(cli.app, ["run", str(project), "--select", "route-commit", "--dry-run", "--no-cache"])
+    assert dry.exit_code == 1, dry.output
+    assert "new file mode 100644\n--- /dev/null\n+++ b/shopflask/services/candidate_service.py" in dry.stdout
+    assert "+++ b/shopflask/services/__init__.py" in dry.stdout
+    (tmp_path / "route-commit.diff").write_text(dry.stdout)
+    subprocess.run(["git", "apply", "--check", str(tmp_path / "route-commit.diff")], cwd=project, check=True)
+    written = runner.invoke(cli.app, ["run", str(project), "--select", "route-commit", "--write", "--no-cache"])
+    assert written.exit_code == 0, written.output
+    on_disk = {p.relative_to(project).as_posix(): p.read_text() for p in project.rglob("*.py")}
+    assert on_disk == rewritten_app("shopflask")
