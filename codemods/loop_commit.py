@@ -28,6 +28,8 @@ _NESTED_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 # Session methods that end, restart or nest the transaction: batching would change what they do.
 _TRANSACTION_METHODS = ("rollback", "close", "begin", "begin_nested", "invalidate", "reset")
+# Methods that isolate each item, on a session or on the transaction objects it hands out.
+_ISOLATION_METHODS = ("rollback", "begin_nested")
 # Session methods that reload or detach state the per-iteration commit would have refreshed.
 _STATE_METHODS = ("refresh", "expire", "expire_all", "expunge", "expunge_all")
 # Session methods that read the database (merge and get look rows up by primary key).
@@ -536,10 +538,14 @@ class _Planner:
         if isinstance(loop, cst.While):
             parts.append(loop.test)
         for part in parts:
-            for call in self.matcher.session_calls(part, self.scope):
+            # A rollback or savepoint on anything (``savepoint.rollback()``) is per-item isolation.
+            for call in method_calls(part, _ISOLATION_METHODS):
                 where = self.line_of(call.call)
                 if call.method == "rollback":
                     return f"per-item rollback at line {where}"
+                return f"{call.session_name or 'a'}.{call.method}() at line {where}"
+            for call in self.matcher.session_calls(part, self.scope):
+                where = self.line_of(call.call)
                 if call.method in _TRANSACTION_METHODS:
                     return f"{call.session_name}.{call.method}() at line {where}"
                 if call.method in _STATE_METHODS and not self.flush:
@@ -631,7 +637,7 @@ class _Planner:
         assert index is not None
         loop = enclosing[index]
         assert isinstance(loop, (cst.For, cst.While))
-        for call in self.matcher.session_calls(loop.body, scope, ("rollback",)):
+        for call in method_calls(loop.body, ("rollback",)):
             return f"not batched, per-item rollback at line {self.line_of(call.call)}"
         inner = enclosing[index + 1] if index + 1 < len(enclosing) else None
         if isinstance(inner, (cst.For, cst.While)):  # in the else clause of an inner loop

@@ -402,6 +402,21 @@ def decline_reasons(source: str, **kwargs) -> list[str]:
             """,
             id="attribute-stores-on-an-added-object-are-not-reads",
         ),
+        pytest.param(
+            """
+            def deactivate(session: Session):
+                for user in session.scalars(select(User).where(User.active)).all():
+                    user.active = False
+                    session.commit()
+            """,
+            """
+            def deactivate(session: Session):
+                for user in session.scalars(select(User).where(User.active)).all():
+                    user.active = False
+                session.commit()
+            """,
+            id="iterating-a-query-of-the-same-session",
+        ),
     ],
 )
 def test_rewrite(before: str, after: str) -> None:
@@ -658,6 +673,33 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
             """,
             "not batched, session.begin_nested() at line 4",
             id="savepoint-per-item",
+        ),
+        pytest.param(
+            """
+            def run(rows):
+                for row in rows:
+                    savepoint = session.begin_nested()
+                    try:
+                        session.add(Item(**row))
+                    except IntegrityError:
+                        savepoint.rollback()
+                    session.commit()
+            """,
+            "not batched, session.begin_nested() at line 4",
+            id="savepoint-object-per-item",
+        ),
+        pytest.param(
+            """
+            def run(rows, savepoint):
+                for row in rows:
+                    try:
+                        session.add(Item(**row))
+                    except IntegrityError:
+                        savepoint.rollback()
+                    session.commit()
+            """,
+            "not batched, per-item rollback at line 7",
+            id="rollback-of-a-transaction-object",
         ),
         pytest.param(
             """
