@@ -324,11 +324,19 @@ def _added_names(matcher: SessionMatcher, body: cst.CSTNode, scope: SessionScope
 
 
 def _looks_like_commit(node: cst.CSTNode) -> bool:
-    """``X.commit()`` or ``await X.commit()`` as a statement, whatever X is."""
+    """``X.commit()`` or ``await X.commit()`` as a statement, whatever X is.
+
+    A session's commit takes no arguments; ``X.commit("message")`` is a version-control commit.
+    """
     value = node.value if isinstance(node, cst.Expr) else node
     if isinstance(value, cst.Await):
         value = value.expression
-    return isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) and value.func.attr.value == "commit"
+    return (
+        isinstance(value, cst.Call)
+        and not value.args
+        and isinstance(value.func, cst.Attribute)
+        and value.func.attr.value == "commit"
+    )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1035,6 +1035,15 @@ def test_flush_mode_still_declines_per_item_rollback() -> None:
             """,
             id="configured-name-bound-to-an-unknown-call",
         ),
+        pytest.param(
+            """
+            def snapshot(db, paths):
+                for path in paths:
+                    db.add(path)
+                    db.commit(f"snapshot {path}")
+            """,
+            id="commit-with-a-message-is-version-control",
+        ),
     ],
 )
 def test_not_a_session_commit(source: str) -> None:
