@@ -38,16 +38,19 @@ What counts as a session
 * a configured name: ``db.session``, ``session``, ``self.session``, ``self.db``, ``db`` by
   default, unless the scope rebinds that name to something that is not a session;
 * a name bound to a factory call: ``Session(engine)``, ``SessionLocal()``, ``get_session()``,
-  ``sessionmaker(...)()``, ``scoped_session(...)``, ``next(get_session())``, ``await get_session()``, also as the target
-  of ``with`` / ``async with`` (``with Session(engine) as s``, ``with SessionLocal.begin() as s``);
+  ``sessionmaker(...)()``, ``scoped_session(...)``, ``next(get_session())``,
+  ``await get_session()``, also as the target of ``with`` / ``async with``
+  (``with Session(engine) as s``, ``with SessionLocal.begin() as s``);
 * a parameter or annotated assignment whose annotation is a session type (``Session``,
   ``AsyncSession``, ``scoped_session``, any configured factory), also inside ``Optional[...]``,
   ``Union[..., None]``, ``X | None``, ``Annotated[X, Depends(...)]`` and string annotations.
 
-A configured factory or name without a dot matches the last part of a dotted name
-(``Session`` matches ``orm.Session``); with dots it must match the end of the dotted name.
-``git.Repo`` objects, ``sqlite3``/DB-API connections and other ``.commit()`` receivers are never
-sessions unless configured (add ``sqlite3.connect`` to the factories, or ``conn`` to the names).
+A configured factory without a dot matches the last part of a dotted name (``Session``
+matches ``orm.Session``); with dots it must match the end of the dotted name.  Configured
+names match exactly.  ``git.Repo`` objects, ``sqlite3``/DB-API connections and other
+``.commit()`` receivers are never sessions unless configured (add ``sqlite3.connect`` to the
+factories, or ``conn`` to the names).  The ``Session`` of HTTP clients, TensorFlow and AWS
+libraries (:data:`FOREIGN_MODULES`, also when imported from them) never is.
 """
 
 from __future__ import annotations
