@@ -18,19 +18,26 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import libcst as cst
 from libcst.metadata import (
     Assignment,
+    BaseMetadataProvider,
     BuiltinAssignment,
     CodePosition,
     CodeRange,
     FunctionScope,
     GlobalScope,
     ImportAssignment,
+    MetadataWrapper,
+    ParentNodeProvider,
+    PositionProvider,
     QualifiedName,
+    QualifiedNameProvider,
     Scope,
+    ScopeProvider,
 )
 
 from codemods.db_session import SessionCall, SessionMatcher, SessionScope, dotted_name
@@ -149,26 +156,48 @@ class Flow:
 
 
 class Metadata:
-    """The metadata lookups the analysis needs, bound to one codemod instance."""
+    """Metadata of one module, resolved on first use.
 
-    def __init__(
-        self,
-        scope: Callable[[cst.CSTNode], Scope | None],
-        qualified_names: Callable[[cst.CSTNode], set[QualifiedName]],
-        position: Callable[[cst.CSTNode], CodeRange],
-        parent: Callable[[cst.CSTNode], cst.CSTNode | None],
-    ) -> None:
-        self.scope = scope
-        self.qualified_names = qualified_names
-        self.position = position
-        self.parent = parent
+    Most files that mention ``commit`` have no route; scope and qualified-name analysis of a
+    large module costs seconds, so nothing is computed until a route needs it.
+    """
+
+    def __init__(self, module: cst.Module, package: Sequence[str]) -> None:
+        # unsafe_skip_copy: the lookups are keyed by the nodes of the tree being transformed.
+        self._wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        self._package = tuple(package)
+        self._resolved: dict[type[BaseMetadataProvider[Any]], Mapping[cst.CSTNode, Any]] = {}
+
+    def _lookup(self, provider: type[BaseMetadataProvider[Any]], node: cst.CSTNode) -> Any:
+        if provider not in self._resolved:
+            self._resolved[provider] = self._wrapper.resolve(provider)
+        value = self._resolved[provider].get(node)
+        # QualifiedNameProvider stores lazy values (callables); no other value here is callable.
+        return value() if callable(value) else value
+
+    def scope(self, node: cst.CSTNode) -> Scope | None:
+        return self._lookup(ScopeProvider, node)
+
+    def qualified_names(self, node: cst.CSTNode) -> set[QualifiedName]:
+        """Qualified names, relative imports made absolute (``..tenancy.x`` -> ``app.tenancy.x``)."""
+        names = set()
+        for name in self._lookup(QualifiedNameProvider, node) or ():
+            dots = len(name.name) - len(name.name.lstrip("."))
+            if dots and dots - 1 <= len(self._package):
+                base = self._package[: len(self._package) - (dots - 1)]
+                name = QualifiedName(".".join([*base, name.name[dots:]]), name.source)
+            names.add(name)
+        return names
+
+    def position(self, node: cst.CSTNode) -> CodeRange:
+        return self._lookup(PositionProvider, node)
+
+    def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        return self._lookup(ParentNodeProvider, node)
 
     def within(self, node: cst.CSTNode, start: CodeRange, end: CodeRange) -> bool:
         where = self.position(node)
         return _key(where.start) >= _key(start.start) and _key(where.end) <= _key(end.end)
-
-    def before(self, node: cst.CSTNode, other: cst.CSTNode) -> bool:
-        return _key(self.position(node).start) < _key(self.position(other).start)
 
 
 def _key(position: CodePosition) -> tuple[int, int]:
@@ -189,10 +218,10 @@ def find_route(
     """The route ``function`` is, if it is one (by decorator or as a class-based view method)."""
     name = function.name.value
     for decorator in function.decorators:
-        if _is_test_double(decorator.decorator, meta):
-            return None
         label = _route_label(decorator.decorator, decorators, prefixes)
         if label is not None:
+            if _is_test_double(decorator.decorator, meta):
+                return None
             if enclosing_class is None:
                 return Route(function, label, name, name, None)
             return Route(function, label, f"{enclosing_class.name.value}.{name}", name, _instance_parameter(function))

@@ -13,13 +13,6 @@ from typing import Any
 import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
-from libcst.metadata import (
-    ParentNodeProvider,
-    QualifiedName,
-    PositionProvider,
-    QualifiedNameProvider,
-    ScopeProvider,
-)
 
 from codemods.base import Codemod, FileContext, FinalizeResult, GeneratedFile, Option
 from codemods.db_session import DEFAULT_SESSION_FACTORIES, DEFAULT_SESSION_NAMES, SessionMatcher, dotted_name
@@ -211,8 +204,6 @@ class RouteCommit(Codemod):
         Option("style", "functions", "module functions, or static methods of a <Stem>Service class", str, choices=("functions", "class")),
     )
 
-    METADATA_DEPENDENCIES = (ScopeProvider, QualifiedNameProvider, PositionProvider, ParentNodeProvider)
-
     def __init__(self, file: FileContext) -> None:
         super().__init__(file)
         # RemoveImportsVisitor needs the package to match relative imports; AddImportsVisitor must
@@ -221,7 +212,7 @@ class RouteCommit(Codemod):
             filename=file.path, full_module_name=file.module_name, full_package_name=".".join(_package_of(file))
         )
         self._plans: dict[cst.IndentedBlock, list[tuple[int, int, cst.BaseStatement]]] = {}
-        self._classes: list[cst.ClassDef] = []
+        self._scopes: list[cst.ClassDef | cst.FunctionDef] = []  # the definitions around the visitor
         self._used_names: set[str] = set()
 
     # -- the whole-tree index -----------------------------------------------------------------
@@ -257,41 +248,39 @@ class RouteCommit(Codemod):
 
     # -- the per-file transform ---------------------------------------------------------------
 
-    def visit_Module(self, node: cst.Module) -> None:
+    def visit_Module(self, node: cst.Module) -> bool:
+        decorators, bases = self.option("route-decorators"), self.option("view-bases")
+        if is_test_path(self.file.path) or not _may_have_routes(node, decorators, bases):
+            return False  # nothing to do: skip the costly scope analysis
         self._module = node
-        package = _package_of(self.file)
-        self._meta = Metadata(
-            scope=lambda n: self.get_metadata(ScopeProvider, n, None),
-            qualified_names=lambda n: _absolute_names(self.get_metadata(QualifiedNameProvider, n, set()), package),
-            position=lambda n: self.get_metadata(PositionProvider, n),
-            parent=lambda n: self.get_metadata(ParentNodeProvider, n, None),
-        )
+        self._meta = Metadata(node, _package_of(self.file))
         matcher = SessionMatcher(self.option("session-names"), self.option("session-factories"))
         self._matcher = matcher.for_module(node)
         self._module_sessions = self._matcher.scope_sessions(node)
         self._prefixes = router_prefixes(node)
-        self._is_test_module = is_test_path(self.file.path)
         self._location = service_location(self.file.path, self.file.options)
         self._index = self.file.index if isinstance(self.file.index, RouteCommitIndex) else RouteCommitIndex({}, {})
+        return True
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._classes.append(node)
+        self._scopes.append(node)
 
     def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
-        self._classes.pop()
+        self._scopes.pop()
         return updated_node
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if self._is_test_module:
-            return
-        block = self._meta.parent(node)
-        owner = self._meta.parent(block) if block is not None else None
-        enclosing = self._classes[-1] if self._classes and owner is self._classes[-1] else None
+        enclosing = self._scopes[-1] if self._scopes and isinstance(self._scopes[-1], cst.ClassDef) else None
+        self._scopes.append(node)
         route = find_route(
             node, enclosing, self.option("route-decorators"), self.option("view-bases"), self._prefixes, self._meta
         )
         if route is not None:
             self._plan_route(route)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
+        self._scopes.pop()
+        return updated_node
 
     def leave_IndentedBlock(
         self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
@@ -603,18 +592,6 @@ def _blank_count(statement: cst.BaseStatement) -> int:
 # -- paths and imports ---------------------------------------------------------------------------
 
 
-def _absolute_names(names: set[QualifiedName], package: Sequence[str]) -> set[QualifiedName]:
-    """Qualified names of relative imports (``..tenancy.tenant``) made absolute (``app.tenancy.tenant``)."""
-    resolved = set()
-    for name in names:
-        dots = len(name.name) - len(name.name.lstrip("."))
-        if dots and dots - 1 <= len(package):
-            base = package[: len(package) - (dots - 1)]
-            name = QualifiedName(".".join([*base, name.name[dots:]]), name.source)
-        resolved.add(name)
-    return resolved
-
-
 def _shadowing(service_path: str, indexed: Mapping[str, Any]) -> str | None:
     """Why creating ``service_path`` would hide, or be hidden by, a module that already exists."""
     package = service_path[: -len(".py")] + "/"
@@ -624,6 +601,26 @@ def _shadowing(service_path: str, indexed: Mapping[str, Any]) -> str | None:
     if folder and f"{folder}.py" in indexed:
         return f"{folder}.py exists; a {folder.rsplit('/', 1)[-1]}/ package next to it would hide it"
     return None
+
+
+def _may_have_routes(module: cst.Module, decorators: Sequence[str], view_bases: Sequence[str]) -> bool:
+    """A cheap syntactic look for route decorators or view classes, before any metadata."""
+    found = False
+
+    class _Look(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            nonlocal found
+            if isinstance(node, cst.Decorator) and isinstance(node.decorator, cst.Call):
+                func = node.decorator.func
+                name = func.attr.value if isinstance(func, cst.Attribute) else dotted_name(func)
+                found = found or name in decorators
+            elif isinstance(node, cst.ClassDef):
+                names = [(dotted_name(base.value) or "").rsplit(".", 1)[-1] for base in node.bases]
+                found = found or any(name in view_bases for name in names)
+            return not found
+
+    module.visit(_Look())
+    return found
 
 
 def is_test_path(path: str) -> bool:
