@@ -7,13 +7,14 @@ from typing import ClassVar
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import BuiltinAssignment, ParentNodeProvider, ScopeProvider
+from libcst.metadata import BuiltinAssignment, ScopeProvider
 
 from codemods.base import Codemod, Option
 from codemods.module_logger import (
     METADATA_DEPENDENCIES,
     LoggerUnavailable,
     ModuleLogger,
+    TracksAncestors,
     enclosing_name,
     guards_optional_import,
     string_literal,
@@ -26,7 +27,7 @@ _PYLINT = re.compile(r"#\s*pylint\s*:\s*disable\s*=\s*(?P<codes>[\w-]+(?:\s*,\s*
 _BARE_EXCEPT_SOURCE = re.compile(rb"\bexcept[ \t\f]*(?:\\\r?\n[ \t\f]*)*:")
 
 
-class BareExcept(Codemod):
+class BareExcept(TracksAncestors, Codemod):
     """Name the exception a bare ``except:`` catches, and log errors it swallows.
 
     What it does:
@@ -130,7 +131,7 @@ class BareExcept(Codemod):
         message = f"bare except: → except {exception}:"
         if exception == "Exception" and self.option("log-swallowed") and self._swallows(original_node):
             try:
-                logger_name = self.logger.name_at(original_node)
+                logger_name = self.logger.name_at(original_node, self.ancestors)
             except LoggerUnavailable as reason:
                 self.report(original_node, f"bare except swallows errors; no log call added: {reason}", fixable=False)
             else:
@@ -150,10 +151,10 @@ class BareExcept(Codemod):
     def _swallows(self, handler: cst.ExceptHandler) -> bool:
         if not all(_is_silent(s) for s in _small_statements(handler.body)):
             return False
-        return not guards_optional_import(self.get_metadata(ParentNodeProvider, handler, None))
+        return not guards_optional_import(self.ancestors[-2])  # the try statement
 
     def _with_log_call(self, original: cst.ExceptHandler, body: cst.BaseSuite, logger_name: str) -> cst.BaseSuite:
-        where = enclosing_name(self, original, self.file.module_name or self.file.path)
+        where = enclosing_name(self.ancestors, self.file.module_name or self.file.path)
         # Called without arguments, neither logging nor loguru formats the message: no escaping.
         call = cst.Call(
             func=cst.Attribute(cst.Name(logger_name), cst.Name("exception")),

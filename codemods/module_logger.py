@@ -20,21 +20,16 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import (
-    BuiltinAssignment,
-    ClassScope,
-    GlobalScope,
-    ParentNodeProvider,
-    QualifiedNameProvider,
-    ScopeProvider,
-)
+from libcst.metadata import BuiltinAssignment, ClassScope, GlobalScope, ScopeProvider
 
-# What a codemod using ModuleLogger must declare in METADATA_DEPENDENCIES.
-METADATA_DEPENDENCIES = (ParentNodeProvider, QualifiedNameProvider, ScopeProvider)
+# What a codemod using ModuleLogger must declare in METADATA_DEPENDENCIES.  Only scopes: the
+# ancestors come from TracksAncestors and qualified names are asked of the scope when needed,
+# which costs far less on large files than the parent and qualified-name providers.
+METADATA_DEPENDENCIES = (ScopeProvider,)
 
 # Existing loggers with these names win, in this order; then the first one in the file.
 PREFERRED_NAMES = ("logger", "log", "_logger", "LOGGER", "_log", "LOG", "_LOGGER")
@@ -77,6 +72,7 @@ class ModuleLogger:
         self._logging_imported = False  # a module-level "import logging" (unaliased) exists
         self._unavailable_reason = ""
         self._used = False
+        self._used_names: set[str] = set()
 
     # -- what the codemod calls -----------------------------------------------------------------
 
@@ -88,8 +84,8 @@ class ModuleLogger:
             self._defined_at = existing.index + 1
             return
         self.created = True
-        used_names = _all_names(module)
-        self.name = next((n for n in NEW_LOGGER_NAMES if n not in used_names), "")
+        self._used_names = self._names_in_use()
+        self.name = next((n for n in NEW_LOGGER_NAMES if n not in self._used_names), "")
         if not self.name:
             self._unavailable_reason = "every name auditfix would give a new module logger is already in use"
             return
@@ -103,11 +99,12 @@ class ModuleLogger:
         # logger up, but never above the place "import logging" is or will be.
         self._defined_at = _earliest_creation_index(module)
 
-    def name_at(self, original_node: cst.CSTNode) -> str:
-        """The logger name to call at ``original_node``; raises LoggerUnavailable with the reason."""
+    def name_at(self, original_node: cst.CSTNode, ancestors: Sequence[cst.CSTNode]) -> str:
+        """The logger name to call at ``original_node``, a node at or under ``ancestors[-1]``
+        (``ancestors`` runs from the module down); raises LoggerUnavailable with the reason."""
         if self._unavailable_reason:
             raise LoggerUnavailable(self._unavailable_reason)
-        statement_index = self._module_level_index(original_node)
+        statement_index = _module_level_index(ancestors)
         if statement_index is not None and statement_index < self._defined_at:
             raise LoggerUnavailable(f"runs at import time before the module logger {self.name!r} is defined")
         if self._shadowed_at(original_node):
@@ -175,12 +172,22 @@ class ModuleLogger:
                 yield _Candidate(target, index, LoggingStyle.PERCENT, uses_module_name)
 
     def _is_get_logger(self, call: cst.Call) -> bool:
-        names = self._codemod.get_metadata(QualifiedNameProvider, call.func, set())
-        return any(q.name == "logging.getLogger" for q in names)
+        return "logging.getLogger" in qualified_names(self._codemod, call.func)
 
     def _global_scope(self, module: cst.Module) -> GlobalScope | None:
         scope = self._codemod.get_metadata(ScopeProvider, module, None)
         return scope if isinstance(scope, GlobalScope) else None
+
+    def _names_in_use(self) -> set[str]:
+        """Every name the module binds or reads, in any scope: a new name must clash with none.
+
+        Read from the scope analysis rather than by walking the tree again: the names it saw
+        read and every binding of every scope (attribute and keyword names are not variables)."""
+        scopes = self._codemod.metadata[ScopeProvider]
+        names = {node.value for node in scopes if isinstance(node, cst.Name)}  # reads
+        for scope in {id(s): s for s in scopes.values() if s is not None}.values():
+            names.update(assignment.name for assignment in scope.assignments)  # bindings, imports too
+        return names
 
     def _logging_module_alias(self, module: cst.Module) -> str | None:
         """The name to call getLogger on; None when 'logging' means something else here."""
@@ -196,26 +203,13 @@ class ModuleLogger:
                         elif alias.evaluated_alias is None and alias.evaluated_name.split(".")[0] == "logging":
                             aliases.append("logging")  # import logging.handlers binds logging too
         self._logging_imported = "logging" in aliases
-        if "logging" in aliases or (not aliases and "logging" not in _all_names(module)):
+        if "logging" in aliases or (not aliases and "logging" not in self._used_names):
             return "logging"
         if aliases:
             return aliases[0]
         return None
 
     # -- where the logger may be called -----------------------------------------------------------
-
-    def _module_level_index(self, node: cst.CSTNode) -> int | None:
-        """The module body index of the statement around ``node`` if it runs at import time."""
-        child = node
-        while True:
-            parent = self._codemod.get_metadata(ParentNodeProvider, child, None)
-            if parent is None:
-                return None
-            if isinstance(parent, (cst.FunctionDef, cst.Lambda)) and child is parent.body:
-                return None  # runs when called, after the whole module ran
-            if isinstance(parent, cst.Module):
-                return parent.body.index(child)
-            child = parent
 
     def _shadowed_at(self, node: cst.CSTNode) -> bool:
         scope = self._codemod.get_metadata(ScopeProvider, node, None)
@@ -248,21 +242,6 @@ def _single_name_assignment(small: cst.BaseSmallStatement) -> tuple[str | None, 
     if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value is not None:
         return small.target.value, small.value
     return None, None
-
-
-class _NameCollector(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.names: set[str] = set()
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.names.add(node.value)
-
-
-def _all_names(module: cst.Module) -> set[str]:
-    """Every identifier the module mentions anywhere: a new name must clash with none of them."""
-    collector = _NameCollector()
-    module.visit(collector)
-    return collector.names
 
 
 def _is_import_line(statement: cst.CSTNode) -> bool:
@@ -347,16 +326,50 @@ def _renamed(statement: cst.BaseStatement, name: str, logging_alias: str) -> cst
     return line.with_changes(body=[new_assign])
 
 
-def enclosing_name(codemod: cst.MetadataDependent, node: cst.CSTNode, module_name: str) -> str:
+def enclosing_name(ancestors: Sequence[cst.CSTNode], module_name: str) -> str:
     """``Class.method``, ``outer.inner``, ``function``, or the module's name at module level."""
-    names = []
-    child = node
-    parent = codemod.get_metadata(ParentNodeProvider, child, None)
-    while parent is not None:
-        if isinstance(parent, (cst.FunctionDef, cst.ClassDef)) and child is parent.body:
-            names.append(parent.name.value)
-        child, parent = parent, codemod.get_metadata(ParentNodeProvider, parent, None)
-    return ".".join(reversed(names)) if names else module_name
+    names = [
+        parent.name.value
+        for parent, child in zip(ancestors, ancestors[1:])
+        if isinstance(parent, (cst.FunctionDef, cst.ClassDef)) and child is parent.body
+    ]
+    return ".".join(names) if names else module_name
+
+
+def _module_level_index(ancestors: Sequence[cst.CSTNode]) -> int | None:
+    """The module body index of the statement around the node if it runs at import time."""
+    for parent, child in zip(ancestors, ancestors[1:]):
+        if isinstance(parent, (cst.FunctionDef, cst.Lambda)) and child is parent.body:
+            return None  # runs when called, after the whole module ran
+    if len(ancestors) < 2 or not isinstance(ancestors[0], cst.Module):
+        return None
+    top = ancestors[1]
+    return next(i for i, statement in enumerate(ancestors[0].body) if statement is top)
+
+
+def qualified_names(codemod: cst.MetadataDependent, node: cst.CSTNode) -> set[str]:
+    """What ``node`` (a name or attribute) refers to, such as ``{"sys.stderr"}``."""
+    scope = codemod.get_metadata(ScopeProvider, node, None)
+    if scope is None:
+        return set()
+    return {q.name for q in scope.get_qualified_names_for(node)}
+
+
+class TracksAncestors(cst.CSTTransformer):
+    """Mixin for a codemod: ``self.ancestors`` holds the original nodes from the module down to
+    the node being visited (it is still the last one in its ``leave_*``)."""
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if not hasattr(self, "ancestors"):
+            self.ancestors: list[cst.CSTNode] = []
+        self.ancestors.append(node)
+        return super().on_visit(node)
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> object:
+        try:
+            return super().on_leave(original_node, updated_node)
+        finally:
+            self.ancestors.pop()
 
 
 def string_literal(text: str) -> cst.SimpleString:

@@ -10,7 +10,7 @@ from typing import ClassVar
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import ParentNodeProvider, QualifiedNameProvider, ScopeProvider
+from libcst.metadata import ScopeProvider
 
 from codemods.base import Codemod
 from codemods.module_logger import (
@@ -18,8 +18,10 @@ from codemods.module_logger import (
     LoggerUnavailable,
     LoggingStyle,
     ModuleLogger,
+    TracksAncestors,
     enclosing_name,
     guards_optional_import,
+    qualified_names,
     string_literal,
 )
 
@@ -64,7 +66,7 @@ class _Value:
 _Piece = _Text | _Value
 
 
-class PrintToLogging(Codemod):
+class PrintToLogging(TracksAncestors, Codemod):
     """Turn ``print()`` in library code into calls on the module logger.
 
     What it does:
@@ -252,7 +254,7 @@ class PrintToLogging(Codemod):
         """"stdout" or "stderr" for console output, None for any other file."""
         if file_arg is None or m.matches(file_arg.value, m.Name("None")):
             return "stdout"
-        names = {q.name for q in self.get_metadata(QualifiedNameProvider, file_arg.value, set())}
+        names = qualified_names(self, file_arg.value)
         if "sys.stderr" in names:
             return "stderr"
         if "sys.stdout" in names:
@@ -265,14 +267,13 @@ class PrintToLogging(Codemod):
             alias = stream.value.value
             self.remove_import("sys", asname=None if alias == "sys" else alias)
         elif isinstance(stream, cst.Name) and stream.value != "None":
-            names = self.get_metadata(QualifiedNameProvider, stream, set())
-            for qualified in names:
-                obj = qualified.name.rsplit(".", 1)[-1]
+            for qualified in qualified_names(self, stream):
+                obj = qualified.rsplit(".", 1)[-1]
                 self.remove_import("sys", obj, asname=None if stream.value == obj else stream.value)
 
     def _level(self, call: cst.Call, positional: Sequence[cst.Arg], stream: str) -> str:
-        handler = self._handler_around(call)
-        if handler is not None and not guards_optional_import(self.get_metadata(ParentNodeProvider, handler, None)):
+        handler, try_node = self._handler_around()
+        if handler is not None and not guards_optional_import(try_node):
             return "exception"  # a missing optional package is expected: no traceback for it
         if stream == "stderr":
             return "error"
@@ -284,38 +285,36 @@ class PrintToLogging(Codemod):
             return "warning"
         return "info"
 
-    def _handler_around(self, node: cst.CSTNode) -> cst.CSTNode | None:
-        """The except handler that is handling an exception while ``node`` runs, if any."""
-        child = node
-        parent = self.get_metadata(ParentNodeProvider, child, None)
-        while parent is not None:
+    def _handler_around(self) -> tuple[cst.CSTNode | None, cst.CSTNode | None]:
+        """The except handler (and its try) handling an exception while the current statement runs."""
+        pairs = list(zip(self.ancestors, self.ancestors[1:]))
+        for position in range(len(pairs) - 1, -1, -1):
+            parent, child = pairs[position]
             if isinstance(parent, (cst.FunctionDef, cst.Lambda)) and child is parent.body:
-                return None  # runs when called, not while the handler runs
+                return None, None  # runs when called, not while the handler runs
             if isinstance(parent, (cst.ExceptHandler, cst.ExceptStarHandler)) and child is parent.body:
-                return parent
-            child, parent = parent, self.get_metadata(ParentNodeProvider, parent, None)
-        return None
+                return parent, self.ancestors[position - 1] if position else None
+        return None, None
 
     def _logger_name(self, node: cst.CSTNode) -> str:
         try:
-            return self.logger.name_at(node)
+            return self.logger.name_at(node, self.ancestors)
         except LoggerUnavailable as reason:
             raise Decline(str(reason)) from None
 
     # -- traceback.print_exc() --------------------------------------------------------------------
 
     def _is_print_exc(self, call: cst.Call) -> bool:
-        names = self.get_metadata(QualifiedNameProvider, call.func, set())
-        return any(q.name == "traceback.print_exc" for q in names)
+        return "traceback.print_exc" in qualified_names(self, call.func)
 
     def _convert_print_exc(self, call: cst.Call) -> tuple[cst.Call, list[cst.Comment], str] | None:
-        if self._handler_around(call) is None:
+        if self._handler_around()[0] is None:
             return None  # outside a handler it prints "NoneType: None"; nothing to log
         for arg in call.args:
             if not (m.matches(arg.keyword, m.Name("file")) and self._stream(arg) == "stderr"):
                 raise Decline("print_exc() with limit/chain/file arguments; convert by hand")
         logger_name = self._logger_name(call)
-        where = enclosing_name(self, call, self.file.module_name or self.file.path)
+        where = enclosing_name(self.ancestors, self.file.module_name or self.file.path)
         new_call = _logger_call(call, logger_name, "exception", [string_literal(f"Unexpected error in {where}")])
         self._remove_traceback_import(call.func)
         return new_call, _comments_outside(call, []), f"traceback.print_exc() → {logger_name}.exception()"
