@@ -75,8 +75,10 @@ class LoopCommit(Codemod):
         ``raise`` or ``yield`` (the work of earlier iterations would never be committed),
         rolls back, closes or begins transactions in the body (deliberate per-item
         isolation), commits conditionally or more than once per iteration, rebinds the session
-        or opens a new one per iteration, refreshes or expires objects, or runs statements
-        after the commit that may depend on it.  In the default ``commit`` mode it also declines
+        or opens a new one per iteration, refreshes or expires objects, counts or iterates a
+        collection of an object that outlives the iteration (``len(job.applications)``: the
+        commit's expiry reloaded it every time), or runs statements after the commit that may
+        depend on it.  In the default ``commit`` mode it also declines
         when the loop reads through the session (``query``, ``get``, ``execute(select(...))``,
         ``merge``, ``Model.query``): with ``autoflush=False`` those reads would miss the rows of
         earlier iterations; and when an object added in one iteration is used in a later one
@@ -115,12 +117,15 @@ class LoopCommit(Codemod):
         objects on every commit, the batched loop keeps them loaded.
 
     Limitations:
-        Only a commit that is the last statement of the loop body (bar counting and logging
-        statements) is moved; a commit inside ``if``, ``try`` or ``with`` is reported, not
-        moved.  Reads hidden in called functions or lazy-loaded relationships are not
-        detected: in ``commit`` mode a loop whose body calls helpers that query the same
-        session relies on ``autoflush`` (SQLAlchemy's default) to see earlier iterations.
-        A second commit right after the loop is not merged with the moved one.
+        Only a commit written in the loop body, as its last statement (bar counting and
+        logging statements), is moved; a commit inside ``if``, ``try`` or ``with`` is reported,
+        not moved, and a commit inside a helper the loop calls is not seen.  Reads hidden in
+        called functions or lazy-loaded relationships are not detected: in ``commit`` mode a
+        loop whose body calls helpers that query the same session relies on ``autoflush``
+        (SQLAlchemy's default) to see earlier iterations.  Collections are only checked on
+        objects bound outside the loop: when the iterable holds the same object twice, a
+        collection it read in its first iteration is not reloaded the second time.  A second
+        commit right after the loop is not merged with the moved one.
     """
 
     name: ClassVar[str] = "loop-commit"
@@ -512,6 +517,7 @@ class _Planner:
             lambda: self._only_commits(units, tail_index),
             lambda: None if self.flush else self._reads(loop),
             lambda: None if self.flush else self._carried_objects(loop, units, tail_index),
+            lambda: self._stale_collections(loop),
             lambda: self._after_commit(units, tail_index, loop),
         ):
             reason = check()
@@ -627,6 +633,26 @@ class _Planner:
                 if owner in added and owner not in bound and id(node) not in stores:
                     return _carry_reason(owner, self.line_of(node))
             bound |= _top_level_assigned(unit.node)
+        return None
+
+    def _stale_collections(self, loop: Loop) -> str | None:
+        """A collection of an object that outlives the iteration (``len(job.applications)``).
+
+        The per-iteration commit expires every object, so the next iteration reloads the
+        collection with the rows just committed; without it (and a flush does not expire) the
+        collection loaded in the first iteration is read again, without them.
+        """
+        fresh = {name for name, _ in bindings(loop.body)} | {"self", "cls"}
+        if isinstance(loop, cst.For):
+            fresh |= set(_target_names(loop.target))
+        parts: list[cst.CSTNode] = [loop.body, loop.test] if isinstance(loop, cst.While) else [loop.body]
+        for node in (n for part in parts for n in _walk(part)):
+            collection = _collection_read(node)
+            if collection is not None and _attribute_owner(collection) not in fresh:
+                return (
+                    f"{dotted_name(collection)} at line {self.line_of(node)} would no longer be reloaded "
+                    "after each commit"
+                )
         return None
 
     def _after_commit(self, units: list[_Unit], tail_index: int, loop: Loop) -> str | None:
@@ -831,6 +857,21 @@ def _is_subscript_target(node: cst.CSTNode, body: cst.CSTNode) -> bool:
     if not isinstance(node, cst.Subscript):
         return False
     return any(isinstance(n, cst.Assign) and any(t.target is node for t in n.targets) for n in _walk(body))
+
+
+def _collection_read(node: cst.CSTNode) -> cst.Attribute | None:
+    """``obj.items`` when ``node`` counts, iterates or searches it: ``len(obj.items)``,
+    ``for i in obj.items``, ``x in obj.items``."""
+    candidate: cst.BaseExpression | None = None
+    if isinstance(node, cst.Call) and dotted_name(node.func) == "len" and len(node.args) == 1:
+        candidate = node.args[0].value
+    elif isinstance(node, (cst.For, cst.CompFor)):
+        candidate = node.iter
+    elif isinstance(node, cst.ComparisonTarget) and isinstance(node.operator, (cst.In, cst.NotIn)):
+        candidate = node.comparator
+    if isinstance(candidate, cst.Attribute) and isinstance(candidate.value, cst.Name):
+        return candidate
+    return None
 
 
 def _top_level_assigned(node: cst.CSTNode) -> set[str]:

@@ -943,6 +943,18 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
             'which has no database-generated values without a flush (mode = "flush" keeps them)',
             id="generated-id-of-an-object-added-before-the-loop",
         ),
+        pytest.param(
+            """
+            def fill(job, candidates):
+                for candidate in candidates:
+                    if len(job.applications) >= job.openings:
+                        break
+                    db.session.add(Application(job_id=job.id, candidate_id=candidate.id))
+                    db.session.commit()
+            """,
+            "not batched, job.applications at line 4 would no longer be reloaded after each commit",
+            id="collection-the-commit-would-reload",
+        ),
     ],
 )
 def test_declined(source: str, reason: str) -> None:
@@ -1148,3 +1160,18 @@ def test_line_references_in_messages_survive_earlier_codemods() -> None:
     outcome = transform_source("app/module.py", source.encode(), plan)
     [finding] = [f for f in outcome.findings if f.codemod == LoopCommit.name]
     assert (finding.line, finding.message) == (7, "not batched, per-item rollback at line 6")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a collection of the loop's own target is reloaded per iteration only if the iterable repeats "
+    "an object; targets are assumed distinct",
+)
+def test_relationship_read_that_the_commit_would_refresh_is_declined() -> None:
+    source = """
+        def number_children(parents):
+            for parent in parents:
+                session.add(Child(parent_id=parent.id, position=len(parent.children)))
+                session.commit()
+        """
+    assert decline_reasons(source)

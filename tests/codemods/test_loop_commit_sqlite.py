@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import ForeignKey, create_engine, event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
 from codemods.loop_commit import LoopCommit
 from codemods.pipeline import CHANGED
@@ -34,6 +34,7 @@ class Item(Base):
     name: Mapped[str] = mapped_column(unique=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
     batch: Mapped[int] = mapped_column(default=0)
+    children: Mapped[list[Item]] = relationship()
 
 
 NAMESPACE = {"Item": Item, "Session": Session, "select": select}
@@ -212,6 +213,29 @@ def test_why_commit_mode_declines_reads_in_the_loop() -> None:
         """
     with pytest.raises(IntegrityError, match="UNIQUE constraint failed"):
         run_sync(batched_without_flush, "upsert", UPSERT_ROWS, autoflush=False)
+
+
+@pytest.mark.parametrize("mode", ["commit", "flush"])
+def test_why_collections_read_in_the_loop_are_declined(mode: str) -> None:
+    """Batched, the collection loaded in the first iteration is never reloaded: the cap is missed."""
+    source = """
+        def fill(session, names):
+            parent = Item(name="parent")
+            session.add(parent)
+            session.commit()
+            for name in names:
+                if len(parent.children) >= 2:
+                    break
+                session.add(Item(name=name, parent_id=parent.id))
+                session.commit()
+        """
+    assert not any(f.fixable for f in run_codemod(LoopCommit, source, options={"mode": mode}).findings)
+    batched = source.replace("                session.commit()\n", "                session.flush()\n")
+    batched = batched.rstrip() + "\n            session.commit()\n"
+    assert batched.count("session.flush()") == 1 and batched.count("session.commit()") == 2
+    names = ["a", "b", "c", "d"]
+    assert len(run_sync(source, "fill", names).rows) == 3
+    assert len(run_sync(batched, "fill", names).rows) == 5
 
 
 # -- async: AsyncSession over aiosqlite ---------------------------------------------------------
