@@ -196,12 +196,10 @@ class PrintToLogging(TracksAncestors, Codemod):
             if not (isinstance(original, cst.Expr) and isinstance(original.value, cst.Call)):
                 continue
             try:
-                converted = self._convert_call(original.value)
+                converted = self._convert_call(original.value, comments_allowed)
                 if converted is None:
                     continue
                 call, comments, message = converted
-                if comments and not comments_allowed:
-                    raise Decline("comments inside a one-line block's print(); convert by hand")
             except Decline as reason:
                 self.report(original.value, f"print() not converted: {reason}", fixable=False)
                 continue
@@ -211,16 +209,21 @@ class PrintToLogging(TracksAncestors, Codemod):
             changed = True
         return (new_body if changed else None), all_comments
 
-    def _convert_call(self, call: cst.Call) -> tuple[cst.Call, list[cst.Comment], str] | None:
+    def _convert_call(
+        self, call: cst.Call, comments_allowed: bool
+    ) -> tuple[cst.Call, list[cst.Comment], str] | None:
+        """The logger call, the comments to move above it and the finding's message; None when
+        ``call`` is left alone; raises Decline.  The logger is asked for last, once the
+        conversion is certain, because asking for a new one creates it."""
         if m.matches(call.func, m.Name("print")):
-            return self._convert_print(call)
+            return self._convert_print(call, comments_allowed)
         if self._is_print_exc(call):
-            return self._convert_print_exc(call)
+            return self._convert_print_exc(call, comments_allowed)
         return None
 
     # -- print() ----------------------------------------------------------------------------------
 
-    def _convert_print(self, call: cst.Call) -> tuple[cst.Call, list[cst.Comment], str] | None:
+    def _convert_print(self, call: cst.Call, comments_allowed: bool) -> tuple[cst.Call, list[cst.Comment], str] | None:
         file_arg = next((a for a in call.args if m.matches(a.keyword, m.Name("file"))), None)
         stream = self._stream(file_arg)
         if stream is None:
@@ -237,18 +240,19 @@ class PrintToLogging(TracksAncestors, Codemod):
             pieces.extend(_pieces_of(arg.value, style))
         if end.strip():
             pieces.append(_Text(end.rstrip("\r\n")))  # printed text, not just the line break
-        level = self._level(call, positional, stream)
-        logger_name = self._logger_name(call)
-        if file_arg is not None:
-            self._remove_stream_import(file_arg.value)
         message, arguments = _render(_merged(pieces), style)
         reused = [piece.expr for piece in pieces if isinstance(piece, _Value)]
         if len(pieces) == 1 and len(positional) == 1 and _string_value(positional[0].value) is not None:
             # print("...") keeps its literal as written (quotes, triple quotes, escapes, comments).
             message = positional[0].value
             reused.append(message)
+        comments = _comments_to_move(call, reused, comments_allowed)
+        level = self._level(positional, stream)
+        logger_name = self._logger_name(call)
+        if file_arg is not None:
+            self._remove_stream_import(file_arg.value)
         new_call = _logger_call(call, logger_name, level, [message, *arguments])
-        return new_call, _comments_outside(call, reused), f"print() → {logger_name}.{level}()"
+        return new_call, comments, f"print() → {logger_name}.{level}()"
 
     def _stream(self, file_arg: cst.Arg | None) -> str | None:
         """"stdout" or "stderr" for console output, None for any other file."""
@@ -271,7 +275,7 @@ class PrintToLogging(TracksAncestors, Codemod):
                 obj = qualified.rsplit(".", 1)[-1]
                 self.remove_import("sys", obj, asname=None if stream.value == obj else stream.value)
 
-    def _level(self, call: cst.Call, positional: Sequence[cst.Arg], stream: str) -> str:
+    def _level(self, positional: Sequence[cst.Arg], stream: str) -> str:
         handler, try_node = self._handler_around()
         if handler is not None and not guards_optional_import(try_node):
             return "exception"  # a missing optional package is expected: no traceback for it
@@ -307,17 +311,20 @@ class PrintToLogging(TracksAncestors, Codemod):
     def _is_print_exc(self, call: cst.Call) -> bool:
         return "traceback.print_exc" in qualified_names(self, call.func)
 
-    def _convert_print_exc(self, call: cst.Call) -> tuple[cst.Call, list[cst.Comment], str] | None:
+    def _convert_print_exc(
+        self, call: cst.Call, comments_allowed: bool
+    ) -> tuple[cst.Call, list[cst.Comment], str] | None:
         if self._handler_around()[0] is None:
             return None  # outside a handler it prints "NoneType: None"; nothing to log
         for arg in call.args:
             if not (m.matches(arg.keyword, m.Name("file")) and self._stream(arg) == "stderr"):
                 raise Decline("print_exc() with limit/chain/file arguments; convert by hand")
+        comments = _comments_to_move(call, [], comments_allowed)
         logger_name = self._logger_name(call)
         where = enclosing_name(self.ancestors, self.file.module_name or self.file.path)
         new_call = _logger_call(call, logger_name, "exception", [string_literal(f"Unexpected error in {where}")])
         self._remove_traceback_import(call.func)
-        return new_call, _comments_outside(call, []), f"traceback.print_exc() → {logger_name}.exception()"
+        return new_call, comments, f"traceback.print_exc() → {logger_name}.exception()"
 
     def _remove_traceback_import(self, func: cst.BaseExpression) -> None:
         if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
@@ -722,8 +729,11 @@ class _CommentCollector(cst.CSTVisitor):
         return True
 
 
-def _comments_outside(call: cst.Call, kept: Sequence[cst.CSTNode]) -> list[cst.Comment]:
-    """Comments in ``call`` that the rebuilt call would lose: they move above the statement."""
+def _comments_to_move(call: cst.Call, kept: Sequence[cst.CSTNode], comments_allowed: bool) -> list[cst.Comment]:
+    """Comments in ``call`` that the rebuilt call would lose: they move above the statement,
+    which a one-line block (``if x: print(...)``) does not have."""
     collector = _CommentCollector(kept)
     call.visit(collector)
+    if collector.comments and not comments_allowed:
+        raise Decline("comments inside a one-line block's print(); convert by hand")
     return collector.comments

@@ -669,3 +669,18 @@ def test_loguru_message_equals_printed_text(index: int, loguru_module) -> None:
     finally:
         logger.remove(sink)
     assert messages == [_printed(PRINT_ARGUMENTS[index])], _emitted_source(converted, index)
+
+
+def test_a_declined_print_creates_no_logger_even_when_another_codemod_changes_the_file() -> None:
+    from codemods.bare_except import BareExcept
+    from codemods.config import default_options
+    from codemods.pipeline import CHANGED, Plan, transform_source
+    from codemods.templating import TemplateSet
+
+    source = "def f(a):\n    try:\n        g()\n    except:\n        raise\n    if a: print(a,  # why\n        a)\n"
+    codemods = (BareExcept, PrintToLogging)
+    plan = Plan(codemods, {c.name: default_options(c) for c in codemods}, {}, TemplateSet())
+    outcome = transform_source("app/module.py", source.encode(), plan)
+    assert outcome.status == CHANGED
+    assert outcome.new_source.decode() == source.replace("except:", "except BaseException:")
+    assert declined(outcome.findings) == ["print() not converted: comments inside a one-line block's print(); convert by hand"]
