@@ -604,6 +604,9 @@ PRINT_ARGUMENTS = [
     'f"{a, b}"',
     'f"{a, b} {n}"',
     '"total", sum(v for v in t)',
+    'f"\\N{EM DASH} {a}"',
+    'rf"\\d+ {a}"',
+    'f"{x=:,.2f} {s=!r:>10}"',
 ]
 
 
