@@ -303,9 +303,9 @@ def run(
     git_options = GitOptions(
         base=base or "HEAD", force=force, stack=stack, no_verify=no_verify, push=push, pr_body_dir=pr_body_dir
     )
-    if (dry_run or write) and (git_options != GitOptions() or branch_prefix is not None):
+    if (dry_run or write or check) and (git_options != GitOptions() or branch_prefix is not None):
         raise fail("--base, --branch-prefix, --force, --stack, --no-verify, --push and --pr-body-dir are for git mode "
-                   "(without --dry-run or --write)")  # fmt: skip
+                   "(without --dry-run, --write or --check)")  # fmt: skip
     path, only = combine_paths(paths)
     if dry_run and write:
         raise fail("--dry-run and --write cannot be used together")
