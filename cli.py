@@ -66,7 +66,7 @@ PathsArgument = Annotated[
         help="Folder or file to work on; several files (as pre-commit passes them) are worked on "
         "from their common folder, and only they are rewritten.",
         show_default=False,
-        metavar="PATH...",
+        metavar="PATH",
     ),
 ]
 SelectOption = Annotated[Optional[str], typer.Option("--select", help="Comma-separated codemods to run (default: all).")]
