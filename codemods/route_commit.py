@@ -106,6 +106,7 @@ class RouteCommitIndex:
     services: Mapping[str, ModuleFacts]  # existing service modules by path
     owners: Mapping[str, str]  # service path -> the route module that generates into it
     blocked: Mapping[str, str] = dataclasses.field(default_factory=dict)  # service path -> why not there
+    modules: frozenset[str] = frozenset()  # every Python file the index saw, to tell siblings apart
 
 
 class RouteCommit(Codemod):
@@ -130,7 +131,9 @@ class RouteCommit(Codemod):
     (``from app.services import candidate_service``) if it already imports its own package
     absolutely, else relatively (``from ..services import candidate_service``). Relative is
     the default because it works wherever the package sits (a ``src/`` layout, a vendored
-    copy); an absolute name would assume the scanned folder is the import root.
+    copy); an absolute name would assume the scanned folder is the import root. A folder run
+    as a script (no relative imports, ``from models import Item`` next to ``models.py``) gets
+    ``from services import main_service``, rooted at that folder.
 
     ## Why is this bad?
     A route that writes and commits mixes HTTP handling with the unit of work: the transaction
@@ -244,7 +247,8 @@ class RouteCommit(Codemod):
         owners = {service: routes[0] for service, routes in claims.items() if len(routes) > 1}
         blocked = {service: reason for service in claims if (reason := _shadowing(service, facts)) is not None}
         wanted = set(claims)
-        return RouteCommitIndex({p: f for p, f in services.items() if p in wanted}, owners, blocked)
+        kept = {p: f for p, f in services.items() if p in wanted}
+        return RouteCommitIndex(kept, owners, blocked, frozenset(facts))
 
     # -- the per-file transform ---------------------------------------------------------------
 
@@ -412,7 +416,7 @@ class RouteCommit(Codemod):
     def _service_import(self, location: ServiceLocation, route: Route) -> tuple[str, str, int] | str:
         """(module, name, relative level) of the route's import of the service, or why not."""
         package = _package_of(self.file)
-        offset = _absolute_root(self._module, package)
+        offset = _absolute_root(self._module, package, self._index.modules)
         if offset is not None or not package:
             parts = location.package[offset or 0 :]
             module, level = ".".join(parts), 0
@@ -666,21 +670,35 @@ def service_location(route_path: str, options: Mapping[str, Any]) -> ServiceLoca
     return ServiceLocation("/".join((*package, f"{module}.py")), tuple(package), module, class_name)
 
 
-def _absolute_root(module: cst.Module, package: Sequence[str]) -> int | None:
-    """If the module imports its own package absolutely, the index of that package's top in ``package``."""
+def _absolute_root(module: cst.Module, package: Sequence[str], known: frozenset[str]) -> int | None:
+    """Where the import root is, as an index into ``package``, if the module imports absolutely.
+
+    ``from app.models import X`` in ``src/app/routes/x.py``: the root is ``src/`` (index 1).
+    ``from models import X`` next to a ``models.py`` (a folder run as a script, no relative
+    imports): the root is the module's own folder (index ``len(package)``).  None: use relative
+    imports.
+    """
+    tops = []
+    relative = False
     for statement in module.body:
         if not isinstance(statement, cst.SimpleStatementLine):
             continue
         for small in statement.body:
-            names: list[str] = []
-            if isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None:
-                names = [dotted_name(small.module) or ""]
+            if isinstance(small, cst.ImportFrom) and small.relative:
+                relative = True
+            elif isinstance(small, cst.ImportFrom) and small.module is not None:
+                tops.append((dotted_name(small.module) or "").split(".")[0])
             elif isinstance(small, cst.Import):
-                names = [dotted_name(a.name) or "" for a in small.names]
-            for name in names:
-                top = name.split(".")[0]
-                if top in package:
-                    return package.index(top)
+                tops.extend((dotted_name(a.name) or "").split(".")[0] for a in small.names)
+    for top in tops:
+        if top in package:
+            return package.index(top)
+    if relative:
+        return None
+    folder = "/".join(package)
+    for top in tops:
+        if f"{folder}/{top}.py" in known or any(path.startswith(f"{folder}/{top}/") for path in known):
+            return len(package)
     return None
 
 

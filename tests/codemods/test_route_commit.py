@@ -1461,6 +1461,30 @@ def test_route_module_name_already_bound_to_something_else_is_declined() -> None
     ]
 
 
+def test_a_folder_of_sibling_modules_gets_an_import_from_that_folder() -> None:
+    # backend/ is run as a script folder (`from database import ...`): no relative imports there.
+    source = """\
+    from fastapi import Depends, FastAPI
+    from sqlalchemy.orm import Session
+
+    from database import get_db
+    from models import Item
+
+    app = FastAPI()
+
+
+    @app.delete("/items/{item_id}")
+    def delete_item(item_id: int, db: Session = Depends(get_db)):
+        db.query(Item).filter(Item.id == item_id).delete()
+        db.commit()
+    """
+    siblings = {"backend/database.py": "def get_db():\n    pass\n", "backend/models.py": "class Item:\n    pass\n"}
+    outcome = run_codemod(RouteCommit, source, path="backend/main.py", other_files=siblings)
+    assert "from services import main_service\n" in outcome.new_source.decode()
+    service = generate(outcome)["backend/services/main_service.py"]
+    assert "from models import Item\n" in service
+
+
 def test_route_module_already_importing_the_service_module_reuses_the_import() -> None:
     route = DELETE_ROUTE.replace("from ..models import Cart\n", "from ..models import Cart\nfrom ..services import cart_service\n")
     outcome = run_codemod(RouteCommit, route, path="app/routes/cart_routes.py")
