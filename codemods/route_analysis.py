@@ -516,8 +516,8 @@ def extract_run(
 def keep_handler_values(run: Run, function: cst.FunctionDef, meta: Metadata) -> Run:
     """Shrink ``run`` so that names the route may read after a caught exception are assigned there.
 
-    Inside a ``try``, the moved code may raise and the route go on (in a handler, a ``finally``
-    or after the ``try``).  The service then returns nothing, so a name the moved code assigned
+    Inside a ``try`` (or a ``with``, whose context manager may suppress errors), the moved code
+    may raise and the route go on (in a handler, a ``finally`` or after the statement).  The service then returns nothing, so a name the moved code assigned
     would keep its old value (or none) where the original saw the new one: statements that
     assign names read later stay in the route.
     """
@@ -543,7 +543,8 @@ def _inside_try_body(block: cst.CSTNode, function: cst.FunctionDef, meta: Metada
     child: cst.CSTNode = block
     current = meta.parent(block)
     while current is not None and current is not function:
-        if isinstance(current, (cst.Try, cst.TryStar)) and child is current.body:
+        # a context manager may swallow the exception too (``contextlib.suppress``)
+        if isinstance(current, (cst.Try, cst.TryStar, cst.With)) and child is current.body:
             return True
         child, current = current, meta.parent(current)
     return False

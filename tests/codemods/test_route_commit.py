@@ -1247,6 +1247,30 @@ def test_names_read_after_a_try_that_may_swallow_the_error_are_assigned_in_the_r
     assert "def create_order(order):" in generate(outcome)["app/services/orders_service.py"]
 
 
+def test_names_read_after_a_with_that_may_suppress_the_error_are_assigned_in_the_route() -> None:
+    source = """\
+    from contextlib import suppress
+
+    from flask import Blueprint, jsonify
+
+    from ..extensions import db
+    from ..models import Order
+
+    bp = Blueprint("orders", __name__)
+
+
+    @bp.post("/orders/<ref>")
+    def create_order(ref):
+        with suppress(Exception):
+            order = Order(ref=ref)
+            db.session.add(order)
+            db.session.commit()
+        return jsonify(ok=order is not None)
+    """
+    outcome = run_codemod(RouteCommit, source, path="app/routes/orders.py")
+    assert "        order = Order(ref=ref)\n        orders_service.create_order(order)\n" in outcome.new_source.decode()
+
+
 def test_route_docstring_and_view_instance_stay_in_the_route() -> None:
     assert_moved(
         "app/views/jobs.py",
