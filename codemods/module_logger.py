@@ -120,7 +120,7 @@ class ModuleLogger:
             return updated_module
         needs_import = self._logging_alias == "logging" and not self._logging_imported
         if needs_import:
-            # libcst only looks for it in the leading import block; a later "import logging" counts too.
+            # Not when "import logging" already exists after some code: add_import would add another.
             add_import("logging")
         statement = cst.parse_statement(_NEW_LOGGER_STATEMENT)
         statement = _renamed(statement, self.name, self._logging_alias)
