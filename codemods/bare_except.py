@@ -22,7 +22,7 @@ from codemods.module_logger import (
 
 # Lint codes that only flag the bare except itself; they are dropped from the comment.
 _BARE_EXCEPT_CODES = {"E722", "B001", "W0702", "bare-except"}
-_NOQA = re.compile(r"#\s*noqa\s*:\s*(?P<codes>[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*)(?P<rest>.*)$", re.I)
+_NOQA = re.compile(r"#\s*noqa\s*:\s*(?P<codes>[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*)(?P<rest>.*)$", re.IGNORECASE)
 _PYLINT = re.compile(r"#\s*pylint\s*:\s*disable\s*=\s*(?P<codes>[\w-]+(?:\s*,\s*[\w-]+)*)(?P<rest>.*)$")
 _BARE_EXCEPT_SOURCE = re.compile(rb"\bexcept[ \t\f]*(?:\\\r?\n[ \t\f]*)*:")
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import itertools
 from collections.abc import Callable, Iterator, Sequence
 
 import libcst as cst
@@ -330,7 +331,7 @@ def enclosing_name(ancestors: Sequence[cst.CSTNode], module_name: str) -> str:
     """``Class.method``, ``outer.inner``, ``function``, or the module's name at module level."""
     names = [
         parent.name.value
-        for parent, child in zip(ancestors, ancestors[1:])
+        for parent, child in itertools.pairwise(ancestors)
         if isinstance(parent, (cst.FunctionDef, cst.ClassDef)) and child is parent.body
     ]
     return ".".join(names) if names else module_name
@@ -338,7 +339,7 @@ def enclosing_name(ancestors: Sequence[cst.CSTNode], module_name: str) -> str:
 
 def _module_level_index(ancestors: Sequence[cst.CSTNode]) -> int | None:
     """The module body index of the statement around the node if it runs at import time."""
-    for parent, child in zip(ancestors, ancestors[1:]):
+    for parent, child in itertools.pairwise(ancestors):
         if isinstance(parent, (cst.FunctionDef, cst.Lambda)) and child is parent.body:
             return None  # runs when called, after the whole module ran
     if len(ancestors) < 2 or not isinstance(ancestors[0], cst.Module):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import itertools
 import re
 from collections.abc import Sequence
 from typing import ClassVar
@@ -291,7 +292,7 @@ class PrintToLogging(TracksAncestors, Codemod):
 
     def _handler_around(self) -> tuple[cst.CSTNode | None, cst.CSTNode | None]:
         """The except handler (and its try) handling an exception while the current statement runs."""
-        pairs = list(zip(self.ancestors, self.ancestors[1:]))
+        pairs = list(itertools.pairwise(self.ancestors))
         for position in range(len(pairs) - 1, -1, -1):
             parent, child = pairs[position]
             if isinstance(parent, (cst.FunctionDef, cst.Lambda)) and child is parent.body:

@@ -116,8 +116,10 @@ def test_logging_bound_to_something_else_declines_the_log_call() -> None:
     before = "from app import logging\n" + SWALLOW
     outcome = assert_rewrite(BareExcept, before, "from app import logging\n" + SWALLOW.replace("except:", "except Exception:"))
     assert declined(outcome.findings) == [
-        "bare except swallows errors; no log call added: "
-        "the name 'logging' is bound to something other than the logging module"
+        (
+            "bare except swallows errors; no log call added: "
+            "the name 'logging' is bound to something other than the logging module"
+        )
     ]
 
 
