@@ -16,8 +16,10 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import libcst as cst
+from libcst.codemod import Codemod as LibcstCodemod
 from libcst.codemod import CodemodContext, ContextAwareTransformer
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+from libcst.matchers import _decorators as matcher_decorators
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from codemods.templating import TemplateSet
@@ -110,6 +112,28 @@ class FinalizeResult:
     findings: list[Finding] = dataclasses.field(default_factory=list)
 
 
+_MATCHER_DECORATOR_ATTRIBUTES = (
+    matcher_decorators.CONSTRUCTED_VISIT_MATCHER_ATTR,
+    matcher_decorators.CONSTRUCTED_LEAVE_MATCHER_ATTR,
+    matcher_decorators.VISIT_POSITIVE_MATCHER_ATTR,
+    matcher_decorators.VISIT_NEGATIVE_MATCHER_ATTR,
+)
+
+
+_TRAVERSAL_HOOKS = ("on_visit", "on_leave", "on_visit_attribute", "on_leave_attribute")
+
+
+def _uses_matcher_decorators(cls: type) -> bool:
+    for klass in cls.__mro__:
+        if klass.__module__.split(".")[0] == "libcst":
+            continue
+        for value in vars(klass).values():
+            function = getattr(value, "__func__", value)
+            if any(getattr(function, attribute, None) for attribute in _MATCHER_DECORATOR_ATTRIBUTES):
+                return True
+    return False
+
+
 class Codemod(ContextAwareTransformer):
     """Base class of every codemod.  Subclasses set the metadata below and override ``leave_*``."""
 
@@ -122,11 +146,50 @@ class Codemod(ContextAwareTransformer):
     # Files containing one of these take part in the whole-tree pass (see build_index).
     index_markers: ClassVar[tuple[bytes, ...]] = ()
 
+    # True unless the class uses libcst's matcher decorators (@m.visit, @m.call_if_inside, ...).
+    _plain: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._plain = not _uses_matcher_decorators(cls)
+        if cls._plain:
+            for hook in _TRAVERSAL_HOOKS:  # skip even the check below, unless the class has its own
+                if getattr(cls, hook) is getattr(Codemod, hook):
+                    setattr(cls, hook, getattr(cst.CSTTransformer, hook))
+
     def __init__(self, file: FileContext) -> None:
-        super().__init__(CodemodContext(filename=file.path, full_module_name=file.module_name))
+        context = CodemodContext(filename=file.path, full_module_name=file.module_name)
+        if self._plain:
+            # ContextAwareTransformer.__init__ without the matcher machinery, which scans every
+            # method of the class (hundreds) on each new instance for decorators it does not use.
+            LibcstCodemod.__init__(self, context)
+            cst.CSTTransformer.__init__(self)
+            self._extra_visit_funcs, self._extra_leave_funcs, self._matchers = {}, {}, {}
+        else:
+            super().__init__(context)
         self.file = file
         self.extras: list[Any] = []
         self._reports: list[tuple[cst.CSTNode, str, bool]] = []
+
+    # The matcher machinery costs several times a plain traversal on every node; a codemod without
+    # matcher decorators visits like a plain CSTTransformer.
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return cst.CSTTransformer.on_visit(self, node) if self._plain else super().on_visit(node)
+
+    def on_leave(self, original_node: Any, updated_node: Any) -> Any:
+        if self._plain:
+            return cst.CSTTransformer.on_leave(self, original_node, updated_node)
+        return super().on_leave(original_node, updated_node)
+
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        if self._plain:
+            return cst.CSTTransformer.on_visit_attribute(self, node, attribute)
+        return super().on_visit_attribute(node, attribute)
+
+    def on_leave_attribute(self, original_node: cst.CSTNode, attribute: str) -> None:
+        if self._plain:
+            return cst.CSTTransformer.on_leave_attribute(self, original_node, attribute)
+        return super().on_leave_attribute(original_node, attribute)
 
     # -- what subclasses call -------------------------------------------------------------
 
@@ -150,9 +213,15 @@ class Codemod(ContextAwareTransformer):
         """The cheap pre-filter: can this codemod possibly change or report anything here?"""
         return any(marker in source for marker in cls.markers)
 
-    def run(self, tree: cst.Module) -> tuple[cst.Module, list[Finding]]:
-        """Rewrite ``tree``; return the new tree and the findings, positioned in ``tree``."""
-        wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
+    def run(self, tree: cst.Module, wrapper: MetadataWrapper | None = None) -> tuple[cst.Module, list[Finding]]:
+        """Rewrite ``tree``; return the new tree and the findings, positioned in ``tree``.
+
+        ``wrapper`` (a MetadataWrapper of ``tree`` itself) lets codemods run one after another
+        over an unchanged tree share the metadata already computed (scopes, qualified names,
+        positions), instead of each computing it again.
+        """
+        if wrapper is None or wrapper.module is not tree:
+            wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
         new_tree = wrapper.visit(self)
         new_tree = self._apply_import_edits(new_tree)
         return new_tree, self._positioned_findings(wrapper)

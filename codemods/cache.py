@@ -9,10 +9,13 @@ atomically; a damaged or foreign cache file is ignored, never trusted.
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import hashlib
 import os
 import pickle
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +30,32 @@ def content_key(*parts: bytes | str) -> str:
         digest.update(len(data).to_bytes(8, "little"))
         digest.update(data)
     return digest.hexdigest()
+
+
+def stable_bytes(value: Any) -> bytes:
+    """Bytes that are equal for equal values in every process.
+
+    ``pickle`` is not: a set's (or frozenset's) order follows string hashing, which differs per
+    process, so a fingerprint of a pickled index would miss the cache on every run.
+    """
+    if value is None or isinstance(value, (bool, int, float, complex, str, bytes)):
+        return f"{type(value).__name__}:{value!r}".encode()
+    if isinstance(value, (set, frozenset)):
+        return b"set{" + b",".join(sorted(stable_bytes(item) for item in value)) + b"}"
+    if isinstance(value, (list, tuple)):
+        return type(value).__name__.encode() + b"[" + b",".join(stable_bytes(item) for item in value) + b"]"
+    if isinstance(value, Mapping):
+        items = sorted(stable_bytes(key) + b":" + stable_bytes(item) for key, item in value.items())
+        return b"map{" + b",".join(items) + b"}"
+    name = f"{type(value).__module__}.{type(value).__qualname__}".encode()
+    if dataclasses.is_dataclass(value):
+        fields = {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
+        return name + stable_bytes(fields)
+    if isinstance(value, enum.Enum):
+        return name + b"." + value.name.encode()
+    if hasattr(value, "__dict__"):
+        return name + stable_bytes(vars(value))
+    return name + pickle.dumps(value, protocol=4)
 
 
 class ResultCache:

@@ -14,7 +14,6 @@ import dataclasses
 import glob
 import multiprocessing
 import os
-import pickle
 import stat
 import tempfile
 import traceback
@@ -24,7 +23,7 @@ from typing import Any
 
 from codemods import __version__
 from codemods.base import Codemod, Finding
-from codemods.cache import CACHE_DIR_NAME, ResultCache, content_key
+from codemods.cache import CACHE_DIR_NAME, ResultCache, content_key, stable_bytes
 from codemods.config import Settings
 from codemods.discovery import discover
 from codemods.pipeline import CHANGED, FAILED, FILTERED, UNPARSABLE, FileOutcome, Plan, transform_source, verify_rewrite
@@ -279,7 +278,7 @@ class Engine:
             folder = Path(plan.templates.override_dir)
             overrides = b"".join(p.name.encode() + p.read_bytes() for p in sorted(folder.glob("*.j2")))
         options = repr(sorted((name, sorted(values.items())) for name, values in plan.options.items()))
-        indexes = pickle.dumps(sorted(plan.indexes.items()), protocol=4)
+        indexes = stable_bytes(dict(plan.indexes))
         return content_key(__version__, ",".join(c.name for c in plan.codemods), options, indexes, overrides)
 
     def _transform(self, sources: list[SourceFile], plan: Plan, report: RunReport) -> list[FileOutcome]:

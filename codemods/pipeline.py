@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import libcst as cst
+from libcst.metadata import MetadataWrapper
 
 from codemods.base import Codemod, FileContext, Finding
 from codemods.templating import TemplateSet
@@ -93,9 +94,12 @@ def _run_codemods(path: str, tree: cst.Module, codemods: Sequence[type[Codemod]]
     extras: list[tuple[str, Any]] = []
     changed_by: list[str] = []
     current = tree
+    wrapper: MetadataWrapper | None = None
     for codemod_class in codemods:
         codemod = codemod_class(plan.context(codemod_class, path))
-        new_tree, new_findings = codemod.run(current)
+        if wrapper is None:
+            wrapper = MetadataWrapper(current, unsafe_skip_copy=True)
+        new_tree, new_findings = codemod.run(current, wrapper)
         if new_findings and changed_by:
             # Earlier codemods moved lines: report positions in the file as the user has it.
             if original_lines is None:
@@ -105,7 +109,9 @@ def _run_codemods(path: str, tree: cst.Module, codemods: Sequence[type[Codemod]]
         extras.extend((codemod_class.name, extra) for extra in codemod.extras)
         if any(f.fixable for f in new_findings) or codemod.extras:
             changed_by.append(codemod_class.name)
-        current = new_tree
+            current, wrapper = new_tree, None
+        # Otherwise the codemod changed nothing (every change is a fixable finding), so the next
+        # one gets the same tree object and reuses the metadata already computed for it.
     return _PassResult(current, findings, extras, changed_by)
 
 

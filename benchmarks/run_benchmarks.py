@@ -1,0 +1,550 @@
+"""How fast is auditfix, measured against the floor of any libcst tool: parse and print every file once.
+
+Usage (from the repository root; see benchmarks/README.md):
+
+    python benchmarks/run_benchmarks.py                       # langchain, superset, sample_repo x1/x10/x100
+    python benchmarks/run_benchmarks.py --with-bump-pydantic  # plus bump-pydantic on langchain (minutes)
+    python benchmarks/run_benchmarks.py --quick               # sample_repo x10 only, well under 30 s
+    python benchmarks/run_benchmarks.py --json results.json --repeat 3
+
+For every corpus, side by side in one run:
+
+    floor          bare ``libcst.parse_module(...).code`` over every file auditfix would look at, one process
+    cold -j1       ``auditfix run --dry-run`` (all codemods), one worker, no cache
+    cold -jN       the same with one worker per core
+    warm -jN       the same command again: every file comes from .auditfix_cache/
+    pydantic-config / bump-pydantic   (langchain only) the Config conversion alone, ours against bump-pydantic
+
+How it measures (and why):
+- Every timed command is a subprocess, so start-up, imports and the process pool are paid as a
+  user pays them.  Its wall time, CPU time and peak memory come from ``os.wait4``: ``ru_maxrss`` of a
+  waited child covers the child and every descendant it waited for, so "peak MB" is the largest
+  process of the run (the main process or one pool worker).
+- The per-run file counts (parsed, skipped by the pre-filter, from cache) are read from the summary
+  line the CLI prints on stderr, so they belong to the very run that was timed and cost nothing
+  extra.  ``tests/test_benchmark_script.py`` breaks if that line's format changes.  Which files
+  each codemod's markers select is computed in this process (no parsing, so it is cheap).
+- The floor gets the exact file list auditfix discovers, and a process that imports only libcst.
+- Each measurement is repeated ``--repeat`` times (small corpora at least 3) and the fastest is kept:
+  the machine is shared, so the minimum is the measurement least disturbed by other load.
+- The scale series reports seconds per 1,000 lines raw and with the fixed start-up cost (a run on an
+  empty folder) subtracted; linearity is judged on the latter, because a constant start-up is not
+  a scaling problem but dominates a 2,600-line corpus.
+
+Unix only (``os.wait4``, ``resource``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from benchmarks import corpora  # noqa: E402 - needs the repository on sys.path when run as a script
+
+SCHEMA_VERSION = 1
+
+# The floor: what any libcst tool pays at least.  Only libcst is imported.
+FLOOR_PROGRAM = """
+import json, sys
+import libcst
+with open(sys.argv[1], encoding="utf-8") as handle:
+    root, paths = json.load(handle)
+parsed = failed = 0
+for path in paths:
+    with open(root + "/" + path, "rb") as handle:
+        data = handle.read()
+    try:
+        libcst.parse_module(data).code
+        parsed += 1
+    except Exception:
+        failed += 1
+print(json.dumps({"parsed": parsed, "failed": failed}))
+"""
+
+# The installed CLI of this checkout, exactly as the console script starts it.
+CLI_PROGRAM = "import sys; from cli import app; sys.argv[0] = 'auditfix'; sys.exit(app())"
+
+SUMMARY = re.compile(
+    r"(?P<files>\d+) files scanned \((?P<parsed>\d+) parsed, (?P<filtered>\d+) skipped by the pre-filter"
+    r"(?:, (?P<cached>\d+) from cache)?\), (?P<changed>\d+) changed, (?P<skipped>\d+) skipped, (?P<failed>\d+) failed"
+)
+REMOVED_CONFIG_CLASS = re.compile(r"^-\s*class Config\b", re.M)
+
+# Targets of issue 7.
+COLD_RATIO_MAX = 1.0
+PARALLEL_SPEEDUP_MIN = 1.7
+WARM_RATIO_MAX = 0.1
+BUMP_SPEEDUP_MIN = 50.0
+SCALE_TOLERANCE = 0.20
+WORKER_MEMORY_MAX_MB = 300.0
+SMALL_CORPUS_LINES = 20_000
+
+
+class BenchmarkError(Exception):
+    """A command the benchmark depends on failed; the message has its output."""
+
+
+@dataclasses.dataclass
+class Timing:
+    seconds: float
+    cpu_seconds: float
+    peak_mb: float
+    returncode: int
+    stdout: bytes
+    stderr: str
+
+
+@dataclasses.dataclass
+class Measurement:
+    corpus: str
+    run: str
+    seconds: float
+    cpu_seconds: float
+    peak_mb: float
+    ratio: float | None = None  # seconds / the floor's seconds on the same corpus
+    files: int | None = None
+    parsed: int | None = None
+    filtered: int | None = None
+    cached: int | None = None
+    changed: int | None = None
+    failed: int | None = None
+    configs_converted: int | None = None
+    note: str = ""
+
+
+@dataclasses.dataclass
+class CorpusResult:
+    name: str
+    files: int
+    lines: int
+    marker_matches: dict[str, int]  # codemod name (and "any") -> files whose markers match
+    measurements: list[Measurement]
+
+    def get(self, run: str) -> Measurement | None:
+        return next((m for m in self.measurements if m.run == run), None)
+
+
+@dataclasses.dataclass
+class Target:
+    name: str
+    value: float | None
+    limit: float
+    comparison: str  # "<=" or ">="
+    met: bool | None  # None: not measured in this run
+    detail: str = ""
+
+
+# -- running one command ---------------------------------------------------------------------
+
+
+def timed(command: Sequence[str], *, cwd: Path, env: dict[str, str] | None = None) -> Timing:
+    """Run ``command``; wall and CPU seconds and the peak RSS of its largest process."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(list(command), cwd=cwd, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read().decode("utf-8", errors="replace")
+    peak = usage.ru_maxrss / (1024 * 1024) if sys.platform == "darwin" else usage.ru_maxrss / 1024
+    return Timing(seconds, usage.ru_utime + usage.ru_stime, peak, process.returncode, stdout, stderr)
+
+
+def fastest(repeats: int, run: Any) -> Timing:
+    """The quickest of ``repeats`` runs of ``run()`` (peak memory: the largest seen)."""
+    timings = [run() for _ in range(max(repeats, 1))]
+    best = min(timings, key=lambda t: t.seconds)
+    return dataclasses.replace(best, peak_mb=max(t.peak_mb for t in timings))
+
+
+def child_environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [env.get("PYTHONPATH")])])
+    env.pop("AUDITFIX_BENCH_CACHE", None)
+    return env
+
+
+def auditfix_command(*arguments: str) -> list[str]:
+    return [sys.executable, "-c", CLI_PROGRAM, *arguments]
+
+
+def parse_summary(stderr: str) -> dict[str, int]:
+    """The counts of the CLI's ``auditfix: N files scanned (...)`` line."""
+    match = SUMMARY.search(stderr)
+    if match is None:
+        raise BenchmarkError(f"no run summary in auditfix's stderr:\n{stderr[-3000:]}")
+    return {key: int(value) if value is not None else 0 for key, value in match.groupdict().items()}
+
+
+def count_removed_config_classes(diff: bytes) -> int:
+    return len(REMOVED_CONFIG_CLASS.findall(diff.decode("utf-8", errors="replace")))
+
+
+def remove_cache(corpus: Path) -> None:
+    shutil.rmtree(corpus / ".auditfix_cache", ignore_errors=True)
+
+
+# -- what each run measures --------------------------------------------------------------------
+
+
+def discovered_files(root: Path) -> list[str]:
+    from codemods.discovery import discover
+
+    return discover(root).paths
+
+
+def marker_matches(root: Path, paths: Sequence[str]) -> dict[str, int]:
+    """How many files each codemod's pre-filter lets through (no parsing)."""
+    from codemods import REGISTRY
+
+    data = [(root / p).read_bytes() for p in paths]
+    counts = {c.name: sum(1 for d in data if c.applies_to(d)) for c in REGISTRY}
+    counts["any"] = sum(1 for d in data if any(c.applies_to(d) for c in REGISTRY))
+    return counts
+
+
+def registered_codemods() -> list[str]:
+    from codemods import REGISTRY
+
+    return [c.name for c in REGISTRY]
+
+
+def measure_floor(corpus: corpora.Corpus, paths: Sequence[str], repeats: int, scratch: Path) -> Measurement:
+    listing = scratch / f"floor-{re.sub(r'[^A-Za-z0-9]+', '-', corpus.name)}.json"
+    listing.write_text(json.dumps([str(corpus.path), list(paths)]), encoding="utf-8")
+    command = [sys.executable, "-c", FLOOR_PROGRAM, str(listing)]
+    timing = fastest(repeats, lambda: timed(command, cwd=scratch, env=child_environment()))
+    if timing.returncode != 0:
+        raise BenchmarkError(f"the floor failed on {corpus.name}:\n{timing.stderr[-3000:]}")
+    counts = json.loads(timing.stdout)
+    note = f"{counts['failed']} files libcst cannot parse" if counts["failed"] else ""
+    return Measurement(
+        corpus.name, "floor", timing.seconds, timing.cpu_seconds, timing.peak_mb,
+        ratio=1.0, files=len(paths), parsed=counts["parsed"], note=note,
+    )  # fmt: skip
+
+
+def measure_auditfix(
+    corpus: corpora.Corpus, run: str, arguments: Sequence[str], repeats: int, scratch: Path, *, cold: bool
+) -> tuple[Measurement, bytes]:
+    command = auditfix_command("run", "--dry-run", "--no-progress", *arguments, str(corpus.path))
+
+    def once() -> Timing:
+        if cold:
+            remove_cache(corpus.path)
+        timing = timed(command, cwd=scratch, env=child_environment())
+        if timing.returncode not in (0, 1, 3):  # nothing to do, changes, some files skipped/failed
+            raise BenchmarkError(f"{run} on {corpus.name} exited {timing.returncode}:\n{timing.stderr[-3000:]}")
+        return timing
+
+    timing = fastest(repeats, once)
+    counts = parse_summary(timing.stderr)
+    measurement = Measurement(
+        corpus.name, run, timing.seconds, timing.cpu_seconds, timing.peak_mb,
+        files=counts["files"], parsed=counts["parsed"], filtered=counts["filtered"], cached=counts["cached"],
+        changed=counts["changed"], failed=counts["failed"],
+    )  # fmt: skip
+    return measurement, timing.stdout
+
+
+def bump_pydantic_executable(cache: Path) -> Path:
+    """bump-pydantic in its own virtualenv under the cache folder, so it cannot touch our packages."""
+    venv = cache / "venv-bump-pydantic"
+    executable = venv / "bin" / "bump-pydantic"
+    if executable.is_file():
+        return executable
+    steps = [
+        [sys.executable, "-m", "venv", "--clear", str(venv)],
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "bump-pydantic"],
+    ]
+    for step in steps:
+        result = subprocess.run(step, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise BenchmarkError(f"{' '.join(step)} failed:\n{result.stderr[-3000:]}")
+    return executable
+
+
+def measure_bump_pydantic(corpus: corpora.Corpus, cache: Path, scratch: Path) -> Measurement:
+    executable = bump_pydantic_executable(cache)
+    folder = scratch / "bump-pydantic-cwd"  # it writes a log file into its working folder
+    folder.mkdir(exist_ok=True)
+    timing = timed([str(executable), "--diff", str(corpus.path)], cwd=folder)
+    if timing.returncode != 0:
+        raise BenchmarkError(f"bump-pydantic exited {timing.returncode}:\n{timing.stderr[-3000:]}")
+    return Measurement(
+        corpus.name, "bump-pydantic --diff", timing.seconds, timing.cpu_seconds, timing.peak_mb,
+        configs_converted=count_removed_config_classes(timing.stdout),
+    )  # fmt: skip
+
+
+# -- one corpus ----------------------------------------------------------------------------------
+
+
+def benchmark_corpus(
+    corpus: corpora.Corpus, *, jobs: int, repeats: int, scratch: Path, log: Any, pydantic: bool = False,
+    bump: bool = False, cache: Path | None = None,
+) -> CorpusResult:  # fmt: skip
+    if corpus.lines < SMALL_CORPUS_LINES:
+        repeats = max(repeats, 3)
+    paths = discovered_files(corpus.path)
+    log(f"{corpus.name}: {len(paths)} files, {corpus.lines} lines")
+    result = CorpusResult(corpus.name, corpus.files, corpus.lines, marker_matches(corpus.path, paths), [])
+    floor = measure_floor(corpus, paths, repeats, scratch)
+    result.measurements.append(floor)
+    log(f"  floor        {floor.seconds:7.2f} s")
+    runs = [("cold -j1", ["-j", "1"], True), (f"cold -j{jobs}", ["-j", str(jobs)], True), (f"warm -j{jobs}", ["-j", str(jobs)], False)]
+    for run, arguments, cold in runs:
+        measurement, _ = measure_auditfix(corpus, run, arguments, repeats, scratch, cold=cold)
+        result.measurements.append(measurement)
+        log(f"  {run:12} {measurement.seconds:7.2f} s")
+    if pydantic:
+        if "pydantic-config" in registered_codemods():
+            measurement, diff = measure_auditfix(
+                corpus, "pydantic-config", ["--select", "pydantic-config", "-j", str(jobs)], 1, scratch, cold=True
+            )
+            measurement.configs_converted = count_removed_config_classes(diff)
+            result.measurements.append(measurement)
+            log(f"  pydantic-config {measurement.seconds:7.2f} s, {measurement.configs_converted} Config classes")
+        else:
+            log("  pydantic-config is not registered yet: not measured")
+        if bump:
+            assert cache is not None
+            measurement = measure_bump_pydantic(corpus, cache, scratch)
+            result.measurements.append(measurement)
+            log(f"  bump-pydantic {measurement.seconds:7.2f} s, {measurement.configs_converted} Config classes")
+    for measurement in result.measurements:
+        measurement.ratio = measurement.seconds / floor.seconds if floor.seconds else None
+    remove_cache(corpus.path)
+    return result
+
+
+def startup_seconds(repeats: int, scratch: Path) -> float:
+    """A run on an empty folder: interpreter, imports, settings; the fixed cost of every run."""
+    empty = scratch / "empty"
+    empty.mkdir(exist_ok=True)
+    command = auditfix_command("run", "--dry-run", "--no-progress", "-j", "1", str(empty))
+    return fastest(max(repeats, 3), lambda: timed(command, cwd=scratch, env=child_environment())).seconds
+
+
+# -- targets -------------------------------------------------------------------------------------
+
+
+def _target(name: str, value: float | None, limit: float, comparison: str, detail: str = "") -> Target:
+    if value is None:
+        return Target(name, None, limit, comparison, None, detail or "not measured in this run")
+    met = value <= limit if comparison == "<=" else value >= limit
+    return Target(name, round(value, 3), limit, comparison, met, detail)
+
+
+def evaluate_targets(results: Sequence[CorpusResult], scale: Sequence[dict[str, Any]], jobs: int) -> list[Target]:
+    targets = []
+    for result in results:
+        cold, parallel, warm = result.get("cold -j1"), result.get(f"cold -j{jobs}"), result.get(f"warm -j{jobs}")
+        if result.name.startswith("sample_repo"):
+            continue  # the scale series has a target of its own
+        targets.append(_target(f"{result.name}: cold -j1 / floor", cold and cold.ratio, COLD_RATIO_MAX, "<="))
+        speedup = cold.seconds / parallel.seconds if cold and parallel and jobs > 1 else None
+        targets.append(_target(f"{result.name}: cold -j1 / cold -j{jobs} (speed-up)", speedup, PARALLEL_SPEEDUP_MIN, ">="))
+        targets.append(_target(f"{result.name}: warm -j{jobs} / floor", warm and warm.ratio, WARM_RATIO_MAX, "<="))
+        if result.name.startswith("apache-superset"):
+            peak = max((m.peak_mb for m in (cold, parallel) if m), default=None)
+            targets.append(_target(f"{result.name}: peak MB of the largest process", peak, WORKER_MEMORY_MAX_MB, "<="))
+        ours, theirs = result.get("pydantic-config"), result.get("bump-pydantic --diff")
+        if ours or theirs:
+            speedup = theirs.seconds / ours.seconds if ours and theirs else None
+            targets.append(_target(f"{result.name}: bump-pydantic / pydantic-config (speed-up)", speedup, BUMP_SPEEDUP_MIN, ">="))
+            more = (ours.configs_converted or 0) - (theirs.configs_converted or 0) if ours and theirs else None
+            detail = f"{ours.configs_converted} against {theirs.configs_converted}" if ours and theirs else ""
+            targets.append(_target(f"{result.name}: Config classes converted, ours minus bump-pydantic's", more, 0, ">=", detail))
+    if len(scale) > 1:
+        reference = scale[-1]["marginal_seconds_per_kloc"]
+        deviation = max(abs(point["marginal_seconds_per_kloc"] / reference - 1) for point in scale) if reference else None
+        detail = ", ".join(f"x{p['copies']}: {p['marginal_seconds_per_kloc']:.3f}" for p in scale)
+        targets.append(_target("scale series: largest deviation of s/kLOC from the largest copy", deviation, SCALE_TOLERANCE, "<=", detail))
+    return targets
+
+
+def scale_point(result: CorpusResult, copies: int, startup: float) -> dict[str, Any]:
+    cold = result.get("cold -j1")
+    assert cold is not None
+    kloc = result.lines / 1000
+    return {
+        "copies": copies,
+        "lines": result.lines,
+        "seconds": round(cold.seconds, 3),
+        "seconds_per_kloc": round(cold.seconds / kloc, 4),
+        "marginal_seconds_per_kloc": round(max(cold.seconds - startup, 0.0) / kloc, 4),
+    }
+
+
+# -- output --------------------------------------------------------------------------------------
+
+
+def _number(value: float | int | None, digits: int = 2) -> str:
+    if value is None:
+        return ""
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def markdown(results: Sequence[CorpusResult], scale: Sequence[dict[str, Any]], targets: Sequence[Target], startup: float) -> str:
+    lines = [
+        "| corpus | run | seconds | × floor | CPU s | peak MB | files | parsed | pre-filtered | from cache | changed | Config classes |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for result in results:
+        for m in result.measurements:
+            lines.append(
+                f"| {result.name} ({result.lines:,} lines) | {m.run} | {m.seconds:.2f} | {_number(m.ratio)} | "
+                f"{m.cpu_seconds:.2f} | {m.peak_mb:.0f} | {_number(m.files)} | {_number(m.parsed)} | "
+                f"{_number(m.filtered)} | {_number(m.cached)} | {_number(m.changed)} | {_number(m.configs_converted)} |"
+            )
+    lines += ["", f"Start-up (a run on an empty folder): {startup:.2f} s", ""]
+    if scale:
+        lines += ["| sample_repo copies | lines | cold -j1 s | s / kLOC | s / kLOC less start-up |", "|---:|---:|---:|---:|---:|"]
+        for p in scale:
+            lines.append(
+                f"| {p['copies']} | {p['lines']:,} | {p['seconds']:.2f} | {p['seconds_per_kloc']:.3f} | {p['marginal_seconds_per_kloc']:.3f} |"
+            )
+        lines.append("")
+    names = sorted({name for r in results for name in r.marker_matches})
+    if names:
+        lines += ["Files each codemod's markers let through the pre-filter:", ""]
+        lines += ["| corpus | files | " + " | ".join(names) + " |", "|---|---:|" + "---:|" * len(names)]
+        for r in results:
+            lines.append(f"| {r.name} | {r.files} | " + " | ".join(str(r.marker_matches.get(n, "")) for n in names) + " |")
+        lines.append("")
+    lines += ["| target | value | limit | met |", "|---|---:|---:|---|"]
+    for t in targets:
+        verdict = {True: "yes", False: "**no**", None: "not measured"}[t.met]
+        detail = f" ({t.detail})" if t.detail else ""
+        lines.append(f"| {t.name}{detail} | {_number(t.value, 3)} | {t.comparison} {t.limit:g} | {verdict} |")
+    return "\n".join(lines) + "\n"
+
+
+def document(
+    results: Sequence[CorpusResult], scale: Sequence[dict[str, Any]], targets: Sequence[Target], startup: float,
+    jobs: int, load: tuple[Sequence[float], Sequence[float]], quick: bool,
+) -> dict[str, Any]:  # fmt: skip
+    import libcst
+
+    from codemods import __version__
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "quick": quick,
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpu_count": os.cpu_count(),
+            "jobs": jobs,
+            "load_average_before": list(load[0]),
+            "load_average_after": list(load[1]),
+        },
+        "versions": {"auditfix": __version__, "libcst": getattr(libcst, "__version__", "unknown")},
+        "codemods": registered_codemods(),
+        "startup_seconds": round(startup, 3),
+        "corpora": [
+            {
+                "name": r.name,
+                "files": r.files,
+                "lines": r.lines,
+                "marker_matches": r.marker_matches,
+                "measurements": [dataclasses.asdict(m) for m in r.measurements],
+            }
+            for r in results
+        ],
+        "scale": list(scale),
+        "targets": [dataclasses.asdict(t) for t in targets],
+    }
+
+
+# -- the command line ----------------------------------------------------------------------------
+
+
+def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="sample_repo x10 only (under 30 s); what CI runs")
+    parser.add_argument("--json", type=Path, help="also write the results as JSON to this file")
+    parser.add_argument("--cache-dir", help=f"where corpora are kept (default ${corpora.CACHE_ENVIRONMENT_VARIABLE} or {corpora.DEFAULT_CACHE})")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per measurement, fastest kept (default 1; small corpora 3)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="workers of the parallel runs (default: all cores)")
+    parser.add_argument("--with-bump-pydantic", action="store_true", help="also time bump-pydantic --diff on langchain (slow)")
+    parser.add_argument("--only", choices=["langchain", "superset", "scale"], action="append", help="limit the full run to these parts (repeatable)")
+    parser.add_argument("--sample-repo", type=Path, default=REPO / "sample_repo", help=argparse.SUPPRESS)
+    parser.add_argument("--copies", type=int, default=10, help=argparse.SUPPRESS)  # of sample_repo in --quick
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = parse_arguments(argv)
+    cache = corpora.cache_root(arguments.cache_dir)
+    cache.mkdir(parents=True, exist_ok=True)
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    if not arguments.sample_repo.is_dir():
+        log(f"benchmark: {arguments.sample_repo} does not exist")
+        return 2
+    jobs = max(arguments.jobs, 1)
+    parts = set(arguments.only or ["langchain", "superset", "scale"])
+    load_before = os.getloadavg()
+    results: list[CorpusResult] = []
+    scale: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="auditfix-bench-") as temporary:
+        scratch = Path(temporary)
+        try:
+            startup = startup_seconds(arguments.repeat, scratch)
+            log(f"start-up: {startup:.2f} s")
+            work = cache / "work"
+            if not arguments.quick:
+                for part, requirement, pydantic in (("langchain", corpora.LANGCHAIN, True), ("superset", corpora.SUPERSET, False)):
+                    if part not in parts:
+                        continue
+                    source = corpora.fetch_sdist(requirement, cache)
+                    copy = corpora.working_copy(source, work / source.name)
+                    corpus = corpora.measure(source.name, copy)
+                    results.append(
+                        benchmark_corpus(
+                            corpus, jobs=jobs, repeats=arguments.repeat, scratch=scratch, log=log, pydantic=pydantic,
+                            bump=arguments.with_bump_pydantic, cache=cache,
+                        )  # fmt: skip
+                    )
+            series = [arguments.copies] if arguments.quick else ([1, 10, 100] if "scale" in parts else [])
+            for copies in series:
+                copy = corpora.replicate(arguments.sample_repo, copies, work / f"sample_repo-x{copies}")
+                corpus = corpora.measure(f"sample_repo x{copies}", copy)
+                result = benchmark_corpus(corpus, jobs=jobs, repeats=arguments.repeat, scratch=scratch, log=log)
+                results.append(result)
+                scale.append(scale_point(result, copies, startup))
+        except (BenchmarkError, corpora.CorpusError) as exc:
+            log(f"benchmark: {exc}")
+            return 1
+    targets = evaluate_targets(results, scale if len(scale) > 1 else [], jobs)
+    sys.stdout.write(markdown(results, scale, targets, startup))
+    if arguments.json is not None:
+        data = document(results, scale, targets, startup, jobs, (load_before, os.getloadavg()), arguments.quick)
+        arguments.json.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

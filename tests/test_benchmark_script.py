@@ -1,0 +1,117 @@
+"""benchmarks/run_benchmarks.py keeps working: --quick runs and writes a well-formed table and JSON.
+
+Nothing here is timed: the numbers depend on the machine, only their shape is checked.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks import run_benchmarks as bench
+from codemods.engine import Change, RunReport, Problem
+
+REPO = Path(__file__).resolve().parent.parent
+SCRIPT = REPO / "benchmarks" / "run_benchmarks.py"
+RUNS = ["floor", "cold -j1", "cold -j2", "warm -j2"]
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict]:
+    folder = tmp_path_factory.mktemp("bench")
+    output = folder / "results.json"
+    command = [sys.executable, str(SCRIPT), "--quick", "--copies", "2", "--jobs", "2", "--json", str(output), "--cache-dir", str(folder / "cache")]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=folder)
+    assert result.returncode == 0, result.stderr
+    return result.stdout, json.loads(output.read_text())
+
+
+def test_quick_mode_measures_every_run_of_the_replicated_sample_repo(quick_run: tuple[str, dict]) -> None:
+    _, data = quick_run
+    assert data["schema_version"] == bench.SCHEMA_VERSION and data["quick"] is True
+    [corpus] = data["corpora"]
+    assert corpus["name"] == "sample_repo x2"
+    assert [m["run"] for m in corpus["measurements"]] == RUNS
+    files = corpus["measurements"][0]["files"]
+    assert files == corpus["files"] > 0
+    for measurement in corpus["measurements"]:
+        assert measurement["seconds"] > 0 and measurement["peak_mb"] > 0
+        assert measurement["ratio"] == pytest.approx(measurement["seconds"] / corpus["measurements"][0]["seconds"])
+    for measurement in corpus["measurements"][1:]:
+        assert measurement["files"] == files
+        assert measurement["parsed"] + measurement["filtered"] == files
+
+
+def test_quick_mode_second_run_comes_from_the_cache(quick_run: tuple[str, dict]) -> None:
+    _, data = quick_run
+    by_run = {m["run"]: m for m in data["corpora"][0]["measurements"]}
+    assert by_run["cold -j1"]["cached"] == by_run["cold -j2"]["cached"] == 0
+    assert by_run["warm -j2"]["cached"] == by_run["warm -j2"]["parsed"] > 0
+    assert by_run["warm -j2"]["changed"] == by_run["cold -j1"]["changed"]
+
+
+def test_quick_mode_prints_a_markdown_table_with_a_row_per_run(quick_run: tuple[str, dict]) -> None:
+    stdout, data = quick_run
+    lines = stdout.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("| corpus | run |"))
+    columns = lines[header].count("|")
+    rows = lines[header + 2 : header + 2 + len(RUNS)]
+    assert [row.split("|")[2].strip() for row in rows] == RUNS
+    assert all(row.count("|") == columns for row in rows)
+    assert any(line.startswith("| target |") for line in lines)
+    assert data["codemods"] and all(name in stdout for name in data["codemods"])
+
+
+# -- the pieces, on known input ----------------------------------------------------------------------
+
+
+def test_the_summary_the_cli_prints_is_understood() -> None:
+    report = RunReport(Path("."), ("a",), files=10, parsed=4, filtered=6, cached=3)
+    report.changes.append(Change("x.py", b"", b"new", ("a",)))
+    report.failed.append(Problem("y.py", "reason"))
+    counts = bench.parse_summary(f"skipped z.py: reason\nauditfix: {report.summary()}\n")
+    assert counts == {"files": 10, "parsed": 4, "filtered": 6, "cached": 3, "changed": 1, "skipped": 0, "failed": 1}
+
+
+def test_a_summary_without_cache_hits_counts_zero_from_cache() -> None:
+    report = RunReport(Path("."), ("a",), files=2, parsed=1, filtered=1)
+    assert bench.parse_summary(report.summary())["cached"] == 0
+
+
+def test_missing_summary_is_an_error_with_the_output() -> None:
+    with pytest.raises(bench.BenchmarkError, match="Traceback"):
+        bench.parse_summary("Traceback (most recent call last):\n  ...\n")
+
+
+def test_config_classes_are_counted_from_removed_lines_of_a_diff() -> None:
+    diff = b"--- a/m.py\n+++ b/m.py\n@@ -1,4 +1,2 @@\n-    class Config:\n-        extra = 'forbid'\n+    model_config = ConfigDict(extra='forbid')\n     class ConfigHelper:\n-class Config:\n"
+    assert bench.count_removed_config_classes(diff) == 2
+
+
+def measurement(run: str, seconds: float, floor: float, **counts: int) -> bench.Measurement:
+    return bench.Measurement("c", run, seconds, seconds, 100.0, ratio=seconds / floor, **counts)
+
+
+def test_targets_are_judged_on_ratios_of_the_same_run() -> None:
+    result = bench.CorpusResult(
+        "langchain-0.0.350", 10, 1000, {},
+        [measurement("floor", 10, 10), measurement("cold -j1", 9, 10), measurement("cold -j2", 6, 10), measurement("warm -j2", 0.5, 10)],
+    )  # fmt: skip
+    targets = {t.name: t for t in bench.evaluate_targets([result], [], jobs=2)}
+    assert targets["langchain-0.0.350: cold -j1 / floor"].met is True
+    assert targets["langchain-0.0.350: cold -j1 / cold -j2 (speed-up)"].met is False  # 1.5 < 1.7
+    assert targets["langchain-0.0.350: warm -j2 / floor"].met is True
+
+
+def test_scale_series_linearity_compares_every_point_with_the_largest() -> None:
+    scale = [
+        {"copies": 1, "marginal_seconds_per_kloc": 0.13},
+        {"copies": 10, "marginal_seconds_per_kloc": 0.1},
+        {"copies": 100, "marginal_seconds_per_kloc": 0.1},
+    ]
+    [target] = bench.evaluate_targets([], scale, jobs=2)
+    assert target.value == pytest.approx(0.3) and target.met is False

@@ -1,0 +1,196 @@
+"""What the benchmarks rely on: a warm run reuses the cache in a new process, and codemods that
+run one after another over an unchanged tree share its metadata without changing any result."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import libcst as cst
+import libcst.matchers as m
+import pytest
+from libcst.metadata import ScopeProvider
+
+from codemods.base import Codemod
+from codemods.cache import stable_bytes
+from codemods.pipeline import CHANGED, UNCHANGED, Plan, transform_source
+from codemods.templating import TemplateSet
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+class ClassNames(Codemod):
+    """Reports nothing; its whole-tree index is a frozenset of strings (like pydantic-config's)."""
+
+    name = "class-names"
+    summary = "Test codemod with a set-valued index."
+    safety = "None."
+    markers = (b"class ",)
+    index_markers = (b"class ",)
+    METADATA_DEPENDENCIES = (ScopeProvider,)
+
+    @classmethod
+    def index_file(cls, path: str, source: bytes) -> Any:
+        return tuple(line.split()[1].rstrip(":(") for line in source.decode().splitlines() if line.startswith("class "))
+
+    @classmethod
+    def build_index(cls, facts: Mapping[str, Any], options: Mapping[str, Any]) -> Any:
+        return frozenset(name for names in facts.values() if names for name in names)
+
+
+class RenameOld(Codemod):
+    """Renames the name ``old`` to ``new`` where it is a module-level global."""
+
+    name = "rename-old"
+    summary = "Test codemod using scopes."
+    safety = "None."
+    markers = (b"old",)
+    METADATA_DEPENDENCIES = (ScopeProvider,)
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
+        scope = self.get_metadata(ScopeProvider, original_node, None)
+        if original_node.value != "old" or scope is None or scope is not scope.globals:
+            return updated_node
+        self.report(original_node, "old is now new")
+        return updated_node.with_changes(value="new")
+
+
+class CountScopes(Codemod):
+    """Declines at every function, with the number of scopes its metadata holds."""
+
+    name = "count-scopes"
+    summary = "Test codemod reading metadata another codemod computed first."
+    safety = "None."
+    markers = (b"def ",)
+    METADATA_DEPENDENCIES = (ScopeProvider,)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
+        scope = self.get_metadata(ScopeProvider, original_node.body, None)
+        self.report(original_node, f"scope of {original_node.name.value}: {type(scope).__name__}", fixable=False)
+        return updated_node
+
+
+def plan_of(*codemods: type[Codemod]) -> Plan:
+    return Plan(codemods, {c.name: {} for c in codemods}, {}, TemplateSet())
+
+
+SOURCE = textwrap.dedent(
+    """\
+    old = 1
+
+    def f(old):
+        return old
+
+    class C:
+        pass
+    """
+).encode()
+
+
+# -- the warm run ------------------------------------------------------------------------------
+
+WARM_RUN = """
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[2])
+from codemods.config import resolve
+from codemods.engine import Engine
+from tests.test_performance import ClassNames
+root = Path(sys.argv[1])
+report = Engine(root, resolve(root, (ClassNames,), jobs=1, cache=True)).run()
+print(report.cached)
+"""
+
+
+def test_a_second_process_reuses_the_cache_of_a_run_with_a_set_valued_index(tmp_path: Path) -> None:
+    for number in range(3):
+        (tmp_path / f"m{number}.py").write_text("".join(f"class C{number}{i}:\n    pass\n" for i in range(20)))
+    counts = []
+    for seed in ("1", "2"):  # string hashing, and so the order of a frozenset, differs per process
+        environment = {**os.environ, "PYTHONHASHSEED": seed}
+        result = subprocess.run(
+            [sys.executable, "-c", WARM_RUN, str(tmp_path), str(REPO)],
+            capture_output=True, text=True, env=environment, check=True,
+        )  # fmt: skip
+        counts.append(int(result.stdout))
+    assert counts == [0, 3]
+
+
+def test_stable_bytes_of_a_set_do_not_follow_its_iteration_order() -> None:
+    first, second = frozenset([0, 8]), frozenset([8, 0])  # 8 collides with 0: insertion order shows
+    assert list(first) != list(second)
+    assert stable_bytes(first) == stable_bytes(second)
+    assert stable_bytes({"k": first}) == stable_bytes({"k": second})
+
+
+def test_stable_bytes_tell_different_values_apart() -> None:
+    values = [frozenset({"a"}), ("a",), ["a"], "a", b"a", {"a": 1}, {"a": "1"}, 1, "1", None, frozenset()]
+    assert len({stable_bytes(v) for v in values}) == len(values)
+
+
+# -- metadata shared between codemods ------------------------------------------------------------
+
+
+def test_codemods_after_an_unchanged_pass_see_the_same_results_as_alone() -> None:
+    together = transform_source("m.py", SOURCE, plan_of(ClassNames, CountScopes, RenameOld))
+    alone = transform_source("m.py", SOURCE, plan_of(CountScopes))
+    assert together.status == CHANGED
+    assert together.new_source == SOURCE.replace(b"old = 1", b"new = 1")
+    assert [f for f in together.findings if f.codemod == "count-scopes"] == alone.findings
+    assert together.changed_by == ("rename-old",)
+
+
+def test_a_codemod_after_a_change_gets_metadata_of_the_changed_tree() -> None:
+    outcome = transform_source("m.py", SOURCE, plan_of(RenameOld, CountScopes))
+    assert outcome.status == CHANGED
+    assert [f.message for f in outcome.findings if f.codemod == "count-scopes"] == ["scope of f: FunctionScope"]
+
+
+def test_metadata_is_computed_once_for_codemods_that_change_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    created = []
+    original = ScopeProvider.__init__
+
+    def counting(self: ScopeProvider, *args: Any, **kwargs: Any) -> None:
+        created.append(self)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ScopeProvider, "__init__", counting)
+    outcome = transform_source("m.py", b"class C:\n    def f(self):\n        pass\n", plan_of(ClassNames, CountScopes))
+    assert outcome.status == UNCHANGED
+    assert len(created) == 1
+
+
+# -- the matcher machinery only for codemods that use it ---------------------------------------------
+
+
+class RenameOldInFunctions(Codemod):
+    """Uses a matcher decorator, so it must keep libcst's matcher machinery."""
+
+    name = "rename-old-in-functions"
+    summary = "Test codemod with a matcher decorator."
+    safety = "None."
+    markers = (b"old",)
+
+    @m.call_if_inside(m.FunctionDef())
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
+        if original_node.value != "old":
+            return updated_node
+        self.report(original_node, "old is now new")
+        return updated_node.with_changes(value="new")
+
+
+def test_a_codemod_with_matcher_decorators_keeps_their_behaviour() -> None:
+    assert not RenameOldInFunctions._plain
+    outcome = transform_source("m.py", SOURCE, plan_of(RenameOldInFunctions))
+    assert outcome.new_source == SOURCE.replace(b"(old)", b"(new)").replace(b"return old", b"return new")
+
+
+def test_a_codemod_without_matcher_decorators_visits_as_a_plain_transformer() -> None:
+    assert RenameOld._plain
+    assert RenameOld.on_visit is cst.CSTTransformer.on_visit
+    assert RenameOld.on_leave is cst.CSTTransformer.on_leave
