@@ -78,10 +78,10 @@ class PrintToLogging(TracksAncestors, Codemod):
         ``print(f"Failed: {err!r}")`` becomes ``logger.error("Failed: %r", err)``.
 
         The level is ``exception`` inside an ``except`` handler (but not in the handler of a
-        ``try`` that only imports: a missing optional package is expected), ``error`` for
-        ``file=sys.stderr`` or a message starting with error / failed / failure / exception /
-        fatal / critical, ``warning`` for one starting with warn / warning / deprecated /
-        caution, and ``info`` otherwise.  ``traceback.print_exc()`` in a handler becomes
+        ``try`` that only imports: a missing optional package is expected); otherwise ``error``
+        for a message starting with error / failed / failure / exception / fatal / critical,
+        ``warning`` for one starting with warn / warning / deprecated / caution (even on
+        stderr), ``error`` for any other ``file=sys.stderr``, and ``info`` for the rest.  ``traceback.print_exc()`` in a handler becomes
         ``logger.exception("Unexpected error in <function>")`` and an unused ``traceback``
         import is removed.
 
@@ -280,15 +280,13 @@ class PrintToLogging(TracksAncestors, Codemod):
         handler, try_node = self._handler_around()
         if handler is not None and not guards_optional_import(try_node):
             return "exception"  # a missing optional package is expected: no traceback for it
-        if stream == "stderr":
-            return "error"
         first = _FIRST_WORD.match(_leading_text(positional[0].value)) if positional else None
         word = first["word"].lower() if first else ""
         if word in _ERROR_WORDS:
             return "error"
         if word in _WARNING_WORDS:
-            return "warning"
-        return "info"
+            return "warning"  # also on stderr: the text says what it is
+        return "error" if stream == "stderr" else "info"
 
     def _handler_around(self) -> tuple[cst.CSTNode | None, cst.CSTNode | None]:
         """The except handler (and its try) handling an exception while the current statement runs."""

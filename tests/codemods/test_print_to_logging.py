@@ -112,6 +112,9 @@ def in_function(body: str) -> str:
         pytest.param('print("Errorless run", a)', 'logger.info("Errorless run %s", a)', id="level-word-must-be-whole"),
         pytest.param('print("No errors", a)', 'logger.info("No errors %s", a)', id="level-only-first-word"),
         pytest.param("print(a, file=sys.stderr)", "logger.error(a)", id="stderr-is-error"),
+        pytest.param(
+            'print("Warning: slow", a, file=sys.stderr)', 'logger.warning("Warning: slow %s", a)', id="stderr-warning-text-is-warning"
+        ),
         pytest.param("print(a, file=sys.stdout)", "logger.info(a)", id="stdout-is-info"),
         pytest.param("print(a, file=None)", "logger.info(a)", id="file-none-is-stdout"),
         pytest.param('if a: print("x", a)', 'if a: logger.info("x %s", a)', id="one-line-block"),
