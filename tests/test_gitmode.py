@@ -6,6 +6,7 @@ runs the real registry on a git copy of sample_repo.
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import os
 import shutil
@@ -21,6 +22,7 @@ from typer.testing import CliRunner
 import cli
 from codemods import REGISTRY
 from codemods.config import resolve
+from codemods.engine import Engine
 from codemods.gitmode import LOCK_FILE_NAME, WORKTREES_DIR_NAME, GitModeError, GitOptions, run_git_mode
 from tests.gitrepo import (
     TEST_REGISTRY,
@@ -542,17 +544,26 @@ def test_sample_repo_gets_one_passing_branch_per_category(tmp_path: Path, monkey
     assert code in (0, 3), err
     assert snapshot(repo) == before
     made = {name: commit for name, commit in branches(repo).items() if name.startswith("auditfix/")}
-    assert made, "sample_repo has something for at least one codemod"
+    settings = dataclasses.replace(resolve(repo, REGISTRY, jobs=1), cache=False)
+    with_changes = [c.name for c in REGISTRY if Engine(repo, dataclasses.replace(settings, codemods=(c,))).run().changes]
+    assert with_changes, "sample_repo has something for at least one codemod"
+    assert sorted(made) == sorted(f"auditfix/{name}" for name in with_changes)
+    checkouts = {}
     for branch, commit in made.items():
         assert parents(repo, branch) == [base]
-        checkout = tmp_path / f"check-{branch.replace('/', '-')}"
-        git(repo, "worktree", "add", "--detach", "--quiet", str(checkout), commit)
-        try:
-            tests = subprocess.run(
-                [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-                cwd=checkout, capture_output=True, text=True, timeout=300,
-            )  # fmt: skip
-            assert tests.returncode == 0, f"{branch}: sample_repo's tests fail:\n{tests.stdout[-4000:]}{tests.stderr[-2000:]}"
-        finally:
-            git(repo, "worktree", "remove", "--force", str(checkout))
+        checkouts[branch] = tmp_path / f"check-{branch.replace('/', '-')}"
+        git(repo, "worktree", "add", "--detach", "--quiet", str(checkouts[branch]), commit)
+
+    def sample_suite(folder: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            # Its own --basetemp: concurrent pytest runs must not prune each other's tmp_path.
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--basetemp={folder}-pytest"],
+            cwd=folder, capture_output=True, text=True, timeout=600,
+        )  # fmt: skip
+
+    # Two suites at a time: the branches are independent checkouts.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        results = dict(zip(checkouts, pool.map(sample_suite, checkouts.values())))
+    for branch, tests in results.items():
+        assert tests.returncode == 0, f"{branch}: sample_repo's tests fail:\n{tests.stdout[-4000:]}{tests.stderr[-2000:]}"
 
