@@ -227,3 +227,19 @@ def test_print_to_logging_reuses_the_logger_bare_except_created() -> None:
     assert outcome.new_source.decode() == after
     assert outcome.changed_by == ("bare-except", "print-to-logging")
     assert [(f.line, f.codemod) for f in outcome.findings] == [(6, "print-to-logging"), (9, "bare-except")]
+
+
+# -- known gaps ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="only single module-level assignments count as the logger; one bound in both branches of "
+    "a try/except ImportError is not reused, so a second logger (_logger) is created",
+)
+def test_logger_bound_in_an_import_fallback_is_reused() -> None:
+    header = (
+        "try:\n    from loguru import logger\nexcept ImportError:\n"
+        "    import logging\n    logger = logging.getLogger(__name__)\n"
+    )
+    assert_rewrite(BareExcept, header + SWALLOW, header + swallowed_with("logger"))

@@ -690,3 +690,10 @@ def test_a_declined_print_creates_no_logger_even_when_another_codemod_changes_th
     assert outcome.status == CHANGED
     assert outcome.new_source.decode() == source.replace("except:", "except BaseException:")
     assert declined(outcome.findings) == ["print() not converted: comments inside a one-line block's print(); convert by hand"]
+
+
+def test_local_traceback_import_is_removed_with_print_exc() -> None:
+    rewrite(
+        HEADER + "def f():\n    try:\n        g()\n    except OSError:\n        import traceback\n        traceback.print_exc()\n",
+        HEADER + 'def f():\n    try:\n        g()\n    except OSError:\n        logger.exception("Unexpected error in f")\n',
+    )
