@@ -392,8 +392,9 @@ class _GitRun:
     @staticmethod
     def _stats(in_worktree: git.Git, paths: list[str]) -> tuple[FileStat, ...]:
         stats = []
-        for line in in_worktree.diff("--cached", "--numstat", "--no-renames", "--", *paths).splitlines():
-            added, removed, name = line.split("\t", 2)
+        output = in_worktree.diff("--cached", "--numstat", "--no-renames", "-z", "--", *paths, strip_newline_in_stdout=False)
+        for record in filter(None, output.split("\0")):
+            added, removed, name = record.split("\t", 2)
             # Binary files show "-": they count as changed files without lines.
             stats.append(FileStat(name, int(added) if added.isdigit() else 0, int(removed) if removed.isdigit() else 0))
         return tuple(stats)

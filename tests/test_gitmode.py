@@ -128,6 +128,15 @@ def test_nothing_to_change_makes_no_branch(tmp_path: Path) -> None:
     assert "no branch made" in err
 
 
+def test_file_names_with_spaces_and_accents(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", {"my app/données v2.py": "x = dict()\n"})
+    bodies = tmp_path / "bodies"
+    code, _, err = auditfix(repo, "--pr-body-dir", bodies)
+    assert code == 0, err
+    assert show_bytes(repo, f"{DICT_BRANCH}:my app/données v2.py") == b"x = {}\n"
+    assert "| `my app/données v2.py` | 1 | 1 |" in (bodies / "dict-literal.md").read_text()
+
+
 def test_cache_is_never_committed_and_runs_again_from_it(repo: Path) -> None:
     assert auditfix(repo)[0] == 0
     for branch in (DICT_BRANCH, LIST_BRANCH):
