@@ -135,7 +135,7 @@ class BareExcept(TracksAncestors, Codemod):
             except LoggerUnavailable as reason:
                 self.report(original_node, f"bare except swallows errors; no log call added: {reason}", fixable=False)
             else:
-                new_node = new_node.with_changes(body=self._with_log_call(original_node, new_node.body, logger_name))
+                new_node = new_node.with_changes(body=self._with_log_call(new_node.body, logger_name))
                 message += f" + {logger_name}.exception()"
         self.report(original_node, message)
         return new_node
@@ -153,7 +153,7 @@ class BareExcept(TracksAncestors, Codemod):
             return False
         return not guards_optional_import(self.ancestors[-2])  # the try statement
 
-    def _with_log_call(self, original: cst.ExceptHandler, body: cst.BaseSuite, logger_name: str) -> cst.BaseSuite:
+    def _with_log_call(self, body: cst.BaseSuite, logger_name: str) -> cst.BaseSuite:
         where = enclosing_name(self.ancestors, self.file.module_name or self.file.path)
         # Called without arguments, neither logging nor loguru formats the message: no escaping.
         call = cst.Call(
