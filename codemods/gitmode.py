@@ -282,8 +282,8 @@ class _GitRun:
             result.dirty = self.is_dirty()
             if result.dirty:
                 self.notify(
-                    f"your working tree has uncommitted changes: they are not part of any branch, which are built "
-                    f"from {self.options.base} ({base[:12]})"
+                    f"your working tree has uncommitted changes; they are not part of any branch "
+                    f"(the branches are built from {self.options.base}, {base[:12]})"
                 )
             start, start_label = base, base[:12]
             try:
@@ -606,8 +606,10 @@ class RepositoryLock:
         if len(parts) != 2 or not parts[0].isdigit():
             return True  # not written by auditfix as it is now
         pid, host = int(parts[0]), parts[1]
-        if host != socket.gethostname():
-            return False  # cannot tell: another machine sharing the repository
+        if host != socket.gethostname() or os.name == "nt":
+            # Cannot tell: another machine sharing the repository, or Windows, where os.kill
+            # would terminate the process instead of probing it.
+            return False
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
