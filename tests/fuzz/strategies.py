@@ -383,7 +383,10 @@ def print_fragment(draw: st.DrawFn, extra_expressions: st.SearchStrategy[str] | 
     call_lines = [(0, call_lines[0][1])] + [(0, text.strip()) for _, text in call_lines[1:]]
     if len(call_lines) > 1:  # continuation lines are rendered one level deeper by their first line
         call_lines = [call_lines[0], *((1, t) for _, t in call_lines[1:-1]), (0, call_lines[-1][1])]
-    where = draw(st.sampled_from(["module", "function", "method", "main", "lambda", "comprehension", "loop", "nested"]))
+    # A __main__ guard makes print-to-logging leave the whole module alone: keep it rare.
+    where = draw(
+        st.sampled_from(["module", "function", "function", "method", "method", "loop", "loop", "nested", "lambda", "comprehension", "main"])
+    )
     if where == "module":
         return call_lines
     if where == "function":
@@ -612,16 +615,20 @@ PATTERNS: dict[str, Callable[[], st.SearchStrategy[list[Line]]]] = {
 
 @st.composite
 def header(draw: st.DrawFn) -> list[Line]:
+    """Imports and module setup, each line usually present: a missing one is an edge case."""
     lines: list[Line] = []
     if draw(st.integers(0, 3)) == 0:
         lines.append((0, '"""Module docstring."""'))
     if draw(st.integers(0, 3)) == 0:
         lines.append((0, "from __future__ import annotations"))
-    keep = draw(st.lists(st.booleans(), min_size=len(HEADER_LINES), max_size=len(HEADER_LINES)))
-    lines += [(0, text) for text, kept in zip(HEADER_LINES, keep) if kept or not text]
+    kept = [text for text in HEADER_LINES if not text or draw(st.integers(0, 4)) > 0]
+    lines += [(0, text) for text in kept]
     lines.append((0, ""))
-    setup = draw(st.lists(st.booleans(), min_size=len(MODULE_SETUP), max_size=len(MODULE_SETUP)))
-    lines += [(0, text) for text, kept in zip(MODULE_SETUP, setup) if kept]
+    for text in MODULE_SETUP:
+        if text.startswith("logger") and "import logging" not in kept:
+            continue
+        if draw(st.integers(0, 4)) > 0:
+            lines.append((0, text))
     return lines
 
 
@@ -651,7 +658,7 @@ def programs(draw: st.DrawFn, *names: str, min_fragments: int = 1, max_fragments
     lines = draw(header())
     for fragment in draw(st.lists(wrapped(fragments(*names)), min_size=min_fragments, max_size=max_fragments)):
         lines += [(0, ""), (0, ""), *fragment]
-    if draw(st.integers(0, 5)) == 0:
+    if draw(st.integers(0, 9)) == 0:
         lines += [(0, ""), *block('if __name__ == "__main__":', [(0, "main()")])]
     return render_styled(draw, lines)
 
