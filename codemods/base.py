@@ -112,6 +112,24 @@ class FinalizeResult:
     findings: list[Finding] = dataclasses.field(default_factory=list)
 
 
+def transform_module(transformer: LibcstCodemod, tree: cst.Module) -> cst.Module:
+    """``transformer.transform_module(tree)``, without copying the tree when that buys nothing.
+
+    libcst deep-copies the tree before every transform so that metadata, keyed by node identity,
+    cannot be confused by a node that occurs twice.  A transformer without metadata (such as
+    AddImportsVisitor) cannot be confused, and the copy costs about as much as the transform.
+    """
+    if transformer.get_inherited_dependencies():
+        return transformer.transform_module(tree)
+    wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
+    previous = transformer.context
+    transformer.context = dataclasses.replace(previous, wrapper=wrapper)
+    try:
+        return transformer.transform_module_impl(tree)
+    finally:
+        transformer.context = previous
+
+
 _MATCHER_DECORATOR_ATTRIBUTES = (
     matcher_decorators.CONSTRUCTED_VISIT_MATCHER_ATTR,
     matcher_decorators.CONSTRUCTED_LEAVE_MATCHER_ATTR,
@@ -262,9 +280,9 @@ class Codemod(ContextAwareTransformer):
     def _apply_import_edits(self, tree: cst.Module) -> cst.Module:
         scratch = self.context.scratch
         if scratch.get(AddImportsVisitor.CONTEXT_KEY):
-            tree = AddImportsVisitor(self.context).transform_module(tree)
+            tree = transform_module(AddImportsVisitor(self.context), tree)
         if scratch.get(RemoveImportsVisitor.CONTEXT_KEY):
-            tree = RemoveImportsVisitor(self.context).transform_module(tree)
+            tree = transform_module(RemoveImportsVisitor(self.context), tree)
         return tree
 
     def _positioned_findings(self, wrapper: MetadataWrapper) -> list[Finding]:

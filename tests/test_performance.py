@@ -194,3 +194,50 @@ def test_a_codemod_without_matcher_decorators_visits_as_a_plain_transformer() ->
     assert RenameOld._plain
     assert RenameOld.on_visit is cst.CSTTransformer.on_visit
     assert RenameOld.on_leave is cst.CSTTransformer.on_leave
+
+
+# -- import edits without a copy of the tree --------------------------------------------------------
+
+
+class AddLogging(Codemod):
+    """Adds ``import logging`` wherever ``old`` occurs (a change reported at the module)."""
+
+    name = "add-logging"
+    summary = "Test codemod adding an import."
+    safety = "None."
+    markers = (b"old",)
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        self.add_import("logging")
+        self.report(original_node, "logging imported")
+        return updated_node
+
+
+def test_added_imports_do_not_copy_the_tree(monkeypatch: pytest.MonkeyPatch) -> None:
+    copies = []
+    original = cst.Module.deep_clone
+
+    def counting(self: cst.Module) -> cst.Module:
+        copies.append(self)
+        return original(self)
+
+    monkeypatch.setattr(cst.Module, "deep_clone", counting)
+    outcome = transform_source("m.py", b'"""Doc."""\nfrom __future__ import annotations\nold = 1\n', plan_of(AddLogging))
+    assert outcome.new_source == b'"""Doc."""\nfrom __future__ import annotations\nimport logging\n\nold = 1\n'
+    assert copies == []
+
+
+def test_import_edits_without_a_copy_match_libcst() -> None:
+    from libcst.codemod import CodemodContext
+    from libcst.codemod.visitors import AddImportsVisitor
+
+    from codemods.base import transform_module
+
+    source = "import os\nfrom typing import List\n\nx = os.sep\n"
+    results = []
+    for run in (lambda v, t: v.transform_module(t), transform_module):
+        context = CodemodContext()
+        AddImportsVisitor.add_needed_import(context, "typing", "Dict")
+        AddImportsVisitor.add_needed_import(context, "logging")
+        results.append(run(AddImportsVisitor(context), cst.parse_module(source)).code)
+    assert results[0] == results[1] != source
