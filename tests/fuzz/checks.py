@@ -103,6 +103,7 @@ def check_program(source: str | bytes, codemods: Sequence[type[Codemod]], path: 
     if outcome.status == CHANGED:
         assert outcome.new_source is not None
         check_output(outcome.new_source, names)
+        check_style(data, outcome.new_source, outcome.changed_by)
         again = transform_source(path, outcome.new_source, make_plan(codemods, {path: outcome.new_source}))
         check_outcome(outcome.new_source, again, names)
         if again.status not in (UNCHANGED, FILTERED):
@@ -139,6 +140,16 @@ def check_output(new_source: bytes, names: Sequence[str]) -> None:
         compile(new_source, "<auditfix output>", "exec", dont_inherit=True)
     except (SyntaxError, ValueError) as exc:
         raise Violation("output-does-not-compile", names, f"{type(exc).__name__}: {exc}") from exc
+
+
+def check_style(old: bytes, new: bytes, names: Sequence[str]) -> None:
+    """New code follows the file's line endings and indentation (when the file is consistent)."""
+    for style, foreign in ((b"\r\n", re.compile(rb"(?<!\r)\n")), (b"\n", re.compile(rb"\r"))):
+        if style in old and not foreign.search(old) and foreign.search(new):
+            raise Violation("style-changed", names, f"the file uses only {style!r} line endings; the output mixes in others")
+    indents = set(re.findall(rb"^([ \t])", old, re.M))
+    if indents == {b"\t"} and re.search(rb"^ +\S", new, re.M):
+        raise Violation("style-changed", names, "the file is indented with tabs; the output has lines indented with spaces")
 
 
 def _short_diff(old: bytes, new: bytes, limit: int = 40) -> str:
