@@ -379,6 +379,11 @@ class Engine:
         if earlier is not None:
             return dataclasses.replace(earlier, new=new, codemods=(*earlier.codemods, codemod.name))
         full = self.folder / path
+        # Writing would fail (a folder) or replace a link: refuse now, before the files that
+        # would import the generated one are rewritten.
+        if full.is_symlink() or (full.exists() and not full.is_file()):
+            kind = "a symbolic link" if full.is_symlink() else "a folder or special file"
+            raise _GeneratedFileRejected(f"generated {path}: {kind} is already there")
         if full.is_file():
             info = full.stat()
             return Change(path, full.read_bytes(), new, (codemod.name,), stat.S_IMODE(info.st_mode), info.st_mtime_ns)

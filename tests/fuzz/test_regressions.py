@@ -77,3 +77,42 @@ def test_route_commit_keeps_an_existing_services_module_importable(tmp_path: Pat
     )
     assert probe.stdout == "1\n", probe.stderr
 
+
+
+def test_generated_service_path_taken_by_a_folder_refuses_and_leaves_the_route_unchanged(tmp_path: Path) -> None:
+    """The engine used to rewrite the route, then fail to create the service ("created by someone
+    else"), leaving a route that imports a module that does not exist."""
+    write_tree(tmp_path, {"app/__init__.py": "", "app/views.py": ROUTE, "app/services/views_service.py/notes.txt": "x"})
+    report = run_write(tmp_path, "route-commit")
+    assert [(p.path, p.message) for p in report.failed] == [
+        (
+            "app/views.py",
+            "route-commit: generated app/services/views_service.py: a folder or special file is already there; "
+            "file left unchanged",
+        )
+    ]
+    assert (tmp_path / "app/views.py").read_text() == ROUTE
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="engine: write_changes writes a route file even when the service module it now imports could "
+    "not be created (disk full, permissions); changes have no dependencies to skip on",
+)
+def test_route_is_not_rewritten_when_its_generated_service_cannot_be_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from codemods import engine
+
+    write_tree(tmp_path, {"app/__init__.py": "", "app/views.py": ROUTE})
+    report = Engine(tmp_path, resolve(tmp_path, (codemod_by_name("route-commit"),), jobs=1, cache=False)).run()
+    write_one = engine._write_one
+
+    def no_new_files(target: Path, change: engine.Change) -> None:
+        if change.old is None:
+            raise OSError(28, "No space left on device")
+        write_one(target, change)
+
+    monkeypatch.setattr(engine, "_write_one", no_new_files)
+    engine.write_changes(tmp_path, report.changes)
+    assert (tmp_path / "app/views.py").read_text() == ROUTE
