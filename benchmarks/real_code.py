@@ -48,6 +48,8 @@ CODE_BASES: tuple[str, ...] = (
     "Flask-Admin==1.6.1",
     # Flask + SQLAlchemy user management: datastores that commit, many routes.
     "Flask-Security-Too==5.3.3",
+    # FastAPI + SQLAlchemy CRUD routes that commit, Pydantic v1 schemas.
+    "fastapi-crudrouter==0.8.6",
 )
 
 AUDITFIX = [sys.executable, "-c", "from cli import app; app()"]

@@ -38,7 +38,7 @@ FOCUS = {
 }
 
 
-@fast(12)
+@fast(10)
 @given(strategies.valid(strategies.programs(max_fragments=3)))
 def test_full_pipeline_keeps_its_promises_on_generated_programs(source: str) -> None:
     check_program(source, REGISTRY)
