@@ -241,3 +241,69 @@ def test_import_edits_without_a_copy_match_libcst() -> None:
         AddImportsVisitor.add_needed_import(context, "logging")
         results.append(run(AddImportsVisitor(context), cst.parse_module(source)).code)
     assert results[0] == results[1] != source
+
+
+# -- imports added by looking at the top of the module only ------------------------------------------
+
+TOPS = [
+    pytest.param("", id="empty"),
+    pytest.param("x = 1\n", id="no-imports"),
+    pytest.param('"""Doc."""\n', id="docstring-only"),
+    pytest.param('"""Doc."""\nimport os\n', id="imports-only"),
+    pytest.param('"""Doc."""\n\nimport os\nfrom typing import List\n# comment\nx = 1\n\ndef f():\n    import logging\n', id="docstring"),
+    pytest.param("__strict__ = True\nimport os\nx = 1\ny = 2\n", id="strict-flag"),
+    pytest.param("#!/usr/bin/env python\n# header\nfrom __future__ import annotations\nimport sys\n\n\nclass C:\n    pass\nz = 3\n", id="future"),
+    pytest.param("import os\nx = 1\nimport logging\nfrom typing import Any\ny = 2\n", id="imports-below-code"),
+    pytest.param("from typing import Dict as D, List\nimport logging as log\nif True:\n    pass\nx = 1\n", id="aliases"),
+    pytest.param("from . import sibling\nfrom .pkg import thing\nx = 1\ny = 2\n", id="relative"),
+    pytest.param("import os; import sys\nx = 1\ny = 2\n", id="two-imports-on-a-line"),
+    pytest.param("# only a comment\n\n\n# another\nx = 1\ny = 2\n", id="comments-then-code"),
+]
+REQUESTS = [
+    [("logging", None, None)],
+    [("typing", "Any", None), ("typing", "Dict", None)],
+    [("__future__", "annotations", None), ("os", None, None)],
+    [("typing", "List", "L"), ("logging", None, "log")],
+    [(".pkg", "other", None)],
+]
+
+
+@pytest.mark.parametrize("source", TOPS)
+@pytest.mark.parametrize("requests", REQUESTS)
+def test_imports_added_from_the_top_alone_equal_libcsts(source: str, requests: list) -> None:
+    from libcst.codemod import CodemodContext
+    from libcst.codemod.visitors import AddImportsVisitor
+
+    from codemods.base import add_imports
+
+    def context() -> CodemodContext:
+        made = CodemodContext(filename="pkg/mod.py", full_module_name="pkg.mod", full_package_name="pkg")
+        for module, obj, asname in requests:
+            if module.startswith(".") and obj is not None:
+                AddImportsVisitor.add_needed_import(made, module.lstrip("."), obj, asname, relative=1)
+            else:
+                AddImportsVisitor.add_needed_import(made, module, obj, asname)
+        return made
+
+    tree = cst.parse_module(source)
+    expected = AddImportsVisitor(context()).transform_module(tree).code
+    assert add_imports(context(), tree).code == expected
+
+
+def test_imports_added_from_the_top_alone_equal_libcsts_on_sample_repo() -> None:
+    from libcst.codemod import CodemodContext
+    from libcst.codemod.visitors import AddImportsVisitor
+
+    from codemods.base import add_imports
+
+    paths = sorted((REPO / "sample_repo").rglob("*.py"))
+    assert paths
+    for path in paths:
+        tree = cst.parse_module(path.read_bytes())
+        results = []
+        for run in (lambda c, t: AddImportsVisitor(c).transform_module(t), add_imports):
+            context = CodemodContext(filename=path.name, full_module_name="m", full_package_name="")
+            AddImportsVisitor.add_needed_import(context, "logging")
+            AddImportsVisitor.add_needed_import(context, "sqlalchemy", "select")
+            results.append(run(context, tree).code)
+        assert results[0] == results[1], path
