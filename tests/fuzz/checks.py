@@ -191,6 +191,10 @@ def check_tree(files: Mapping[str, str | bytes], codemods: Sequence[type[Codemod
             raise Violation(kind, names, f"{problem.path}: {problem.message}\n{problem.detail}")
         if first.skipped:
             raise Violation("input-unparsable", names, f"{first.skipped[0].path}: {first.skipped[0].message}")
+        for change in first.changes:
+            package = change.path.rsplit("/", 1)[0] if change.old is None and "/" in change.path else None
+            if package is not None and (root / f"{package}.py").is_file():
+                raise Violation("shadows-module", names, f"created {change.path}: the package {package}/ hides {package}.py")
         problems = write_changes(root, first.changes)
         if problems:
             raise Violation("not-written", names, f"{problems[0].path}: {problems[0].message}")

@@ -728,3 +728,31 @@ def model_package(draw: st.DrawFn) -> dict[str, str]:
     )
     child = child.replace("(Base.Config)", f"({base_name}.Config)")
     return {"app/__init__.py": "", "app/base.py": base, "app/child.py": child}
+
+
+EXISTING_SERVICE_MODULES = [
+    "def create_item(item):\n    return item\n",
+    "import logging\r\n\r\nlogger = logging.getLogger(__name__)\r\n\r\n\r\ndef helper():\r\n    pass\r\n",
+    "def helper():\n    print('x')\n    try:\n        pass\n    except:\n        pass",
+    '"""Services."""\nfrom app.extensions import db\n\n\nclass ItemService:\n    pass\n',
+]
+
+
+@st.composite
+def route_package(draw: st.DrawFn, known_bugs: bool = False) -> dict[str, str]:
+    """A package whose views commit in routes, sometimes with a service module already there.
+
+    ``known_bugs`` adds the layouts of the open route-commit bugs (tests/fuzz/test_regressions.py):
+    a service module that does not parse, and a module ``app/services.py`` the new package shadows.
+    """
+    views = draw(valid(programs("route-commit", max_fragments=3)))
+    files = {"app/__init__.py": "", "app/views.py": views}
+    existing = [*EXISTING_SERVICE_MODULES, *(["def (:\n", "services.py"] if known_bugs else [])]
+    choice = draw(st.sampled_from([None, *existing]))
+    if choice == "services.py":
+        files["app/services.py"] = "X = 1\n"
+    elif choice is not None:
+        if draw(st.booleans()):
+            files["app/services/__init__.py"] = ""
+        files["app/services/views_service.py"] = choice
+    return files
