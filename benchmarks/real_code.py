@@ -15,7 +15,8 @@ repository.  For each one, on a fresh copy of its ``.py`` files:
 
 Printed per code base: files, files changed per codemod, files skipped (counts by reason),
 failed files (crashes, which must be 0, and refusals by reason), changed files that do not
-compile (must be 0) and files an immediate second run changes (must be 0).  Exit status 1
+compile (must be 0), created packages that hide an existing module (must be 0) and files an
+immediate second run changes (must be 0).  Exit status 1
 when one of the must-be-0 numbers is not.
 """
 
@@ -91,6 +92,7 @@ class CodeBaseResult:
     created: list[str]
     not_compiling: list[tuple[str, str, bool]]  # (path, error, the original compiled)
     changed_again: list[str]
+    hiding: list[str]  # created packages that hide an existing module of the same name
 
     @property
     def crashes(self) -> list[Problem]:
@@ -106,6 +108,8 @@ class CodeBaseResult:
             reasons.append("changed files that do not compile")
         if self.changed_again:
             reasons.append("a second run changed files")
+        if self.hiding:
+            reasons.append("created packages hide modules")
         return reasons
 
 
@@ -189,7 +193,9 @@ def check_code_base(requirement: str, cache: Path, jobs: int | None) -> CodeBase
     second = run_auditfix(copy, jobs)
     again = snapshot(copy)
     changed_again = sorted(p for p in again.keys() | after.keys() if again.get(p) != after.get(p))
-    return CodeBaseResult(requirement, first, second, changed, created, not_compiling, changed_again)
+    packages = {p.rsplit("/", 1)[0] for p in created if "/" in p}
+    hiding = sorted(f"{package}/ hides {package}.py" for package in packages if f"{package}.py" in before)
+    return CodeBaseResult(requirement, first, second, changed, created, not_compiling, changed_again, hiding)
 
 
 # -- the report -----------------------------------------------------------------------------------------
@@ -230,6 +236,9 @@ def print_report(result: CodeBaseResult) -> None:
           f"{f' (and {len(result.not_compiling) - len(regressions)} that did not compile before either)' if len(result.not_compiling) > len(regressions) else ''}")
     for path, error, _ in regressions:
         print(f"    {path}: {error}")
+    print(f"created packages that hide a module: {len(result.hiding)}")
+    for text in result.hiding:
+        print(f"    {text}")
     print(f"files changed by an immediate second run: {len(result.changed_again)}")
     for path in result.changed_again[:20]:
         print(f"    {path}")
