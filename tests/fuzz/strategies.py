@@ -379,10 +379,9 @@ def print_call(draw: st.DrawFn, extra_expressions: st.SearchStrategy[str] | None
 @st.composite
 def print_fragment(draw: st.DrawFn, extra_expressions: st.SearchStrategy[str] | None = None) -> list[Line]:
     call = draw(print_call(extra_expressions))
-    call_lines = [(0, line) for line in call.split("\n")]
-    call_lines = [(0, call_lines[0][1])] + [(0, text.strip()) for _, text in call_lines[1:]]
-    if len(call_lines) > 1:  # continuation lines are rendered one level deeper by their first line
-        call_lines = [call_lines[0], *((1, t) for _, t in call_lines[1:-1]), (0, call_lines[-1][1])]
+    first, *rest = call.split("\n")
+    # A call over several lines: its arguments one level deeper, the closing parenthesis back.
+    call_lines = [(0, first), *((1, text.strip()) for text in rest[:-1]), *((0, text.strip()) for text in rest[-1:])]
     # A __main__ guard makes print-to-logging leave the whole module alone: keep it rare.
     where = draw(
         st.sampled_from(["module", "function", "function", "method", "method", "loop", "loop", "nested", "lambda", "comprehension", "main"])
@@ -539,7 +538,7 @@ CONFIG_METHODS = st.sampled_from(
 def config_class(draw: st.DrawFn, base: str | None) -> list[Line]:
     entries = [(0, e) for e in draw(st.lists(CONFIG_ENTRIES, min_size=1, max_size=5))]
     for method in draw(st.lists(CONFIG_METHODS, max_size=1)):
-        entries += [(len(line) - len(line.lstrip()) and 1, line.strip()) for line in method]
+        entries += [(1 if line.startswith("    ") else 0, line.strip()) for line in method]
     parent = f"({base})" if base else draw(st.sampled_from(["", "", "()"]))
     return block(f"class Config{parent}:{draw(TRAILING_COMMENT)}", entries)
 
