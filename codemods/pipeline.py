@@ -166,7 +166,19 @@ def _map_lines(findings: list[Finding], current: list[str], original: list[str])
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         for offset in range(j2 - j1):
             mapping[j1 + offset + 1] = i1 + min(offset, max(i2 - i1 - 1, 0)) + 1
-    return [dataclasses.replace(f, line=mapping.get(f.line, f.line)) for f in findings]
+
+    def in_message(match: re.Match[str]) -> str:
+        # Decline reasons name other lines too ("per-item rollback at line 42").
+        number = int(match.group(2))
+        return f"{match.group(1)}{mapping.get(number, number)}"
+
+    return [
+        dataclasses.replace(f, line=mapping.get(f.line, f.line), message=_LINE_REFERENCE.sub(in_message, f.message))
+        for f in findings
+    ]
+
+
+_LINE_REFERENCE = re.compile(r"(\blines? )(\d+)")
 
 
 _PY2_HINTS = re.compile(rb"^\s*(print\s+[\"'\w]|exec\s+[\"'\w]|except\s+\w+\s*,\s*\w+\s*:)|\bur[\"']|`", re.M)

@@ -1132,14 +1132,9 @@ def test_commit_not_last_in_the_body_is_reported() -> None:
     ]
 
 
-# -- known gaps ---------------------------------------------------------------------------------------
+# -- positions in the user's file -----------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the pipeline maps each finding's own line back to the user's file when an earlier codemod "
-    "added lines, but not the 'line N' references inside messages",
-)
 def test_line_references_in_messages_survive_earlier_codemods() -> None:
     from codemods.config import default_options
     from codemods.pipeline import Plan, transform_source
@@ -1160,6 +1155,9 @@ def test_line_references_in_messages_survive_earlier_codemods() -> None:
     outcome = transform_source("app/module.py", source.encode(), plan)
     [finding] = [f for f in outcome.findings if f.codemod == LoopCommit.name]
     assert (finding.line, finding.message) == (7, "not batched, per-item rollback at line 6")
+
+
+# -- known gaps ---------------------------------------------------------------------------------------
 
 
 @pytest.mark.xfail(
