@@ -49,6 +49,9 @@ class Change:
     codemods: tuple[str, ...]
     mode: int | None = None
     mtime_ns: int | None = None
+    # Files this one needs (a route that now imports a generated service): it is written only
+    # after all of them were.
+    requires: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -370,9 +373,14 @@ class Engine:
                 self._revert_files_of(codemod, extras, exc, report)
                 continue
             report.findings.extend(result.findings)
-            for change in generated:
-                report.changes = [c for c in report.changes if c.path != change.path]
-                report.changes.append(change)
+            generated_paths = {change.path for change in generated}
+            users = {path for path, _ in extras} - generated_paths
+            report.changes = [
+                dataclasses.replace(c, requires=tuple(sorted({*c.requires, *generated_paths}))) if c.path in users else c
+                for c in report.changes
+                if c.path not in generated_paths
+            ]
+            report.changes.extend(generated)
 
     def _generated_change(self, codemod: type[Codemod], path: str, new: bytes, report: RunReport) -> Change:
         earlier = next((c for c in report.changes if c.path == path), None)
@@ -409,18 +417,29 @@ class _GeneratedFileRejected(Exception):
 
 
 def write_changes(folder: Path, changes: Sequence[Change]) -> list[Problem]:
-    """Write every change atomically; created files first, so a stopped run leaves working code.
+    """Write every change atomically, each file only after the files it requires.
 
-    Paths are relative to ``folder`` (``Engine.folder``).
+    Files other files need (generated service modules) and created files go first, so a run
+    stopped at any moment leaves code that imports only what exists.  A file whose requirement
+    could not be written is not written either.  Paths are relative to ``folder`` (``Engine.folder``).
     """
+    needed = {path for change in changes for path in change.requires}
     problems = []
-    for change in sorted(changes, key=lambda c: (c.old is not None, c.path)):
+    unwritten: set[str] = set()
+    for change in sorted(changes, key=lambda c: (c.path not in needed, c.old is not None, c.path)):
+        missing = sorted(unwritten.intersection(change.requires))
+        if missing:
+            problems.append(Problem(change.path, f"not written: it needs {', '.join(missing)}, which could not be written"))
+            unwritten.add(change.path)
+            continue
         try:
             _write_one(folder / change.path, change)
         except _StaleFile as exc:
             problems.append(Problem(change.path, str(exc)))
+            unwritten.add(change.path)
         except OSError as exc:
             problems.append(Problem(change.path, f"cannot write: {exc.strerror or exc}"))
+            unwritten.add(change.path)
     return problems
 
 

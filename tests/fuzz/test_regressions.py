@@ -94,11 +94,6 @@ def test_generated_service_path_taken_by_a_folder_refuses_and_leaves_the_route_u
     assert (tmp_path / "app/views.py").read_text() == ROUTE
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: write_changes writes a route file even when the service module it now imports could "
-    "not be created (disk full, permissions); changes have no dependencies to skip on",
-)
 def test_route_is_not_rewritten_when_its_generated_service_cannot_be_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -114,5 +109,8 @@ def test_route_is_not_rewritten_when_its_generated_service_cannot_be_written(
         write_one(target, change)
 
     monkeypatch.setattr(engine, "_write_one", no_new_files)
-    engine.write_changes(tmp_path, report.changes)
+    problems = {p.path: p.message for p in engine.write_changes(tmp_path, report.changes)}
     assert (tmp_path / "app/views.py").read_text() == ROUTE
+    assert problems["app/views.py"] == (
+        "not written: it needs app/services/__init__.py, app/services/views_service.py, which could not be written"
+    )
