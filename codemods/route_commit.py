@@ -101,6 +101,9 @@ class ModuleFacts:
     maybe_routes: bool  # decorated functions or classes, and a commit
 
 
+_UNPARSABLE = "unparsable"  # index fact of a file the stdlib parser cannot read
+
+
 @dataclasses.dataclass(frozen=True)
 class RouteCommitIndex:
     services: Mapping[str, ModuleFacts]  # existing service modules by path
@@ -194,7 +197,8 @@ class RouteCommit(Codemod):
         "calls with the values they read; only the frame they run in changes."
     )
     markers = (b"commit",)
-    index_markers = (b"def ", b"class ", b"import ")
+    # Every file: the check that a new services/ package hides no module needs every path.
+    index_markers = (b"",)
     options = (
         Option("route-decorators", list(DEFAULT_ROUTE_DECORATORS), "decorator names that make a route", list, item_kind=str),
         Option("view-bases", list(DEFAULT_VIEW_BASES), "base classes of class-based views", list, item_kind=str),
@@ -229,7 +233,7 @@ class RouteCommit(Codemod):
         try:
             tree = ast.parse(source)
         except (SyntaxError, ValueError):
-            return None
+            return _UNPARSABLE
         return _module_facts(tree, b"commit" in source)
 
     @classmethod
@@ -237,7 +241,7 @@ class RouteCommit(Codemod):
         services: dict[str, ModuleFacts] = {}
         claims: dict[str, list[str]] = {}
         for path, fact in sorted(facts.items()):
-            if fact is None:
+            if fact is None or fact == _UNPARSABLE:
                 continue
             services[path] = fact
             if fact.maybe_routes:
@@ -246,6 +250,9 @@ class RouteCommit(Codemod):
                     claims.setdefault(location.path, []).append(path)
         owners = {service: routes[0] for service, routes in claims.items() if len(routes) > 1}
         blocked = {service: reason for service in claims if (reason := _shadowing(service, facts)) is not None}
+        for service in claims:
+            if facts.get(service) == _UNPARSABLE:
+                blocked[service] = f"{service} exists but does not parse, so the function cannot be added to it"
         wanted = set(claims)
         kept = {p: f for p, f in services.items() if p in wanted}
         return RouteCommitIndex(kept, owners, blocked, frozenset(facts))

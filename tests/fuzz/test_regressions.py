@@ -42,11 +42,6 @@ def run_write(root: Path, *names: str):
     return report
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="route-commit: finalize parses an existing service module with cst.parse_module and the "
-    "ParserSyntaxError escapes (engine reports 'internal error'); it should decline with a reason",
-)
 def test_route_commit_existing_service_module_that_does_not_parse_is_declined_not_a_crash(tmp_path: Path) -> None:
     write_tree(tmp_path, {"app/__init__.py": "", "app/views.py": ROUTE, "app/services/views_service.py": "def (:\n"})
     report = run_write(tmp_path, "route-commit")
@@ -55,11 +50,6 @@ def test_route_commit_existing_service_module_that_does_not_parse_is_declined_no
     assert any(not f.fixable and "views_service.py" in f.message for f in report.findings)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="route-commit: with app/services.py present it creates the package app/services/, which "
-    "shadows the module, so `from app.services import X` breaks after the rewrite",
-)
 def test_route_commit_keeps_an_existing_services_module_importable(tmp_path: Path) -> None:
     write_tree(
         tmp_path,
