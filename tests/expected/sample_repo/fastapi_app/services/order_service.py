@@ -1,0 +1,46 @@
+"""Order ingestion from the storefront and the marketplace webhook."""
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..models import Order, OrderLine
+import logging
+
+logger = logging.getLogger(__name__)
+
+
+async def import_orders(session: AsyncSession, payloads):
+    """Store pre-validated storefront orders as pending; stock is reserved later."""
+    orders = []
+    for payload in payloads:
+        order = Order(customer_email=payload.customer_email, external_ref=payload.external_ref)
+        order.lines = [OrderLine(item_id=line.item_id, quantity=line.quantity, unit_price=0) for line in payload.lines]
+        session.add(order)
+        orders.append(order)
+    await session.commit()
+    logger.info("Imported %s orders", len(orders))
+    return [order.id for order in orders]
+
+
+async def ingest_marketplace_stream(session: AsyncSession, stream):
+    """Consume an async stream of marketplace order dicts."""
+    count = 0
+    async for record in stream:
+        session.add(Order(customer_email=record["email"], external_ref=record["ref"], status="paid"))
+        count += 1
+    await session.commit()
+    return count
+
+
+async def mark_shipped(session: AsyncSession, refs):
+    """Mark orders shipped one by one; unknown references are skipped, not fatal."""
+    shipped = []
+    for ref in refs:
+        try:
+            order = (await session.execute(select(Order).where(Order.external_ref == ref))).scalar_one()
+            order.status = "shipped"
+            await session.commit()
+            shipped.append(ref)
+        except Exception:
+            await session.rollback()
+            logger.exception("Error: could not ship order %s", ref)
+    return shipped

@@ -1,0 +1,42 @@
+"""Recruiting backend: candidates, jobs, applications and staff accounts."""
+from flask import Flask, jsonify, request
+
+from .config import Config
+from .extensions import db
+import logging
+from .services import flask_app_service
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(config=Config):
+    app = Flask(__name__)
+    app.config.from_object(config)
+    db.init_app(app)
+
+    from .routes import auth_bp, candidate_bp, job_bp
+    from .views import register_views
+
+    app.register_blueprint(candidate_bp)
+    app.register_blueprint(job_bp)
+    app.register_blueprint(auth_bp)
+    register_views(app)
+    _register_core_routes(app)
+
+    if app.config.get("TESTING"):
+        with app.app_context():
+            db.create_all()
+    return app
+
+
+def _register_core_routes(app):
+    @app.route("/health")
+    def health():
+        return jsonify(status="ok")
+
+    @app.route("/feedback", methods=["POST"])
+    def leave_feedback():
+        payload = request.get_json(force=True)
+        entry = flask_app_service.leave_feedback(payload)
+        logger.info("Feedback received")
+        return jsonify(id=entry.id), 201

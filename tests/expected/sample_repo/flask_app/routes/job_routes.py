@@ -1,0 +1,71 @@
+import logging
+
+from flask import Blueprint, jsonify, request
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import Application, Candidate, Job
+from ..services import job_service
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("jobs", __name__, url_prefix="/jobs")
+
+
+@bp.route("/", methods=["GET"])
+def list_open_jobs():
+    jobs = Job.query.filter_by(is_open=True).order_by(Job.title).all()
+    return jsonify(jobs=[job.to_dict() for job in jobs], count=len(jobs))
+
+
+@bp.route("/", methods=["POST"])
+def create_job():
+    payload = request.get_json(force=True)
+    job = Job(title=payload["title"], department=payload.get("department", "general"))
+    try:
+        job_service.create_job(job)
+    except Exception:
+        db.session.rollback()
+        logger.exception("Failed to create job %r", payload.get('title'))
+        return jsonify(error="could not create job"), 500
+    return jsonify(job.to_dict()), 201
+
+
+@bp.post("/<int:job_id>/close")
+def close_job(job_id):
+    job = db.get_or_404(Job, job_id)
+    if job.is_open:
+        job_service.close_job(job)
+        logger.info("closed job %s", job_id)
+    return jsonify(job.to_dict())
+
+
+@bp.post("/<int:job_id>/apply")
+def apply_to_job(job_id):
+    job = db.get_or_404(Job, job_id)
+    candidate = db.get_or_404(Candidate, request.json["candidate_id"])
+    if not job.is_open:
+        return jsonify(error="job is closed"), 409
+
+    application = Application(candidate=candidate, job=job, note=request.json.get("note"))
+    db.session.add(application)
+    try:
+        job_service.apply_to_job()
+    except IntegrityError:
+        db.session.rollback()
+        return jsonify(error="already applied"), 409
+
+    job_service.apply_to_job_2(application)
+    return jsonify(application.to_dict()), 201
+
+
+@bp.route("/<int:job_id>/department", methods=["PUT"])
+def move_job(job_id):
+    job = db.get_or_404(Job, job_id)
+    department = request.json["department"].strip()
+    try:
+        job_service.move_job(job, department)
+    except Exception:
+        db.session.rollback()
+        raise
+    return jsonify(job.to_dict())
