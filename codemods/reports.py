@@ -61,6 +61,20 @@ def utc_now() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
 
 
+def _header_values(report: RunReport, timestamp: datetime.datetime | None) -> dict[str, Any]:
+    """The figures the markdown and HTML reports both open with."""
+    return {
+        "folder": report.root.name or str(report.root),
+        "version": __version__,
+        "generated_at": _iso(timestamp) if timestamp is not None else None,
+        "files": report.files,
+        "parsed": report.parsed,
+        "total": len(report.findings),
+        "fixable": sum(1 for f in report.findings if f.fixable),
+        "declined": sum(1 for f in report.findings if not f.fixable),
+    }
+
+
 def _iso(timestamp: datetime.datetime) -> str:
     return timestamp.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -267,14 +281,7 @@ def render_markdown(report: RunReport, settings: Settings, *, timestamp: datetim
         sections.append(MarkdownSection(row, locations, example, fence))
     return settings.templates.render(
         "report.md.j2",
-        folder=report.root.name or str(report.root),
-        version=__version__,
-        generated_at=_iso(timestamp) if timestamp is not None else None,
-        files=report.files,
-        parsed=report.parsed,
-        total=len(report.findings),
-        fixable=sum(1 for f in report.findings if f.fixable),
-        declined=sum(1 for f in report.findings if not f.fixable),
+        **_header_values(report, timestamp),
         changed=[c.path for c in report.changes],
         rows=[
             dataclasses.replace(
@@ -527,14 +534,7 @@ def render_html(report: RunReport, settings: Settings, *, timestamp: datetime.da
     folders = sorted({top_folder(f.path) for f in report.findings}, key=lambda name: (name == TOP_LEVEL, name))
     return settings.templates.render(
         "report.html.j2",
-        folder=report.root.name or str(report.root),
-        version=__version__,
-        generated_at=_iso(timestamp) if timestamp is not None else None,
-        files=report.files,
-        parsed=report.parsed,
-        total=len(report.findings),
-        fixable=sum(1 for f in report.findings if f.fixable),
-        declined=sum(1 for f in report.findings if not f.fixable),
+        **_header_values(report, timestamp),
         changed=len(report.changes),
         rows=rows,
         category_bars=_bars(_count(report.findings, lambda f: f.codemod, order)),
