@@ -104,7 +104,10 @@ class BareExcept(TracksAncestors, Codemod):
 
     @classmethod
     def applies_to(cls, source: bytes) -> bool:
-        # The markers miss unusual spacing such as ``except\t:``; the pre-filter must not.
+        # The markers miss unusual spacing such as ``except\t:``; the pre-filter must not.  The
+        # regular expression only runs on files that have an ``except`` at all.
+        if b"except" not in source:
+            return False
         return super().applies_to(source) or _BARE_EXCEPT_SOURCE.search(source) is not None
 
     def visit_Module(self, node: cst.Module) -> None:

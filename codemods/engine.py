@@ -16,6 +16,8 @@ import multiprocessing
 import os
 import stat
 import tempfile
+import threading
+import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -121,6 +123,19 @@ _WORKER_STATE: dict[str, Any] = {}
 
 def _init_worker(plan: Plan | None) -> None:
     _WORKER_STATE["plan"] = plan
+    if multiprocessing.parent_process() is not None:
+        _exit_with_parent(os.getppid())
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose run was killed (SIGKILL leaves no time to stop the pool) must not linger."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="auditfix-parent-watch", daemon=True).start()
 
 
 def _transform_batch(batch: Sequence[tuple[str, bytes]]) -> list[FileOutcome]:

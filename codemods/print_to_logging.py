@@ -67,6 +67,9 @@ class _Value:
 _Piece = _Text | _Value
 
 
+_PRINT_SOURCE = re.compile(rb"(?<![\w.])print[ \t]*\(|print_exc")
+
+
 class PrintToLogging(TracksAncestors, Codemod):
     """Turn ``print()`` in library code into calls on the module logger.
 
@@ -143,6 +146,12 @@ class PrintToLogging(TracksAncestors, Codemod):
         "must configure a logging handler."
     )
     markers = (b"print(", b"print (", b"print_exc")
+
+    @classmethod
+    def applies_to(cls, source: bytes) -> bool:
+        # ``pprint(``, ``self.print(`` and ``console.print(`` contain the markers but are not
+        # the builtin; skipping those files saves a parse and a scope analysis each.
+        return super().applies_to(source) and _PRINT_SOURCE.search(source) is not None
     METADATA_DEPENDENCIES: ClassVar = METADATA_DEPENDENCIES
 
     def visit_Module(self, node: cst.Module) -> bool:
