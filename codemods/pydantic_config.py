@@ -115,6 +115,10 @@ class ModelIndex:
     settings: frozenset[str]  # a subset of models
 
 
+# Modules that are (or re-export) the Pydantic v1 API under Pydantic 2: pydantic.v1, and the
+# compatibility shims libraries ship, such as langchain_core.pydantic_v1.
+_V1_API = re.compile(r"(^|\.)pydantic(\.v1|_v1)\.")
+
 _CLASS_WITH_BASES = re.compile(rb"^[ \t]*class[ \t]+\w+[ \t]*\(", re.M)
 _CLASS_NAME = re.compile(rb"^[ \t]*class[ \t]+(\w+)", re.M)
 
@@ -344,7 +348,8 @@ class PydanticConfig(Codemod):
     `extra="forbid"`.  Comments inside the Config stay next to their key; a docstring
     becomes a comment.  A class is a model if it inherits, through any chain of classes in the
     scanned tree and any import alias, from `pydantic.BaseModel`, `GenericModel` or a
-    `BaseSettings`; `pydantic.v1` models and classes that are not models are left alone.
+    `BaseSettings`; `pydantic.v1` models and classes that are not models are left alone
+    (a Config directly under a `pydantic.v1` or `*.pydantic_v1` base is reported, with why).
 
     ## Why is this bad?
     Pydantic v2 still reads a `class Config` but ignores renamed keys with only a warning
@@ -473,9 +478,29 @@ class PydanticConfig(Codemod):
     def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
         qualname = self._qualname()
         self._scope.pop()
-        if qualname not in self._index.models or not isinstance(updated_node.body, cst.IndentedBlock):
+        if not isinstance(updated_node.body, cst.IndentedBlock):
+            return updated_node
+        if qualname not in self._index.models:
+            self._report_v1_api_model(original_node)
             return updated_node
         return self._convert_model(original_node, updated_node, qualname in self._index.settings)
+
+    def _report_v1_api_model(self, node: cst.ClassDef) -> None:
+        """Say why a Config under a Pydantic v1-API base stays: there, it is still correct."""
+        config = next((s for s in node.body.body if _is_config_class(s)), None)
+        if config is None:
+            return
+        for arg in node.bases:
+            resolved, _ = self._resolve(arg.value) if arg.keyword is None else (None, None)
+            if resolved is not None and _V1_API.search(resolved):
+                module = resolved.rpartition(".")[0]
+                self.report(
+                    config,
+                    f"`class Config` of {node.name.value} left as it is: its base comes from {module}, the "
+                    "Pydantic v1 API, which still reads `class Config`",
+                    fixable=False,
+                )
+                return
 
     # -- one model ----------------------------------------------------------------------------------
 

@@ -1083,7 +1083,33 @@ def test_pydantic_dataclass_with_inner_config_untouched() -> None:
     ],
 )
 def test_pydantic_v1_api_keeps_its_config(header: str) -> None:
-    assert noop(f"{header}\n\nclass Legacy(BaseModel):\n    class Config:\n        orm_mode = True\n") == []
+    findings = noop(f"{header}\n\nclass Legacy(BaseModel):\n    class Config:\n        orm_mode = True\n")
+    assert all(not f.fixable for f in findings)
+
+
+V1_API_REASON = (
+    "`class Config` of Legacy left as it is: its base comes from {module}, the Pydantic v1 API, "
+    "which still reads `class Config`"
+)
+
+
+@pytest.mark.parametrize(
+    ("header", "base", "module"),
+    [
+        pytest.param("from pydantic.v1 import BaseModel", "BaseModel", "pydantic.v1", id="from-pydantic-v1"),
+        pytest.param("import pydantic.v1 as pv1", "pv1.BaseModel", "pydantic.v1", id="module-alias"),
+        pytest.param(
+            "from langchain_core.pydantic_v1 import BaseModel",
+            "BaseModel",
+            "langchain_core.pydantic_v1",
+            id="library-compat-shim",
+        ),
+    ],
+)
+def test_pydantic_v1_api_config_is_declined_visibly(header: str, base: str, module: str) -> None:
+    # Under the v1 API `class Config` is still right: a silent skip would look like a miss.
+    findings = noop(f"{header}\n\nclass Legacy({base}):\n    class Config:\n        orm_mode = True\n")
+    assert declined(findings) == [V1_API_REASON.format(module=module)]
 
 
 def test_third_party_subclass_of_a_same_named_class_is_not_guessed() -> None:
