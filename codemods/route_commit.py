@@ -615,23 +615,44 @@ def _shadowing(service_path: str, indexed: Mapping[str, Any]) -> str | None:
 
 
 def _may_have_routes(module: cst.Module, decorators: Sequence[str], view_bases: Sequence[str]) -> bool:
-    """A cheap syntactic look for route decorators or view classes, before any metadata."""
-    found = False
+    """A cheap syntactic look for route decorators or view classes, before any metadata.
 
-    class _Look(cst.CSTVisitor):
-        def on_visit(self, node: cst.CSTNode) -> bool:
-            nonlocal found
-            if isinstance(node, cst.Decorator) and isinstance(node.decorator, cst.Call):
-                func = node.decorator.func
-                name = func.attr.value if isinstance(func, cst.Attribute) else dotted_name(func)
-                found = found or name in decorators
-            elif isinstance(node, cst.ClassDef):
-                names = [(dotted_name(base.value) or "").rsplit(".", 1)[-1] for base in node.bases]
-                found = found or any(name in view_bases for name in names)
-            return not found
+    Decorators and base classes only occur on definitions, so only statements are walked,
+    never the expressions inside them (which are most of a module's nodes).
+    """
+    pending: list[cst.CSTNode] = list(module.body)
+    while pending:
+        statement = pending.pop()
+        if isinstance(statement, cst.SimpleStatementLine):
+            continue
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            for decorator in statement.decorators:
+                if isinstance(decorator.decorator, cst.Call):
+                    func = decorator.decorator.func
+                    name = func.attr.value if isinstance(func, cst.Attribute) else dotted_name(func)
+                    if name in decorators:
+                        return True
+        if isinstance(statement, cst.ClassDef):
+            names = [(dotted_name(base.value) or "").rsplit(".", 1)[-1] for base in statement.bases]
+            if any(name in view_bases for name in names):
+                return True
+        pending.extend(_inner_statements(statement))
+    return False
 
-    module.visit(_Look())
-    return found
+
+def _inner_statements(statement: cst.CSTNode) -> list[cst.CSTNode]:
+    """The statements directly inside a compound statement's blocks (elif, else, except, case...)."""
+    inner: list[cst.CSTNode] = []
+    parts = [getattr(statement, name, None) for name in ("body", "orelse", "finalbody")]
+    parts += [*getattr(statement, "handlers", ()), *getattr(statement, "cases", ())]
+    for part in parts:
+        if isinstance(part, cst.If):  # elif
+            inner.append(part)
+        elif isinstance(part, cst.BaseSuite):
+            inner.extend(part.body)
+        elif part is not None and isinstance(getattr(part, "body", None), cst.BaseSuite):
+            inner.extend(part.body.body)  # else, finally, except handlers, match cases
+    return inner
 
 
 def is_test_path(path: str) -> bool:

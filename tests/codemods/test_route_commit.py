@@ -2045,3 +2045,25 @@ def test_generated_function_docstring_escapes_quotes_and_backslashes() -> None:
     namespace: dict[str, Any] = {}
     exec(compile(service.replace("from ..", "# from .."), "<service>", "exec"), namespace)
     assert r'`DELETE /carts/<regex("\d+"):cart_id>`' in namespace["clear_cart"].__doc__
+
+
+@pytest.mark.parametrize(
+    ("wrapper", "depth"),
+    [
+        pytest.param("{route}", 0, id="module-level"),
+        pytest.param("def create_app():\n{route}", 1, id="app-factory"),
+        pytest.param("if FEATURE:\n    pass\nelif OTHER:\n{route}", 1, id="elif"),
+        pytest.param("try:\n    pass\nexcept ImportError:\n    pass\nelse:\n{route}", 1, id="try-else"),
+        pytest.param("try:\n    pass\nexcept ImportError:\n{route}", 1, id="except-handler"),
+        pytest.param("with app.app_context():\n{route}", 1, id="with-block"),
+        pytest.param("match MODE:\n    case 'api':\n{route}", 2, id="match-case"),
+    ],
+)
+def test_route_decorators_are_found_wherever_the_definition_sits(wrapper: str, depth: int) -> None:
+    # The pre-check walks statements only; every block kind must still be searched.
+    from codemods.route_commit import _may_have_routes
+
+    route = textwrap.indent("@bp.post('/x')\ndef create():\n    pass\n", "    " * depth)
+    module = cst.parse_module(wrapper.format(route=route))
+    assert _may_have_routes(module, ["post"], ["MethodView"])
+    assert not _may_have_routes(module, ["get"], ["MethodView"])
