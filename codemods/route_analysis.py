@@ -243,6 +243,9 @@ def _instance_parameter(method: cst.FunctionDef) -> str | None:
 def _is_test_double(decorator: cst.BaseExpression, meta: Metadata) -> bool:
     """``@mock.patch(...)``, ``@patch.object(...)``: test code, whatever the attribute is called."""
     func = decorator.func if isinstance(decorator, cst.Call) else decorator
+    spelled = dotted_name(func) or ""
+    if "patch" not in spelled and "mock" not in spelled.lower():
+        return False  # spelled like no test double: skip resolving the module's qualified names
     return any(
         q.name.startswith(_TEST_DOUBLE_MODULES)
         for node in (func, *([func.value] if isinstance(func, cst.Attribute) else []))
