@@ -85,6 +85,9 @@ class FileContext:
     options: Mapping[str, Any]  # this codemod's settings, validated, defaults filled in
     index: Any = None  # this codemod's whole-tree index (see Codemod.build_index)
     templates: TemplateSet | None = None
+    # The file's bytes before this pass, for cheap text checks that spare a tree walk (the tree
+    # itself may already hold earlier codemods' changes).
+    source: bytes = b""
 
     @property
     def module_name(self) -> str:

@@ -36,12 +36,13 @@ class Plan:
     indexes: Mapping[str, Any]  # codemod name -> its whole-tree index
     templates: TemplateSet
 
-    def context(self, codemod: type[Codemod], path: str) -> FileContext:
+    def context(self, codemod: type[Codemod], path: str, source: bytes = b"") -> FileContext:
         return FileContext(
             path=path,
             options=self.options.get(codemod.name, {}),
             index=self.indexes.get(codemod.name),
             templates=self.templates,
+            source=source,
         )
 
 
@@ -87,7 +88,9 @@ class _PassResult:
     changed_by: list[str]
 
 
-def _run_codemods(path: str, tree: cst.Module, codemods: Sequence[type[Codemod]], plan: Plan) -> _PassResult:
+def _run_codemods(
+    path: str, tree: cst.Module, codemods: Sequence[type[Codemod]], plan: Plan, source: bytes
+) -> _PassResult:
     """One pass: each codemod over the previous one's tree.  Findings are positioned in ``tree``."""
     original_lines: list[str] | None = None
     findings: list[Finding] = []
@@ -96,7 +99,7 @@ def _run_codemods(path: str, tree: cst.Module, codemods: Sequence[type[Codemod]]
     current = tree
     wrapper: MetadataWrapper | None = None
     for codemod_class in codemods:
-        codemod = codemod_class(plan.context(codemod_class, path))
+        codemod = codemod_class(plan.context(codemod_class, path, source))
         if wrapper is None:
             wrapper = MetadataWrapper(current, unsafe_skip_copy=True)
         new_tree, new_findings = codemod.run(current, wrapper)
@@ -118,7 +121,7 @@ def _run_codemods(path: str, tree: cst.Module, codemods: Sequence[type[Codemod]]
 def _rewrite(
     path: str, source: bytes, tree: cst.Module, codemods: Sequence[type[Codemod]], plan: Plan
 ) -> FileOutcome:
-    first = _run_codemods(path, tree, codemods, plan)
+    first = _run_codemods(path, tree, codemods, plan, source)
     findings = sorted(first.findings)
     if not first.changed_by:
         return FileOutcome(path, UNCHANGED, findings=findings)
@@ -143,7 +146,7 @@ def verify_rewrite(path: str, source: bytes | None, new_source: bytes, plan: Pla
     if new_error is not None and (source is None or _compile_error(source) is None):
         return f"the rewrite does not compile ({new_error}); left unchanged"
     applicable = [c for c in plan.codemods if c.applies_to(new_source)]
-    second = _run_codemods(path, new_tree, applicable, plan)
+    second = _run_codemods(path, new_tree, applicable, plan, new_source)
     if second.changed_by and second.tree.bytes != new_source:
         names = ", ".join(second.changed_by)
         return f"a second pass would change the file again ({names}); left unchanged"

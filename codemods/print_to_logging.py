@@ -183,10 +183,11 @@ class PrintToLogging(TracksAncestors, Codemod):
         """Command-line programs and tests print on purpose; a rebound print is not the builtin."""
         if _is_test_or_main_path(self.file.path):
             return True
-        facts = _ModuleFacts()
-        module.visit(facts)
-        if facts.main_guard or facts.cli_import or facts.uses_argv:
-            return True
+        if _may_be_command_line(self.file.source):
+            facts = _ModuleFacts()
+            module.visit(facts)
+            if facts.main_guard or facts.cli_import or facts.uses_argv:
+                return True
         scopes = {s for s in self.metadata[ScopeProvider].values() if s is not None}
         return any(scope.assignments["print"] for scope in scopes)
 
@@ -353,6 +354,13 @@ def _is_test_or_main_path(path: str) -> bool:
     if filename.startswith("test_") or filename.endswith("_test.py"):
         return True
     return any(folder in ("tests", "test") for folder in parts[:-1])
+
+
+def _may_be_command_line(source: bytes) -> bool:
+    """False only when the text rules out every sign _ModuleFacts looks for (no source: unknown)."""
+    if not source:
+        return True
+    return b"__main__" in source or b"argv" in source or any(name.encode() in source for name in _CLI_MODULES)
 
 
 class _ModuleFacts(cst.CSTVisitor):
