@@ -238,13 +238,15 @@ class Engine:
         index_sources = sources
         if self.only is not None and any(c.index_markers for c in self.settings.codemods):
             # The whole-tree index still sees the whole tree, so a named file is rewritten as in a full run.
-            index_sources = read_sources(self.folder, everything.paths, RunReport(self.root, report.codemods))
+            named = {source.path for source in sources}
+            others = [p for p in everything.paths if p not in named]
+            index_sources = sources + read_sources(self.folder, others, RunReport(self.root, report.codemods))
         indexes = self._build_indexes(index_sources, report)
         plan = Plan(self.settings.codemods, self.settings.options, indexes, self.settings.templates)
         outcomes = self._transform(sources, plan, report)
         by_path = {s.path: s for s in sources}
         self._collect(outcomes, by_path, report)
-        self._finalize(outcomes, by_path, plan, report)
+        self._finalize(outcomes, plan, report)
         report.changes.sort(key=lambda c: c.path)
         report.findings.sort()
         report.skipped.sort(key=lambda p: p.path)
@@ -368,9 +370,7 @@ class Engine:
 
         return read_file
 
-    def _finalize(
-        self, outcomes: list[FileOutcome], by_path: dict[str, SourceFile], plan: Plan, report: RunReport
-    ) -> None:
+    def _finalize(self, outcomes: list[FileOutcome], plan: Plan, report: RunReport) -> None:
         for codemod in plan.codemods:
             extras = [(o.path, extra) for o in outcomes if o.status == CHANGED for name, extra in o.extras if name == codemod.name]
             if not extras:
