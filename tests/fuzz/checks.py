@@ -13,7 +13,6 @@ Shared by ``tests/fuzz`` (a few examples, every test run) and ``benchmarks/fuzz.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import importlib
 import re
 import subprocess
