@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import BuiltinAssignment, ScopeProvider
 
 from codemods.base import Codemod, Option
+from codemods.precheck import SyntaxFacts
 from codemods.module_logger import (
     METADATA_DEPENDENCIES,
     LoggerUnavailable,
@@ -109,6 +111,10 @@ class BareExcept(TracksAncestors, Codemod):
         if b"except" not in source:
             return False
         return super().applies_to(source) or _BARE_EXCEPT_SOURCE.search(source) is not None
+
+    @classmethod
+    def may_change(cls, facts: SyntaxFacts, options: Mapping[str, Any]) -> bool:
+        return facts.bare_except  # it only ever touches handlers without a type
 
     def visit_Module(self, node: cst.Module) -> None:
         self.logger = ModuleLogger(self)

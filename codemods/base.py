@@ -23,6 +23,7 @@ from libcst.codemod.visitors._add_imports import _skip_first
 from libcst.matchers import _decorators as matcher_decorators
 from libcst.metadata import MetadataWrapper, PositionProvider
 
+from codemods.precheck import SyntaxFacts
 from codemods.templating import TemplateSet
 
 
@@ -260,6 +261,16 @@ class Codemod(ContextAwareTransformer):
     def applies_to(cls, source: bytes) -> bool:
         """The cheap pre-filter: can this codemod possibly change or report anything here?"""
         return any(marker in source for marker in cls.markers)
+
+    @classmethod
+    def may_change(cls, facts: SyntaxFacts, options: Mapping[str, Any]) -> bool:
+        """The syntax pre-check, after ``applies_to``: False only if this codemod can neither
+        change nor report anything in a file with these facts (see :mod:`codemods.precheck`).
+
+        It must never be False where the codemod would act: the codemod tests run every case
+        with and without it.  The default, True, always runs the codemod.
+        """
+        return True
 
     def run(self, tree: cst.Module, wrapper: MetadataWrapper | None = None) -> tuple[cst.Module, list[Finding]]:
         """Rewrite ``tree``; return the new tree and the findings, positioned in ``tree``.

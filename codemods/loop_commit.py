@@ -5,13 +5,14 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-from collections.abc import Callable, Iterator, Sequence
-from typing import ClassVar
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, ClassVar
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from codemods.base import Codemod, FileContext, Option
+from codemods.precheck import SyntaxFacts
 from codemods.db_session import (
     DEFAULT_SESSION_FACTORIES,
     DEFAULT_SESSION_NAMES,
@@ -154,6 +155,10 @@ class LoopCommit(Codemod):
             item_kind=str,
         ),
     )
+
+    @classmethod
+    def may_change(cls, facts: SyntaxFacts, options: Mapping[str, Any]) -> bool:
+        return facts.commit_in_loop()  # a .commit() call on a line of some for or while loop
 
     def __init__(self, file: FileContext) -> None:
         super().__init__(file)

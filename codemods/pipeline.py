@@ -7,6 +7,7 @@ same codemods changes nothing.  Nothing here touches the file system.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import difflib
 import re
@@ -17,6 +18,7 @@ from typing import Any
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
+from codemods import precheck as precheck_module
 from codemods.base import Codemod, FileContext, Finding
 from codemods.templating import TemplateSet
 
@@ -58,9 +60,15 @@ class FileOutcome:
     detail: str = ""  # traceback, shown with --verbose
 
 
-def transform_source(path: str, source: bytes, plan: Plan) -> FileOutcome:
-    """Run the plan's codemods over one file's bytes.  Never raises."""
+def transform_source(path: str, source: bytes, plan: Plan, *, precheck: bool = True) -> FileOutcome:
+    """Run the plan's codemods over one file's bytes.  Never raises.
+
+    ``precheck=False`` runs every codemod whose markers match, without the syntax pre-check (and
+    the second pass in full): the tests compare both ways to prove the pre-check changes nothing.
+    """
     applicable = [c for c in plan.codemods if c.applies_to(source)]
+    if applicable and precheck:
+        applicable = candidates(applicable, precheck_module.parse(source), plan)
     if not applicable:
         return FileOutcome(path, FILTERED)
     try:
@@ -68,7 +76,7 @@ def transform_source(path: str, source: bytes, plan: Plan) -> FileOutcome:
     except Exception as exc:  # noqa: BLE001 - every parse failure becomes a reason for the user
         return FileOutcome(path, UNPARSABLE, message=describe_parse_error(source, exc))
     try:
-        return _rewrite(path, source, tree, applicable, plan)
+        return _rewrite(path, source, tree, applicable, plan, precheck)
     except RecursionError:
         return FileOutcome(path, FAILED, message="too deeply nested for the parser; left unchanged")
     except Exception as exc:  # noqa: BLE001 - a codemod bug must not stop the run
@@ -78,6 +86,16 @@ def transform_source(path: str, source: bytes, plan: Plan) -> FileOutcome:
             message=f"internal error: {type(exc).__name__}: {exc}; left unchanged",
             detail=traceback.format_exc(),
         )
+
+
+def candidates(
+    codemods: Sequence[type[Codemod]], syntax: ast.Module | None, plan: Plan
+) -> list[type[Codemod]]:
+    """The codemods whose syntax pre-check passes; all of them when CPython cannot parse the file."""
+    if syntax is None:
+        return list(codemods)
+    facts = precheck_module.facts_of(syntax)
+    return [c for c in codemods if c.may_change(facts, plan.options.get(c.name, {}))]
 
 
 @dataclasses.dataclass
@@ -119,7 +137,7 @@ def _run_codemods(
 
 
 def _rewrite(
-    path: str, source: bytes, tree: cst.Module, codemods: Sequence[type[Codemod]], plan: Plan
+    path: str, source: bytes, tree: cst.Module, codemods: Sequence[type[Codemod]], plan: Plan, precheck: bool
 ) -> FileOutcome:
     first = _run_codemods(path, tree, codemods, plan, source)
     findings = sorted(first.findings)
@@ -128,7 +146,7 @@ def _rewrite(
     new_source = first.tree.bytes
     if new_source == source:
         return FileOutcome(path, UNCHANGED, findings=findings, extras=first.extras)
-    problem = verify_rewrite(path, source, new_source, plan)
+    problem = verify_rewrite(path, source, new_source, plan, precheck=precheck)
     if problem is not None:
         return FileOutcome(path, FAILED, findings=findings, message=problem)
     return FileOutcome(
@@ -136,16 +154,28 @@ def _rewrite(
     )
 
 
-def verify_rewrite(path: str, source: bytes | None, new_source: bytes, plan: Plan) -> str | None:
-    """Why ``new_source`` must not be written, or None when it parses, compiles and is a fixed point."""
+def verify_rewrite(
+    path: str, source: bytes | None, new_source: bytes, plan: Plan, *, precheck: bool = True
+) -> str | None:
+    """Why ``new_source`` must not be written, or None when it parses, compiles and is a fixed point.
+
+    The second pass runs the codemods whose markers and syntax pre-check still match the new
+    text: the others provably change nothing.  When none is left, CPython's parser and compiler
+    are the parse check; otherwise libcst parses the new text too, for the second pass.
+    """
+    syntax = precheck_module.parse(new_source)
+    new_error = _compile_error(new_source if syntax is None else syntax)
+    if new_error is not None and (source is None or _compile_error(source) is None):
+        return f"the rewrite does not compile ({new_error}); left unchanged"
+    applicable = [c for c in plan.codemods if c.applies_to(new_source)]
+    if applicable and precheck:
+        applicable = candidates(applicable, syntax, plan)
+    if not applicable and syntax is not None:
+        return None
     try:
         new_tree = cst.parse_module(new_source)
     except Exception as exc:  # noqa: BLE001
         return f"the rewrite does not parse ({_one_line(exc)}); left unchanged"
-    new_error = _compile_error(new_source)
-    if new_error is not None and (source is None or _compile_error(source) is None):
-        return f"the rewrite does not compile ({new_error}); left unchanged"
-    applicable = [c for c in plan.codemods if c.applies_to(new_source)]
     second = _run_codemods(path, new_tree, applicable, plan, new_source)
     if second.changed_by and second.tree.bytes != new_source:
         names = ", ".join(second.changed_by)
@@ -153,7 +183,7 @@ def verify_rewrite(path: str, source: bytes | None, new_source: bytes, plan: Pla
     return None
 
 
-def _compile_error(source: bytes) -> str | None:
+def _compile_error(source: bytes | ast.Module) -> str | None:
     """Why CPython will not compile ``source`` (for example ``await`` outside ``async def``)."""
     try:
         compile(source, "<auditfix>", "exec", dont_inherit=True)

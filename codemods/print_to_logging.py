@@ -6,14 +6,15 @@ import ast
 import dataclasses
 import itertools
 import re
-from collections.abc import Sequence
-from typing import ClassVar
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import ScopeProvider
 
 from codemods.base import Codemod
+from codemods.precheck import SyntaxFacts
 from codemods.module_logger import (
     METADATA_DEPENDENCIES,
     LoggerUnavailable,
@@ -152,6 +153,13 @@ class PrintToLogging(TracksAncestors, Codemod):
         # ``pprint(``, ``self.print(`` and ``console.print(`` contain the markers but are not
         # the builtin; skipping those files saves a parse and a scope analysis each.
         return super().applies_to(source) and _PRINT_SOURCE.search(source) is not None
+
+    @classmethod
+    def may_change(cls, facts: SyntaxFacts, options: Mapping[str, Any]) -> bool:
+        # Only whole-statement calls are converted: print(...), <module>.print_exc(), or a name
+        # imported from traceback (print_exc, perhaps under an alias).
+        names = facts.statement_call_names
+        return "print" in names or "print_exc" in facts.statement_call_attributes or bool(names & facts.traceback_imports)
     METADATA_DEPENDENCIES: ClassVar = METADATA_DEPENDENCIES
 
     def visit_Module(self, node: cst.Module) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 import libcst as cst
 
 from codemods.base import Codemod, FileContext
+from codemods.precheck import SyntaxFacts
 
 TODO_PREFIX = "# TODO[pydantic-config]:"
 
@@ -399,6 +400,10 @@ class PydanticConfig(Codemod):
     )
     markers = (b"class Config", b" Config = ")
     index_markers = (b"class ",)
+
+    @classmethod
+    def may_change(cls, facts: SyntaxFacts, options: Mapping[str, Any]) -> bool:
+        return facts.config_in_class  # only a class whose own body defines or assigns Config
 
     # -- whole-tree pass --------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 from codemods.base import Codemod, FileContext, FinalizeResult, GeneratedFile, Option
 from codemods.db_session import DEFAULT_SESSION_FACTORIES, DEFAULT_SESSION_NAMES, SessionMatcher, dotted_name
+from codemods.precheck import SyntaxFacts, matches_any
 from codemods.route_analysis import (
     DEFAULT_HTTP_NAMES,
     DEFAULT_ROUTE_DECORATORS,
@@ -221,6 +222,16 @@ class RouteCommit(Codemod):
         self._plans: dict[cst.IndentedBlock, list[tuple[int, int, cst.BaseStatement]]] = {}
         self._scopes: list[cst.ClassDef | cst.FunctionDef] = []  # the definitions around the visitor
         self._used_names: set[str] = set()
+
+    @classmethod
+    def may_change(cls, facts: SyntaxFacts, options: Mapping[str, Any]) -> bool:
+        # A .commit() call, and a route decorator or a view base class (what _may_have_routes
+        # looks for, by the last part of the name).
+        if not facts.commit_lines:
+            return False
+        decorators = options.get("route-decorators", DEFAULT_ROUTE_DECORATORS)
+        bases = options.get("view-bases", DEFAULT_VIEW_BASES)
+        return matches_any(facts.decorator_names, decorators) or matches_any(facts.base_names, bases)
 
     # -- the whole-tree index -----------------------------------------------------------------
 

@@ -47,7 +47,23 @@ def run_codemod(
 ) -> FileOutcome:
     source = textwrap.dedent(source)
     plan = make_plan(codemod, {path: source, **(other_files or {})}, options, templates)
-    return transform_source(path, source.encode(), plan)
+    outcome = transform_source(path, source.encode(), plan)
+    assert_precheck_invisible(outcome, transform_source(path, source.encode(), plan, precheck=False))
+    return outcome
+
+
+def assert_precheck_invisible(checked: FileOutcome, unchecked: FileOutcome) -> None:
+    """The syntax pre-check may only skip work: with it and without it, the outcome is the same
+    (a file it filters out is one the codemods leave unchanged, with nothing to report)."""
+    if checked.status == FILTERED:
+        assert unchecked.status in (FILTERED, UNCHANGED), f"the pre-check skipped a file that {unchecked.status}"
+        assert not unchecked.findings, f"the pre-check skipped a file with findings: {unchecked.findings}"
+        assert not unchecked.extras, "the pre-check skipped a file that asks for generated code"
+        return
+    assert (checked.status, checked.new_source, checked.message) == (unchecked.status, unchecked.new_source, unchecked.message)
+    assert checked.findings == unchecked.findings
+    assert checked.changed_by == unchecked.changed_by
+    assert repr(checked.extras) == repr(unchecked.extras)
 
 
 def assert_rewrite(codemod: type[Codemod], before: str, after: str, **kwargs: Any) -> FileOutcome:

@@ -97,18 +97,35 @@ def check_program(source: str | bytes, codemods: Sequence[type[Codemod]], path: 
     """Run ``codemods`` over one file and check every per-file promise; return the first outcome."""
     data = source.encode("utf-8") if isinstance(source, str) else source
     names = [c.name for c in codemods]
-    outcome = transform_source(path, data, make_plan(codemods, {path: data}))
+    plan = make_plan(codemods, {path: data})
+    outcome = transform_source(path, data, plan)
     check_outcome(data, outcome, names)
+    check_precheck(outcome, transform_source(path, data, plan, precheck=False), names)
     if outcome.status == CHANGED:
         assert outcome.new_source is not None
         check_output(outcome.new_source, names)
         check_style(data, outcome.new_source, outcome.changed_by)
-        again = transform_source(path, outcome.new_source, make_plan(codemods, {path: outcome.new_source}))
+        # In full, without the syntax pre-check: idempotence must not rest on the pre-check.
+        again = transform_source(path, outcome.new_source, make_plan(codemods, {path: outcome.new_source}), precheck=False)
         check_outcome(outcome.new_source, again, names)
         if again.status not in (UNCHANGED, FILTERED):
             diff = _short_diff(outcome.new_source, again.new_source or b"")
             raise Violation("not-idempotent", again.changed_by or names, f"a second run changes the output again:\n{diff}")
     return outcome
+
+
+def check_precheck(checked: FileOutcome, unchecked: FileOutcome, names: Sequence[str]) -> None:
+    """The syntax pre-check only skips work: the outcome is the same without it."""
+    if checked.status == FILTERED:
+        if unchecked.status not in (FILTERED, UNCHANGED) or unchecked.findings or unchecked.extras:
+            found = "; ".join(f"{f.codemod}: {f.message}" for f in unchecked.findings)
+            raise Violation("precheck-unsound", names, f"the pre-check skipped a file that is {unchecked.status}: {found}")
+        return
+    same = (checked.status, checked.new_source, checked.findings, checked.changed_by) == (
+        unchecked.status, unchecked.new_source, unchecked.findings, unchecked.changed_by
+    )  # fmt: skip
+    if not same:
+        raise Violation("precheck-unsound", names, f"with the pre-check {checked.status}, without it {unchecked.status}")
 
 
 def check_outcome(data: bytes, outcome: FileOutcome, names: Sequence[str]) -> None:

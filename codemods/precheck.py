@@ -1,0 +1,134 @@
+"""The syntax pre-check: which codemods can possibly change or report anything in a file.
+
+The text pre-filter (each codemod's ``markers``) is cheap but coarse: ``commit`` occurs in
+most files of a database-backed application, and ``print(`` in files whose prints are all
+methods of other objects.  Before a file is parsed with libcst (slow: every node becomes a
+Python object) and given to the codemods whose markers matched, CPython's own parser reads it
+(an order of magnitude faster) and one walk over that tree collects the few facts the codemods'
+``may_change`` methods need: are there bare ``except:`` handlers, statement calls of ``print``,
+``Config`` classes inside classes, ``.commit()`` calls and where the loops are, which
+decorators and base classes occur.
+
+Every ``may_change`` is a *necessary condition* for its codemod to do anything: when it says
+False, the codemod, run on the libcst tree, would return the file unchanged and report nothing.
+The pipeline uses the same check on a rewritten file, so the second pass that proves a rewrite
+is a fixed point only re-runs the codemods that still have something to look at.  The codemod
+tests run every case with and without the pre-check and require identical outcomes.
+
+A file CPython's parser cannot read (newer syntax than the running Python, or not Python 3)
+gets no facts; every codemod whose markers matched then runs, and libcst decides.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import warnings
+from collections.abc import Collection
+
+_LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+@dataclasses.dataclass
+class SyntaxFacts:
+    """What one file contains, as far as the codemods' pre-checks ask."""
+
+    bare_except: bool = False
+    # Names and attribute names called as whole statements: ``print(x)`` -> "print",
+    # ``traceback.print_exc()`` -> "print_exc".
+    statement_call_names: set[str] = dataclasses.field(default_factory=set)
+    statement_call_attributes: set[str] = dataclasses.field(default_factory=set)
+    # Local names bound by ``from traceback import ...`` (an alias of print_exc among them).
+    traceback_imports: set[str] = dataclasses.field(default_factory=set)
+    # A class whose own body defines ``class Config`` or assigns ``Config``.
+    config_in_class: bool = False
+    # Start lines of every ``X.commit(...)`` call, and the line spans of every loop.
+    commit_lines: list[int] = dataclasses.field(default_factory=list)
+    loop_spans: list[tuple[int, int]] = dataclasses.field(default_factory=list)
+    # Decorator names (``@app.route(...)`` -> "route") and base class names (``views.MethodView``
+    # -> "MethodView") of every definition.
+    decorator_names: set[str] = dataclasses.field(default_factory=set)
+    base_names: set[str] = dataclasses.field(default_factory=set)
+
+    def commit_in_loop(self) -> bool:
+        if not self.commit_lines or not self.loop_spans:
+            return False
+        return any(start <= line <= end for line in self.commit_lines for start, end in self.loop_spans)
+
+
+def parse(source: bytes) -> ast.Module | None:
+    """CPython's tree of ``source``, or None when CPython cannot parse it."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escape sequences and the like: not our business
+            return ast.parse(source)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+
+
+def facts_of(tree: ast.Module) -> SyntaxFacts:
+    """One walk over ``tree`` collecting every fact a pre-check asks for."""
+    facts = SyntaxFacts()
+    for node in ast.walk(tree):
+        kind = type(node)
+        if kind is ast.ExceptHandler:
+            if node.type is None:  # type: ignore[attr-defined]
+                facts.bare_except = True
+        elif kind is ast.Expr:
+            value = node.value  # type: ignore[attr-defined]
+            if type(value) is ast.Call:
+                func = value.func
+                if type(func) is ast.Name:
+                    facts.statement_call_names.add(func.id)
+                elif type(func) is ast.Attribute:
+                    facts.statement_call_attributes.add(func.attr)
+        elif kind is ast.Call:
+            func = node.func  # type: ignore[attr-defined]
+            if type(func) is ast.Attribute and func.attr == "commit":
+                facts.commit_lines.append(node.lineno)  # type: ignore[attr-defined]
+        elif kind in _LOOPS:
+            facts.loop_spans.append((node.lineno, node.end_lineno or node.lineno))  # type: ignore[attr-defined]
+        elif kind in _DEFINITIONS:
+            _definition(node, facts)  # type: ignore[arg-type]
+        elif kind is ast.ImportFrom and node.module == "traceback":  # type: ignore[attr-defined]
+            facts.traceback_imports.update(alias.asname or alias.name for alias in node.names)  # type: ignore[attr-defined]
+    return facts
+
+
+def _definition(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, facts: SyntaxFacts) -> None:
+    for decorator in node.decorator_list:
+        name = _last_name(decorator.func if isinstance(decorator, ast.Call) else decorator)
+        if name:
+            facts.decorator_names.add(name)
+    if not isinstance(node, ast.ClassDef):
+        return
+    for base in node.bases:
+        name = _last_name(base)
+        if name:
+            facts.base_names.add(name)
+    if not facts.config_in_class:
+        facts.config_in_class = any(_defines_config(statement) for statement in node.body)
+
+
+def _last_name(expr: ast.expr) -> str:
+    if isinstance(expr, ast.Name):
+        return expr.id
+    if isinstance(expr, ast.Attribute):
+        return expr.attr
+    return ""
+
+
+def _defines_config(statement: ast.stmt) -> bool:
+    if isinstance(statement, ast.ClassDef):
+        return statement.name == "Config"
+    if isinstance(statement, ast.Assign):
+        return any(isinstance(t, ast.Name) and t.id == "Config" for t in statement.targets)
+    if isinstance(statement, ast.AnnAssign):
+        return isinstance(statement.target, ast.Name) and statement.target.id == "Config"
+    return False
+
+
+def matches_any(names: Collection[str], wanted: Collection[str]) -> bool:
+    """Whether one of ``names`` is one of ``wanted`` or the last part of a dotted one."""
+    return any(name in names or name.rpartition(".")[2] in names for name in wanted)
