@@ -1,0 +1,175 @@
+"""start_positions: exactly PositionProvider's start for every node it is asked about."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import libcst as cst
+import pytest
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from codemods.positions import start_positions
+
+SAMPLE_REPO = Path(__file__).resolve().parents[2] / "sample_repo"
+
+
+class _AllNodes(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.nodes: list[cst.CSTNode] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.nodes.append(node)
+        return True
+
+
+def all_nodes(module: cst.Module) -> list[cst.CSTNode]:
+    collector = _AllNodes()
+    module.visit(collector)
+    return collector.nodes
+
+
+def provider_starts(module: cst.Module) -> dict[cst.CSTNode, cst.metadata.CodePosition]:
+    ranges = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    return {node: ranges[node].start for node in all_nodes(module)}
+
+
+def assert_same_as_provider(module: cst.Module) -> None:
+    expected = provider_starts(module)
+    assert start_positions(module, list(expected)) == expected
+
+
+SAMPLE_FILES = sorted(SAMPLE_REPO.rglob("*.py"))
+
+
+def test_sample_repo_has_python_files():
+    assert SAMPLE_FILES
+
+
+@pytest.mark.parametrize("path", SAMPLE_FILES, ids=lambda path: str(path.relative_to(SAMPLE_REPO)))
+def test_every_node_of_sample_repo_matches_position_provider(path: Path):
+    assert_same_as_provider(cst.parse_module(path.read_bytes()))
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param("def f(a):\r\n    return a\r\n\r\nx = f(1)\r\n", id="crlf-line-endings"),
+        pytest.param("def f(a):\r    return a\r\rx = f(1)\r", id="lone-cr-line-endings"),
+        pytest.param("x = 1\r\ny = 2\nz = 3\r", id="mixed-line-endings"),
+        pytest.param("if x:\n\ty = 1\n\tif y:\n\t\tz = 'a\\tb'  # \ttab\n", id="tabs"),
+        pytest.param("größe = 'äöü €'\nnäme = größe + \"日本語\"  # ünïcode\n", id="non-ascii"),
+        pytest.param("", id="empty-module"),
+        pytest.param("\n", id="only-a-newline"),
+        pytest.param("# one\n\n# two\n", id="only-comments"),
+        pytest.param("# one\n# two", id="only-comments-no-trailing-newline"),
+        pytest.param("x = 1\ny = [\n    2,\n]", id="no-trailing-newline"),
+        pytest.param("if x:\n    y = 1", id="no-trailing-newline-in-block"),
+        pytest.param("x = 1\r\ny = 2", id="crlf-no-trailing-newline"),
+        pytest.param(
+            "@decorator\n@other(arg=1)\n\n# between\n@third\ndef f():\n    pass\n\n@dataclass\nclass C:\n    x: int\n",
+            id="decorators",
+        ),
+        pytest.param("a = 1; b = 2 ;  c = a + b;\nif a: b; c\n", id="semicolon-statements"),
+        pytest.param("total = 1 + \\\n    2 + \\\n        3\nif a and \\\n   b:\n    pass\n", id="backslash-continuations"),
+        pytest.param(
+            'x = """one\ntwo\n  three"""\ny = f"""a {x!r:>{10}}\nb {x}"""\nz = f"{x}" f\'{y}\' "plain"\n',
+            id="multi-line-strings-and-f-strings",
+        ),
+        pytest.param("x = '''a\r\nb'''\r\ny = 1\r\n", id="multi-line-string-crlf"),
+        pytest.param(
+            "class A:\n    class B:\n        def f(self):\n            def g():\n                class C:\n"
+            "                    pass\n            return g\n",
+            id="nested-functions-and-classes",
+        ),
+        pytest.param(
+            "match command.split():\n    case [action]:\n        pass\n    case [\"go\", direction] if direction:\n"
+            "        go(direction)\n    case Point(x=0, y=0) | {\"k\": _, **rest}:\n        pass\n    case _:\n"
+            "        pass\n",
+            id="match-statement",
+        ),
+        pytest.param(
+            "try:\n    run()\nexcept* ValueError as group:\n    handle(group)\nexcept* (TypeError, KeyError):\n"
+            "    pass\nelse:\n    done()\nfinally:\n    close()\n",
+            id="try-except-star",
+        ),
+        pytest.param(
+            "with (\n    open(a) as f,\n    open(b) as g,  # trailing comma\n):\n    pass\n",
+            id="parenthesized-with-items",
+        ),
+        pytest.param(
+            "# header\n\n# before x\nx = [  # open\n    1,  # one\n    # alone\n    2,\n]  # after\n"
+            "def f():\n    # before body\n    return (  # inside\n        x\n    )\n# footer\n",
+            id="comments-before-and-inside",
+        ),
+        pytest.param('"""Module docstring."""\n\nimport os\n', id="module-docstring"),
+        pytest.param(
+            "lambda a, /, b=1, *c, d, **e: (yield from a)\nx = [i async for i in y if i]\n"
+            "del a[1:2, ::3], b.c\nglobal g\nassert x, 'msg'\nraise E from None\n",
+            id="assorted-expressions",
+        ),
+        pytest.param("x = 'a\0b'\ny = 1\n", id="nul-inside-a-string"),
+    ],
+)
+def test_every_node_matches_position_provider(source: str):
+    assert_same_as_provider(cst.parse_module(source))
+
+
+class _JoinCrWithLf(cst.CSTTransformer):
+    """A "\\r" newline token followed by a "\\n" one: two newlines for libcst, not one."""
+
+    def leave_EmptyLine(self, original_node: cst.EmptyLine, updated_node: cst.EmptyLine) -> cst.EmptyLine:
+        return updated_node.with_changes(newline=cst.Newline("\n"))
+
+
+def test_hand_built_cr_token_then_lf_token_counts_two_newlines():
+    module = cst.parse_module("x = 1\r\ry = 2\r").visit(_JoinCrWithLf())
+    assert "\r\n" in module.code
+    assert_same_as_provider(module)
+
+
+def test_subset_of_nodes_returns_exactly_those_keys():
+    module = cst.parse_module("def f(a, b):\n    return a + b\n\nx = f(1, 2)\n")
+    names = [node for node in all_nodes(module) if isinstance(node, cst.Name)]
+    wanted = names[1::2]
+
+    positions = start_positions(module, wanted)
+
+    assert list(positions) == wanted
+    expected = provider_starts(module)
+    assert positions == {node: expected[node] for node in wanted}
+
+
+def test_no_nodes_returns_empty_dict():
+    assert start_positions(cst.parse_module("x = 1\n"), []) == {}
+
+
+def test_node_of_another_module_raises_key_error():
+    stranger = cst.parse_module("y = 2\n").body[0]
+    with pytest.raises(KeyError):
+        start_positions(cst.parse_module("x = 1\n"), [stranger])
+
+
+def test_start_is_first_character_of_node_in_source():
+    """Independent of libcst: the position is where the node's own text begins."""
+    source = "import os\n\n\ndef load(path):\n    # read it\n    return open(path).read()\n"
+    module = cst.parse_module(source)
+    call = next(node for node in all_nodes(module) if isinstance(node, cst.Call))
+    offset = source.index("open(path)")
+    line = source.count("\n", 0, offset) + 1
+    column = offset - (source.rfind("\n", 0, offset) + 1)
+
+    position = start_positions(module, [call])[call]
+
+    assert (position.line, position.column) == (line, column)
+    assert source.splitlines()[position.line - 1][position.column :].startswith("open(path)")
+
+
+def test_decorated_function_starts_at_def_keyword_not_decorator():
+    source = "x = 1\n\n@cache\ndef f():\n    pass\n"
+    module = cst.parse_module(source)
+    function = module.body[1]
+    offset = source.index("def f")
+
+    position = start_positions(module, [function])[function]
+
+    assert (position.line, position.column) == (source.count("\n", 0, offset) + 1, 0)
