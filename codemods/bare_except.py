@@ -8,10 +8,8 @@ from typing import Any, ClassVar
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import BuiltinAssignment, ScopeProvider
 
 from codemods.base import Codemod, Option
-from codemods.precheck import SyntaxFacts
 from codemods.module_logger import (
     METADATA_DEPENDENCIES,
     LoggerUnavailable,
@@ -21,6 +19,7 @@ from codemods.module_logger import (
     guards_optional_import,
     string_literal,
 )
+from codemods.precheck import SyntaxFacts
 
 # Lint codes that only flag the bare except itself; they are dropped from the comment.
 _BARE_EXCEPT_CODES = {"E722", "B001", "W0702", "bare-except"}
@@ -117,7 +116,7 @@ class BareExcept(TracksAncestors, Codemod):
         return facts.bare_except  # it only ever touches handlers without a type
 
     def visit_Module(self, node: cst.Module) -> None:
-        self.logger = ModuleLogger(self)
+        self.logger = ModuleLogger(self.names)
         self.logger.scan(node)
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
@@ -152,10 +151,7 @@ class BareExcept(TracksAncestors, Codemod):
     # -- decisions --------------------------------------------------------------------------------
 
     def _is_rebound(self, node: cst.CSTNode, name: str) -> bool:
-        scope = self.get_metadata(ScopeProvider, node, None)
-        if scope is None:
-            return False
-        return any(not isinstance(a, BuiltinAssignment) for a in scope[name])
+        return self.names.is_rebound(node, name)
 
     def _swallows(self, handler: cst.ExceptHandler) -> bool:
         if not all(_is_silent(s) for s in _small_statements(handler.body)):

@@ -21,8 +21,10 @@ from libcst.codemod import CodemodContext, ContextAwareTransformer
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.codemod.visitors._add_imports import _skip_first
 from libcst.matchers import _decorators as matcher_decorators
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import MetadataWrapper
 
+from codemods.names import Names
+from codemods.positions import start_positions
 from codemods.precheck import SyntaxFacts
 from codemods.templating import TemplateSet
 
@@ -86,9 +88,12 @@ class FileContext:
     options: Mapping[str, Any]  # this codemod's settings, validated, defaults filled in
     index: Any = None  # this codemod's whole-tree index (see Codemod.build_index)
     templates: TemplateSet | None = None
-    # The file's bytes before this pass, for cheap text checks that spare a tree walk (the tree
-    # itself may already hold earlier codemods' changes).
+    # The text of the tree the codemod is given (empty when unknown), for cheap text checks and
+    # name facts that spare a tree walk or a scope analysis.
     source: bytes = b""
+    # False runs the exact path only: no syntax pre-check, no name facts (see codemods.names);
+    # the tests compare both paths.
+    shortcuts: bool = True
 
     @property
     def module_name(self) -> str:
@@ -281,6 +286,8 @@ class Codemod(ContextAwareTransformer):
         """
         if wrapper is None or wrapper.module is not tree:
             wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
+        # Scopes are computed only if a question needs them, and kept in the shared wrapper.
+        self.names = Names(self.file.source, wrapper, exact=not self.file.shortcuts)
         new_tree = wrapper.visit(self)
         new_tree = self._apply_import_edits(new_tree)
         return new_tree, self._positioned_findings(wrapper)
@@ -329,9 +336,9 @@ class Codemod(ContextAwareTransformer):
     def _positioned_findings(self, wrapper: MetadataWrapper) -> list[Finding]:
         if not self._reports:
             return []
-        positions = wrapper.resolve(PositionProvider)
+        positions = start_positions(wrapper.module, [node for node, _, _ in self._reports])
         findings = []
         for node, message, fixable in self._reports:
-            start = positions[node].start
+            start = positions[node]
             findings.append(Finding(self.file.path, start.line, start.column + 1, self.name, message, fixable))
         return findings

@@ -12,7 +12,6 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from codemods.base import Codemod, FileContext, Option
-from codemods.precheck import SyntaxFacts
 from codemods.db_session import (
     DEFAULT_SESSION_FACTORIES,
     DEFAULT_SESSION_NAMES,
@@ -23,6 +22,7 @@ from codemods.db_session import (
     dotted_name,
     method_calls,
 )
+from codemods.precheck import SyntaxFacts
 
 Loop = cst.For | cst.While
 _NESTED_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)

@@ -25,12 +25,13 @@ from collections.abc import Callable, Iterator, Sequence
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import BuiltinAssignment, ClassScope, GlobalScope, ScopeProvider
 
-# What a codemod using ModuleLogger must declare in METADATA_DEPENDENCIES.  Only scopes: the
-# ancestors come from TracksAncestors and qualified names are asked of the scope when needed,
-# which costs far less on large files than the parent and qualified-name providers.
-METADATA_DEPENDENCIES = (ScopeProvider,)
+from codemods.names import Names
+
+# What a codemod using ModuleLogger must declare in METADATA_DEPENDENCIES: nothing.  The
+# ancestors come from TracksAncestors; what names mean comes from the codemod's Names, which
+# computes libcst's scopes only for a question the cheap name facts cannot decide.
+METADATA_DEPENDENCIES = ()
 
 # Existing loggers with these names win, in this order; then the first one in the file.
 PREFERRED_NAMES = ("logger", "log", "_logger", "LOGGER", "_log", "LOG", "_LOGGER")
@@ -62,8 +63,8 @@ class _Candidate:
 class ModuleLogger:
     """Finds the module logger of one file, or plans and (when used) creates one."""
 
-    def __init__(self, codemod: cst.MetadataDependent) -> None:
-        self._codemod = codemod
+    def __init__(self, names: Names) -> None:
+        self._names = names
         self.name = ""
         self.style = LoggingStyle.PERCENT
         self.created = False  # True when finish() must add the logger
@@ -73,7 +74,6 @@ class ModuleLogger:
         self._logging_imported = False  # a module-level "import logging" (unaliased) exists
         self._unavailable_reason = ""
         self._used = False
-        self._used_names: set[str] = set()
 
     # -- what the codemod calls -----------------------------------------------------------------
 
@@ -85,8 +85,7 @@ class ModuleLogger:
             self._defined_at = existing.index + 1
             return
         self.created = True
-        self._used_names = self._names_in_use()
-        self.name = next((n for n in NEW_LOGGER_NAMES if n not in self._used_names), "")
+        self.name = next((n for n in NEW_LOGGER_NAMES if not self._names.in_use(n)), "")
         if not self.name:
             self._unavailable_reason = "every name auditfix would give a new module logger is already in use"
             return
@@ -108,7 +107,7 @@ class ModuleLogger:
         statement_index = _module_level_index(ancestors)
         if statement_index is not None and statement_index < self._defined_at:
             raise LoggerUnavailable(f"runs at import time before the module logger {self.name!r} is defined")
-        if self._shadowed_at(original_node):
+        if self._names.local_at(original_node, self.name):
             raise LoggerUnavailable(f"{self.name!r} is a local name here, not the module logger")
         if self.created and statement_index is not None:
             self._insert_at = min(self._insert_at, statement_index)
@@ -140,11 +139,10 @@ class ModuleLogger:
     # -- finding an existing logger ---------------------------------------------------------------
 
     def _existing_logger(self, module: cst.Module) -> _Candidate | None:
-        global_scope = self._global_scope(module)
         candidates = []
         for index, statement in enumerate(module.body):
             for candidate in self._candidates_in(statement, index):
-                if global_scope is not None and len(global_scope.assignments[candidate.name]) != 1:
+                if not self._names.bound_once_globally(module, candidate.name):
                     continue  # rebound somewhere: not provably a logger everywhere
                 candidates.append(candidate)
         if not candidates:
@@ -173,22 +171,7 @@ class ModuleLogger:
                 yield _Candidate(target, index, LoggingStyle.PERCENT, uses_module_name)
 
     def _is_get_logger(self, call: cst.Call) -> bool:
-        return "logging.getLogger" in qualified_names(self._codemod, call.func)
-
-    def _global_scope(self, module: cst.Module) -> GlobalScope | None:
-        scope = self._codemod.get_metadata(ScopeProvider, module, None)
-        return scope if isinstance(scope, GlobalScope) else None
-
-    def _names_in_use(self) -> set[str]:
-        """Every name the module binds or reads, in any scope: a new name must clash with none.
-
-        Read from the scope analysis rather than by walking the tree again: the names it saw
-        read and every binding of every scope (attribute and keyword names are not variables)."""
-        scopes = self._codemod.metadata[ScopeProvider]
-        names = {node.value for node in scopes if isinstance(node, cst.Name)}  # reads
-        for scope in {id(s): s for s in scopes.values() if s is not None}.values():
-            names.update(assignment.name for assignment in scope.assignments)  # bindings, imports too
-        return names
+        return bool(self._names.refers_to(call.func, ("logging.getLogger",)))
 
     def _logging_module_alias(self, module: cst.Module) -> str | None:
         """The name to call getLogger on; None when 'logging' means something else here."""
@@ -204,26 +187,11 @@ class ModuleLogger:
                         elif alias.evaluated_alias is None and alias.evaluated_name.split(".")[0] == "logging":
                             aliases.append("logging")  # import logging.handlers binds logging too
         self._logging_imported = "logging" in aliases
-        if "logging" in aliases or (not aliases and "logging" not in self._used_names):
+        if "logging" in aliases or (not aliases and not self._names.in_use("logging")):
             return "logging"
         if aliases:
             return aliases[0]
         return None
-
-    # -- where the logger may be called -----------------------------------------------------------
-
-    def _shadowed_at(self, node: cst.CSTNode) -> bool:
-        scope = self._codemod.get_metadata(ScopeProvider, node, None)
-        innermost = True
-        while scope is not None and not isinstance(scope, GlobalScope):
-            # A class body's names are visible in that body only, not in its methods.
-            visible = innermost or not isinstance(scope, ClassScope)
-            if visible and any(not isinstance(a, BuiltinAssignment) for a in scope.assignments[self.name]):
-                return True
-            innermost = False
-            scope = scope.parent
-        return False
-
 
 # -- helpers ------------------------------------------------------------------------------------
 
@@ -346,14 +314,6 @@ def _module_level_index(ancestors: Sequence[cst.CSTNode]) -> int | None:
         return None
     top = ancestors[1]
     return next(i for i, statement in enumerate(ancestors[0].body) if statement is top)
-
-
-def qualified_names(codemod: cst.MetadataDependent, node: cst.CSTNode) -> set[str]:
-    """What ``node`` (a name or attribute) refers to, such as ``{"sys.stderr"}``."""
-    scope = codemod.get_metadata(ScopeProvider, node, None)
-    if scope is None:
-        return set()
-    return {q.name for q in scope.get_qualified_names_for(node)}
 
 
 class TracksAncestors(cst.CSTTransformer):

@@ -38,13 +38,14 @@ class Plan:
     indexes: Mapping[str, Any]  # codemod name -> its whole-tree index
     templates: TemplateSet
 
-    def context(self, codemod: type[Codemod], path: str, source: bytes = b"") -> FileContext:
+    def context(self, codemod: type[Codemod], path: str, source: bytes = b"", *, shortcuts: bool = True) -> FileContext:
         return FileContext(
             path=path,
             options=self.options.get(codemod.name, {}),
             index=self.indexes.get(codemod.name),
             templates=self.templates,
             source=source,
+            shortcuts=shortcuts,
         )
 
 
@@ -107,17 +108,25 @@ class _PassResult:
 
 
 def _run_codemods(
-    path: str, tree: cst.Module, codemods: Sequence[type[Codemod]], plan: Plan, source: bytes
+    path: str, tree: cst.Module, codemods: Sequence[type[Codemod]], plan: Plan, source: bytes, shortcuts: bool = True
 ) -> _PassResult:
-    """One pass: each codemod over the previous one's tree.  Findings are positioned in ``tree``."""
+    """One pass: each codemod over the previous one's tree.  Findings are positioned in ``tree``.
+
+    ``source`` is the text of ``tree``; a codemod after one that changed the tree gets the text
+    of the changed tree (generated once), so its text checks and name facts describe its tree.
+    """
     original_lines: list[str] | None = None
     findings: list[Finding] = []
     extras: list[tuple[str, Any]] = []
     changed_by: list[str] = []
     current = tree
+    current_code: str | None = None  # the text of ``current`` once it is no longer ``tree``
     wrapper: MetadataWrapper | None = None
     for codemod_class in codemods:
-        codemod = codemod_class(plan.context(codemod_class, path, source))
+        if current is not tree and current_code is None:
+            current_code = current.code
+            source = current_code.encode(current.encoding)
+        codemod = codemod_class(plan.context(codemod_class, path, source, shortcuts=shortcuts))
         if wrapper is None:
             wrapper = MetadataWrapper(current, unsafe_skip_copy=True)
         new_tree, new_findings = codemod.run(current, wrapper)
@@ -125,12 +134,14 @@ def _run_codemods(
             # Earlier codemods moved lines: report positions in the file as the user has it.
             if original_lines is None:
                 original_lines = tree.code.splitlines()
-            new_findings = _map_lines(new_findings, current.code.splitlines(), original_lines)
+            if current_code is None:
+                current_code = current.code
+            new_findings = _map_lines(new_findings, current_code.splitlines(), original_lines)
         findings.extend(new_findings)
         extras.extend((codemod_class.name, extra) for extra in codemod.extras)
         if any(f.fixable for f in new_findings) or codemod.extras:
             changed_by.append(codemod_class.name)
-            current, wrapper = new_tree, None
+            current, wrapper, current_code = new_tree, None, None
         # Otherwise the codemod changed nothing (every change is a fixable finding), so the next
         # one gets the same tree object and reuses the metadata already computed for it.
     return _PassResult(current, findings, extras, changed_by)
@@ -139,7 +150,7 @@ def _run_codemods(
 def _rewrite(
     path: str, source: bytes, tree: cst.Module, codemods: Sequence[type[Codemod]], plan: Plan, precheck: bool
 ) -> FileOutcome:
-    first = _run_codemods(path, tree, codemods, plan, source)
+    first = _run_codemods(path, tree, codemods, plan, source, precheck)
     findings = sorted(first.findings)
     if not first.changed_by:
         return FileOutcome(path, UNCHANGED, findings=findings)
@@ -176,7 +187,7 @@ def verify_rewrite(
         new_tree = cst.parse_module(new_source)
     except Exception as exc:  # noqa: BLE001
         return f"the rewrite does not parse ({_one_line(exc)}); left unchanged"
-    second = _run_codemods(path, new_tree, applicable, plan, new_source)
+    second = _run_codemods(path, new_tree, applicable, plan, new_source, precheck)
     if second.changed_by and second.tree.bytes != new_source:
         names = ", ".join(second.changed_by)
         return f"a second pass would change the file again ({names}); left unchanged"

@@ -11,10 +11,8 @@ from typing import Any, ClassVar
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import ScopeProvider
 
 from codemods.base import Codemod
-from codemods.precheck import SyntaxFacts
 from codemods.module_logger import (
     METADATA_DEPENDENCIES,
     LoggerUnavailable,
@@ -23,9 +21,9 @@ from codemods.module_logger import (
     TracksAncestors,
     enclosing_name,
     guards_optional_import,
-    qualified_names,
     string_literal,
 )
+from codemods.precheck import SyntaxFacts
 
 _ERROR_WORDS = {"error", "errors", "fail", "fails", "failed", "failure", "failures", "exception", "fatal", "critical"}
 _WARNING_WORDS = {"warn", "warning", "warnings", "deprecated", "deprecation", "caution"}
@@ -163,7 +161,7 @@ class PrintToLogging(TracksAncestors, Codemod):
     METADATA_DEPENDENCIES: ClassVar = METADATA_DEPENDENCIES
 
     def visit_Module(self, node: cst.Module) -> bool:
-        self.logger = ModuleLogger(self)
+        self.logger = ModuleLogger(self.names)
         self.logger.scan(node)
         return not self._leave_module_alone(node)
 
@@ -196,8 +194,7 @@ class PrintToLogging(TracksAncestors, Codemod):
             module.visit(facts)
             if facts.main_guard or facts.cli_import or facts.uses_argv:
                 return True
-        scopes = {s for s in self.metadata[ScopeProvider].values() if s is not None}
-        return any(scope.assignments["print"] for scope in scopes)
+        return self.names.bound_anywhere("print")
 
     # -- statements -------------------------------------------------------------------------------
 
@@ -277,7 +274,7 @@ class PrintToLogging(TracksAncestors, Codemod):
         """"stdout" or "stderr" for console output, None for any other file."""
         if file_arg is None or m.matches(file_arg.value, m.Name("None")):
             return "stdout"
-        names = qualified_names(self, file_arg.value)
+        names = self.names.refers_to(file_arg.value, ("sys.stderr", "sys.stdout"))
         if "sys.stderr" in names:
             return "stderr"
         if "sys.stdout" in names:
@@ -290,7 +287,7 @@ class PrintToLogging(TracksAncestors, Codemod):
             alias = stream.value.value
             self.remove_import("sys", asname=None if alias == "sys" else alias)
         elif isinstance(stream, cst.Name) and stream.value != "None":
-            for qualified in qualified_names(self, stream):
+            for qualified in self.names.qualified_names(stream):
                 obj = qualified.rsplit(".", 1)[-1]
                 self.remove_import("sys", obj, asname=None if stream.value == obj else stream.value)
 
@@ -326,7 +323,7 @@ class PrintToLogging(TracksAncestors, Codemod):
     # -- traceback.print_exc() --------------------------------------------------------------------
 
     def _is_print_exc(self, call: cst.Call) -> bool:
-        return "traceback.print_exc" in qualified_names(self, call.func)
+        return bool(self.names.refers_to(call.func, ("traceback.print_exc",)))
 
     def _convert_print_exc(
         self, call: cst.Call, comments_allowed: bool

@@ -6,7 +6,6 @@ import ast
 import dataclasses
 import difflib
 import sys
-
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -15,7 +14,12 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 from codemods.base import Codemod, FileContext, FinalizeResult, GeneratedFile, Option
-from codemods.db_session import DEFAULT_SESSION_FACTORIES, DEFAULT_SESSION_NAMES, SessionMatcher, dotted_name
+from codemods.db_session import (
+    DEFAULT_SESSION_FACTORIES,
+    DEFAULT_SESSION_NAMES,
+    SessionMatcher,
+    dotted_name,
+)
 from codemods.precheck import SyntaxFacts, matches_any
 from codemods.route_analysis import (
     DEFAULT_HTTP_NAMES,

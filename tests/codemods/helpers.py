@@ -15,7 +15,14 @@ import libcst as cst
 
 from codemods.base import Codemod, Finding
 from codemods.config import default_options
-from codemods.pipeline import CHANGED, FILTERED, UNCHANGED, FileOutcome, Plan, transform_source
+from codemods.pipeline import (
+    CHANGED,
+    FILTERED,
+    UNCHANGED,
+    FileOutcome,
+    Plan,
+    transform_source,
+)
 from codemods.templating import TemplateSet
 
 

@@ -27,7 +27,16 @@ from codemods import REGISTRY
 from codemods.base import Codemod
 from codemods.config import default_options, resolve
 from codemods.engine import Engine, write_changes
-from codemods.pipeline import CHANGED, FAILED, FILTERED, UNCHANGED, UNPARSABLE, FileOutcome, Plan, transform_source
+from codemods.pipeline import (
+    CHANGED,
+    FAILED,
+    FILTERED,
+    UNCHANGED,
+    UNPARSABLE,
+    FileOutcome,
+    Plan,
+    transform_source,
+)
 from codemods.templating import TemplateSet
 
 PATH = "app/module.py"
