@@ -10,21 +10,23 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import click
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from codemods import REGISTRY, __version__
-from codemods.config import ConfigError, Settings, resolve
-from codemods.diffs import unified_diff
-from codemods.engine import Engine, RunReport, write_changes
-from codemods.gitmode import GitModeError, GitOptions, GitRunResult, run_git_mode
-from codemods.reports import FORMATS, render, render_html, utc_now
+from codemods import __version__, replay
+from codemods.config import ConfigError
+
+# libcst, the codemods, the engine, git and the report templates are imported by the commands
+# that use them: a preview replayed from .auditfix_cache/ (codemods.replay) needs none of them.
+if TYPE_CHECKING:
+    from codemods.config import Settings
+    from codemods.engine import Engine, RunReport
+    from codemods.gitmode import GitOptions, GitRunResult
 
 EXIT_OK, EXIT_FOUND, EXIT_ERROR, EXIT_INCOMPLETE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -93,6 +95,9 @@ def load_settings(
     jobs: Optional[int],
     no_cache: bool,
 ) -> Settings:
+    from codemods import REGISTRY
+    from codemods.config import resolve
+
     if not path.exists():
         raise fail(f"{path}: no such file or folder")
     try:
@@ -140,7 +145,13 @@ def progress_reporter(enabled: bool) -> tuple[Callable[[str, int, int], None], C
     """A rich progress bar on stderr when it is a terminal; otherwise silence."""
     if not enabled or not sys.stderr.isatty():
         return (lambda phase, done, total: None), (lambda: None)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     progress = Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -171,13 +182,18 @@ def execute(engine: Engine, show_progress: bool) -> RunReport:
         stop()
 
 
-def print_problems(report: RunReport, verbose: bool) -> None:
-    for problem in report.skipped:
-        stderr.print(f"skipped {problem.path}: {problem.message}", markup=False)
+def problem_lines(report: RunReport, verbose: bool) -> list[str]:
+    lines = [f"skipped {problem.path}: {problem.message}" for problem in report.skipped]
     for problem in report.failed:
-        stderr.print(f"failed {problem.path}: {problem.message}", markup=False)
+        lines.append(f"failed {problem.path}: {problem.message}")
         if verbose and problem.detail:
-            stderr.print(problem.detail, markup=False)
+            lines.append(problem.detail)
+    return lines
+
+
+def print_problems(report: RunReport, verbose: bool) -> None:
+    for line in problem_lines(report, verbose):
+        stderr.print(line, markup=False)
 
 
 def colourise(diff: bytes) -> bytes:
@@ -192,6 +208,10 @@ def colourise(diff: bytes) -> bytes:
 @app.command("list")
 def list_codemods() -> None:
     """List every codemod: name, summary and fix safety."""
+    from rich.table import Table
+
+    from codemods import REGISTRY
+
     if not sys.stdout.isatty():
         for codemod in REGISTRY:
             typer.echo(f"{codemod.name}: {codemod.summary}\n    fix safety: {codemod.safety}")
@@ -211,6 +231,7 @@ def explain(
     name: Annotated[str, typer.Argument(help="A codemod name, as `auditfix list` shows it.", show_default=False)],
 ) -> None:
     """Print one codemod's documentation: what it does, why, an example, fix safety, limitations."""
+    from codemods import REGISTRY
     from codemods.codemod_docs import render_one
 
     codemod = next((c for c in REGISTRY if c.name == name), None)
@@ -239,6 +260,9 @@ def scan(
     verbose: VerboseOption = False,
 ) -> None:
     """Report findings, one per location; changes nothing.  Exit 1 when there are findings."""
+    from codemods.engine import Engine
+    from codemods.reports import FORMATS, render, utc_now
+
     if output_format not in FORMATS:
         raise fail(f"--format: expected one of {', '.join(FORMATS)}, got {output_format!r}")
     path, only = combine_paths(paths)
@@ -254,15 +278,54 @@ def scan(
     raise typer.Exit(EXIT_FOUND if report.findings else EXIT_OK)
 
 
-def run_check(engine: Engine, show_progress: bool, verbose: bool) -> int:
+def run_check(engine: Engine, show_progress: bool, verbose: bool, replay_key: ReplayKey | None = None) -> int:
     """``run --check``: print only the files that would change, one per line; 1 if there are any."""
     report = execute(engine, show_progress)
     print_problems(report, verbose)
-    for change in report.changes:
-        typer.echo(display_path(engine.folder / change.path))
-    if report.changes:
-        return EXIT_FOUND
-    return EXIT_INCOMPLETE if report.skipped or report.failed else EXIT_OK
+    listing = "".join(display_path(engine.folder / change.path) + "\n" for change in report.changes)
+    typer.echo(listing, nl=False)
+    code = EXIT_FOUND if report.changes else EXIT_INCOMPLETE if report.skipped or report.failed else EXIT_OK
+    remember(engine, report, replay_key, listing.encode(), problem_lines(report, verbose), code)
+    return code
+
+
+class ReplayKey:
+    """The replay key of a preview, computed before the run (see codemods.replay)."""
+
+    def __init__(self, root: Path, command: tuple[str, ...], excludes: Sequence[str]) -> None:
+        self.root, self.command, self.excludes = root, command, tuple(excludes)
+        self.folder = root if root.is_dir() else root.parent
+        self.tool = replay.tool_fingerprint()
+        self.value = self.compute()
+
+    def compute(self) -> str | None:
+        return replay.run_key(self.root, self.folder, self.command, self.excludes, self.tool)
+
+
+def remember(
+    engine: Engine, report: RunReport, key: ReplayKey | None, stdout: bytes, problems: list[str], code: int
+) -> None:
+    """Record a completed preview, to replay it while nothing it depends on changes."""
+    if key is None or key.value is None or not engine.settings.cache:
+        return
+    if key.compute() != key.value:
+        return  # a file changed while the run read it: the output may belong to either state
+    summary = dataclasses.replace(report, cached=report.parsed).summary()
+    lines = (*problems, f"auditfix: {summary}; replayed: nothing changed since an identical run")
+    recorded = replay.Recorded(stdout, lines, code, tuple(sorted(report.external.items())))
+    replay.record(engine.folder, key.value, recorded)
+
+
+def replay_output(recorded: replay.Recorded | None) -> None:
+    """Print what an identical earlier run printed and exit as it did; return if there is none."""
+    if recorded is None:
+        return
+    stdout = click.get_binary_stream("stdout")
+    stdout.write(recorded.stdout)
+    stdout.flush()
+    for line in recorded.stderr_lines:
+        stderr.print(line, markup=False)
+    raise typer.Exit(recorded.exit_code)
 
 
 @app.command()
@@ -301,10 +364,8 @@ def run(
     ] = None,
 ) -> None:
     """Fix: --dry-run prints a diff, --write edits files, neither makes one git branch per codemod."""
-    git_options = GitOptions(
-        base=base or "HEAD", force=force, stack=stack, no_verify=no_verify, push=push, pr_body_dir=pr_body_dir
-    )
-    if (dry_run or write or check) and (git_options != GitOptions() or branch_prefix is not None):
+    git_only = (base, push, pr_body_dir, branch_prefix) != (None,) * 4 or force or stack or no_verify
+    if (dry_run or write or check) and git_only:
         raise fail("--base, --branch-prefix, --force, --stack, --no-verify, --push and --pr-body-dir are for git mode "
                    "(without --dry-run, --write or --check)")  # fmt: skip
     path, only = combine_paths(paths)
@@ -316,30 +377,50 @@ def run(
         raise fail("--html needs --dry-run")
     if only is not None and not (dry_run or write or check):
         raise fail("several paths work with --check, --dry-run or --write; git mode takes one folder")
-    settings = load_settings(path, select, ignore, exclude, jobs, no_cache)
     root = path.resolve()
+    replay_key = None
+    if (check or (dry_run and html is None)) and not no_cache:
+        command = ("run", "check" if check else "dry-run", select or "", ignore or "", *(only or ()), f"verbose={verbose}")
+        replay_key = ReplayKey(root, command, exclude or ())
+        if replay_key.value is not None:
+            replay_output(replay.lookup(replay_key.folder, replay_key.value))
+    from codemods.engine import Engine, write_changes
+
+    settings = load_settings(path, select, ignore, exclude, jobs, no_cache)
     if check:
-        raise typer.Exit(run_check(Engine(root, settings, only=only), not no_progress, verbose))
+        raise typer.Exit(run_check(Engine(root, settings, only=only), not no_progress, verbose, replay_key))
     if not dry_run and not write:
+        from codemods.gitmode import GitOptions
+
+        options = GitOptions(
+            base=base or "HEAD", force=force, stack=stack, no_verify=no_verify, push=push, pr_body_dir=pr_body_dir
+        )
         if branch_prefix is not None:
             settings = dataclasses.replace(settings, branch_prefix=branch_prefix)
-        run_in_git_mode(root, settings, git_options, not no_progress, verbose)
+        run_in_git_mode(root, settings, options, not no_progress, verbose)
     engine = Engine(root, settings, only=only)
     report = execute(engine, not no_progress)
     print_problems(report, verbose)
     if dry_run and html is not None:
+        from codemods.reports import render_html
+
         write_output(html, render_html(report, settings))
         stderr.print(f"auditfix: {report.summary()}; report written to {html}", markup=False)
         incomplete = report.skipped or report.failed
         raise typer.Exit(EXIT_INCOMPLETE if incomplete else EXIT_FOUND if report.changes else EXIT_OK)
     if dry_run:
+        from codemods.diffs import unified_diff
+
         diff = unified_diff(report.changes)
+        output = colourise(diff) if sys.stdout.isatty() else diff
         stdout = click.get_binary_stream("stdout")
-        stdout.write(colourise(diff) if sys.stdout.isatty() else diff)
+        stdout.write(output)
         stdout.flush()
         stderr.print(f"auditfix: {report.summary()}", markup=False)
         incomplete = report.skipped or report.failed
-        raise typer.Exit(EXIT_INCOMPLETE if incomplete else EXIT_FOUND if report.changes else EXIT_OK)
+        code = EXIT_INCOMPLETE if incomplete else EXIT_FOUND if report.changes else EXIT_OK
+        remember(engine, report, replay_key, output, problem_lines(report, verbose), code)
+        raise typer.Exit(code)
     try:
         problems = write_changes(engine.folder, report.changes)
     except KeyboardInterrupt:
@@ -354,6 +435,8 @@ def run(
 
 def run_in_git_mode(root: Path, settings: Settings, options: GitOptions, show_progress: bool, verbose: bool) -> None:
     """Git mode: one branch per codemod with changes; exit 1 if a branch could not be made."""
+    from codemods.gitmode import GitModeError, run_git_mode
+
     update, stop = progress_reporter(show_progress)
 
     def notify(message: str) -> None:
@@ -386,6 +469,8 @@ def print_git_result(result: GitRunResult, verbose: bool) -> None:
     if not shown:
         stderr.print("auditfix: nothing to change; no branch made", markup=False)
         return
+    from rich.table import Table
+
     # Not on a terminal (CI logs, pipes): wide enough that branch names and commands are never cut.
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
     table = Table()

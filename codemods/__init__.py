@@ -1,35 +1,20 @@
 """auditfix codemods and the engine that runs them.
 
-``REGISTRY`` is the one ordered list of codemods.  Order matters where codemods meet in
-one file: ``loop-commit`` runs before ``route-commit`` so that code moved into a service
-is already batched, and the logging codemods run first so that later ones see the module
-logger they create.
+``REGISTRY`` (the ordered codemods, see :mod:`codemods.registry`) and ``by_name`` are imported
+on first use: importing them imports libcst and every codemod, which a repeated run answered
+from ``.auditfix_cache/`` (see :mod:`codemods.replay`) never needs.
 """
 
 from __future__ import annotations
 
-from codemods.bare_except import BareExcept
-from codemods.base import Codemod
-from codemods.loop_commit import LoopCommit
-from codemods.print_to_logging import PrintToLogging
-from codemods.pydantic_config import PydanticConfig
-from codemods.route_commit import RouteCommit
+from typing import Any
 
 __version__ = "0.1.0"
 
-REGISTRY: tuple[type[Codemod], ...] = (
-    BareExcept,
-    PrintToLogging,
-    PydanticConfig,
-    LoopCommit,  # before route-commit: loops are batched before route code moves to a service
-    RouteCommit,  # last: it moves code that the other codemods have already fixed
-    # codemod classes are added here, in this order:
-    # bare-except, print-to-logging, pydantic-config, loop-commit, route-commit
-)
 
+def __getattr__(name: str) -> Any:
+    if name in ("REGISTRY", "by_name"):
+        from codemods import registry
 
-def by_name(name: str) -> type[Codemod]:
-    for codemod in REGISTRY:
-        if codemod.name == name:
-            return codemod
-    raise KeyError(name)
+        return getattr(registry, name)
+    raise AttributeError(f"module 'codemods' has no attribute {name!r}")

@@ -10,15 +10,18 @@ import dataclasses
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from codemods.base import Codemod, Option
+from codemods.options import Option
 
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
-from codemods.templating import TemplateError, TemplateSet
+
+if TYPE_CHECKING:  # imported when settings are resolved: a replayed run never needs them
+    from codemods.base import Codemod
+    from codemods.templating import TemplateSet
 
 
 class ConfigError(Exception):
@@ -148,6 +151,8 @@ def resolve(
         raise ConfigError(f"jobs: expected a positive integer or 0, got {job_count}")
     if job_count == 0:
         job_count = os.cpu_count() or 1
+
+    from codemods.templating import TemplateError, TemplateSet
 
     templates = TemplateSet()
     if values["templates"]:

@@ -28,7 +28,17 @@ from codemods.base import Codemod, Finding
 from codemods.cache import CACHE_DIR_NAME, ResultCache, content_key, stable_bytes
 from codemods.config import Settings
 from codemods.discovery import discover
-from codemods.pipeline import CHANGED, FAILED, FILTERED, UNPARSABLE, FileOutcome, Plan, transform_source, verify_rewrite
+from codemods.pipeline import (
+    CHANGED,
+    FAILED,
+    FILTERED,
+    UNPARSABLE,
+    FileOutcome,
+    Plan,
+    transform_source,
+    verify_rewrite,
+)
+from codemods.replay import file_state
 
 ProgressCallback = Callable[[str, int, int], None]  # (phase, done, total)
 
@@ -75,6 +85,9 @@ class RunReport:
     findings: list[Finding] = dataclasses.field(default_factory=list)
     skipped: list[Problem] = dataclasses.field(default_factory=list)
     failed: list[Problem] = dataclasses.field(default_factory=list)
+    # Files read besides the discovered ones (by finalize), with their state: a replayed run
+    # (codemods.replay) is valid only while they are unchanged.
+    external: dict[str, str | None] = dataclasses.field(default_factory=dict)
 
     def changes_per_codemod(self) -> dict[str, int]:
         counts = collections.Counter(name for change in self.changes for name in change.codemods)
@@ -315,7 +328,7 @@ class Engine:
             cached = cache.get(key)
             if cached is not None:
                 outcomes.append(cached)
-                report.cached += 1
+                report.cached += cached.status != FILTERED  # parsed files whose result was kept
             else:
                 todo.append((source.path, source.data))
         total = len(todo)
@@ -338,6 +351,7 @@ class Engine:
         outcomes.extend(fresh)
         outcomes.sort(key=lambda o: o.path)
         report.parsed = sum(1 for o in outcomes if o.status != FILTERED)
+        report.filtered += len(outcomes) - report.parsed  # the syntax pre-check's share
         return outcomes
 
     @staticmethod
@@ -363,6 +377,7 @@ class Engine:
             data = pending.get(path)
             if data is None:
                 full = self.folder / path
+                report.external[path] = file_state(full)
                 if not full.is_file():
                     return None
                 data = full.read_bytes()
@@ -402,6 +417,7 @@ class Engine:
         if earlier is not None:
             return dataclasses.replace(earlier, new=new, codemods=(*earlier.codemods, codemod.name))
         full = self.folder / path
+        report.external[path] = file_state(full)
         # Writing would fail (a folder) or replace a link: refuse now, before the files that
         # would import the generated one are rewritten.
         if full.is_symlink() or (full.exists() and not full.is_file()):

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 import cli
+import codemods.registry
 from tests.engine.test_engine import make_tree
 from tests.engine.toy_codemods import CollectRegistered, OldToNew
 
@@ -18,7 +19,7 @@ runner = CliRunner()
 
 @pytest.fixture(autouse=True)
 def toy_registry(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "REGISTRY", (OldToNew, CollectRegistered))
+    monkeypatch.setattr(codemods.registry, "REGISTRY", (OldToNew, CollectRegistered))
 
 
 def invoke(*args: str | Path):

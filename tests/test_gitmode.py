@@ -20,10 +20,17 @@ import pytest
 from typer.testing import CliRunner
 
 import cli
+import codemods.registry
 from codemods import REGISTRY
 from codemods.config import resolve
 from codemods.engine import Engine
-from codemods.gitmode import LOCK_FILE_NAME, WORKTREES_DIR_NAME, GitModeError, GitOptions, run_git_mode
+from codemods.gitmode import (
+    LOCK_FILE_NAME,
+    WORKTREES_DIR_NAME,
+    GitModeError,
+    GitOptions,
+    run_git_mode,
+)
 from tests.gitrepo import (
     TEST_REGISTRY,
     branches,
@@ -63,7 +70,7 @@ def hermetic_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL",
                  "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL"):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(cli, "REGISTRY", TEST_REGISTRY)
+    monkeypatch.setattr(codemods.registry, "REGISTRY", TEST_REGISTRY)
 
 
 @pytest.fixture
@@ -482,8 +489,9 @@ DRIVER = """
 import sys
 sys.path.insert(0, {main!r})
 import cli
+import codemods.registry
 from tests.gitrepo import TEST_REGISTRY
-cli.REGISTRY = TEST_REGISTRY
+codemods.registry.REGISTRY = TEST_REGISTRY
 cli.app(["run", {repo!r}, "--no-progress", "--jobs", "1"])
 """
 
@@ -543,7 +551,7 @@ def test_interrupted_run_leaves_the_checkout_as_it_was_and_the_next_run_cleans_u
 @pytest.mark.slow
 @pytest.mark.skipif(not REGISTRY, reason="no codemod is registered yet")
 def test_sample_repo_gets_one_passing_branch_per_category(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "REGISTRY", REGISTRY)
+    monkeypatch.setattr(codemods.registry, "REGISTRY", REGISTRY)
     repo = tmp_path / "sample_repo"
     shutil.copytree(MAIN / "sample_repo", repo, ignore=shutil.ignore_patterns("__pycache__", ".auditfix_cache", "*.db"))
     make_repo(repo, {})

@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 import cli
+import codemods.registry
 from codemods import reports
 from codemods.config import resolve
 from codemods.engine import Engine
@@ -162,7 +163,7 @@ def test_highlighting_keeps_one_line_per_line_across_multiline_strings() -> None
 
 
 def test_run_dry_run_html_writes_the_page_instead_of_the_diff(tree: Path, tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(cli, "REGISTRY", (NoneCompare,))
+    monkeypatch.setattr(codemods.registry, "REGISTRY", (NoneCompare,))
     out = tmp_path / "report.html"
     result = runner.invoke(cli.app, ["run", str(tree), "--dry-run", "--html", str(out), "--no-cache", "-j", "1"])
     assert result.exit_code == 1, result.stderr

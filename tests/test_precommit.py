@@ -15,6 +15,7 @@ import yaml
 from typer.testing import CliRunner
 
 import cli
+import codemods.registry
 from tests.reporting_fixtures import NoneCompare
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,7 +45,7 @@ def test_hook_entries_are_valid_command_lines(
     hook_id: str, exit_code: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What pre-commit runs: the entry followed by the file names, from the repository's top."""
-    monkeypatch.setattr(cli, "REGISTRY", (NoneCompare,))
+    monkeypatch.setattr(codemods.registry, "REGISTRY", (NoneCompare,))
     monkeypatch.chdir(tmp_path)
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "bad.py").write_text(BAD)

@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 import cli
+import codemods.registry
 from codemods import reports
 from codemods.config import resolve
 from codemods.engine import Engine
@@ -27,7 +28,7 @@ runner = CliRunner()
 
 @pytest.fixture(autouse=True)
 def test_registry(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "REGISTRY", (NoneCompare,))
+    monkeypatch.setattr(codemods.registry, "REGISTRY", (NoneCompare,))
 
 
 def invoke(*args: str | Path):

@@ -236,9 +236,9 @@ def check_tree(files: Mapping[str, str | bytes], codemods: Sequence[type[Codemod
 
 @contextlib.contextmanager
 def _cli_registry(codemods: Sequence[type[Codemod]]) -> Iterator[None]:
-    import cli
+    from codemods import registry as codemods_registry
 
-    with mock.patch.object(cli, "REGISTRY", tuple(codemods)):
+    with mock.patch.object(codemods_registry, "REGISTRY", tuple(codemods)):
         yield
 
 

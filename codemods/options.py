@@ -1,0 +1,42 @@
+"""A codemod setting: its name, default, type and help (light: imported before libcst is)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+
+@dataclasses.dataclass(frozen=True)
+class Option:
+    """A setting a codemod reads from ``[tool.auditfix.<codemod-name>]``."""
+
+    name: str
+    default: Any
+    help: str
+    kind: type | tuple[type, ...] = object
+    choices: tuple[Any, ...] = ()
+    item_kind: type | None = None  # for list settings: the type of each item
+
+    def describe_type(self) -> str:
+        if self.choices:
+            return " or ".join(repr(c) for c in self.choices)
+        kinds = self.kind if isinstance(self.kind, tuple) else (self.kind,)
+        text = " or ".join(_TOML_TYPE_NAMES.get(k, k.__name__) for k in kinds)
+        if self.item_kind is not None:
+            text += f" of {_TOML_TYPE_NAMES.get(self.item_kind, self.item_kind.__name__)}"
+        return text
+
+    def check(self, value: Any) -> str | None:
+        """Return why ``value`` is not acceptable, or None if it is."""
+        if isinstance(value, bool) and self.kind is int:
+            return f"expected {self.describe_type()}, got {type(value).__name__}"
+        if not isinstance(value, self.kind):
+            return f"expected {self.describe_type()}, got {type(value).__name__}"
+        if self.choices and value not in self.choices:
+            return f"expected {self.describe_type()}, got {value!r}"
+        if self.item_kind is not None and not all(isinstance(v, self.item_kind) for v in value):
+            return f"expected {self.describe_type()}"
+        return None
+
+
+_TOML_TYPE_NAMES = {bool: "a boolean", int: "an integer", str: "a string", list: "a list", dict: "a table"}

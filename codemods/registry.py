@@ -1,0 +1,32 @@
+"""The one ordered list of codemods.
+
+Order matters where codemods meet in one file: ``loop-commit`` runs before ``route-commit`` so
+that code moved into a service is already batched, and the logging codemods run first so that
+later ones see the module logger they create.
+"""
+
+from __future__ import annotations
+
+from codemods.bare_except import BareExcept
+from codemods.base import Codemod
+from codemods.loop_commit import LoopCommit
+from codemods.print_to_logging import PrintToLogging
+from codemods.pydantic_config import PydanticConfig
+from codemods.route_commit import RouteCommit
+
+REGISTRY: tuple[type[Codemod], ...] = (
+    BareExcept,
+    PrintToLogging,
+    PydanticConfig,
+    LoopCommit,  # before route-commit: loops are batched before route code moves to a service
+    RouteCommit,  # last: it moves code that the other codemods have already fixed
+    # codemod classes are added here, in this order:
+    # bare-except, print-to-logging, pydantic-config, loop-commit, route-commit
+)
+
+
+def by_name(name: str) -> type[Codemod]:
+    for codemod in REGISTRY:
+        if codemod.name == name:
+            return codemod
+    raise KeyError(name)

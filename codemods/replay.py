@@ -1,0 +1,163 @@
+"""A repeated preview answered from ``.auditfix_cache/`` without parsing or importing libcst.
+
+``auditfix run --dry-run`` and ``run --check`` change nothing, so their output is a function
+of their inputs: the files discovered and their bytes, the pyproject.toml, the command line,
+auditfix itself (its version and the files it is made of), the Python and libcst versions, the
+terminal (colours) and the current folder (``--check`` prints paths relative to it).  Those
+inputs are hashed into one key; a run that completes records its output under that key, and
+an identical run replays it: the CLI prints the recorded diff and lines and exits with the
+recorded code, after only discovering, reading and hashing the files.  Any difference in any
+input is a different key, so the full run (with its per-file cache) happens.
+
+The files a run reads besides the discovered ones (an existing service module or package
+``__init__.py`` that route-commit extends) are recorded with their state and checked before
+a replay.  Only this module, the discovery and the cache format are imported on that path.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from codemods import __version__
+from codemods.cache import CACHE_DIR_NAME, ResultCache, content_key
+from codemods.discovery import discover
+
+_KEEP = 8  # recorded runs kept: a few command lines used in turn (pre-commit, CI, by hand)
+_ENVIRONMENT = ("NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS", "CLICOLOR", "CLICOLOR_FORCE")
+
+
+@dataclasses.dataclass(frozen=True)
+class Recorded:
+    """What a completed run printed, and the state of the extra files it read."""
+
+    stdout: bytes
+    stderr_lines: tuple[str, ...]
+    exit_code: int
+    external: tuple[tuple[str, str | None], ...] = ()  # (path under the folder, file_state())
+
+
+def file_state(path: Path) -> str | None:
+    """A file's content hash, "dir" for a folder, "other" for anything else, None when missing."""
+    try:
+        if path.is_symlink() or (path.exists() and not path.is_file() and not path.is_dir()):
+            return "other"
+        if path.is_dir():
+            return "dir"
+        return hashlib.blake2b(path.read_bytes(), digest_size=20).hexdigest()
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return "unreadable"
+
+
+def tool_fingerprint() -> bytes:
+    """auditfix's own files (size and modification time), and the versions that shape results."""
+    package = Path(__file__).resolve().parent
+    parts = [__version__, sys.version]
+    for folder in (package, package.parent / "templates"):
+        for path in sorted(folder.glob("*.*")):
+            if path.suffix in (".py", ".j2"):
+                info = path.stat()
+                parts.append(f"{path.name}:{info.st_size}:{info.st_mtime_ns}")
+    cli = package.parent / "cli.py"
+    if cli.is_file():
+        info = cli.stat()
+        parts.append(f"cli.py:{info.st_size}:{info.st_mtime_ns}")
+    registry = sys.modules.get("codemods.registry")
+    if registry is not None:  # imported already (a test's own registry): part of the tool
+        parts.append(",".join(f"{c.__module__}.{c.__qualname__}" for c in registry.REGISTRY))
+    try:
+        from importlib.metadata import version
+
+        parts.append(f"libcst {version('libcst')}")
+    except Exception:  # noqa: BLE001 - no metadata: the version check is just weaker
+        parts.append("libcst ?")
+    return "\n".join(parts).encode()
+
+
+def _pyproject(folder: Path) -> Path | None:
+    """The pyproject.toml the settings would be read from (as codemods.config finds it)."""
+    from codemods.config import find_pyproject
+
+    return find_pyproject(folder)
+
+
+def run_key(
+    root: Path,
+    folder: Path,
+    command: Sequence[str],
+    excludes: Sequence[str],
+    tool: bytes | None = None,
+) -> str | None:
+    """The key of a run: None when its inputs cannot be read (the full run reports why).
+
+    ``tool`` is :func:`tool_fingerprint` as computed before the run (the registry's part of it
+    depends on what the run itself imports).
+    """
+    try:
+        pyproject = _pyproject(folder)
+        pyproject_bytes = pyproject.read_bytes() if pyproject is not None else b""
+        table_excludes: list[str] = []
+        templates = b""
+        if pyproject is not None:
+            from codemods.config import read_pyproject_table
+
+            table = read_pyproject_table(pyproject)
+            if table.get("cache") is False:
+                return None  # the project turned the cache off
+            exclude = table.get("exclude", [])
+            table_excludes = [str(e) for e in exclude] if isinstance(exclude, list) else []
+            if isinstance(table.get("templates"), str) and table["templates"]:
+                override = Path(table["templates"])
+                override = override if override.is_absolute() else pyproject.parent / override
+                templates = b"".join(p.name.encode() + p.read_bytes() for p in sorted(override.glob("*.j2")))
+        found = discover(root, (*table_excludes, *excludes))
+        digest = hashlib.blake2b(digest_size=20)
+        for path in found.paths:
+            digest.update(path.encode() + b"\0")
+            digest.update(hashlib.blake2b((folder / path).read_bytes(), digest_size=20).digest())
+        for link in found.symlinks:
+            digest.update(b"link:" + link.encode() + b"\0")
+        terminal = f"{sys.stdout.isatty()}:{sys.stderr.isatty()}:" + ":".join(
+            f"{name}={os.environ.get(name, '')}" for name in _ENVIRONMENT
+        )
+        return content_key(
+            tool if tool is not None else tool_fingerprint(),
+            "\0".join(command),
+            str(root),
+            str(Path.cwd()),
+            terminal,
+            str(pyproject or ""),
+            pyproject_bytes,
+            templates,
+            digest.digest(),
+        )
+    except Exception:  # noqa: BLE001 - anything odd: no replay, the full run decides
+        return None
+
+
+def lookup(folder: Path, key: str) -> Recorded | None:
+    """The run recorded under ``key``, if the extra files it read are as they were."""
+    cache = ResultCache(folder / CACHE_DIR_NAME, "replay")
+    recorded = cache.get(key)
+    if not isinstance(recorded, Recorded):
+        return None
+    for path, state in recorded.external:
+        if file_state(folder / path) != state:
+            return None
+    return recorded
+
+
+def record(folder: Path, key: str, recorded: Recorded) -> None:
+    """Keep ``recorded`` under ``key``, with the few runs recorded most recently before it."""
+    cache = ResultCache(folder / CACHE_DIR_NAME, "replay")
+    cache.entries.pop(key, None)
+    cache.put(key, recorded)  # newest last
+    while len(cache.entries) > _KEEP:
+        del cache.entries[next(iter(cache.entries))]
+    cache.save()

@@ -1,0 +1,170 @@
+"""A repeated preview is replayed from .auditfix_cache/, and only while nothing it depends on changed.
+
+These run the real CLI in a subprocess (as the console script does), because what matters is
+also what the process does *not* do: a replay must not import libcst or the codemods.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.engine.test_engine import make_tree
+
+REPO = Path(__file__).resolve().parent.parent
+# The console script, plus a line on stderr saying whether libcst was imported.
+PROGRAM = (
+    "import sys\n"
+    "from cli import app\n"
+    "try:\n"
+    "    app(sys.argv[1:])\n"
+    "except SystemExit as stop:\n"
+    "    code = stop.code\n"
+    "print('libcst imported:', 'libcst' in sys.modules, file=sys.stderr)\n"
+    "sys.exit(code)\n"
+)
+ROUTES = '''
+from flask import Blueprint
+from app.extensions import db
+
+bp = Blueprint("jobs", __name__)
+
+
+@bp.route("/jobs", methods=["POST"])
+def create_job():
+    job = Job(title="x")
+    db.session.add(job)
+    db.session.commit()
+    return {"id": job.id}
+'''
+
+
+def auditfix(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run(
+        [sys.executable, "-c", PROGRAM, *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True
+    )
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    make_tree(
+        tmp_path / "proj",
+        {
+            "app/__init__.py": "",
+            "app/jobs.py": "def run():\n    try:\n        work()\n    except:\n        pass\n    print('done')\n",
+            "app/clean.py": "x = 1\n",
+        },
+    )
+    return tmp_path / "proj"
+
+
+def summary(result: subprocess.CompletedProcess[str]) -> str:
+    return next(line for line in result.stderr.splitlines() if line.startswith("auditfix: "))
+
+
+def replayed(result: subprocess.CompletedProcess[str]) -> bool:
+    return "replayed: nothing changed since an identical run" in result.stderr
+
+
+def test_a_second_identical_preview_is_replayed_without_libcst(project: Path) -> None:
+    first = auditfix("run", project, "--dry-run", "--no-progress", cwd=project.parent)
+    second = auditfix("run", project, "--dry-run", "--no-progress", cwd=project.parent)
+    assert first.returncode == second.returncode == 1, first.stderr
+    assert "except Exception:" in first.stdout
+    assert second.stdout == first.stdout
+    assert not replayed(first) and "libcst imported: True" in first.stderr
+    assert replayed(second) and "libcst imported: False" in second.stderr
+
+
+def test_a_changed_file_is_a_full_run_with_the_new_content(project: Path) -> None:
+    auditfix("run", project, "--dry-run", "--no-progress", cwd=project.parent)
+    (project / "app/clean.py").write_text("try:\n    x = 1\nexcept:\n    raise\n")
+    again = auditfix("run", project, "--dry-run", "--no-progress", cwd=project.parent)
+    assert not replayed(again)
+    assert "+except BaseException:" in again.stdout
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda p: (p / "pyproject.toml").write_text("[tool.auditfix]\nselect = ['bare-except']\n"), id="pyproject"),
+        pytest.param(lambda p: (p / "app/new.py").write_text("print(1)\n"), id="new-file"),
+        pytest.param(lambda p: (p / "app/clean.py").unlink(), id="deleted-file"),
+        pytest.param(lambda p: (p / ".gitignore").write_text("app/jobs.py\n"), id="gitignore"),
+    ],
+)
+def test_any_input_change_is_a_full_run(project: Path, change) -> None:
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    first = auditfix("run", project, "--dry-run", "--no-progress", cwd=project.parent)
+    change(project)
+    again = auditfix("run", project, "--dry-run", "--no-progress", cwd=project.parent)
+    assert not replayed(again), again.stderr
+    assert (again.stdout, summary(again)) != (first.stdout, summary(first))  # the change shows
+
+
+@pytest.mark.parametrize(
+    "other",
+    [["--select", "bare-except"], ["--exclude", "app/jobs.py"], ["--check"], ["--verbose"]],
+    ids=["select", "exclude", "check-instead", "verbose"],
+)
+def test_other_arguments_are_not_replayed_from_this_run(project: Path, other: list[str]) -> None:
+    auditfix("run", project, "--dry-run", "--no-progress", cwd=project.parent)
+    mode = [] if "--check" in other else ["--dry-run"]
+    again = auditfix("run", project, *mode, *other, "--no-progress", cwd=project.parent)
+    assert not replayed(again)
+
+
+def test_no_cache_neither_replays_nor_records(project: Path) -> None:
+    auditfix("run", project, "--dry-run", "--no-progress", "--no-cache", cwd=project.parent)
+    assert not (project / ".auditfix_cache").exists()
+    auditfix("run", project, "--dry-run", "--no-progress", cwd=project.parent)
+    again = auditfix("run", project, "--dry-run", "--no-progress", "--no-cache", cwd=project.parent)
+    assert not replayed(again)
+
+
+def test_check_lists_paths_relative_to_the_current_folder_so_the_folder_is_part_of_the_key(project: Path) -> None:
+    first = auditfix("run", project, "--check", cwd=project.parent)
+    same = auditfix("run", project, "--check", cwd=project.parent)
+    elsewhere = auditfix("run", project, "--check", cwd=project)
+    assert first.stdout == same.stdout == "proj/app/jobs.py\n" and replayed(same)
+    assert elsewhere.stdout == "app/jobs.py\n" and not replayed(elsewhere)
+    assert first.returncode == same.returncode == elsewhere.returncode == 1
+
+
+def test_a_changed_service_module_outside_the_scanned_files_stops_the_replay(tmp_path: Path) -> None:
+    # route-commit extends app/services/jobs_service.py, which --exclude keeps out of the scan:
+    # the run reads it anyway, so the replay depends on it.
+    project = tmp_path / "proj"
+    make_tree(
+        project,
+        {
+            "app/__init__.py": "",
+            "app/extensions.py": "db = None\n",
+            "app/models.py": "class Job:\n    pass\n",
+            "app/routes/__init__.py": "",
+            "app/routes/jobs.py": "from app.models import Job\n" + ROUTES,
+            "app/services/__init__.py": "",
+            "app/services/jobs_service.py": '"""Job services."""\n',
+        },
+    )
+    args = ("run", project, "--dry-run", "--no-progress", "--select", "route-commit", "--exclude", "app/services/")
+    first = auditfix(*args, cwd=tmp_path)
+    assert "app/services/jobs_service.py" in first.stdout, first.stderr
+    assert replayed(auditfix(*args, cwd=tmp_path))
+    (project / "app/services/jobs_service.py").write_text('"""Job services, changed."""\n')
+    again = auditfix(*args, cwd=tmp_path)
+    assert not replayed(again)
+    assert "Job services, changed." in again.stdout
+
+
+def test_a_damaged_replay_file_is_ignored(project: Path) -> None:
+    first = auditfix("run", project, "--dry-run", "--no-progress", cwd=project.parent)
+    (project / ".auditfix_cache" / "replay.pickle").write_bytes(b"not a pickle")
+    again = auditfix("run", project, "--dry-run", "--no-progress", cwd=project.parent)
+    assert again.stdout == first.stdout and not replayed(again)
+    assert replayed(auditfix("run", project, "--dry-run", "--no-progress", cwd=project.parent))
