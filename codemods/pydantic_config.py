@@ -81,6 +81,15 @@ SETTINGS_ROOTS = frozenset(
     }
 )
 _PYDANTIC_PACKAGES = ("pydantic", "pydantic_settings")
+# Bases that never make a class a Pydantic model (a class with only these and a Config is not
+# reported as undecidable).
+_NOT_MODELS = frozenset(
+    {
+        "object", "abc.ABC", "ABC", "typing.Generic", "Generic", "typing.Protocol", "typing_extensions.Protocol",
+        "Exception", "BaseException", "enum.Enum", "enum.IntEnum", "str", "int", "dict", "list",
+        "typing.NamedTuple", "typing.TypedDict", "typing_extensions.TypedDict",
+    }
+)  # fmt: skip
 # Config parents that add nothing: v1's defaults, which v2 applies anyway.
 NEUTRAL_CONFIG_BASES = frozenset(
     {"pydantic.BaseConfig", "pydantic.config.BaseConfig", *(f"{root}.Config" for root in MODEL_ROOTS | SETTINGS_ROOTS)}
@@ -99,6 +108,8 @@ class ClassFacts:
     # One entry per base: every dotted name the base expression may denote.  "?Name" marks a
     # name no import explains (star imports, relative imports above the scanned folder).
     bases: tuple[tuple[str, ...], ...]
+    has_config: bool = False  # its body defines ``class Config``
+
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,6 +125,12 @@ class ModelIndex:
 
     models: frozenset[str]
     settings: frozenset[str]  # a subset of models
+    # Classes on the Pydantic v1 API (a pydantic.v1 or *.pydantic_v1 base, however far up),
+    # with the v1 base they derive from: their Config is right as it is, and is reported so.
+    v1_api: tuple[tuple[str, str], ...] = ()
+    # Classes with a ``class Config`` that are not known models because a base comes from
+    # outside the scanned folder, with that base: reported, since nobody can tell from here.
+    unknown: tuple[tuple[str, str], ...] = ()
 
 
 # Modules that are (or re-export) the Pydantic v1 API under Pydantic 2: pydantic.v1, and the
@@ -181,7 +198,8 @@ class _FileIndexer:
             elif isinstance(stmt, ast.ClassDef):
                 qualname = _join(prefix, stmt.name)
                 bases = tuple(self.resolve(base, scopes) for base in stmt.bases)
-                self.classes.append(ClassFacts(qualname, tuple(b for b in bases if b)))
+                has_config = any(isinstance(s, ast.ClassDef) and s.name == "Config" for s in stmt.body)
+                self.classes.append(ClassFacts(qualname, tuple(b for b in bases if b), has_config))
                 scope.setdefault(stmt.name, set()).add(qualname)
                 self.walk(stmt.body, qualname, [*scopes, {}])
             elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -220,6 +238,7 @@ class _TreeResolver:
 
     def __init__(self, facts: Iterable[FileFacts]) -> None:
         self.bases: dict[str, tuple[tuple[str, ...], ...]] = {}
+        self.with_config: set[str] = set()
         self.imports: dict[str, dict[str, tuple[str, ...]]] = {}
         self.by_simple_name: dict[str, set[str]] = {}
         self.by_suffix: dict[str, set[str]] = {}
@@ -233,18 +252,68 @@ class _TreeResolver:
                 self.module_by_suffix.setdefault(".".join(parts[i:]), set()).add(file.module)
             for cls in file.classes:
                 self.bases[cls.qualname] = cls.bases
+                if cls.has_config:
+                    self.with_config.add(cls.qualname)
                 names = cls.qualname.split(".")
                 self.by_simple_name.setdefault(names[-1], set()).add(cls.qualname)
                 for i in range(1, len(names) - 1):
                     self.by_suffix.setdefault(".".join(names[i:]), set()).add(cls.qualname)
         self.kinds: dict[str, tuple[bool, bool]] = {}
+        self.v1_roots: dict[str, str | None] = {}
 
     def index(self) -> ModelIndex:
         for qualname in self.bases:
             self.kind(qualname, set())
         models = frozenset(q for q, (model, _) in self.kinds.items() if model and q in self.bases)
         settings = frozenset(q for q, (_, is_settings) in self.kinds.items() if is_settings and q in self.bases)
-        return ModelIndex(models, settings)
+        v1_api, unknown = [], []
+        for qualname in sorted(self.bases):
+            root = self.v1_root(qualname, set())
+            if root is not None and qualname not in models:
+                v1_api.append((qualname, root))
+            elif qualname in self.with_config and qualname not in models:
+                outside = self.outside_base(qualname, set())
+                if outside is not None:
+                    unknown.append((qualname, outside))
+        return ModelIndex(models, settings, tuple(v1_api), tuple(unknown))
+
+    def outside_base(self, node: str, visiting: set[str]) -> str | None:
+        """A base of ``node`` (or of a tree class above it) that nothing in the tree defines."""
+        if node in visiting or node not in self.bases:
+            return None
+        visiting.add(node)
+        for candidate in (c for candidates in self.bases[node] for c in candidates):
+            name = candidate.removeprefix(UNRESOLVED)
+            if name.partition(".")[0] in _PYDANTIC_PACKAGES or name in _NOT_MODELS:
+                continue
+            target = self.canonical(candidate, 0)
+            if target is None:
+                return candidate  # "?Name" when no import explains it
+            found = self.outside_base(target, visiting)
+            if found is not None:
+                return found
+        return None
+
+    def v1_root(self, node: str, visiting: set[str]) -> str | None:
+        """The Pydantic v1-API base ``node`` derives from (directly or through tree classes), or None."""
+        if node in self.v1_roots:
+            return self.v1_roots[node]
+        if node in visiting or node not in self.bases:
+            return None
+        visiting.add(node)
+        found = None
+        for candidate in (c for candidates in self.bases[node] for c in candidates):
+            if _V1_API.search(candidate.removeprefix(UNRESOLVED)):
+                found = candidate.removeprefix(UNRESOLVED)
+                break
+            target = self.canonical(candidate, 0)
+            if target is not None and target in self.bases:
+                found = self.v1_root(target, visiting)
+                if found is not None:
+                    break
+        visiting.discard(node)
+        self.v1_roots[node] = found
+        return found
 
     def kind(self, node: str, visiting: set[str]) -> tuple[bool, bool]:
         """(is a Pydantic model, is a settings class) for a class qualname or a root."""
@@ -349,8 +418,11 @@ class PydanticConfig(Codemod):
     `extra="forbid"`.  Comments inside the Config stay next to their key; a docstring
     becomes a comment.  A class is a model if it inherits, through any chain of classes in the
     scanned tree and any import alias, from `pydantic.BaseModel`, `GenericModel` or a
-    `BaseSettings`; `pydantic.v1` models and classes that are not models are left alone
-    (a Config directly under a `pydantic.v1` or `*.pydantic_v1` base is reported, with why).
+    `BaseSettings`; `pydantic.v1` models and classes that are not models are left alone.
+    Two kinds of Config stay and are reported, with why: one of a class on the v1 API (a
+    `pydantic.v1` or `*.pydantic_v1` base, directly or through classes of the tree), where
+    `model_config` would be an ordinary field and the settings would be lost; and one of a
+    class whose base the scanned folder does not define, so nobody can tell from here.
 
     ## Why is this bad?
     Pydantic v2 still reads a `class Config` but ignores renamed keys with only a warning
@@ -388,7 +460,8 @@ class PydanticConfig(Codemod):
     or holds anything but key assignments; a value that refers to another Config key or to a
     name the model class defines; a class whose existing `model_config` sets one of the same
     keys differently.  Subclasses of third-party models (SQLModel, Beanie, ...) are not
-    recognised as models.  `from pydantic import BaseSettings` is not rewritten to
+    recognised as models (their Config is reported as undecidable).  A name re-exported by a
+    module without classes (not a package `__init__`) is not followed.  `from pydantic import BaseSettings` is not rewritten to
     `pydantic_settings`.  Keys Pydantic v2 does not know are kept and reported.
     """
 
@@ -454,9 +527,11 @@ class PydanticConfig(Codemod):
         if not isinstance(index, ModelIndex):  # run without the whole-tree pass: this file alone
             index = self.build_index({self.file.path: self.index_file(self.file.path, node.bytes)}, {})
         self._index = index
-        # Only the classes and functions that are or enclose a model of this file need visiting.
+        # Only the classes and functions that are or enclose a model (or a class whose Config is
+        # reported) of this file need visiting.
         own = _join(self.file.module_name, "")
-        for qualname in index.models:
+        reported = [qualname for qualname, _ in (*index.v1_api, *index.unknown)]
+        for qualname in (*index.models, *reported):
             if qualname.startswith(own):
                 parts = qualname.split(".")
                 self._enclosing.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
@@ -486,11 +561,11 @@ class PydanticConfig(Codemod):
         if not isinstance(updated_node.body, cst.IndentedBlock):
             return updated_node
         if qualname not in self._index.models:
-            self._report_v1_api_model(original_node)
+            self._report_v1_api_model(original_node, qualname)
             return updated_node
         return self._convert_model(original_node, updated_node, qualname in self._index.settings)
 
-    def _report_v1_api_model(self, node: cst.ClassDef) -> None:
+    def _report_v1_api_model(self, node: cst.ClassDef, qualname: str) -> None:
         """Say why a Config under a Pydantic v1-API base stays: there, it is still correct."""
         config = next((s for s in node.body.body if _is_config_class(s)), None)
         if config is None:
@@ -506,6 +581,29 @@ class PydanticConfig(Codemod):
                     fixable=False,
                 )
                 return
+        root = dict(self._index.v1_api).get(qualname)
+        if root is not None:  # a v1-API model further up: through classes of the scanned tree
+            module, _, base = root.rpartition(".")
+            self.report(
+                config,
+                f"`class Config` of {node.name.value} left as it is: it derives from {base} of {module}, the "
+                "Pydantic v1 API, which still reads `class Config`",
+                fixable=False,
+            )
+            return
+        outside = dict(self._index.unknown).get(qualname)
+        if outside is not None:
+            where = (
+                "which no import of the scanned folder explains"
+                if outside.startswith(UNRESOLVED)
+                else "which auditfix cannot find in the scanned folder"
+            )
+            self.report(
+                config,
+                f"`class Config` of {node.name.value} not converted: whether it is a Pydantic model depends on "
+                f"{outside.removeprefix(UNRESOLVED)}, {where}; convert it by hand if it is a v2 model",
+                fixable=False,
+            )
 
     # -- one model ----------------------------------------------------------------------------------
 

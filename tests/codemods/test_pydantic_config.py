@@ -1027,17 +1027,61 @@ def test_unparsable_file_elsewhere_does_not_stop_the_run() -> None:
 
 
 def test_non_pydantic_class_config_untouched() -> None:
+    # object is never a model: nothing to say about this Config.
     assert noop(
         """
         class Settings(object):
             class Config:
                 orm_mode = True
-
-        class Service(SomeThirdPartyBase):
-            class Config:
-                allow_mutation = False
         """
     ) == []
+
+
+@pytest.mark.parametrize(
+    ("source", "reason"),
+    [
+        pytest.param(
+            """
+            class Service(SomeThirdPartyBase):
+                class Config:
+                    allow_mutation = False
+            """,
+            "depends on SomeThirdPartyBase, which no import of the scanned folder explains",
+            id="base-nothing-explains",
+        ),
+        pytest.param(
+            """
+            from vendor.models import Document
+
+            class Article(Document):
+                class Config:
+                    allow_mutation = False
+            """,
+            "depends on vendor.models.Document, which auditfix cannot find in the scanned folder",
+            id="base-from-another-package",
+        ),
+        pytest.param(
+            """
+            from vendor.models import Document
+
+            class Base(Document):
+                pass
+
+            class Article(Base):
+                class Config:
+                    allow_mutation = False
+            """,
+            "depends on vendor.models.Document, which auditfix cannot find in the scanned folder",
+            id="through-a-class-of-the-tree",
+        ),
+    ],
+)
+def test_config_of_a_class_whose_base_is_unknown_is_reported_not_converted(source: str, reason: str) -> None:
+    # The base may or may not be a Pydantic v2 model: converting could break a v1 model, so the
+    # Config stays and the finding says what decides it.
+    (message,) = declined(assert_noop(PydanticConfig, source))
+    assert message.startswith("`class Config` of ") and reason in message
+    assert message.endswith("convert it by hand if it is a v2 model")
 
 
 def test_module_level_config_untouched() -> None:
@@ -1118,7 +1162,11 @@ def test_third_party_subclass_of_a_same_named_class_is_not_guessed() -> None:
         "app/a.py": "from pydantic import BaseModel\n\nclass Base(BaseModel):\n    pass\n",
         "app/b.py": "class Base:\n    pass\n",
     }
-    assert noop("from somewhere import *\n\nclass M(Base):\n    class Config:\n        orm_mode = True\n", other_files=files) == []
+    findings = noop("from somewhere import *\n\nclass M(Base):\n    class Config:\n        orm_mode = True\n", other_files=files)
+    assert declined(findings) == [
+        "`class Config` of M not converted: whether it is a Pydantic model depends on Base, which no import "
+        "of the scanned folder explains; convert it by hand if it is a v2 model"
+    ]
 
 
 def test_already_converted_model_is_left_alone() -> None:

@@ -320,3 +320,38 @@ def test_unconverted_v1_config_warns_or_misbehaves(source: str) -> None:
     with pytest.raises(Warning):
         import_code(source)
     import_code(convert(source))
+
+
+V1_MODEL = """
+from pydantic.v1 import BaseModel
+
+class Frozen(BaseModel):
+    x: int
+
+    class Config:
+        allow_mutation = False
+        extra = "forbid"
+"""
+
+
+def test_a_v1_api_model_keeps_its_config_because_model_config_would_be_a_field() -> None:
+    # On the Pydantic v1 API (pydantic.v1, langchain's pydantic_v1 shim), `model_config` is not
+    # configuration but an ordinary field: a conversion would lose every setting and add a field
+    # to the model's data.  So the codemod leaves such a Config and says why.
+    outcome = run_codemod(PydanticConfig, V1_MODEL)
+    assert outcome.status != CHANGED
+    assert [f.message for f in outcome.findings] == [
+        "`class Config` of Frozen left as it is: its base comes from pydantic.v1, the Pydantic v1 API, "
+        "which still reads `class Config`"
+    ]
+    kept = import_code(textwrap.dedent(V1_MODEL), "v1_kept").Frozen(x=1)
+    with pytest.raises(TypeError):
+        kept.x = 2
+    converted_by_hand = textwrap.dedent(V1_MODEL).replace(
+        '    class Config:\n        allow_mutation = False\n        extra = "forbid"\n',
+        '    model_config = ConfigDict(frozen=True, extra="forbid")\n',
+    ).replace("from pydantic.v1 import BaseModel", "from pydantic import ConfigDict\nfrom pydantic.v1 import BaseModel")
+    wrong = import_code(converted_by_hand, "v1_converted").Frozen
+    instance = wrong(x=1, unknown=2)  # extra="forbid" is gone
+    instance.x = 2  # and so is immutability
+    assert "model_config" in instance.dict()  # the "configuration" is now data
