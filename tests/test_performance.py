@@ -307,3 +307,31 @@ def test_imports_added_from_the_top_alone_equal_libcsts_on_sample_repo() -> None
             AddImportsVisitor.add_needed_import(context, "sqlalchemy", "select")
             results.append(run(context, tree).code)
         assert results[0] == results[1], path
+
+
+def test_libcst_visitors_without_matcher_decorators_skip_the_scans_and_decorated_ones_keep_them() -> None:
+    from libcst.codemod import CodemodContext
+    from libcst.codemod.visitors import AddImportsVisitor
+    from libcst.matchers import _visitors
+
+    import codemods.base  # noqa: F401 - installs the shortcut
+
+    assert hasattr(_visitors._gather_constructed_visit_funcs, "__wrapped__")
+    # An undecorated libcst visitor: empty results, and it still does its job.
+    context = CodemodContext()
+    AddImportsVisitor.add_needed_import(context, "logging")
+    visitor = AddImportsVisitor(context)
+    assert visitor._extra_visit_funcs == {} and visitor._extra_leave_funcs == {}
+    assert AddImportsVisitor(context).transform_module(cst.parse_module("x = 1\n")).code == "import logging\n\nx = 1\n"
+
+    # A decorated one: its decorated functions and gating matchers are found and called.
+    seen: list[str] = []
+
+    class Decorated(m.MatcherDecoratableVisitor):
+        @m.call_if_inside(m.FunctionDef())
+        @m.visit(m.Name())
+        def name_in_function(self, node: cst.Name) -> None:
+            seen.append(node.value)
+
+    cst.parse_module("a = 1\ndef f():\n    return b\n").visit(Decorated())
+    assert seen == ["f", "b"]
