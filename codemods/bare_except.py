@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -118,6 +119,7 @@ class BareExcept(TracksAncestors, Codemod):
     def visit_Module(self, node: cst.Module) -> None:
         self.logger = ModuleLogger(self.names)
         self.logger.scan(node)
+        self.visit_only_statements_containing(node, lambda n: isinstance(n, ast.ExceptHandler) and n.type is None)
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         return self.logger.finish(updated_node, self.add_import)

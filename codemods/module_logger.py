@@ -18,6 +18,7 @@ the same tree, the second one finds the logger the first one created and reuses 
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import enum
 import itertools
@@ -27,6 +28,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from codemods.names import Names
+from codemods.precheck import statements_containing
 
 # What a codemod using ModuleLogger must declare in METADATA_DEPENDENCIES: nothing.  The
 # ancestors come from TracksAncestors; what names mean comes from the codemod's Names, which
@@ -318,12 +320,29 @@ def _module_level_index(ancestors: Sequence[cst.CSTNode]) -> int | None:
 
 class TracksAncestors(cst.CSTTransformer):
     """Mixin for a codemod: ``self.ancestors`` holds the original nodes from the module down to
-    the node being visited (it is still the last one in its ``leave_*``)."""
+    the node being visited (it is still the last one in its ``leave_*``).
+
+    A codemod may call :meth:`visit_only_statements_containing` from ``visit_Module``: the
+    module's statements without such a node are then not entered at all (their ``leave_*`` still
+    run, on the unchanged statement)."""
+
+    _skipped: frozenset[int] = frozenset()
+
+    def visit_only_statements_containing(self, module: cst.Module, contains: Callable[[ast.AST], bool]) -> None:
+        """Skip the statements of ``module`` where CPython's tree has no node ``contains`` accepts."""
+        file = getattr(self, "file", None)
+        if file is None or not file.shortcuts:
+            return
+        wanted = statements_containing(file.source, module, contains)
+        if wanted is not None:
+            self._skipped = frozenset(id(s) for i, s in enumerate(module.body) if i not in wanted)
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         if not hasattr(self, "ancestors"):
             self.ancestors: list[cst.CSTNode] = []
         self.ancestors.append(node)
+        if self._skipped and id(node) in self._skipped:
+            return False
         return super().on_visit(node)
 
     def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> object:

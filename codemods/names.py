@@ -56,7 +56,7 @@ class NameFacts:
 
 def name_facts(source: bytes) -> NameFacts | None:
     """The facts of ``source``; None when CPython cannot parse it."""
-    tree = precheck.parse(source)
+    tree = precheck.parse_shared(source)
     if tree is None:
         return None
     facts = NameFacts()

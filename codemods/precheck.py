@@ -24,7 +24,10 @@ from __future__ import annotations
 import ast
 import dataclasses
 import warnings
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from typing import Any
+
+import libcst as cst
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -65,6 +68,62 @@ def parse(source: bytes) -> ast.Module | None:
             return ast.parse(source)
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return None
+
+
+_last_parse: list[Any] = [None, None]
+
+
+def parse_shared(source: bytes) -> ast.Module | None:
+    """:func:`parse`, shared by the codemods that ask about the same text one after another."""
+    if _last_parse[0] is not source:
+        _last_parse[0], _last_parse[1] = source, parse(source)
+    return _last_parse[1]
+
+
+# libcst's compound statements and the CPython nodes each stands for.
+_COMPOUND = {
+    "FunctionDef": (ast.FunctionDef, ast.AsyncFunctionDef),
+    "ClassDef": (ast.ClassDef,),
+    "If": (ast.If,),
+    "For": (ast.For, ast.AsyncFor),
+    "While": (ast.While,),
+    "Try": (ast.Try,),
+    "TryStar": (getattr(ast, "TryStar", ast.Try),),
+    "With": (ast.With, ast.AsyncWith),
+    "Match": (ast.Match,),
+}
+
+
+def statements_containing(
+    source: bytes, module: cst.Module, contains: Callable[[ast.AST], bool]
+) -> set[int] | None:
+    """Indexes of ``module.body`` (``source``'s libcst tree) whose statement has a node for
+    which ``contains`` is true; None when that cannot be told (unparsable text, or CPython's
+    statements do not line up with libcst's), so the caller visits everything.
+
+    libcst puts ``a = 1; b = 2`` in one statement line, CPython makes two statements of it:
+    each statement line takes as many CPython statements as it has small statements.
+    """
+    tree = parse_shared(source) if source else None
+    if tree is None:
+        return None
+    statements = tree.body
+    position = 0
+    found: set[int] = set()
+    for index, statement in enumerate(module.body):
+        count = len(statement.body) if isinstance(statement, cst.SimpleStatementLine) else 1
+        group = statements[position : position + count]
+        if len(group) != count:
+            return None
+        kinds = _COMPOUND.get(type(statement).__name__)
+        if kinds is not None and not isinstance(group[0], kinds):
+            return None
+        if kinds is None and any(isinstance(s, tuple(k for ks in _COMPOUND.values() for k in ks)) for s in group):
+            return None
+        if any(contains(node) for s in group for node in ast.walk(s)):
+            found.add(index)
+        position += count
+    return found if position == len(statements) else None
 
 
 def facts_of(tree: ast.Module) -> SyntaxFacts:

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 import libcst as cst
 import libcst.matchers as m
 
+from codemods import precheck
 from codemods.base import Codemod
 from codemods.module_logger import (
     METADATA_DEPENDENCIES,
@@ -163,7 +164,11 @@ class PrintToLogging(TracksAncestors, Codemod):
     def visit_Module(self, node: cst.Module) -> bool:
         self.logger = ModuleLogger(self.names)
         self.logger.scan(node)
-        return not self._leave_module_alone(node)
+        if self._leave_module_alone(node):
+            return False
+        traceback_names = _traceback_imports(self.file.source)
+        self.visit_only_statements_containing(node, lambda n: _may_be_print_statement(n, traceback_names))
+        return True
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         return self.logger.finish(updated_node, self.add_import)
@@ -349,6 +354,30 @@ class PrintToLogging(TracksAncestors, Codemod):
 
 
 # -- what the module is -------------------------------------------------------------------------
+
+
+def _traceback_imports(source: bytes) -> set[str]:
+    """Names any ``from traceback import ...`` of the text binds (print_exc, perhaps aliased)."""
+    tree = precheck.parse_shared(source) if source else None
+    if tree is None:
+        return set()
+    return {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "traceback"
+        for alias in node.names
+    }
+
+
+def _may_be_print_statement(node: ast.AST, traceback_names: set[str]) -> bool:
+    """A CPython node this codemod might convert: a statement calling print, X.print_exc, or a
+    name imported from traceback."""
+    if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
+        return False
+    func = node.value.func
+    if isinstance(func, ast.Name):
+        return func.id == "print" or func.id in traceback_names
+    return isinstance(func, ast.Attribute) and func.attr == "print_exc"
 
 
 def _is_test_or_main_path(path: str) -> bool:
