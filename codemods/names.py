@@ -99,10 +99,14 @@ def _record(node: ast.AST, nested: bool, facts: NameFacts) -> None:
             local = alias.asname or alias.name
             bind(local)
             facts.imported.add(local)
-            if node.level == 0 and node.module:
-                facts.imports_anywhere[local] = f"{node.module}.{alias.name}"
+            # A relative import's qualified names start with its dots in libcst too, so they
+            # never equal an absolute name such as "sys.stderr".
+            module = "." * node.level + (node.module or "")
+            target = f"{module}.{alias.name}" if node.module else f"{module}{alias.name}"
+            if module:
+                facts.imports_anywhere[local] = target
                 if not nested:
-                    facts.imports[local] = f"{node.module}.{alias.name}"
+                    facts.imports[local] = target
     elif isinstance(node, ast.ExceptHandler):
         bind(node.name)
     elif isinstance(node, (ast.Global, ast.Nonlocal)):

@@ -52,6 +52,11 @@ SOURCES = {
     "relative-and-star-imports": """
         from . import logging
         from .sys import stderr
+        from ..traceback import print_exc
+        from .helpers import merge_slice
+        def load():
+            from .examples import helper
+            helper(); print_exc(); merge_slice()
         from os.path import *
         from logging import *
         getLogger("x"); join("a")
