@@ -42,8 +42,9 @@ _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.
 class NameFacts:
     """Which names one module binds, and where, from CPython's tree."""
 
-    # Binding sites per name, anywhere in the module.
+    # Binding sites per name, anywhere in the module, and reads of each name.
     bindings: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
+    loads: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
     # Names bound somewhere other than the module's own scope (and every global/nonlocal name).
     nested: set[str] = dataclasses.field(default_factory=set)
     # Names bound by an import anywhere; the simple imports (``import a``, ``import a.b as c``,
@@ -77,7 +78,9 @@ def _record(node: ast.AST, nested: bool, facts: NameFacts) -> None:
                 facts.nested.add(name)
 
     if isinstance(node, ast.Name):
-        if not isinstance(node.ctx, ast.Load):
+        if isinstance(node.ctx, ast.Load):
+            facts.loads[node.id] += 1
+        else:
             bind(node.id)
     elif isinstance(node, ast.arg):
         bind(node.arg, in_nested=True)
