@@ -156,15 +156,17 @@ def _transform_batch(batch: Sequence[tuple[str, bytes]]) -> list[FileOutcome]:
     return [transform_source(path, data, plan) for path, data in batch]
 
 
-def _index_batch(batch: Sequence[tuple[type[Codemod], str, bytes]]) -> list[tuple[str, str, Any]]:
-    """(codemod name, path, facts) for each file; a file the indexer cannot read has facts None."""
+def _index_batch(batch: Sequence[tuple[Sequence[type[Codemod]], str, bytes]]) -> list[tuple[str, str, Any]]:
+    """(codemod name, path, facts) for each file and indexer; a file an indexer cannot read has
+    facts None.  A file's indexers run one after the other, so they share its parse."""
     results = []
-    for codemod, path, data in batch:
-        try:
-            facts = codemod.index_file(path, data)
-        except Exception:  # noqa: BLE001 - one odd file must not stop the index
-            facts = None
-        results.append((codemod.name, path, facts))
+    for codemods, path, data in batch:
+        for codemod in codemods:
+            try:
+                facts = codemod.index_file(path, data)
+            except Exception:  # noqa: BLE001 - one odd file must not stop the index
+                facts = None
+            results.append((codemod.name, path, facts))
     return results
 
 
@@ -274,10 +276,11 @@ class Engine:
             return {}
         cache = ResultCache(self.cache_folder, "index")
         facts: dict[str, dict[str, Any]] = {c.name: {} for c in indexers}
-        todo: list[tuple[type[Codemod], str, bytes]] = []
+        todo: list[tuple[tuple[type[Codemod], ...], str, bytes]] = []  # a file's indexers together
         keys: dict[tuple[str, str], str] = {}
-        for codemod in indexers:
-            for source in sources:
+        for source in sources:
+            missing: list[type[Codemod]] = []
+            for codemod in indexers:
                 if not any(marker in source.data for marker in codemod.index_markers):
                     continue
                 key = content_key(__version__, codemod.name, source.path, source.data)
@@ -286,7 +289,9 @@ class Engine:
                 if cached is not None:
                     facts[codemod.name][source.path] = cached[0]
                 else:
-                    todo.append((codemod, source.path, source.data))
+                    missing.append(codemod)
+            if missing:
+                todo.append((tuple(missing), source.path, source.data))
         total = len(todo)
         done = 0
 

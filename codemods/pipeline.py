@@ -69,7 +69,7 @@ def transform_source(path: str, source: bytes, plan: Plan, *, precheck: bool = T
     """
     applicable = [c for c in plan.codemods if c.applies_to(source)]
     if applicable and precheck:
-        applicable = candidates(applicable, precheck_module.parse(source), plan)
+        applicable = candidates(applicable, precheck_module.parse_shared(source), plan)
     if not applicable:
         return FileOutcome(path, FILTERED)
     try:
@@ -174,7 +174,7 @@ def verify_rewrite(
     text: the others provably change nothing.  When none is left, CPython's parser and compiler
     are the parse check; otherwise libcst parses the new text too, for the second pass.
     """
-    syntax = precheck_module.parse(new_source)
+    syntax = precheck_module.parse_shared(new_source)
     new_error = _compile_error(new_source if syntax is None else syntax)
     if new_error is not None and (source is None or _compile_error(source) is None):
         return f"the rewrite does not compile ({new_error}); left unchanged"

@@ -74,8 +74,12 @@ _last_parse: list[Any] = [None, None]
 
 
 def parse_shared(source: bytes) -> ast.Module | None:
-    """:func:`parse`, shared by the codemods that ask about the same text one after another."""
-    if _last_parse[0] is not source:
+    """:func:`parse`, shared by everything that asks about the same text one after another
+    (the pre-check, the name facts, the indexers of one file, the check of a rewrite).
+
+    Callers must not change the tree."""
+    last = _last_parse[0]
+    if last is not source and last != source:
         _last_parse[0], _last_parse[1] = source, parse(source)
     return _last_parse[1]
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import libcst as cst
 
+from codemods import precheck
 from codemods.base import Codemod, FileContext
 from codemods.precheck import SyntaxFacts
 
@@ -491,9 +492,8 @@ class PydanticConfig(Codemod):
             if not names:
                 return None
             return FileFacts(module, tuple(ClassFacts(_join(module, n.decode()), ()) for n in names), ())
-        try:
-            tree = ast.parse(source)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = precheck.parse_shared(source)  # route-commit's indexer reads the same file
+        if tree is None:
             return None
         indexer = _FileIndexer(module, module if is_init else module.rpartition(".")[0])
         indexer.walk(tree.body, module, [indexer.module_scope])

@@ -14,6 +14,7 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
+from codemods import precheck
 from codemods.base import Codemod, FileContext, FinalizeResult, GeneratedFile, Option
 from codemods.db_session import (
     DEFAULT_SESSION_FACTORIES,
@@ -248,9 +249,8 @@ class RouteCommit(Codemod):
         # says "service") matter; the layout options are not known yet, so this is a superset.
         if b"commit" not in source and "service" not in path.lower():
             return None
-        try:
-            tree = ast.parse(source)
-        except (SyntaxError, ValueError):
+        tree = precheck.parse_shared(source)  # pydantic-config's indexer reads the same file
+        if tree is None:
             return _UNPARSABLE
         return _module_facts(tree, b"commit" in source)
 
