@@ -25,7 +25,7 @@ from libcst.metadata import MetadataWrapper
 
 from codemods.names import Names
 from codemods.options import Option
-from codemods.positions import start_positions
+from codemods.positions import positions_of
 from codemods.precheck import SyntaxFacts
 from codemods.templating import TemplateSet
 
@@ -344,7 +344,7 @@ class Codemod(ContextAwareTransformer):
     def _positioned_findings(self, wrapper: MetadataWrapper) -> list[Finding]:
         if not self._reports:
             return []
-        positions = start_positions(wrapper.module, [node for node, _, _ in self._reports])
+        positions = positions_of(wrapper.module).starts(node for node, _, _ in self._reports)
         findings = []
         for node, message, fixable in self._reports:
             start = positions[node]

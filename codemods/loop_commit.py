@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import MetadataWrapper
 
 from codemods.base import Codemod, FileContext, Option
 from codemods.db_session import (
@@ -22,6 +22,7 @@ from codemods.db_session import (
     dotted_name,
     method_calls,
 )
+from codemods.positions import positions_of
 from codemods.precheck import SyntaxFacts
 
 Loop = cst.For | cst.While
@@ -168,10 +169,10 @@ class LoopCommit(Codemod):
 
     @contextlib.contextmanager
     def resolve(self, wrapper: MetadataWrapper) -> Iterator[None]:
-        """Keep the wrapper, to compute positions only if a message needs a line number.
+        """Keep the wrapper's tree, to compute positions only if a message needs a line number.
 
         Positions cost more than the rest of this codemod on a large file, and most files that
-        mention ``.commit(`` get no finding; the wrapper caches them for the findings' own lines.
+        mention ``.commit(`` get no finding; positions_of shares them with the findings' lines.
         """
         self._wrapper = wrapper
         with super().resolve(wrapper):
@@ -191,7 +192,7 @@ class LoopCommit(Codemod):
 
     def _line(self, node: cst.CSTNode) -> int:
         assert self._wrapper is not None, "only called while the wrapper visits this codemod"
-        return self._wrapper.resolve(PositionProvider)[node].start.line
+        return positions_of(self._wrapper.module).start(node).line
 
     def _describe(self, move: _Move) -> str:
         where = "the loop" if move.levels == 1 else f"{move.levels} nested loops"

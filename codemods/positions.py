@@ -126,3 +126,41 @@ def _positions_token_by_token(tokens: list[str], indexes: list[int]) -> dict[int
             column += len(token)
     positions[indexes[-1]] = CodePosition(line, column)
     return positions
+
+
+class TreePositions:
+    """Start positions of any nodes of one module, from one code generation.
+
+    For callers that learn which nodes they need one at a time (a codemod's messages naming
+    other lines, then its findings): the token indexes of every node are recorded once, and
+    each question costs only the conversion of its index.
+    """
+
+    def __init__(self, module: cst.Module) -> None:
+        self.module = module
+        self._state = _StartIndexCodegenState(module)
+        module._codegen(self._state)
+
+    def start(self, node: cst.CSTNode) -> CodePosition:
+        return self.starts([node])[node]
+
+    def starts(self, nodes: Iterable[cst.CSTNode]) -> dict[cst.CSTNode, CodePosition]:
+        wanted = list(dict.fromkeys(nodes))
+        if not wanted:
+            return {}
+        try:
+            indexes = {node: self._state.starts[id(node)] for node in wanted}
+        except KeyError as missing:
+            raise KeyError(f"node is not part of the module: {missing}") from None
+        at_index = _positions_at_token_indexes(self._state.tokens, sorted(set(indexes.values())))
+        return {node: at_index[index] for node, index in indexes.items()}
+
+
+_last_positions: list[TreePositions] = []
+
+
+def positions_of(module: cst.Module) -> TreePositions:
+    """The TreePositions of ``module``, shared by the codemods and findings of one tree."""
+    if not _last_positions or _last_positions[0].module is not module:
+        _last_positions[:] = [TreePositions(module)]
+    return _last_positions[0]

@@ -173,3 +173,17 @@ def test_decorated_function_starts_at_def_keyword_not_decorator():
     position = start_positions(module, [function])[function]
 
     assert (position.line, position.column) == (source.count("\n", 0, offset) + 1, 0)
+
+
+def test_tree_positions_answer_like_start_positions_one_node_at_a_time_and_are_shared() -> None:
+    from codemods.positions import TreePositions, positions_of
+
+    source = "import os\r\n\r\ndef f(a):\r\n    return [a,\r\n            os.sep]\r\n"
+    module = cst.parse_module(source)
+    nodes = all_nodes(module)
+    positions = TreePositions(module)
+    expected = start_positions(module, nodes)
+    assert {node: positions.start(node) for node in nodes} == expected
+    assert positions.starts(reversed(nodes)) == expected
+    assert positions_of(module) is positions_of(module)
+    assert positions_of(cst.parse_module(source)) is not positions_of(module)
