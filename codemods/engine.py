@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from codemods import __version__
+from codemods import __version__, precheck
 from codemods.base import Codemod, Finding
 from codemods.cache import CACHE_DIR_NAME, ResultCache, content_key, stable_bytes
 from codemods.config import Settings
@@ -218,6 +218,9 @@ def _named(path: str, only: Sequence[str]) -> bool:
     return any(entry == "." or path == entry or path.startswith(entry.rstrip("/") + "/") for entry in only)
 
 
+_FEW_FILES = 20  # files worth a syntax pre-check before deciding a whole-tree index is needed
+
+
 class Engine:
     def __init__(
         self,
@@ -272,8 +275,11 @@ class Engine:
 
     def _build_indexes(self, sources: list[SourceFile], report: RunReport) -> dict[str, Any]:
         indexers = [c for c in self.settings.codemods if c.index_markers]
+        unused = [c for c in indexers if not self._may_act_anywhere(c, sources)]
+        indexers = [c for c in indexers if c not in unused]
+        empty = {c.name: c.build_index({}, self.settings.options.get(c.name, {})) for c in unused}
         if not indexers:
-            return {}
+            return empty
         cache = ResultCache(self.cache_folder, "index")
         facts: dict[str, dict[str, Any]] = {c.name: {} for c in indexers}
         todo: list[tuple[tuple[type[Codemod], ...], str, bytes]] = []  # a file's indexers together
@@ -306,7 +312,22 @@ class Engine:
             cache.put(keys[name, path], (fact,))
         cache.retain(set(keys.values()))
         cache.save()
-        return {c.name: c.build_index(facts[c.name], self.settings.options.get(c.name, {})) for c in indexers}
+        built = {c.name: c.build_index(facts[c.name], self.settings.options.get(c.name, {})) for c in indexers}
+        return {**empty, **built}
+
+    def _may_act_anywhere(self, codemod: type[Codemod], sources: list[SourceFile]) -> bool:
+        """Whether any file read may be changed or reported by ``codemod`` (else its whole-tree
+        index is never consulted).  Decided by the text pre-filter, and by the syntax pre-check
+        when only a few files pass that; otherwise assumed."""
+        passing = [s for s in sources if codemod.applies_to(s.data)]
+        if len(passing) > _FEW_FILES:
+            return True
+        options = self.settings.options.get(codemod.name, {})
+        for source in passing:
+            syntax = precheck.parse_shared(source.data)
+            if syntax is None or codemod.may_change(precheck.facts_of(syntax), options):
+                return True
+        return False
 
     # per-file transforms ---------------------------------------------------------------------
 

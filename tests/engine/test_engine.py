@@ -270,3 +270,30 @@ def test_finalize_generates_a_new_file_that_git_apply_accepts(tmp_path: Path) ->
     subprocess.run(["git", "apply", "--check", "change.diff"], cwd=tmp_path, check=True)
     write_changes(tmp_path, report.changes)
     assert (tmp_path / "registry.py").read_bytes() == generated.new
+
+
+def test_a_whole_tree_index_no_file_can_use_is_not_built(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from codemods.pydantic_config import PydanticConfig
+
+    indexed: list[str] = []
+    original = PydanticConfig.index_file.__func__
+
+    def counting(cls, path: str, source: bytes):
+        indexed.append(path)
+        return original(cls, path, source)
+
+    monkeypatch.setattr(PydanticConfig, "index_file", classmethod(counting))
+    files = {
+        "app/models.py": "from pydantic import BaseModel\n\nclass Base(BaseModel):\n    pass\n",
+        # "class Config" in the text, but at module level: the pre-check rules the codemod out.
+        "app/settings.py": "class Config:\n    DEBUG = False\n",
+    }
+    make_tree(tmp_path, files)
+    assert run_engine(tmp_path, PydanticConfig).changes == [] and indexed == []
+
+    (tmp_path / "app/user.py").write_text(
+        "from app.models import Base\n\nclass User(Base):\n    class Config:\n        orm_mode = True\n"
+    )
+    report = run_engine(tmp_path, PydanticConfig)
+    assert [c.path for c in report.changes] == ["app/user.py"]  # the model came from the index
+    assert "app/models.py" in indexed
