@@ -87,18 +87,30 @@ def _pyproject(folder: Path) -> Path | None:
     return find_pyproject(folder)
 
 
+@dataclasses.dataclass(frozen=True)
+class RunKey:
+    value: str
+    # What the key was computed from, by size and modification time: a cheap check, after the
+    # run, that no input changed while it ran (see unchanged()).
+    stamps: tuple[tuple[str, int, int], ...]
+    root: Path
+    excludes: tuple[str, ...]
+    pyproject: Path | None
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    info = path.stat()
+    return info.st_size, info.st_mtime_ns
+
+
 def run_key(
     root: Path,
     folder: Path,
     command: Sequence[str],
     excludes: Sequence[str],
-    tool: bytes | None = None,
-) -> str | None:
-    """The key of a run: None when its inputs cannot be read (the full run reports why).
-
-    ``tool`` is :func:`tool_fingerprint` as computed before the run (the registry's part of it
-    depends on what the run itself imports).
-    """
+) -> RunKey | None:
+    """The key of a run, computed before it: None when its inputs cannot be read (the full run
+    reports why)."""
     try:
         pyproject = _pyproject(folder)
         pyproject_bytes = pyproject.read_bytes() if pyproject is not None else b""
@@ -116,18 +128,22 @@ def run_key(
                 override = Path(table["templates"])
                 override = override if override.is_absolute() else pyproject.parent / override
                 templates = b"".join(p.name.encode() + p.read_bytes() for p in sorted(override.glob("*.j2")))
-        found = discover(root, (*table_excludes, *excludes))
+        all_excludes = (*table_excludes, *excludes)
+        found = discover(root, all_excludes)
         digest = hashlib.blake2b(digest_size=20)
+        stamps = []
         for path in found.paths:
+            full = folder / path
+            stamps.append((path, *_stamp(full)))
             digest.update(path.encode() + b"\0")
-            digest.update(hashlib.blake2b((folder / path).read_bytes(), digest_size=20).digest())
+            digest.update(hashlib.blake2b(full.read_bytes(), digest_size=20).digest())
         for link in found.symlinks:
             digest.update(b"link:" + link.encode() + b"\0")
         terminal = f"{sys.stdout.isatty()}:{sys.stderr.isatty()}:" + ":".join(
             f"{name}={os.environ.get(name, '')}" for name in _ENVIRONMENT
         )
-        return content_key(
-            tool if tool is not None else tool_fingerprint(),
+        value = content_key(
+            tool_fingerprint(),
             "\0".join(command),
             str(root),
             str(Path.cwd()),
@@ -137,8 +153,24 @@ def run_key(
             templates,
             digest.digest(),
         )
+        if pyproject is not None:
+            stamps.append((str(pyproject), *_stamp(pyproject)))
+        return RunKey(value, tuple(stamps), root, all_excludes, pyproject)
     except Exception:  # noqa: BLE001 - anything odd: no replay, the full run decides
         return None
+
+
+def unchanged(key: RunKey, folder: Path) -> bool:
+    """Whether the files discovered, and each one's size and modification time, are still
+    those the key was computed from (a file changed while the run read it: no record)."""
+    try:
+        found = discover(key.root, key.excludes)
+        current = [(path, *_stamp(folder / path)) for path in found.paths]
+        if key.pyproject is not None:
+            current.append((str(key.pyproject), *_stamp(key.pyproject)))
+    except OSError:
+        return False
+    return tuple(current) == key.stamps
 
 
 def lookup(folder: Path, key: str) -> Recorded | None:
