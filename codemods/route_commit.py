@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import dataclasses
 import difflib
-import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -15,14 +14,20 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 from codemods import precheck
-from codemods.base import Codemod, FileContext, FinalizeResult, GeneratedFile, Option
+from codemods.base import (
+    Codemod,
+    FileContext,
+    FinalizeResult,
+    GeneratedFile,
+    Option,
+    remove_unused_imports,
+)
 from codemods.db_session import (
     DEFAULT_SESSION_FACTORIES,
     DEFAULT_SESSION_NAMES,
     SessionMatcher,
     dotted_name,
 )
-from codemods.names import name_facts
 from codemods.precheck import SyntaxFacts, matches_any
 from codemods.route_analysis import (
     DEFAULT_HTTP_NAMES,
@@ -229,7 +234,6 @@ class RouteCommit(Codemod):
         self._plans: dict[cst.IndentedBlock, list[tuple[int, int, cst.BaseStatement]]] = {}
         self._scopes: list[cst.ClassDef | cst.FunctionDef] = []  # the definitions around the visitor
         self._used_names: set[str] = set()
-        self._removal_requests: list[tuple[str, str | None, str | None, str]] = []  # ..., bound name
 
     @classmethod
     def may_change(cls, facts: SyntaxFacts, options: Mapping[str, Any]) -> bool:
@@ -557,61 +561,13 @@ class RouteCommit(Codemod):
         else:
             module = item.module
         RemoveImportsVisitor.remove_unused_import(self._removals, module, item.obj, item.asname)
-        self._removal_requests.append((module, item.obj, item.asname, item.bound_name))
 
     def _apply_import_edits(self, tree: cst.Module) -> cst.Module:
         tree = super()._apply_import_edits(tree)
         if self._removals.scratch.get(RemoveImportsVisitor.CONTEXT_KEY):
-            trimmed = self._trim_top_imports(tree) if self.file.shortcuts else None
-            if trimmed is None:
-                trimmed = RemoveImportsVisitor(self._removals).transform_module(tree)
+            trimmed = remove_unused_imports(tree, self._removals, shortcuts=self.file.shortcuts)
             tree = _keep_blank_lines(tree, trimmed)
         return tree
-
-    def _trim_top_imports(self, tree: cst.Module) -> cst.Module | None:
-        """What RemoveImportsVisitor makes of ``tree``, decided without its whole-module analysis.
-
-        libcst's visitor copies the whole module and analyses every scope of it to see which
-        of the requested imports nothing uses any more.  Two cases are clear from the text:
-        a name bound only by its import and read somewhere is used (its import stays), and a
-        name that occurs nowhere but in the top-level import lines (not even in a string or
-        comment) is unused; each import line binding such a name is given to the visitor on its
-        own, where it is just as unused, and the result put back in its place.  Anything else:
-        None, and the caller runs the visitor over the whole module.
-        """
-        code = tree.code
-        facts = name_facts(code.encode(tree.encoding))
-        if facts is None:
-            return None
-        lines = [i for i, s in enumerate(tree.body) if _is_import_line(s)]
-        line_code = {i: tree.code_for_node(tree.body[i]) for i in lines}
-        names = {request[3] for request in self._removal_requests}
-        everywhere = _IDENTIFIER.findall(code)
-        outside = {name: everywhere.count(name) for name in names}
-        for text in line_code.values():
-            for word in _IDENTIFIER.findall(text):
-                if word in outside:
-                    outside[word] -= 1
-        unused = {name for name in names if outside[name] == 0}
-        used = {name for name in names - unused if facts.bindings[name] == 1 and facts.loads[name]}
-        if names - unused - used:
-            return None
-        binding = [i for i in lines if unused & set(_IDENTIFIER.findall(line_code[i]))]
-        if unused and not binding:
-            return None  # the imports to remove are not top-level import lines
-        context = CodemodContext(
-            filename=self._removals.filename,
-            full_module_name=self._removals.full_module_name,
-            full_package_name=self._removals.full_package_name,
-        )
-        for module, obj, asname, name in self._removal_requests:
-            if name in unused:
-                RemoveImportsVisitor.remove_unused_import(context, module, obj, asname)
-        body = list(tree.body)
-        for index in reversed(binding):
-            alone = RemoveImportsVisitor(context).transform_module(cst.Module(body=[body[index]]))
-            body[index : index + 1] = list(alone.body)
-        return tree.with_changes(body=body)
 
     # -- finalize: create or extend the service modules -------------------------------------
 
@@ -634,15 +590,6 @@ class RouteCommit(Codemod):
             if read_file(init) is None and init not in files:
                 files[init] = ""
         return FinalizeResult(files=[GeneratedFile(p, c) for p, c in sorted(files.items())])
-
-
-_IDENTIFIER = re.compile(r"(?<![\w.])[^\W\d]\w*")
-
-
-def _is_import_line(statement: cst.BaseStatement) -> bool:
-    return isinstance(statement, cst.SimpleStatementLine) and all(
-        isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body
-    )
 
 
 def _keep_blank_lines(before: cst.Module, after: cst.Module) -> cst.Module:
