@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import libcst as cst
@@ -41,6 +41,7 @@ from libcst.metadata import (
 )
 
 from codemods.db_session import SessionCall, SessionMatcher, SessionScope, dotted_name
+from codemods.names import NameFacts
 
 HTTP_VERBS = ("get", "post", "put", "patch", "delete")
 DEFAULT_ROUTE_DECORATORS = ("route", *HTTP_VERBS, "api_route", "expose")
@@ -162,11 +163,34 @@ class Metadata:
     large module costs seconds, so nothing is computed until a route needs it.
     """
 
-    def __init__(self, module: cst.Module, package: Sequence[str]) -> None:
+    def __init__(self, module: cst.Module, package: Sequence[str], facts: NameFacts | None = None) -> None:
         # unsafe_skip_copy: the lookups are keyed by the nodes of the tree being transformed.
         self._wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
         self._package = tuple(package)
         self._resolved: dict[type[BaseMetadataProvider[Any]], Mapping[cst.CSTNode, Any]] = {}
+        self._facts = facts  # name facts of the module's text, for answers without the providers
+
+    def refers_to_any(self, node: cst.CSTNode, prefixes: Sequence[str]) -> set[str] | None:
+        """The qualified names of ``node`` that are one of ``prefixes`` or under one, when the
+        name facts decide it (see codemods.names); None when only the providers can tell."""
+        return self.qualified_names_where(node, lambda name: any(name == p or name.startswith(p + ".") for p in prefixes))
+
+    def qualified_names_where(self, node: cst.CSTNode, under: Callable[[str], bool]) -> set[str] | None:
+        """The qualified names of ``node`` that ``under`` accepts, when the name facts decide
+        it; None when only the providers can tell.  Names are read as libcst does: calls and
+        subscripts in the chain are skipped (``request.get_json().get`` -> ``request.get_json.get``)."""
+        facts, dotted = self._facts, _full_name(node)
+        if facts is None or dotted is None:
+            return None
+        head, _, rest = dotted.partition(".")
+        if facts.bindings[head] == 1 and head in facts.imports:
+            target = self._absolute(facts.imports[head] + (f".{rest}" if rest else ""))
+            return {target} if under(target) else set()
+        if head not in facts.imported and not under(dotted):
+            # Not imported: its qualified names are the dotted text, or it under "<locals>" of a
+            # function or "builtins.", none of them under an imported prefix.
+            return set()
+        return None
 
     def _lookup(self, provider: type[BaseMetadataProvider[Any]], node: cst.CSTNode) -> Any:
         if provider not in self._resolved:
@@ -180,14 +204,15 @@ class Metadata:
 
     def qualified_names(self, node: cst.CSTNode) -> set[QualifiedName]:
         """Qualified names, relative imports made absolute (``..tenancy.x`` -> ``app.tenancy.x``)."""
-        names = set()
-        for name in self._lookup(QualifiedNameProvider, node) or ():
-            dots = len(name.name) - len(name.name.lstrip("."))
-            if dots and dots - 1 <= len(self._package):
-                base = self._package[: len(self._package) - (dots - 1)]
-                name = QualifiedName(".".join([*base, name.name[dots:]]), name.source)
-            names.add(name)
-        return names
+        return {QualifiedName(self._absolute(n.name), n.source) for n in self._lookup(QualifiedNameProvider, node) or ()}
+
+    def _absolute(self, name: str) -> str:
+        """``..tenancy.x`` -> ``app.tenancy.x`` in package ``app.routes`` (as far as it reaches)."""
+        dots = len(name) - len(name.lstrip("."))
+        if dots and dots - 1 <= len(self._package):
+            base = self._package[: len(self._package) - (dots - 1)]
+            return ".".join([*base, name[dots:]])
+        return name
 
     def position(self, node: cst.CSTNode) -> CodeRange:
         return self._lookup(PositionProvider, node)
@@ -246,11 +271,12 @@ def _is_test_double(decorator: cst.BaseExpression, meta: Metadata) -> bool:
     spelled = dotted_name(func) or ""
     if "patch" not in spelled and "mock" not in spelled.lower():
         return False  # spelled like no test double: skip resolving the module's qualified names
-    return any(
-        q.name.startswith(_TEST_DOUBLE_MODULES)
-        for node in (func, *([func.value] if isinstance(func, cst.Attribute) else []))
-        for q in meta.qualified_names(node)
-    )
+    for node in (func, *([func.value] if isinstance(func, cst.Attribute) else [])):
+        fast = meta.qualified_names_where(node, lambda name: name.startswith(_TEST_DOUBLE_MODULES))
+        names = fast if fast is not None else {q.name for q in meta.qualified_names(node)}
+        if any(name.startswith(_TEST_DOUBLE_MODULES) for name in names):
+            return True
+    return False
 
 
 def _route_label(decorator: cst.BaseExpression, decorators: Sequence[str], prefixes: dict[str, str]) -> str | None:
@@ -413,6 +439,9 @@ class _Mobility(cst.CSTVisitor):
         self.reason: str | None = None
         self._loops = 0
         self._nested = 0
+        # Names that are not expressions: an attribute's or a keyword argument's name.  libcst
+        # gives them no qualified names; the name facts would read them as variables.
+        self._not_variables: set[int] = set()
 
     def _stop(self, reason: str) -> bool:
         if self.reason is None:
@@ -433,7 +462,11 @@ class _Mobility(cst.CSTVisitor):
                 return self._stop(type(node).__name__.lower())
             if isinstance(node, (cst.Break, cst.Continue)) and not self._loops:
                 return self._stop(type(node).__name__.lower())
-        if isinstance(node, (cst.Name, cst.Attribute)):
+        if isinstance(node, cst.Attribute):
+            self._not_variables.add(id(node.attr))
+        elif isinstance(node, cst.Arg) and node.keyword is not None:
+            self._not_variables.add(id(node.keyword))
+        if isinstance(node, (cst.Name, cst.Attribute)) and id(node) not in self._not_variables:
             http = http_name(node, self.meta, self.http_names, self.http_locals)
             if http is not None:
                 return self._stop(f"uses {http}")
@@ -446,13 +479,28 @@ class _Mobility(cst.CSTVisitor):
             self._loops -= 1
 
 
+def _full_name(node: cst.CSTNode) -> str | None:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        head = _full_name(node.value)
+        return None if head is None else f"{head}.{node.attr.value}"
+    if isinstance(node, cst.Call):
+        return _full_name(node.func)
+    if isinstance(node, cst.Subscript):
+        return _full_name(node.value)
+    return None
+
+
 def http_name(
     node: cst.Name | cst.Attribute, meta: Metadata, http_names: Sequence[str], http_locals: frozenset[str]
 ) -> str | None:
     """The HTTP-layer object ``node`` refers to (``flask.request``, a ``Request`` parameter), if any."""
-    for qualified in meta.qualified_names(node):
+    fast = meta.refers_to_any(node, http_names)
+    qualified_names = fast if fast is not None else {q.name for q in meta.qualified_names(node)}
+    for qualified in qualified_names:
         for name in http_names:
-            if qualified.name == name or qualified.name.startswith(name + "."):
+            if qualified == name or qualified.startswith(name + "."):
                 return f"`{name}`"
     if isinstance(node, cst.Name) and node.value in http_locals:
         scope = meta.scope(node)
