@@ -366,6 +366,10 @@ class _GitRun:
         try:
             self._commit(in_worktree, message_file)
         except git.GitCommandError as exc:
+            if _interrupted(exc):
+                # Ctrl-C reached git (and its hook) first: the run is interrupted, whether or not
+                # this process has seen the signal yet; it must not go on to the next branch.
+                raise KeyboardInterrupt from exc
             category.status = FAILED
             category.message = "git commit failed" + ("" if self.options.no_verify else " (refused by a hook?)")
             category.detail = _command_output(exc)
@@ -632,6 +636,13 @@ class RepositoryLock:
 
 
 # -- signals and environment -----------------------------------------------------------------
+
+
+def _interrupted(exc: git.GitCommandError) -> bool:
+    """Whether git ended because of SIGINT or SIGTERM (killed by it, or a shell's 128 + n)."""
+    status = exc.status if isinstance(exc.status, int) else None
+    signals = (signal.SIGINT, signal.SIGTERM)
+    return status is not None and (status in (-s for s in signals) or status in (128 + s for s in signals))
 
 
 def _in_main_thread() -> bool:

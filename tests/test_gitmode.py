@@ -584,3 +584,14 @@ def test_sample_repo_gets_one_passing_branch_per_category(tmp_path: Path, monkey
     for branch, tests in results.items():
         assert tests.returncode == 0, f"{branch}: sample_repo's tests fail:\n{tests.stdout[-4000:]}{tests.stderr[-2000:]}"
 
+
+
+@pytest.mark.parametrize(("status", "interrupted"), [(-2, True), (-15, True), (130, True), (143, True), (1, False), (128, False)])
+def test_a_commit_git_could_not_finish_because_of_ctrl_c_counts_as_an_interruption(status: int, interrupted: bool) -> None:
+    # Ctrl-C goes to the whole process group: git and its hook may die of it before this process
+    # has handled it; a commit ended that way must stop the run, not count as a refusing hook.
+    import git
+
+    from codemods.gitmode import _interrupted
+
+    assert _interrupted(git.GitCommandError(["git", "commit"], status)) is interrupted

@@ -69,7 +69,7 @@ def copy_of_project(destination: Path) -> Path:
     )  # fmt: skip
     module = "import libcst as cst\n\nfrom codemods.base import Codemod\n\n\n" + inspect.getsource(NoneCompare)
     (destination / "codemods" / "none_compare_for_tests.py").write_text(module)
-    with (destination / "codemods" / "__init__.py").open("a") as handle:
+    with (destination / "codemods" / "registry.py").open("a") as handle:
         handle.write("\nfrom codemods.none_compare_for_tests import NoneCompare  # noqa: E402\n\n")
         handle.write("REGISTRY = (*REGISTRY, NoneCompare)\n")
     git(destination, "init", "-q")
