@@ -638,11 +638,18 @@ class RepositoryLock:
 # -- signals and environment -----------------------------------------------------------------
 
 
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_SIGNALLED = threading.Event()  # set by the run's Ctrl-C/SIGTERM handlers (see _terminate_as_interrupt)
+
+
 def _interrupted(exc: git.GitCommandError) -> bool:
-    """Whether git ended because of SIGINT or SIGTERM (killed by it, or a shell's 128 + n)."""
+    """Whether a failed git command ended because the run was interrupted: git killed by SIGINT
+    or SIGTERM (or a shell's 128 + n), or this process got one (handled, or still pending)."""
     status = exc.status if isinstance(exc.status, int) else None
-    signals = (signal.SIGINT, signal.SIGTERM)
-    return status is not None and (status in (-s for s in signals) or status in (128 + s for s in signals))
+    if status is not None and (status in (-s for s in _STOP_SIGNALS) or status in (128 + s for s in _STOP_SIGNALS)):
+        return True
+    pending = signal.sigpending() if hasattr(signal, "sigpending") else set()
+    return _SIGNALLED.is_set() or any(s in pending for s in _STOP_SIGNALS)
 
 
 def _in_main_thread() -> bool:
@@ -657,13 +664,26 @@ def _terminate_as_interrupt() -> Iterator[None]:
         return
 
     def raise_terminated(signum: int, frame: object) -> None:
+        _SIGNALLED.set()
         raise Terminated()
 
+    def raise_interrupt(signum: int, frame: object) -> None:
+        # As Python's own handler does, but remembered: a commit that fails meanwhile is then
+        # known to be part of the interruption even if the exception got lost on its way.
+        _SIGNALLED.set()
+        raise KeyboardInterrupt
+
+    _SIGNALLED.clear()
     previous = signal.signal(signal.SIGTERM, raise_terminated)
+    previous_interrupt = signal.getsignal(signal.SIGINT)
+    if previous_interrupt is signal.default_int_handler:
+        signal.signal(signal.SIGINT, raise_interrupt)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+        if previous_interrupt is signal.default_int_handler:
+            signal.signal(signal.SIGINT, previous_interrupt)
 
 
 @contextlib.contextmanager

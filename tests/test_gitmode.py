@@ -595,3 +595,18 @@ def test_a_commit_git_could_not_finish_because_of_ctrl_c_counts_as_an_interrupti
     from codemods.gitmode import _interrupted
 
     assert _interrupted(git.GitCommandError(["git", "commit"], status)) is interrupted
+
+
+def test_a_commit_that_fails_after_this_process_got_ctrl_c_counts_as_an_interruption() -> None:
+    import git
+
+    from codemods import gitmode
+
+    failure = git.GitCommandError(["git", "commit"], 1)
+    gitmode._SIGNALLED.clear()
+    assert not gitmode._interrupted(failure)
+    gitmode._SIGNALLED.set()
+    try:
+        assert gitmode._interrupted(failure)
+    finally:
+        gitmode._SIGNALLED.clear()
