@@ -156,6 +156,13 @@ def test_cache_is_never_committed_and_runs_again_from_it(repo: Path) -> None:
 # -- the user's checkout is never touched ----------------------------------------------------
 
 
+def _as_started_from_a_terminal() -> None:
+    """Ctrl-C must reach the run: a test suite started in the background by a non-interactive
+    shell has SIGINT ignored, and a child inherits that (Python then never raises
+    KeyboardInterrupt, as a background job should not)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def make_user_mess(repo: Path) -> None:
     """Staged, modified, untracked and ignored work, plus a stash entry."""
     (repo / "README.md").write_text("stashed edit\n")
@@ -508,6 +515,7 @@ def test_interrupted_run_leaves_the_checkout_as_it_was_and_the_next_run_cleans_u
     process = subprocess.Popen(
         [sys.executable, "-c", DRIVER.format(main=str(MAIN), repo=str(repo))],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        preexec_fn=_as_started_from_a_terminal,
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 30
