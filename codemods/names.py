@@ -34,6 +34,7 @@ from libcst.metadata import (
 )
 
 from codemods import precheck
+from codemods.db_session import dotted_name
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
@@ -121,15 +122,6 @@ def _record(node: ast.AST, nested: bool, facts: NameFacts) -> None:
         bind(node.rest)
 
 
-def _dotted(node: cst.CSTNode) -> str | None:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        head = _dotted(node.value)
-        return None if head is None else f"{head}.{node.attr.value}"
-    return None
-
-
 class Names:
     """The name questions of one codemod run over one tree.
 
@@ -150,7 +142,7 @@ class Names:
     @property
     def _facts(self) -> NameFacts | None:
         if not self._facts_computed:
-            self._facts_value = None if self._exact else _cached_facts(self.source)
+            self._facts_value = None if self._exact else shared_name_facts(self.source)
             self._facts_computed = True
         return self._facts_value
 
@@ -241,7 +233,7 @@ class Names:
             return None
         if isinstance(node, cst.Attribute) and not any(w.rpartition(".")[2] == node.attr.value for w in wanted):
             return set()  # every qualified name of ``x.attr`` ends in ".attr"
-        dotted = _dotted(node)
+        dotted = dotted_name(node) if isinstance(node, (cst.Name, cst.Attribute)) else None
         if dotted is None:
             return None
         head, _, rest = dotted.partition(".")
@@ -264,7 +256,7 @@ class Names:
 _last: list[Any] = [None, None]
 
 
-def _cached_facts(source: bytes) -> NameFacts | None:
+def shared_name_facts(source: bytes) -> NameFacts | None:
     """The facts of the text the last codemod asked about: codemods over one tree share them."""
     if _last[0] is not source:
         _last[0], _last[1] = source, name_facts(source)

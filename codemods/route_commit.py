@@ -28,7 +28,7 @@ from codemods.db_session import (
     SessionMatcher,
     dotted_name,
 )
-from codemods.names import name_facts
+from codemods.names import shared_name_facts
 from codemods.precheck import SyntaxFacts, matches_any
 from codemods.route_analysis import (
     DEFAULT_HTTP_NAMES,
@@ -287,7 +287,7 @@ class RouteCommit(Codemod):
         if is_test_path(self.file.path) or not _may_have_routes(node, decorators, bases):
             return False  # nothing to do: skip the costly scope analysis
         self._module = node
-        facts = name_facts(self.file.source) if self.file.shortcuts and self.file.source else None
+        facts = shared_name_facts(self.file.source) if self.file.shortcuts and self.file.source else None
         self._meta = Metadata(node, _package_of(self.file), facts)
         matcher = SessionMatcher(self.option("session-names"), self.option("session-factories"))
         self._matcher = matcher.for_module(node)
