@@ -170,19 +170,31 @@ def _index_batch(batch: Sequence[tuple[Sequence[type[Codemod]], str, bytes]]) ->
     return results
 
 
+_UNITS_PER_WORKER = 32  # work units per worker: enough that the last ones are short
+
+
 def _batches(items: Sequence[Any], size_of: Callable[[Any], int], jobs: int) -> list[list[Any]]:
-    """Split work into batches of similar total size, largest first, for an even spread."""
+    """Work units, largest files first: the largest alone, the small ones grouped.
+
+    Workers take the next unit when they finish one, so the run ends on short units and no
+    worker idles while another works through a long tail (the cost of a file is only roughly
+    its size: a route module of 10 kB can take longer than a 50 kB module of constants).
+    Grouping the small files bounds the number of round trips to the pool."""
     if not items:
         return []
     ordered = sorted(items, key=size_of, reverse=True)
-    count = min(len(ordered), max(jobs * 8, 1))
-    batches: list[list[Any]] = [[] for _ in range(count)]
-    totals = [0] * count
+    units = max(jobs, 1) * _UNITS_PER_WORKER
+    most = -(-len(ordered) // units)  # files per unit at most
+    least_size = sum(size_of(item) + 1 for item in ordered) // units
+    batches: list[list[Any]] = [[]]
+    size = 0
     for item in ordered:
-        smallest = totals.index(min(totals))
-        batches[smallest].append(item)
-        totals[smallest] += size_of(item) + 1
-    return [b for b in batches if b]
+        if batches[-1] and (len(batches[-1]) >= most or size >= least_size):
+            batches.append([])
+            size = 0
+        batches[-1].append(item)
+        size += size_of(item) + 1
+    return batches
 
 
 def _parallel_map(

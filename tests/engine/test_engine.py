@@ -297,3 +297,32 @@ def test_a_whole_tree_index_no_file_can_use_is_not_built(tmp_path: Path, monkeyp
     report = run_engine(tmp_path, PydanticConfig)
     assert [c.path for c in report.changes] == ["app/user.py"]  # the model came from the index
     assert "app/models.py" in indexed
+
+
+@pytest.mark.parametrize("jobs", [1, 2, 8])
+@pytest.mark.parametrize(
+    "sizes",
+    [
+        pytest.param([5], id="one-file"),
+        pytest.param([10] * 500, id="many-equal"),
+        pytest.param([100_000, 50_000] + [300] * 400 + [0] * 40, id="two-giants-and-a-crowd"),
+        pytest.param(list(range(1000)), id="a-gradient"),
+    ],
+)
+def test_work_units_cover_every_file_once_largest_first_and_end_short(sizes: list[int], jobs: int) -> None:
+    from codemods.engine import _UNITS_PER_WORKER, _batches
+
+    items = [(f"f{i}.py", b"x" * size) for i, size in enumerate(sizes)]
+    units = _batches(items, lambda item: len(item[1]), jobs)
+    flat = [item for unit in units for item in unit]
+    assert sorted(flat) == sorted(items)  # every file once
+    assert [len(i[1]) for i in flat] == sorted(sizes, reverse=True)  # handed out largest first
+    # Few enough round trips, and the last units are no longer than the average one, so
+    # workers finish together.
+    # (a unit closes on a file count or on a size, each bounded by the target number)
+    assert len(units) <= 2 * max(jobs, 1) * _UNITS_PER_WORKER + 1
+    average = sum(len(i[1]) + 1 for i in items) / len(units)
+    assert sum(len(i[1]) + 1 for i in units[-1]) <= average + 1
+    # A file larger than an average unit is a unit of its own.
+    for unit in units:
+        assert len(unit) == 1 or all(len(i[1]) + 1 < average for i in unit)
