@@ -6,9 +6,10 @@ from pathlib import Path
 
 import libcst as cst
 import pytest
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
 from codemods.positions import start_positions
+from codemods.route_analysis import parents_of
 
 SAMPLE_REPO = Path(__file__).resolve().parents[2] / "sample_repo"
 
@@ -50,9 +51,7 @@ def test_every_node_of_sample_repo_matches_position_provider(path: Path):
     assert_same_as_provider(cst.parse_module(path.read_bytes()))
 
 
-@pytest.mark.parametrize(
-    "source",
-    [
+TRICKY_SOURCES = [
         pytest.param("def f(a):\r\n    return a\r\n\r\nx = f(1)\r\n", id="crlf-line-endings"),
         pytest.param("def f(a):\r    return a\r\rx = f(1)\r", id="lone-cr-line-endings"),
         pytest.param("x = 1\r\ny = 2\nz = 3\r", id="mixed-line-endings"),
@@ -108,8 +107,15 @@ def test_every_node_of_sample_repo_matches_position_provider(path: Path):
             id="assorted-expressions",
         ),
         pytest.param("x = 'a\0b'\ny = 1\n", id="nul-inside-a-string"),
-    ],
-)
+        pytest.param(
+            "async def f[T](x: T, *args: *Ts) -> list[T]:\n    async with a as (b, c), d:\n"
+            "        await (y := g(x))\n    type Alias = dict[str, T]\n    return [*args, {**k}]\n",
+            id="async-generics-walrus-unpacking",
+        ),
+]
+
+
+@pytest.mark.parametrize("source", TRICKY_SOURCES)
 def test_every_node_matches_position_provider(source: str):
     assert_same_as_provider(cst.parse_module(source))
 
@@ -187,3 +193,22 @@ def test_tree_positions_answer_like_start_positions_one_node_at_a_time_and_are_s
     assert positions.starts(reversed(nodes)) == expected
     assert positions_of(module) is positions_of(module)
     assert positions_of(cst.parse_module(source)) is not positions_of(module)
+
+
+def provider_parents(module: cst.Module) -> dict[cst.CSTNode, cst.CSTNode]:
+    parents = MetadataWrapper(module, unsafe_skip_copy=True).resolve(ParentNodeProvider)
+    return {node: parents[node] for node in all_nodes(module) if node in parents}
+
+
+@pytest.mark.parametrize("source", TRICKY_SOURCES)
+def test_parents_are_those_of_parent_node_provider(source: str) -> None:
+    module = cst.parse_module(source)
+    parents = parents_of(module)
+    assert parents == provider_parents(module)
+    assert module not in parents  # the root has none
+
+
+@pytest.mark.parametrize("path", SAMPLE_FILES, ids=lambda path: str(path.relative_to(SAMPLE_REPO)))
+def test_parents_of_every_node_of_sample_repo_are_those_of_parent_node_provider(path: Path) -> None:
+    module = cst.parse_module(path.read_bytes())
+    assert parents_of(module) == provider_parents(module)
