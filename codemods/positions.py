@@ -1,4 +1,4 @@
-"""Exact start positions of a few nodes, without libcst's PositionProvider.
+"""Exact positions of nodes, without libcst's PositionProvider.
 
 Findings only need the start line and column of a handful of nodes, but resolving
 ``PositionProvider`` costs a full code generation in which every token is split on
@@ -6,7 +6,8 @@ newlines and two ``CodePosition`` plus one ``CodeRange`` are allocated for every
 node of the module. ``start_positions`` runs the same code generation (so it agrees
 with ``PositionProvider`` on every rule about where a node starts) but only records
 the *token index* at which each node starts. The few requested indexes are then
-turned into line/column in a single pass over the joined tokens.
+turned into line/column in a single pass over the joined tokens.  ``TreePositions`` also
+records where each node ends, for callers that need whole ranges (route-commit).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from contextlib import contextmanager
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
-from libcst._position import CodePosition
+from libcst._position import CodePosition, CodeRange
 
 # Joins tokens so that a token ending in "\r" and the next one starting with "\n"
 # stay two newlines, as libcst counts newlines token by token.
@@ -31,11 +32,12 @@ class _StartIndexCodegenState(CodegenState):
     ``start_node`` hoists the start already recorded for that child.
     """
 
-    __slots__ = ("_open", "starts")
+    __slots__ = ("_open", "ends", "starts")
 
     def __init__(self, module: cst.Module) -> None:
         super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
         self.starts: dict[int, int] = {}
+        self.ends: dict[int, int] = {}
         self._open: list[int] = []
 
     def before_codegen(self, node: cst.CSTNode) -> None:
@@ -44,6 +46,7 @@ class _StartIndexCodegenState(CodegenState):
     def after_codegen(self, node: cst.CSTNode) -> None:
         start = self._open.pop()
         self.starts.setdefault(id(node), start)
+        self.ends.setdefault(id(node), len(self.tokens))
 
     def pop_trailing_newline(self) -> None:
         # PositionProvider drops the token but keeps the line/column it advanced to;
@@ -63,6 +66,7 @@ class _StartIndexCodegenState(CodegenState):
             yield
         finally:
             self.starts[id(node)] = self.starts[id(start_node)] if start_node is not None else start
+            self.ends[id(node)] = self.ends[id(end_node)] if end_node is not None else len(self.tokens)
 
 
 def start_positions(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[cst.CSTNode, CodePosition]:
@@ -128,18 +132,49 @@ def _positions_token_by_token(tokens: list[str], indexes: list[int]) -> dict[int
     return positions
 
 
+def _position_table(tokens: list[str]) -> tuple[list[int], list[int]]:
+    """Line and column before each token, and after the last one (newlines counted as in
+    ``_positions_token_by_token``)."""
+    lines, columns = [1] * (len(tokens) + 1), [0] * (len(tokens) + 1)
+    line, column = 1, 0
+    for index, token in enumerate(tokens):
+        lines[index], columns[index] = line, column
+        if "\n" in token or "\r" in token:
+            line += token.count("\n") + token.count("\r") - token.count("\r\n")
+            column = len(token) - max(token.rfind("\n"), token.rfind("\r")) - 1
+        else:
+            column += len(token)
+    lines[-1], columns[-1] = line, column
+    return lines, columns
+
+
 class TreePositions:
-    """Start positions of any nodes of one module, from one code generation.
+    """Positions of any nodes of one module, from one code generation.
 
     For callers that learn which nodes they need one at a time (a codemod's messages naming
-    other lines, then its findings): the token indexes of every node are recorded once, and
-    each question costs only the conversion of its index.
+    other lines, then its findings; route-commit's flow analysis): the token indexes of every
+    node are recorded once, and each question costs only the conversion of its indexes.
+    ``range`` gives what ``PositionProvider`` gives (start and end); it builds a table of the
+    position before every token on first use, so that each later answer is a lookup.
     """
 
     def __init__(self, module: cst.Module) -> None:
         self.module = module
         self._state = _StartIndexCodegenState(module)
         module._codegen(self._state)
+        self._lines: list[int] = []
+        self._columns: list[int] = []
+
+    def range(self, node: cst.CSTNode) -> CodeRange:
+        """``PositionProvider``'s range of ``node``; KeyError for a node of another module."""
+        try:
+            start, end = self._state.starts[id(node)], self._state.ends[id(node)]
+        except KeyError:
+            raise KeyError(f"node is not part of the module: {node!r:.80}") from None
+        if not self._lines:
+            self._lines, self._columns = _position_table(self._state.tokens)
+        lines, columns = self._lines, self._columns
+        return CodeRange(CodePosition(lines[start], columns[start]), CodePosition(lines[end], columns[end]))
 
     def start(self, node: cst.CSTNode) -> CodePosition:
         return self.starts([node])[node]

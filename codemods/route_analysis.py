@@ -32,7 +32,6 @@ from libcst.metadata import (
     GlobalScope,
     ImportAssignment,
     MetadataWrapper,
-    PositionProvider,
     QualifiedName,
     QualifiedNameProvider,
     Scope,
@@ -41,6 +40,7 @@ from libcst.metadata import (
 
 from codemods.db_session import SessionCall, SessionMatcher, SessionScope, dotted_name
 from codemods.names import NameFacts
+from codemods.positions import TreePositions, positions_of
 
 HTTP_VERBS = ("get", "post", "put", "patch", "delete")
 DEFAULT_ROUTE_DECORATORS = ("route", *HTTP_VERBS, "api_route", "expose")
@@ -168,6 +168,7 @@ class Metadata:
         self._package = tuple(package)
         self._resolved: dict[type[BaseMetadataProvider[Any]], Mapping[cst.CSTNode, Any]] = {}
         self._parents: dict[cst.CSTNode, cst.CSTNode] | None = None
+        self._positions: TreePositions | None = None
         self._facts = facts  # name facts of the module's text, for answers without the providers
 
     def refers_to_any(self, node: cst.CSTNode, prefixes: Sequence[str]) -> set[str] | None:
@@ -215,7 +216,10 @@ class Metadata:
         return name
 
     def position(self, node: cst.CSTNode) -> CodeRange:
-        return self._lookup(PositionProvider, node)
+        """What PositionProvider gives, from one code generation shared with the findings."""
+        if self._positions is None:
+            self._positions = positions_of(self._wrapper.module)
+        return self._positions.range(node)
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
         if self._parents is None:

@@ -8,7 +8,7 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
-from codemods.positions import start_positions
+from codemods.positions import TreePositions, start_positions
 from codemods.route_analysis import parents_of
 
 SAMPLE_REPO = Path(__file__).resolve().parents[2] / "sample_repo"
@@ -212,3 +212,25 @@ def test_parents_are_those_of_parent_node_provider(source: str) -> None:
 def test_parents_of_every_node_of_sample_repo_are_those_of_parent_node_provider(path: Path) -> None:
     module = cst.parse_module(path.read_bytes())
     assert parents_of(module) == provider_parents(module)
+
+
+def assert_ranges_same_as_provider(module: cst.Module) -> None:
+    ranges = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    positions = TreePositions(module)
+    for node in reversed(all_nodes(module)):  # any order: each answer is a lookup
+        assert positions.range(node) == ranges[node], node
+
+
+@pytest.mark.parametrize("source", TRICKY_SOURCES)
+def test_tree_position_ranges_are_those_of_position_provider(source: str) -> None:
+    assert_ranges_same_as_provider(cst.parse_module(source))
+
+
+@pytest.mark.parametrize("path", SAMPLE_FILES, ids=lambda path: str(path.relative_to(SAMPLE_REPO)))
+def test_tree_position_ranges_of_sample_repo_are_those_of_position_provider(path: Path) -> None:
+    assert_ranges_same_as_provider(cst.parse_module(path.read_bytes()))
+
+
+def test_tree_position_range_of_a_node_of_another_module_raises_key_error() -> None:
+    with pytest.raises(KeyError, match="not part of the module"):
+        TreePositions(cst.parse_module("x = 1\n")).range(cst.Name("x"))
