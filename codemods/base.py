@@ -24,6 +24,7 @@ from libcst.codemod.visitors._add_imports import _skip_first
 from libcst.matchers import _decorators as matcher_decorators
 from libcst.metadata import MetadataWrapper
 
+from codemods import traversal
 from codemods.names import Names, name_facts
 from codemods.options import Option
 from codemods.positions import positions_of
@@ -202,9 +203,6 @@ _MATCHER_DECORATOR_ATTRIBUTES = (
 )
 
 
-_TRAVERSAL_HOOKS = ("on_visit", "on_leave", "on_visit_attribute", "on_leave_attribute")
-
-
 def _uses_matcher_decorators(cls: type) -> bool:
     for klass in cls.__mro__:
         if klass.__module__.split(".")[0] == "libcst":
@@ -277,10 +275,8 @@ class Codemod(ContextAwareTransformer):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._plain = not _uses_matcher_decorators(cls)
-        if cls._plain:
-            for hook in _TRAVERSAL_HOOKS:  # skip even the check below, unless the class has its own
-                if getattr(cls, hook) is getattr(Codemod, hook):
-                    setattr(cls, hook, getattr(cst.CSTTransformer, hook))
+        if cls._plain:  # skip even the check below, unless the class has its own hooks
+            traversal.install(cls, Codemod)
 
     def __init__(self, file: FileContext) -> None:
         context = CodemodContext(filename=file.path, full_module_name=file.module_name)
@@ -299,11 +295,11 @@ class Codemod(ContextAwareTransformer):
     # The matcher machinery costs several times a plain traversal on every node; a codemod without
     # matcher decorators visits like a plain CSTTransformer.
     def on_visit(self, node: cst.CSTNode) -> bool:
-        return cst.CSTTransformer.on_visit(self, node) if self._plain else super().on_visit(node)
+        return traversal.visit(self, node) if self._plain else super().on_visit(node)
 
     def on_leave(self, original_node: Any, updated_node: Any) -> Any:
         if self._plain:
-            return cst.CSTTransformer.on_leave(self, original_node, updated_node)
+            return traversal.leave_transformed(self, original_node, updated_node)
         return super().on_leave(original_node, updated_node)
 
     def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:

@@ -60,6 +60,8 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 
 import libcst as cst
 
+from codemods import traversal
+
 DEFAULT_SESSION_NAMES: tuple[str, ...] = ("db.session", "session", "self.session", "self.db", "db")
 DEFAULT_SESSION_FACTORIES: tuple[str, ...] = (
     "Session",
@@ -245,7 +247,7 @@ class SessionMatcher:
             # Without annotation the parameter keeps whatever its configured name says.
 
 
-class _BindingCollector(cst.CSTVisitor):
+class _BindingCollector(traversal.Visitor):
     """Collects the bindings of one scope, without entering nested scopes."""
 
     def __init__(self, matcher: SessionMatcher) -> None:
@@ -353,7 +355,7 @@ def bindings(node: cst.CSTNode) -> list[tuple[str, cst.CSTNode]]:
     return found
 
 
-class _CallFinder(cst.CSTVisitor):
+class _CallFinder(traversal.Visitor):
     def __init__(self, methods: Collection[str] | None) -> None:
         self.methods = methods
         self.calls: list[SessionCall] = []
@@ -448,7 +450,7 @@ def _imported_name(alias: cst.ImportAlias) -> str:
 def _deleted_names(node: cst.CSTNode) -> list[tuple[str, cst.CSTNode]]:
     names: list[tuple[str, cst.CSTNode]] = []
 
-    class _Deletes(cst.CSTVisitor):
+    class _Deletes(traversal.Visitor):
         def visit_Del(self, del_node: cst.Del) -> None:
             for target in [del_node.target, *_unpacked(del_node.target)]:
                 name = dotted_name(target)

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 import libcst as cst
 import libcst.matchers as m
 
-from codemods import precheck
+from codemods import precheck, traversal
 from codemods.base import Codemod
 from codemods.module_logger import (
     METADATA_DEPENDENCIES,
@@ -397,7 +397,7 @@ def _may_be_command_line(source: bytes) -> bool:
     return b"__main__" in source or b"argv" in source or any(name.encode() in source for name in _CLI_MODULES)
 
 
-class _ModuleFacts(cst.CSTVisitor):
+class _ModuleFacts(traversal.Visitor):
     """What makes a module a command-line program."""
 
     def __init__(self) -> None:
@@ -766,7 +766,7 @@ def _without_comments(whitespace: cst.BaseParenthesizableWhitespace) -> cst.Base
     return whitespace
 
 
-class _CommentCollector(cst.CSTVisitor):
+class _CommentCollector(traversal.Visitor):
     def __init__(self, kept: Sequence[cst.CSTNode]) -> None:
         self.kept = {id(node) for node in kept}
         self.comments: list[cst.Comment] = []

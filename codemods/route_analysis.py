@@ -38,6 +38,7 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
+from codemods import traversal
 from codemods.db_session import SessionCall, SessionMatcher, SessionScope, dotted_name
 from codemods.names import NameFacts
 from codemods.positions import TreePositions, positions_of
@@ -422,7 +423,7 @@ def find_commits(
 def _nested_scopes(node: cst.CSTNode) -> list[tuple[cst.FunctionDef | cst.Lambda, str]]:
     found: list[tuple[cst.FunctionDef | cst.Lambda, str]] = []
 
-    class _Finder(cst.CSTVisitor):
+    class _Finder(traversal.Visitor):
         def visit_FunctionDef(self, inner: cst.FunctionDef) -> bool:
             found.append((inner, "nested function"))
             return False
@@ -466,7 +467,7 @@ def commit_statement(commit: SessionCall, meta: Metadata) -> tuple[cst.SimpleSta
 # -- which statements move ------------------------------------------------------------------
 
 
-class _Mobility(cst.CSTVisitor):
+class _Mobility(traversal.Visitor):
     """Why a statement must stay in the route (first reason found), or None."""
 
     def __init__(self, meta: Metadata, http_names: Sequence[str], http_locals: frozenset[str]) -> None:
@@ -568,7 +569,7 @@ def http_parameters(route: Route, meta: Metadata, http_names: Sequence[str]) -> 
 def _names_in(node: cst.CSTNode) -> list[cst.Name]:
     found: list[cst.Name] = []
 
-    class _Names(cst.CSTVisitor):
+    class _Names(traversal.Visitor):
         def visit_Name(self, name: cst.Name) -> None:
             found.append(name)
 
@@ -799,7 +800,7 @@ def _definitely_assigned(statements: Sequence[cst.BaseStatement]) -> set[str]:
 def _scopes_under(node: cst.CSTNode, meta: Metadata) -> list[Scope]:
     scopes: dict[int, Scope] = {}
 
-    class _Scopes(cst.CSTVisitor):
+    class _Scopes(traversal.Visitor):
         def on_visit(self, inner: cst.CSTNode) -> bool:
             scope = meta.scope(inner)
             if scope is not None:
@@ -813,7 +814,7 @@ def _scopes_under(node: cst.CSTNode, meta: Metadata) -> list[Scope]:
 def _deleted_names(statements: Iterable[cst.CSTNode]) -> list[str]:
     found: list[str] = []
 
-    class _Deletes(cst.CSTVisitor):
+    class _Deletes(traversal.Visitor):
         def visit_Del(self, node: cst.Del) -> None:
             targets = node.target.elements if isinstance(node.target, (cst.Tuple, cst.List)) else [node.target]
             for target in targets:
@@ -933,7 +934,7 @@ def _annotation_imports(annotation: cst.BaseExpression, meta: Metadata) -> tuple
 def _all_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
     found: list[cst.CSTNode] = []
 
-    class _All(cst.CSTVisitor):
+    class _All(traversal.Visitor):
         def on_visit(self, inner: cst.CSTNode) -> bool:
             found.append(inner)
             return True
@@ -947,7 +948,7 @@ def _needs_async(function: cst.FunctionDef, statements: Sequence[cst.BaseStateme
         return False
     found = False
 
-    class _Awaits(cst.CSTVisitor):
+    class _Awaits(traversal.Visitor):
         def on_visit(self, node: cst.CSTNode) -> bool:
             nonlocal found
             if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
@@ -966,7 +967,7 @@ def _needs_async(function: cst.FunctionDef, statements: Sequence[cst.BaseStateme
 def has_global_or_nonlocal(function: cst.FunctionDef) -> bool:
     found = False
 
-    class _Declarations(cst.CSTVisitor):
+    class _Declarations(traversal.Visitor):
         def visit_Global(self, _: cst.Global) -> None:
             nonlocal found
             found = True

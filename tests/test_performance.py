@@ -16,6 +16,7 @@ import libcst.matchers as m
 import pytest
 from libcst.metadata import ScopeProvider
 
+from codemods import traversal
 from codemods.base import Codemod
 from codemods.cache import stable_bytes
 from codemods.pipeline import CHANGED, UNCHANGED, Plan, transform_source
@@ -190,10 +191,12 @@ def test_a_codemod_with_matcher_decorators_keeps_their_behaviour() -> None:
     assert outcome.new_source == SOURCE.replace(b"(old)", b"(new)").replace(b"return old", b"return new")
 
 
-def test_a_codemod_without_matcher_decorators_visits_as_a_plain_transformer() -> None:
+def test_a_codemod_without_matcher_decorators_visits_with_the_fast_plain_hooks() -> None:
+    # Not the matcher machinery, and not libcst's name-building lookups (codemods.traversal).
     assert RenameOld._plain
-    assert RenameOld.on_visit is cst.CSTTransformer.on_visit
-    assert RenameOld.on_leave is cst.CSTTransformer.on_leave
+    assert RenameOld.on_visit is traversal.visit
+    assert RenameOld.on_leave is traversal.leave_transformed
+    assert RenameOld.on_visit_attribute is traversal.no_attribute_hook
 
 
 # -- import edits without a copy of the tree --------------------------------------------------------

@@ -1,0 +1,122 @@
+"""The fast traversal hooks call exactly what libcst's own hooks call, in the same order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import libcst as cst
+import pytest
+
+from codemods import traversal
+from codemods.registry import REGISTRY
+
+SOURCE = """\
+import os
+
+@decorator(1)
+def f(a, b=2):
+    if a:
+        return g(a, key=b)
+    print(os.path.join("x", "y"))
+
+class C(Base):
+    def m(self):
+        return [h(i) for i in range(3)]
+"""
+
+
+class Recording:
+    """Logs every visit_/leave_ call; skips the children of ``if`` statements."""
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.events.append(f"visit Call {cst.Module([]).code_for_node(node.func)}")
+
+    def visit_If(self, node: cst.If) -> bool:
+        self.events.append("visit If (children skipped)")
+        return False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.events.append(f"visit Name {node.value}")
+
+
+class RecordingVisitor(Recording):
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.events.append(f"leave FunctionDef {original_node.name.value}")
+
+
+class WithAttributeHooks(RecordingVisitor):
+    def visit_Call_func(self, node: cst.Call) -> None:
+        self.events.append("visit Call.func")
+
+    def leave_Call_args(self, node: cst.Call) -> None:
+        self.events.append("leave Call.args")
+
+
+class RecordingTransformer(Recording):
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
+        self.events.append(f"leave Name {original_node.value}")
+        return updated_node.with_changes(value=updated_node.value.upper()) if updated_node.value == "os" else updated_node
+
+    def leave_SimpleString(self, original_node: cst.SimpleString, updated_node: cst.SimpleString) -> cst.BaseExpression:
+        return cst.Name("REPLACED")
+
+
+def visit_with(base: type, mixin: type) -> list[str]:
+    visitor: Any = type(f"{mixin.__name__}On{base.__name__}", (mixin, base), {})()
+    cst.parse_module(SOURCE).visit(visitor)
+    return visitor.events
+
+
+@pytest.mark.parametrize("mixin", [RecordingVisitor, WithAttributeHooks], ids=["plain", "attribute-hooks"])
+def test_a_fast_visitor_makes_the_same_calls_as_a_libcst_visitor(mixin: type) -> None:
+    expected = visit_with(cst.CSTVisitor, mixin)
+    assert expected  # the recording works
+    assert visit_with(traversal.Visitor, mixin) == expected
+
+
+def test_attribute_hooks_added_by_a_subclass_of_a_fast_visitor_are_called() -> None:
+    parent = type("Parent", (RecordingVisitor, traversal.Visitor), {})
+    assert parent.on_visit_attribute is traversal.no_attribute_hook
+    child: Any = type("Child", (WithAttributeHooks, parent), {})()
+    cst.parse_module(SOURCE).visit(child)
+    assert "visit Call.func" in child.events and "leave Call.args" in child.events
+
+
+def test_a_fast_transformer_returns_the_same_tree_after_the_same_calls() -> None:
+    def transform(install: bool) -> tuple[str, list[str]]:
+        cls: Any = type("T", (RecordingTransformer, cst.CSTTransformer), {})
+        if install:
+            traversal.install(cls, cst.CSTTransformer)
+            assert cls.on_leave is traversal.leave_transformed
+        transformer = cls()
+        return cst.parse_module(SOURCE).visit(transformer).code, transformer.events
+
+    expected_code, expected_events = transform(install=False)
+    assert "OS.path" in expected_code and "REPLACED" in expected_code
+    assert transform(install=True) == (expected_code, expected_events)
+
+
+def test_hooks_a_class_overrides_are_kept() -> None:
+    class Counting(traversal.Visitor):
+        def __init__(self) -> None:
+            self.count = 0
+
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            self.count += 1
+            return True
+
+    counting = Counting()
+    cst.parse_module("x = 1\n").visit(counting)
+    assert counting.count > 3
+
+
+@pytest.mark.parametrize("codemod", REGISTRY, ids=lambda c: c.name)
+def test_every_registered_codemod_traverses_with_the_fast_hooks(codemod: type) -> None:
+    # Its visit_/leave_ methods are reached through TracksAncestors or directly, never by
+    # libcst's name-building lookup; none of them has attribute hooks.
+    assert codemod.on_visit_attribute is traversal.no_attribute_hook
+    assert codemod.on_leave_attribute is traversal.no_attribute_hook
+    assert codemod.on_visit in (traversal.visit,) or codemod.on_visit.__qualname__ == "TracksAncestors.on_visit"
