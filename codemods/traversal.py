@@ -59,8 +59,8 @@ def no_attribute_hook(visitor: Any, node: cst.CSTNode, attribute: str) -> None:
 def has_attribute_hooks(cls: type) -> bool:
     """Does ``cls`` define a ``visit_<Node>_<attribute>`` or ``leave_<Node>_<attribute>``?"""
     for klass in cls.__mro__:
-        if klass.__module__.split(".")[0] == "libcst":
-            continue
+        if klass.__module__ == "libcst._typed_visitor":
+            continue  # libcst's typed stubs: a do-nothing method for every node and attribute
         for name in vars(klass):
             prefix, _, rest = name.partition("_")
             node, separator, _ = rest.partition("_")

@@ -120,3 +120,11 @@ def test_every_registered_codemod_traverses_with_the_fast_hooks(codemod: type) -
     assert codemod.on_visit_attribute is traversal.no_attribute_hook
     assert codemod.on_leave_attribute is traversal.no_attribute_hook
     assert codemod.on_visit in (traversal.visit,) or codemod.on_visit.__qualname__ == "TracksAncestors.on_visit"
+
+
+def test_attribute_hooks_of_any_class_are_found_but_not_libcsts_typed_stubs() -> None:
+    import libcst.metadata.scope_provider as scope_provider
+
+    assert traversal.has_attribute_hooks(scope_provider.ScopeVisitor)  # visit_ClassDef_bases
+    assert not traversal.has_attribute_hooks(type("Bare", (cst.CSTVisitor,), {}))
+    assert traversal.has_attribute_hooks(WithAttributeHooks)
