@@ -257,6 +257,30 @@ def _skip_matcher_scans_of_undecorated_classes() -> None:
 _skip_matcher_scans_of_undecorated_classes()
 
 
+def _plain_hooks_for_libcsts_import_visitors() -> None:
+    """Let AddImportsVisitor, RemoveImportsVisitor and the gatherers they run traverse cheaply.
+
+    They derive from libcst's matcher-decoratable classes but have no matcher decorator, so on
+    every node the matcher bookkeeping finds nothing to do and then dispatches as a plain
+    visitor does, at about twice the cost.  Such classes get the fast plain hooks of
+    :mod:`codemods.traversal`, which call the same methods in the same order.  A class with a
+    matcher decorator keeps libcst's hooks.
+    """
+    import libcst.codemod.visitors  # noqa: F401 - defines the classes
+    from libcst.matchers import MatcherDecoratableTransformer, MatcherDecoratableVisitor
+
+    for base in (MatcherDecoratableTransformer, MatcherDecoratableVisitor):
+        pending = list(base.__subclasses__())
+        while pending:
+            cls = pending.pop()
+            pending.extend(cls.__subclasses__())
+            if cls.__module__.startswith("libcst.codemod.visitors.") and not _has_matcher_decorators(cls):
+                traversal.install(cls, base)
+
+
+_plain_hooks_for_libcsts_import_visitors()
+
+
 class Codemod(ContextAwareTransformer):
     """Base class of every codemod.  Subclasses set the metadata below and override ``leave_*``."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import libcst as cst
@@ -128,3 +129,46 @@ def test_attribute_hooks_of_any_class_are_found_but_not_libcsts_typed_stubs() ->
     assert traversal.has_attribute_hooks(scope_provider.ScopeVisitor)  # visit_ClassDef_bases
     assert not traversal.has_attribute_hooks(type("Bare", (cst.CSTVisitor,), {}))
     assert traversal.has_attribute_hooks(WithAttributeHooks)
+
+
+HOOKS = ("on_visit", "on_leave", "on_visit_attribute", "on_leave_attribute")
+SAMPLE_REPO = Path(__file__).resolve().parents[2] / "sample_repo"
+
+
+def test_libcsts_undecorated_import_visitors_get_the_fast_hooks() -> None:
+    from libcst.codemod.visitors import AddImportsVisitor, GatherImportsVisitor, RemoveImportsVisitor
+
+    import codemods.base  # noqa: F401 - installs them
+
+    for cls in (AddImportsVisitor, RemoveImportsVisitor, GatherImportsVisitor):
+        assert cls.on_visit is traversal.visit, cls
+
+
+def with_libcsts_hooks(cls: type) -> type:
+    from libcst.matchers import MatcherDecoratableTransformer
+
+    return type(f"Libcst{cls.__name__}", (cls,), {hook: getattr(MatcherDecoratableTransformer, hook) for hook in HOOKS})
+
+
+@pytest.mark.parametrize("path", sorted(SAMPLE_REPO.glob("*_app/**/*.py")), ids=lambda p: str(p.relative_to(SAMPLE_REPO)))
+def test_import_edits_with_the_fast_hooks_equal_libcsts(path: Path) -> None:
+    from libcst.codemod import CodemodContext
+    from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+
+    import codemods.base  # noqa: F401
+
+    module = cst.parse_module(path.read_bytes())
+
+    def edit(add: type, remove: type) -> str:
+        context = CodemodContext(filename=str(path), full_module_name="pkg.module")
+        AddImportsVisitor.add_needed_import(context, "logging")
+        AddImportsVisitor.add_needed_import(context, "pkg.services.things", "make_thing", "make")
+        for name in ("os", "sys", "json", "datetime"):
+            RemoveImportsVisitor.remove_unused_import(context, name)
+        RemoveImportsVisitor.remove_unused_import(context, "datetime", "datetime")
+        added = add(context).transform_module(module)
+        return remove(context).transform_module(added).code
+
+    fast = edit(AddImportsVisitor, RemoveImportsVisitor)
+    assert "import logging" in fast
+    assert fast == edit(with_libcsts_hooks(AddImportsVisitor), with_libcsts_hooks(RemoveImportsVisitor))
