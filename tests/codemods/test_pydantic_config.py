@@ -7,6 +7,7 @@ import textwrap
 
 import pytest
 
+from codemods import precheck
 from codemods.pydantic_config import FileFacts, ModelIndex, PydanticConfig
 from tests.codemods.helpers import assert_noop, assert_rewrite, declined, make_plan, run_codemod
 
@@ -1180,6 +1181,266 @@ def test_already_converted_model_is_left_alone() -> None:
     ) == []
 
 
+# -- re-exports: through modules with no class of their own ------------------------------------------
+# A compat shim, a package __init__ or a plain module that only imports is read when a base is
+# looked up through it, so a base is followed to where it comes from, however many modules on.
+
+V1_DERIVED = (
+    "`class Config` of M left as it is: it derives from {base} of {module}, the Pydantic v1 API, "
+    "which still reads `class Config`"
+)
+V1_MAYBE = (
+    "`class Config` of M not converted: its base may be BaseModel of pydantic.v1, Pydantic's v1 API (where "
+    "`model_config` would be an ordinary field), or something else, since the name is bound more than one way "
+    "(a fallback import, a star import); convert it by hand if it is a v2 model"
+)
+COMPAT = "app/compat.py"
+
+
+def model_using(header: str, base: str) -> str:
+    return f"{header}\n\nclass M({base}):\n    class Config:\n        orm_mode = True\n"
+
+
+@pytest.mark.parametrize(
+    ("files", "header", "base", "root"),
+    [
+        pytest.param(
+            {COMPAT: "from langchain_core.pydantic_v1 import BaseModel, Field\n"},
+            "from app.compat import BaseModel",
+            "BaseModel",
+            "langchain_core.pydantic_v1.BaseModel",
+            id="from-import-in-a-plain-module",
+        ),
+        pytest.param(
+            {COMPAT: "from pydantic.v1 import BaseModel as V1Base\n"},
+            "from app.compat import V1Base as Base",
+            "Base",
+            "pydantic.v1.BaseModel",
+            id="from-import-as-on-both-sides",
+        ),
+        pytest.param(
+            {COMPAT: "import pydantic.v1 as pv1\n"},
+            "from app.compat import pv1",
+            "pv1.BaseModel",
+            "pydantic.v1.BaseModel",
+            id="module-alias-re-exported",
+        ),
+        pytest.param(
+            {COMPAT: "import pydantic.v1 as pv1\n\nBaseModel = pv1.BaseModel\n"},
+            "import app.compat as compat",
+            "compat.BaseModel",
+            "pydantic.v1.BaseModel",
+            id="import-as-then-attribute",
+        ),
+        pytest.param(
+            {COMPAT: "from pydantic.v1 import BaseModel\n"},
+            "from .compat import BaseModel",
+            "BaseModel",
+            "pydantic.v1.BaseModel",
+            id="relative-import",
+        ),
+        pytest.param(
+            {COMPAT: "from pydantic.v1 import BaseModel, Field\n\n__all__ = ['BaseModel', 'Field']\n"},
+            "from app import compat",
+            "compat.BaseModel",
+            "pydantic.v1.BaseModel",
+            id="module-with-all",
+        ),
+        pytest.param(
+            {"app/compat/__init__.py": "from pydantic.v1 import *  # noqa: F403\n"},
+            "from app.compat import BaseModel",
+            "BaseModel",
+            "pydantic.v1.BaseModel",
+            id="star-import-of-pydantic-v1",
+        ),
+        pytest.param(
+            {
+                "app/a.py": "from app.b import Base\n",
+                "app/b.py": "from .c import Base as Base\n",
+                "app/c.py": "from pydantic.v1 import BaseModel as Base\n",
+            },
+            "from app.a import Base",
+            "Base",
+            "pydantic.v1.BaseModel",
+            id="chain-of-three-modules",
+        ),
+    ],
+)
+def test_v1_api_base_re_exported_by_a_module_without_classes_keeps_its_config(
+    files: dict[str, str], header: str, base: str, root: str
+) -> None:
+    module, _, name = root.rpartition(".")
+    findings = noop(model_using(header, base), other_files=files)
+    assert declined(findings) == [V1_DERIVED.format(base=name, module=module)]
+
+
+def test_v1_api_base_re_exported_by_a_parent_package_keeps_its_config() -> None:
+    files = {"app/__init__.py": "from .compat import BaseModel\n", COMPAT: "from pydantic.v1 import BaseModel\n"}
+    findings = noop(model_using("from .. import BaseModel", "BaseModel"), path="app/models/user.py", other_files=files)
+    assert declined(findings) == [V1_DERIVED.format(base="BaseModel", module="pydantic.v1")]
+
+
+def test_v2_base_re_exported_by_a_module_without_classes_converts() -> None:
+    rewrite(
+        """
+        from app.compat import BaseModel
+
+        class M(BaseModel):
+            class Config:
+                orm_mode = True
+        """,
+        """
+        from app.compat import BaseModel
+        from pydantic import ConfigDict
+
+        class M(BaseModel):
+            model_config = ConfigDict(from_attributes=True)
+        """,
+        other_files={COMPAT: "from pydantic import BaseModel, Field\n\n__all__ = ['BaseModel', 'Field']\n"},
+    )
+
+
+def test_v2_base_star_imported_by_a_package_init_converts() -> None:
+    # Two classes named Base below app.models: only the star import says which one it is.
+    rewrite(
+        """
+        from app.models import Base
+
+        class M(Base):
+            class Config:
+                orm_mode = True
+        """,
+        """
+        from app.models import Base
+        from pydantic import ConfigDict
+
+        class M(Base):
+            model_config = ConfigDict(from_attributes=True)
+        """,
+        other_files={
+            "app/models/__init__.py": "from .base import *  # noqa: F403\n",
+            "app/models/base.py": "from pydantic import BaseModel\n\nclass Base(BaseModel):\n    pass\n",
+            "app/models/legacy.py": "class Base:\n    pass\n",
+        },
+    )
+
+
+# Not provably a v2 model: one way or another the name may be the v1 API.
+@pytest.mark.parametrize(
+    "compat",
+    [
+        pytest.param(
+            "try:\n    from pydantic.v1 import BaseModel\nexcept ImportError:\n    from pydantic import BaseModel\n",
+            id="v1-first-fallback",
+        ),
+        pytest.param(
+            "try:\n    from pydantic import BaseModel\nexcept ImportError:\n    from pydantic.v1 import BaseModel\n",
+            id="v2-first-fallback",
+        ),
+        pytest.param(
+            "try:\n    from pydantic.v1 import *\nexcept ImportError:\n    from pydantic import *\n",
+            id="star-import-fallback",
+        ),
+        pytest.param(
+            "from pydantic import BaseModel\nfrom pydantic.v1 import *\n",
+            id="star-import-after-an-explicit-one",
+        ),
+    ],
+)
+def test_base_that_may_be_the_v1_api_is_declined_with_why(compat: str) -> None:
+    findings = noop(model_using("from app.compat import BaseModel", "BaseModel"), other_files={COMPAT: compat})
+    assert declined(findings) == [V1_MAYBE]
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        pytest.param(
+            "try:\n    from pydantic.v1 import BaseModel\nexcept ImportError:\n    from pydantic import BaseModel",
+            id="fallback-in-the-same-file",
+        ),
+        # BaseModel may also be a name the star import does not bind (a builtin, a later definition).
+        pytest.param("from pydantic.v1 import *", id="star-import-in-the-same-file"),
+    ],
+)
+def test_base_bound_more_than_one_way_in_the_model_file_is_declined_with_why(header: str) -> None:
+    assert declined(noop(model_using(header, "BaseModel"))) == [V1_MAYBE]
+
+
+def test_star_import_binds_only_what_all_lists() -> None:
+    # app.legacy keeps its v1 BaseModel to itself: the star import cannot rebind the v2 one.
+    rewrite(
+        """
+        from app.compat import BaseModel
+
+        class M(BaseModel):
+            class Config:
+                orm_mode = True
+        """,
+        """
+        from app.compat import BaseModel
+        from pydantic import ConfigDict
+
+        class M(BaseModel):
+            model_config = ConfigDict(from_attributes=True)
+        """,
+        other_files={
+            COMPAT: "from pydantic import BaseModel\nfrom app.legacy import *  # noqa: F403\n",
+            "app/legacy.py": "from pydantic.v1 import BaseModel\n\n__all__ = ['helper']\n\ndef helper():\n    pass\n",
+        },
+    )
+
+
+def test_class_defined_after_a_star_import_is_not_rebound_by_it() -> None:
+    # app.shapes binds a v1 Shape, but the class statement below runs after the star import.
+    rewrite(
+        """
+        from pydantic import BaseModel
+        from app.shapes import *  # noqa: F403
+
+        class Shape(BaseModel):
+            pass
+
+        class Square(Shape):
+            class Config:
+                orm_mode = True
+        """,
+        """
+        from pydantic import ConfigDict, BaseModel
+        from app.shapes import *  # noqa: F403
+
+        class Shape(BaseModel):
+            pass
+
+        class Square(Shape):
+            model_config = ConfigDict(from_attributes=True)
+        """,
+        other_files={"app/shapes.py": "from pydantic.v1 import BaseModel as Shape\n"},
+    )
+
+
+# vendor may bind any name, whichever import comes last: the base may be whatever
+# vendor.BaseModel is, which nothing here shows.
+@pytest.mark.parametrize(
+    ("files", "header"),
+    [
+        pytest.param(
+            {COMPAT: "from vendor import *  # noqa: F403\n"},
+            "from app.compat import BaseModel",
+            id="re-exported-by-a-star-import",
+        ),
+        pytest.param(
+            {},
+            "from pydantic import BaseModel\nfrom vendor import *  # noqa: F403",
+            id="star-import-in-the-model-file",
+        ),
+    ],
+)
+def test_star_import_from_outside_the_tree_is_reported_not_converted(files: dict[str, str], header: str) -> None:
+    (message,) = declined(noop(model_using(header, "BaseModel"), other_files=files))
+    assert "depends on vendor.BaseModel, which auditfix cannot find in the scanned folder" in message
+
+
 # -- declines: a TODO comment that says why, once ---------------------------------------------------
 
 
@@ -1417,6 +1678,50 @@ def test_index_settings_are_models_too_and_cycles_terminate() -> None:
     index = _index(files)
     assert index.settings == {"app.s.S", "app.s.T"}
     assert index.models == {"app.s.S", "app.s.T"}
+
+
+def test_index_keeps_a_module_without_classes_unparsed() -> None:
+    # Most such modules are never looked up: reading one costs a parse only when a base is.
+    source = b"from pydantic.v1 import BaseModel\n__all__ = ['BaseModel']\n"
+    facts = PydanticConfig.index_file("app/compat.py", source)
+    assert facts is not None and (facts.classes, facts.imports, facts.unparsed) == ((), (), source)
+    assert pickle.loads(pickle.dumps(facts)) == facts
+    assert PydanticConfig.index_file("app/constants.py", b"LIMIT = 10\n") is None
+
+
+def test_index_parses_a_re_exporting_module_only_when_a_base_is_looked_up_through_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    parsed: list[bytes] = []
+    parse = precheck.parse
+    monkeypatch.setattr(precheck, "parse", lambda source: parsed.append(source) or parse(source))
+    files = {
+        "app/compat.py": "from pydantic.v1 import BaseModel\n",
+        "app/unused.py": "import os\n",
+        "app/m.py": "from app.compat import BaseModel\nclass M(BaseModel):\n    pass\n",
+    }
+    assert _index(files).v1_api == (("app.m.M", "pydantic.v1.BaseModel"),)
+    assert b"from pydantic.v1 import BaseModel\n" in parsed and b"import os\n" not in parsed
+
+
+def test_index_re_export_cycles_terminate_and_keep_their_way_out() -> None:
+    files = {
+        # a falls back to v1 when b (which imports a back) cannot give Base yet.
+        "app/a.py": "try:\n    from app.b import Base\n"
+        "except ImportError:\n    from pydantic.v1 import BaseModel as Base\n",
+        "app/b.py": "from app.a import Base\n",
+        "app/c.py": "from app.d import *\n",
+        "app/d.py": "from app.c import *\nfrom app.a import Base\n",
+        "app/m.py": "from app.a import Base as A\nfrom app.b import Base as B\nfrom app.c import Base as C\n"
+        "class MA(A):\n    pass\nclass MB(B):\n    pass\nclass MC(C):\n    pass\n",
+        # A cycle with no way out binds nothing.
+        "app/loop.py": "from app.loop2 import X\n",
+        "app/loop2.py": "from app.loop import X\n",
+        "app/n.py": "from app.loop import X\nclass N(X):\n    class Config:\n        orm_mode = True\n",
+    }
+    index = _index(files)
+    assert dict(index.v1_api) == {f"app.m.{m}": "pydantic.v1.BaseModel" for m in ("MA", "MB", "MC")}
+    assert index.unknown == (("app.n.N", "app.loop.X"),) and not index.models
 
 
 def test_without_an_index_the_file_alone_is_used() -> None:

@@ -12,13 +12,15 @@ import sys
 import textwrap
 import types
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from types import SimpleNamespace
 
+import pydantic.v1
 import pytest
 from pydantic import ValidationError
 
-from codemods.pipeline import CHANGED
+from codemods.pipeline import CHANGED, FileOutcome
 from codemods.pydantic_config import PydanticConfig
 from tests.codemods.helpers import run_codemod
 
@@ -46,6 +48,19 @@ def import_code(code: str, name: str = "converted_models") -> types.ModuleType:
 
 def load(source: str, **kwargs) -> types.ModuleType:
     return import_code(convert(source, **kwargs))
+
+
+def convert_package(tmp_path: Path, files: Mapping[str, str]) -> dict[str, FileOutcome]:
+    """Run the codemod over a package with the whole package as context; write the results."""
+    sources = {path: textwrap.dedent(code) for path, code in files.items()}
+    outcomes = {}
+    for path, code in sources.items():
+        others = {p: c for p, c in sources.items() if p != path}
+        outcomes[path] = run_codemod(PydanticConfig, code, path=path, other_files=others)
+        target = tmp_path / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(outcomes[path].new_source.decode() if outcomes[path].new_source else code)
+    return outcomes
 
 
 ORM_ROW = SimpleNamespace(id=7, email="ana@example.com")
@@ -282,13 +297,7 @@ def test_models_across_a_package_import_after_conversion(
                     allow_mutation = False
             """,
     }
-    sources = {path: textwrap.dedent(code) for path, code in files.items()}
-    for path, code in sources.items():
-        target = tmp_path / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        others = {p: c for p, c in sources.items() if p != path}
-        outcome = run_codemod(PydanticConfig, code, path=path, other_files=others)
-        target.write_text(outcome.new_source.decode() if outcome.new_source else code)
+    convert_package(tmp_path, files)
     assert "ConfigDict(frozen=True)" in (tmp_path / "shopapp/users.py").read_text()
     monkeypatch.syspath_prepend(str(tmp_path))
     with warnings.catch_warnings():
@@ -355,3 +364,51 @@ def test_a_v1_api_model_keeps_its_config_because_model_config_would_be_a_field()
     instance = wrong(x=1, unknown=2)  # extra="forbid" is gone
     instance.x = 2  # and so is immutability
     assert "model_config" in instance.dict()  # the "configuration" is now data
+
+
+SHIM_MODELS = """
+    from compatapp.compat import BaseModel
+
+    class Frozen(BaseModel):
+        x: int
+
+        class Config:
+            allow_mutation = False
+            extra = "forbid"
+    """
+
+
+@pytest.mark.parametrize(
+    ("compat", "converted"),
+    [
+        pytest.param("from pydantic.v1 import BaseModel\n\n__all__ = ['BaseModel']\n", False, id="v1-shim"),
+        pytest.param("from pydantic import BaseModel\n\n__all__ = ['BaseModel']\n", True, id="v2-shim"),
+    ],
+)
+def test_a_base_re_exported_by_a_module_without_classes_is_followed_at_runtime(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, compat: str, converted: bool
+) -> None:
+    # compat.py defines no class: what it re-exports decides whether Frozen's Config may become
+    # model_config, and importing the package shows the index decided as Python does.
+    files = {"compatapp/__init__.py": "", "compatapp/compat.py": compat, "compatapp/models.py": SHIM_MODELS}
+    outcome = convert_package(tmp_path, files)["compatapp/models.py"]
+    assert (outcome.status == CHANGED) is converted
+    if not converted:
+        assert [f.message for f in outcome.findings] == [
+            "`class Config` of Frozen left as it is: it derives from BaseModel of pydantic.v1, the Pydantic v1 API, "
+            "which still reads `class Config`"
+        ]
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            from compatapp.models import Frozen  # type: ignore[import-not-found]
+        assert issubclass(Frozen, pydantic.v1.BaseModel) is not converted
+        frozen = Frozen(x=1)
+        with pytest.raises((TypeError, ValidationError)):  # v1 raises TypeError, v2 ValidationError
+            frozen.x = 2
+        with pytest.raises((pydantic.v1.ValidationError, ValidationError)):
+            Frozen(x=1, unknown=2)
+    finally:
+        for name in ("compatapp", "compatapp.compat", "compatapp.models"):
+            sys.modules.pop(name, None)
