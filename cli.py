@@ -45,7 +45,17 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+
+
+def entry() -> None:
+    """The console script.  A repeated plain preview (``run PATH --dry-run`` or ``--check``) is
+    replayed before Typer parses anything: its parameter handling costs more than the replay
+    itself (see codemods.replay.replay_command_line).  Everything else is the Typer app."""
+    code = replay.replay_command_line(sys.argv[1:])
+    if code is not None:
+        sys.exit(code)
+    app()
 
 
 def _version(value: bool) -> None:

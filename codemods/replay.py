@@ -12,6 +12,13 @@ input is a different key, so the full run (with its per-file cache) happens.
 The files a run reads besides the discovered ones (an existing service module or package
 ``__init__.py`` that route-commit extends) are recorded with their state and checked before
 a replay.  Only this module, the discovery and the cache format are imported on that path.
+
+The console script tries :func:`replay_command_line` before the CLI is even set up: a command
+line in the plain forms it understands (``run PATH... --dry-run|--check`` with ``--select``,
+``--ignore``, ``--exclude``, ``--jobs``, ``--no-progress``, ``--verbose``) is replayed without
+importing the CLI framework, whose argument parsing alone costs more than a replay.  Anything
+else (another form, an option it does not know, a path that does not exist) goes to the CLI,
+which replays it just the same when it can.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import dataclasses
 import hashlib
 import os
 import sys
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -71,13 +79,27 @@ def tool_fingerprint() -> bytes:
     registry = sys.modules.get("codemods.registry")
     if registry is not None:  # imported already (a test's own registry): part of the tool
         parts.append(",".join(f"{c.__module__}.{c.__qualname__}" for c in registry.REGISTRY))
+    parts.append(_libcst_version())
+    return "\n".join(parts).encode()
+
+
+def _libcst_version() -> str:
+    """libcst's version file as installed (found without importing libcst or reading package
+    metadata, either of which costs more than a whole replay of a small project)."""
+    try:
+        import importlib.util
+
+        spec = importlib.util.find_spec("libcst")
+        if spec is not None and spec.origin is not None:
+            return "libcst " + Path(spec.origin).with_name("_version.py").read_text(encoding="utf-8")
+    except (ImportError, OSError, ValueError):
+        pass
     try:
         from importlib.metadata import version
 
-        parts.append(f"libcst {version('libcst')}")
+        return f"libcst {version('libcst')}"
     except Exception:  # noqa: BLE001 - no metadata: the version check is just weaker
-        parts.append("libcst ?")
-    return "\n".join(parts).encode()
+        return "libcst ?"
 
 
 def _pyproject(folder: Path) -> Path | None:
@@ -193,3 +215,110 @@ def record(folder: Path, key: str, recorded: Recorded) -> None:
     while len(cache.entries) > _KEEP:
         del cache.entries[next(iter(cache.entries))]
     cache.save()
+
+
+# -- the console script's fast path ------------------------------------------------------------
+
+_FLAGS = {"--dry-run": "dry-run", "--check": "check", "--no-progress": "", "--verbose": "verbose", "-v": "verbose"}
+_VALUED = {"--select": "select", "--ignore": "ignore", "--exclude": "exclude", "--jobs": "jobs", "-j": "jobs"}
+_JOBS = re.compile(r"[0-9]+")
+
+
+@dataclasses.dataclass(frozen=True)
+class Preview:
+    """A ``run --dry-run`` or ``run --check`` command line, as the CLI's ``run`` would read it."""
+
+    paths: tuple[str, ...]
+    check: bool
+    select: str
+    ignore: str
+    excludes: tuple[str, ...]
+    verbose: bool
+
+
+def parse_preview(argv: Sequence[str]) -> Preview | None:
+    """The preview ``argv`` asks for, if it is in a plain form whose meaning is certain; else
+    None (the CLI parses it)."""
+    if not argv or argv[0] != "run":
+        return None
+    paths: list[str] = []
+    flags: set[str] = set()
+    values: dict[str, list[str]] = {"select": [], "ignore": [], "exclude": [], "jobs": []}
+    tokens = list(argv[1:])
+    while tokens:
+        token = tokens.pop(0)
+        if token == "--":
+            paths.extend(tokens)
+            break
+        if not token.startswith("-") or token == "-":
+            paths.append(token)
+        elif token in _FLAGS:
+            flags.add(_FLAGS[token])
+        elif token in _VALUED:
+            if not tokens:
+                return None
+            values[_VALUED[token]].append(tokens.pop(0))
+        elif "=" in token and token.split("=", 1)[0] in _VALUED and token.startswith("--"):
+            name, value = token.split("=", 1)
+            values[_VALUED[name]].append(value)
+        elif token.startswith("-j") and not token.startswith("--"):
+            values["jobs"].append(token[2:])
+        else:
+            return None  # an option this parser does not know: the CLI decides
+    if ("dry-run" in flags) == ("check" in flags) or not paths:
+        return None
+    if any(len(values[name]) > 1 for name in ("select", "ignore", "jobs")):
+        return None
+    if any(_JOBS.fullmatch(job) is None for job in values["jobs"]):
+        return None
+    return Preview(
+        paths=tuple(paths),
+        check="check" in flags,
+        select=values["select"][0] if values["select"] else "",
+        ignore=values["ignore"][0] if values["ignore"] else "",
+        excludes=tuple(values["exclude"]),
+        verbose="verbose" in flags,
+    )
+
+
+def preview_key(preview: Preview) -> tuple[Path, Path, tuple[str, ...]] | None:
+    """(root, folder, command) of the key the CLI's ``run`` computes for ``preview``; None if a
+    path does not exist (the CLI reports it)."""
+    candidates = [Path(p) for p in preview.paths]
+    if not all(p.exists() for p in candidates):
+        return None
+    only: tuple[str, ...] = ()
+    if len(candidates) == 1:
+        root = candidates[0].resolve()
+    else:
+        resolved = [p.resolve() for p in candidates]
+        common = Path(os.path.commonpath([str(p if p.is_dir() else p.parent) for p in resolved]))
+        only = tuple(sorted({p.relative_to(common).as_posix() for p in resolved}))
+        root = common.resolve()
+    folder = root if root.is_dir() else root.parent
+    mode = "check" if preview.check else "dry-run"
+    command = ("run", mode, preview.select, preview.ignore, *only, f"verbose={preview.verbose}")
+    return root, folder, command
+
+
+def replay_command_line(argv: Sequence[str]) -> int | None:
+    """Print what an identical earlier preview printed and return its exit code; None when
+    ``argv`` is not a plain preview, or nothing identical was recorded."""
+    try:
+        preview = parse_preview(argv)
+        where = preview_key(preview) if preview is not None else None
+        if preview is None or where is None:
+            return None
+        root, folder, command = where
+        key = run_key(root, folder, command, preview.excludes)
+        recorded = lookup(folder, key.value) if key is not None else None
+    except Exception:  # noqa: BLE001 - anything odd: the CLI runs and reports
+        return None
+    if recorded is None or not all(line.isprintable() for line in recorded.stderr_lines):
+        return None  # (the CLI prints lines through rich, which treats control characters itself)
+    sys.stdout.flush()
+    sys.stdout.buffer.write(recorded.stdout)
+    sys.stdout.buffer.flush()
+    sys.stderr.write("".join(f"{line}\n" for line in recorded.stderr_lines))
+    sys.stderr.flush()
+    return recorded.exit_code

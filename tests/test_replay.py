@@ -13,18 +13,21 @@ from pathlib import Path
 
 import pytest
 
+from codemods import replay
 from tests.engine.test_engine import make_tree
 
 REPO = Path(__file__).resolve().parent.parent
-# The console script, plus a line on stderr saying whether libcst was imported.
+# The console script, plus lines on stderr saying whether libcst was imported and whether
+# Typer parsed the command line (its parameter handling imports typer._adapters, and pydantic).
 PROGRAM = (
     "import sys\n"
-    "from cli import app\n"
+    "from cli import entry\n"
     "try:\n"
-    "    app(sys.argv[1:])\n"
+    "    entry()\n"
     "except SystemExit as stop:\n"
     "    code = stop.code\n"
     "print('libcst imported:', 'libcst' in sys.modules, file=sys.stderr)\n"
+    "print('typer parsed:', 'typer._adapters' in sys.modules, file=sys.stderr)\n"
     "sys.exit(code)\n"
 )
 ROUTES = '''
@@ -168,3 +171,89 @@ def test_a_damaged_replay_file_is_ignored(project: Path) -> None:
     again = auditfix("run", project, "--dry-run", "--no-progress", cwd=project.parent)
     assert again.stdout == first.stdout and not replayed(again)
     assert replayed(auditfix("run", project, "--dry-run", "--no-progress", cwd=project.parent))
+
+
+# -- the console script's fast path -----------------------------------------------------------
+
+
+def test_a_plain_repeated_preview_is_replayed_before_typer_parses_anything(project: Path) -> None:
+    first = auditfix("run", project, "--dry-run", "--no-progress", cwd=project.parent)
+    second = auditfix("run", project, "--dry-run", "--no-progress", cwd=project.parent)
+    assert "typer parsed: True" in first.stderr
+    assert replayed(second) and "typer parsed: False" in second.stderr
+    assert (second.stdout, second.returncode) == (first.stdout, first.returncode)
+    # The lines on stderr are those the CLI itself prints when it replays.
+    odd = auditfix("run", project, "--no-progress", "--dry-run", "-j", "1", cwd=project.parent)
+    assert "typer parsed: False" in odd.stderr
+    typer_replay = auditfix("run", project, "--dry-run", "--no-progress", "--jobs=+1", cwd=project.parent)
+    assert replayed(typer_replay) and "typer parsed: True" in typer_replay.stderr  # a form left to Typer
+    assert typer_replay.stderr.splitlines()[:-2] == second.stderr.splitlines()[:-2]
+
+
+PLAIN_FORMS = [
+    pytest.param(["run", "{p}", "--dry-run"], id="dry-run"),
+    pytest.param(["run", "--check", "{p}"], id="check-first"),
+    pytest.param(["run", "{p}", "--dry-run", "--select", "bare-except,print-to-logging"], id="select"),
+    pytest.param(["run", "{p}", "--dry-run", "--select=bare-except", "--ignore", "loop-commit"], id="equals-forms"),
+    pytest.param(["run", "{p}", "--check", "--exclude", "app/x.py", "--exclude=app/y/"], id="repeated-exclude"),
+    pytest.param(["run", "{p}", "--dry-run", "-j", "2", "--no-progress", "-v"], id="jobs-and-flags"),
+    pytest.param(["run", "{p}", "--dry-run", "-j4", "--jobs", "0"][:-2], id="short-jobs-attached"),
+    pytest.param(["run", "{p}/app/jobs.py", "{p}/app/clean.py", "--check"], id="several-files"),
+    pytest.param(["run", "--dry-run", "--", "{p}"], id="double-dash"),
+    pytest.param(["run", "{p}", "--dry-run", "--select", ""], id="empty-select"),
+]
+
+
+@pytest.mark.parametrize("argv", PLAIN_FORMS)
+def test_the_fast_path_computes_the_key_the_cli_computes(project: Path, argv: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    import cli
+
+    arguments = [a.format(p=project) for a in argv]
+    seen: list[tuple[Path, tuple[str, ...], tuple[str, ...]]] = []
+
+    def capture(self: object, root: Path, command: tuple[str, ...], excludes: tuple[str, ...]) -> None:
+        seen.append((root, tuple(command), tuple(excludes)))
+        raise typer.Exit(0)
+
+    monkeypatch.setattr(cli.ReplayKey, "__init__", capture)
+    monkeypatch.chdir(project.parent)
+    result = CliRunner().invoke(cli.app, arguments)
+    assert result.exit_code == 0 and len(seen) == 1, result.output
+    preview = replay.parse_preview(arguments)
+    assert preview is not None
+    where = replay.preview_key(preview)
+    assert where is not None
+    root, _, command = where
+    assert (root, command, preview.excludes) == seen[0]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        pytest.param(["run", "{p}"], id="git-mode"),
+        pytest.param(["run", "{p}", "--dry-run", "--check"], id="both-modes"),
+        pytest.param(["run", "{p}", "--write"], id="write"),
+        pytest.param(["run", "{p}", "--dry-run", "--html", "r.html"], id="html"),
+        pytest.param(["run", "{p}", "--dry-run", "--no-cache"], id="no-cache"),
+        pytest.param(["run", "{p}", "--dry-run", "--select", "a", "--select", "b"], id="repeated-select"),
+        pytest.param(["run", "{p}", "--dry-run", "-j", "-1"], id="negative-jobs"),
+        pytest.param(["run", "{p}", "--dry-run", "-j"], id="missing-value"),
+        pytest.param(["run", "{p}", "--dry-run", "-vj2"], id="combined-short-flags"),
+        pytest.param(["run", "{p}", "--dry-run", "--verbose=1"], id="flag-with-value"),
+        pytest.param(["run", "--dry-run"], id="no-path"),
+        pytest.param(["scan", "{p}"], id="another-command"),
+        pytest.param(["--version"], id="global-option"),
+        pytest.param([], id="nothing"),
+    ],
+)
+def test_other_command_lines_are_left_to_the_cli(project: Path, argv: list[str]) -> None:
+    assert replay.parse_preview([a.format(p=project) for a in argv]) is None
+
+
+def test_a_path_that_does_not_exist_is_left_to_the_cli(project: Path) -> None:
+    preview = replay.parse_preview(["run", str(project / "missing"), "--dry-run"])
+    assert preview is not None and replay.preview_key(preview) is None
+    assert replay.replay_command_line(["run", str(project / "missing"), "--dry-run"]) is None
