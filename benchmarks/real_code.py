@@ -53,7 +53,7 @@ CODE_BASES: tuple[str, ...] = (
     "fastapi-crudrouter==0.8.6",
 )
 
-AUDITFIX = [sys.executable, "-c", "from cli import app; app()"]
+AUDITFIX = [sys.executable, "-c", "from cli import entry; entry()"]
 _SUMMARY = re.compile(r"^auditfix: (?P<files>\d+) files scanned \((?P<parsed>\d+) parsed, (?P<filtered>\d+) skipped by the pre-filter")
 _PER_CODEMOD = re.compile(r"files changed per codemod: (?P<list>[^;]+)")
 _PROBLEM = re.compile(r"^(?P<kind>skipped|failed|not written) (?P<path>.+?): (?P<reason>.*)$")

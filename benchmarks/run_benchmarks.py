@@ -78,7 +78,7 @@ print(json.dumps({"parsed": parsed, "failed": failed}))
 """
 
 # The installed CLI of this checkout, exactly as the console script starts it.
-CLI_PROGRAM = "import sys; from cli import app; sys.argv[0] = 'auditfix'; sys.exit(app())"
+CLI_PROGRAM = "import sys; from cli import entry; sys.argv[0] = 'auditfix'; sys.exit(entry())"
 
 SUMMARY = re.compile(
     r"(?P<files>\d+) files scanned \((?P<parsed>\d+) parsed, (?P<filtered>\d+) skipped by the pre-filter"
