@@ -121,7 +121,12 @@ def _python_members(archive: Path) -> Iterator[tuple[str, bytes]]:
 
 
 def replicate(source: Path, copies: int, target: Path) -> Path:
-    """``copies`` copies of ``source``'s ``.py`` files under ``target/copy_NNN/``."""
+    """``copies`` copies of ``source``'s ``.py`` files under ``target/copy_NNN/``.
+
+    Each file ends with a comment naming its copy, so no two texts are equal: what auditfix
+    shares between equal texts read one after another (a parse) must not make the copies
+    cheaper than the original code.
+    """
     if target.exists():
         shutil.rmtree(target)
     files = [p for p in sorted(source.rglob("*.py")) if not _in_hidden_or_cache_folder(p.relative_to(source))]
@@ -130,7 +135,9 @@ def replicate(source: Path, copies: int, target: Path) -> Path:
         for path in files:
             destination = folder / path.relative_to(source)
             destination.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, destination)
+            data = path.read_bytes()
+            ending = b"" if not data or data.endswith(b"\n") else b"\n"
+            destination.write_bytes(data + ending + f"# sample_repo copy {number}\n".encode())
     return target
 
 
