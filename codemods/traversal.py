@@ -19,35 +19,49 @@ from typing import Any
 
 import libcst as cst
 
-# (visitor class, node class) -> the visit_/leave_ function of the class, or None
-_VISIT: dict[tuple[type, type], Callable[..., Any] | None] = {}
-_LEAVE: dict[tuple[type, type], Callable[..., Any] | None] = {}
+# Each visitor class gets its own tables, node class -> its visit_/leave_ function or None, as
+# attributes of the class: they live as long as the class (helper visitors defined inside a
+# function are new classes on every call) and a subclass never reads its parent's.
+_VISIT = "_auditfix_visit_functions"
+_LEAVE = "_auditfix_leave_functions"
 
 
-def _function(table: dict[tuple[type, type], Callable[..., Any] | None], prefix: str, owner: type, kind: type) -> Any:
-    function = getattr(owner, f"{prefix}_{kind.__name__}", None)
-    table[owner, kind] = function
-    return function
+def _table(owner: type, name: str) -> dict[type, Callable[..., Any] | None]:
+    table = owner.__dict__.get(name)
+    if table is None:
+        table = {}
+        setattr(owner, name, table)
+    return table
+
+
+def _function(owner: type, name: str, prefix: str, kind: type) -> Any:
+    table = _table(owner, name)
+    if kind not in table:
+        table[kind] = getattr(owner, f"{prefix}_{kind.__name__}", None)
+    return table[kind]
 
 
 def visit(visitor: Any, node: cst.CSTNode) -> bool:
     """libcst's ``on_visit``: call ``visit_<Node>``; visit the children unless it returns False."""
-    key = (type(visitor), type(node))
-    function = _VISIT[key] if key in _VISIT else _function(_VISIT, "visit", *key)
+    owner, kind = type(visitor), type(node)
+    table = owner.__dict__.get(_VISIT)
+    function = table[kind] if table is not None and kind in table else _function(owner, _VISIT, "visit", kind)
     return function is None or function(visitor, node) is not False
 
 
 def leave_transformed(transformer: Any, original_node: cst.CSTNode, updated_node: Any) -> Any:
     """CSTTransformer's ``on_leave``: ``leave_<Node>``'s result, else the updated node."""
-    key = (type(transformer), type(original_node))
-    function = _LEAVE[key] if key in _LEAVE else _function(_LEAVE, "leave", *key)
+    owner, kind = type(transformer), type(original_node)
+    table = owner.__dict__.get(_LEAVE)
+    function = table[kind] if table is not None and kind in table else _function(owner, _LEAVE, "leave", kind)
     return updated_node if function is None else function(transformer, original_node, updated_node)
 
 
 def leave_visited(visitor: Any, original_node: cst.CSTNode) -> None:
     """CSTVisitor's ``on_leave``: call ``leave_<Node>``."""
-    key = (type(visitor), type(original_node))
-    function = _LEAVE[key] if key in _LEAVE else _function(_LEAVE, "leave", *key)
+    owner, kind = type(visitor), type(original_node)
+    table = owner.__dict__.get(_LEAVE)
+    function = table[kind] if table is not None and kind in table else _function(owner, _LEAVE, "leave", kind)
     if function is not None:
         function(visitor, original_node)
 

@@ -172,3 +172,39 @@ def test_import_edits_with_the_fast_hooks_equal_libcsts(path: Path) -> None:
     fast = edit(AddImportsVisitor, RemoveImportsVisitor)
     assert "import logging" in fast
     assert fast == edit(with_libcsts_hooks(AddImportsVisitor), with_libcsts_hooks(RemoveImportsVisitor))
+
+
+def test_a_visitor_class_made_on_every_call_is_not_kept_alive_by_the_hooks() -> None:
+    import gc
+    import weakref
+
+    def make() -> weakref.ref[type]:
+        class Local(traversal.Visitor):  # as route-commit's helpers are: a new class per call
+            def visit_Name(self, node: cst.Name) -> None:
+                pass
+
+        cst.parse_module("x = y\n").visit(Local())
+        return weakref.ref(Local)
+
+    references = [make() for _ in range(3)]
+    gc.collect()
+    assert all(reference() is None for reference in references)
+
+
+def test_a_subclass_does_not_reuse_the_dispatch_its_parent_learned() -> None:
+    class Parent(traversal.Visitor):
+        def __init__(self) -> None:
+            self.seen: list[str] = []
+
+        def visit_Name(self, node: cst.Name) -> None:
+            self.seen.append("parent")
+
+    class Child(Parent):
+        def visit_Name(self, node: cst.Name) -> None:
+            self.seen.append("child")
+
+    module = cst.parse_module("x\n")
+    parent, child = Parent(), Child()
+    module.visit(parent)
+    module.visit(child)
+    assert (parent.seen, child.seen) == (["parent"], ["child"])
