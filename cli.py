@@ -10,7 +10,6 @@ from __future__ import annotations
 import atexit
 import dataclasses
 import gc
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -137,11 +136,7 @@ def combine_paths(paths: list[Path]) -> tuple[Path, Optional[list[str]]]:
     for path in paths:
         if not path.exists():
             raise fail(f"{path}: no such file or folder")
-    if len(paths) == 1:
-        return paths[0], None
-    resolved = [path.resolve() for path in paths]
-    root = Path(os.path.commonpath([str(p if p.is_dir() else p.parent) for p in resolved]))
-    return root, sorted({p.relative_to(root).as_posix() for p in resolved})
+    return replay.common_root(paths)
 
 
 def display_path(path: Path) -> str:
@@ -396,7 +391,7 @@ def run(
     root = path.resolve()
     replay_key = None
     if (check or (dry_run and html is None)) and not no_cache:
-        command = ("run", "check" if check else "dry-run", select or "", ignore or "", *(only or ()), f"verbose={verbose}")
+        command = replay.preview_command(check, select or "", ignore or "", only, verbose)
         replay_key = ReplayKey(root, command, exclude or ())
         if replay_key.value is not None:
             replay_output(replay.lookup(replay_key.folder, replay_key.value))

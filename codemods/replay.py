@@ -26,8 +26,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-import sys
 import re
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -281,24 +281,31 @@ def parse_preview(argv: Sequence[str]) -> Preview | None:
     )
 
 
+def common_root(paths: Sequence[Path]) -> tuple[Path, list[str] | None]:
+    """One path is the root; several are worked on from their common folder, and only they
+    (posix, relative to it) are rewritten.  The paths must exist."""
+    if len(paths) == 1:
+        return paths[0], None
+    resolved = [path.resolve() for path in paths]
+    root = Path(os.path.commonpath([str(p if p.is_dir() else p.parent) for p in resolved]))
+    return root, sorted({p.relative_to(root).as_posix() for p in resolved})
+
+
+def preview_command(check: bool, select: str, ignore: str, only: Sequence[str] | None, verbose: bool) -> tuple[str, ...]:
+    """The command part of a preview's key (``--jobs`` and ``--no-progress`` change no output)."""
+    return ("run", "check" if check else "dry-run", select, ignore, *(only or ()), f"verbose={verbose}")
+
+
 def preview_key(preview: Preview) -> tuple[Path, Path, tuple[str, ...]] | None:
     """(root, folder, command) of the key the CLI's ``run`` computes for ``preview``; None if a
     path does not exist (the CLI reports it)."""
-    candidates = [Path(p) for p in preview.paths]
-    if not all(p.exists() for p in candidates):
+    paths = [Path(p) for p in preview.paths]
+    if not all(p.exists() for p in paths):
         return None
-    only: tuple[str, ...] = ()
-    if len(candidates) == 1:
-        root = candidates[0].resolve()
-    else:
-        resolved = [p.resolve() for p in candidates]
-        common = Path(os.path.commonpath([str(p if p.is_dir() else p.parent) for p in resolved]))
-        only = tuple(sorted({p.relative_to(common).as_posix() for p in resolved}))
-        root = common.resolve()
+    path, only = common_root(paths)
+    root = path.resolve()
     folder = root if root.is_dir() else root.parent
-    mode = "check" if preview.check else "dry-run"
-    command = ("run", mode, preview.select, preview.ignore, *only, f"verbose={preview.verbose}")
-    return root, folder, command
+    return root, folder, preview_command(preview.check, preview.select, preview.ignore, only, preview.verbose)
 
 
 def replay_command_line(argv: Sequence[str]) -> int | None:

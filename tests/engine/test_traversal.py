@@ -124,7 +124,7 @@ def test_every_registered_codemod_traverses_with_the_fast_hooks(codemod: type) -
 
 
 def test_attribute_hooks_of_any_class_are_found_but_not_libcsts_typed_stubs() -> None:
-    import libcst.metadata.scope_provider as scope_provider
+    from libcst.metadata import scope_provider
 
     assert traversal.has_attribute_hooks(scope_provider.ScopeVisitor)  # visit_ClassDef_bases
     assert not traversal.has_attribute_hooks(type("Bare", (cst.CSTVisitor,), {}))
@@ -136,7 +136,11 @@ SAMPLE_REPO = Path(__file__).resolve().parents[2] / "sample_repo"
 
 
 def test_libcsts_undecorated_import_visitors_get_the_fast_hooks() -> None:
-    from libcst.codemod.visitors import AddImportsVisitor, GatherImportsVisitor, RemoveImportsVisitor
+    from libcst.codemod.visitors import (
+        AddImportsVisitor,
+        GatherImportsVisitor,
+        RemoveImportsVisitor,
+    )
 
     import codemods.base  # noqa: F401 - installs them
 
