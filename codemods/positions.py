@@ -116,25 +116,14 @@ def _positions_at_token_indexes(tokens: list[str], indexes: list[int]) -> dict[i
 
 def _positions_token_by_token(tokens: list[str], indexes: list[int]) -> dict[int, CodePosition]:
     """Exact fallback for code that contains the separator (libcst parses NUL inside strings)."""
-    wanted = set(indexes)
-    positions: dict[int, CodePosition] = {}
-    line, column = 1, 0
-    for position, token in enumerate(tokens[: indexes[-1]]):
-        if position in wanted:
-            positions[position] = CodePosition(line, column)
-        newlines = token.count("\n") + token.count("\r") - token.count("\r\n")
-        if newlines:
-            line += newlines
-            column = len(token) - max(token.rfind("\n"), token.rfind("\r")) - 1
-        else:
-            column += len(token)
-    positions[indexes[-1]] = CodePosition(line, column)
-    return positions
+    lines, columns = _position_table(tokens[: indexes[-1]])
+    return {index: CodePosition(lines[index], columns[index]) for index in indexes}
 
 
 def _position_table(tokens: list[str]) -> tuple[list[int], list[int]]:
-    """Line and column before each token, and after the last one (newlines counted as in
-    ``_positions_token_by_token``)."""
+    """Line and column before each token, and after the last one, counted as libcst does:
+    ``\\r\\n``, ``\\r`` and ``\\n`` inside one token are one newline each (so a token ending
+    in ``\\r`` and the next starting with ``\\n`` make two), and a newline resets the column."""
     lines, columns = [1] * (len(tokens) + 1), [0] * (len(tokens) + 1)
     line, column = 1, 0
     for index, token in enumerate(tokens):
