@@ -125,6 +125,11 @@ def _stamp(path: Path) -> tuple[int, int]:
     return info.st_size, info.st_mtime_ns
 
 
+# The key the console script's fast path computed and found no record for, handed to the CLI's
+# own computation of the same key a moment later in the same process (used once).
+_handed_over: list[tuple[tuple[Path, Path, tuple[str, ...], tuple[str, ...]], RunKey | None]] = []
+
+
 def run_key(
     root: Path,
     folder: Path,
@@ -133,6 +138,15 @@ def run_key(
 ) -> RunKey | None:
     """The key of a run, computed before it: None when its inputs cannot be read (the full run
     reports why)."""
+    arguments = (root, folder, tuple(command), tuple(excludes))
+    if _handed_over:
+        computed, key = _handed_over.pop()
+        if computed == arguments:
+            return key  # the fast path read and hashed every file just now: not again
+    return _compute_run_key(*arguments)
+
+
+def _compute_run_key(root: Path, folder: Path, command: Sequence[str], excludes: Sequence[str]) -> RunKey | None:
     try:
         pyproject = _pyproject(folder)
         pyproject_bytes = pyproject.read_bytes() if pyproject is not None else b""
@@ -317,8 +331,10 @@ def replay_command_line(argv: Sequence[str]) -> int | None:
         if preview is None or where is None:
             return None
         root, folder, command = where
-        key = run_key(root, folder, command, preview.excludes)
+        key = _compute_run_key(root, folder, command, preview.excludes)
         recorded = lookup(folder, key.value) if key is not None else None
+        if recorded is None:
+            _handed_over[:] = [((root, folder, command, preview.excludes), key)]
     except Exception:  # noqa: BLE001 - anything odd: the CLI runs and reports
         return None
     if recorded is None or not all(line.isprintable() for line in recorded.stderr_lines):

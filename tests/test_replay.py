@@ -257,3 +257,20 @@ def test_a_path_that_does_not_exist_is_left_to_the_cli(project: Path) -> None:
     preview = replay.parse_preview(["run", str(project / "missing"), "--dry-run"])
     assert preview is not None and replay.preview_key(preview) is None
     assert replay.replay_command_line(["run", str(project / "missing"), "--dry-run"]) is None
+
+
+def test_a_miss_hands_its_key_to_the_cli_so_the_files_are_hashed_once(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    argv = ["run", str(project), "--dry-run"]
+    monkeypatch.chdir(project.parent)
+    assert replay.replay_command_line(argv) is None  # nothing recorded yet
+    preview = replay.parse_preview(argv)
+    assert preview is not None
+    where = replay.preview_key(preview)
+    assert where is not None
+    root, folder, command = where
+    computed = []
+    monkeypatch.setattr(replay, "_compute_run_key", lambda *arguments: computed.append(arguments))
+    handed = replay.run_key(root, folder, command, [])
+    assert handed is not None and handed.root == root and computed == []  # reused, not recomputed
+    replay.run_key(root, folder, command, [])
+    assert len(computed) == 1  # used once only: a later run computes its own key
