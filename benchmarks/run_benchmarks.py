@@ -351,7 +351,7 @@ def benchmark_corpus(
     bump: bool = False, cache: Path | None = None, quick: bool = False,
 ) -> CorpusResult:  # fmt: skip
     """The floor and the runs of one corpus.  ``quick`` (CI's check that the script still works):
-    each measured once, and no one-core run, which the full benchmark measures."""
+    each measured once, and no one-core run or fixed cost, which the full benchmark measures."""
     if corpus.lines < SMALL_CORPUS_LINES and not quick:
         repeats = max(repeats, 3)
     paths = discovered_files(corpus.path)
@@ -535,8 +535,9 @@ def _number(value: float | int | None, digits: int = 2) -> str:
 
 
 def markdown(
-    results: Sequence[CorpusResult], scale: Sequence[dict[str, Any]], targets: Sequence[Target], startup: float, fixed: float
-) -> str:
+    results: Sequence[CorpusResult], scale: Sequence[dict[str, Any]], targets: Sequence[Target], startup: float,
+    fixed: float | None,
+) -> str:  # fmt: skip
     lines = [
         "| corpus | run | seconds | × floor | CPU s | peak MB | files | parsed | pre-filtered | from cache | changed | Config classes |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -548,12 +549,8 @@ def markdown(
                 f"{m.cpu_seconds:.2f} | {m.peak_mb:.0f} | {_number(m.files)} | {_number(m.parsed)} | "
                 f"{_number(m.filtered)} | {_number(m.cached)} | {_number(m.changed)} | {_number(m.configs_converted)} |"
             )
-    lines += [
-        "",
-        f"Start-up (a run on an empty folder): {startup:.2f} s; fixed cost (a cold run on one small file "
-        f"every codemod acts on): {fixed:.2f} s",
-        "",
-    ]
+    fixed_cost = "" if fixed is None else f"; fixed cost (a cold run on one small file every codemod acts on): {fixed:.2f} s"
+    lines += ["", f"Start-up (a run on an empty folder): {startup:.2f} s{fixed_cost}", ""]
     if scale:
         lines += [
             "| sample_repo copies | lines | cold -j1 s | s / kLOC | s / kLOC less start-up | s / kLOC less fixed cost |",
@@ -582,7 +579,7 @@ def markdown(
 
 def document(
     results: Sequence[CorpusResult], scale: Sequence[dict[str, Any]], targets: Sequence[Target], startup: float,
-    fixed: float, jobs: int, load: tuple[Sequence[float], Sequence[float]], quick: bool,
+    fixed: float | None, jobs: int, load: tuple[Sequence[float], Sequence[float]], quick: bool,
 ) -> dict[str, Any]:  # fmt: skip
     import libcst
 
@@ -602,7 +599,7 @@ def document(
         "versions": {"auditfix": __version__, "libcst": getattr(libcst, "__version__", "unknown")},
         "codemods": registered_codemods(),
         "startup_seconds": round(startup, 3),
-        "fixed_seconds": round(fixed, 3),
+        "fixed_seconds": None if fixed is None else round(fixed, 3),
         "corpora": [
             {
                 "name": r.name,
@@ -655,9 +652,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="auditfix-bench-") as temporary:
         scratch = Path(temporary)
         try:
-            startup = startup_seconds(max(arguments.repeat, 3), scratch)  # a fraction of a second each
-            fixed = fixed_seconds(1 if arguments.quick else max(arguments.repeat, 3), scratch)
-            log(f"start-up: {startup:.2f} s, fixed cost: {fixed:.2f} s")
+            startup = startup_seconds(1 if arguments.quick else max(arguments.repeat, 3), scratch)
+            # The fixed cost is what the scale series subtracts; --quick has no series.
+            fixed = None if arguments.quick else fixed_seconds(max(arguments.repeat, 3), scratch)
+            log(f"start-up: {startup:.2f} s" + (f", fixed cost: {fixed:.2f} s" if fixed is not None else ""))
             work = cache / "work"
             if not arguments.quick:
                 for part, requirement, pydantic in (("langchain", corpora.LANGCHAIN, True), ("superset", corpora.SUPERSET, False)):
@@ -680,7 +678,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     corpus, jobs=jobs, repeats=arguments.repeat, scratch=scratch, log=log, quick=arguments.quick
                 )
                 results.append(result)
-                if not arguments.quick:
+                if fixed is not None:
                     scale.append(scale_point(result, copies, startup, fixed))
         except (BenchmarkError, corpora.CorpusError) as exc:
             log(f"benchmark: {exc}")
