@@ -106,13 +106,19 @@ class SessionScope:
     others: frozenset[str] = frozenset()
 
 
-def dotted_name(expr: cst.BaseExpression) -> str | None:
-    """``a.b.c`` for a chain of names and attributes, None for anything else."""
+def dotted_name(expr: cst.CSTNode, *, through_calls: bool = False) -> str | None:
+    """``a.b.c`` for a chain of names and attributes, None for anything else.  With
+    ``through_calls``, calls and subscripts in the chain are read through, as libcst's
+    qualified names read them (``request.get_json().get`` -> ``request.get_json.get``)."""
     if isinstance(expr, cst.Name):
         return expr.value
     if isinstance(expr, cst.Attribute):
-        base = dotted_name(expr.value)
+        base = dotted_name(expr.value, through_calls=through_calls)
         return None if base is None else f"{base}.{expr.attr.value}"
+    if through_calls and isinstance(expr, cst.Call):
+        return dotted_name(expr.func, through_calls=True)
+    if through_calls and isinstance(expr, cst.Subscript):
+        return dotted_name(expr.value, through_calls=True)
     return None
 
 

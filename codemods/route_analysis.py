@@ -181,7 +181,7 @@ class Metadata:
         """The qualified names of ``node`` that ``under`` accepts, when the name facts decide
         it; None when only the providers can tell.  Names are read as libcst does: calls and
         subscripts in the chain are skipped (``request.get_json().get`` -> ``request.get_json.get``)."""
-        facts, dotted = self._facts, _full_name(node)
+        facts, dotted = self._facts, dotted_name(node, through_calls=True)
         if facts is None or dotted is None:
             return None
         head, _, rest = dotted.partition(".")
@@ -515,19 +515,6 @@ class _Mobility(traversal.Visitor):
             self._nested -= 1
         elif isinstance(original_node, _LOOPS):
             self._loops -= 1
-
-
-def _full_name(node: cst.CSTNode) -> str | None:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        head = _full_name(node.value)
-        return None if head is None else f"{head}.{node.attr.value}"
-    if isinstance(node, cst.Call):
-        return _full_name(node.func)
-    if isinstance(node, cst.Subscript):
-        return _full_name(node.value)
-    return None
 
 
 def http_name(

@@ -175,3 +175,22 @@ def test_bound_names() -> None:
         )
     )
     assert bound_names(block) == {"a", "self.b", "c", "d", "e", "g", "h", "i", "k"}
+
+
+@pytest.mark.parametrize(
+    ("expression", "plain", "through_calls"),
+    [
+        pytest.param("db.session.commit", "db.session.commit", "db.session.commit", id="attribute-chain"),
+        pytest.param("request.get_json().get", None, "request.get_json.get", id="call-in-chain"),
+        pytest.param("rows[0].name", None, "rows.name", id="subscript-in-chain"),
+        pytest.param("f()", None, "f", id="call"),
+        pytest.param("(a or b).c", None, None, id="not-a-chain"),
+        pytest.param("'text'.upper", None, None, id="string-head"),
+    ],
+)
+def test_dotted_name_reads_calls_and_subscripts_only_when_asked(expression: str, plain: str | None, through_calls: str | None) -> None:
+    from codemods.db_session import dotted_name
+
+    node = cst.parse_expression(expression)
+    assert dotted_name(node) == plain
+    assert dotted_name(node, through_calls=True) == through_calls
