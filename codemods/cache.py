@@ -1,8 +1,9 @@
 """Results reused across runs, keyed on what determines them.
 
-A file's entry is keyed on its content hash and the run's fingerprint (auditfix version,
-selected codemods, their settings, their whole-tree indexes, template overrides), so any
-change to any of those misses.  Index facts are keyed on content and codemod alone.  The
+A file's entry is keyed on its content hash and the run's fingerprint (auditfix version and
+the content of its code and templates, selected codemods, their settings, their whole-tree
+indexes, template overrides), so any change to any of those misses.  Index facts are keyed on
+content, codemod and auditfix's code.  The
 cache lives in ``.auditfix_cache/`` (with a ``.gitignore`` of its own) and is written
 atomically; a damaged or foreign cache file is ignored, never trusted.
 """
@@ -21,6 +22,22 @@ from typing import Any
 
 CACHE_DIR_NAME = ".auditfix_cache"
 _FORMAT = 1
+
+
+_tool_digest: list[str] = []
+
+
+def tool_digest() -> str:
+    """A hash of auditfix's own code and templates: a development build keeps its version number
+    across changes, and a result or index fact computed by other code must not be reused."""
+    if not _tool_digest:
+        package = Path(__file__).resolve().parent
+        digest = hashlib.blake2b(digest_size=20)
+        for folder, pattern in ((package, "*.py"), (package.parent / "templates", "*.j2")):
+            for path in sorted(folder.glob(pattern)):
+                digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        _tool_digest.append(digest.hexdigest())
+    return _tool_digest[0]
 
 
 def content_key(*parts: bytes | str) -> str:

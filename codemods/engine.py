@@ -25,7 +25,7 @@ from typing import Any
 
 from codemods import __version__, precheck
 from codemods.base import Codemod, Finding
-from codemods.cache import CACHE_DIR_NAME, ResultCache, content_key, stable_bytes
+from codemods.cache import CACHE_DIR_NAME, ResultCache, content_key, stable_bytes, tool_digest
 from codemods.config import Settings
 from codemods.discovery import discover
 from codemods.pipeline import (
@@ -301,7 +301,7 @@ class Engine:
             for codemod in indexers:
                 if not any(marker in source.data for marker in codemod.index_markers):
                     continue
-                key = content_key(__version__, codemod.name, source.path, source.data)
+                key = content_key(__version__, tool_digest(), codemod.name, source.path, source.data)
                 keys[codemod.name, source.path] = key
                 cached = cache.get(key)
                 if cached is not None:
@@ -350,7 +350,7 @@ class Engine:
             overrides = b"".join(p.name.encode() + p.read_bytes() for p in sorted(folder.glob("*.j2")))
         options = repr(sorted((name, sorted(values.items())) for name, values in plan.options.items()))
         indexes = stable_bytes(dict(plan.indexes))
-        return content_key(__version__, ",".join(c.name for c in plan.codemods), options, indexes, overrides)
+        return content_key(__version__, tool_digest(), ",".join(c.name for c in plan.codemods), options, indexes, overrides)
 
     def _transform(self, sources: list[SourceFile], plan: Plan, report: RunReport) -> list[FileOutcome]:
         cache = ResultCache(self.cache_folder, "results")

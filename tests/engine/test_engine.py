@@ -241,6 +241,37 @@ def test_cache_reuses_results_and_misses_on_any_change(tmp_path: Path) -> None:
     assert {c.new for c in fourth.changes} == {b'x = "other"\n', b'y = "other"  # edited\n'}
 
 
+def test_cached_results_and_index_facts_belong_to_the_code_that_computed_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A development build keeps its version number across code changes: the code's own digest
+    # is part of every key.
+    from codemods import engine
+    from codemods.registry import REGISTRY
+
+    make_tree(tmp_path, {"a.py": 'x = "old"\n', "m.py": "class A(B):\n    class Config:\n        extra = 1\n"})
+    pydantic_config = next(c for c in REGISTRY if c.name == "pydantic-config")
+    indexed: list[str] = []
+    original = pydantic_config.index_file.__func__
+
+    def counting(cls: type, path: str, source: bytes) -> object:
+        indexed.append(path)
+        return original(cls, path, source)
+
+    monkeypatch.setattr(pydantic_config, "index_file", classmethod(counting))
+    assert run_engine(tmp_path, OldToNew, pydantic_config, cache=True).cached == 0
+    assert run_engine(tmp_path, OldToNew, pydantic_config, cache=True).cached == 2 and indexed == ["m.py"]
+    monkeypatch.setattr(engine, "tool_digest", lambda: "other code")
+    assert run_engine(tmp_path, OldToNew, pydantic_config, cache=True).cached == 0
+    assert indexed == ["m.py", "m.py"]
+
+
+def test_the_tool_digest_is_a_stable_hash_of_auditfixs_code() -> None:
+    from codemods.cache import tool_digest
+
+    assert tool_digest() == tool_digest() and len(tool_digest()) == 40
+
+
 def test_damaged_cache_is_ignored(tmp_path: Path) -> None:
     make_tree(tmp_path, {"a.py": 'x = "old"\n', ".auditfix_cache/results.pickle": b"not a pickle"})
     report = run_engine(tmp_path, cache=True)
