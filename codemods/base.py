@@ -215,8 +215,11 @@ def _uses_matcher_decorators(cls: type) -> bool:
 
 
 def _has_matcher_decorators(cls: type) -> bool:
-    """Like _uses_matcher_decorators, libcst's own classes included (for libcst's visitors)."""
+    """Like _uses_matcher_decorators, libcst's own classes included (for libcst's visitors),
+    but not its typed stubs: about 1,600 do-nothing methods that are never decorated."""
     for klass in cls.__mro__:
+        if klass.__module__ == "libcst._typed_visitor":
+            continue
         for value in vars(klass).values():
             function = getattr(value, "__func__", value)
             if any(getattr(function, attribute, None) for attribute in _MATCHER_DECORATOR_ATTRIBUTES):
