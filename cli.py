@@ -19,14 +19,15 @@ import click
 import typer
 from rich.console import Console
 
-from codemods import __version__, replay
-from codemods.config import ConfigError
+from codemods import __version__
+from codemods.engine import replay
+from codemods.engine.config import ConfigError
 
 # libcst, the codemods, the engine, git and the report templates are imported by the commands
-# that use them: a preview replayed from .auditfix_cache/ (codemods.replay) needs none of them.
+# that use them: a preview replayed from .auditfix_cache/ (codemods.engine.replay) needs none of them.
 if TYPE_CHECKING:
-    from codemods.config import Settings
-    from codemods.engine import Engine, RunReport
+    from codemods.engine.config import Settings
+    from codemods.engine.runner import Engine, RunReport
     from codemods.gitmode import GitOptions, GitRunResult
 
 EXIT_OK, EXIT_FOUND, EXIT_ERROR, EXIT_INCOMPLETE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -50,7 +51,7 @@ stderr = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 def entry() -> None:
     """The console script.  A repeated plain preview (``run PATH --dry-run`` or ``--check``) is
     replayed before Typer parses anything: its parameter handling costs more than the replay
-    itself (see codemods.replay.replay_command_line).  Everything else is the Typer app."""
+    itself (see codemods.engine.replay.replay_command_line).  Everything else is the Typer app."""
     code = replay.replay_command_line(sys.argv[1:])
     if code is not None:
         sys.exit(code)
@@ -113,7 +114,7 @@ def load_settings(
     no_cache: bool,
 ) -> Settings:
     from codemods import REGISTRY
-    from codemods.config import resolve
+    from codemods.engine.config import resolve
 
     if not path.exists():
         raise fail(f"{path}: no such file or folder")
@@ -245,7 +246,7 @@ def explain(
 ) -> None:
     """Print one codemod's documentation: what it does, why, an example, fix safety, limitations."""
     from codemods import REGISTRY
-    from codemods.codemod_docs import render_one
+    from codemods.output.docs import render_one
 
     codemod = next((c for c in REGISTRY if c.name == name), None)
     if codemod is None:
@@ -273,8 +274,8 @@ def scan(
     verbose: VerboseOption = False,
 ) -> None:
     """Report findings, one per location; changes nothing.  Exit 1 when there are findings."""
-    from codemods.engine import Engine
-    from codemods.reports import FORMATS, render, utc_now
+    from codemods.engine.runner import Engine
+    from codemods.output.reports import FORMATS, render, utc_now
 
     if output_format not in FORMATS:
         raise fail(f"--format: expected one of {', '.join(FORMATS)}, got {output_format!r}")
@@ -303,7 +304,7 @@ def run_check(engine: Engine, show_progress: bool, verbose: bool, replay_key: Re
 
 
 class ReplayKey:
-    """The replay key of a preview, computed before the run (see codemods.replay)."""
+    """The replay key of a preview, computed before the run (see codemods.engine.replay)."""
 
     def __init__(self, root: Path, command: tuple[str, ...], excludes: Sequence[str]) -> None:
         self.root, self.command, self.excludes = root, command, tuple(excludes)
@@ -395,7 +396,7 @@ def run(
         replay_key = ReplayKey(root, command, exclude or ())
         if replay_key.value is not None:
             replay_output(replay.lookup(replay_key.folder, replay_key.value))
-    from codemods.engine import Engine, write_changes
+    from codemods.engine.runner import Engine, write_changes
 
     settings = load_settings(path, select, ignore, exclude, jobs, no_cache)
     if check:
@@ -413,14 +414,14 @@ def run(
     report = execute(engine, not no_progress)
     print_problems(report, verbose)
     if dry_run and html is not None:
-        from codemods.reports import render_html
+        from codemods.output.reports import render_html
 
         write_output(html, render_html(report, settings))
         stderr.print(f"auditfix: {report.summary()}; report written to {html}", markup=False)
         incomplete = report.skipped or report.failed
         raise typer.Exit(EXIT_INCOMPLETE if incomplete else EXIT_FOUND if report.changes else EXIT_OK)
     if dry_run:
-        from codemods.diffs import unified_diff
+        from codemods.output.diffs import unified_diff
 
         diff = unified_diff(report.changes)
         output = colourise(diff) if sys.stdout.isatty() else diff

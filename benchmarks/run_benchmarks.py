@@ -210,7 +210,7 @@ def remove_cache(corpus: Path) -> None:
 
 
 def discovered_files(root: Path) -> list[str]:
-    from codemods.discovery import discover
+    from codemods.engine.discovery import discover
 
     return discover(root).paths
 
@@ -318,7 +318,7 @@ def v1_api_configs_per_file(corpus: corpora.Corpus, cache: Path, scratch: Path) 
     """The ``class Config`` auditfix leaves alone because the model is on the Pydantic v1 API.
 
     There, ``model_config`` is an ordinary field, not configuration: a conversion loses every
-    setting (see tests/codemods/test_pydantic_config_runtime.py), so bump-pydantic's conversions
+    setting (see tests/rules/test_pydantic_config_runtime.py), so bump-pydantic's conversions
     of these classes are counted as wrong.  Most langchain models get their base from
     langchain-core or langchain-community, so the scan sees langchain with them next to it
     (untimed; the timed runs see the corpus alone).

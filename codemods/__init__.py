@@ -2,7 +2,7 @@
 
 ``REGISTRY`` (the ordered codemods, see :mod:`codemods.registry`) and ``by_name`` are imported
 on first use: importing them imports libcst and every codemod, which a repeated run answered
-from ``.auditfix_cache/`` (see :mod:`codemods.replay`) never needs.
+from ``.auditfix_cache/`` (see :mod:`codemods.engine.replay`) never needs.
 """
 
 from __future__ import annotations

@@ -24,12 +24,12 @@ from libcst.codemod.visitors._add_imports import _skip_first
 from libcst.matchers import _decorators as matcher_decorators
 from libcst.metadata import MetadataWrapper
 
-from codemods import traversal
-from codemods.names import Names, name_facts
+from codemods.speedups import traversal
+from codemods.analysis.names import Names, name_facts
 from codemods.options import Option
-from codemods.positions import positions_of
-from codemods.precheck import SyntaxFacts
-from codemods.templating import TemplateSet
+from codemods.speedups.positions import positions_of
+from codemods.analysis.precheck import SyntaxFacts
+from codemods.engine.templating import TemplateSet
 
 
 @dataclasses.dataclass(frozen=True, order=True)
@@ -58,7 +58,7 @@ class FileContext:
     # The text of the tree the codemod is given (empty when unknown), for cheap text checks and
     # name facts that spare a tree walk or a scope analysis.
     source: bytes = b""
-    # False runs the exact path only: no syntax pre-check, no name facts (see codemods.names);
+    # False runs the exact path only: no syntax pre-check, no name facts (see codemods.analysis.names);
     # the tests compare both paths.
     shortcuts: bool = True
 
@@ -266,7 +266,7 @@ def _plain_hooks_for_libcsts_import_visitors() -> None:
     They derive from libcst's matcher-decoratable classes but have no matcher decorator, so on
     every node the matcher bookkeeping finds nothing to do and then dispatches as a plain
     visitor does, at about twice the cost.  Such classes get the fast plain hooks of
-    :mod:`codemods.traversal`, which call the same methods in the same order.  A class with a
+    :mod:`codemods.speedups.traversal`, which call the same methods in the same order.  A class with a
     matcher decorator keeps libcst's hooks.
     """
     import libcst.codemod.visitors  # noqa: F401 - defines the classes
@@ -364,7 +364,7 @@ class Codemod(ContextAwareTransformer):
     @classmethod
     def may_change(cls, facts: SyntaxFacts, options: Mapping[str, Any]) -> bool:
         """The syntax pre-check, after ``applies_to``: False only if this codemod can neither
-        change nor report anything in a file with these facts (see :mod:`codemods.precheck`).
+        change nor report anything in a file with these facts (see :mod:`codemods.analysis.precheck`).
 
         It must never be False where the codemod would act: the codemod tests run every case
         with and without it.  The default, True, always runs the codemod.

@@ -31,10 +31,10 @@ import git
 
 from codemods import __version__
 from codemods.base import Codemod
-from codemods.codemod_docs import parse_sections
-from codemods.config import Settings
-from codemods.engine import Engine, Problem, ProgressCallback, RunReport, write_changes
-from codemods.templating import TemplateError
+from codemods.output.docs import parse_sections
+from codemods.engine.config import Settings
+from codemods.engine.runner import Engine, Problem, ProgressCallback, RunReport, write_changes
+from codemods.engine.templating import TemplateError
 
 WORKTREES_DIR_NAME = "auditfix-worktrees"
 LOCK_FILE_NAME = "auditfix.lock"

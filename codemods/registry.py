@@ -7,12 +7,12 @@ later ones see the module logger they create.
 
 from __future__ import annotations
 
-from codemods.bare_except import BareExcept
+from codemods.rules.bare_except import BareExcept
 from codemods.base import Codemod
-from codemods.loop_commit import LoopCommit
-from codemods.print_to_logging import PrintToLogging
-from codemods.pydantic_config import PydanticConfig
-from codemods.route_commit import RouteCommit
+from codemods.rules.loop_commit import LoopCommit
+from codemods.rules.print_to_logging import PrintToLogging
+from codemods.rules.pydantic_config import PydanticConfig
+from codemods.rules.route_commit import RouteCommit
 
 REGISTRY: tuple[type[Codemod], ...] = (
     BareExcept,

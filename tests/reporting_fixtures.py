@@ -10,8 +10,8 @@ from pathlib import Path
 import libcst as cst
 
 from codemods.base import Codemod
-from codemods.config import Settings, resolve
-from codemods.engine import Engine, RunReport
+from codemods.engine.config import Settings, resolve
+from codemods.engine.runner import Engine, RunReport
 
 
 class NoneCompare(Codemod):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import run_benchmarks as bench
-from codemods.engine import Change, RunReport, Problem
+from codemods.engine.runner import Change, RunReport, Problem
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "benchmarks" / "run_benchmarks.py"
@@ -55,8 +55,8 @@ def test_quick_mode_measures_the_start_up_and_leaves_the_fixed_cost_to_the_serie
 def test_the_fixed_cost_file_is_changed_by_every_codemod(tmp_path: Path) -> None:
     # The fixed cost of a run is measured on this file: every codemod must load and act.
     from codemods import REGISTRY
-    from codemods.config import resolve
-    from codemods.engine import Engine
+    from codemods.engine.config import resolve
+    from codemods.engine.runner import Engine
 
     (tmp_path / "app" / "routes").mkdir(parents=True)
     (tmp_path / "app" / "__init__.py").write_text("")

@@ -11,7 +11,7 @@ import pytest
 
 from codemods import REGISTRY
 from codemods.base import Codemod
-from codemods.codemod_docs import (
+from codemods.output.docs import (
     GENERATE_COMMAND,
     SECTIONS,
     missing_sections,
@@ -33,7 +33,7 @@ def test_docs_codemods_md_is_up_to_date() -> None:
 
 def test_the_regenerate_command_prints_the_docs() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "codemods.codemod_docs"], cwd=ROOT, capture_output=True, text=True, check=True
+        [sys.executable, "-m", "codemods.output.docs"], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert result.stdout == render_docs(REGISTRY)
 

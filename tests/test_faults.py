@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from codemods import REGISTRY
-from codemods.config import resolve
-from codemods.engine import Engine, write_changes
+from codemods.engine.config import resolve
+from codemods.engine.runner import Engine, write_changes
 from tests.test_sample_repo import IGNORED, SAMPLE, python_files
 
 COMMAND = [sys.executable, "-c", "from cli import app; app()", "run", ".", "--write", "--no-cache", "--no-progress"]
@@ -91,7 +91,7 @@ def test_leftover_temporary_of_a_dead_process_is_removed(tmp_path: Path) -> None
     leftover.write_text("partial")
     live = tmp_path / f".m.py.auditfix-{os.getpid()}-abc.tmp"
     live.write_text("in progress elsewhere")
-    from codemods.engine import Change
+    from codemods.engine.runner import Change
 
     assert write_changes(tmp_path, [Change("m.py", b"x = 1\n", b"x = 2\n", ("t",), 0o644)]) == []
     assert not leftover.exists() and live.exists()

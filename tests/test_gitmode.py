@@ -22,8 +22,8 @@ from typer.testing import CliRunner
 import cli
 import codemods.registry
 from codemods import REGISTRY
-from codemods.config import resolve
-from codemods.engine import Engine
+from codemods.engine.config import resolve
+from codemods.engine.runner import Engine
 from codemods.gitmode import (
     LOCK_FILE_NAME,
     WORKTREES_DIR_NAME,

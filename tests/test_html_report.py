@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 import cli
 import codemods.registry
-from codemods import reports
-from codemods.config import resolve
-from codemods.engine import Engine
+from codemods.output import reports
+from codemods.engine.config import resolve
+from codemods.engine.runner import Engine
 from tests.engine.toy_codemods import CollectRegistered
 from tests.reporting_fixtures import NoneCompare, scan, write_tree
 

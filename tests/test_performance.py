@@ -16,11 +16,11 @@ import libcst.matchers as m
 import pytest
 from libcst.metadata import ScopeProvider
 
-from codemods import traversal
+from codemods.speedups import traversal
 from codemods.base import Codemod
-from codemods.cache import stable_bytes
-from codemods.pipeline import CHANGED, UNCHANGED, Plan, transform_source
-from codemods.templating import TemplateSet
+from codemods.engine.cache import stable_bytes
+from codemods.engine.pipeline import CHANGED, UNCHANGED, Plan, transform_source
+from codemods.engine.templating import TemplateSet
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -99,8 +99,8 @@ WARM_RUN = """
 import sys
 from pathlib import Path
 sys.path.insert(0, sys.argv[2])
-from codemods.config import resolve
-from codemods.engine import Engine
+from codemods.engine.config import resolve
+from codemods.engine.runner import Engine
 from tests.test_performance import ClassNames
 root = Path(sys.argv[1])
 report = Engine(root, resolve(root, (ClassNames,), jobs=1, cache=True)).run()
@@ -192,7 +192,7 @@ def test_a_codemod_with_matcher_decorators_keeps_their_behaviour() -> None:
 
 
 def test_a_codemod_without_matcher_decorators_visits_with_the_fast_plain_hooks() -> None:
-    # Not the matcher machinery, and not libcst's name-building lookups (codemods.traversal).
+    # Not the matcher machinery, and not libcst's name-building lookups (codemods.speedups.traversal).
     assert RenameOld._plain
     assert RenameOld.on_visit is traversal.visit
     assert RenameOld.on_leave is traversal.leave_transformed

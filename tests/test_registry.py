@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-import codemods
+import codemods.rules
 from codemods import REGISTRY
 from codemods.base import Codemod
 
@@ -18,15 +18,15 @@ PROJECT = Path(__file__).resolve().parent.parent
 
 def codemod_classes_by_module() -> dict[str, list[type[Codemod]]]:
     found: dict[str, list[type[Codemod]]] = {}
-    for info in pkgutil.iter_modules(codemods.__path__):
-        module = importlib.import_module(f"codemods.{info.name}")
+    for info in pkgutil.walk_packages(codemods.rules.__path__, "codemods.rules."):
+        module = importlib.import_module(info.name)
         classes = [
             obj
             for obj in vars(module).values()
             if inspect.isclass(obj) and issubclass(obj, Codemod) and obj is not Codemod and obj.__module__ == module.__name__
         ]
         if classes:
-            found[info.name] = classes
+            found[info.name.split(".")[2]] = classes
     return found
 
 
@@ -41,9 +41,11 @@ def test_every_codemod_module_is_registered_exactly_once() -> None:
 @pytest.mark.parametrize("codemod", REGISTRY, ids=[c.name for c in REGISTRY])
 def test_one_name_everywhere(codemod: type[Codemod]) -> None:
     module = codemod.name.replace("-", "_")
-    assert codemod.__module__ == f"codemods.{module}"
+    # a rule is a module codemods/rules/<module>.py or a package codemods/rules/<module>/
+    assert codemod.__module__ in (f"codemods.rules.{module}", f"codemods.rules.{module}.rule")
+    assert importlib.import_module(f"codemods.rules.{module}").__dict__[codemod.__name__] is codemod
     assert codemod.__name__ == "".join(part.title() for part in codemod.name.split("-"))
-    assert (PROJECT / "tests" / "codemods" / f"test_{module}.py").is_file()
+    assert (PROJECT / "tests" / "rules" / f"test_{module}.py").is_file()
 
 
 @pytest.mark.parametrize("codemod", REGISTRY, ids=[c.name for c in REGISTRY])

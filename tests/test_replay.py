@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from codemods import replay
+from codemods.engine import replay
 from tests.engine.test_engine import make_tree
 
 REPO = Path(__file__).resolve().parent.parent

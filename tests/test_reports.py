@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 import cli
 import codemods.registry
-from codemods import reports
-from codemods.config import resolve
-from codemods.engine import Engine
+from codemods.output import reports
+from codemods.engine.config import resolve
+from codemods.engine.runner import Engine
 from tests.engine.toy_codemods import CollectRegistered
 from tests.reporting_fixtures import NoneCompare, scan, settings_for, write_tree
 
@@ -347,7 +347,7 @@ def test_a_missing_path_among_several_is_a_usage_error(tree: Path) -> None:
 
 
 def test_explain_prints_the_generated_documentation_of_one_codemod() -> None:
-    from codemods.codemod_docs import render_one
+    from codemods.output.docs import render_one
 
     result = invoke("explain", "none-compare")
     assert result.exit_code == 0

@@ -9,9 +9,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from codemods import REGISTRY, reports
-from codemods.config import resolve
-from codemods.engine import Engine
+from codemods import REGISTRY
+from codemods.output import reports
+from codemods.engine.config import resolve
+from codemods.engine.runner import Engine
 from tests.reporting_fixtures import NoneCompare, scan, write_tree
 
 SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())

@@ -10,9 +10,9 @@ from pathlib import Path
 import libcst as cst
 import pytest
 
-from codemods.config import resolve
-from codemods.diffs import unified_diff
-from codemods.engine import Engine, RunReport, write_changes
+from codemods.engine.config import resolve
+from codemods.output.diffs import unified_diff
+from codemods.engine.runner import Engine, RunReport, write_changes
 from tests.engine.toy_codemods import CollectRegistered, Crasher, Flipper, OldToNew
 
 
@@ -246,7 +246,7 @@ def test_cached_results_and_index_facts_belong_to_the_code_that_computed_them(
 ) -> None:
     # A development build keeps its version number across code changes: the code's own digest
     # is part of every key.
-    from codemods import engine
+    from codemods.engine import runner as engine
     from codemods.registry import REGISTRY
 
     make_tree(tmp_path, {"a.py": 'x = "old"\n', "m.py": "class A(B):\n    class Config:\n        extra = 1\n"})
@@ -267,7 +267,7 @@ def test_cached_results_and_index_facts_belong_to_the_code_that_computed_them(
 
 
 def test_the_tool_digest_is_a_stable_hash_of_auditfixs_code() -> None:
-    from codemods.cache import tool_digest
+    from codemods.engine.cache import tool_digest
 
     assert tool_digest() == tool_digest() and len(tool_digest()) == 40
 
@@ -304,7 +304,7 @@ def test_finalize_generates_a_new_file_that_git_apply_accepts(tmp_path: Path) ->
 
 
 def test_a_whole_tree_index_no_file_can_use_is_not_built(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from codemods.pydantic_config import PydanticConfig
+    from codemods.rules.pydantic_config import PydanticConfig
 
     indexed: list[str] = []
     original = PydanticConfig.index_file.__func__
@@ -341,7 +341,7 @@ def test_a_whole_tree_index_no_file_can_use_is_not_built(tmp_path: Path, monkeyp
     ],
 )
 def test_work_units_cover_every_file_once_largest_first_and_end_short(sizes: list[int], jobs: int) -> None:
-    from codemods.engine import _UNITS_PER_WORKER, _batches
+    from codemods.engine.runner import _UNITS_PER_WORKER, _batches
 
     items = [(f"f{i}.py", b"x" * size) for i, size in enumerate(sizes)]
     units = _batches(items, lambda item: len(item[1]), jobs)

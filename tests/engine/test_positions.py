@@ -8,8 +8,8 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
-from codemods.positions import TreePositions, start_positions
-from codemods.route_analysis import parents_of
+from codemods.speedups.positions import TreePositions, start_positions
+from codemods.rules.route_commit.flow import parents_of
 
 SAMPLE_REPO = Path(__file__).resolve().parents[2] / "sample_repo"
 
@@ -182,7 +182,7 @@ def test_decorated_function_starts_at_def_keyword_not_decorator():
 
 
 def test_tree_positions_answer_like_start_positions_one_node_at_a_time_and_are_shared() -> None:
-    from codemods.positions import TreePositions, positions_of
+    from codemods.speedups.positions import TreePositions, positions_of
 
     source = "import os\r\n\r\ndef f(a):\r\n    return [a,\r\n            os.sep]\r\n"
     module = cst.parse_module(source)

@@ -8,7 +8,7 @@ from typing import Any
 import libcst as cst
 import pytest
 
-from codemods import traversal
+from codemods.speedups import traversal
 from codemods.registry import REGISTRY
 
 SOURCE = """\

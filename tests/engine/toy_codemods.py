@@ -9,7 +9,7 @@ from typing import Any
 import libcst as cst
 
 from codemods.base import Codemod, FinalizeResult, GeneratedFile, Option
-from codemods.templating import TemplateSet
+from codemods.engine.templating import TemplateSet
 
 
 class OldToNew(Codemod):

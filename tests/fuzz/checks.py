@@ -25,9 +25,9 @@ import libcst as cst
 
 from codemods import REGISTRY
 from codemods.base import Codemod
-from codemods.config import default_options, resolve
-from codemods.engine import Engine, write_changes
-from codemods.pipeline import (
+from codemods.engine.config import default_options, resolve
+from codemods.engine.runner import Engine, write_changes
+from codemods.engine.pipeline import (
     CHANGED,
     FAILED,
     FILTERED,
@@ -37,7 +37,7 @@ from codemods.pipeline import (
     Plan,
     transform_source,
 )
-from codemods.templating import TemplateSet
+from codemods.engine.templating import TemplateSet
 
 PATH = "app/module.py"
 
@@ -63,7 +63,7 @@ class Violation(Exception):
 
 def codemod_by_name(name: str) -> type[Codemod]:
     """A registered codemod, or one not registered yet, found by the one-name convention
-    (``print-to-logging`` lives in ``codemods/print_to_logging.py``)."""
+    (``print-to-logging`` lives in ``codemods/rules/print_to_logging.py``)."""
     for codemod in REGISTRY:
         if codemod.name == name:
             return codemod

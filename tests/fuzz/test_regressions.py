@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from codemods import REGISTRY
-from codemods.config import resolve
-from codemods.engine import Engine, write_changes
+from codemods.engine.config import resolve
+from codemods.engine.runner import Engine, write_changes
 from tests.fuzz.checks import codemod_by_name, write_tree
 
 ROUTE = """\
@@ -87,7 +87,7 @@ def test_generated_service_path_taken_by_a_folder_refuses_and_leaves_the_route_u
 def test_route_is_not_rewritten_when_its_generated_service_cannot_be_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from codemods import engine
+    from codemods.engine import runner as engine
 
     write_tree(tmp_path, {"app/__init__.py": "", "app/views.py": ROUTE})
     report = Engine(tmp_path, resolve(tmp_path, (codemod_by_name("route-commit"),), jobs=1, cache=False)).run()

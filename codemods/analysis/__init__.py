@@ -1,0 +1,1 @@
+"""Facts the rules share: database sessions, module loggers, names and scopes, the syntax pre-check."""

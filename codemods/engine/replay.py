@@ -1,0 +1,347 @@
+"""A repeated preview answered from ``.auditfix_cache/`` without parsing or importing libcst.
+
+``auditfix run --dry-run`` and ``run --check`` change nothing, so their output is a function
+of their inputs: the files discovered and their bytes, the pyproject.toml, the command line,
+auditfix itself (its version and the files it is made of), the Python and libcst versions, the
+terminal (colours) and the current folder (``--check`` prints paths relative to it).  Those
+inputs are hashed into one key; a run that completes records its output under that key, and
+an identical run replays it: the CLI prints the recorded diff and lines and exits with the
+recorded code, after only discovering, reading and hashing the files.  Any difference in any
+input is a different key, so the full run (with its per-file cache) happens.
+
+The files a run reads besides the discovered ones (an existing service module or package
+``__init__.py`` that route-commit extends) are recorded with their state and checked before
+a replay.  Only this module, the discovery and the cache format are imported on that path.
+
+The console script tries :func:`replay_command_line` before the CLI is even set up: a command
+line in the plain forms it understands (``run PATH... --dry-run|--check`` with ``--select``,
+``--ignore``, ``--exclude``, ``--jobs``, ``--no-progress``, ``--verbose``) is replayed without
+importing the CLI framework, whose argument parsing alone costs more than a replay.  Anything
+else (another form, an option it does not know, a path that does not exist) goes to the CLI,
+which replays it just the same when it can.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from codemods import __version__
+from codemods.engine.cache import CACHE_DIR_NAME, ResultCache, content_key
+from codemods.engine.discovery import discover
+
+_KEEP = 8  # recorded runs kept: a few command lines used in turn (pre-commit, CI, by hand)
+_ENVIRONMENT = ("NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS", "CLICOLOR", "CLICOLOR_FORCE")
+
+
+@dataclasses.dataclass(frozen=True)
+class Recorded:
+    """What a completed run printed, and the state of the extra files it read."""
+
+    stdout: bytes
+    stderr_lines: tuple[str, ...]
+    exit_code: int
+    external: tuple[tuple[str, str | None], ...] = ()  # (path under the folder, file_state())
+
+
+def file_state(path: Path) -> str | None:
+    """A file's content hash, "dir" for a folder, "other" for anything else, None when missing."""
+    try:
+        if path.is_symlink() or (path.exists() and not path.is_file() and not path.is_dir()):
+            return "other"
+        if path.is_dir():
+            return "dir"
+        return hashlib.blake2b(path.read_bytes(), digest_size=20).hexdigest()
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return "unreadable"
+
+
+def tool_fingerprint() -> bytes:
+    """auditfix's own files (size and modification time), and the versions that shape results."""
+    package = Path(__file__).resolve().parent
+    parts = [__version__, sys.version]
+    for folder in (package, package.parent / "templates"):
+        for path in sorted(folder.glob("*.*")):
+            if path.suffix in (".py", ".j2"):
+                info = path.stat()
+                parts.append(f"{path.name}:{info.st_size}:{info.st_mtime_ns}")
+    cli = package.parent / "cli.py"
+    if cli.is_file():
+        info = cli.stat()
+        parts.append(f"cli.py:{info.st_size}:{info.st_mtime_ns}")
+    registry = sys.modules.get("codemods.registry")
+    if registry is not None:  # imported already (a test's own registry): part of the tool
+        parts.append(",".join(f"{c.__module__}.{c.__qualname__}" for c in registry.REGISTRY))
+    parts.append(_libcst_version())
+    return "\n".join(parts).encode()
+
+
+def _libcst_version() -> str:
+    """libcst's version file as installed (found without importing libcst or reading package
+    metadata, either of which costs more than a whole replay of a small project)."""
+    try:
+        import importlib.util
+
+        spec = importlib.util.find_spec("libcst")
+        if spec is not None and spec.origin is not None:
+            return "libcst " + Path(spec.origin).with_name("_version.py").read_text(encoding="utf-8")
+    except (ImportError, OSError, ValueError):
+        pass
+    try:
+        from importlib.metadata import version
+
+        return f"libcst {version('libcst')}"
+    except Exception:  # noqa: BLE001 - no metadata: the version check is just weaker
+        return "libcst ?"
+
+
+def _pyproject(folder: Path) -> Path | None:
+    """The pyproject.toml the settings would be read from (as codemods.engine.config finds it)."""
+    from codemods.engine.config import find_pyproject
+
+    return find_pyproject(folder)
+
+
+@dataclasses.dataclass(frozen=True)
+class RunKey:
+    value: str
+    # What the key was computed from, by size and modification time: a cheap check, after the
+    # run, that no input changed while it ran (see unchanged()).
+    stamps: tuple[tuple[str, int, int], ...]
+    root: Path
+    excludes: tuple[str, ...]
+    pyproject: Path | None
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    info = path.stat()
+    return info.st_size, info.st_mtime_ns
+
+
+# The key the console script's fast path computed and found no record for, handed to the CLI's
+# own computation of the same key a moment later in the same process (used once).
+_handed_over: list[tuple[tuple[Path, Path, tuple[str, ...], tuple[str, ...]], RunKey | None]] = []
+
+
+def run_key(
+    root: Path,
+    folder: Path,
+    command: Sequence[str],
+    excludes: Sequence[str],
+) -> RunKey | None:
+    """The key of a run, computed before it: None when its inputs cannot be read (the full run
+    reports why)."""
+    arguments = (root, folder, tuple(command), tuple(excludes))
+    if _handed_over:
+        computed, key = _handed_over.pop()
+        if computed == arguments:
+            return key  # the fast path read and hashed every file just now: not again
+    return _compute_run_key(*arguments)
+
+
+def _compute_run_key(root: Path, folder: Path, command: Sequence[str], excludes: Sequence[str]) -> RunKey | None:
+    try:
+        pyproject = _pyproject(folder)
+        pyproject_bytes = pyproject.read_bytes() if pyproject is not None else b""
+        table_excludes: list[str] = []
+        templates = b""
+        if pyproject is not None:
+            from codemods.engine.config import read_pyproject_table
+
+            table = read_pyproject_table(pyproject)
+            if table.get("cache") is False:
+                return None  # the project turned the cache off
+            exclude = table.get("exclude", [])
+            table_excludes = [str(e) for e in exclude] if isinstance(exclude, list) else []
+            if isinstance(table.get("templates"), str) and table["templates"]:
+                override = Path(table["templates"])
+                override = override if override.is_absolute() else pyproject.parent / override
+                templates = b"".join(p.name.encode() + p.read_bytes() for p in sorted(override.glob("*.j2")))
+        all_excludes = (*table_excludes, *excludes)
+        found = discover(root, all_excludes)
+        digest = hashlib.blake2b(digest_size=20)
+        stamps = []
+        for path in found.paths:
+            full = folder / path
+            stamps.append((path, *_stamp(full)))
+            digest.update(path.encode() + b"\0")
+            digest.update(hashlib.blake2b(full.read_bytes(), digest_size=20).digest())
+        for link in found.symlinks:
+            digest.update(b"link:" + link.encode() + b"\0")
+        terminal = f"{sys.stdout.isatty()}:{sys.stderr.isatty()}:" + ":".join(
+            f"{name}={os.environ.get(name, '')}" for name in _ENVIRONMENT
+        )
+        value = content_key(
+            tool_fingerprint(),
+            "\0".join(command),
+            str(root),
+            str(Path.cwd()),
+            terminal,
+            str(pyproject or ""),
+            pyproject_bytes,
+            templates,
+            digest.digest(),
+        )
+        if pyproject is not None:
+            stamps.append((str(pyproject), *_stamp(pyproject)))
+        return RunKey(value, tuple(stamps), root, all_excludes, pyproject)
+    except Exception:  # noqa: BLE001 - anything odd: no replay, the full run decides
+        return None
+
+
+def unchanged(key: RunKey, folder: Path) -> bool:
+    """Whether the files discovered, and each one's size and modification time, are still
+    those the key was computed from (a file changed while the run read it: no record)."""
+    try:
+        found = discover(key.root, key.excludes)
+        current = [(path, *_stamp(folder / path)) for path in found.paths]
+        if key.pyproject is not None:
+            current.append((str(key.pyproject), *_stamp(key.pyproject)))
+    except OSError:
+        return False
+    return tuple(current) == key.stamps
+
+
+def lookup(folder: Path, key: str) -> Recorded | None:
+    """The run recorded under ``key``, if the extra files it read are as they were."""
+    cache = ResultCache(folder / CACHE_DIR_NAME, "replay")
+    recorded = cache.get(key)
+    if not isinstance(recorded, Recorded):
+        return None
+    for path, state in recorded.external:
+        if file_state(folder / path) != state:
+            return None
+    return recorded
+
+
+def record(folder: Path, key: str, recorded: Recorded) -> None:
+    """Keep ``recorded`` under ``key``, with the few runs recorded most recently before it."""
+    cache = ResultCache(folder / CACHE_DIR_NAME, "replay")
+    cache.entries.pop(key, None)
+    cache.put(key, recorded)  # newest last
+    while len(cache.entries) > _KEEP:
+        del cache.entries[next(iter(cache.entries))]
+    cache.save()
+
+
+# -- the console script's fast path ------------------------------------------------------------
+
+_FLAGS = {"--dry-run": "dry-run", "--check": "check", "--no-progress": "", "--verbose": "verbose", "-v": "verbose"}
+_VALUED = {"--select": "select", "--ignore": "ignore", "--exclude": "exclude", "--jobs": "jobs", "-j": "jobs"}
+_JOBS = re.compile(r"[0-9]+")
+
+
+@dataclasses.dataclass(frozen=True)
+class Preview:
+    """A ``run --dry-run`` or ``run --check`` command line, as the CLI's ``run`` would read it."""
+
+    paths: tuple[str, ...]
+    check: bool
+    select: str
+    ignore: str
+    excludes: tuple[str, ...]
+    verbose: bool
+
+
+def parse_preview(argv: Sequence[str]) -> Preview | None:
+    """The preview ``argv`` asks for, if it is in a plain form whose meaning is certain; else
+    None (the CLI parses it)."""
+    if not argv or argv[0] != "run":
+        return None
+    paths: list[str] = []
+    flags: set[str] = set()
+    values: dict[str, list[str]] = {"select": [], "ignore": [], "exclude": [], "jobs": []}
+    tokens = list(argv[1:])
+    while tokens:
+        token = tokens.pop(0)
+        if token == "--":
+            paths.extend(tokens)
+            break
+        if not token.startswith("-") or token == "-":
+            paths.append(token)
+        elif token in _FLAGS:
+            flags.add(_FLAGS[token])
+        elif token in _VALUED:
+            if not tokens:
+                return None
+            values[_VALUED[token]].append(tokens.pop(0))
+        elif "=" in token and token.split("=", 1)[0] in _VALUED and token.startswith("--"):
+            name, value = token.split("=", 1)
+            values[_VALUED[name]].append(value)
+        elif token.startswith("-j") and not token.startswith("--"):
+            values["jobs"].append(token[2:])
+        else:
+            return None  # an option this parser does not know: the CLI decides
+    if ("dry-run" in flags) == ("check" in flags) or not paths:
+        return None
+    if any(len(values[name]) > 1 for name in ("select", "ignore", "jobs")):
+        return None
+    if any(_JOBS.fullmatch(job) is None for job in values["jobs"]):
+        return None
+    return Preview(
+        paths=tuple(paths),
+        check="check" in flags,
+        select=values["select"][0] if values["select"] else "",
+        ignore=values["ignore"][0] if values["ignore"] else "",
+        excludes=tuple(values["exclude"]),
+        verbose="verbose" in flags,
+    )
+
+
+def common_root(paths: Sequence[Path]) -> tuple[Path, list[str] | None]:
+    """One path is the root; several are worked on from their common folder, and only they
+    (posix, relative to it) are rewritten.  The paths must exist."""
+    if len(paths) == 1:
+        return paths[0], None
+    resolved = [path.resolve() for path in paths]
+    root = Path(os.path.commonpath([str(p if p.is_dir() else p.parent) for p in resolved]))
+    return root, sorted({p.relative_to(root).as_posix() for p in resolved})
+
+
+def preview_command(check: bool, select: str, ignore: str, only: Sequence[str] | None, verbose: bool) -> tuple[str, ...]:
+    """The command part of a preview's key (``--jobs`` and ``--no-progress`` change no output)."""
+    return ("run", "check" if check else "dry-run", select, ignore, *(only or ()), f"verbose={verbose}")
+
+
+def preview_key(preview: Preview) -> tuple[Path, Path, tuple[str, ...]] | None:
+    """(root, folder, command) of the key the CLI's ``run`` computes for ``preview``; None if a
+    path does not exist (the CLI reports it)."""
+    paths = [Path(p) for p in preview.paths]
+    if not all(p.exists() for p in paths):
+        return None
+    path, only = common_root(paths)
+    root = path.resolve()
+    folder = root if root.is_dir() else root.parent
+    return root, folder, preview_command(preview.check, preview.select, preview.ignore, only, preview.verbose)
+
+
+def replay_command_line(argv: Sequence[str]) -> int | None:
+    """Print what an identical earlier preview printed and return its exit code; None when
+    ``argv`` is not a plain preview, or nothing identical was recorded."""
+    try:
+        preview = parse_preview(argv)
+        where = preview_key(preview) if preview is not None else None
+        if preview is None or where is None:
+            return None
+        root, folder, command = where
+        key = _compute_run_key(root, folder, command, preview.excludes)
+        recorded = lookup(folder, key.value) if key is not None else None
+        if recorded is None:
+            _handed_over[:] = [((root, folder, command, preview.excludes), key)]
+    except Exception:  # noqa: BLE001 - anything odd: the CLI runs and reports
+        return None
+    if recorded is None or not all(line.isprintable() for line in recorded.stderr_lines):
+        return None  # (the CLI prints lines through rich, which treats control characters itself)
+    sys.stdout.flush()
+    sys.stdout.buffer.write(recorded.stdout)
+    sys.stdout.buffer.flush()
+    sys.stderr.write("".join(f"{line}\n" for line in recorded.stderr_lines))
+    sys.stderr.flush()
+    return recorded.exit_code

@@ -1,0 +1,578 @@
+"""The engine: finds files, builds whole-tree indexes, runs the pipeline in parallel,
+lets codemods generate files, and writes results atomically.
+
+It never raises for a problem with one file: every file ends as changed, unchanged,
+filtered (never parsed), skipped (unreadable) or failed (left untouched), and the caller
+decides what to print.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import dataclasses
+import glob
+import multiprocessing
+import os
+import stat
+import tempfile
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from codemods import __version__
+from codemods.analysis import precheck
+from codemods.base import Codemod, Finding
+from codemods.engine.cache import CACHE_DIR_NAME, ResultCache, content_key, stable_bytes, tool_digest
+from codemods.engine.config import Settings
+from codemods.engine.discovery import discover
+from codemods.engine.pipeline import (
+    CHANGED,
+    FAILED,
+    FILTERED,
+    UNPARSABLE,
+    FileOutcome,
+    Plan,
+    transform_source,
+    verify_rewrite,
+)
+from codemods.engine.replay import file_state
+
+ProgressCallback = Callable[[str, int, int], None]  # (phase, done, total)
+
+
+@dataclasses.dataclass(frozen=True)
+class SourceFile:
+    path: str  # posix, relative to the root
+    data: bytes
+    mode: int
+    mtime_ns: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Change:
+    """New bytes for one file; ``old`` is None for a file the run creates."""
+
+    path: str
+    old: bytes | None
+    new: bytes
+    codemods: tuple[str, ...]
+    mode: int | None = None
+    mtime_ns: int | None = None
+    # Files this one needs (a route that now imports a generated service): it is written only
+    # after all of them were.
+    requires: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    path: str
+    message: str
+    detail: str = ""
+
+
+@dataclasses.dataclass
+class RunReport:
+    root: Path
+    codemods: tuple[str, ...]
+    files: int = 0
+    parsed: int = 0
+    filtered: int = 0
+    cached: int = 0
+    changes: list[Change] = dataclasses.field(default_factory=list)
+    findings: list[Finding] = dataclasses.field(default_factory=list)
+    skipped: list[Problem] = dataclasses.field(default_factory=list)
+    failed: list[Problem] = dataclasses.field(default_factory=list)
+    # Files read besides the discovered ones (by finalize), with their state: a replayed run
+    # (codemods.engine.replay) is valid only while they are unchanged.
+    external: dict[str, str | None] = dataclasses.field(default_factory=dict)
+
+    def changes_per_codemod(self) -> dict[str, int]:
+        counts = collections.Counter(name for change in self.changes for name in change.codemods)
+        return {name: counts[name] for name in self.codemods if counts[name]}
+
+    def findings_per_codemod(self) -> dict[str, int]:
+        counts = collections.Counter(f.codemod for f in self.findings)
+        return {name: counts[name] for name in self.codemods if counts[name]}
+
+    def summary(self) -> str:
+        text = (
+            f"{self.files} files scanned ({self.parsed} parsed, {self.filtered} skipped by the pre-filter"
+            f"{f', {self.cached} from cache' if self.cached else ''}), "
+            f"{len(self.changes)} changed, {len(self.skipped)} skipped, {len(self.failed)} failed"
+        )
+        per_codemod = self.changes_per_codemod()
+        if per_codemod:
+            text += "; files changed per codemod: " + ", ".join(f"{n} {c}" for n, c in per_codemod.items())
+        return text
+
+
+# -- reading -------------------------------------------------------------------------------
+
+
+def read_sources(folder: Path, paths: Iterable[str], report: RunReport) -> list[SourceFile]:
+    sources = []
+    for path in paths:
+        full = folder / path
+        try:
+            info = os.stat(full)
+            if not stat.S_ISREG(info.st_mode):
+                report.skipped.append(Problem(path, "not a regular file"))
+                continue
+            data = full.read_bytes()
+        except OSError as exc:
+            report.skipped.append(Problem(path, f"cannot read: {exc.strerror or exc}"))
+            continue
+        sources.append(SourceFile(path, data, stat.S_IMODE(info.st_mode), info.st_mtime_ns))
+    return sources
+
+
+# -- parallel map ----------------------------------------------------------------------------
+
+_WORKER_STATE: dict[str, Any] = {}
+
+
+def _init_worker(plan: Plan | None) -> None:
+    _WORKER_STATE["plan"] = plan
+    if multiprocessing.parent_process() is not None:
+        _exit_with_parent(os.getppid())
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose run was killed (SIGKILL leaves no time to stop the pool) must not linger."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="auditfix-parent-watch", daemon=True).start()
+
+
+def _transform_batch(batch: Sequence[tuple[str, bytes]]) -> list[FileOutcome]:
+    plan = _WORKER_STATE["plan"]
+    return [transform_source(path, data, plan) for path, data in batch]
+
+
+def _index_batch(batch: Sequence[tuple[Sequence[type[Codemod]], str, bytes]]) -> list[tuple[str, str, Any]]:
+    """(codemod name, path, facts) for each file and indexer; a file an indexer cannot read has
+    facts None.  A file's indexers run one after the other, so they share its parse."""
+    results = []
+    for codemods, path, data in batch:
+        for codemod in codemods:
+            try:
+                facts = codemod.index_file(path, data)
+            except Exception:  # noqa: BLE001 - one odd file must not stop the index
+                facts = None
+            results.append((codemod.name, path, facts))
+    return results
+
+
+_UNITS_PER_WORKER = 32  # work units per worker: enough that the last ones are short
+
+
+def _batches(items: Sequence[Any], size_of: Callable[[Any], int], jobs: int) -> list[list[Any]]:
+    """Work units, largest files first: the largest alone, the small ones grouped.
+
+    Workers take the next unit when they finish one, so the run ends on short units and no
+    worker idles while another works through a long tail (the cost of a file is only roughly
+    its size: a route module of 10 kB can take longer than a 50 kB module of constants).
+    Grouping the small files bounds the number of round trips to the pool."""
+    if not items:
+        return []
+    ordered = sorted(items, key=size_of, reverse=True)
+    units = max(jobs, 1) * _UNITS_PER_WORKER
+    most = -(-len(ordered) // units)  # files per unit at most
+    least_size = sum(size_of(item) + 1 for item in ordered) // units
+    batches: list[list[Any]] = [[]]
+    size = 0
+    for item in ordered:
+        if batches[-1] and (len(batches[-1]) >= most or size >= least_size):
+            batches.append([])
+            size = 0
+        batches[-1].append(item)
+        size += size_of(item) + 1
+    return batches
+
+
+def _parallel_map(
+    function: Callable[[Any], list[Any]],
+    batches: list[list[Any]],
+    jobs: int,
+    plan: Plan | None,
+    progress: Callable[[int], None],
+) -> list[Any]:
+    results: list[Any] = []
+    if jobs <= 1 or len(batches) <= 1:
+        _init_worker(plan)
+        for batch in batches:
+            results.extend(function(batch))
+            progress(len(batch))
+        return results
+    context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+    with concurrent.futures.ProcessPoolExecutor(
+        max_workers=min(jobs, len(batches)), mp_context=context, initializer=_init_worker, initargs=(plan,)
+    ) as pool:
+        futures = {pool.submit(function, batch): len(batch) for batch in batches}
+        for future in concurrent.futures.as_completed(futures):
+            results.extend(future.result())
+            progress(futures[future])
+    return results
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+def _named(path: str, only: Sequence[str]) -> bool:
+    """Is ``path`` one of ``only``, or under one of its folders ("." is the whole root)?"""
+    return any(entry == "." or path == entry or path.startswith(entry.rstrip("/") + "/") for entry in only)
+
+
+_FEW_FILES = 20  # files worth a syntax pre-check before deciding a whole-tree index is needed
+
+
+class Engine:
+    def __init__(
+        self,
+        root: Path,
+        settings: Settings,
+        *,
+        progress: ProgressCallback | None = None,
+        only: Sequence[str] | None = None,
+    ) -> None:
+        self.root = root
+        # Several paths named on the command line: their common folder is the root, and only
+        # these (posix, relative to it; a folder stands for everything under it) are rewritten.
+        self.only = tuple(only) if only is not None else None
+        # Paths are relative to this folder; a single file is worked on from its own folder.
+        self.folder = root if root.is_dir() else root.parent
+        self.settings = settings
+        self.progress = progress or (lambda phase, done, total: None)
+        self.cache_folder = self.folder / CACHE_DIR_NAME if settings.cache else None
+
+    def run(self) -> RunReport:
+        report = RunReport(self.root, tuple(c.name for c in self.settings.codemods))
+        everything = found = discover(self.root, self.settings.excludes)
+        if self.only is not None:
+            found = dataclasses.replace(
+                found,
+                paths=[p for p in found.paths if _named(p, self.only)],
+                symlinks=[p for p in found.symlinks if _named(p, self.only)],
+            )
+        for link in found.symlinks:
+            report.skipped.append(Problem(link, "symbolic link: not rewritten (its target is processed if it is in the folder)"))
+        report.files = len(found.paths) + len(found.symlinks)
+        sources = read_sources(self.folder, found.paths, report)
+        index_sources = sources
+        if self.only is not None and any(c.index_markers for c in self.settings.codemods):
+            # The whole-tree index still sees the whole tree, so a named file is rewritten as in a full run.
+            named = {source.path for source in sources}
+            others = [p for p in everything.paths if p not in named]
+            index_sources = sources + read_sources(self.folder, others, RunReport(self.root, report.codemods))
+        indexes = self._build_indexes(index_sources, report)
+        plan = Plan(self.settings.codemods, self.settings.options, indexes, self.settings.templates)
+        outcomes = self._transform(sources, plan, report)
+        by_path = {s.path: s for s in sources}
+        self._collect(outcomes, by_path, report)
+        self._finalize(outcomes, plan, report)
+        report.changes.sort(key=lambda c: c.path)
+        report.findings.sort()
+        report.skipped.sort(key=lambda p: p.path)
+        report.failed.sort(key=lambda p: p.path)
+        return report
+
+    # whole-tree indexes ---------------------------------------------------------------------
+
+    def _build_indexes(self, sources: list[SourceFile], report: RunReport) -> dict[str, Any]:
+        indexers = [c for c in self.settings.codemods if c.index_markers]
+        unused = [c for c in indexers if not self._may_act_anywhere(c, sources)]
+        indexers = [c for c in indexers if c not in unused]
+        empty = {c.name: c.build_index({}, self.settings.options.get(c.name, {})) for c in unused}
+        if not indexers:
+            return empty
+        cache = ResultCache(self.cache_folder, "index")
+        facts: dict[str, dict[str, Any]] = {c.name: {} for c in indexers}
+        todo: list[tuple[tuple[type[Codemod], ...], str, bytes]] = []  # a file's indexers together
+        keys: dict[tuple[str, str], str] = {}
+        for source in sources:
+            missing: list[type[Codemod]] = []
+            for codemod in indexers:
+                if not any(marker in source.data for marker in codemod.index_markers):
+                    continue
+                key = content_key(__version__, tool_digest(), codemod.name, source.path, source.data)
+                keys[codemod.name, source.path] = key
+                cached = cache.get(key)
+                if cached is not None:
+                    facts[codemod.name][source.path] = cached[0]
+                else:
+                    missing.append(codemod)
+            if missing:
+                todo.append((tuple(missing), source.path, source.data))
+        total = len(todo)
+        done = 0
+
+        def advance(count: int) -> None:
+            nonlocal done
+            done += count
+            self.progress("indexing", done, total)
+
+        batches = _batches(todo, lambda item: len(item[2]), self.settings.jobs)
+        for name, path, fact in _parallel_map(_index_batch, batches, self.settings.jobs, None, advance):
+            facts[name][path] = fact
+            cache.put(keys[name, path], (fact,))
+        cache.retain(set(keys.values()))
+        cache.save()
+        built = {c.name: c.build_index(facts[c.name], self.settings.options.get(c.name, {})) for c in indexers}
+        return {**empty, **built}
+
+    def _may_act_anywhere(self, codemod: type[Codemod], sources: list[SourceFile]) -> bool:
+        """Whether any file read may be changed or reported by ``codemod`` (else its whole-tree
+        index is never consulted).  Decided by the text pre-filter, and by the syntax pre-check
+        when only a few files pass that; otherwise assumed."""
+        passing = [s for s in sources if codemod.applies_to(s.data)]
+        if len(passing) > _FEW_FILES:
+            return True
+        options = self.settings.options.get(codemod.name, {})
+        for source in passing:
+            syntax = precheck.parse_shared(source.data)
+            if syntax is None or codemod.may_change(precheck.facts_of(syntax), options):
+                return True
+        return False
+
+    # per-file transforms ---------------------------------------------------------------------
+
+    def _fingerprint(self, plan: Plan) -> str:
+        overrides = b""
+        if plan.templates.override_dir is not None:
+            folder = Path(plan.templates.override_dir)
+            overrides = b"".join(p.name.encode() + p.read_bytes() for p in sorted(folder.glob("*.j2")))
+        options = repr(sorted((name, sorted(values.items())) for name, values in plan.options.items()))
+        indexes = stable_bytes(dict(plan.indexes))
+        return content_key(__version__, tool_digest(), ",".join(c.name for c in plan.codemods), options, indexes, overrides)
+
+    def _transform(self, sources: list[SourceFile], plan: Plan, report: RunReport) -> list[FileOutcome]:
+        cache = ResultCache(self.cache_folder, "results")
+        fingerprint = self._fingerprint(plan)
+        outcomes: list[FileOutcome] = []
+        todo: list[tuple[str, bytes]] = []
+        keys: dict[str, str] = {}
+        for source in sources:
+            if not any(c.applies_to(source.data) for c in plan.codemods):
+                report.filtered += 1
+                continue
+            key = keys[source.path] = content_key(fingerprint, source.path, source.data)
+            cached = cache.get(key)
+            if cached is not None:
+                outcomes.append(cached)
+                report.cached += cached.status != FILTERED  # parsed files whose result was kept
+            else:
+                todo.append((source.path, source.data))
+        total = len(todo)
+        done = 0
+
+        def advance(count: int) -> None:
+            nonlocal done
+            done += count
+            self.progress("rewriting", done, total)
+
+        batches = _batches(todo, lambda item: len(item[1]), self.settings.jobs)
+        fresh = _parallel_map(_transform_batch, batches, self.settings.jobs, plan, advance)
+        for outcome in fresh:
+            # A codemod crash is not a property of the file: do not remember it.
+            if not (outcome.status == FAILED and outcome.detail):
+                cache.put(keys[outcome.path], outcome)
+        if self.only is None:  # a run on some files must not evict the other files' results
+            cache.retain(set(keys.values()))
+        cache.save()
+        outcomes.extend(fresh)
+        outcomes.sort(key=lambda o: o.path)
+        report.parsed = sum(1 for o in outcomes if o.status != FILTERED)
+        report.filtered += len(outcomes) - report.parsed  # the syntax pre-check's share
+        return outcomes
+
+    @staticmethod
+    def _collect(outcomes: list[FileOutcome], by_path: dict[str, SourceFile], report: RunReport) -> None:
+        for outcome in outcomes:
+            report.findings.extend(outcome.findings)
+            if outcome.status == CHANGED:
+                source = by_path[outcome.path]
+                report.changes.append(
+                    Change(outcome.path, source.data, outcome.new_source, outcome.changed_by, source.mode, source.mtime_ns)
+                )
+            elif outcome.status == UNPARSABLE:
+                report.skipped.append(Problem(outcome.path, outcome.message))
+            elif outcome.status == FAILED:
+                report.failed.append(Problem(outcome.path, outcome.message, outcome.detail))
+
+    # generated files -------------------------------------------------------------------------
+
+    def _read_current(self, report: RunReport) -> Callable[[str], str | None]:
+        pending = {change.path: change.new for change in report.changes}
+
+        def read_file(path: str) -> str | None:
+            data = pending.get(path)
+            if data is None:
+                full = self.folder / path
+                report.external[path] = file_state(full)
+                if not full.is_file():
+                    return None
+                data = full.read_bytes()
+            return data.decode("utf-8", errors="surrogateescape")
+
+        return read_file
+
+    def _finalize(self, outcomes: list[FileOutcome], plan: Plan, report: RunReport) -> None:
+        for codemod in plan.codemods:
+            extras = [(o.path, extra) for o in outcomes if o.status == CHANGED for name, extra in o.extras if name == codemod.name]
+            if not extras:
+                continue
+            try:
+                result = codemod.finalize(
+                    extras, self._read_current(report), plan.options.get(codemod.name, {}), plan.templates
+                )
+                generated = [self._generated_change(codemod, g.path, g.content.encode("utf-8"), report) for g in result.files]
+                for change in generated:
+                    problem = verify_rewrite(change.path, change.old, change.new, plan)
+                    if problem is not None:
+                        raise _GeneratedFileRejected(f"generated {change.path}: {problem}")
+            except Exception as exc:  # noqa: BLE001 - undo this codemod's part, keep the rest of the run
+                self._revert_files_of(codemod, extras, exc, report)
+                continue
+            report.findings.extend(result.findings)
+            generated_paths = {change.path for change in generated}
+            users = {path for path, _ in extras} - generated_paths
+            report.changes = [
+                dataclasses.replace(c, requires=tuple(sorted({*c.requires, *generated_paths}))) if c.path in users else c
+                for c in report.changes
+                if c.path not in generated_paths
+            ]
+            report.changes.extend(generated)
+
+    def _generated_change(self, codemod: type[Codemod], path: str, new: bytes, report: RunReport) -> Change:
+        earlier = next((c for c in report.changes if c.path == path), None)
+        if earlier is not None:
+            return dataclasses.replace(earlier, new=new, codemods=(*earlier.codemods, codemod.name))
+        full = self.folder / path
+        report.external[path] = file_state(full)
+        # Writing would fail (a folder) or replace a link: refuse now, before the files that
+        # would import the generated one are rewritten.
+        if full.is_symlink() or (full.exists() and not full.is_file()):
+            kind = "a symbolic link" if full.is_symlink() else "a folder or special file"
+            raise _GeneratedFileRejected(f"generated {path}: {kind} is already there")
+        if full.is_file():
+            info = full.stat()
+            return Change(path, full.read_bytes(), new, (codemod.name,), stat.S_IMODE(info.st_mode), info.st_mtime_ns)
+        return Change(path, None, new, (codemod.name,))
+
+    @staticmethod
+    def _revert_files_of(
+        codemod: type[Codemod], extras: list[tuple[str, Any]], exc: Exception, report: RunReport
+    ) -> None:
+        reason = str(exc) if isinstance(exc, _GeneratedFileRejected) else f"internal error: {type(exc).__name__}: {exc}"
+        detail = "" if isinstance(exc, _GeneratedFileRejected) else traceback.format_exc()
+        paths = {path for path, _ in extras}
+        report.changes = [c for c in report.changes if c.path not in paths]
+        for path in sorted(paths):
+            report.failed.append(Problem(path, f"{codemod.name}: {reason}; file left unchanged", detail))
+
+
+class _GeneratedFileRejected(Exception):
+    pass
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+
+def write_changes(folder: Path, changes: Sequence[Change]) -> list[Problem]:
+    """Write every change atomically, each file only after the files it requires.
+
+    Files other files need (generated service modules) and created files go first, so a run
+    stopped at any moment leaves code that imports only what exists.  A file whose requirement
+    could not be written is not written either.  Paths are relative to ``folder`` (``Engine.folder``).
+    """
+    needed = {path for change in changes for path in change.requires}
+    problems = []
+    unwritten: set[str] = set()
+    for change in sorted(changes, key=lambda c: (c.path not in needed, c.old is not None, c.path)):
+        missing = sorted(unwritten.intersection(change.requires))
+        if missing:
+            problems.append(Problem(change.path, f"not written: it needs {', '.join(missing)}, which could not be written"))
+            unwritten.add(change.path)
+            continue
+        try:
+            _write_one(folder / change.path, change)
+        except _StaleFile as exc:
+            problems.append(Problem(change.path, str(exc)))
+            unwritten.add(change.path)
+        except OSError as exc:
+            problems.append(Problem(change.path, f"cannot write: {exc.strerror or exc}"))
+            unwritten.add(change.path)
+    return problems
+
+
+class _StaleFile(Exception):
+    pass
+
+
+def _write_one(target: Path, change: Change) -> None:
+    if change.old is None:
+        if target.exists():
+            raise _StaleFile("was created by someone else since the run started; not overwritten")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        mode = 0o666 & ~_umask()
+    else:
+        if target.read_bytes() != change.old:
+            raise _StaleFile("changed on disk since it was read; not overwritten")
+        mode = change.mode if change.mode is not None else 0o644
+        # The rename below would succeed on a read-only file; respect the owner's intent instead.
+        if not mode & stat.S_IWUSR or not os.access(target, os.W_OK):
+            raise PermissionError(13, "the file is read-only")
+    _remove_leftover_temporaries(target)
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=_temporary_prefix(target, os.getpid()), suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(change.new)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+
+
+def _temporary_prefix(target: Path, pid: int) -> str:
+    return f".{target.name}.auditfix-{pid}-"
+
+
+def _remove_leftover_temporaries(target: Path) -> None:
+    """Delete temporary files a killed run left beside ``target`` (their process is gone)."""
+    for leftover in target.parent.glob(f".{glob.escape(target.name)}.auditfix-*-*.tmp"):
+        pid_text = leftover.name[len(f".{target.name}.auditfix-") :].split("-", 1)[0]
+        if pid_text.isdigit() and not _process_alive(int(pid_text)):
+            try:
+                leftover.unlink()
+            except OSError:
+                pass
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current

@@ -1,0 +1,1 @@
+"""What a run shows: reports in every format, unified diffs, and the generated codemod docs."""

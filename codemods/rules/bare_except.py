@@ -1,0 +1,270 @@
+"""The ``bare-except`` codemod: name the exception a bare ``except:`` catches."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import libcst as cst
+import libcst.matchers as m
+
+from codemods.base import Codemod, Option
+from codemods.analysis.loggers import (
+    METADATA_DEPENDENCIES,
+    LoggerUnavailable,
+    ModuleLogger,
+    TracksAncestors,
+    enclosing_name,
+    guards_optional_import,
+    string_literal,
+)
+from codemods.analysis.precheck import SyntaxFacts
+
+# Lint codes that only flag the bare except itself; they are dropped from the comment.
+_BARE_EXCEPT_CODES = {"E722", "B001", "W0702", "bare-except"}
+_NOQA = re.compile(r"#\s*noqa\s*:\s*(?P<codes>[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*)(?P<rest>.*)$", re.IGNORECASE)
+_PYLINT = re.compile(r"#\s*pylint\s*:\s*disable\s*=\s*(?P<codes>[\w-]+(?:\s*,\s*[\w-]+)*)(?P<rest>.*)$")
+_BARE_EXCEPT_SOURCE = re.compile(rb"\bexcept[ \t\f]*(?:\\\r?\n[ \t\f]*)*:")
+
+
+class BareExcept(TracksAncestors, Codemod):
+    """Name the exception a bare ``except:`` catches, and log errors it swallows.
+
+    What it does:
+        Rewrites ``except:`` to ``except BaseException:`` when the handler ends with a bare
+        ``raise`` (it only cleans up and re-raises), and to ``except Exception:`` otherwise.
+        A handler that swallows the error silently (its body is only ``pass``, ``continue``,
+        ``break``, ``return``, ``...`` or assignments of plain fallback values) also gets
+        ``logger.exception("Unexpected error in <function>")`` as its first statement, on the
+        module's logger (an existing ``logging.getLogger(...)`` or loguru logger is reused;
+        otherwise ``logger = logging.getLogger(__name__)`` is added after the imports).
+        Set ``log-swallowed = false`` to only name the exception.
+
+        A ``# noqa: E722`` / ``B001`` or ``# pylint: disable=bare-except`` on the ``except`` line
+        is removed (other codes on the same comment stay), since nothing left violates it.
+
+    Why is this bad?
+        A bare ``except:`` also catches ``KeyboardInterrupt``, ``SystemExit`` and
+        ``GeneratorExit``: Ctrl-C is swallowed, ``sys.exit()`` does not exit, and a silently
+        swallowed error leaves no trace to debug from.
+
+    Example:
+        ```python
+        def load_config(path):
+            try:
+                return read(path)
+            except:
+                return {}
+        ```
+
+    Use instead:
+        ```python
+        def load_config(path):
+            try:
+                return read(path)
+            except Exception:
+                logger.exception("Unexpected error in load_config")
+                return {}
+        ```
+
+    Fix safety:
+        ``except BaseException:`` followed by a bare ``raise`` is exactly equivalent to the
+        bare handler.  ``except Exception:`` no longer catches ``KeyboardInterrupt``,
+        ``SystemExit``, ``GeneratorExit`` and ``asyncio.CancelledError``: Ctrl-C and
+        ``sys.exit()`` now stop the program, generators close normally and cancelled tasks stop,
+        which is what the code almost always meant (code that really wants to survive those
+        re-raises, and keeps ``BaseException``).  The added ``logger.exception`` call only
+        writes a log record.  No ``as exc`` name is added: ``logger.exception`` and
+        ``sys.exc_info()`` find the exception without one.
+
+    Limitations:
+        Handlers of a ``try`` whose body only imports (the optional-dependency idiom) are not
+        logged: a missing optional package is expected, not an error.  No log call is added where
+        the module logger cannot be called: at import time before the logger is defined, or
+        where a local variable has the logger's name (a finding says so).  If ``Exception`` or
+        ``BaseException`` is rebound in the module the handler is left alone, with a finding.
+    """
+
+    name = "bare-except"
+    summary = "Rewrite bare `except:` to `except Exception:` (or `BaseException` when it re-raises)"
+    safety = (
+        "`except Exception:` no longer catches KeyboardInterrupt, SystemExit and GeneratorExit, so "
+        "Ctrl-C and sys.exit() work again; a handler that re-raises keeps BaseException and is unchanged."
+    )
+    markers = (b"except:", b"except :")
+    options = (
+        Option(
+            "log-swallowed",
+            True,
+            "add logger.exception(...) to bare handlers that swallow the error silently",
+            bool,
+        ),
+    )
+    METADATA_DEPENDENCIES: ClassVar = METADATA_DEPENDENCIES
+
+    @classmethod
+    def applies_to(cls, source: bytes) -> bool:
+        # The markers miss unusual spacing such as ``except\t:``; the pre-filter must not.  The
+        # regular expression only runs on files that have an ``except`` at all.
+        if b"except" not in source:
+            return False
+        return super().applies_to(source) or _BARE_EXCEPT_SOURCE.search(source) is not None
+
+    @classmethod
+    def may_change(cls, facts: SyntaxFacts, options: Mapping[str, Any]) -> bool:
+        return facts.bare_except  # it only ever touches handlers without a type
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self.logger = ModuleLogger(self.names)
+        self.logger.scan(node)
+        self.visit_only_statements_containing(node, lambda n: isinstance(n, ast.ExceptHandler) and n.type is None)
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        return self.logger.finish(updated_node, self.add_import)
+
+    def leave_ExceptHandler(
+        self, original_node: cst.ExceptHandler, updated_node: cst.ExceptHandler
+    ) -> cst.ExceptHandler:
+        if original_node.type is not None:
+            return updated_node
+        exception = "BaseException" if _ends_with_bare_raise(original_node.body) else "Exception"
+        if self._is_rebound(original_node, exception):
+            self.report(original_node, f"bare except: not rewritten, {exception!r} is rebound in this module", fixable=False)
+            return updated_node
+        new_node = updated_node.with_changes(
+            type=cst.Name(exception),
+            whitespace_after_except=cst.SimpleWhitespace(" "),
+            body=_without_bare_except_suppression(updated_node.body),
+        )
+        message = f"bare except: → except {exception}:"
+        if exception == "Exception" and self.option("log-swallowed") and self._swallows(original_node):
+            try:
+                logger_name = self.logger.name_at(original_node, self.ancestors)
+            except LoggerUnavailable as reason:
+                self.report(original_node, f"bare except swallows errors; no log call added: {reason}", fixable=False)
+            else:
+                new_node = new_node.with_changes(body=self._with_log_call(new_node.body, logger_name))
+                message += f" + {logger_name}.exception()"
+        self.report(original_node, message)
+        return new_node
+
+    # -- decisions --------------------------------------------------------------------------------
+
+    def _is_rebound(self, node: cst.CSTNode, name: str) -> bool:
+        return self.names.is_rebound(node, name)
+
+    def _swallows(self, handler: cst.ExceptHandler) -> bool:
+        if not all(_is_silent(s) for s in _small_statements(handler.body)):
+            return False
+        return not guards_optional_import(self.ancestors[-2])  # the try statement
+
+    def _with_log_call(self, body: cst.BaseSuite, logger_name: str) -> cst.BaseSuite:
+        where = enclosing_name(self.ancestors, self.file.module_name or self.file.path)
+        # Called without arguments, neither logging nor loguru formats the message: no escaping.
+        call = cst.Call(
+            func=cst.Attribute(cst.Name(logger_name), cst.Name("exception")),
+            args=[cst.Arg(string_literal(f"Unexpected error in {where}"))],
+        )
+        log_line = cst.SimpleStatementLine([cst.Expr(call)])
+        if isinstance(body, cst.SimpleStatementSuite):
+            # ``except: pass`` on one line becomes an indented block; its comment moves to the header.
+            return cst.IndentedBlock(
+                body=[log_line, cst.SimpleStatementLine(list(body.body))],
+                header=body.trailing_whitespace,
+            )
+        return body.with_changes(body=[log_line, *body.body])
+
+
+def _small_statements(body: cst.BaseSuite) -> list[cst.CSTNode]:
+    if isinstance(body, cst.SimpleStatementSuite):
+        return list(body.body)
+    statements: list[cst.CSTNode] = []
+    for statement in body.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            statements.append(statement)  # a compound statement is never silent
+        else:
+            statements.extend(statement.body)
+    return statements
+
+
+def _ends_with_bare_raise(body: cst.BaseSuite) -> bool:
+    statements = _small_statements(body)
+    return bool(statements) and m.matches(statements[-1], m.Raise(exc=None))
+
+
+_PLAIN_VALUE = (
+    m.Name()
+    | m.Attribute()
+    | m.SimpleString()
+    | m.ConcatenatedString()
+    | m.Integer()
+    | m.Float()
+    | m.Imaginary()
+    | m.Ellipsis()
+    | m.UnaryOperation(expression=m.Integer() | m.Float())
+)
+
+
+def _is_plain_value(node: cst.BaseExpression | None) -> bool:
+    """A fallback value: a literal, a name, or an empty or literal container; never a call."""
+    if node is None:
+        return True
+    if m.matches(node, _PLAIN_VALUE):
+        return True
+    if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+        return all(isinstance(e, cst.Element) and _is_plain_value(e.value) for e in node.elements)
+    if isinstance(node, cst.Dict):
+        return all(
+            isinstance(e, cst.DictElement) and _is_plain_value(e.key) and _is_plain_value(e.value)
+            for e in node.elements
+        )
+    return False
+
+
+def _is_silent(statement: cst.CSTNode) -> bool:
+    """Statements that drop the error without a trace."""
+    if isinstance(statement, (cst.Pass, cst.Continue, cst.Break, cst.Return)):
+        return True
+    if m.matches(statement, m.Expr(value=m.Ellipsis() | m.SimpleString())):
+        return True
+    if isinstance(statement, (cst.Assign, cst.AnnAssign)):
+        return _is_plain_value(statement.value)
+    return False
+
+
+def _without_bare_except_suppression(body: cst.BaseSuite) -> cst.BaseSuite:
+    """Drop lint codes that silenced the bare except from the comment on the ``except`` line."""
+    trailing = body.header if isinstance(body, cst.IndentedBlock) else body.trailing_whitespace
+    if trailing.comment is None:
+        return body
+    new_text = _strip_codes(trailing.comment.value)
+    if new_text == trailing.comment.value:
+        return body
+    if new_text:
+        new_trailing = trailing.with_changes(comment=cst.Comment(new_text))
+    else:
+        new_trailing = trailing.with_changes(comment=None, whitespace=cst.SimpleWhitespace(""))
+    if isinstance(body, cst.IndentedBlock):
+        return body.with_changes(header=new_trailing)
+    return body.with_changes(trailing_whitespace=new_trailing)
+
+
+def _strip_codes(comment: str) -> str:
+    """``# noqa: E722, BLE001`` -> ``# noqa: BLE001``; ``# noqa: E722`` -> ``''``; other text stays."""
+    for pattern, prefix, separator in ((_NOQA, "# noqa: ", ", "), (_PYLINT, "# pylint: disable=", ",")):
+        found = pattern.search(comment)
+        if found is None:
+            continue
+        codes = [c.strip() for c in found["codes"].split(",")]
+        kept = [c for c in codes if c not in _BARE_EXCEPT_CODES]
+        if len(kept) == len(codes):
+            continue
+        replacement = prefix + separator.join(kept) if kept else ""
+        before = comment[: found.start()].rstrip()
+        rest = found["rest"].strip()
+        if not kept and not before and rest and not rest.startswith("#"):
+            rest = "# " + rest.lstrip("-:; ")  # the explanation that followed the codes stays a comment
+        comment = "  ".join(part for part in (before, replacement, rest) if part)
+    return comment

@@ -1,0 +1,967 @@
+"""What ``route-commit`` needs to know about a route before moving its database work.
+
+Three questions, answered from libcst metadata (scopes, qualified names, positions,
+parents), never from text:
+
+* which functions are routes (:func:`find_route`), and how to describe them;
+* which statements around a commit can move (:func:`extract_run`): the longest run of
+  consecutive statements of one block that ends with the commit and neither leaves the
+  route (``return``, ``raise``, ...) nor touches the HTTP layer (Flask's ``request``,
+  FastAPI's ``Request`` values, ...);
+* how values flow into and out of that run (:func:`analyse_flow`): the parameters of the
+  service function, the names it returns, and the module-level imports it needs.
+
+Every "no" comes back as a :class:`Decline` with a reason the user can act on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import libcst as cst
+from libcst.metadata import (
+    Assignment,
+    BaseMetadataProvider,
+    BuiltinAssignment,
+    CodePosition,
+    CodeRange,
+    FunctionScope,
+    GlobalScope,
+    ImportAssignment,
+    MetadataWrapper,
+    QualifiedName,
+    QualifiedNameProvider,
+    Scope,
+    ScopeProvider,
+)
+
+from codemods.speedups import traversal
+from codemods.analysis.sessions import SessionCall, SessionMatcher, SessionScope, dotted_name
+from codemods.analysis.names import NameFacts
+from codemods.speedups.positions import TreePositions, positions_of
+
+HTTP_VERBS = ("get", "post", "put", "patch", "delete")
+DEFAULT_ROUTE_DECORATORS = ("route", *HTTP_VERBS, "api_route", "expose")
+DEFAULT_VIEW_BASES = ("MethodView", "View", "Resource")
+# Qualified names (or module prefixes) of objects that belong to the HTTP layer.
+DEFAULT_HTTP_NAMES = (
+    "flask.request",
+    "flask.g",
+    "flask.session",
+    "flask.current_app",
+    "flask.abort",
+    "flask.jsonify",
+    "flask.make_response",
+    "flask.redirect",
+    "flask.url_for",
+    "flask.flash",
+    "flask.render_template",
+    "flask.Response",
+    "flask_login.current_user",
+    "flask_login.login_user",
+    "flask_login.logout_user",
+    "fastapi.Request",
+    "fastapi.Response",
+    "fastapi.HTTPException",
+    "fastapi.BackgroundTasks",
+    "fastapi.responses",
+    "starlette.requests",
+    "starlette.responses",
+    "starlette.exceptions.HTTPException",
+    "starlette.background.BackgroundTasks",
+)
+_TEST_DOUBLE_MODULES = ("unittest.mock.", "mock.")
+_VIEW_CLASS_SUFFIXES = ("Resource", "View", "API", "Api", "Endpoint", "Handler", "Controller")
+_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+_NESTED_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+_LOOPS = (cst.For, cst.While)
+
+
+@dataclasses.dataclass(frozen=True)
+class Decline:
+    """Why a commit stays where it is."""
+
+    node: cst.CSTNode  # where to report it (a node of the original tree)
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Route:
+    function: cst.FunctionDef
+    label: str  # "POST /candidates/<int:candidate_id>/status", or "POST" for a view method
+    qualified_name: str  # "update_status", or "ApplicationAPI.post"
+    service_name: str  # the service function's name before clash suffixes
+    view_instance: str | None  # "self" for methods of class-based views
+
+
+@dataclasses.dataclass(frozen=True)
+class ImportItem:
+    """One name a generated module imports: ``from <dots><module> import <obj> as <asname>``."""
+
+    module: str
+    obj: str | None  # None: ``import module [as asname]``
+    asname: str | None
+    level: int = 0  # leading dots of a relative import
+
+    @property
+    def bound_name(self) -> str:
+        if self.asname:
+            return self.asname
+        return self.obj if self.obj is not None else self.module.split(".")[0]
+
+    @property
+    def signature(self) -> str:
+        """Equal for two imports that bind the same object under the same name."""
+        return f"{'.' * self.level}{self.module}|{self.obj or ''}|{self.bound_name}"
+
+    def code(self) -> str:
+        alias = f" as {self.asname}" if self.asname else ""
+        if self.obj is None:
+            return f"import {self.module}{alias}"
+        return f"from {'.' * self.level}{self.module} import {self.obj}{alias}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Parameter:
+    name: str
+    annotation: cst.BaseExpression | None
+    annotation_imports: tuple[ImportItem, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """The statements that move: ``block.body[start:end]``, ending with the commit."""
+
+    block: cst.IndentedBlock
+    start: int
+    end: int
+    commit: SessionCall
+
+    @property
+    def statements(self) -> Sequence[cst.BaseStatement]:
+        return self.block.body[self.start : self.end]
+
+
+@dataclasses.dataclass(frozen=True)
+class Flow:
+    """How the run talks to the rest of the route."""
+
+    parameters: tuple[Parameter, ...]
+    returns: tuple[str, ...]
+    imports: tuple[ImportItem, ...]  # as the route module spells them
+    logger_name: str | None  # the route module's logger, if the run logs
+    is_async: bool
+
+
+class Metadata:
+    """Metadata of one module, resolved on first use.
+
+    Most files that mention ``commit`` have no route; scope and qualified-name analysis of a
+    large module costs seconds, so nothing is computed until a route needs it.
+    """
+
+    def __init__(self, module: cst.Module, package: Sequence[str], facts: NameFacts | None = None) -> None:
+        # unsafe_skip_copy: the lookups are keyed by the nodes of the tree being transformed.
+        self._wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        self._package = tuple(package)
+        self._resolved: dict[type[BaseMetadataProvider[Any]], Mapping[cst.CSTNode, Any]] = {}
+        self._parents: dict[cst.CSTNode, cst.CSTNode] | None = None
+        self._positions: TreePositions | None = None
+        self._facts = facts  # name facts of the module's text, for answers without the providers
+
+    def refers_to_any(self, node: cst.CSTNode, prefixes: Sequence[str]) -> set[str] | None:
+        """The qualified names of ``node`` that are one of ``prefixes`` or under one, when the
+        name facts decide it (see codemods.analysis.names); None when only the providers can tell."""
+        return self.qualified_names_where(node, lambda name: any(name == p or name.startswith(p + ".") for p in prefixes))
+
+    def qualified_names_where(self, node: cst.CSTNode, under: Callable[[str], bool]) -> set[str] | None:
+        """The qualified names of ``node`` that ``under`` accepts, when the name facts decide
+        it; None when only the providers can tell.  Names are read as libcst does: calls and
+        subscripts in the chain are skipped (``request.get_json().get`` -> ``request.get_json.get``)."""
+        facts, dotted = self._facts, dotted_name(node, through_calls=True)
+        if facts is None or dotted is None:
+            return None
+        head, _, rest = dotted.partition(".")
+        if facts.bindings[head] == 1 and head in facts.imports:
+            target = self._absolute(facts.imports[head] + (f".{rest}" if rest else ""))
+            return {target} if under(target) else set()
+        if head not in facts.imported and not under(dotted):
+            # Not imported: its qualified names are the dotted text, or it under "<locals>" of a
+            # function or "builtins.", none of them under an imported prefix.
+            return set()
+        return None
+
+    def _lookup(self, provider: type[BaseMetadataProvider[Any]], node: cst.CSTNode) -> Any:
+        if provider not in self._resolved:
+            self._resolved[provider] = self._wrapper.resolve(provider)
+        value = self._resolved[provider].get(node)
+        # QualifiedNameProvider stores lazy values (callables); no other value here is callable.
+        return value() if callable(value) else value
+
+    def scope(self, node: cst.CSTNode) -> Scope | None:
+        return self._lookup(ScopeProvider, node)
+
+    def qualified_names(self, node: cst.CSTNode) -> set[QualifiedName]:
+        """Qualified names, relative imports made absolute (``..tenancy.x`` -> ``app.tenancy.x``)."""
+        return {QualifiedName(self._absolute(n.name), n.source) for n in self._lookup(QualifiedNameProvider, node) or ()}
+
+    def _absolute(self, name: str) -> str:
+        """``..tenancy.x`` -> ``app.tenancy.x`` in package ``app.routes`` (as far as it reaches)."""
+        dots = len(name) - len(name.lstrip("."))
+        if dots and dots - 1 <= len(self._package):
+            base = self._package[: len(self._package) - (dots - 1)]
+            return ".".join([*base, name[dots:]])
+        return name
+
+    def position(self, node: cst.CSTNode) -> CodeRange:
+        """What PositionProvider gives, from one code generation shared with the findings."""
+        if self._positions is None:
+            self._positions = positions_of(self._wrapper.module)
+        return self._positions.range(node)
+
+    def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        if self._parents is None:
+            self._parents = parents_of(self._wrapper.module)
+        return self._parents.get(node)
+
+    def within(self, node: cst.CSTNode, start: CodeRange, end: CodeRange) -> bool:
+        where = self.position(node)
+        return _key(where.start) >= _key(start.start) and _key(where.end) <= _key(end.end)
+
+
+_CHILD_FIELDS: dict[type[cst.CSTNode], tuple[str, ...]] = {}
+
+
+def parents_of(module: cst.Module) -> dict[cst.CSTNode, cst.CSTNode]:
+    """Each node's parent: what libcst's ParentNodeProvider gives, at a tenth of its cost.
+
+    A node's children are the CSTNode values of its fields, alone or in a sequence (which is
+    what ``CSTNode.children`` collects); walking the fields directly skips the visitor
+    machinery, which costs more than the walk itself.
+    """
+    parents: dict[cst.CSTNode, cst.CSTNode] = {}
+    pending: list[cst.CSTNode] = [module]
+    while pending:
+        node = pending.pop()
+        kind = type(node)
+        names = _CHILD_FIELDS.get(kind)
+        if names is None:
+            names = _CHILD_FIELDS[kind] = tuple(field.name for field in dataclasses.fields(kind))
+        for name in names:
+            value = getattr(node, name)
+            if isinstance(value, cst.CSTNode):
+                parents[value] = node
+                pending.append(value)
+            elif isinstance(value, (tuple, list)):
+                for item in value:
+                    if isinstance(item, cst.CSTNode):
+                        parents[item] = node
+                        pending.append(item)
+    return parents
+
+
+def _key(position: CodePosition) -> tuple[int, int]:
+    return (position.line, position.column)
+
+
+# -- routes --------------------------------------------------------------------------------
+
+
+def find_route(
+    function: cst.FunctionDef,
+    enclosing_class: cst.ClassDef | None,
+    decorators: Sequence[str],
+    view_bases: Sequence[str],
+    prefixes: dict[str, str],
+    meta: Metadata,
+) -> Route | None:
+    """The route ``function`` is, if it is one (by decorator or as a class-based view method)."""
+    name = function.name.value
+    for decorator in function.decorators:
+        label = _route_label(decorator.decorator, decorators, prefixes)
+        if label is not None:
+            if _is_test_double(decorator.decorator, meta):
+                return None
+            if enclosing_class is None:
+                return Route(function, label, name, name, None)
+            return Route(function, label, f"{enclosing_class.name.value}.{name}", name, _instance_parameter(function))
+    if enclosing_class is None or name not in HTTP_VERBS or not _is_view_class(enclosing_class, view_bases):
+        return None
+    class_name = enclosing_class.name.value
+    subject = f"{name}_{_view_subject(class_name)}"
+    return Route(function, name.upper(), f"{class_name}.{name}", subject, _instance_parameter(function))
+
+
+def _instance_parameter(method: cst.FunctionDef) -> str | None:
+    """``self`` (or ``cls``): the view object, which belongs to the HTTP layer."""
+    if any(dotted_name(d.decorator) == "staticmethod" for d in method.decorators):
+        return None
+    params = [*method.params.posonly_params, *method.params.params]
+    return params[0].name.value if params else None
+
+
+def _is_test_double(decorator: cst.BaseExpression, meta: Metadata) -> bool:
+    """``@mock.patch(...)``, ``@patch.object(...)``: test code, whatever the attribute is called."""
+    func = decorator.func if isinstance(decorator, cst.Call) else decorator
+    spelled = dotted_name(func) or ""
+    if "patch" not in spelled and "mock" not in spelled.lower():
+        return False  # spelled like no test double: skip resolving the module's qualified names
+    for node in (func, *([func.value] if isinstance(func, cst.Attribute) else [])):
+        fast = meta.qualified_names_where(node, lambda name: name.startswith(_TEST_DOUBLE_MODULES))
+        names = fast if fast is not None else {q.name for q in meta.qualified_names(node)}
+        if any(name.startswith(_TEST_DOUBLE_MODULES) for name in names):
+            return True
+    return False
+
+
+def _route_label(decorator: cst.BaseExpression, decorators: Sequence[str], prefixes: dict[str, str]) -> str | None:
+    if not isinstance(decorator, cst.Call):
+        return None
+    func = decorator.func
+    if isinstance(func, cst.Attribute):
+        kind, receiver = func.attr.value, dotted_name(func.value)
+    elif isinstance(func, cst.Name):
+        kind, receiver = func.value, None
+    else:
+        return None
+    if kind not in decorators:
+        return None
+    path = _string_argument(decorator, 0, ("rule", "path"))
+    methods = [kind.upper()] if kind in HTTP_VERBS else _methods_argument(decorator)
+    prefix = prefixes.get(receiver or "", "")
+    where = f" {prefix}{path}" if path is not None else ""
+    return f"{'/'.join(methods)}{where}"
+
+
+def _string_argument(call: cst.Call, position: int, keywords: Sequence[str]) -> str | None:
+    positional = [a for a in call.args if a.keyword is None and a.star == ""]
+    candidates = [a.value for a in call.args if a.keyword is not None and a.keyword.value in keywords]
+    if len(positional) > position:
+        candidates.insert(0, positional[position].value)
+    for value in candidates:
+        if isinstance(value, cst.SimpleString):
+            evaluated = value.evaluated_value
+            return evaluated if isinstance(evaluated, str) else None
+    return None
+
+
+def _methods_argument(call: cst.Call) -> list[str]:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == "methods" and isinstance(arg.value, (cst.List, cst.Tuple)):
+            methods = [e.value.evaluated_value for e in arg.value.elements if isinstance(e.value, cst.SimpleString)]
+            found = [m.upper() for m in methods if isinstance(m, str)]
+            if found:
+                return found
+    return ["GET"]
+
+
+def _is_view_class(node: cst.ClassDef, view_bases: Sequence[str]) -> bool:
+    for base in node.bases:
+        name = dotted_name(base.value)
+        if name is not None and name.rsplit(".", 1)[-1] in view_bases:
+            return True
+    return False
+
+
+def _view_subject(class_name: str) -> str:
+    """``ApplicationAPI`` -> ``application``: what the view's verbs act on, in snake case."""
+    subject = class_name
+    for suffix in _VIEW_CLASS_SUFFIXES:
+        if subject.endswith(suffix) and len(subject) > len(suffix):
+            subject = subject[: -len(suffix)]
+            break
+    return snake_case(subject)
+
+
+def snake_case(name: str) -> str:
+    words = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", words).lower()
+
+
+def router_prefixes(module: cst.Module) -> dict[str, str]:
+    """``bp = Blueprint(..., url_prefix="/x")`` / ``router = APIRouter(prefix="/x")`` -> {bp: /x}."""
+    prefixes: dict[str, str] = {}
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if not isinstance(small, cst.Assign) or not isinstance(small.value, cst.Call):
+                continue
+            prefix = None
+            for arg in small.value.args:
+                if arg.keyword is not None and arg.keyword.value in ("url_prefix", "prefix"):
+                    if isinstance(arg.value, cst.SimpleString) and isinstance(arg.value.evaluated_value, str):
+                        prefix = arg.value.evaluated_value.rstrip("/")
+            for target in small.targets:
+                name = dotted_name(target.target)
+                if name is not None and prefix:
+                    prefixes[name] = prefix
+    return prefixes
+
+
+# -- commits -------------------------------------------------------------------------------
+
+
+def find_commits(
+    route: Route, matcher: SessionMatcher, module_sessions: SessionScope
+) -> tuple[list[SessionCall], list[Decline]]:
+    """The route's commits, and those that cannot move at all (inside lambdas, nested functions)."""
+    function = route.function
+    scope = matcher.scope_sessions(function, module_sessions)
+    commits = matcher.session_calls(function.body, scope, ("commit",))
+    declines: list[Decline] = []
+    for nested, kind in _nested_scopes(function.body):
+        inner = matcher.scope_sessions(nested, scope)
+        for call in matcher.session_calls(nested.body, inner, ("commit",)):
+            declines.append(Decline(call.call, f"not moved: the commit is inside a {kind} in the route"))
+    return commits, declines
+
+
+def _nested_scopes(node: cst.CSTNode) -> list[tuple[cst.FunctionDef | cst.Lambda, str]]:
+    found: list[tuple[cst.FunctionDef | cst.Lambda, str]] = []
+
+    class _Finder(traversal.Visitor):
+        def visit_FunctionDef(self, inner: cst.FunctionDef) -> bool:
+            found.append((inner, "nested function"))
+            return False
+
+        def visit_Lambda(self, inner: cst.Lambda) -> bool:
+            found.append((inner, "lambda"))
+            return False
+
+        def visit_ClassDef(self, _: cst.ClassDef) -> bool:
+            return False
+
+    node.visit(_Finder())
+    return found
+
+
+def commit_statement(commit: SessionCall, meta: Metadata) -> tuple[cst.SimpleStatementLine, cst.IndentedBlock] | Decline:
+    """The statement line holding the commit and its block, or why the commit is not a statement."""
+    node: cst.CSTNode = commit.call
+    parent = meta.parent(node)
+    if isinstance(parent, cst.Await):
+        node, parent = parent, meta.parent(parent)
+    if not isinstance(parent, cst.Expr):
+        ancestor = parent
+        while ancestor is not None and not isinstance(ancestor, cst.BaseStatement):
+            if isinstance(ancestor, _COMPREHENSIONS):
+                return Decline(commit.call, "not moved: the commit is inside a comprehension")
+            ancestor = meta.parent(ancestor)
+        return Decline(commit.call, "not moved: the commit's result is used, so it is not a statement of its own")
+    line = meta.parent(parent)
+    if isinstance(line, cst.SimpleStatementSuite):
+        return Decline(commit.call, "not moved: the commit is in a one-line block (`if x: db.commit()`)")
+    assert isinstance(line, cst.SimpleStatementLine)
+    if line.body[-1] is not parent:
+        return Decline(commit.call, "not moved: the commit shares its line with statements after it")
+    block = meta.parent(line)
+    if not isinstance(block, cst.IndentedBlock):
+        return Decline(commit.call, "not moved: the commit is not inside a function body")
+    return line, block
+
+
+# -- which statements move ------------------------------------------------------------------
+
+
+class _Mobility(traversal.Visitor):
+    """Why a statement must stay in the route (first reason found), or None."""
+
+    def __init__(self, meta: Metadata, http_names: Sequence[str], http_locals: frozenset[str]) -> None:
+        self.meta = meta
+        self.http_names = http_names
+        self.http_locals = http_locals
+        self.reason: str | None = None
+        self._loops = 0
+        self._nested = 0
+        # Names that are not expressions: an attribute's or a keyword argument's name.  libcst
+        # gives them no qualified names; the name facts would read them as variables.
+        self._not_variables: set[int] = set()
+
+    def _stop(self, reason: str) -> bool:
+        if self.reason is None:
+            self.reason = reason
+        return False
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self.reason is not None:
+            return False
+        if isinstance(node, _NESTED_SCOPES):
+            self._nested += 1
+        elif isinstance(node, _LOOPS):
+            self._loops += 1
+        if not self._nested:
+            if isinstance(node, cst.Return):
+                return self._stop("return")
+            if isinstance(node, (cst.Yield, cst.Raise)):
+                return self._stop(type(node).__name__.lower())
+            if isinstance(node, (cst.Break, cst.Continue)) and not self._loops:
+                return self._stop(type(node).__name__.lower())
+        if isinstance(node, cst.Attribute):
+            self._not_variables.add(id(node.attr))
+        elif isinstance(node, cst.Arg) and node.keyword is not None:
+            self._not_variables.add(id(node.keyword))
+        if isinstance(node, (cst.Name, cst.Attribute)) and id(node) not in self._not_variables:
+            http = http_name(node, self.meta, self.http_names, self.http_locals)
+            if http is not None:
+                return self._stop(f"uses {http}")
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        if isinstance(original_node, _NESTED_SCOPES):
+            self._nested -= 1
+        elif isinstance(original_node, _LOOPS):
+            self._loops -= 1
+
+
+def http_name(
+    node: cst.Name | cst.Attribute, meta: Metadata, http_names: Sequence[str], http_locals: frozenset[str]
+) -> str | None:
+    """The HTTP-layer object ``node`` refers to (``flask.request``, a ``Request`` parameter), if any."""
+    fast = meta.refers_to_any(node, http_names)
+    qualified_names = fast if fast is not None else {q.name for q in meta.qualified_names(node)}
+    for qualified in qualified_names:
+        for name in http_names:
+            if qualified == name or qualified.startswith(name + "."):
+                return f"`{name}`"
+    if isinstance(node, cst.Name) and node.value in http_locals:
+        scope = meta.scope(node)
+        if scope is not None and _is_access(node, scope):
+            return f"`{node.value}`"
+    return None
+
+
+def _is_access(node: cst.Name, scope: Scope) -> bool:
+    return any(access.node is node for access in scope.accesses[node.value])
+
+
+def http_parameters(route: Route, meta: Metadata, http_names: Sequence[str]) -> frozenset[str]:
+    """Route parameters that hold HTTP-layer values: ``request: Request``, the view's ``self``."""
+    names = set()
+    if route.view_instance is not None:
+        names.add(route.view_instance)
+    params = route.function.params
+    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+        if param.annotation is None:
+            continue
+        for node in _names_in(param.annotation.annotation):
+            if http_name(node, meta, http_names, frozenset()) is not None:
+                names.add(param.name.value)
+    return frozenset(names)
+
+
+def _names_in(node: cst.CSTNode) -> list[cst.Name]:
+    found: list[cst.Name] = []
+
+    class _Names(traversal.Visitor):
+        def visit_Name(self, name: cst.Name) -> None:
+            found.append(name)
+
+    node.visit(_Names())
+    return found
+
+
+def extract_run(
+    line: cst.SimpleStatementLine,
+    block: cst.IndentedBlock,
+    lower: int,
+    commit: SessionCall,
+    meta: Metadata,
+    http_names: Sequence[str],
+    http_locals: frozenset[str],
+) -> Run | Decline:
+    """The longest run of movable statements of ``block`` ending with the commit's ``line``.
+
+    ``lower`` is the first index the run may start at (after an earlier commit of the block).
+    """
+    end = next(i for i, statement in enumerate(block.body) if statement is line) + 1
+    if lower == 0 and _is_docstring(block, meta):
+        lower = 1  # the route's docstring stays with the route
+    reason = _why_stays(line, meta, http_names, http_locals)
+    if reason is not None:
+        return Decline(commit.call, f"not moved: the commit itself {reason}, which belongs to the HTTP layer")
+    start = end - 1
+    while start > lower and _why_stays(block.body[start - 1], meta, http_names, http_locals) is None:
+        start -= 1
+    return Run(block, start, end, commit)
+
+
+def keep_handler_values(run: Run, function: cst.FunctionDef, meta: Metadata) -> Run:
+    """Shrink ``run`` so that names the route may read after a caught exception are assigned there.
+
+    Inside a ``try`` (or a ``with``, whose context manager may suppress errors), the moved code
+    may raise and the route go on (in a handler, a ``finally`` or after the statement).  The service then returns nothing, so a name the moved code assigned
+    would keep its old value (or none) where the original saw the new one: statements that
+    assign names read later stay in the route.
+    """
+    if not _inside_try_body(run.block, function, meta):
+        return run
+    end = meta.position(run.statements[-1]).end
+    read_later = {
+        name.value for name in _names_in(function.body) if _key(meta.position(name).start) >= _key(end)
+    }
+    function_scope = meta.scope(function.body)
+    assert function_scope is not None
+    start = run.start
+    for index in range(run.start, run.end):
+        where = meta.position(run.block.body[index])
+        for assignment in function_scope.assignments:
+            if assignment.name in read_later and isinstance(assignment, Assignment):
+                if meta.within(assignment.node, where, where):
+                    start = index + 1
+    return dataclasses.replace(run, start=min(start, run.end - 1))
+
+
+def _inside_try_body(block: cst.CSTNode, function: cst.FunctionDef, meta: Metadata) -> bool:
+    child: cst.CSTNode = block
+    current = meta.parent(block)
+    while current is not None and current is not function:
+        # a context manager may swallow the exception too (``contextlib.suppress``)
+        if isinstance(current, (cst.Try, cst.TryStar, cst.With)) and child is current.body:
+            return True
+        child, current = current, meta.parent(current)
+    return False
+
+
+def _is_docstring(block: cst.IndentedBlock, meta: Metadata) -> bool:
+    owner = meta.parent(block)
+    if not isinstance(owner, (cst.FunctionDef, cst.ClassDef)) or not block.body:
+        return False
+    first = block.body[0]
+    return (
+        isinstance(first, cst.SimpleStatementLine)
+        and isinstance(first.body[0], cst.Expr)
+        and isinstance(first.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
+def _why_stays(statement: cst.CSTNode, meta: Metadata, http_names: Sequence[str], http_locals: frozenset[str]) -> str | None:
+    mobility = _Mobility(meta, http_names, http_locals)
+    statement.visit(mobility)
+    return mobility.reason
+
+
+# -- data flow -----------------------------------------------------------------------------
+
+
+def analyse_flow(route: Route, run: Run, meta: Metadata, module: cst.Module) -> Flow | Decline:
+    """Parameters, return values, imports and async-ness of the service function for ``run``."""
+    function = route.function
+    statements = run.statements
+    first, last = meta.position(statements[0]), meta.position(statements[-1])
+    commit_node = run.commit.call
+    function_scope = meta.scope(function.body)
+    assert isinstance(function_scope, FunctionScope)
+
+    def inside(node: cst.CSTNode) -> bool:
+        return meta.within(node, first, last)
+
+    scopes = _scopes_under(function.body, meta)
+    accesses = sorted(
+        (a for s in scopes for a in s.accesses if isinstance(a.node, cst.Name)),
+        key=lambda a: _key(meta.position(a.node).start),
+    )
+    for node in _deleted_names(statements):
+        return Decline(commit_node, f"not moved: `{node}` is deleted in the statements that would move")
+
+    parameters: list[str] = []
+    module_names: dict[str, set[Assignment]] = {}
+    for access in accesses:
+        if not inside(access.node):
+            continue
+        name = access.node.value
+        referents = [r for r in access.referents if not isinstance(r, BuiltinAssignment)]
+        if not referents and name.startswith("__") and name.endswith("__") and name != "__debug__":
+            return Decline(commit_node, f"not moved: `{name}` would mean the service module there")
+        if not access.referents:
+            if function_scope.assignments[name]:
+                return Decline(commit_node, f"not moved: `{name}` is read before it is assigned (a loop?)")
+            return Decline(commit_node, f"not moved: `{name}` is not defined in this module (a star import?)")
+        for referent in referents:
+            if not isinstance(referent, Assignment):
+                continue
+            if isinstance(referent.scope, GlobalScope):
+                module_names.setdefault(name, set()).add(referent)
+            elif referent.scope is function_scope:
+                if inside(referent.node):
+                    continue
+                if _key(meta.position(referent.node).start) < _key(first.start):
+                    if name not in parameters:
+                        parameters.append(name)
+                else:
+                    return Decline(commit_node, f"not moved: `{name}` may hold a value assigned after the commit")
+            elif not inside(referent.node):
+                return Decline(commit_node, f"not moved: `{name}` is a local of the function around the route (an app factory?)")
+
+    assigned = [a for a in function_scope.assignments if isinstance(a, Assignment) and inside(a.node)]
+    assigned.sort(key=lambda a: _key(meta.position(a.node).start))
+    returns: list[str] = []
+    for assignment in assigned:
+        name = assignment.name
+        for access in accesses:
+            if access.node.value != name or inside(access.node):
+                continue
+            if access.scope is not function_scope:
+                # a closure may run later; a comprehension's own variable of that name does not count
+                is_read_after = any(r.scope is function_scope for r in access.referents)
+            else:
+                is_read_after = _key(meta.position(access.node).start) >= _key(last.end)
+            if is_read_after:
+                if name not in returns:
+                    returns.append(name)
+            elif _in_same_loop(access.node, run, meta):
+                return Decline(commit_node, f"not moved: `{name}` is read before the commit in the same loop")
+    definite = _definitely_assigned(statements)
+    for name in returns:
+        earlier = [
+            a
+            for a in function_scope.assignments[name]
+            if isinstance(a, Assignment) and _key(meta.position(a.node).start) < _key(first.start)
+        ]
+        if earlier and name not in parameters:
+            parameters.append(name)  # the run may not assign it on every path: pass the old value in
+        elif not earlier and name not in definite:
+            return Decline(commit_node, f"not moved: `{name}` is used after the commit but only assigned on some paths")
+
+    imports: list[ImportItem] = []
+    logger_name: str | None = None
+    for name, referents in module_names.items():
+        if len(referents) > 1:
+            return Decline(commit_node, f"not moved: `{name}` is bound more than once at module level")
+        (referent,) = referents
+        if isinstance(referent, ImportAssignment):
+            if not _at_module_top(referent.node, meta):
+                return Decline(commit_node, f"not moved: `{name}` is imported conditionally (under `if` or `try`)")
+            item = import_item(referent.node, name)
+            if item is None:
+                return Decline(commit_node, f"not moved: cannot copy the import of `{name}`")
+            imports.append(item)
+        elif is_logger_assignment(referent.node, module, meta):
+            logger_name = name
+        else:
+            return Decline(
+                commit_node,
+                f"not moved: `{name}` is defined in this module; importing it into the service would be an import cycle",
+            )
+
+    params = tuple(_parameter(function, name, meta) for name in parameters)
+    return Flow(params, tuple(returns), tuple(imports), logger_name, _needs_async(function, statements))
+
+
+def _definitely_assigned(statements: Sequence[cst.BaseStatement]) -> set[str]:
+    """Names some statement at the top of the run binds on every path through it."""
+    names: set[str] = set()
+
+    def bind(target: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name):
+            names.add(target.value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for element in target.elements:
+                bind(element.value)
+        elif isinstance(target, cst.StarredElement):
+            bind(target.value)
+
+    for statement in statements:
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            names.add(statement.name.value)
+        elif isinstance(statement, cst.With):
+            for item in statement.items:
+                if item.asname is not None:
+                    bind(item.asname.name)
+        elif isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, cst.Assign):
+                    for target in small.targets:
+                        bind(target.target)
+                elif isinstance(small, (cst.AnnAssign, cst.AugAssign)) and getattr(small, "value", None) is not None:
+                    bind(small.target)
+                elif isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(small.names, cst.ImportStar):
+                    for alias in small.names:
+                        names.add(alias.evaluated_alias or alias.evaluated_name.split(".")[0])
+    return names
+
+
+def _scopes_under(node: cst.CSTNode, meta: Metadata) -> list[Scope]:
+    scopes: dict[int, Scope] = {}
+
+    class _Scopes(traversal.Visitor):
+        def on_visit(self, inner: cst.CSTNode) -> bool:
+            scope = meta.scope(inner)
+            if scope is not None:
+                scopes.setdefault(id(scope), scope)
+            return True
+
+    node.visit(_Scopes())
+    return list(scopes.values())
+
+
+def _deleted_names(statements: Iterable[cst.CSTNode]) -> list[str]:
+    found: list[str] = []
+
+    class _Deletes(traversal.Visitor):
+        def visit_Del(self, node: cst.Del) -> None:
+            targets = node.target.elements if isinstance(node.target, (cst.Tuple, cst.List)) else [node.target]
+            for target in targets:
+                value = target.value if isinstance(target, cst.Element) else target
+                if isinstance(value, cst.Name):
+                    found.append(value.value)
+
+        def visit_FunctionDef(self, _: cst.FunctionDef) -> bool:
+            return False
+
+        def visit_Lambda(self, _: cst.Lambda) -> bool:
+            return False
+
+    for statement in statements:
+        statement.visit(_Deletes())
+    return found
+
+
+def _in_same_loop(access_node: cst.CSTNode, run: Run, meta: Metadata) -> bool:
+    """Whether a loop around the run also holds ``access_node`` (so it runs again after the run)."""
+    current = meta.parent(run.block)
+    while current is not None and not isinstance(current, cst.Module):
+        if isinstance(current, _LOOPS) and meta.within(access_node, meta.position(current), meta.position(current)):
+            return True
+        current = meta.parent(current)
+    return False
+
+
+def _at_module_top(statement: cst.CSTNode, meta: Metadata) -> bool:
+    line = meta.parent(statement)
+    return line is not None and isinstance(meta.parent(line), cst.Module)
+
+
+def import_item(statement: cst.CSTNode, name: str) -> ImportItem | None:
+    """The part of an import statement that binds ``name``."""
+    if isinstance(statement, cst.Import):
+        for alias in statement.names:
+            module = alias.evaluated_name
+            if (alias.evaluated_alias or module.split(".")[0]) == name:
+                return ImportItem(module, None, alias.evaluated_alias)
+        return None
+    if isinstance(statement, cst.ImportFrom) and not isinstance(statement.names, cst.ImportStar):
+        module = dotted_name(statement.module) if statement.module is not None else ""
+        if module is None:
+            return None
+        for alias in statement.names:
+            if (alias.evaluated_alias or alias.evaluated_name) == name:
+                return ImportItem(module, alias.evaluated_name, alias.evaluated_alias, len(statement.relative))
+    return None
+
+
+def is_logger_assignment(node: cst.CSTNode, module: cst.Module, meta: Metadata) -> bool:
+    """``logger = logging.getLogger(__name__)`` (or ``getLogger(__name__)``) at module level."""
+    current: cst.CSTNode | None = node
+    while current is not None and not isinstance(current, (cst.Assign, cst.AnnAssign)):
+        current = meta.parent(current)
+    if current is None or not isinstance(current.value, cst.Call):
+        return False
+    callee = dotted_name(current.value.func) or ""
+    args = current.value.args
+    return (
+        callee.rsplit(".", 1)[-1] == "getLogger"
+        and len(args) == 1
+        and isinstance(args[0].value, cst.Name)
+        and args[0].value.value == "__name__"
+    )
+
+
+def _parameter(function: cst.FunctionDef, name: str, meta: Metadata) -> Parameter:
+    params = function.params
+    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+        if param.name.value != name or param.annotation is None:
+            continue
+        annotation = _unwrap_annotated(param.annotation.annotation)
+        imports = _annotation_imports(annotation, meta)
+        if imports is None:
+            return Parameter(name, None)
+        return Parameter(name, annotation, imports)
+    return Parameter(name, None)
+
+
+def _unwrap_annotated(annotation: cst.BaseExpression) -> cst.BaseExpression:
+    """``Annotated[Session, Depends(get_db)]`` -> ``Session``: the dependency stays in the route."""
+    if isinstance(annotation, cst.Subscript) and (dotted_name(annotation.value) or "").endswith("Annotated"):
+        first = annotation.slice[0].slice
+        if isinstance(first, cst.Index):
+            return first.value
+    return annotation
+
+
+def _annotation_imports(annotation: cst.BaseExpression, meta: Metadata) -> tuple[ImportItem, ...] | None:
+    """The imports an annotation needs, or None if it cannot be copied (strings, local classes)."""
+    if any(isinstance(n, cst.SimpleString) for n in _all_nodes(annotation)):
+        return None
+    items = []
+    for node in _names_in(annotation):
+        parent = meta.parent(node)
+        if isinstance(parent, cst.Attribute) and parent.attr is node:
+            continue
+        scope = meta.scope(node)
+        if scope is None:
+            return None
+        referents = [r for a in scope.accesses[node.value] if a.node is node for r in a.referents]
+        if any(isinstance(r, BuiltinAssignment) for r in referents):
+            continue
+        if len(referents) != 1 or not isinstance(referents[0], ImportAssignment):
+            return None
+        if not _at_module_top(referents[0].node, meta):
+            return None  # ``if TYPE_CHECKING:`` imports would run in the service
+        item = import_item(referents[0].node, node.value)
+        if item is None:
+            return None
+        items.append(item)
+    return tuple(items)
+
+
+def _all_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
+    found: list[cst.CSTNode] = []
+
+    class _All(traversal.Visitor):
+        def on_visit(self, inner: cst.CSTNode) -> bool:
+            found.append(inner)
+            return True
+
+    node.visit(_All())
+    return found
+
+
+def _needs_async(function: cst.FunctionDef, statements: Sequence[cst.BaseStatement]) -> bool:
+    if function.asynchronous is None:
+        return False
+    found = False
+
+    class _Awaits(traversal.Visitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            nonlocal found
+            if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+                return False
+            if isinstance(node, cst.Await) or (isinstance(node, (cst.For, cst.With)) and node.asynchronous):
+                found = True
+            if isinstance(node, cst.CompFor) and node.asynchronous is not None:
+                found = True
+            return not found
+
+    for statement in statements:
+        statement.visit(_Awaits())
+    return found
+
+
+def has_global_or_nonlocal(function: cst.FunctionDef) -> bool:
+    found = False
+
+    class _Declarations(traversal.Visitor):
+        def visit_Global(self, _: cst.Global) -> None:
+            nonlocal found
+            found = True
+
+        def visit_Nonlocal(self, _: cst.Nonlocal) -> None:
+            nonlocal found
+            found = True
+
+    function.body.visit(_Declarations())
+    return found

@@ -1,0 +1,1 @@
+"""Every shortcut around libcst internals, in one place."""

@@ -1,0 +1,69 @@
+"""codemods.analysis.precheck: CPython's facts about a file, and how they line up with libcst's tree."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+
+import libcst as cst
+import pytest
+
+from codemods.analysis.precheck import facts_of, parse, statements_containing
+
+
+def is_print(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        pytest.param("import os\nprint(1)\nx = 2\n", {1}, id="plain-statements"),
+        pytest.param("a = 1; print(a); b = 2\nc = 3\nprint(c)\n", {0, 2}, id="semicolons-share-a-line"),
+        pytest.param("@decorate\nasync def f():\n    print(1)\n\nclass C:\n    x = 1\n", {0}, id="decorated-async-def"),
+        pytest.param("if x: print(1)\nelse: pass\nwhile y:\n    pass\n", {0}, id="one-line-blocks"),
+        pytest.param("match v:\n    case 1:\n        print(v)\ntry:\n    pass\nexcept* E:\n    pass\n", {0}, id="match-and-try-star"),
+        pytest.param('"""Doc."""\nfrom __future__ import annotations\n', set(), id="nothing-found"),
+        pytest.param("", None, id="empty-text-means-unknown"),  # FileContext.source is b"" when unknown
+    ],
+)
+def test_statements_containing_maps_cpython_statements_onto_libcst_ones(source: str, expected: set[int] | None) -> None:
+    data = source.encode()
+    assert statements_containing(data, cst.parse_module(data), is_print) == expected
+
+
+def test_text_cpython_cannot_parse_gives_none_so_everything_is_visited() -> None:
+    data = b"type Alias = int\nprint(1)\n"  # Python 3.12 syntax: libcst reads it, CPython 3.11 does not
+    assert parse(data) is None
+    assert statements_containing(data, cst.parse_module(data), is_print) is None
+
+
+def test_a_tree_that_is_not_of_the_text_gives_none() -> None:
+    data = b"x = 1\nprint(x)\n"
+    other = cst.parse_module("def f():\n    pass\n")
+    assert statements_containing(data, other, is_print) is None
+
+
+def test_facts_of_collects_what_the_prechecks_ask() -> None:
+    facts = facts_of(
+        parse(
+            textwrap.dedent(
+                """
+                from traceback import print_exc as pe
+                try:
+                    pass
+                except:
+                    pe()
+                for row in rows:
+                    db.session.commit()
+                @app.route("/x")
+                class View(views.MethodView):
+                    class Config:
+                        orm_mode = True
+                """
+            ).encode()
+        )
+    )
+    assert facts.bare_except and facts.config_in_class and facts.commit_in_loop()
+    assert facts.statement_call_names == {"pe"} and facts.traceback_imports == {"pe"}
+    assert facts.decorator_names == {"route"} and facts.base_names == {"MethodView"}
