@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import libcst as cst
 from libcst.codemod import Codemod as LibcstCodemod
@@ -29,7 +29,12 @@ from codemods.analysis.names import Names, name_facts
 from codemods.options import Option
 from codemods.speedups.positions import positions_of
 from codemods.analysis.precheck import SyntaxFacts
-from codemods.engine.templating import TemplateSet
+
+
+class Templates(Protocol):
+    """What a codemod renders generated code with (the engine passes its jinja2 template set)."""
+
+    def render(self, name: str, /, **values: Any) -> str: ...
 
 
 @dataclasses.dataclass(frozen=True, order=True)
@@ -54,7 +59,7 @@ class FileContext:
     path: str  # posix path relative to the scanned folder
     options: Mapping[str, Any]  # this codemod's settings, validated, defaults filled in
     index: Any = None  # this codemod's whole-tree index (see Codemod.build_index)
-    templates: TemplateSet | None = None
+    templates: Templates | None = None  # always given by the engine's pipeline
     # The text of the tree the codemod is given (empty when unknown), for cheap text checks and
     # name facts that spare a tree walk or a scope analysis.
     source: bytes = b""
@@ -344,6 +349,12 @@ class Codemod(ContextAwareTransformer):
     def option(self, name: str) -> Any:
         return self.file.options[name]
 
+    def render(self, template: str, /, **values: Any) -> str:
+        """Render one of the run's templates (generated code is never spliced together by hand)."""
+        if self.file.templates is None:
+            raise RuntimeError(f"{self.name}: no templates in the FileContext (the pipeline always passes them)")
+        return self.file.templates.render(template, **values)
+
     def report(self, original_node: cst.CSTNode, message: str, *, fixable: bool = True) -> None:
         """Record a finding at ``original_node``, a node of the tree this codemod was given."""
         self._reports.append((original_node, message, fixable))
@@ -402,7 +413,7 @@ class Codemod(ContextAwareTransformer):
         extras: Sequence[tuple[str, Any]],
         read_file: Callable[[str], str | None],
         options: Mapping[str, Any],
-        templates: TemplateSet,
+        templates: Templates,
     ) -> FinalizeResult:
         """Turn the extras every file produced into generated files (for example service modules).
 

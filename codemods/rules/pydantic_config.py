@@ -913,12 +913,7 @@ class PydanticConfig(Codemod):
                 and "\n" not in entry.value
                 and len(self._module.default_indent) * depth + len(line) <= 88
             )
-        templates = self.file.templates
-        if templates is None:
-            from codemods.engine.templating import TemplateSet
-
-            templates = TemplateSet()
-        text = templates.render(
+        text = self.render(
             "pydantic_config.py.j2",
             callee=callee,
             entries=entries,

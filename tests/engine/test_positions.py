@@ -9,7 +9,7 @@ import pytest
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
 from codemods.speedups.positions import TreePositions, start_positions
-from codemods.rules.route_commit.flow import parents_of
+from codemods.analysis.metadata import parents_of
 
 SAMPLE_REPO = Path(__file__).resolve().parents[2] / "sample_repo"
 

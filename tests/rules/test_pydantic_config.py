@@ -1726,9 +1726,10 @@ def test_index_re_export_cycles_terminate_and_keep_their_way_out() -> None:
 
 def test_without_an_index_the_file_alone_is_used() -> None:
     from codemods.base import FileContext
+    from codemods.engine.templating import TemplateSet
     import libcst as cst
 
-    codemod = PydanticConfig(FileContext(path="m.py", options={}))
+    codemod = PydanticConfig(FileContext(path="m.py", options={}, templates=TemplateSet()))
     tree, findings = codemod.run(
         cst.parse_module("from pydantic import BaseModel\nclass M(BaseModel):\n    class Config:\n        orm_mode = True\n")
     )

@@ -18,7 +18,8 @@ import pytest
 
 from codemods.engine.config import default_options
 from codemods.engine.pipeline import FileOutcome
-from codemods.rules.route_commit.rule import RouteCommit, ServiceFunctionRequest, service_location
+from codemods.rules.route_commit import RouteCommit
+from codemods.rules.route_commit.services import ServiceFunctionRequest, service_location
 from codemods.engine.templating import TemplateSet
 from tests.rules.helpers import assert_noop, assert_rewrite, declined, make_plan, run_codemod
 

@@ -17,64 +17,23 @@ Every "no" comes back as a :class:`Decline` with a reason the user can act on.
 from __future__ import annotations
 
 import dataclasses
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
 
 import libcst as cst
 from libcst.metadata import (
     Assignment,
-    BaseMetadataProvider,
     BuiltinAssignment,
-    CodePosition,
-    CodeRange,
     FunctionScope,
     GlobalScope,
     ImportAssignment,
-    MetadataWrapper,
-    QualifiedName,
-    QualifiedNameProvider,
     Scope,
-    ScopeProvider,
 )
 
+from codemods.analysis.metadata import Metadata, position_key
+from codemods.analysis.routes import Route
 from codemods.speedups import traversal
 from codemods.analysis.sessions import SessionCall, SessionMatcher, SessionScope, dotted_name
-from codemods.analysis.names import NameFacts
-from codemods.speedups.positions import TreePositions, positions_of
 
-HTTP_VERBS = ("get", "post", "put", "patch", "delete")
-DEFAULT_ROUTE_DECORATORS = ("route", *HTTP_VERBS, "api_route", "expose")
-DEFAULT_VIEW_BASES = ("MethodView", "View", "Resource")
-# Qualified names (or module prefixes) of objects that belong to the HTTP layer.
-DEFAULT_HTTP_NAMES = (
-    "flask.request",
-    "flask.g",
-    "flask.session",
-    "flask.current_app",
-    "flask.abort",
-    "flask.jsonify",
-    "flask.make_response",
-    "flask.redirect",
-    "flask.url_for",
-    "flask.flash",
-    "flask.render_template",
-    "flask.Response",
-    "flask_login.current_user",
-    "flask_login.login_user",
-    "flask_login.logout_user",
-    "fastapi.Request",
-    "fastapi.Response",
-    "fastapi.HTTPException",
-    "fastapi.BackgroundTasks",
-    "fastapi.responses",
-    "starlette.requests",
-    "starlette.responses",
-    "starlette.exceptions.HTTPException",
-    "starlette.background.BackgroundTasks",
-)
-_TEST_DOUBLE_MODULES = ("unittest.mock.", "mock.")
-_VIEW_CLASS_SUFFIXES = ("Resource", "View", "API", "Api", "Endpoint", "Handler", "Controller")
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 _NESTED_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 _LOOPS = (cst.For, cst.While)
@@ -86,15 +45,6 @@ class Decline:
 
     node: cst.CSTNode  # where to report it (a node of the original tree)
     reason: str
-
-
-@dataclasses.dataclass(frozen=True)
-class Route:
-    function: cst.FunctionDef
-    label: str  # "POST /candidates/<int:candidate_id>/status", or "POST" for a view method
-    qualified_name: str  # "update_status", or "ApplicationAPI.post"
-    service_name: str  # the service function's name before clash suffixes
-    view_instance: str | None  # "self" for methods of class-based views
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,250 +106,7 @@ class Flow:
     is_async: bool
 
 
-class Metadata:
-    """Metadata of one module, resolved on first use.
-
-    Most files that mention ``commit`` have no route; scope and qualified-name analysis of a
-    large module costs seconds, so nothing is computed until a route needs it.
-    """
-
-    def __init__(self, module: cst.Module, package: Sequence[str], facts: NameFacts | None = None) -> None:
-        # unsafe_skip_copy: the lookups are keyed by the nodes of the tree being transformed.
-        self._wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        self._package = tuple(package)
-        self._resolved: dict[type[BaseMetadataProvider[Any]], Mapping[cst.CSTNode, Any]] = {}
-        self._parents: dict[cst.CSTNode, cst.CSTNode] | None = None
-        self._positions: TreePositions | None = None
-        self._facts = facts  # name facts of the module's text, for answers without the providers
-
-    def refers_to_any(self, node: cst.CSTNode, prefixes: Sequence[str]) -> set[str] | None:
-        """The qualified names of ``node`` that are one of ``prefixes`` or under one, when the
-        name facts decide it (see codemods.analysis.names); None when only the providers can tell."""
-        return self.qualified_names_where(node, lambda name: any(name == p or name.startswith(p + ".") for p in prefixes))
-
-    def qualified_names_where(self, node: cst.CSTNode, under: Callable[[str], bool]) -> set[str] | None:
-        """The qualified names of ``node`` that ``under`` accepts, when the name facts decide
-        it; None when only the providers can tell.  Names are read as libcst does: calls and
-        subscripts in the chain are skipped (``request.get_json().get`` -> ``request.get_json.get``)."""
-        facts, dotted = self._facts, dotted_name(node, through_calls=True)
-        if facts is None or dotted is None:
-            return None
-        head, _, rest = dotted.partition(".")
-        if facts.bindings[head] == 1 and head in facts.imports:
-            target = self._absolute(facts.imports[head] + (f".{rest}" if rest else ""))
-            return {target} if under(target) else set()
-        if head not in facts.imported and not under(dotted):
-            # Not imported: its qualified names are the dotted text, or it under "<locals>" of a
-            # function or "builtins.", none of them under an imported prefix.
-            return set()
-        return None
-
-    def _lookup(self, provider: type[BaseMetadataProvider[Any]], node: cst.CSTNode) -> Any:
-        if provider not in self._resolved:
-            self._resolved[provider] = self._wrapper.resolve(provider)
-        value = self._resolved[provider].get(node)
-        # QualifiedNameProvider stores lazy values (callables); no other value here is callable.
-        return value() if callable(value) else value
-
-    def scope(self, node: cst.CSTNode) -> Scope | None:
-        return self._lookup(ScopeProvider, node)
-
-    def qualified_names(self, node: cst.CSTNode) -> set[QualifiedName]:
-        """Qualified names, relative imports made absolute (``..tenancy.x`` -> ``app.tenancy.x``)."""
-        return {QualifiedName(self._absolute(n.name), n.source) for n in self._lookup(QualifiedNameProvider, node) or ()}
-
-    def _absolute(self, name: str) -> str:
-        """``..tenancy.x`` -> ``app.tenancy.x`` in package ``app.routes`` (as far as it reaches)."""
-        dots = len(name) - len(name.lstrip("."))
-        if dots and dots - 1 <= len(self._package):
-            base = self._package[: len(self._package) - (dots - 1)]
-            return ".".join([*base, name[dots:]])
-        return name
-
-    def position(self, node: cst.CSTNode) -> CodeRange:
-        """What PositionProvider gives, from one code generation shared with the findings."""
-        if self._positions is None:
-            self._positions = positions_of(self._wrapper.module)
-        return self._positions.range(node)
-
-    def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
-        if self._parents is None:
-            self._parents = parents_of(self._wrapper.module)
-        return self._parents.get(node)
-
-    def within(self, node: cst.CSTNode, start: CodeRange, end: CodeRange) -> bool:
-        where = self.position(node)
-        return _key(where.start) >= _key(start.start) and _key(where.end) <= _key(end.end)
-
-
-_CHILD_FIELDS: dict[type[cst.CSTNode], tuple[str, ...]] = {}
-
-
-def parents_of(module: cst.Module) -> dict[cst.CSTNode, cst.CSTNode]:
-    """Each node's parent: what libcst's ParentNodeProvider gives, at a tenth of its cost.
-
-    A node's children are the CSTNode values of its fields, alone or in a sequence (which is
-    what ``CSTNode.children`` collects); walking the fields directly skips the visitor
-    machinery, which costs more than the walk itself.
-    """
-    parents: dict[cst.CSTNode, cst.CSTNode] = {}
-    pending: list[cst.CSTNode] = [module]
-    while pending:
-        node = pending.pop()
-        kind = type(node)
-        names = _CHILD_FIELDS.get(kind)
-        if names is None:
-            names = _CHILD_FIELDS[kind] = tuple(field.name for field in dataclasses.fields(kind))
-        for name in names:
-            value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
-                parents[value] = node
-                pending.append(value)
-            elif isinstance(value, (tuple, list)):
-                for item in value:
-                    if isinstance(item, cst.CSTNode):
-                        parents[item] = node
-                        pending.append(item)
-    return parents
-
-
-def _key(position: CodePosition) -> tuple[int, int]:
-    return (position.line, position.column)
-
-
 # -- routes --------------------------------------------------------------------------------
-
-
-def find_route(
-    function: cst.FunctionDef,
-    enclosing_class: cst.ClassDef | None,
-    decorators: Sequence[str],
-    view_bases: Sequence[str],
-    prefixes: dict[str, str],
-    meta: Metadata,
-) -> Route | None:
-    """The route ``function`` is, if it is one (by decorator or as a class-based view method)."""
-    name = function.name.value
-    for decorator in function.decorators:
-        label = _route_label(decorator.decorator, decorators, prefixes)
-        if label is not None:
-            if _is_test_double(decorator.decorator, meta):
-                return None
-            if enclosing_class is None:
-                return Route(function, label, name, name, None)
-            return Route(function, label, f"{enclosing_class.name.value}.{name}", name, _instance_parameter(function))
-    if enclosing_class is None or name not in HTTP_VERBS or not _is_view_class(enclosing_class, view_bases):
-        return None
-    class_name = enclosing_class.name.value
-    subject = f"{name}_{_view_subject(class_name)}"
-    return Route(function, name.upper(), f"{class_name}.{name}", subject, _instance_parameter(function))
-
-
-def _instance_parameter(method: cst.FunctionDef) -> str | None:
-    """``self`` (or ``cls``): the view object, which belongs to the HTTP layer."""
-    if any(dotted_name(d.decorator) == "staticmethod" for d in method.decorators):
-        return None
-    params = [*method.params.posonly_params, *method.params.params]
-    return params[0].name.value if params else None
-
-
-def _is_test_double(decorator: cst.BaseExpression, meta: Metadata) -> bool:
-    """``@mock.patch(...)``, ``@patch.object(...)``: test code, whatever the attribute is called."""
-    func = decorator.func if isinstance(decorator, cst.Call) else decorator
-    spelled = dotted_name(func) or ""
-    if "patch" not in spelled and "mock" not in spelled.lower():
-        return False  # spelled like no test double: skip resolving the module's qualified names
-    for node in (func, *([func.value] if isinstance(func, cst.Attribute) else [])):
-        fast = meta.qualified_names_where(node, lambda name: name.startswith(_TEST_DOUBLE_MODULES))
-        names = fast if fast is not None else {q.name for q in meta.qualified_names(node)}
-        if any(name.startswith(_TEST_DOUBLE_MODULES) for name in names):
-            return True
-    return False
-
-
-def _route_label(decorator: cst.BaseExpression, decorators: Sequence[str], prefixes: dict[str, str]) -> str | None:
-    if not isinstance(decorator, cst.Call):
-        return None
-    func = decorator.func
-    if isinstance(func, cst.Attribute):
-        kind, receiver = func.attr.value, dotted_name(func.value)
-    elif isinstance(func, cst.Name):
-        kind, receiver = func.value, None
-    else:
-        return None
-    if kind not in decorators:
-        return None
-    path = _string_argument(decorator, 0, ("rule", "path"))
-    methods = [kind.upper()] if kind in HTTP_VERBS else _methods_argument(decorator)
-    prefix = prefixes.get(receiver or "", "")
-    where = f" {prefix}{path}" if path is not None else ""
-    return f"{'/'.join(methods)}{where}"
-
-
-def _string_argument(call: cst.Call, position: int, keywords: Sequence[str]) -> str | None:
-    positional = [a for a in call.args if a.keyword is None and a.star == ""]
-    candidates = [a.value for a in call.args if a.keyword is not None and a.keyword.value in keywords]
-    if len(positional) > position:
-        candidates.insert(0, positional[position].value)
-    for value in candidates:
-        if isinstance(value, cst.SimpleString):
-            evaluated = value.evaluated_value
-            return evaluated if isinstance(evaluated, str) else None
-    return None
-
-
-def _methods_argument(call: cst.Call) -> list[str]:
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == "methods" and isinstance(arg.value, (cst.List, cst.Tuple)):
-            methods = [e.value.evaluated_value for e in arg.value.elements if isinstance(e.value, cst.SimpleString)]
-            found = [m.upper() for m in methods if isinstance(m, str)]
-            if found:
-                return found
-    return ["GET"]
-
-
-def _is_view_class(node: cst.ClassDef, view_bases: Sequence[str]) -> bool:
-    for base in node.bases:
-        name = dotted_name(base.value)
-        if name is not None and name.rsplit(".", 1)[-1] in view_bases:
-            return True
-    return False
-
-
-def _view_subject(class_name: str) -> str:
-    """``ApplicationAPI`` -> ``application``: what the view's verbs act on, in snake case."""
-    subject = class_name
-    for suffix in _VIEW_CLASS_SUFFIXES:
-        if subject.endswith(suffix) and len(subject) > len(suffix):
-            subject = subject[: -len(suffix)]
-            break
-    return snake_case(subject)
-
-
-def snake_case(name: str) -> str:
-    words = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", words).lower()
-
-
-def router_prefixes(module: cst.Module) -> dict[str, str]:
-    """``bp = Blueprint(..., url_prefix="/x")`` / ``router = APIRouter(prefix="/x")`` -> {bp: /x}."""
-    prefixes: dict[str, str] = {}
-    for statement in module.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            if not isinstance(small, cst.Assign) or not isinstance(small.value, cst.Call):
-                continue
-            prefix = None
-            for arg in small.value.args:
-                if arg.keyword is not None and arg.keyword.value in ("url_prefix", "prefix"):
-                    if isinstance(arg.value, cst.SimpleString) and isinstance(arg.value.evaluated_value, str):
-                        prefix = arg.value.evaluated_value.rstrip("/")
-            for target in small.targets:
-                name = dotted_name(target.target)
-                if name is not None and prefix:
-                    prefixes[name] = prefix
-    return prefixes
 
 
 # -- commits -------------------------------------------------------------------------------
@@ -601,7 +308,7 @@ def keep_handler_values(run: Run, function: cst.FunctionDef, meta: Metadata) -> 
         return run
     end = meta.position(run.statements[-1]).end
     read_later = {
-        name.value for name in _names_in(function.body) if _key(meta.position(name).start) >= _key(end)
+        name.value for name in _names_in(function.body) if position_key(meta.position(name).start) >= position_key(end)
     }
     function_scope = meta.scope(function.body)
     assert function_scope is not None
@@ -662,7 +369,7 @@ def analyse_flow(route: Route, run: Run, meta: Metadata, module: cst.Module) -> 
     scopes = _scopes_under(function.body, meta)
     accesses = sorted(
         (a for s in scopes for a in s.accesses if isinstance(a.node, cst.Name)),
-        key=lambda a: _key(meta.position(a.node).start),
+        key=lambda a: position_key(meta.position(a.node).start),
     )
     for node in _deleted_names(statements):
         return Decline(commit_node, f"not moved: `{node}` is deleted in the statements that would move")
@@ -688,7 +395,7 @@ def analyse_flow(route: Route, run: Run, meta: Metadata, module: cst.Module) -> 
             elif referent.scope is function_scope:
                 if inside(referent.node):
                     continue
-                if _key(meta.position(referent.node).start) < _key(first.start):
+                if position_key(meta.position(referent.node).start) < position_key(first.start):
                     if name not in parameters:
                         parameters.append(name)
                 else:
@@ -697,7 +404,7 @@ def analyse_flow(route: Route, run: Run, meta: Metadata, module: cst.Module) -> 
                 return Decline(commit_node, f"not moved: `{name}` is a local of the function around the route (an app factory?)")
 
     assigned = [a for a in function_scope.assignments if isinstance(a, Assignment) and inside(a.node)]
-    assigned.sort(key=lambda a: _key(meta.position(a.node).start))
+    assigned.sort(key=lambda a: position_key(meta.position(a.node).start))
     returns: list[str] = []
     for assignment in assigned:
         name = assignment.name
@@ -708,7 +415,7 @@ def analyse_flow(route: Route, run: Run, meta: Metadata, module: cst.Module) -> 
                 # a closure may run later; a comprehension's own variable of that name does not count
                 is_read_after = any(r.scope is function_scope for r in access.referents)
             else:
-                is_read_after = _key(meta.position(access.node).start) >= _key(last.end)
+                is_read_after = position_key(meta.position(access.node).start) >= position_key(last.end)
             if is_read_after:
                 if name not in returns:
                     returns.append(name)
@@ -719,7 +426,7 @@ def analyse_flow(route: Route, run: Run, meta: Metadata, module: cst.Module) -> 
         earlier = [
             a
             for a in function_scope.assignments[name]
-            if isinstance(a, Assignment) and _key(meta.position(a.node).start) < _key(first.start)
+            if isinstance(a, Assignment) and position_key(meta.position(a.node).start) < position_key(first.start)
         ]
         if earlier and name not in parameters:
             parameters.append(name)  # the run may not assign it on every path: pass the old value in

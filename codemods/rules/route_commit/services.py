@@ -1,0 +1,432 @@
+"""route-commit's service modules: where a route's service lives, what the whole-tree index knows
+about existing modules, and how generated functions are rendered into new or existing modules."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import difflib
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor
+
+from codemods.analysis.sessions import dotted_name
+from codemods.base import Templates
+from codemods.rules.route_commit.flow import ImportItem
+
+
+DEFAULT_ROUTE_PACKAGES = ("routes", "routers", "views", "api", "endpoints")
+
+
+
+_STEM_SUFFIXES = ("_routes", "_views", "_router", "_api")
+
+
+
+@dataclasses.dataclass(frozen=True)
+class ServiceFunction:
+    """What ``service_function.py.j2`` renders."""
+
+    name: str
+    parameters: list[str]  # "candidate_id", "db: Session"
+    body: str  # the moved statements, indented by four spaces, ending with a newline
+    returns: list[str]
+    is_async: bool
+    static: bool  # a @staticmethod of the service class ("class" style)
+    indent: str  # the indentation of the body once the function is in place (docstring lines)
+    route: str  # "POST /candidates/<int:candidate_id>/status"
+    route_function: str  # "update_status"
+    route_path: str
+
+
+
+@dataclasses.dataclass(frozen=True)
+class ServiceModule:
+    """What ``service_module.py.j2`` renders: a new module, before its functions are added."""
+
+    route_paths: list[str]
+    import_groups: list[list[str]]  # absolute imports, then relative ones; one statement a line
+    logger_name: str | None
+    class_name: str | None
+
+
+
+@dataclasses.dataclass(frozen=True)
+class ServiceFunctionRequest:
+    """One generated function for :meth:`RouteCommit.finalize` (picklable)."""
+
+    route_path: str
+    service_path: str
+    class_name: str | None  # the "class" style's service class
+    function_name: str
+    source: str  # the rendered function, parsed once already
+    imports: tuple[ImportItem, ...]  # spelled for the service module
+    logger_name: str | None
+
+
+
+@dataclasses.dataclass(frozen=True)
+class ServiceLocation:
+    path: str  # app/services/candidate_service.py
+    package: tuple[str, ...]  # ("app", "services")
+    module: str  # candidate_service
+    class_name: str  # CandidateService
+
+
+
+@dataclasses.dataclass(frozen=True)
+class ModuleFacts:
+    """Top-level facts about a file, for the whole-tree index (built with ``ast``: fast)."""
+
+    bindings: Mapping[str, str]  # name -> import signature, or "def" / "class" / "value"
+    class_methods: Mapping[str, frozenset[str]]
+    maybe_routes: bool  # decorated functions or classes, and a commit
+
+
+
+UNPARSABLE = "unparsable"  # index fact of a file the stdlib parser cannot read
+
+
+
+@dataclasses.dataclass(frozen=True)
+class RouteCommitIndex:
+    services: Mapping[str, ModuleFacts]  # existing service modules by path
+    owners: Mapping[str, str]  # service path -> the route module that generates into it
+    blocked: Mapping[str, str] = dataclasses.field(default_factory=dict)  # service path -> why not there
+    modules: frozenset[str] = frozenset()  # every Python file the index saw, to tell siblings apart
+
+
+
+def keep_blank_lines(before: cst.Module, after: cst.Module) -> cst.Module:
+    """Give the blank lines of removed import lines to the statement that follows them.
+
+    RemoveImportsVisitor drops a removed line with its leading blank lines, which would glue
+    the import groups (or the first definition) to the imports above them.
+    """
+    empty = cst.Module([])
+    old = [empty.code_for_node(s.with_changes(leading_lines=())) for s in before.body]
+    new = [empty.code_for_node(s.with_changes(leading_lines=())) for s in after.body]
+    body = list(after.body)
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for tag, i1, i2, j1, _ in matcher.get_opcodes():
+        if tag != "delete" or j1 >= len(body):
+            continue
+        removed = max(_blank_count(before.body[i]) for i in range(i1, i2))
+        following = body[j1]
+        if removed > _blank_count(following):
+            body[j1] = following.with_changes(leading_lines=[*_blank(removed), *following.leading_lines])
+    return after.with_changes(body=body)
+
+
+
+def _blank_count(statement: cst.BaseStatement) -> int:
+    count = 0
+    for line in statement.leading_lines:
+        if line.comment is not None:
+            break
+        count += 1
+    return count
+
+
+
+def shadowing(service_path: str, indexed: Mapping[str, Any]) -> str | None:
+    """Why creating ``service_path`` would hide, or be hidden by, a module that already exists."""
+    package = service_path[: -len(".py")] + "/"
+    if any(path.startswith(package) for path in indexed):
+        return f"{package} is a package, which would hide a {service_path.rsplit('/', 1)[-1]} next to it"
+    folder = service_path.rsplit("/", 1)[0] if "/" in service_path else ""
+    if folder and f"{folder}.py" in indexed:
+        return f"{folder}.py exists; a {folder.rsplit('/', 1)[-1]}/ package next to it would hide it"
+    return None
+
+
+
+def is_test_path(path: str) -> bool:
+    """Tests build throwaway apps whose routes commit; their database work has no service to go to."""
+    *folders, filename = path.split("/")
+    return (
+        any(folder in ("tests", "test") for folder in folders)
+        or filename.startswith("test_")
+        or filename.endswith("_test.py")
+        or filename == "conftest.py"
+    )
+
+
+
+def service_location(route_path: str, options: Mapping[str, Any]) -> ServiceLocation | None:
+    """Where the service module of ``route_path`` lives, per the layout options."""
+    parts = route_path.split("/")
+    folders, filename = parts[:-1], parts[-1]
+    stem = filename[: -len(".py")] if filename.endswith(".py") else filename
+    if stem == "__init__":
+        if not folders:
+            return None
+        stem = folders[-1]
+    route_packages = options.get("route-packages", DEFAULT_ROUTE_PACKAGES)
+    base = folders[:-1] if folders and folders[-1] in route_packages else folders
+    for suffix in _STEM_SUFFIXES:
+        if stem.endswith(suffix) and len(stem) > len(suffix):
+            stem = stem[: -len(suffix)]
+            break
+    try:
+        module = options.get("module-name", "{stem}_service").format(stem=stem)
+    except (KeyError, IndexError, ValueError):
+        return None
+    if not module.isidentifier():
+        return None
+    service_dir = options.get("service-dir", "services")
+    package = (*base, *[p for p in service_dir.split("/") if p])
+    class_name = "".join(word.capitalize() for word in stem.split("_") if word) + "Service"
+    return ServiceLocation("/".join((*package, f"{module}.py")), tuple(package), module, class_name)
+
+
+
+def absolute_root(module: cst.Module, package: Sequence[str], known: frozenset[str]) -> int | None:
+    """Where the import root is, as an index into ``package``, if the module imports absolutely.
+
+    ``from app.models import X`` in ``src/app/routes/x.py``: the root is ``src/`` (index 1).
+    ``from models import X`` next to a ``models.py`` (a folder run as a script, no relative
+    imports): the root is the module's own folder (index ``len(package)``).  None: use relative
+    imports.
+    """
+    tops = []
+    relative = False
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.ImportFrom) and small.relative:
+                relative = True
+            elif isinstance(small, cst.ImportFrom) and small.module is not None:
+                tops.append((dotted_name(small.module) or "").split(".")[0])
+            elif isinstance(small, cst.Import):
+                tops.extend((dotted_name(a.name) or "").split(".")[0] for a in small.names)
+    for top in tops:
+        if top in package:
+            return package.index(top)
+    if relative:
+        return None
+    folder = "/".join(package)
+    for top in tops:
+        if f"{folder}/{top}.py" in known or any(path.startswith(f"{folder}/{top}/") for path in known):
+            return len(package)
+    return None
+
+
+
+def common_prefix(a: Sequence[str], b: Sequence[str]) -> int:
+    count = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        count += 1
+    return count
+
+
+
+def respell(item: ImportItem, route_package: Sequence[str], service_package: Sequence[str]) -> ImportItem | None:
+    """``item`` as the service module must write it (relative imports resolved and re-relativised)."""
+    if not item.level:
+        return item
+    if item.level - 1 > len(route_package):
+        return None
+    base = list(route_package[: len(route_package) - (item.level - 1)])
+    target = [*base, *(item.module.split(".") if item.module else [])]
+    common = common_prefix(target, service_package)
+    if common == 0:
+        return None
+    level = len(service_package) - common + 1
+    return ImportItem(".".join(target[common:]), item.obj, item.asname, level)
+
+
+
+def module_facts(tree: ast.Module, has_commit: bool) -> ModuleFacts:
+    bindings: dict[str, str] = {}
+    methods: dict[str, frozenset[str]] = {}
+    maybe_routes = False
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            bindings[node.name] = "def"
+            maybe_routes = maybe_routes or bool(node.decorator_list)
+        elif isinstance(node, ast.ClassDef):
+            bindings[node.name] = "class"
+            methods[node.name] = frozenset(
+                n.name for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+            )
+            maybe_routes = maybe_routes or bool(node.bases)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                item = ImportItem(alias.name, None, alias.asname)
+                bindings[item.bound_name] = item.signature
+        elif isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                if alias.name != "*":
+                    item = ImportItem(node.module or "", alias.name, alias.asname, node.level)
+                    bindings[item.bound_name] = item.signature
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name):
+                        bindings.setdefault(name.id, "value")
+    return ModuleFacts(bindings, methods, maybe_routes and has_commit)
+
+
+
+def service_module_source(
+    path: str, requests: Sequence[ServiceFunctionRequest], existing: str | None, templates: Templates
+) -> str:
+    imports: list[ImportItem] = []
+    for request in requests:
+        for item in request.imports:
+            if item not in imports:
+                imports.append(item)
+    logger_name = next((r.logger_name for r in requests if r.logger_name), None)
+    class_name = next((r.class_name for r in requests if r.class_name), None)
+    if existing is None:
+        groups = _import_groups([*imports, *([ImportItem("logging", None, None)] if logger_name else [])])
+        module_values = ServiceModule(sorted({r.route_path for r in requests}), groups, logger_name, class_name)
+        module = cst.parse_module(templates.render("service_module.py.j2", module=module_values))
+    else:
+        module = _merge_into(cst.parse_module(existing), path, imports, logger_name, class_name, templates)
+    functions = [_parse_function(r) for r in requests]
+    return _append_functions(module, functions, class_name, path).code
+
+
+
+def _import_groups(items: Sequence[ImportItem]) -> list[list[str]]:
+    """Absolute imports, then relative ones; names from one module share a ``from`` line."""
+    plain = sorted({item.code() for item in items if item.obj is None})
+    names_by_module: dict[tuple[int, str], set[str]] = {}
+    for item in items:
+        if item.obj is not None:
+            alias = f" as {item.asname}" if item.asname else ""
+            names_by_module.setdefault((item.level, item.module), set()).add(f"{item.obj}{alias}")
+    froms = {
+        key: f"from {'.' * key[0]}{key[1]} import {', '.join(sorted(names))}" for key, names in names_by_module.items()
+    }
+    absolute = [*plain, *(froms[key] for key in sorted(froms) if key[0] == 0)]
+    standard = [line for line in absolute if _top_module(line) in sys.stdlib_module_names]
+    others = [line for line in absolute if line not in standard]
+    relative = [froms[key] for key in sorted(froms, key=lambda k: (-k[0], k[1])) if key[0] > 0]
+    return [group for group in (standard, others, relative) if group]
+
+
+
+def _top_module(import_line: str) -> str:
+    return import_line.split()[1].split(".")[0]
+
+
+
+def _merge_into(
+    module: cst.Module,
+    path: str,
+    imports: Sequence[ImportItem],
+    logger_name: str | None,
+    class_name: str | None,
+    templates: Templates,
+) -> cst.Module:
+    """Add what the new functions need to an existing service module."""
+    parts = path[: -len(".py")].split("/")
+    # No package: AddImportsVisitor would turn the relative imports into absolute ones.
+    context = CodemodContext(filename=path, full_module_name=".".join(parts))
+    bound = _top_level_names(module)
+    for item in imports:
+        if item.bound_name not in bound:
+            AddImportsVisitor.add_needed_import(context, item.module, item.obj, item.asname, item.level)
+    needs_logger = logger_name is not None and logger_name not in bound
+    if needs_logger:
+        AddImportsVisitor.add_needed_import(context, "logging")
+    module = AddImportsVisitor(context).transform_module(module)
+    if needs_logger:
+        rendered = cst.parse_module(
+            templates.render("service_module.py.j2", module=ServiceModule([path], [], logger_name, None))
+        )
+        logger_line = next(
+            s for s in rendered.body if isinstance(s, cst.SimpleStatementLine) and isinstance(s.body[0], cst.Assign)
+        )
+        module = _insert_after_imports(module, logger_line)
+    if class_name is not None and not any(isinstance(s, cst.ClassDef) and s.name.value == class_name for s in module.body):
+        rendered = cst.parse_module(
+            templates.render("service_module.py.j2", module=ServiceModule([path], [], None, class_name))
+        )
+        service_class = next(s for s in rendered.body if isinstance(s, cst.ClassDef))
+        module = module.with_changes(body=[*module.body, service_class.with_changes(leading_lines=_blank(2))])
+    return module
+
+
+
+def _top_level_names(module: cst.Module) -> set[str]:
+    names: set[str] = set()
+    for statement in module.body:
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            names.add(statement.name.value)
+        elif isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(small.names, cst.ImportStar):
+                    for alias in small.names:
+                        names.add(alias.evaluated_alias or alias.evaluated_name.split(".")[0])
+                elif isinstance(small, cst.Assign):
+                    names.update(t.target.value for t in small.targets if isinstance(t.target, cst.Name))
+    return names
+
+
+
+def _insert_after_imports(module: cst.Module, statement: cst.SimpleStatementLine) -> cst.Module:
+    body = list(module.body)
+    last_import = max(
+        (
+            i
+            for i, s in enumerate(body)
+            if isinstance(s, cst.SimpleStatementLine) and any(isinstance(x, (cst.Import, cst.ImportFrom)) for x in s.body)
+        ),
+        default=-1,
+    )
+    body.insert(last_import + 1, statement.with_changes(leading_lines=_blank(1)))
+    return module.with_changes(body=body)
+
+
+
+def _parse_function(request: ServiceFunctionRequest) -> cst.FunctionDef:
+    parsed = cst.parse_module(request.source)
+    return next(s for s in parsed.body if isinstance(s, cst.FunctionDef))
+
+
+
+def _append_functions(
+    module: cst.Module, functions: Sequence[cst.FunctionDef], class_name: str | None, path: str
+) -> cst.Module:
+    if class_name is None:
+        taken = _top_level_names(module)
+        _check_clashes(functions, taken, path)
+        spaced = [f.with_changes(leading_lines=_blank(2)) for f in functions]
+        return module.with_changes(body=[*module.body, *spaced])
+    body = list(module.body)
+    index = next(i for i, s in enumerate(body) if isinstance(s, cst.ClassDef) and s.name.value == class_name)
+    service_class = body[index]
+    assert isinstance(service_class, cst.ClassDef) and isinstance(service_class.body, cst.IndentedBlock)
+    taken = {s.name.value for s in service_class.body.body if isinstance(s, (cst.FunctionDef, cst.ClassDef))}
+    _check_clashes(functions, taken, path)
+    spaced = [f.with_changes(leading_lines=_blank(1)) for f in functions]
+    new_body = service_class.body.with_changes(body=[*service_class.body.body, *spaced])
+    body[index] = service_class.with_changes(body=new_body)
+    return module.with_changes(body=body)
+
+
+
+def _check_clashes(functions: Sequence[cst.FunctionDef], taken: set[str], path: str) -> None:
+    """The index should have prevented this; if it did not, refuse (the engine reverts the routes)."""
+    seen = set(taken)
+    for function in functions:
+        if function.name.value in seen:
+            raise ValueError(f"{path} already defines {function.name.value}; route-commit cannot add it")
+        seen.add(function.name.value)
+
+
+
+def _blank(count: int) -> list[cst.EmptyLine]:
+    return [cst.EmptyLine(indent=False) for _ in range(count)]
