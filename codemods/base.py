@@ -12,7 +12,6 @@ other files, such as generated service functions, which the engine hands to
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Protocol
 
@@ -20,15 +19,16 @@ import libcst as cst
 from libcst.codemod import Codemod as LibcstCodemod
 from libcst.codemod import CodemodContext, ContextAwareTransformer
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
-from libcst.codemod.visitors._add_imports import _skip_first
-from libcst.matchers import _decorators as matcher_decorators
 from libcst.metadata import MetadataWrapper
 
-from codemods.speedups import traversal
-from codemods.analysis.names import Names, name_facts
-from codemods.options import Option
-from codemods.speedups.positions import positions_of
+from codemods.analysis.names import Names
+from codemods.analysis.paths import module_name
 from codemods.analysis.precheck import SyntaxFacts
+from codemods.options import Option
+from codemods import speedups
+from codemods.speedups import traversal
+from codemods.speedups.libcst_hooks import add_imports, remove_unused_imports, uses_matcher_decorators
+from codemods.speedups.positions import positions_of
 
 
 class Templates(Protocol):
@@ -70,10 +70,7 @@ class FileContext:
     @property
     def module_name(self) -> str:
         """The dotted module name the path would have if the scanned folder were on sys.path."""
-        parts = self.path[: -len(".py")].split("/") if self.path.endswith(".py") else self.path.split("/")
-        if parts and parts[-1] == "__init__":
-            parts = parts[:-1]
-        return ".".join(parts)
+        return module_name(self.path)
 
     @property
     def is_package_init(self) -> bool:
@@ -94,201 +91,6 @@ class FinalizeResult:
     findings: list[Finding] = dataclasses.field(default_factory=list)
 
 
-def transform_module(transformer: LibcstCodemod, tree: cst.Module) -> cst.Module:
-    """``transformer.transform_module(tree)``, without copying the tree when that buys nothing.
-
-    libcst deep-copies the tree before every transform so that metadata, keyed by node identity,
-    cannot be confused by a node that occurs twice.  A transformer without metadata (such as
-    AddImportsVisitor) cannot be confused, and the copy costs about as much as the transform.
-    """
-    if transformer.get_inherited_dependencies():
-        return transformer.transform_module(tree)
-    wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
-    previous = transformer.context
-    transformer.context = dataclasses.replace(previous, wrapper=wrapper)
-    try:
-        return transformer.transform_module_impl(tree)
-    finally:
-        transformer.context = previous
-
-
-def add_imports(context: CodemodContext, tree: cst.Module) -> cst.Module:
-    """What ``AddImportsVisitor(context).transform_module(tree)`` returns, for a fraction of the cost.
-
-    AddImportsVisitor reads and changes only the top of a module: the docstring (or
-    ``__strict__`` flag), the block of imports after it, and the first statement below that
-    block (which may get a blank line).  Yet it traverses the whole tree, through libcst's
-    matcher machinery, which costs more than parsing the file.  So it is given the top alone,
-    and the rest of the body is put back after the result.
-    """
-    end = 1 if _skip_first(tree) else 0
-    while end < len(tree.body) and _is_import_line(tree.body[end]):
-        end += 1
-    if end + 1 >= len(tree.body):
-        return transform_module(AddImportsVisitor(context), tree)
-    top = transform_module(AddImportsVisitor(context), tree.with_changes(body=tree.body[: end + 1]))
-    return top.with_changes(body=(*top.body, *tree.body[end + 1 :]))
-
-
-def remove_unused_imports(tree: cst.Module, context: CodemodContext, *, shortcuts: bool = True) -> cst.Module:
-    """What ``RemoveImportsVisitor(context).transform_module(tree)`` returns, usually cheaper.
-
-    libcst's visitor copies the whole module and analyses every scope of it to see which of
-    the requested imports nothing uses any more.  Two cases are clear from the text: a name
-    bound only by its import and read somewhere is used (its import stays), and a name that
-    occurs nowhere but in the top-level import lines (not even in a string or comment) is
-    unused; each import line binding such a name is given to the visitor on its own, where it
-    is just as unused, and the result is put back in its place.  Anything else (or
-    ``shortcuts=False``): the visitor over the whole module.
-    """
-    fast = _remove_unused_imports_from_text(tree, context) if shortcuts else None
-    return fast if fast is not None else RemoveImportsVisitor(context).transform_module(tree)
-
-
-_IDENTIFIER = re.compile(r"(?<![\w.])[^\W\d]\w*")
-
-
-def _remove_unused_imports_from_text(tree: cst.Module, context: CodemodContext) -> cst.Module | None:
-    requests = list(context.scratch.get(RemoveImportsVisitor.CONTEXT_KEY, ()))
-    names: dict[str, list[tuple[str, str | None, str | None]]] = {}
-    for module, obj, asname in requests:
-        if obj is None and asname is None and "." in module:
-            return None  # ``import a.b``: which name it binds for the visitor is its business
-        names.setdefault(asname or obj or module, []).append((module, obj, asname))
-    code = tree.code
-    facts = name_facts(code.encode(tree.encoding))
-    if facts is None:
-        return None
-    lines = [i for i, s in enumerate(tree.body) if _is_import_line(s, every=True)]
-    line_code = {i: tree.code_for_node(tree.body[i]) for i in lines}
-    everywhere = _IDENTIFIER.findall(code)
-    outside = {name: everywhere.count(name) for name in names}
-    for text in line_code.values():
-        for word in _IDENTIFIER.findall(text):
-            if word in outside:
-                outside[word] -= 1
-    unused = {name for name in names if outside[name] == 0}
-    used = {name for name in names.keys() - unused if facts.bindings[name] == 1 and facts.loads[name]}
-    if names.keys() - unused - used:
-        return None
-    binding = [i for i in lines if unused & set(_IDENTIFIER.findall(line_code[i]))]
-    if unused and not binding:
-        return None  # the imports to remove are not top-level import lines
-    narrowed = CodemodContext(
-        filename=context.filename, full_module_name=context.full_module_name, full_package_name=context.full_package_name
-    )
-    for name in unused:
-        for module, obj, asname in names[name]:
-            RemoveImportsVisitor.remove_unused_import(narrowed, module, obj, asname)
-    body = list(tree.body)
-    for index in reversed(binding):
-        alone = RemoveImportsVisitor(narrowed).transform_module(cst.Module(body=[body[index]]))
-        body[index : index + 1] = list(alone.body)
-    return tree.with_changes(body=body)
-
-
-def _is_import_line(statement: cst.BaseStatement, *, every: bool = False) -> bool:
-    """A statement line of one import (or, with ``every``, of nothing but imports)."""
-    if every:
-        return isinstance(statement, cst.SimpleStatementLine) and all(
-            isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body
-        )
-    return (
-        isinstance(statement, cst.SimpleStatementLine)
-        and len(statement.body) == 1
-        and isinstance(statement.body[0], (cst.Import, cst.ImportFrom))
-    )
-
-
-_MATCHER_DECORATOR_ATTRIBUTES = (
-    matcher_decorators.CONSTRUCTED_VISIT_MATCHER_ATTR,
-    matcher_decorators.CONSTRUCTED_LEAVE_MATCHER_ATTR,
-    matcher_decorators.VISIT_POSITIVE_MATCHER_ATTR,
-    matcher_decorators.VISIT_NEGATIVE_MATCHER_ATTR,
-)
-
-
-def _uses_matcher_decorators(cls: type) -> bool:
-    for klass in cls.__mro__:
-        if klass.__module__.split(".")[0] == "libcst":
-            continue
-        for value in vars(klass).values():
-            function = getattr(value, "__func__", value)
-            if any(getattr(function, attribute, None) for attribute in _MATCHER_DECORATOR_ATTRIBUTES):
-                return True
-    return False
-
-
-def _has_matcher_decorators(cls: type) -> bool:
-    """Like _uses_matcher_decorators, libcst's own classes included (for libcst's visitors),
-    but not its typed stubs: about 1,600 do-nothing methods that are never decorated."""
-    for klass in cls.__mro__:
-        if klass.__module__ == "libcst._typed_visitor":
-            continue
-        for value in vars(klass).values():
-            function = getattr(value, "__func__", value)
-            if any(getattr(function, attribute, None) for attribute in _MATCHER_DECORATOR_ATTRIBUTES):
-                return True
-    return False
-
-
-def _skip_matcher_scans_of_undecorated_classes() -> None:
-    """Make constructing libcst's AddImportsVisitor, RemoveImportsVisitor & co. cheap.
-
-    Every new matcher-decoratable visitor runs three scans over every attribute of its class
-    (hundreds of ``visit_*`` methods, with typing introspection) looking for matcher decorators:
-    about 15 ms per instance, more than the import edit itself on most files, and the import
-    visitors are built once per edited file.  A class without any decorated method always gets
-    empty results, so those are returned at once (decided once per class).  The functions keep
-    their names and signatures; only this shortcut is added.
-    """
-    from libcst.matchers import _visitors
-
-    undecorated: dict[type, bool] = {}
-
-    def shortcut(scan: Callable[[object], Any]) -> Callable[[object], Any]:
-        def scan_unless_undecorated(obj: object) -> Any:
-            cls = type(obj)
-            if cls not in undecorated:
-                undecorated[cls] = not _has_matcher_decorators(cls)
-            return {} if undecorated[cls] else scan(obj)
-
-        scan_unless_undecorated.__wrapped__ = scan  # type: ignore[attr-defined]
-        return scan_unless_undecorated
-
-    for name in ("_gather_matchers", "_gather_constructed_visit_funcs", "_gather_constructed_leave_funcs"):
-        scan = getattr(_visitors, name, None)
-        if callable(scan) and not hasattr(scan, "__wrapped__"):
-            setattr(_visitors, name, shortcut(scan))
-
-
-_skip_matcher_scans_of_undecorated_classes()
-
-
-def _plain_hooks_for_libcsts_import_visitors() -> None:
-    """Let AddImportsVisitor, RemoveImportsVisitor and the gatherers they run traverse cheaply.
-
-    They derive from libcst's matcher-decoratable classes but have no matcher decorator, so on
-    every node the matcher bookkeeping finds nothing to do and then dispatches as a plain
-    visitor does, at about twice the cost.  Such classes get the fast plain hooks of
-    :mod:`codemods.speedups.traversal`, which call the same methods in the same order.  A class with a
-    matcher decorator keeps libcst's hooks.
-    """
-    import libcst.codemod.visitors  # noqa: F401 - defines the classes
-    from libcst.matchers import MatcherDecoratableTransformer, MatcherDecoratableVisitor
-
-    for base in (MatcherDecoratableTransformer, MatcherDecoratableVisitor):
-        pending = list(base.__subclasses__())
-        while pending:
-            cls = pending.pop()
-            pending.extend(cls.__subclasses__())
-            if cls.__module__.startswith("libcst.codemod.visitors.") and not _has_matcher_decorators(cls):
-                traversal.install(cls, base)
-
-
-_plain_hooks_for_libcsts_import_visitors()
-
-
 class Codemod(ContextAwareTransformer):
     """Base class of every codemod.  Subclasses set the metadata below and override ``leave_*``."""
 
@@ -301,12 +103,13 @@ class Codemod(ContextAwareTransformer):
     # Files containing one of these take part in the whole-tree pass (see build_index).
     index_markers: ClassVar[tuple[bytes, ...]] = ()
 
-    # True unless the class uses libcst's matcher decorators (@m.visit, @m.call_if_inside, ...).
+    # True unless the class uses libcst's matcher decorators (@m.visit, @m.call_if_inside, ...)
+    # or the speed-ups are off: then libcst's own hooks run.
     _plain: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._plain = not _uses_matcher_decorators(cls)
+        cls._plain = speedups.ENABLED and not uses_matcher_decorators(cls)
         if cls._plain:  # skip even the check below, unless the class has its own hooks
             traversal.install(cls, Codemod)
 

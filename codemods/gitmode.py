@@ -320,7 +320,7 @@ class _GitRun:
             if report.changes:
                 self._commit_category(codemod, category, worktree, engine, report, existing)
         except (git.GitCommandError, TemplateError, OSError) as exc:
-            category.status, category.message = FAILED, _one_line(exc)
+            category.status, category.message = FAILED, _git_error_line(exc)
             category.detail = _command_output(exc)
             self._discard_worktree()  # whatever state it is in, the next codemod starts afresh
         return category, report
@@ -385,7 +385,7 @@ class _GitRun:
             try:
                 category.pr_body = self._write_pr_body(change)
             except (OSError, TemplateError) as exc:
-                category.follow_up_error = f"pull-request description not written: {_one_line(exc)}"
+                category.follow_up_error = f"pull-request description not written: {_git_error_line(exc)}"
 
     def _commit(self, in_worktree: git.Git, message_file: Path) -> None:
         arguments = ["--quiet", "--cleanup=whitespace", f"--file={message_file}"]
@@ -470,7 +470,7 @@ class _GitRun:
         try:
             self.git.push(*arguments, self.options.push, refspec)
         except git.GitCommandError as exc:
-            category.follow_up_error = f"push to {self.options.push} failed: {_one_line(exc)}"
+            category.follow_up_error = f"push to {self.options.push} failed: {_git_error_line(exc)}"
             category.detail = _command_output(exc)
             self.notify(f"{category.branch}: {category.follow_up_error}")
         else:
@@ -727,7 +727,7 @@ def _describe(category: CategoryResult) -> str:
     return f"{category.branch}: {category.status}: {category.message}"
 
 
-def _one_line(exc: BaseException) -> str:
+def _git_error_line(exc: BaseException) -> str:
     if isinstance(exc, git.GitCommandError):
         text = (exc.stderr or exc.stdout or "").strip()
         for prefix in ("stderr:", "stdout:"):

@@ -138,19 +138,19 @@ class _EmptyCallToLiteral(Codemod):
 class DictLiteral(_EmptyCallToLiteral):
     """Replace ``dict()`` with ``{}``.
 
-    ## What it does
+    What it does:
     Rewrites calls of ``dict`` without arguments as an empty dict literal.
 
-    ## Why is this bad?
+    Why is this bad?
     A call looks up the name ``dict`` at run time and is slower than the literal.
 
-    ## Example
+    Example:
     ``x = dict()`` becomes ``x = {}``.
 
-    ## Fix safety
+    Fix safety:
     Safe unless ``dict`` is shadowed.
 
-    ## Limitations
+    Limitations:
     Calls with arguments are left alone.
     """
 
@@ -167,16 +167,13 @@ class DictLiteral(_EmptyCallToLiteral):
 class ListLiteral(_EmptyCallToLiteral):
     """Replace ``list()`` with ``[]``.
 
-    What it does
-    ------------
+    What it does:
     Rewrites calls of ``list`` without arguments as an empty list literal.
 
     Why is this bad?
-    ----------------
     The literal says the same thing in less text.
 
-    Fix safety
-    ----------
+    Fix safety:
     Safe unless ``list`` is shadowed.
     """
 

@@ -17,7 +17,7 @@ from codemods.engine.runner import Engine, RunReport
 class NoneCompare(Codemod):
     """Compare with None by identity.
 
-    What it does
+    What it does:
     ------------
     Rewrites ``x == None`` to ``x is None`` and ``x != None`` to ``x is not None``.
 
@@ -25,7 +25,7 @@ class NoneCompare(Codemod):
     ----------------
     ``==`` calls ``__eq__``, which a class may override; identity is what is meant.
 
-    Example
+    Example:
     -------
     ```python
     if user == None:
@@ -39,11 +39,11 @@ class NoneCompare(Codemod):
         return
     ```
 
-    Fix safety
+    Fix safety:
     ----------
     Safe unless a class overrides ``__eq__`` to equal None on purpose.
 
-    Limitations
+    Limitations:
     -----------
     Column expressions such as ``User.email == None`` build SQL and are left alone.
     """

@@ -17,6 +17,7 @@ from codemods.output.docs import (
     missing_sections,
     parse_sections,
     render_docs,
+    section_order,
     render_one,
 )
 from tests.reporting_fixtures import NoneCompare
@@ -44,7 +45,7 @@ def test_docs_are_marked_as_generated() -> None:
 
 
 @pytest.mark.parametrize("codemod", [*REGISTRY, NoneCompare], ids=lambda c: c.name)
-def test_every_codemod_docstring_has_all_five_sections(codemod: type[Codemod]) -> None:
+def test_every_codemod_docstring_has_all_six_sections(codemod: type[Codemod]) -> None:
     assert missing_sections(codemod) == []
 
 
@@ -64,8 +65,8 @@ def test_section_text_comes_from_the_docstring_in_order() -> None:
     assert f"**Fix safety:** {NoneCompare.safety}" in text
 
 
-# Docstring styles the parser accepts: all give the same sections.
-GOOGLE = '''\
+# The one docstring style of every rule: a heading is a line of its own ending in ":" or "?".
+DOCSTRING = '''\
     First line.
 
     What it does:
@@ -92,90 +93,33 @@ GOOGLE = '''\
     Limitations:
         None known.
     '''
-MARKDOWN = '''\
-    First line.
-
-    ## What it does
-    Rewrites a.
-
-    ## Why is this bad?
-    Because b.
-
-    ## Example
-    ```python
-    def f():
-        return a
-    ```
-
-    Use instead:
-    ```python
-    def f():
-        return b
-    ```
-
-    ## Fix safety
-    Safe.
-
-    ## Limitations
-    None known.
-    '''
-UNDERLINED = '''\
-    First line.
-
-    What it does
-    ------------
-    Rewrites a.
-
-    Why is this bad?
-    ----------------
-    Because b.
-
-    Example
-    -------
-    ```python
-    def f():
-        return a
-    ```
-
-    Use instead:
-        ```python
-        def f():
-            return b
-        ```
-
-    Fix safety
-    ----------
-    Safe.
-
-    Limitations
-    -----------
-    None known.
-    '''
 
 
-@pytest.mark.parametrize("docstring", [GOOGLE, MARKDOWN, UNDERLINED], ids=["google", "markdown-headings", "underlined"])
-def test_docstring_styles_parse_to_the_same_markdown(docstring: str) -> None:
-    sections = parse_sections(textwrap.dedent(docstring))
+def test_the_docstring_style_parses_to_markdown_sections() -> None:
+    sections = parse_sections(textwrap.dedent(DOCSTRING))
     assert sections[""] == "First line."
     assert sections["What it does"] == "Rewrites a."
-    assert sections["Example"] == textwrap.dedent(
-        """\
-        ```python
-        def f():
-            return a
-        ```
-
-        Use instead:
-        ```python
-        def f():
-            return b
-        ```"""
-    )
+    assert sections["Example"] == "```python\ndef f():\n    return a\n```"
+    assert sections["Use instead"] == "```python\ndef f():\n    return b\n```"
     assert sections["Limitations"] == "None known."
 
 
+@pytest.mark.parametrize(
+    "heading", ["## What it does", "What it does", "What it does\n------------"], ids=["markdown", "bare", "underlined"]
+)
+def test_other_heading_styles_are_not_sections(heading: str) -> None:
+    # One style everywhere: a heading in another style is text of the section before it.
+    sections = parse_sections(f"First line.\n\n{heading}\n    Rewrites a.\n")
+    assert "What it does" not in sections
+
+
+@pytest.mark.parametrize("codemod", REGISTRY, ids=lambda c: c.name)
+def test_every_rule_docstring_has_the_sections_in_order(codemod: type[Codemod]) -> None:
+    assert section_order(codemod) == list(SECTIONS)
+
+
 def test_code_inside_a_fence_keeps_its_indentation() -> None:
-    sections = parse_sections("Example\n```python\nif x:\n    return\n```\n")
+    sections = parse_sections("Example:\n```python\nif x:\n    return\n```\n")
     assert sections["Example"] == "```python\nif x:\n    return\n```"
 
 
@@ -190,4 +134,4 @@ def test_missing_sections_are_named() -> None:
             x
         """
 
-    assert missing_sections(Undocumented) == ["Why is this bad?", "Fix safety", "Limitations"]
+    assert missing_sections(Undocumented) == ["Why is this bad?", "Use instead", "Fix safety", "Limitations"]

@@ -234,7 +234,7 @@ def test_import_edits_without_a_copy_match_libcst() -> None:
     from libcst.codemod import CodemodContext
     from libcst.codemod.visitors import AddImportsVisitor
 
-    from codemods.base import transform_module
+    from codemods.speedups.libcst_hooks import transform_module
 
     source = "import os\nfrom typing import List\n\nx = os.sep\n"
     results = []
@@ -277,7 +277,7 @@ def test_imports_added_from_the_top_alone_equal_libcsts(source: str, requests: l
     from libcst.codemod import CodemodContext
     from libcst.codemod.visitors import AddImportsVisitor
 
-    from codemods.base import add_imports
+    from codemods.speedups.libcst_hooks import add_imports
 
     def context() -> CodemodContext:
         made = CodemodContext(filename="pkg/mod.py", full_module_name="pkg.mod", full_package_name="pkg")
@@ -297,7 +297,7 @@ def test_imports_added_from_the_top_alone_equal_libcsts_on_sample_repo() -> None
     from libcst.codemod import CodemodContext
     from libcst.codemod.visitors import AddImportsVisitor
 
-    from codemods.base import add_imports
+    from codemods.speedups.libcst_hooks import add_imports
 
     paths = sorted((REPO / "sample_repo").rglob("*.py"))
     assert paths

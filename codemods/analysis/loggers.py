@@ -28,6 +28,7 @@ import libcst as cst
 import libcst.matchers as m
 
 from codemods.analysis.names import Names
+from codemods.analysis.nodes import is_import_line
 from codemods.analysis.precheck import statements_containing
 
 # What a codemod using ModuleLogger must declare in METADATA_DEPENDENCIES: nothing.  The
@@ -37,6 +38,9 @@ METADATA_DEPENDENCIES = ()
 
 # Existing loggers with these names win, in this order; then the first one in the file.
 PREFERRED_NAMES = ("logger", "log", "_logger", "LOGGER", "_log", "LOG", "_LOGGER")
+# Receivers of logging calls: a module logger by any preferred name, the logging module, and the
+# loggers of objects and apps.
+LOG_RECEIVERS = (*PREFERRED_NAMES, "logging", "self.logger", "self.log", "current_app.logger", "app.logger")
 # A new logger takes the first of these names that the module does not use anywhere.
 NEW_LOGGER_NAMES = ("logger", "_logger", "log", "_log", "module_logger", "_module_logger")
 
@@ -215,12 +219,6 @@ def _single_name_assignment(small: cst.BaseSmallStatement) -> tuple[str | None, 
     return None, None
 
 
-def _is_import_line(statement: cst.CSTNode) -> bool:
-    return isinstance(statement, cst.SimpleStatementLine) and all(
-        isinstance(s, (cst.Import, cst.ImportFrom)) for s in statement.body
-    )
-
-
 def _is_dunder_assignment(statement: cst.CSTNode) -> bool:
     if not isinstance(statement, cst.SimpleStatementLine):
         return False
@@ -233,7 +231,7 @@ def _is_dunder_assignment(statement: cst.CSTNode) -> bool:
 
 def _only_imports(block: cst.BaseSuite) -> bool:
     statements = block.body if isinstance(block, cst.IndentedBlock) else [cst.SimpleStatementLine(block.body)]
-    return bool(statements) and all(_is_import_line(s) for s in statements)
+    return bool(statements) and all(is_import_line(s) for s in statements)
 
 
 def _is_import_block(statement: cst.CSTNode) -> bool:
@@ -258,14 +256,14 @@ def _creation_index(module: cst.Module) -> int:
     body = module.body
     index = 1 if body and _is_docstring(body[0]) else 0
     while index < len(body) and (
-        _is_import_line(body[index]) or _is_import_block(body[index]) or _is_dunder_assignment(body[index])
+        is_import_line(body[index]) or _is_import_block(body[index]) or _is_dunder_assignment(body[index])
     ):
         index += 1
     return max(index, _earliest_creation_index(module))
 
 
 def _imports_logging(statement: cst.CSTNode) -> bool:
-    return _is_import_line(statement) and any(
+    return is_import_line(statement) and any(
         isinstance(s, cst.Import) and any(a.evaluated_name.split(".")[0] == "logging" for a in s.names)
         for s in statement.body
     )
@@ -366,4 +364,4 @@ def guards_optional_import(try_node: cst.CSTNode | None) -> bool:
         return False
     body = try_node.body
     statements = body.body if isinstance(body, cst.IndentedBlock) else [cst.SimpleStatementLine(body.body)]
-    return bool(statements) and all(_is_import_line(s) for s in statements)
+    return bool(statements) and all(is_import_line(s) for s in statements)

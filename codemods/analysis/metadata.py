@@ -19,7 +19,7 @@ from libcst.metadata import (
 )
 
 from codemods.analysis.names import NameFacts
-from codemods.analysis.sessions import dotted_name
+from codemods.analysis.nodes import dotted_name
 from codemods.speedups.positions import TreePositions, positions_of
 
 

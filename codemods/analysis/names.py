@@ -34,7 +34,7 @@ from libcst.metadata import (
 )
 
 from codemods.analysis import precheck
-from codemods.analysis.sessions import dotted_name
+from codemods.analysis.nodes import dotted_name
 
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 

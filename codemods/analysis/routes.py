@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import libcst as cst
 
 from codemods.analysis.metadata import Metadata
-from codemods.analysis.sessions import dotted_name
+from codemods.analysis.nodes import dotted_name
 
 
 HTTP_VERBS = ("get", "post", "put", "patch", "delete")

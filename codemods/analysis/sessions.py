@@ -60,6 +60,7 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 
 import libcst as cst
 
+from codemods.analysis.nodes import NESTED_SCOPES, dotted_name
 from codemods.speedups import traversal
 
 DEFAULT_SESSION_NAMES: tuple[str, ...] = ("db.session", "session", "self.session", "self.db", "db")
@@ -84,7 +85,6 @@ FACTORY_MAKERS: tuple[str, ...] = ("sessionmaker", "async_sessionmaker")
 SCOPED_MAKERS: tuple[str, ...] = ("scoped_session", "async_scoped_session")
 
 _WRAPPING_TYPES = ("Optional", "Union")
-_NESTED_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,22 +104,6 @@ class SessionScope:
 
     sessions: frozenset[str] = frozenset()
     others: frozenset[str] = frozenset()
-
-
-def dotted_name(expr: cst.CSTNode, *, through_calls: bool = False) -> str | None:
-    """``a.b.c`` for a chain of names and attributes, None for anything else.  With
-    ``through_calls``, calls and subscripts in the chain are read through, as libcst's
-    qualified names read them (``request.get_json().get`` -> ``request.get_json.get``)."""
-    if isinstance(expr, cst.Name):
-        return expr.value
-    if isinstance(expr, cst.Attribute):
-        base = dotted_name(expr.value, through_calls=through_calls)
-        return None if base is None else f"{base}.{expr.attr.value}"
-    if through_calls and isinstance(expr, cst.Call):
-        return dotted_name(expr.func, through_calls=True)
-    if through_calls and isinstance(expr, cst.Subscript):
-        return dotted_name(expr.value, through_calls=True)
-    return None
 
 
 def matches(dotted: str | None, patterns: Iterable[str]) -> bool:
@@ -369,7 +353,7 @@ class _CallFinder(traversal.Visitor):
         self._depth = 0
 
     def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, _NESTED_SCOPES) and self._depth > 0:
+        if isinstance(node, NESTED_SCOPES) and self._depth > 0:
             return False
         self._depth += 1
         if isinstance(node, cst.Await) and isinstance(node.expression, cst.Call):

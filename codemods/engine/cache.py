@@ -31,11 +31,12 @@ def tool_digest() -> str:
     """A hash of auditfix's own code and templates: a development build keeps its version number
     across changes, and a result or index fact computed by other code must not be reused."""
     if not _tool_digest:
-        package = Path(__file__).resolve().parent
+        package = Path(__file__).resolve().parents[1]  # codemods/, every subpackage included
         digest = hashlib.blake2b(digest_size=20)
         for folder, pattern in ((package, "*.py"), (package.parent / "templates", "*.j2")):
-            for path in sorted(folder.glob(pattern)):
-                digest.update(path.name.encode() + b"\0" + path.read_bytes())
+            for path in sorted(folder.rglob(pattern)):
+                name = path.relative_to(folder.parent).as_posix()
+                digest.update(name.encode() + b"\0" + path.read_bytes())
         _tool_digest.append(digest.hexdigest())
     return _tool_digest[0]
 

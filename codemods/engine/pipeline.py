@@ -186,7 +186,7 @@ def verify_rewrite(
     try:
         new_tree = cst.parse_module(new_source)
     except Exception as exc:  # noqa: BLE001
-        return f"the rewrite does not parse ({_one_line(exc)}); left unchanged"
+        return f"the rewrite does not parse ({one_line(exc)}); left unchanged"
     second = _run_codemods(path, new_tree, applicable, plan, new_source, precheck)
     if second.changed_by and second.tree.bytes != new_source:
         names = ", ".join(second.changed_by)
@@ -199,7 +199,7 @@ def _compile_error(source: bytes | ast.Module) -> str | None:
     try:
         compile(source, "<auditfix>", "exec", dont_inherit=True)
     except (SyntaxError, ValueError) as exc:
-        return _one_line(exc)
+        return one_line(exc)
     return None
 
 
@@ -240,14 +240,14 @@ def describe_parse_error(source: bytes, exc: BaseException) -> str:
     except SyntaxError as error:
         reason = f"syntax error at line {error.lineno}, column {error.offset}: {error.msg}"
     except ValueError:
-        reason = _one_line(exc)
+        reason = one_line(exc)
     else:
-        reason = f"libcst cannot parse this file ({_one_line(exc)})"
+        reason = f"libcst cannot parse this file ({one_line(exc)})"
     if _PY2_HINTS.search(source):
         return f"{reason} (this looks like Python 2 code)"
     return reason
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")

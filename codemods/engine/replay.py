@@ -65,13 +65,12 @@ def file_state(path: Path) -> str | None:
 
 def tool_fingerprint() -> bytes:
     """auditfix's own files (size and modification time), and the versions that shape results."""
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parents[1]  # codemods/, every subpackage included
     parts = [__version__, sys.version]
-    for folder in (package, package.parent / "templates"):
-        for path in sorted(folder.glob("*.*")):
-            if path.suffix in (".py", ".j2"):
-                info = path.stat()
-                parts.append(f"{path.name}:{info.st_size}:{info.st_mtime_ns}")
+    for folder, pattern in ((package, "*.py"), (package.parent / "templates", "*.j2")):
+        for path in sorted(folder.rglob(pattern)):
+            info = path.stat()
+            parts.append(f"{path.relative_to(folder.parent).as_posix()}:{info.st_size}:{info.st_mtime_ns}")
     cli = package.parent / "cli.py"
     if cli.is_file():
         info = cli.stat()

@@ -19,13 +19,12 @@ from collections.abc import Sequence
 from codemods.base import Codemod
 from codemods.engine.templating import TemplateSet
 
-SECTIONS = ("What it does", "Why is this bad?", "Example", "Fix safety", "Limitations")
+SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix safety", "Limitations")
 GENERATE_COMMAND = "python -m codemods.output.docs > docs/codemods.md"
 
 _KEYS = {re.sub(r"[^a-z ]", "", title.lower()).strip(): title for title in SECTIONS}
-# "What it does", "What it does:", "## What it does", "Why is this bad" (question mark optional)
-_HEADING = re.compile(r"^(?:#{1,6}\s*)?(?P<title>[A-Za-z][A-Za-z ]*[A-Za-z])\s*\??\s*:?\s*$")
-_UNDERLINE = re.compile(r"^\s*(-{3,}|={3,})\s*$")
+# The one heading style of every rule's docstring: "What it does:", "Why is this bad?", ...
+_HEADING = re.compile(r"^(?P<title>[A-Za-z][A-Za-z ]*[A-Za-z])(?:\?|:)\s*$")
 
 
 def _section_key(line: str) -> str | None:
@@ -37,7 +36,8 @@ def _section_key(line: str) -> str | None:
 
 def parse_sections(documentation: str) -> dict[str, str]:
     """Split a (cleaned) docstring into {section title: markdown body}; the text before the
-    first section is under ``""``.  Headings may be bare lines, ``## Title`` or underlined."""
+    first section is under ``""``.  A heading is a line of its own: ``What it does:``,
+    ``Why is this bad?``."""
     sections: dict[str, list[str]] = {"": []}
     current = ""
     lines = documentation.splitlines()
@@ -48,8 +48,6 @@ def parse_sections(documentation: str) -> dict[str, str]:
         if key is not None and key not in sections:
             current = key
             sections[current] = []
-            if index + 1 < len(lines) and _UNDERLINE.match(lines[index + 1]):
-                index += 1
         else:
             sections[current].append(line)
         index += 1
@@ -95,6 +93,11 @@ def _normalise(body: str) -> str:
 def missing_sections(codemod: type[Codemod]) -> list[str]:
     sections = parse_sections(codemod.documentation())
     return [title for title in SECTIONS if not sections.get(title, "").strip()]
+
+
+def section_order(codemod: type[Codemod]) -> list[str]:
+    """The section headings of a codemod's docstring, in the order they occur."""
+    return [title for title in parse_sections(codemod.documentation()) if title]
 
 
 @dataclasses.dataclass(frozen=True)

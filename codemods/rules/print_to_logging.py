@@ -25,6 +25,7 @@ from codemods.analysis.loggers import (
     guards_optional_import,
     string_literal,
 )
+from codemods.analysis.paths import is_test_path
 from codemods.analysis.precheck import SyntaxFacts
 
 _ERROR_WORDS = {"error", "errors", "fail", "fails", "failed", "failure", "failures", "exception", "fatal", "critical"}
@@ -382,13 +383,7 @@ def _may_be_print_statement(node: ast.AST, traceback_names: set[str]) -> bool:
 
 
 def _is_test_or_main_path(path: str) -> bool:
-    parts = path.split("/")
-    filename = parts[-1]
-    if filename in ("__main__.py", "conftest.py"):
-        return True
-    if filename.startswith("test_") or filename.endswith("_test.py"):
-        return True
-    return any(folder in ("tests", "test") for folder in parts[:-1])
+    return is_test_path(path) or path.rsplit("/", 1)[-1] == "__main__.py"
 
 
 def _may_be_command_line(source: bytes) -> bool:

@@ -16,8 +16,14 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import libcst as cst
-from libcst._nodes.internal import CodegenState
-from libcst._position import CodePosition, CodeRange
+from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, PositionProvider
+
+from codemods.speedups import ENABLED
+
+if ENABLED:
+    from libcst._nodes.internal import CodegenState
+else:  # libcst's PositionProvider answers instead (see TreePositions); the state is never built
+    CodegenState = object  # type: ignore[assignment,misc]
 
 # Joins tokens so that a token ending in "\r" and the next one starting with "\n"
 # stay two newlines, as libcst counts newlines token by token.
@@ -76,6 +82,8 @@ def start_positions(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[cs
     [node].start`` for every node of ``module``, at a fraction of its cost when only a
     few nodes are wanted. Raises ``KeyError`` for a node that is not part of ``module``.
     """
+    if not ENABLED:
+        return TreePositions(module).starts(nodes)
     wanted = list(dict.fromkeys(nodes))
     if not wanted:
         return {}
@@ -149,6 +157,9 @@ class TreePositions:
 
     def __init__(self, module: cst.Module) -> None:
         self.module = module
+        if not ENABLED:
+            self._plain = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+            return
         self._state = _StartIndexCodegenState(module)
         module._codegen(self._state)
         self._lines: list[int] = []
@@ -156,6 +167,8 @@ class TreePositions:
 
     def range(self, node: cst.CSTNode) -> CodeRange:
         """``PositionProvider``'s range of ``node``; KeyError for a node of another module."""
+        if not ENABLED:
+            return self._plain_range(node)
         try:
             start, end = self._state.starts[id(node)], self._state.ends[id(node)]
         except KeyError:
@@ -170,6 +183,8 @@ class TreePositions:
 
     def starts(self, nodes: Iterable[cst.CSTNode]) -> dict[cst.CSTNode, CodePosition]:
         wanted = list(dict.fromkeys(nodes))
+        if not ENABLED:
+            return {node: self._plain_range(node).start for node in wanted}
         if not wanted:
             return {}
         try:
@@ -178,6 +193,13 @@ class TreePositions:
             raise KeyError(f"node is not part of the module: {missing}") from None
         at_index = _positions_at_token_indexes(self._state.tokens, sorted(set(indexes.values())))
         return {node: at_index[index] for node, index in indexes.items()}
+
+
+    def _plain_range(self, node: cst.CSTNode) -> CodeRange:
+        try:
+            return self._plain[node]
+        except KeyError:
+            raise KeyError(f"node is not part of the module: {node!r:.80}") from None
 
 
 _last_positions: list[TreePositions] = []

@@ -19,6 +19,8 @@ from typing import Any
 
 import libcst as cst
 
+from codemods.speedups import ENABLED
+
 # Each visitor class gets its own tables, node class -> its visit_/leave_ function or None, as
 # attributes of the class: they live as long as the class (helper visitors defined inside a
 # function are new classes on every call) and a subclass never reads its parent's.
@@ -87,7 +89,10 @@ def has_attribute_hooks(cls: type) -> bool:
 
 def install(cls: type, defaults: type) -> None:
     """Give ``cls`` the fast hooks where it has ``defaults``' own or fast ones it inherited;
-    the hooks it overrides stay.  A subclass that adds attribute hooks gets libcst's back."""
+    the hooks it overrides stay.  A subclass that adds attribute hooks gets libcst's back.
+    With the speed-ups off, nothing is installed."""
+    if not ENABLED:
+        return
     transformer = issubclass(cls, cst.CSTTransformer)
     base = cst.CSTTransformer if transformer else cst.CSTVisitor
     plain = not has_attribute_hooks(cls)

@@ -189,7 +189,7 @@ def test_bound_names() -> None:
     ],
 )
 def test_dotted_name_reads_calls_and_subscripts_only_when_asked(expression: str, plain: str | None, through_calls: str | None) -> None:
-    from codemods.analysis.sessions import dotted_name
+    from codemods.analysis.nodes import dotted_name
 
     node = cst.parse_expression(expression)
     assert dotted_name(node) == plain

@@ -8,7 +8,8 @@ import textwrap
 import pytest
 
 from codemods.analysis import precheck
-from codemods.rules.pydantic_config import FileFacts, ModelIndex, PydanticConfig
+from codemods.analysis.pydantic_models import FileFacts, ModelIndex
+from codemods.rules.pydantic_config import PydanticConfig
 from tests.rules.helpers import assert_noop, assert_rewrite, declined, make_plan, run_codemod
 
 BASE = "app/base.py"

@@ -8,17 +8,17 @@ from collections.abc import Callable, Iterator, Sequence
 
 import libcst as cst
 
+from codemods.analysis.loggers import LOG_RECEIVERS
+from codemods.analysis.nodes import NESTED_SCOPES, dotted_name
 from codemods.analysis.sessions import (
     SessionCall,
     SessionMatcher,
     SessionScope,
     bindings,
-    dotted_name,
     method_calls,
 )
 
 Loop = cst.For | cst.While
-_NESTED_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 # Session methods that end, restart or nest the transaction: batching would change what they do.
 _TRANSACTION_METHODS = ("rollback", "close", "begin", "begin_nested", "invalidate", "reset")
@@ -35,10 +35,6 @@ _WRITE_STATEMENTS = ("insert", "update", "delete")
 _ADD_METHODS = ("add", "add_all", "merge")
 # Calls that only record something in a local container, a counter or a log.
 _CONTAINER_METHODS = ("append", "add", "extend", "insert", "appendleft", "update", "setdefault", "discard")
-_LOG_RECEIVERS = (
-    "logger", "log", "logging", "LOGGER", "LOG", "_logger", "_log", "self.logger", "self.log",
-    "current_app.logger", "app.logger",
-)  # fmt: skip
 _LOG_METHODS = ("debug", "info", "warning", "warn", "error", "exception", "critical", "log")
 _PURE_BUILTINS = ("len", "str", "int", "float", "bool", "abs", "round", "min", "max", "repr")
 
@@ -508,7 +504,7 @@ def _walk(node: cst.CSTNode, *, skip_loops: bool = False) -> Iterator[cst.CSTNod
         current = stack.pop()
         yield current
         for child in reversed(current.children):
-            if isinstance(child, _NESTED_SCOPES):
+            if isinstance(child, NESTED_SCOPES):
                 continue
             if skip_loops and isinstance(child, (cst.For, cst.While)):
                 continue
@@ -698,7 +694,7 @@ class _Bookkeeping:
             return False
         receiver = call.func.value
         method = call.func.attr.value
-        if dotted_name(receiver) in _LOG_RECEIVERS and method in _LOG_METHODS:
+        if dotted_name(receiver) in LOG_RECEIVERS and method in _LOG_METHODS:
             return args_plain
         if self.matcher.is_session(receiver, self.scope.sessions):
             return self.flushed and method == "refresh" and args_plain

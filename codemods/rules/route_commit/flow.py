@@ -29,13 +29,13 @@ from libcst.metadata import (
     Scope,
 )
 
+from codemods.analysis.nodes import NESTED_SCOPES, dotted_name
 from codemods.analysis.metadata import Metadata, position_key
 from codemods.analysis.routes import Route
 from codemods.speedups import traversal
-from codemods.analysis.sessions import SessionCall, SessionMatcher, SessionScope, dotted_name
+from codemods.analysis.sessions import SessionCall, SessionMatcher, SessionScope
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
-_NESTED_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 _LOOPS = (cst.For, cst.While)
 
 
@@ -196,7 +196,7 @@ class _Mobility(traversal.Visitor):
     def on_visit(self, node: cst.CSTNode) -> bool:
         if self.reason is not None:
             return False
-        if isinstance(node, _NESTED_SCOPES):
+        if isinstance(node, NESTED_SCOPES):
             self._nested += 1
         elif isinstance(node, _LOOPS):
             self._loops += 1
@@ -218,7 +218,7 @@ class _Mobility(traversal.Visitor):
         return True
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
-        if isinstance(original_node, _NESTED_SCOPES):
+        if isinstance(original_node, NESTED_SCOPES):
             self._nested -= 1
         elif isinstance(original_node, _LOOPS):
             self._loops -= 1

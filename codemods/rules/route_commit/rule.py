@@ -19,12 +19,13 @@ from codemods.base import (
     Templates,
     remove_unused_imports,
 )
+from codemods.analysis.nodes import dotted_name
 from codemods.analysis.sessions import (
     DEFAULT_SESSION_FACTORIES,
     DEFAULT_SESSION_NAMES,
     SessionMatcher,
-    dotted_name,
 )
+from codemods.analysis.paths import is_test_path
 from codemods.analysis.names import shared_name_facts
 from codemods.analysis.precheck import SyntaxFacts, matches_any
 from codemods.analysis.metadata import Metadata
@@ -59,7 +60,6 @@ from codemods.rules.route_commit.services import (
     ServiceLocation,
     absolute_root,
     common_prefix,
-    is_test_path,
     keep_blank_lines,
     module_facts,
     respell,
@@ -72,7 +72,7 @@ from codemods.rules.route_commit.services import (
 class RouteCommit(Codemod):
     """Move the writes and the commit of a route into a service function.
 
-    ## What it does
+    What it does:
     In every route (a function decorated with ``@app.route``, ``@bp.post``, ``@router.put``,
     ``@expose``..., or a ``get``/``post``/``put``/``patch``/``delete`` method of a ``MethodView``,
     ``View`` or ``Resource`` class), each ``commit()`` on a database session is moved, with the
@@ -95,12 +95,12 @@ class RouteCommit(Codemod):
     as a script (no relative imports, ``from models import Item`` next to ``models.py``) gets
     ``from services import main_service``, rooted at that folder.
 
-    ## Why is this bad?
+    Why is this bad?
     A route that writes and commits mixes HTTP handling with the unit of work: the transaction
     cannot be reused by a CLI command, a worker or another route, and it can only be tested
     through the HTTP client.
 
-    ## Example
+    Example:
     ```python
     @bp.post("/<int:candidate_id>/status")
     def update_status(candidate_id):
@@ -121,13 +121,13 @@ class RouteCommit(Codemod):
     with ``update_status`` in ``app/services/candidate_service.py``, importing ``db`` and
     ``Candidate`` the way the route module does.
 
-    ## Fix safety
+    Fix safety:
     The moved statements run in the same order, on the same objects (passed by reference), in
     the same request: only the frame they run in changes. Exceptions propagate unchanged, so an
     ``except: rollback()`` around the commit in the route still applies. Code that reads a moved
     name the analysis cannot see (``locals()``, ``eval``) would change behaviour.
 
-    ## Limitations
+    Limitations:
     Test modules (``tests/``, ``test_*.py``, ``conftest.py``) and functions decorated with
     ``mock.patch`` are not routes. Declined, with a finding that says why: commits inside lambdas, comprehensions, nested
     functions or one-line blocks; commits whose result is used; routes with ``global`` or

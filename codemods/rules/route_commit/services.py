@@ -14,7 +14,7 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 
-from codemods.analysis.sessions import dotted_name
+from codemods.analysis.nodes import dotted_name
 from codemods.base import Templates
 from codemods.rules.route_commit.flow import ImportItem
 
@@ -143,17 +143,6 @@ def shadowing(service_path: str, indexed: Mapping[str, Any]) -> str | None:
         return f"{folder}.py exists; a {folder.rsplit('/', 1)[-1]}/ package next to it would hide it"
     return None
 
-
-
-def is_test_path(path: str) -> bool:
-    """Tests build throwaway apps whose routes commit; their database work has no service to go to."""
-    *folders, filename = path.split("/")
-    return (
-        any(folder in ("tests", "test") for folder in folders)
-        or filename.startswith("test_")
-        or filename.endswith("_test.py")
-        or filename == "conftest.py"
-    )
 
 
 

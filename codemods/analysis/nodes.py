@@ -1,0 +1,33 @@
+"""Small facts about single libcst nodes, shared by the analyses, the rules and the speed-ups."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+# Statements that open a new scope: names bound inside them are not the enclosing block's.
+NESTED_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+
+
+def dotted_name(expr: cst.CSTNode, *, through_calls: bool = False) -> str | None:
+    """``a.b.c`` for a chain of names and attributes, None for anything else.  With
+    ``through_calls``, calls and subscripts in the chain are read through, as libcst's
+    qualified names read them (``request.get_json().get`` -> ``request.get_json.get``)."""
+    if isinstance(expr, cst.Name):
+        return expr.value
+    if isinstance(expr, cst.Attribute):
+        base = dotted_name(expr.value, through_calls=through_calls)
+        return None if base is None else f"{base}.{expr.attr.value}"
+    if through_calls and isinstance(expr, cst.Call):
+        return dotted_name(expr.func, through_calls=True)
+    if through_calls and isinstance(expr, cst.Subscript):
+        return dotted_name(expr.value, through_calls=True)
+    return None
+
+
+def is_import_line(statement: cst.CSTNode, *, every: bool = False) -> bool:
+    """A statement line of one import (or, with ``every``, of nothing but imports)."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    if every:
+        return all(isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body)
+    return len(statement.body) == 1 and isinstance(statement.body[0], (cst.Import, cst.ImportFrom))
