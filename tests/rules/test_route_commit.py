@@ -1143,6 +1143,38 @@ def test_moves_the_write_and_commit_into_a_service(path: str, before: str, after
     assert_moved(path, before, after, services)
 
 
+def test_variables_the_moved_loop_assigns_are_not_passed_in_even_if_bound_before() -> None:
+    # The route binds field_id and value in a loop of its own first; the moved loop assigns them
+    # before reading them, so they are no input of the service (when the first loop runs zero
+    # times, passing them would raise UnboundLocalError in the route).
+    source = """\
+    from flask import Blueprint, abort, jsonify, request
+
+    from ..extensions import db
+    from ..models import Field, User
+
+    bp = Blueprint("auth", __name__)
+
+
+    @bp.post("/register")
+    def register():
+        data = request.get_json()
+        for field_id, value in data.get("checks", {}).items():
+            if not value:
+                abort(400)
+        user = User(email=data["email"])
+        db.session.add(user)
+        for field_id, value in data.get("fields", {}).items():
+            db.session.add(Field(owner=user, name=field_id, value=value))
+        db.session.commit()
+        return jsonify(id=user.id)
+    """
+    outcome = run_codemod(RouteCommit, source, path="app/routes/auth_routes.py")
+    assert "    user = auth_service.register(data)\n" in outcome.new_source.decode()
+    (request,) = [extra for _, extra in outcome.extras]
+    assert "def register(data):" in request.source
+
+
 def test_names_an_except_handler_reads_are_assigned_in_the_route() -> None:
     # If the commit raises, the service returns nothing: the handler must still see `order`.
     assert_moved(
@@ -1673,6 +1705,21 @@ DECLINED = [
     ),
     pytest.param(
         """\
+        @bp.post("/k2")
+        def assigned_on_one_branch_before(flag, payload):
+            if flag:
+                kind = "rush"
+            note = session.get("note")
+            order = Order(kind=kind, payload=payload)
+            db.session.add(order)
+            db.session.commit()
+            return "", 204
+        """,
+        "not moved: `kind` is read by the moved statements but may be unassigned when they start",
+        id="value-read-by-the-moved-code-assigned-on-one-branch-before",
+    ),
+    pytest.param(
+        """\
         @bp.post("/l")
         def read_before_assignment_in_loop(items):
             for item in items:
@@ -1683,7 +1730,7 @@ DECLINED = [
                 db.session.commit()
             return "", 204
         """,
-        "not moved: `previous` is read before it is assigned (a loop?)",
+        "not moved: `previous` is read by the moved statements but may be unassigned when they start",
         id="loop-carried-value-read-before-the-run",
     ),
     pytest.param(
@@ -1697,7 +1744,7 @@ DECLINED = [
                 db.session.commit()
             return "", 204
         """,
-        "not moved: `last` is read before it is assigned (a loop?)",
+        "not moved: `last` is read by the moved statements but may be unassigned when they start",
         id="loop-carried-value-read-in-the-run",
     ),
     pytest.param(

@@ -81,8 +81,9 @@ class RouteCommit(Codemod):
     (Flask's ``request``, ``g``, ``session``, ``abort``, ``jsonify``...; FastAPI's ``Request``,
     ``Response``, ``HTTPException``, ``BackgroundTasks``), into a function of the route module's
     service module (``app/routes/candidate_routes.py`` -> ``app/services/candidate_service.py``).
-    The route calls it: the values the moved code reads are passed as arguments, the values it
-    assigns and the route still needs are returned. An ``async`` route awaits an ``async``
+    The route calls it: the route's values that the moved code reads before assigning them
+    are passed as arguments (the session first), the values it assigns and the rest of the route
+    may read are returned; the variables of its own loops and branches are neither. An ``async`` route awaits an ``async``
     service function when the moved code awaits. The service module imports what the moved
     code uses by copying the route module's own imports (relative ones respelled for its
     location) and gets its own module logger if the moved code logs.
@@ -131,8 +132,9 @@ class RouteCommit(Codemod):
     Test modules (``tests/``, ``test_*.py``, ``conftest.py``) and functions decorated with
     ``mock.patch`` are not routes. Declined, with a finding that says why: commits inside lambdas, comprehensions, nested
     functions or one-line blocks; commits whose result is used; routes with ``global`` or
-    ``nonlocal``; moved code that deletes a name, carries a value across loop iterations, uses a
-    name defined in the route module itself (the service would import the route module: an
+    ``nonlocal``; moved code that deletes a name, reads a local the route may not have assigned
+    on every path to it (a value carried from an earlier loop iteration, or set in one branch),
+    uses a name defined in the route module itself (the service would import the route module: an
     import cycle) or a name from a function around the route; a name the route reads after the
     commit that the moved code assigns only on some paths; a service module name already used
     in the route module; two route modules that map to the same service module (the first one,
