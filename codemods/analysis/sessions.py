@@ -55,8 +55,9 @@ libraries (:data:`FOREIGN_MODULES`, also when imported from them) never is.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 
 import libcst as cst
 
@@ -137,17 +138,29 @@ class SessionMatcher:
         names: Sequence[str] = DEFAULT_SESSION_NAMES,
         factories: Sequence[str] = DEFAULT_SESSION_FACTORIES,
         foreign: Collection[str] = (),
+        *,
+        types: Collection[str] = (),
+        providers: Collection[str] = (),
+        helpers: Collection[str] = (),
     ) -> None:
         self.names = frozenset(names)
         self.factories = tuple(factories)
         # first parts of dotted names that belong to FOREIGN_MODULES (``requests``, ``tf``, ``Session``)
         self.foreign = frozenset((*FOREIGN_MODULES, *foreign))
+        self.types = tuple(types)  # session type aliases: ``SessionDep``, ``deps.SessionDep``
+        self.providers = frozenset(providers)  # ``Depends(get_db)`` gives a session
+        self.helpers = frozenset(helpers)  # ``store.session_commit()`` commits a session
+        self.alias_types: dict[str, tuple[str, str]] = {}  # alias as spelled here -> (module, type name)
 
     # -- building ---------------------------------------------------------------------------
 
-    def for_module(self, module: cst.Module) -> SessionMatcher:
+    def for_module(
+        self, module: cst.Module, index: SessionIndex | None = None, module_name: str = "", is_package: bool = False
+    ) -> SessionMatcher:
         """This matcher plus the factories and scoped sessions ``module`` defines at top level,
-        minus what it imports from :data:`FOREIGN_MODULES` (``from requests import Session``)."""
+        minus what it imports from :data:`FOREIGN_MODULES` (``from requests import Session``);
+        with the whole-tree ``index``, also the session aliases, module sessions, ``Depends``
+        providers and commit helpers it defines or imports (``module_name`` is its dotted name)."""
         factories: list[str] = []
         names: list[str] = []
         foreign = _foreign_imports(module)
@@ -158,9 +171,29 @@ class SessionMatcher:
             elif matches(callee, SCOPED_MAKERS):
                 factories.append(target)
                 names.append(target)
-        if not factories and not foreign:
+        types, providers, helpers = _module_aliases(module, (*SESSION_TYPES, *self.factories, *factories)), [], []
+        alias_types: dict[str, tuple[str, str]] = {}
+        if index is not None:
+            for prefix, facts in _visible_facts(module, index, module_name, is_package):
+                types.extend(prefix + n for n in facts.aliases)
+                for alias, *target in facts.alias_types:
+                    alias_types[prefix + alias] = (target[0], target[1])
+                names.extend(prefix + n for n in facts.sessions)
+                factories.extend(prefix + n for n in facts.factories)
+                providers.extend(prefix + n for n in facts.providers)
+                helpers.extend(prefix + n for n in facts.helpers)
+        if not (factories or foreign or types or names or providers or helpers):
             return self
-        return SessionMatcher((*self.names, *names), (*self.factories, *factories), foreign)
+        matcher = SessionMatcher(
+            (*self.names, *names),
+            (*self.factories, *factories),
+            foreign,
+            types=(*self.types, *types),
+            providers=(*self.providers, *providers),
+            helpers=(*self.helpers, *helpers),
+        )
+        matcher.alias_types = {**self.alias_types, **alias_types}
+        return matcher
 
     def scope_sessions(self, node: cst.CSTNode, outer: SessionScope | None = None) -> SessionScope:
         """The session and non-session names ``node`` binds, layered over ``outer``."""
@@ -217,13 +250,39 @@ class SessionMatcher:
             return False  # requests.Session(), tf.Session()
         if matches(callee, (*self.factories, *SCOPED_MAKERS)):
             return True
+        if matches(callee, ("Depends", "Security")) and value.args and self.providers:
+            provider = value.args[0].value
+            provided = _callee(provider) if isinstance(provider, cst.Call) else dotted_name(provider)
+            return provided in self.providers  # Depends(get_db), Depends(SessionProvider())
         return isinstance(value.func, cst.Call) and matches(_callee(value.func), (*FACTORY_MAKERS, *self.factories))
 
     def is_session_type(self, annotation: cst.BaseExpression) -> bool:
-        return any(
+        if any(
             matches(name, (*SESSION_TYPES, *self.factories)) and not self._is_foreign(name)
             for name in _annotation_names(annotation)
-        )
+        ):
+            return True
+        if self.types and any(name in self.types for name in _annotation_names(annotation)):
+            return True
+        return self._depends_on_provider(annotation)
+
+    def _depends_on_provider(self, annotation: cst.BaseExpression) -> bool:
+        """``Annotated[Any, Depends(get_db)]``: the provider decides, whatever the type says."""
+        if not (self.providers and isinstance(annotation, cst.Subscript)):
+            return False
+        if not matches(dotted_name(annotation.value), ("Annotated",)):
+            return False
+        extras = [e.slice.value for e in annotation.slice[1:] if isinstance(e.slice, cst.Index)]
+        return any(self.is_session_value(extra) for extra in extras)
+
+    def helper_calls(self, node: cst.CSTNode) -> list[SessionCall]:
+        """Calls of the project's commit helpers in ``node`` (``store.session_commit()``,
+        ``save_and_commit(db, x)``), outside nested scopes, as commits of the helper."""
+        if not self.helpers:
+            return []
+        finder = _HelperFinder(self.helpers)
+        node.visit(finder)
+        return finder.calls
 
     def _is_foreign(self, dotted: str) -> bool:
         return dotted.split(".", 1)[0] in self.foreign
@@ -338,6 +397,107 @@ class _BindingCollector(traversal.Visitor):
             if name is not None and (foreign or name not in self.matcher.names):
                 # ``from app.extensions import db`` keeps db a session; other imports are not ones.
                 self.bindings.append((name, False, alias))
+
+
+class _HelperFinder(traversal.Visitor):
+    def __init__(self, helpers: frozenset[str]) -> None:
+        self.helpers = helpers
+        self.calls: list[SessionCall] = []
+        self._awaited: set[int] = set()
+        self._depth = 0
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, _NESTED_SCOPES) and self._depth > 0:
+            return False
+        self._depth += 1
+        if isinstance(node, cst.Await) and isinstance(node.expression, cst.Call):
+            self._awaited.add(id(node.expression))
+        if isinstance(node, cst.Call):
+            name = dotted_name(node.func)
+            if name is not None and name in self.helpers:
+                self.calls.append(SessionCall(node, node.func, name, "commit", id(node) in self._awaited))
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self._depth -= 1
+
+
+def _module_aliases(module: cst.Module, types: Sequence[str]) -> list[str]:
+    """Top-level ``SessionDep = Annotated[Session, Depends(get_db)]`` (and aliases of those)."""
+    found: list[str] = []
+    assignments = list(_module_assignments(module))
+    changed = True
+    while changed:
+        changed = False
+        for target, value in assignments:
+            if target in found or "." in target:
+                continue
+            names = list(_annotation_names(value)) if isinstance(value, (cst.Subscript, cst.Name, cst.Attribute, cst.BinaryOperation)) else []
+            if any(matches(name, (*types, *found)) for name in names):
+                found.append(target)
+                changed = True
+    return found
+
+
+def _visible_facts(
+    module: cst.Module, index: SessionIndex, module_name: str, is_package: bool
+) -> Iterator[tuple[str, SessionFacts]]:
+    """(prefix, facts): the module's own facts (prefix ""), each ``from m import x`` of a fact as
+    (``x`` is picked out), each imported module with facts (prefix ``m.``)."""
+    own = index.modules.get(module_name)
+    if own is not None:
+        yield "", own
+    package = module_name.split(".") if is_package else module_name.split(".")[:-1]
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    imported = dotted_name(alias.name) or ""
+                    facts = index.lookup(imported)
+                    if facts is not None:
+                        bound = dotted_name(alias.asname.name) if alias.asname is not None else imported  # type: ignore[arg-type]
+                        yield f"{bound}.", facts
+            elif isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                source = _resolved_module(small, package)
+                if source is None:
+                    continue
+                yield from _from_import_facts(small, source, index)
+
+
+def _resolved_module(node: cst.ImportFrom, package: Sequence[str]) -> str | None:
+    module = dotted_name(node.module) if node.module is not None else ""
+    if module is None:
+        return None
+    level = len(node.relative)
+    if not level:
+        return module
+    if level - 1 > len(package):
+        return None
+    base = list(package[: len(package) - (level - 1)])
+    return ".".join([*base, *([module] if module else [])])
+
+
+def _from_import_facts(node: cst.ImportFrom, source: str, index: SessionIndex) -> Iterator[tuple[str, SessionFacts]]:
+    facts = index.lookup(source) if source else None
+    for alias in node.names:  # type: ignore[union-attr]
+        name = alias.evaluated_name
+        bound = alias.evaluated_alias or name
+        if facts is not None:
+            picked = SessionFacts(
+                frozenset(bound for n in facts.aliases if n == name),
+                frozenset(bound + s[len(name) :] for s in facts.sessions if s == name or s.startswith(name + ".")),
+                frozenset(bound for n in facts.factories if n == name),
+                frozenset(bound for n in facts.providers if n == name),
+                frozenset(bound for n in facts.helpers if n == name),
+                tuple((bound, module, type_name) for alias, module, type_name in facts.alias_types if alias == name),
+            )
+            if picked:
+                yield "", picked
+        submodule = index.lookup(f"{source}.{name}" if source else name)
+        if submodule is not None:
+            yield f"{bound}.", submodule
 
 
 def method_calls(node: cst.CSTNode, methods: Collection[str] | None = None) -> list[SessionCall]:
@@ -519,3 +679,228 @@ def _module_assignments(module: cst.Module) -> Iterator[tuple[str, cst.BaseExpre
                 name = dotted_name(small.target)
                 if name is not None:
                     yield name, small.value
+
+
+# -- the whole-tree index: sessions as projects define them in other modules ---------------------
+
+# Text one of which a module defining a session, an alias, a provider or a commit helper contains.
+INDEX_MARKERS: tuple[bytes, ...] = (b"ession", b"SQLAlchemy", b"commit")
+# ``db = SQLAlchemy()``: ``db.session`` is a session (Flask-SQLAlchemy).
+_EXTENSION_MAKERS = ("SQLAlchemy",)
+_GENERATOR_TYPES = ("Generator", "Iterator", "Iterable", "AsyncGenerator", "AsyncIterator", "AsyncIterable")
+
+
+@dataclasses.dataclass(frozen=True)
+class SessionFacts:
+    """What one module defines at top level that other modules use as sessions."""
+
+    aliases: frozenset[str] = frozenset()  # session types: ``SessionDep = Annotated[Session, Depends(...)]``
+    sessions: frozenset[str] = frozenset()  # ``session = scoped_session(...)``; ``db.session`` of ``db = SQLAlchemy()``
+    factories: frozenset[str] = frozenset()  # ``SessionLocal = sessionmaker(...)``
+    providers: frozenset[str] = frozenset()  # what ``Depends(...)`` turns into a session: ``get_db``, ``Provider``
+    helpers: frozenset[str] = frozenset()  # functions that commit the session they get, or the module's
+    # alias -> (module, name) of the session type it stands for, as absolute imports spell it
+    alias_types: tuple[tuple[str, str, str], ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.aliases or self.sessions or self.factories or self.providers or self.helpers)
+
+
+@dataclasses.dataclass(frozen=True)
+class SessionIndex:
+    """Every module's :class:`SessionFacts`, by dotted module name (``app.api.deps``)."""
+
+    modules: Mapping[str, SessionFacts] = dataclasses.field(default_factory=dict)
+
+    def lookup(self, module: str) -> SessionFacts | None:
+        """The facts of ``module``, also when the scanned folder is above the import root
+        (``src/app/deps.py`` answers ``app.deps``) if only one module fits."""
+        found = self.modules.get(module)
+        if found is not None or not module:
+            return found
+        ends = [facts for name, facts in self.modules.items() if name.endswith("." + module)]
+        return ends[0] if len(ends) == 1 else None
+
+
+def module_dotted_name(path: str) -> str:
+    parts = path[: -len(".py")].split("/") if path.endswith(".py") else path.split("/")
+    if parts and parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def build_session_index(facts: Mapping[str, SessionFacts | None]) -> SessionIndex:
+    return SessionIndex({module_dotted_name(path): f for path, f in sorted(facts.items()) if f})
+
+
+def session_facts(tree: ast.Module) -> SessionFacts:
+    """The sessions, session types, providers and commit helpers ``tree`` defines at top level."""
+    aliases: set[str] = set()
+    sessions: set[str] = set()
+    factories: set[str] = set()
+    for name, value in _ast_module_assignments(tree):
+        callee = _ast_dotted(value.func) if isinstance(value, ast.Call) else None
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Call):
+            if matches(_ast_dotted(value.func.func), FACTORY_MAKERS):
+                sessions.add(name)  # ``session = sessionmaker(bind=engine)()``
+        elif _ast_dotted(value) in (*DEFAULT_SESSION_NAMES, *sessions) and "." in (_ast_dotted(value) or ""):
+            sessions.add(name)  # ``session = db.session``
+        elif matches(callee, FACTORY_MAKERS):
+            factories.add(name)
+        elif matches(callee, SCOPED_MAKERS) or matches(callee, (*DEFAULT_SESSION_FACTORIES, *factories)):
+            sessions.add(name)
+        elif matches(callee, _EXTENSION_MAKERS):
+            sessions.add(f"{name}.session")
+    changed = True
+    while changed:  # an alias of an alias
+        changed = False
+        for name, value in _ast_module_assignments(tree, with_type_aliases=True):
+            if name not in aliases and _ast_is_session_type(value, aliases | factories):
+                aliases.add(name)
+                changed = True
+    providers: set[str] = set()
+    helpers: set[str] = set()
+    types = aliases | factories
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if _ast_provides_session(node, types, sessions | factories):
+                providers.add(node.name)
+            if not node.decorator_list and _ast_commits(node, sessions):
+                helpers.add(node.name)
+        elif isinstance(node, ast.ClassDef):
+            call = next((n for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == "__call__"), None)
+            if call is not None and _ast_provides_session(call, types, sessions | factories):
+                providers.add(node.name)
+    targets = tuple(_ast_alias_types(tree, aliases))
+    return SessionFacts(
+        frozenset(aliases), frozenset(sessions), frozenset(factories), frozenset(providers), frozenset(helpers), targets
+    )
+
+
+def _ast_alias_types(tree: ast.Module, aliases: set[str]) -> Iterator[tuple[str, str, str]]:
+    """(alias, module, name): where the session type behind each alias is imported from."""
+    imported: dict[str, tuple[str, str]] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            for alias in node.names:
+                imported[alias.asname or alias.name] = (node.module, alias.name)
+    for name, value in _ast_module_assignments(tree, with_type_aliases=True):
+        if name not in aliases:
+            continue
+        for type_name in _ast_type_names(value):
+            if type_name in imported and matches(imported[type_name][1], SESSION_TYPES):
+                yield (name, *imported[type_name])
+                break
+
+
+def _ast_dotted(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _ast_dotted(node.value)
+        return None if base is None else f"{base}.{node.attr}"
+    return None
+
+
+def _ast_module_assignments(tree: ast.Module, *, with_type_aliases: bool = False) -> Iterator[tuple[str, ast.expr]]:
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and node.value is not None:
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    yield target.id, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None and isinstance(node.target, ast.Name):
+            yield node.target.id, node.value
+        elif with_type_aliases and type(node).__name__ == "TypeAlias":  # ``type X = ...`` (3.12)
+            yield node.name.id, node.value  # type: ignore[attr-defined]
+
+
+def _ast_type_names(node: ast.expr) -> Iterator[str]:
+    """The type names an annotation allows, through Optional, Union, ``|``, Annotated and strings."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        try:
+            inner = ast.parse(node.value, mode="eval").body
+        except SyntaxError:
+            return
+        yield from _ast_type_names(inner)
+    elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        yield from _ast_type_names(node.left)
+        yield from _ast_type_names(node.right)
+    elif isinstance(node, ast.Subscript):
+        base = _ast_dotted(node.value)
+        elements = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if matches(base, (*_WRAPPING_TYPES, *_GENERATOR_TYPES)):
+            for element in elements[:1] if matches(base, _GENERATOR_TYPES) else elements:
+                yield from _ast_type_names(element)
+        elif matches(base, ("Annotated",)) and elements:
+            yield from _ast_type_names(elements[0])
+        elif base is not None:
+            yield base
+    else:
+        name = _ast_dotted(node)
+        if name is not None:
+            yield name
+
+
+def _ast_is_session_type(node: ast.expr, extra: Iterable[str]) -> bool:
+    return any(matches(name, (*SESSION_TYPES, *extra)) for name in _ast_type_names(node))
+
+
+def _ast_provides_session(
+    function: ast.FunctionDef | ast.AsyncFunctionDef, types: set[str], module_sessions: set[str]
+) -> bool:
+    """A function whose result (or what it yields) is a session: ``get_db`` of FastAPI's docs."""
+    if function.returns is not None and _ast_is_session_type(function.returns, types):
+        return True
+    local: set[str] = set()
+    factories = (*DEFAULT_SESSION_FACTORIES, *SCOPED_MAKERS, *module_sessions)
+    for node in _ast_own_nodes(function):
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                if isinstance(item.optional_vars, ast.Name) and _ast_makes_session(item.context_expr, factories):
+                    local.add(item.optional_vars.id)
+        elif isinstance(node, ast.Assign) and _ast_makes_session(node.value, factories):
+            local.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            if _ast_is_session_type(node.annotation, types):
+                local.add(node.target.id)
+    for node in _ast_own_nodes(function):
+        if isinstance(node, (ast.Yield, ast.Return)) and node.value is not None:
+            value = node.value
+            if isinstance(value, ast.Name) and value.id in local:
+                return True
+            if _ast_makes_session(value, factories) or _ast_dotted(value) in module_sessions:
+                return True
+    return False
+
+
+def _ast_makes_session(value: ast.expr, factories: Sequence[str]) -> bool:
+    if isinstance(value, ast.Await):
+        value = value.value
+    if not isinstance(value, ast.Call):
+        return False
+    callee = _ast_dotted(value.func)
+    if isinstance(value.func, ast.Attribute) and value.func.attr == "begin":
+        callee = _ast_dotted(value.func.value)  # SessionLocal.begin()
+    return callee is not None and callee.split(".", 1)[0] not in FOREIGN_MODULES and matches(callee, factories)
+
+
+def _ast_commits(function: ast.FunctionDef | ast.AsyncFunctionDef, module_sessions: set[str]) -> bool:
+    """Whether ``function`` commits a session it is given, or the module's session."""
+    params = {a.arg for a in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs)}
+    for node in _ast_own_nodes(function):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "commit":
+            receiver = _ast_dotted(node.func.value)
+            if receiver is not None and (receiver in params or receiver in module_sessions):
+                return True
+    return False
+
+
+def _ast_own_nodes(function: ast.AST) -> Iterator[ast.AST]:
+    """The nodes of a function's body, not those of functions, classes and lambdas inside it."""
+    pending = list(getattr(function, "body", []))
+    while pending:
+        node = pending.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                pending.append(child)

@@ -268,13 +268,17 @@ def flask_scenario(package: Any, database: Path) -> list[Any]:
 def test_flask_app_behaves_the_same_after_the_rewrite(tmp_path: Path) -> None:
     rewritten, responses = run_both(tmp_path, "shopflask", flask_scenario)
     routes = rewritten["shopflask/routes/candidate_routes.py"]
-    assert ".commit()" not in routes.split("def create_candidate")[1].split("try:")[0]
-    assert "candidate_service.update_status(candidate_id, new_status)" in routes
+    # the commit alone in its try block stays (a service that only commits is no unit of work)
+    assert "    try:\n        db.session.commit()\n" in routes
+    assert "audit = candidate_service.create_candidate(candidate)" in routes
+    # the 404 lookup stays in the route; the write moves
+    assert "candidate = db.get_or_404(Candidate, candidate_id)" in routes
+    assert "candidate_service.update_status(candidate_id, new_status, candidate)" in routes
     assert "candidate_service.delete_candidate(candidate)" in routes
     assert "candidate_service.reset_password(" in routes
     service = rewritten["shopflask/services/candidate_service.py"]
     assert "logger = logging.getLogger(__name__)" in service
-    assert "def create_candidate_2(candidate):" in service  # the second commit of the route
+    assert "_2" not in service
     assert "views_service.post_audit(message)" in rewritten["shopflask/views.py"]
     assert "shopflask/services/__init__.py" in rewritten
     statuses = [r[2] for r in responses]
@@ -474,13 +478,12 @@ def fastapi_scenario(package: Any, database: Path) -> list[Any]:
 def test_fastapi_app_sync_and_async_behaves_the_same_after_the_rewrite(tmp_path: Path) -> None:
     rewritten, responses = run_both(tmp_path, "shopapi", fastapi_scenario)
     items = rewritten["shopapi/routers/items.py"]
-    assert "items_service.create_item(db)" in items
-    assert "total = items_service.restock(amount, item, db)" in items
+    assert "total = items_service.restock(db, amount, item)" in items  # the session first
     assert "items_service.delete_item(db, item)" in items
     orders = rewritten["shopapi/routers/orders.py"]
-    assert "order = await orders_service.create_order(item, payload, db)" in orders
-    assert "await orders_service.cancel_order(order, db)" in orders
-    assert "async def create_order(item, payload: OrderIn, db: AsyncSession):" in rewritten[
+    assert "order = await orders_service.create_order(db, item, payload)" in orders
+    assert "await orders_service.cancel_order(db, order)" in orders
+    assert "async def create_order(db: AsyncSession, item: Item, payload: OrderIn):" in rewritten[
         "shopapi/services/orders_service.py"
     ]
     statuses = [r[2] for r in responses]

@@ -17,7 +17,7 @@ Every "no" comes back as a :class:`Decline` with a reason the user can act on.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import libcst as cst
 from libcst.metadata import (
@@ -37,7 +37,7 @@ from codemods.analysis.dataflow import (
     local_names,
 )
 from codemods.analysis.metadata import Metadata, position_key
-from codemods.analysis.routes import Route
+from codemods.analysis.routes import HTTP_METHODS, Route
 from codemods.analysis.sessions import (
     SessionCall,
     SessionMatcher,
@@ -101,6 +101,7 @@ class Run:
     start: int
     end: int
     commit: SessionCall
+    held_by: str = ""  # why the statement before the run stays in the route ("" if none does)
 
     @property
     def statements(self) -> Sequence[cst.BaseStatement]:
@@ -131,12 +132,28 @@ def find_commits(
     function = route.function
     scope = matcher.scope_sessions(function, module_sessions)
     commits = matcher.session_calls(function.body, scope, ("commit",))
+    helpers = matcher.helper_calls(function.body)
+    if helpers:
+        commits = sorted([*commits, *helpers], key=lambda c: _source_index(function.body, c.call))
     declines: list[Decline] = []
     for nested, kind in _nested_scopes(function.body):
         inner = matcher.scope_sessions(nested, scope)
-        for call in matcher.session_calls(nested.body, inner, ("commit",)):
+        for call in [*matcher.session_calls(nested.body, inner, ("commit",)), *matcher.helper_calls(nested.body)]:
             declines.append(Decline(call.call, f"not moved: the commit is inside a {kind} in the route"))
     return commits, declines
+
+
+def _source_index(root: cst.CSTNode, target: cst.CSTNode) -> int:
+    """Where ``target`` comes in a pre-order walk of ``root`` (source order)."""
+    pending = [root]
+    index = 0
+    while pending:
+        node = pending.pop()
+        if node is target:
+            return index
+        index += 1
+        pending.extend(reversed(node.children))
+    return index
 
 
 def _nested_scopes(node: cst.CSTNode) -> list[tuple[cst.FunctionDef | cst.Lambda, str]]:
@@ -221,6 +238,8 @@ class _Mobility(traversal.Visitor):
                 return self._stop(type(node).__name__.lower())
         if isinstance(node, cst.Attribute):
             self._not_variables.add(id(node.attr))
+            if node.attr.value in HTTP_METHODS:
+                return self._stop(f"calls `{node.attr.value}`, which answers HTTP itself")
         elif isinstance(node, cst.Arg) and node.keyword is not None:
             self._not_variables.add(id(node.keyword))
         if isinstance(node, (cst.Name, cst.Attribute)) and id(node) not in self._not_variables:
@@ -303,7 +322,10 @@ def extract_run(
     if reason is not None:
         return Decline(commit.call, f"not moved: the commit itself {reason}, which belongs to the HTTP layer")
     start = end - 1
-    while start > lower and _why_stays(block.body[start - 1], meta, http_names, http_locals) is None:
+    while start > lower:
+        held_by = _why_stays(block.body[start - 1], meta, http_names, http_locals)
+        if held_by is not None:
+            return Run(block, start, end, commit, held_by)
         start -= 1
     return Run(block, start, end, commit)
 
@@ -367,7 +389,12 @@ def _why_stays(statement: cst.CSTNode, meta: Metadata, http_names: Sequence[str]
 
 
 def analyse_flow(
-    route: Route, run: Run, meta: Metadata, module: cst.Module, sessions: frozenset[str] = frozenset()
+    route: Route,
+    run: Run,
+    meta: Metadata,
+    module: cst.Module,
+    sessions: frozenset[str] = frozenset(),
+    alias_types: Mapping[str, tuple[str, str]] | None = None,
 ) -> Flow | Decline:
     """Parameters, return values, imports and async-ness of the service function for ``run``.
 
@@ -389,7 +416,7 @@ def analyse_flow(
         return imported
     imports, logger_name = imported
     ordered = _signature_order(run, parameters, sessions)
-    params = tuple(_parameter(function, name, meta) for name in ordered)
+    params = tuple(_parameter(function, name, meta, alias_types or {}) for name in ordered)
     return Flow(params, tuple(returns), tuple(imports), logger_name, _needs_async(function, run.statements))
 
 
@@ -590,17 +617,101 @@ def is_logger_assignment(node: cst.CSTNode, module: cst.Module, meta: Metadata) 
     )
 
 
-def _parameter(function: cst.FunctionDef, name: str, meta: Metadata) -> Parameter:
+def _parameter(
+    function: cst.FunctionDef, name: str, meta: Metadata, alias_types: Mapping[str, tuple[str, str]]
+) -> Parameter:
+    """The service parameter for the route's ``name``, annotated with what the route knows of it."""
     params = function.params
     for param in (*params.posonly_params, *params.params, *params.kwonly_params):
         if param.name.value != name or param.annotation is None:
             continue
         annotation = _unwrap_annotated(param.annotation.annotation)
+        target = alias_types.get(dotted_name(annotation) or "")
+        if target is not None:  # ``db: SessionDep``: the service takes the plain session
+            return Parameter(name, cst.Name(target[1]), (ImportItem(target[0], target[1], None),))
         imports = _annotation_imports(annotation, meta)
         if imports is None:
             return Parameter(name, None)
         return Parameter(name, annotation, imports)
+    model = _assigned_model(function, name)
+    if model is not None:
+        imports = _annotation_imports(model, meta)
+        if imports:
+            return Parameter(name, cst.Name(model.value), imports)
     return Parameter(name, None)
+
+
+_LOOKUPS = ("get", "get_or_404", "get_one", "one_or_404")
+_QUERY_ENDS = ("get", "get_or_404", "first_or_404", "one", "one_or_404")
+
+
+def _assigned_model(function: cst.FunctionDef, name: str) -> cst.Name | None:
+    """The model class every assignment of ``name`` in the route gives, if they agree:
+    ``Order(...)``, ``db.get(Order, id)``, ``Order.query.get_or_404(id)``."""
+    models: list[cst.Name] = []
+    for node in _walk_nodes(function.body):
+        if isinstance(node, (cst.AugAssign, cst.For, cst.NamedExpr)) and name in _unpacked_names(node.target):
+            return None
+        if isinstance(node, cst.WithItem) and node.asname is not None and name in _unpacked_names(node.asname.name):
+            return None
+        if not isinstance(node, cst.Assign):
+            continue
+        if not any(isinstance(t.target, cst.Name) and t.target.value == name for t in node.targets):
+            if any(name in _unpacked_names(t.target) for t in node.targets):
+                return None  # ``a, order = ...``: some other value
+            continue
+        model = _model_of(node.value)
+        if model is None:
+            return None
+        models.append(model)
+    if not models or len({m.value for m in models}) != 1:
+        return None
+    return models[0]
+
+
+def _unpacked_names(target: cst.BaseExpression) -> set[str]:
+    """The plain names an assignment target binds (``x``, ``a, (b, *c)``), not ``x.attr`` or ``x[i]``."""
+    if isinstance(target, cst.Name):
+        return {target.value}
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return {n for e in target.elements for n in _unpacked_names(e.value)}
+    if isinstance(target, cst.StarredElement):
+        return _unpacked_names(target.value)
+    return set()
+
+
+def _model_of(value: cst.BaseExpression) -> cst.Name | None:
+    if isinstance(value, cst.Await):
+        value = value.expression
+    if not isinstance(value, cst.Call):
+        return None
+    func = value.func
+    if isinstance(func, cst.Name):
+        return func if func.value[:1].isupper() else None
+    if not isinstance(func, cst.Attribute):
+        return None
+    if func.attr.value in _LOOKUPS and value.args and isinstance(value.args[0].value, cst.Name):
+        first = value.args[0].value
+        if first.value[:1].isupper() and value.args[0].keyword is None:
+            return first
+    if func.attr.value in _QUERY_ENDS:
+        receiver = func.value
+        while isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Attribute):
+            receiver = receiver.func.value
+        if isinstance(receiver, cst.Attribute) and receiver.attr.value == "query" and isinstance(receiver.value, cst.Name):
+            model = receiver.value
+            return model if model.value[:1].isupper() else None
+    return None
+
+
+def _walk_nodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, (cst.FunctionDef, cst.Lambda, cst.ClassDef)) and current is not node:
+            continue
+        yield current
+        pending.extend(reversed(current.children))
 
 
 def _unwrap_annotated(annotation: cst.BaseExpression) -> cst.BaseExpression:

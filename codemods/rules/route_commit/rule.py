@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import keyword
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -22,9 +24,13 @@ from codemods.base import (
 from codemods.analysis.sessions import (
     DEFAULT_SESSION_FACTORIES,
     DEFAULT_SESSION_NAMES,
+    SessionFacts,
     SessionMatcher,
+    build_session_index,
     dotted_name,
+    session_facts,
 )
+from codemods.analysis.sessions import INDEX_MARKERS as SESSION_INDEX_MARKERS
 from codemods.analysis.names import shared_name_facts
 from codemods.analysis.precheck import SyntaxFacts, matches_any
 from codemods.analysis.metadata import Metadata
@@ -66,6 +72,8 @@ from codemods.rules.route_commit.services import (
     service_location,
     service_module_source,
     shadowing,
+    summary_of,
+    describe_writes,
 )
 
 
@@ -197,21 +205,25 @@ class RouteCommit(Codemod):
     def index_file(cls, path: str, source: bytes) -> ModuleFacts | None:
         # Only route modules (they commit) and service modules (they commit, or their path
         # says "service") matter; the layout options are not known yet, so this is a superset.
-        if b"commit" not in source and "service" not in path.lower():
+        defines_sessions = any(marker in source for marker in SESSION_INDEX_MARKERS)
+        if b"commit" not in source and "service" not in path.lower() and not defines_sessions:
             return None
         tree = precheck.parse_shared(source)  # pydantic-config's indexer reads the same file
         if tree is None:
             return UNPARSABLE
-        return module_facts(tree, b"commit" in source)
+        facts = module_facts(tree, b"commit" in source)
+        return dataclasses.replace(facts, sessions=session_facts(tree) if defines_sessions else None)
 
     @classmethod
     def build_index(cls, facts: Mapping[str, Any], options: Mapping[str, Any]) -> RouteCommitIndex:
         services: dict[str, ModuleFacts] = {}
         claims: dict[str, list[str]] = {}
+        sessions: dict[str, SessionFacts | None] = {}
         for path, fact in sorted(facts.items()):
             if fact is None or fact == UNPARSABLE:
                 continue
             services[path] = fact
+            sessions[path] = fact.sessions
             if fact.maybe_routes:
                 location = service_location(path, options)
                 if location is not None:
@@ -223,7 +235,7 @@ class RouteCommit(Codemod):
                 blocked[service] = f"{service} exists but does not parse, so the function cannot be added to it"
         wanted = set(claims)
         kept = {p: f for p, f in services.items() if p in wanted}
-        return RouteCommitIndex(kept, owners, blocked, frozenset(facts))
+        return RouteCommitIndex(kept, owners, blocked, frozenset(facts), build_session_index(sessions))
 
     # -- the per-file transform ---------------------------------------------------------------
 
@@ -235,12 +247,17 @@ class RouteCommit(Codemod):
         facts = shared_name_facts(self.file.source) if self.file.shortcuts and self.file.source else None
         self._meta = Metadata(node, _package_of(self.file), facts)
         matcher = SessionMatcher(self.option("session-names"), self.option("session-factories"))
-        self._matcher = matcher.for_module(node)
+        self._matcher = matcher.for_module(
+            node, self._index_of().sessions, self.file.module_name, self.file.is_package_init
+        )
         self._module_sessions = self._matcher.scope_sessions(node)
         self._prefixes = router_prefixes(node)
         self._location = service_location(self.file.path, self.file.options)
-        self._index = self.file.index if isinstance(self.file.index, RouteCommitIndex) else RouteCommitIndex({}, {})
+        self._index = self._index_of()
         return True
+
+    def _index_of(self) -> RouteCommitIndex:
+        return self.file.index if isinstance(self.file.index, RouteCommitIndex) else RouteCommitIndex({}, {})
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._scopes.append(node)
@@ -287,18 +304,26 @@ class RouteCommit(Codemod):
                 self.report(commit.call, f"not moved: {problem}", fixable=False)
             return
         runs = self._runs(route, commits)
+        sessions = self._session_names(route)
         accepted: list[tuple[Run, Flow]] = []
         # Outermost first: a run that contains another commit's run moves both commits together.
         for run in sorted(runs, key=lambda r: self._depth(r.block)):
             if any(self._contains(outer, run) for outer, _ in accepted):
                 continue
-            flow = analyse_flow(route, run, self._meta, self._module)
+            flow = analyse_flow(route, run, self._meta, self._module, sessions, self._matcher.alias_types)
             if isinstance(flow, Decline):
                 self.report(flow.node, flow.reason, fixable=False)
                 continue
             accepted.append((run, flow))
         for run, flow in sorted(accepted, key=lambda item: self._start(item[0])):
             self._extract(route, run, flow)
+
+    def _session_names(self, route: Route) -> frozenset[str]:
+        """The route's plain names that hold database sessions (they come first in signatures)."""
+        scope = self._matcher.scope_sessions(route.function, self._module_sessions)
+        params = route.function.params
+        names = [p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)]
+        return frozenset(n for n in names if self._matcher.is_session(cst.Name(n), scope))
 
     def _route_problem(self, route: Route) -> str | None:
         """Why none of the route's commits can move, if none can."""
@@ -315,9 +340,11 @@ class RouteCommit(Codemod):
         return None
 
     def _runs(self, route: Route, commits: Sequence[Any]) -> list[Run]:
+        """The statements that move with each commit; commits with nothing of the HTTP layer
+        between them share one run (one service function, one unit of work)."""
         http_names = self.option("http-names")
         http_locals = http_parameters(route, self._meta, http_names)
-        runs = []
+        runs: list[Run] = []
         lower_bounds: dict[cst.IndentedBlock, int] = {}
         for commit in commits:
             found = commit_statement(commit, self._meta)
@@ -331,8 +358,37 @@ class RouteCommit(Codemod):
             if isinstance(run, Decline):
                 self.report(run.node, run.reason, fixable=False)
                 continue
-            runs.append(keep_handler_values(run, route.function, self._meta))
-        return runs
+            previous = runs[-1] if runs else None
+            if previous is not None and previous.block is block and previous.end == run.start:
+                runs[-1] = dataclasses.replace(run, start=previous.start, held_by=previous.held_by)
+                continue
+            runs.append(run)
+        kept = []
+        for whole in runs:
+            run = keep_handler_values(whole, route.function, self._meta)
+            if run.start != whole.start:
+                run = dataclasses.replace(run, held_by="assigns a value the route reads if the commit fails")
+            if run.end - run.start == 1:
+                self.report(run.commit.call, self._only_commit_reason(run), fixable=False)
+                continue
+            kept.append(run)
+        return kept
+
+    def _only_commit_reason(self, run: Run) -> str:
+        """Why nothing moves with the commit (a service that only commits is no unit of work)."""
+        if not run.held_by:
+            return (
+                "not moved: nothing before the commit in its block can move with it, "
+                "and a service that only commits is no unit of work"
+            )
+        before = run.block.body[run.start - 1]
+        line = self._meta.position(before).start.line
+        leaves = run.held_by in ("return", "raise", "yield", "break", "continue")
+        why = f"leaves the route (`{run.held_by}`)" if leaves else run.held_by
+        return (
+            f"not moved: the statement before the commit (line {line}) stays in the route: it {why}; "
+            "only the commit would move, and a service that only commits is no unit of work"
+        )
 
     def _depth(self, node: cst.CSTNode) -> int:
         depth = 0
@@ -364,7 +420,14 @@ class RouteCommit(Codemod):
             self.report(run.commit.call, call_target, fixable=False)
             return
         import_module, import_obj, import_level = call_target
-        function_name = self._function_name(route.service_name, location, service_imports)
+        function_name = self._function_name(route.service_name, run, location, service_imports)
+        if function_name is None:
+            self.report(
+                run.commit.call,
+                f"not moved: {location.path} already has a `{route.service_name}` and no other name says what this code writes",
+                fixable=False,
+            )
+            return
         source = self._render_function(route, run, flow, function_name)
         self._used_names.add(function_name)
         replacement = self._call_statement(run, flow, import_obj, function_name)
@@ -444,7 +507,10 @@ class RouteCommit(Codemod):
                     return f"not moved: {location.path} already defines `{item.bound_name}` as something else"
         return items
 
-    def _function_name(self, base: str, location: ServiceLocation, imports: Sequence[ImportItem]) -> str:
+    def _function_name(
+        self, base: str, run: Run, location: ServiceLocation, imports: Sequence[ImportItem]
+    ) -> str | None:
+        """The route's name, else a name for what the moved code writes; never a numbered one."""
         existing = self._index.services.get(location.path)
         taken = set(self._used_names) | {i.bound_name for i in imports}
         if existing is not None:
@@ -452,11 +518,11 @@ class RouteCommit(Codemod):
                 taken |= existing.class_methods.get(location.class_name, frozenset())
             else:
                 taken |= set(existing.bindings)
-        name, counter = base, 1
-        while name in taken:
-            counter += 1
-            name = f"{base}_{counter}"
-        return name
+        described = describe_writes(run.statements)
+        for name in (base, described, f"{base}_{described}" if described else None):
+            if name and name not in taken and name.isidentifier() and not keyword.iskeyword(name):
+                return name
+        return None
 
     def _render_function(self, route: Route, run: Run, flow: Flow, name: str) -> str:
         function = ServiceFunction(
@@ -466,10 +532,7 @@ class RouteCommit(Codemod):
             returns=list(flow.returns),
             is_async=flow.is_async,
             static=self.option("style") == "class",
-            indent="        " if self.option("style") == "class" else "    ",
-            route=_docstring_safe(route.label),
-            route_function=_docstring_safe(route.qualified_name),
-            route_path=_docstring_safe(self.file.path),
+            summary=_docstring_safe(summary_of(name, run.statements)),
         )
         source = self.render("service_function.py.j2", fn=function)
         parsed = cst.parse_module(source)
