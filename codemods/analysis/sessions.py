@@ -275,6 +275,27 @@ class SessionMatcher:
         extras = [e.slice.value for e in annotation.slice[1:] if isinstance(e.slice, cst.Index)]
         return any(self.is_session_value(extra) for extra in extras)
 
+    def unknown_session(self, call: SessionCall, function: cst.FunctionDef) -> str | None:
+        """Why ``call`` (a ``.commit()`` that is no known session's) looks like a database
+        commit whose session auditfix cannot type, or None if it does not."""
+        root = call.session_name.split(".", 1)[0]
+        if not root:
+            return None
+        params = function.params
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+            if param.name.value != root:
+                continue
+            empty = cst.Module([])
+            if param.default is not None and matches(_callee(param.default), ("Depends", "Security")):
+                return f"`{root}` comes from `{empty.code_for_node(param.default)}`, which does not say it gives a session"
+            annotation = param.annotation.annotation if param.annotation is not None else None
+            if annotation is not None and _names_a_dependency(annotation):
+                return f"`{root}` is annotated `{empty.code_for_node(annotation)}`, which auditfix cannot resolve to a session type"
+            return None
+        if call.session_name.endswith(".session") and call.session_name.count(".") == 1:
+            return f"`{call.session_name}` is not defined in a module auditfix could read"
+        return None
+
     def helper_calls(self, node: cst.CSTNode) -> list[SessionCall]:
         """Calls of the project's commit helpers in ``node`` (``store.session_commit()``,
         ``save_and_commit(db, x)``), outside nested scopes, as commits of the helper."""
@@ -420,6 +441,14 @@ class _HelperFinder(traversal.Visitor):
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
         self._depth -= 1
+
+
+def _names_a_dependency(annotation: cst.BaseExpression) -> bool:
+    """``Annotated[X, Depends(...)]``, or an alias named like one (``SessionDep``, ``DB``)."""
+    if isinstance(annotation, cst.Subscript) and matches(dotted_name(annotation.value), ("Annotated",)):
+        return True
+    name = (dotted_name(annotation) or "").rsplit(".", 1)[-1]
+    return name.endswith(("Dep", "Session", "DB", "Db")) or name == "Database"
 
 
 def _module_aliases(module: cst.Module, types: Sequence[str]) -> list[str]:
@@ -683,6 +712,8 @@ def _module_assignments(module: cst.Module) -> Iterator[tuple[str, cst.BaseExpre
 
 # -- the whole-tree index: sessions as projects define them in other modules ---------------------
 
+# What a commit helper's name contains (the syntax pre-check looks for calls of such names).
+HELPER_NAME_PARTS = ("commit", "save")
 # Text one of which a module defining a session, an alias, a provider or a commit helper contains.
 INDEX_MARKERS: tuple[bytes, ...] = (b"ession", b"SQLAlchemy", b"commit")
 # ``db = SQLAlchemy()``: ``db.session`` is a session (Flask-SQLAlchemy).
@@ -765,7 +796,8 @@ def session_facts(tree: ast.Module) -> SessionFacts:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             if _ast_provides_session(node, types, sessions | factories):
                 providers.add(node.name)
-            if not node.decorator_list and _ast_commits(node, sessions):
+            named_like_one = any(part in node.name for part in HELPER_NAME_PARTS)
+            if named_like_one and not node.decorator_list and _ast_commits(node, sessions):
                 helpers.add(node.name)
         elif isinstance(node, ast.ClassDef):
             call = next((n for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == "__call__"), None)

@@ -2038,3 +2038,149 @@ def test_route_decorators_are_found_wherever_the_definition_sits(wrapper: str, d
     module = cst.parse_module(wrapper.format(route=route))
     assert _may_have_routes(module, ["post"], ["MethodView"])
     assert not _may_have_routes(module, ["get"], ["MethodView"])
+
+
+# -- sessions as projects write them -------------------------------------------------------------
+
+
+FASTAPI_DEPS = """\
+from collections.abc import Generator
+from typing import Annotated
+
+from fastapi import Depends
+from sqlmodel import Session
+
+from app.core.db import engine
+
+
+def get_db() -> Generator[Session, None, None]:
+    with Session(engine) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_db)]
+"""
+
+FASTAPI_ITEMS = """\
+from fastapi import APIRouter, Depends, HTTPException
+
+from app.api.deps import SessionDep, get_db
+from app.models import Item, ItemCreate
+
+router = APIRouter(prefix="/items")
+
+
+@router.post("/")
+def create_item(*, session: SessionDep, item_in: ItemCreate):
+    item = Item.model_validate(item_in)
+    session.add(item)
+    session.commit()
+    session.refresh(item)
+    return item
+
+
+@router.delete("/{id}")
+def delete_item(id: int, database=Depends(get_db)):
+    item = database.get(Item, id)
+    if not item:
+        raise HTTPException(status_code=404)
+    database.delete(item)
+    database.commit()
+    return {"ok": True}
+"""
+
+
+def test_a_session_alias_and_a_provider_defined_in_another_module_are_sessions() -> None:
+    other = {"app/api/deps.py": FASTAPI_DEPS, "app/api/__init__.py": "", "app/api/routes/__init__.py": ""}
+    outcome = run_codemod(RouteCommit, FASTAPI_ITEMS, path="app/api/routes/items.py", other_files=other)
+    route = outcome.new_source.decode()
+    assert "    item = items_service.create_item(session, item_in)\n" in route
+    assert "    items_service.delete_item(database, item)\n" in route
+    service = generate(outcome, existing=other)["app/api/services/items_service.py"]
+    # the dependency stays in the route: the service takes the plain session type
+    assert "from sqlmodel import Session\n" in service
+    assert "def create_item(session: Session, item_in: ItemCreate):" in service
+    assert "def delete_item(database, item: Item):" in service
+
+
+def test_a_session_alias_nobody_can_resolve_is_a_finding() -> None:
+    # deps.py is not in the tree: the alias cannot be typed, and that is said, not kept silent.
+    assert reasons(FASTAPI_ITEMS, path="app/api/routes/items.py") == [
+        "not moved: session of unknown type: `session` is annotated `SessionDep`, which auditfix cannot resolve "
+        "to a session type; add it to session-names",
+        "not moved: session of unknown type: `database` comes from `Depends(get_db)`, which does not say it gives "
+        "a session; add it to session-names",
+    ]
+
+
+STORE = """\
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from .database import engine
+
+session = scoped_session(sessionmaker(bind=engine))
+
+
+def session_commit():
+    try:
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+"""
+
+
+@pytest.mark.parametrize(
+    ("statement", "call"),
+    [
+        pytest.param("store.session.commit()", "routes_service.add_post(post)", id="module-session"),
+        pytest.param("store.session_commit()", "routes_service.add_post(post)", id="commit-helper"),
+    ],
+)
+def test_a_module_session_and_a_projects_commit_helper_are_commits(statement: str, call: str) -> None:
+    route = f"""\
+from flask import Blueprint, request
+
+from . import store
+from .models import Post
+
+bp = Blueprint("posts", __name__)
+
+
+@bp.post("/posts")
+def add_post():
+    post = Post(title=request.form["title"])
+    store.session.add(post)
+    post.published = True
+    {statement}
+    return "", 201
+"""
+    other = {"blog/store.py": STORE, "blog/__init__.py": ""}
+    outcome = run_codemod(RouteCommit, route, path="blog/routes.py", other_files=other)
+    assert f"    {call}\n" in outcome.new_source.decode()
+    service = generate(outcome, existing=other)["blog/services/routes_service.py"]
+    assert f"    {statement}\n" in service and "from .. import store\n" in service
+
+
+def test_the_write_on_the_current_user_holds_the_commit_back_with_a_reason() -> None:
+    source = """\
+    from flask import Blueprint
+    from flask_login import current_user
+
+    from ..extensions import db
+    from ..models import User
+
+    bp = Blueprint("users", __name__)
+
+
+    @bp.post("/follow/<name>")
+    def follow(name):
+        user = User.query.filter_by(username=name).first_or_404()
+        current_user.follow(user)
+        db.session.commit()
+        return "", 204
+    """
+    assert reasons(source, path="app/main/routes.py") == [
+        "not moved: the statement before the commit (line 13) stays in the route: it uses "
+        "`flask_login.current_user`; only the commit would move, and a service that only commits is no unit of work"
+    ]

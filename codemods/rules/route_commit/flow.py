@@ -43,6 +43,7 @@ from codemods.analysis.sessions import (
     SessionMatcher,
     SessionScope,
     dotted_name,
+    method_calls,
 )
 from codemods.speedups import traversal
 
@@ -136,6 +137,13 @@ def find_commits(
     if helpers:
         commits = sorted([*commits, *helpers], key=lambda c: _source_index(function.body, c.call))
     declines: list[Decline] = []
+    known = {id(c.call) for c in commits}
+    for call in method_calls(function.body, ("commit",)):
+        if id(call.call) in known or matcher.is_session(call.session, scope):
+            continue
+        reason = matcher.unknown_session(call, function)
+        if reason is not None:
+            declines.append(Decline(call.call, f"not moved: session of unknown type: {reason}; add it to session-names"))
     for nested, kind in _nested_scopes(function.body):
         inner = matcher.scope_sessions(nested, scope)
         for call in [*matcher.session_calls(nested.body, inner, ("commit",)), *matcher.helper_calls(nested.body)]:

@@ -104,6 +104,19 @@ class RouteCommit(Codemod):
     as a script (no relative imports, ``from models import Item`` next to ``models.py``) gets
     ``from services import main_service``, rooted at that folder.
 
+    Sessions are found as projects write them, across the whole tree: the configured names
+    (``db.session``, ``session``, ``db``...), parameters annotated with a session type or an
+    alias of one defined in any module (``SessionDep = Annotated[Session, Depends(get_db)]``),
+    ``Depends(get_db)`` of a function that yields a session, ``store.session`` of a module that
+    creates one, and the project's commit helpers (a function whose name says commit or save and
+    whose body commits the session it is given or its module's). A ``.commit()`` on a
+    dependency auditfix cannot type is a finding ("session of unknown type"). Lookups that
+    answer 404 (``get_or_404``...) and the HTTP layer stay in the route; a commit that nothing
+    can move with stays too, with a finding naming the statement that held it back. Commits with
+    nothing of the HTTP layer between them share one function; a name already taken becomes a
+    name for what the code writes (``create_audit_log``), never a number. Each function has a
+    one-line docstring that says what it does.
+
     ## Why is this bad?
     A route that writes and commits mixes HTTP handling with the unit of work: the transaction
     cannot be reused by a CLI command, a worker or another route, and it can only be tested
@@ -124,11 +137,13 @@ class RouteCommit(Codemod):
     @bp.post("/<int:candidate_id>/status")
     def update_status(candidate_id):
         new_status = request.json["status"]
-        candidate = candidate_service.update_status(candidate_id, new_status)
+        candidate = db.get_or_404(Candidate, candidate_id)
+        candidate_service.update_status(candidate, new_status)
         return jsonify(candidate.to_dict())
     ```
-    with ``update_status`` in ``app/services/candidate_service.py``, importing ``db`` and
-    ``Candidate`` the way the route module does.
+    with ``update_status(candidate: Candidate, new_status)`` in
+    ``app/services/candidate_service.py``, importing ``db`` and ``Candidate`` the way the route
+    module does.
 
     ## Fix safety
     The moved statements run in the same order, on the same objects (passed by reference), in
@@ -151,10 +166,9 @@ class RouteCommit(Codemod):
     that set makes the generation fail, and the engine then leaves the routes unchanged.
     Only the block that holds the commit is considered, so a commit inside
     ``try:`` or ``if`` moves with the statements before it in that block, and the
-    ``except: rollback()`` stays in the route. Helpers that raise HTTP errors but are not
-    listed in ``http-names`` (Flask-SQLAlchemy's ``get_or_404``) move like any other call;
-    they still raise through the route. The route's URL prefix in the docstring is read from
-    ``Blueprint(url_prefix=...)`` / ``APIRouter(prefix=...)`` in the same module only.
+    ``except: rollback()`` stays in the route. Writes on request-bound objects
+    (``current_user.follow(user)``) are not yet passed in as plain values: such a route is
+    declined with a finding.
     """
 
     name = "route-commit"
@@ -193,7 +207,7 @@ class RouteCommit(Codemod):
     def may_change(cls, facts: SyntaxFacts, options: Mapping[str, Any]) -> bool:
         # A .commit() call, and a route decorator or a view base class (what _may_have_routes
         # looks for, by the last part of the name).
-        if not facts.commit_lines:
+        if not facts.commit_lines and not facts.commit_helper_call:
             return False
         decorators = options.get("route-decorators", DEFAULT_ROUTE_DECORATORS)
         bases = options.get("view-bases", DEFAULT_VIEW_BASES)
