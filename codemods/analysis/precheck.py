@@ -48,6 +48,9 @@ class SyntaxFacts:
     config_in_class: bool = False
     # Start lines of every ``X.commit(...)`` call, and the line spans of every loop.
     commit_lines: list[int] = dataclasses.field(default_factory=list)
+    # Whether some call's name has "commit" or "save" in it besides ``.commit()`` (a project's
+    # commit helper: ``store.session_commit()``, ``save_changes(db)``).
+    commit_helper_call: bool = False
     loop_spans: list[tuple[int, int]] = dataclasses.field(default_factory=list)
     # Decorator names (``@app.route(...)`` -> "route") and base class names (``views.MethodView``
     # -> "MethodView") of every definition.
@@ -150,6 +153,9 @@ def facts_of(tree: ast.Module) -> SyntaxFacts:
             func = node.func  # type: ignore[attr-defined]
             if type(func) is ast.Attribute and func.attr == "commit":
                 facts.commit_lines.append(node.lineno)  # type: ignore[attr-defined]
+            elif not facts.commit_helper_call:
+                name = func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else ""
+                facts.commit_helper_call = "commit" in name or "save" in name
         elif kind in _LOOPS:
             facts.loop_spans.append((node.lineno, node.end_lineno or node.lineno))  # type: ignore[attr-defined]
         elif kind in _DEFINITIONS:

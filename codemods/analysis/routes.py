@@ -50,7 +50,16 @@ DEFAULT_HTTP_NAMES = (
     "starlette.responses",
     "starlette.exceptions.HTTPException",
     "starlette.background.BackgroundTasks",
+    "starlette.status",
+    "fastapi.status",
+    "werkzeug.exceptions",
+    "flask_httpauth",
 )
+
+
+# Methods that answer HTTP themselves, whatever object has them: Flask-SQLAlchemy's lookups that
+# abort with a 404, Flask-HTTPAuth's ``auth.current_user()``.  Code calling them stays in the route.
+HTTP_METHODS = ("get_or_404", "first_or_404", "one_or_404", "current_user", "login_required")
 
 
 

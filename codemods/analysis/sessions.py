@@ -56,7 +56,7 @@ libraries (:data:`FOREIGN_MODULES`, also when imported from them) never is.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 
 import libcst as cst
 
@@ -84,7 +84,7 @@ FACTORY_MAKERS: tuple[str, ...] = ("sessionmaker", "async_sessionmaker")
 # Calls that return an object proxying a session (used directly: ``db_session.commit()``).
 SCOPED_MAKERS: tuple[str, ...] = ("scoped_session", "async_scoped_session")
 
-_WRAPPING_TYPES = ("Optional", "Union")
+WRAPPING_TYPES = ("Optional", "Union")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,17 +121,29 @@ class SessionMatcher:
         names: Sequence[str] = DEFAULT_SESSION_NAMES,
         factories: Sequence[str] = DEFAULT_SESSION_FACTORIES,
         foreign: Collection[str] = (),
+        *,
+        types: Collection[str] = (),
+        providers: Collection[str] = (),
+        helpers: Collection[str] = (),
     ) -> None:
         self.names = frozenset(names)
         self.factories = tuple(factories)
         # first parts of dotted names that belong to FOREIGN_MODULES (``requests``, ``tf``, ``Session``)
         self.foreign = frozenset((*FOREIGN_MODULES, *foreign))
+        self.types = tuple(types)  # session type aliases: ``SessionDep``, ``deps.SessionDep``
+        self.providers = frozenset(providers)  # ``Depends(get_db)`` gives a session
+        self.helpers = frozenset(helpers)  # ``store.session_commit()`` commits a session
+        self.alias_types: dict[str, tuple[str, str]] = {}  # alias as spelled here -> (module, type name)
 
     # -- building ---------------------------------------------------------------------------
 
-    def for_module(self, module: cst.Module) -> SessionMatcher:
+    def for_module(
+        self, module: cst.Module, index: SessionIndex | None = None, module_name: str = "", is_package: bool = False
+    ) -> SessionMatcher:
         """This matcher plus the factories and scoped sessions ``module`` defines at top level,
-        minus what it imports from :data:`FOREIGN_MODULES` (``from requests import Session``)."""
+        minus what it imports from :data:`FOREIGN_MODULES` (``from requests import Session``);
+        with the whole-tree ``index``, also the session aliases, module sessions, ``Depends``
+        providers and commit helpers it defines or imports (``module_name`` is its dotted name)."""
         factories: list[str] = []
         names: list[str] = []
         foreign = _foreign_imports(module)
@@ -142,9 +154,29 @@ class SessionMatcher:
             elif matches(callee, SCOPED_MAKERS):
                 factories.append(target)
                 names.append(target)
-        if not factories and not foreign:
+        types, providers, helpers = _module_aliases(module, (*SESSION_TYPES, *self.factories, *factories)), [], []
+        alias_types: dict[str, tuple[str, str]] = {}
+        if index is not None:
+            for prefix, facts in _visible_facts(module, index, module_name, is_package):
+                types.extend(prefix + n for n in facts.aliases)
+                for alias, *target in facts.alias_types:
+                    alias_types[prefix + alias] = (target[0], target[1])
+                names.extend(prefix + n for n in facts.sessions)
+                factories.extend(prefix + n for n in facts.factories)
+                providers.extend(prefix + n for n in facts.providers)
+                helpers.extend(prefix + n for n in facts.helpers)
+        if not (factories or foreign or types or names or providers or helpers):
             return self
-        return SessionMatcher((*self.names, *names), (*self.factories, *factories), foreign)
+        matcher = SessionMatcher(
+            (*self.names, *names),
+            (*self.factories, *factories),
+            foreign,
+            types=(*self.types, *types),
+            providers=(*self.providers, *providers),
+            helpers=(*self.helpers, *helpers),
+        )
+        matcher.alias_types = {**self.alias_types, **alias_types}
+        return matcher
 
     def scope_sessions(self, node: cst.CSTNode, outer: SessionScope | None = None) -> SessionScope:
         """The session and non-session names ``node`` binds, layered over ``outer``."""
@@ -201,13 +233,60 @@ class SessionMatcher:
             return False  # requests.Session(), tf.Session()
         if matches(callee, (*self.factories, *SCOPED_MAKERS)):
             return True
+        if matches(callee, ("Depends", "Security")) and value.args and self.providers:
+            provider = value.args[0].value
+            provided = _callee(provider) if isinstance(provider, cst.Call) else dotted_name(provider)
+            return provided in self.providers  # Depends(get_db), Depends(SessionProvider())
         return isinstance(value.func, cst.Call) and matches(_callee(value.func), (*FACTORY_MAKERS, *self.factories))
 
     def is_session_type(self, annotation: cst.BaseExpression) -> bool:
-        return any(
+        if any(
             matches(name, (*SESSION_TYPES, *self.factories)) and not self._is_foreign(name)
             for name in _annotation_names(annotation)
-        )
+        ):
+            return True
+        if self.types and any(name in self.types for name in _annotation_names(annotation)):
+            return True
+        return self._depends_on_provider(annotation)
+
+    def _depends_on_provider(self, annotation: cst.BaseExpression) -> bool:
+        """``Annotated[Any, Depends(get_db)]``: the provider decides, whatever the type says."""
+        if not (self.providers and isinstance(annotation, cst.Subscript)):
+            return False
+        if not matches(dotted_name(annotation.value), ("Annotated",)):
+            return False
+        extras = [e.slice.value for e in annotation.slice[1:] if isinstance(e.slice, cst.Index)]
+        return any(self.is_session_value(extra) for extra in extras)
+
+    def unknown_session(self, call: SessionCall, function: cst.FunctionDef) -> str | None:
+        """Why ``call`` (a ``.commit()`` that is no known session's) looks like a database
+        commit whose session auditfix cannot type, or None if it does not."""
+        root = call.session_name.split(".", 1)[0]
+        if not root:
+            return None
+        params = function.params
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+            if param.name.value != root:
+                continue
+            empty = cst.Module([])
+            if param.default is not None and matches(_callee(param.default), ("Depends", "Security")):
+                return f"`{root}` comes from `{empty.code_for_node(param.default)}`, which does not say it gives a session"
+            annotation = param.annotation.annotation if param.annotation is not None else None
+            if annotation is not None and _names_a_dependency(annotation):
+                return f"`{root}` is annotated `{empty.code_for_node(annotation)}`, which auditfix cannot resolve to a session type"
+            return None
+        if call.session_name.endswith(".session") and call.session_name.count(".") == 1:
+            return f"`{call.session_name}` is not defined in a module auditfix could read"
+        return None
+
+    def helper_calls(self, node: cst.CSTNode) -> list[SessionCall]:
+        """Calls of the project's commit helpers in ``node`` (``store.session_commit()``,
+        ``save_and_commit(db, x)``), outside nested scopes, as commits of the helper."""
+        if not self.helpers:
+            return []
+        finder = _HelperFinder(self.helpers)
+        node.visit(finder)
+        return finder.calls
 
     def _is_foreign(self, dotted: str) -> bool:
         return dotted.split(".", 1)[0] in self.foreign
@@ -324,6 +403,115 @@ class _BindingCollector(traversal.Visitor):
                 self.bindings.append((name, False, alias))
 
 
+class _HelperFinder(traversal.Visitor):
+    def __init__(self, helpers: frozenset[str]) -> None:
+        self.helpers = helpers
+        self.calls: list[SessionCall] = []
+        self._awaited: set[int] = set()
+        self._depth = 0
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, NESTED_SCOPES) and self._depth > 0:
+            return False
+        self._depth += 1
+        if isinstance(node, cst.Await) and isinstance(node.expression, cst.Call):
+            self._awaited.add(id(node.expression))
+        if isinstance(node, cst.Call):
+            name = dotted_name(node.func)
+            if name is not None and name in self.helpers:
+                self.calls.append(SessionCall(node, node.func, name, "commit", id(node) in self._awaited))
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self._depth -= 1
+
+
+def _names_a_dependency(annotation: cst.BaseExpression) -> bool:
+    """``Annotated[X, Depends(...)]``, or an alias named like one (``SessionDep``, ``DB``)."""
+    if isinstance(annotation, cst.Subscript) and matches(dotted_name(annotation.value), ("Annotated",)):
+        return True
+    name = (dotted_name(annotation) or "").rsplit(".", 1)[-1]
+    return name.endswith(("Dep", "Session", "DB", "Db")) or name == "Database"
+
+
+def _module_aliases(module: cst.Module, types: Sequence[str]) -> list[str]:
+    """Top-level ``SessionDep = Annotated[Session, Depends(get_db)]`` (and aliases of those)."""
+    found: list[str] = []
+    assignments = list(_module_assignments(module))
+    changed = True
+    while changed:
+        changed = False
+        for target, value in assignments:
+            if target in found or "." in target:
+                continue
+            names = list(_annotation_names(value)) if isinstance(value, (cst.Subscript, cst.Name, cst.Attribute, cst.BinaryOperation)) else []
+            if any(matches(name, (*types, *found)) for name in names):
+                found.append(target)
+                changed = True
+    return found
+
+
+def _visible_facts(
+    module: cst.Module, index: SessionIndex, module_name: str, is_package: bool
+) -> Iterator[tuple[str, SessionFacts]]:
+    """(prefix, facts): the module's own facts (prefix ""), each ``from m import x`` of a fact as
+    (``x`` is picked out), each imported module with facts (prefix ``m.``)."""
+    own = index.modules.get(module_name)
+    if own is not None:
+        yield "", own
+    package = module_name.split(".") if is_package else module_name.split(".")[:-1]
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    imported = dotted_name(alias.name) or ""
+                    facts = index.lookup(imported)
+                    if facts is not None:
+                        bound = dotted_name(alias.asname.name) if alias.asname is not None else imported  # type: ignore[arg-type]
+                        yield f"{bound}.", facts
+            elif isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                source = _resolved_module(small, package)
+                if source is None:
+                    continue
+                yield from _from_import_facts(small, source, index)
+
+
+def _resolved_module(node: cst.ImportFrom, package: Sequence[str]) -> str | None:
+    module = dotted_name(node.module) if node.module is not None else ""
+    if module is None:
+        return None
+    level = len(node.relative)
+    if not level:
+        return module
+    if level - 1 > len(package):
+        return None
+    base = list(package[: len(package) - (level - 1)])
+    return ".".join([*base, *([module] if module else [])])
+
+
+def _from_import_facts(node: cst.ImportFrom, source: str, index: SessionIndex) -> Iterator[tuple[str, SessionFacts]]:
+    facts = index.lookup(source) if source else None
+    for alias in node.names:  # type: ignore[union-attr]
+        name = alias.evaluated_name
+        bound = alias.evaluated_alias or name
+        if facts is not None:
+            picked = SessionFacts(
+                frozenset(bound for n in facts.aliases if n == name),
+                frozenset(bound + s[len(name) :] for s in facts.sessions if s == name or s.startswith(name + ".")),
+                frozenset(bound for n in facts.factories if n == name),
+                frozenset(bound for n in facts.providers if n == name),
+                frozenset(bound for n in facts.helpers if n == name),
+                tuple((bound, module, type_name) for alias, module, type_name in facts.alias_types if alias == name),
+            )
+            if picked:
+                yield "", picked
+        submodule = index.lookup(f"{source}.{name}" if source else name)
+        if submodule is not None:
+            yield f"{bound}.", submodule
+
+
 def method_calls(node: cst.CSTNode, methods: Collection[str] | None = None) -> list[SessionCall]:
     """Every ``X.m(...)`` call (m in ``methods``, any when None) in ``node``, outside nested scopes."""
     finder = _CallFinder(methods)
@@ -410,7 +598,7 @@ def _annotation_names(annotation: cst.BaseExpression) -> Iterator[str]:
     if isinstance(annotation, cst.Subscript):
         base = dotted_name(annotation.value)
         elements = [e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)]
-        if matches(base, _WRAPPING_TYPES):
+        if matches(base, WRAPPING_TYPES):
             for element in elements:
                 yield from _annotation_names(element)
         elif matches(base, ("Annotated",)) and elements:
@@ -503,3 +691,47 @@ def _module_assignments(module: cst.Module) -> Iterator[tuple[str, cst.BaseExpre
                 name = dotted_name(small.target)
                 if name is not None:
                     yield name, small.value
+
+
+# -- what the whole-tree index (session_index.py) records of each module -----------------------
+
+
+# What a commit helper's name contains (the syntax pre-check looks for calls of such names).
+HELPER_NAME_PARTS = ("commit", "save")
+# Text one of which a module defining a session, an alias, a provider or a commit helper contains.
+INDEX_MARKERS: tuple[bytes, ...] = (b"ession", b"SQLAlchemy", b"commit")
+# ``db = SQLAlchemy()``: ``db.session`` is a session (Flask-SQLAlchemy).
+EXTENSION_MAKERS = ("SQLAlchemy",)
+GENERATOR_TYPES = ("Generator", "Iterator", "Iterable", "AsyncGenerator", "AsyncIterator", "AsyncIterable")
+
+
+@dataclasses.dataclass(frozen=True)
+class SessionFacts:
+    """What one module defines at top level that other modules use as sessions."""
+
+    aliases: frozenset[str] = frozenset()  # session types: ``SessionDep = Annotated[Session, Depends(...)]``
+    sessions: frozenset[str] = frozenset()  # ``session = scoped_session(...)``; ``db.session`` of ``db = SQLAlchemy()``
+    factories: frozenset[str] = frozenset()  # ``SessionLocal = sessionmaker(...)``
+    providers: frozenset[str] = frozenset()  # what ``Depends(...)`` turns into a session: ``get_db``, ``Provider``
+    helpers: frozenset[str] = frozenset()  # functions that commit the session they get, or the module's
+    # alias -> (module, name) of the session type it stands for, as absolute imports spell it
+    alias_types: tuple[tuple[str, str, str], ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.aliases or self.sessions or self.factories or self.providers or self.helpers)
+
+
+@dataclasses.dataclass(frozen=True)
+class SessionIndex:
+    """Every module's :class:`SessionFacts`, by dotted module name (``app.api.deps``)."""
+
+    modules: Mapping[str, SessionFacts] = dataclasses.field(default_factory=dict)
+
+    def lookup(self, module: str) -> SessionFacts | None:
+        """The facts of ``module``, also when the scanned folder is above the import root
+        (``src/app/deps.py`` answers ``app.deps``) if only one module fits."""
+        found = self.modules.get(module)
+        if found is not None or not module:
+            return found
+        ends = [facts for name, facts in self.modules.items() if name.endswith("." + module)]
+        return ends[0] if len(ends) == 1 else None

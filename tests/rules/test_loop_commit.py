@@ -1173,3 +1173,25 @@ def test_relationship_read_that_the_commit_would_refresh_is_declined() -> None:
                 session.commit()
         """
     assert decline_reasons(source)
+
+
+def test_a_session_alias_defined_in_another_module_is_a_session() -> None:
+    # FastAPI's SessionDep = Annotated[Session, Depends(get_db)] lives in deps.py: the whole-tree
+    # index makes `session: SessionDep` a session here too.
+    deps = (
+        "from typing import Annotated\nfrom fastapi import Depends\nfrom sqlmodel import Session\n\n"
+        "def get_db():\n    with Session(engine) as s:\n        yield s\n\n"
+        "SessionDep = Annotated[Session, Depends(get_db)]\n"
+    )
+    source = """\
+    from app.api.deps import SessionDep
+
+
+    def import_items(store: SessionDep, rows):
+        for row in rows:
+            store.add(Item(**row))
+            store.commit()
+    """
+    assert noop(source) == []  # without the other module: not known as a session
+    outcome = run_codemod(LoopCommit, source, path="app/api/items.py", other_files={"app/api/deps.py": deps})
+    assert "        store.add(Item(**row))\n    store.commit()\n" in outcome.new_source.decode()

@@ -268,13 +268,17 @@ def flask_scenario(package: Any, database: Path) -> list[Any]:
 def test_flask_app_behaves_the_same_after_the_rewrite(tmp_path: Path) -> None:
     rewritten, responses = run_both(tmp_path, "shopflask", flask_scenario)
     routes = rewritten["shopflask/routes/candidate_routes.py"]
-    assert ".commit()" not in routes.split("def create_candidate")[1].split("try:")[0]
-    assert "candidate_service.update_status(candidate_id, new_status)" in routes
+    # the commit alone in its try block stays (a service that only commits is no unit of work)
+    assert "    try:\n        db.session.commit()\n" in routes
+    assert "audit = candidate_service.create_candidate(candidate)" in routes
+    # the 404 lookup stays in the route; the write moves
+    assert "candidate = db.get_or_404(Candidate, candidate_id)" in routes
+    assert "candidate_service.update_status(candidate_id, new_status, candidate)" in routes
     assert "candidate_service.delete_candidate(candidate)" in routes
     assert "candidate_service.reset_password(" in routes
     service = rewritten["shopflask/services/candidate_service.py"]
     assert "logger = logging.getLogger(__name__)" in service
-    assert "def create_candidate_2(candidate):" in service  # the second commit of the route
+    assert "_2" not in service
     assert "views_service.post_audit(message)" in rewritten["shopflask/views.py"]
     assert "shopflask/services/__init__.py" in rewritten
     statuses = [r[2] for r in responses]
@@ -474,20 +478,192 @@ def fastapi_scenario(package: Any, database: Path) -> list[Any]:
 def test_fastapi_app_sync_and_async_behaves_the_same_after_the_rewrite(tmp_path: Path) -> None:
     rewritten, responses = run_both(tmp_path, "shopapi", fastapi_scenario)
     items = rewritten["shopapi/routers/items.py"]
-    assert "items_service.create_item(db)" in items
-    assert "total = items_service.restock(amount, item, db)" in items
+    assert "total = items_service.restock(db, amount, item)" in items  # the session first
     assert "items_service.delete_item(db, item)" in items
     orders = rewritten["shopapi/routers/orders.py"]
-    assert "order = await orders_service.create_order(item, payload, db)" in orders
-    assert "await orders_service.cancel_order(order, db)" in orders
-    assert "async def create_order(item, payload: OrderIn, db: AsyncSession):" in rewritten[
+    assert "order = await orders_service.create_order(db, item, payload)" in orders
+    assert "await orders_service.cancel_order(db, order)" in orders
+    assert "async def create_order(db: AsyncSession, item: Item, payload: OrderIn):" in rewritten[
         "shopapi/services/orders_service.py"
     ]
     statuses = [r[2] for r in responses]
     assert statuses == [201, 409, 201, 200, 404, 201, 422, 201, 200, 200, 404, 204, 404]
 
 
-APPS = {"shopflask": FLASK_APP, "shopapi": FASTAPI_APP}
+# -- Data flow: branches and loops, run both ways ---------------------------------------------------
+
+
+FLOW_APP = {
+    "flowflask/__init__.py": """\
+        import os
+
+        from flask import Flask
+
+        from .extensions import db
+
+
+        def create_app():
+            app = Flask(__name__)
+            app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.environ["ROUTE_COMMIT_TEST_DB"]
+            db.init_app(app)
+            from .routes import bp
+
+            app.register_blueprint(bp)
+            with app.app_context():
+                db.create_all()
+            return app
+        """,
+    "flowflask/extensions.py": """\
+        from flask_sqlalchemy import SQLAlchemy
+
+        db = SQLAlchemy()
+        """,
+    "flowflask/models.py": """\
+        from .extensions import db
+
+
+        class User(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+            email = db.Column(db.String, nullable=False)
+
+
+        class Field(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+            user_id = db.Column(db.ForeignKey("user.id"))
+            owner = db.relationship(User)
+            name = db.Column(db.String)
+            value = db.Column(db.String)
+
+
+        class Note(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+            text = db.Column(db.String)
+            level = db.Column(db.String)
+            tags = db.Column(db.Integer, default=0)
+            closed = db.Column(db.Boolean, default=False)
+
+
+        class Line(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+            amount = db.Column(db.Integer)
+        """,
+    "flowflask/routes.py": """\
+        from flask import Blueprint, abort, jsonify, request
+
+        from .extensions import db
+        from .models import Field, Line, Note, User
+
+        bp = Blueprint("flow", __name__)
+
+
+        @bp.post("/register")
+        def register():
+            data = request.get_json()
+            for field_id, value in data.get("checks", {}).items():
+                if not value:
+                    abort(400)
+            user = User(email=data["email"])
+            db.session.add(user)
+            for field_id, value in data.get("fields", {}).items():
+                db.session.add(Field(owner=user, name=field_id, value=str(value)))
+            db.session.commit()
+            return jsonify(id=user.id)
+
+
+        @bp.post("/notes")
+        def add_note():
+            data = request.get_json()
+            if data.get("urgent"):
+                level = "high"
+            else:
+                level = "low"
+            text = request.json["text"]
+            note = Note(text=text, level=level)
+            count = 0
+            for tag in data.get("tags", []):
+                count += len(tag) > 0
+            if count:
+                note.tags = count
+            db.session.add(note)
+            db.session.commit()
+            return jsonify(id=note.id, tags=count, level=level)
+
+
+        @bp.post("/notes/<int:note_id>/close")
+        def close_note(note_id):
+            note = db.get_or_404(Note, note_id)
+            status = "unchanged"
+            if request.json.get("close"):
+                note.closed = True
+                status = "closed"
+                db.session.commit()
+            return jsonify(status=status, closed=note.closed)
+
+
+        @bp.post("/notes/<int:note_id>/reuse")
+        def reuse_note(note_id):
+            note = db.session.get(Note, note_id)
+            if request.json.get("fresh"):
+                abort(409)
+            if note is None:
+                note = Note(text="new", level="low")
+                db.session.add(note)
+            db.session.commit()
+            return jsonify(id=note.id)
+
+
+        @bp.post("/lines")
+        def add_lines():
+            total = 0
+            for row in request.json["rows"]:
+                line = Line(amount=row["amount"])
+                total = total + line.amount
+                db.session.add(line)
+                db.session.commit()
+            return jsonify(total=total)
+        """,
+}
+
+
+def flow_scenario(package: Any, database: Path) -> list[Any]:
+    client = package.create_app().test_client()
+    calls = [
+        ("/register", {"email": "a@x"}),  # no checks, no fields: both loops empty
+        ("/register", {"email": "b@x", "checks": {"terms": True}, "fields": {"city": "Oslo", "age": 3}}),
+        ("/register", {"email": "c@x", "checks": {"terms": False}}),  # refused before the write
+        ("/notes", {"text": "plain"}),  # else branch, empty loop, no tags
+        ("/notes", {"text": "loud", "urgent": True, "tags": ["a", "", "b"]}),  # if branch, loop runs
+        ("/notes/1/close", {"close": False}),  # the branch with the commit is skipped
+        ("/notes/2/close", {"close": True}),
+        ("/notes/99/close", {"close": True}),
+        ("/notes/1/reuse", {}),  # found: the branch that creates is skipped
+        ("/notes/77/reuse", {}),  # not found: a new note
+        ("/notes/1/reuse", {"fresh": True}),
+        ("/lines", {"rows": []}),  # the loop with the commit runs zero times
+        ("/lines", {"rows": [{"amount": 2}, {"amount": 5}]}),
+    ]
+    responses = []
+    for url, body in calls:
+        response = client.post(url, json=body)
+        responses.append((url, response.status_code, response.get_data(as_text=True)))
+    return responses
+
+
+def test_data_flow_app_behaves_the_same_on_every_branch_and_loop_count(tmp_path: Path) -> None:
+    rewritten, responses = run_both(tmp_path, "flowflask", flow_scenario)
+    routes = rewritten["flowflask/routes.py"]
+    assert ".commit()" not in routes
+    # loop variables of the moved loop are not passed in, though the route binds them earlier
+    assert "user = routes_service.register(data)" in routes
+    assert "note, count = routes_service.add_note(text, level, data)" in routes
+    assert "status = routes_service.close_note(note)" in routes
+    assert "note = routes_service.reuse_note(note)" in routes
+    assert "total = routes_service.add_lines(row, total)" in routes
+    statuses = [r[1] for r in responses]
+    assert statuses == [200, 200, 400, 200, 200, 200, 200, 404, 200, 200, 409, 200, 200]
+
+
+APPS = {"shopflask": FLASK_APP, "shopapi": FASTAPI_APP, "flowflask": FLOW_APP}
 
 
 @pytest.mark.parametrize("package", sorted(APPS))

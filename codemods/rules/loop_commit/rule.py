@@ -10,11 +10,16 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper
 
 from codemods.base import Codemod, FileContext, Option
+from codemods.analysis import precheck
+from codemods.analysis.sessions import INDEX_MARKERS as SESSION_INDEX_MARKERS
 from codemods.analysis.sessions import (
+    SessionFacts,
+    SessionIndex,
     DEFAULT_SESSION_FACTORIES,
     DEFAULT_SESSION_NAMES,
     SessionMatcher,
 )
+from codemods.analysis.session_index import build_session_index, session_facts
 from codemods.speedups.positions import positions_of
 from codemods.analysis.precheck import SyntaxFacts
 from codemods.rules.loop_commit.planner import Move, Planner
@@ -129,6 +134,19 @@ class LoopCommit(Codemod):
     def may_change(cls, facts: SyntaxFacts, options: Mapping[str, Any]) -> bool:
         return facts.commit_in_loop()  # a .commit() call on a line of some for or while loop
 
+    # -- the whole-tree index: session aliases, module sessions and factories of other modules --
+
+    index_markers = SESSION_INDEX_MARKERS
+
+    @classmethod
+    def index_file(cls, path: str, source: bytes) -> SessionFacts | None:
+        tree = precheck.parse_shared(source)
+        return session_facts(tree) if tree is not None else None
+
+    @classmethod
+    def build_index(cls, facts: Mapping[str, Any], options: Mapping[str, Any]) -> SessionIndex:
+        return build_session_index(facts)
+
     def __init__(self, file: FileContext) -> None:
         super().__init__(file)
         self._moves: dict[int, Move] = {}  # id(original commit statement) -> its move
@@ -147,7 +165,10 @@ class LoopCommit(Codemod):
             yield
 
     def visit_Module(self, node: cst.Module) -> bool:
-        matcher = SessionMatcher(self.option("session-names"), self.option("session-factories")).for_module(node)
+        index = self.file.index if isinstance(self.file.index, SessionIndex) else None
+        matcher = SessionMatcher(self.option("session-names"), self.option("session-factories")).for_module(
+            node, index, self.file.module_name, self.file.is_package_init
+        )
         planner = Planner(matcher, flush=self.option("mode") == "flush", line_of=self._line)
         planner.plan(node)
         for node_, message in planner.declines:

@@ -17,10 +17,11 @@ Every "no" comes back as a :class:`Decline` with a reason the user can act on.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import libcst as cst
 from libcst.metadata import (
+    Access,
     Assignment,
     BuiltinAssignment,
     FunctionScope,
@@ -30,10 +31,21 @@ from libcst.metadata import (
 )
 
 from codemods.analysis.nodes import NESTED_SCOPES, dotted_name
+from codemods.analysis.dataflow import (
+    defined_before,
+    effects,
+    live_after,
+    local_names,
+)
 from codemods.analysis.metadata import Metadata, position_key
-from codemods.analysis.routes import Route
+from codemods.analysis.routes import HTTP_METHODS, Route
+from codemods.analysis.sessions import (
+    SessionCall,
+    SessionMatcher,
+    SessionScope,
+    method_calls,
+)
 from codemods.speedups import traversal
-from codemods.analysis.sessions import SessionCall, SessionMatcher, SessionScope
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 _LOOPS = (cst.For, cst.While)
@@ -89,6 +101,7 @@ class Run:
     start: int
     end: int
     commit: SessionCall
+    held_by: str = ""  # why the statement before the run stays in the route ("" if none does)
 
     @property
     def statements(self) -> Sequence[cst.BaseStatement]:
@@ -119,12 +132,35 @@ def find_commits(
     function = route.function
     scope = matcher.scope_sessions(function, module_sessions)
     commits = matcher.session_calls(function.body, scope, ("commit",))
+    helpers = matcher.helper_calls(function.body)
+    if helpers:
+        commits = sorted([*commits, *helpers], key=lambda c: _source_index(function.body, c.call))
     declines: list[Decline] = []
+    known = {id(c.call) for c in commits}
+    for call in method_calls(function.body, ("commit",)):
+        if id(call.call) in known or matcher.is_session(call.session, scope):
+            continue
+        reason = matcher.unknown_session(call, function)
+        if reason is not None:
+            declines.append(Decline(call.call, f"not moved: session of unknown type: {reason}; add it to session-names"))
     for nested, kind in _nested_scopes(function.body):
         inner = matcher.scope_sessions(nested, scope)
-        for call in matcher.session_calls(nested.body, inner, ("commit",)):
+        for call in [*matcher.session_calls(nested.body, inner, ("commit",)), *matcher.helper_calls(nested.body)]:
             declines.append(Decline(call.call, f"not moved: the commit is inside a {kind} in the route"))
     return commits, declines
+
+
+def _source_index(root: cst.CSTNode, target: cst.CSTNode) -> int:
+    """Where ``target`` comes in a pre-order walk of ``root`` (source order)."""
+    pending = [root]
+    index = 0
+    while pending:
+        node = pending.pop()
+        if node is target:
+            return index
+        index += 1
+        pending.extend(reversed(node.children))
+    return index
 
 
 def _nested_scopes(node: cst.CSTNode) -> list[tuple[cst.FunctionDef | cst.Lambda, str]]:
@@ -209,6 +245,8 @@ class _Mobility(traversal.Visitor):
                 return self._stop(type(node).__name__.lower())
         if isinstance(node, cst.Attribute):
             self._not_variables.add(id(node.attr))
+            if node.attr.value in HTTP_METHODS:
+                return self._stop(f"calls `{node.attr.value}`, which answers HTTP itself")
         elif isinstance(node, cst.Arg) and node.keyword is not None:
             self._not_variables.add(id(node.keyword))
         if isinstance(node, (cst.Name, cst.Attribute)) and id(node) not in self._not_variables:
@@ -291,7 +329,10 @@ def extract_run(
     if reason is not None:
         return Decline(commit.call, f"not moved: the commit itself {reason}, which belongs to the HTTP layer")
     start = end - 1
-    while start > lower and _why_stays(block.body[start - 1], meta, http_names, http_locals) is None:
+    while start > lower:
+        held_by = _why_stays(block.body[start - 1], meta, http_names, http_locals)
+        if held_by is not None:
+            return Run(block, start, end, commit, held_by)
         start -= 1
     return Run(block, start, end, commit)
 
@@ -354,141 +395,157 @@ def _why_stays(statement: cst.CSTNode, meta: Metadata, http_names: Sequence[str]
 # -- data flow -----------------------------------------------------------------------------
 
 
-def analyse_flow(route: Route, run: Run, meta: Metadata, module: cst.Module) -> Flow | Decline:
-    """Parameters, return values, imports and async-ness of the service function for ``run``."""
+def analyse_flow(
+    route: Route,
+    run: Run,
+    meta: Metadata,
+    module: cst.Module,
+    sessions: frozenset[str] = frozenset(),
+    alias_types: Mapping[str, tuple[str, str]] | None = None,
+) -> Flow | Decline:
+    """Parameters, return values, imports and async-ness of the service function for ``run``.
+
+    ``sessions`` are the route's names that hold database sessions: they come first.
+    """
     function = route.function
-    statements = run.statements
-    first, last = meta.position(statements[0]), meta.position(statements[-1])
-    commit_node = run.commit.call
+    deleted = _deleted_names(run.statements)
+    if deleted:
+        return Decline(run.commit.call, f"not moved: `{deleted[0]}` is deleted in the statements that would move")
+    interface = _local_interface(function, run)
+    if isinstance(interface, Decline):
+        return interface
+    parameters, returns = interface
+    module_names = _module_names(function, run, meta)
+    if isinstance(module_names, Decline):
+        return module_names
+    imported = _module_imports(module_names, module, meta, run.commit.call)
+    if isinstance(imported, Decline):
+        return imported
+    imports, logger_name = imported
+    ordered = _signature_order(run, parameters, sessions)
+    params = tuple(_parameter(function, name, meta, alias_types or {}) for name in ordered)
+    return Flow(params, tuple(returns), tuple(imports), logger_name, _needs_async(function, run.statements))
+
+
+def _local_interface(function: cst.FunctionDef, run: Run) -> tuple[list[str], list[str]] | Decline:
+    """The route's locals the moved code reads (parameters) and those it hands back (returns).
+
+    A parameter is a name some path of the moved code reads before assigning it; the route must
+    have bound it on every path to the call, or the call itself could fail where the original
+    code did not read it.  A return is a name the moved code may assign that the rest of the
+    route may read; if the moved code does not assign it on every path, its old value goes in
+    too, which again needs it bound at the call.  Names the moved code assigns before reading
+    (its loop and branch variables) are neither.
+    """
+    local = local_names(function)
+    moved = effects(run.statements, local)
+    bound_at_call = defined_before(function, run.block, run.start, local)
+    live = live_after(function, run.block, run.end, local)
+    for name in _in_source_order(run.statements, moved.exposed):
+        if name not in bound_at_call:
+            return Decline(
+                run.commit.call,
+                f"not moved: `{name}` is read by the moved statements but may be unassigned when they start",
+            )
+    parameters = set(moved.exposed)
+    returns = _in_source_order(run.statements, moved.assigned & live)
+    for name in returns:
+        if name in moved.definite:
+            continue
+        if name not in bound_at_call:
+            return Decline(run.commit.call, f"not moved: `{name}` is used after the commit but only assigned on some paths")
+        parameters.add(name)  # not assigned on every path: the old value goes in and comes back
+    return sorted(parameters), returns
+
+
+def _module_names(function: cst.FunctionDef, run: Run, meta: Metadata) -> dict[str, set[Assignment]] | Decline:
+    """The module-level bindings the moved code reads, by name; or why a name cannot be read there."""
+    first, last = meta.position(run.statements[0]), meta.position(run.statements[-1])
     function_scope = meta.scope(function.body)
     assert isinstance(function_scope, FunctionScope)
-
-    def inside(node: cst.CSTNode) -> bool:
-        return meta.within(node, first, last)
-
-    scopes = _scopes_under(function.body, meta)
-    accesses = sorted(
-        (a for s in scopes for a in s.accesses if isinstance(a.node, cst.Name)),
-        key=lambda a: position_key(meta.position(a.node).start),
-    )
-    for node in _deleted_names(statements):
-        return Decline(commit_node, f"not moved: `{node}` is deleted in the statements that would move")
-
-    parameters: list[str] = []
     module_names: dict[str, set[Assignment]] = {}
-    for access in accesses:
-        if not inside(access.node):
-            continue
+    for access in _accesses_under(run.statements, meta):
         name = access.node.value
         referents = [r for r in access.referents if not isinstance(r, BuiltinAssignment)]
         if not referents and name.startswith("__") and name.endswith("__") and name != "__debug__":
-            return Decline(commit_node, f"not moved: `{name}` would mean the service module there")
-        if not access.referents:
-            if function_scope.assignments[name]:
-                return Decline(commit_node, f"not moved: `{name}` is read before it is assigned (a loop?)")
-            return Decline(commit_node, f"not moved: `{name}` is not defined in this module (a star import?)")
+            return Decline(run.commit.call, f"not moved: `{name}` would mean the service module there")
+        if not access.referents and not function_scope.assignments[name]:
+            return Decline(run.commit.call, f"not moved: `{name}` is not defined in this module (a star import?)")
         for referent in referents:
-            if not isinstance(referent, Assignment):
-                continue
+            if not isinstance(referent, Assignment) or referent.scope is function_scope:
+                continue  # the route's own locals: see _local_interface
             if isinstance(referent.scope, GlobalScope):
                 module_names.setdefault(name, set()).add(referent)
-            elif referent.scope is function_scope:
-                if inside(referent.node):
-                    continue
-                if position_key(meta.position(referent.node).start) < position_key(first.start):
-                    if name not in parameters:
-                        parameters.append(name)
-                else:
-                    return Decline(commit_node, f"not moved: `{name}` may hold a value assigned after the commit")
-            elif not inside(referent.node):
-                return Decline(commit_node, f"not moved: `{name}` is a local of the function around the route (an app factory?)")
+            elif not meta.within(referent.node, first, last):
+                return Decline(
+                    run.commit.call, f"not moved: `{name}` is a local of the function around the route (an app factory?)"
+                )
+    return module_names
 
-    assigned = [a for a in function_scope.assignments if isinstance(a, Assignment) and inside(a.node)]
-    assigned.sort(key=lambda a: position_key(meta.position(a.node).start))
-    returns: list[str] = []
-    for assignment in assigned:
-        name = assignment.name
-        for access in accesses:
-            if access.node.value != name or inside(access.node):
-                continue
-            if access.scope is not function_scope:
-                # a closure may run later; a comprehension's own variable of that name does not count
-                is_read_after = any(r.scope is function_scope for r in access.referents)
-            else:
-                is_read_after = position_key(meta.position(access.node).start) >= position_key(last.end)
-            if is_read_after:
-                if name not in returns:
-                    returns.append(name)
-            elif _in_same_loop(access.node, run, meta):
-                return Decline(commit_node, f"not moved: `{name}` is read before the commit in the same loop")
-    definite = _definitely_assigned(statements)
-    for name in returns:
-        earlier = [
-            a
-            for a in function_scope.assignments[name]
-            if isinstance(a, Assignment) and position_key(meta.position(a.node).start) < position_key(first.start)
-        ]
-        if earlier and name not in parameters:
-            parameters.append(name)  # the run may not assign it on every path: pass the old value in
-        elif not earlier and name not in definite:
-            return Decline(commit_node, f"not moved: `{name}` is used after the commit but only assigned on some paths")
 
+def _accesses_under(statements: Sequence[cst.BaseStatement], meta: Metadata) -> list[Access]:
+    """Every access to a plain name inside ``statements`` (nested scopes included), in source order."""
+    first, last = meta.position(statements[0]), meta.position(statements[-1])
+    found: dict[int, Access] = {}
+    for statement in statements:
+        for scope in _scopes_under(statement, meta):
+            for access in scope.accesses:
+                if isinstance(access.node, cst.Name) and meta.within(access.node, first, last):
+                    found.setdefault(id(access), access)
+    return sorted(found.values(), key=lambda a: position_key(meta.position(a.node).start))
+
+
+def _module_imports(
+    module_names: dict[str, set[Assignment]], module: cst.Module, meta: Metadata, commit: cst.Call
+) -> tuple[list[ImportItem], str | None] | Decline:
+    """The imports the service copies for the module names the moved code reads, and the logger."""
     imports: list[ImportItem] = []
     logger_name: str | None = None
     for name, referents in module_names.items():
         if len(referents) > 1:
-            return Decline(commit_node, f"not moved: `{name}` is bound more than once at module level")
+            return Decline(commit, f"not moved: `{name}` is bound more than once at module level")
         (referent,) = referents
         if isinstance(referent, ImportAssignment):
             if not _at_module_top(referent.node, meta):
-                return Decline(commit_node, f"not moved: `{name}` is imported conditionally (under `if` or `try`)")
+                return Decline(commit, f"not moved: `{name}` is imported conditionally (under `if` or `try`)")
             item = import_item(referent.node, name)
             if item is None:
-                return Decline(commit_node, f"not moved: cannot copy the import of `{name}`")
+                return Decline(commit, f"not moved: cannot copy the import of `{name}`")
             imports.append(item)
         elif is_logger_assignment(referent.node, module, meta):
             logger_name = name
         else:
             return Decline(
-                commit_node,
+                commit,
                 f"not moved: `{name}` is defined in this module; importing it into the service would be an import cycle",
             )
-
-    params = tuple(_parameter(function, name, meta) for name in parameters)
-    return Flow(params, tuple(returns), tuple(imports), logger_name, _needs_async(function, statements))
+    return imports, logger_name
 
 
-def _definitely_assigned(statements: Sequence[cst.BaseStatement]) -> set[str]:
-    """Names some statement at the top of the run binds on every path through it."""
-    names: set[str] = set()
+def _signature_order(run: Run, names: Iterable[str], sessions: frozenset[str]) -> list[str]:
+    """Sessions first, then the other values in the order the moved code first uses them."""
+    order = _in_source_order(run.statements, names)
+    return sorted(order, key=lambda n: (n not in sessions, order.index(n)))
 
-    def bind(target: cst.BaseExpression) -> None:
-        if isinstance(target, cst.Name):
-            names.add(target.value)
-        elif isinstance(target, (cst.Tuple, cst.List)):
-            for element in target.elements:
-                bind(element.value)
-        elif isinstance(target, cst.StarredElement):
-            bind(target.value)
 
+def _in_source_order(statements: Sequence[cst.BaseStatement], names: Iterable[str]) -> list[str]:
+    wanted = set(names)
+    order: dict[str, None] = {}
     for statement in statements:
-        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
-            names.add(statement.name.value)
-        elif isinstance(statement, cst.With):
-            for item in statement.items:
-                if item.asname is not None:
-                    bind(item.asname.name)
-        elif isinstance(statement, cst.SimpleStatementLine):
-            for small in statement.body:
-                if isinstance(small, cst.Assign):
-                    for target in small.targets:
-                        bind(target.target)
-                elif isinstance(small, (cst.AnnAssign, cst.AugAssign)) and getattr(small, "value", None) is not None:
-                    bind(small.target)
-                elif isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(small.names, cst.ImportStar):
-                    for alias in small.names:
-                        names.add(alias.evaluated_alias or alias.evaluated_name.split(".")[0])
-    return names
+        for name in _walk_names(statement):
+            if name in wanted:
+                order.setdefault(name, None)
+    return [*order, *sorted(wanted - set(order))]
+
+
+def _walk_names(node: cst.CSTNode) -> Iterator[str]:
+    """The plain names in ``node``, in source order."""
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, cst.Name):
+            yield current.value
+        pending.extend(reversed(current.children))
 
 
 def _scopes_under(node: cst.CSTNode, meta: Metadata) -> list[Scope]:
@@ -525,16 +582,6 @@ def _deleted_names(statements: Iterable[cst.CSTNode]) -> list[str]:
     for statement in statements:
         statement.visit(_Deletes())
     return found
-
-
-def _in_same_loop(access_node: cst.CSTNode, run: Run, meta: Metadata) -> bool:
-    """Whether a loop around the run also holds ``access_node`` (so it runs again after the run)."""
-    current = meta.parent(run.block)
-    while current is not None and not isinstance(current, cst.Module):
-        if isinstance(current, _LOOPS) and meta.within(access_node, meta.position(current), meta.position(current)):
-            return True
-        current = meta.parent(current)
-    return False
 
 
 def _at_module_top(statement: cst.CSTNode, meta: Metadata) -> bool:
@@ -577,17 +624,101 @@ def is_logger_assignment(node: cst.CSTNode, module: cst.Module, meta: Metadata) 
     )
 
 
-def _parameter(function: cst.FunctionDef, name: str, meta: Metadata) -> Parameter:
+def _parameter(
+    function: cst.FunctionDef, name: str, meta: Metadata, alias_types: Mapping[str, tuple[str, str]]
+) -> Parameter:
+    """The service parameter for the route's ``name``, annotated with what the route knows of it."""
     params = function.params
     for param in (*params.posonly_params, *params.params, *params.kwonly_params):
         if param.name.value != name or param.annotation is None:
             continue
         annotation = _unwrap_annotated(param.annotation.annotation)
+        target = alias_types.get(dotted_name(annotation) or "")
+        if target is not None:  # ``db: SessionDep``: the service takes the plain session
+            return Parameter(name, cst.Name(target[1]), (ImportItem(target[0], target[1], None),))
         imports = _annotation_imports(annotation, meta)
         if imports is None:
             return Parameter(name, None)
         return Parameter(name, annotation, imports)
+    model = _assigned_model(function, name)
+    if model is not None:
+        imports = _annotation_imports(model, meta)
+        if imports:
+            return Parameter(name, cst.Name(model.value), imports)
     return Parameter(name, None)
+
+
+_LOOKUPS = ("get", "get_or_404", "get_one", "one_or_404")
+_QUERY_ENDS = ("get", "get_or_404", "first_or_404", "one", "one_or_404")
+
+
+def _assigned_model(function: cst.FunctionDef, name: str) -> cst.Name | None:
+    """The model class every assignment of ``name`` in the route gives, if they agree:
+    ``Order(...)``, ``db.get(Order, id)``, ``Order.query.get_or_404(id)``."""
+    models: list[cst.Name] = []
+    for node in _walk_nodes(function.body):
+        if isinstance(node, (cst.AugAssign, cst.For, cst.NamedExpr)) and name in _unpacked_names(node.target):
+            return None
+        if isinstance(node, cst.WithItem) and node.asname is not None and name in _unpacked_names(node.asname.name):
+            return None
+        if not isinstance(node, cst.Assign):
+            continue
+        if not any(isinstance(t.target, cst.Name) and t.target.value == name for t in node.targets):
+            if any(name in _unpacked_names(t.target) for t in node.targets):
+                return None  # ``a, order = ...``: some other value
+            continue
+        model = _model_of(node.value)
+        if model is None:
+            return None
+        models.append(model)
+    if not models or len({m.value for m in models}) != 1:
+        return None
+    return models[0]
+
+
+def _unpacked_names(target: cst.BaseExpression) -> set[str]:
+    """The plain names an assignment target binds (``x``, ``a, (b, *c)``), not ``x.attr`` or ``x[i]``."""
+    if isinstance(target, cst.Name):
+        return {target.value}
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return {n for e in target.elements for n in _unpacked_names(e.value)}
+    if isinstance(target, cst.StarredElement):
+        return _unpacked_names(target.value)
+    return set()
+
+
+def _model_of(value: cst.BaseExpression) -> cst.Name | None:
+    if isinstance(value, cst.Await):
+        value = value.expression
+    if not isinstance(value, cst.Call):
+        return None
+    func = value.func
+    if isinstance(func, cst.Name):
+        return func if func.value[:1].isupper() else None
+    if not isinstance(func, cst.Attribute):
+        return None
+    if func.attr.value in _LOOKUPS and value.args and isinstance(value.args[0].value, cst.Name):
+        first = value.args[0].value
+        if first.value[:1].isupper() and value.args[0].keyword is None:
+            return first
+    if func.attr.value in _QUERY_ENDS:
+        receiver = func.value
+        while isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Attribute):
+            receiver = receiver.func.value
+        if isinstance(receiver, cst.Attribute) and receiver.attr.value == "query" and isinstance(receiver.value, cst.Name):
+            model = receiver.value
+            return model if model.value[:1].isupper() else None
+    return None
+
+
+def _walk_nodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, (cst.FunctionDef, cst.Lambda, cst.ClassDef)) and current is not node:
+            continue
+        yield current
+        pending.extend(reversed(current.children))
 
 
 def _unwrap_annotated(annotation: cst.BaseExpression) -> cst.BaseExpression:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import keyword
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -23,8 +25,11 @@ from codemods.analysis.nodes import dotted_name
 from codemods.analysis.sessions import (
     DEFAULT_SESSION_FACTORIES,
     DEFAULT_SESSION_NAMES,
+    SessionFacts,
     SessionMatcher,
 )
+from codemods.analysis.session_index import build_session_index, session_facts
+from codemods.analysis.sessions import INDEX_MARKERS as SESSION_INDEX_MARKERS
 from codemods.analysis.paths import is_test_path
 from codemods.analysis.names import shared_name_facts
 from codemods.analysis.precheck import SyntaxFacts, matches_any
@@ -66,6 +71,8 @@ from codemods.rules.route_commit.services import (
     service_location,
     service_module_source,
     shadowing,
+    summary_of,
+    describe_writes,
 )
 
 
@@ -81,8 +88,9 @@ class RouteCommit(Codemod):
     (Flask's ``request``, ``g``, ``session``, ``abort``, ``jsonify``...; FastAPI's ``Request``,
     ``Response``, ``HTTPException``, ``BackgroundTasks``), into a function of the route module's
     service module (``app/routes/candidate_routes.py`` -> ``app/services/candidate_service.py``).
-    The route calls it: the values the moved code reads are passed as arguments, the values it
-    assigns and the route still needs are returned. An ``async`` route awaits an ``async``
+    The route calls it: the route's values that the moved code reads before assigning them
+    are passed as arguments (the session first), the values it assigns and the rest of the route
+    may read are returned; the variables of its own loops and branches are neither. An ``async`` route awaits an ``async``
     service function when the moved code awaits. The service module imports what the moved
     code uses by copying the route module's own imports (relative ones respelled for its
     location) and gets its own module logger if the moved code logs.
@@ -94,6 +102,19 @@ class RouteCommit(Codemod):
     copy); an absolute name would assume the scanned folder is the import root. A folder run
     as a script (no relative imports, ``from models import Item`` next to ``models.py``) gets
     ``from services import main_service``, rooted at that folder.
+
+    Sessions are found as projects write them, across the whole tree: the configured names
+    (``db.session``, ``session``, ``db``...), parameters annotated with a session type or an
+    alias of one defined in any module (``SessionDep = Annotated[Session, Depends(get_db)]``),
+    ``Depends(get_db)`` of a function that yields a session, ``store.session`` of a module that
+    creates one, and the project's commit helpers (a function whose name says commit or save and
+    whose body commits the session it is given or its module's). A ``.commit()`` on a
+    dependency auditfix cannot type is a finding ("session of unknown type"). Lookups that
+    answer 404 (``get_or_404``...) and the HTTP layer stay in the route; a commit that nothing
+    can move with stays too, with a finding naming the statement that held it back. Commits with
+    nothing of the HTTP layer between them share one function; a name already taken becomes a
+    name for what the code writes (``create_audit_log``), never a number. Each function has a
+    one-line docstring that says what it does.
 
     Why is this bad?
     A route that writes and commits mixes HTTP handling with the unit of work: the transaction
@@ -115,11 +136,13 @@ class RouteCommit(Codemod):
     @bp.post("/<int:candidate_id>/status")
     def update_status(candidate_id):
         new_status = request.json["status"]
-        candidate = candidate_service.update_status(candidate_id, new_status)
+        candidate = db.get_or_404(Candidate, candidate_id)
+        candidate_service.update_status(candidate, new_status)
         return jsonify(candidate.to_dict())
     ```
-    with ``update_status`` in ``app/services/candidate_service.py``, importing ``db`` and
-    ``Candidate`` the way the route module does.
+    with ``update_status(candidate: Candidate, new_status)`` in
+    ``app/services/candidate_service.py``, importing ``db`` and ``Candidate`` the way the route
+    module does.
 
     Fix safety:
     The moved statements run in the same order, on the same objects (passed by reference), in
@@ -131,8 +154,9 @@ class RouteCommit(Codemod):
     Test modules (``tests/``, ``test_*.py``, ``conftest.py``) and functions decorated with
     ``mock.patch`` are not routes. Declined, with a finding that says why: commits inside lambdas, comprehensions, nested
     functions or one-line blocks; commits whose result is used; routes with ``global`` or
-    ``nonlocal``; moved code that deletes a name, carries a value across loop iterations, uses a
-    name defined in the route module itself (the service would import the route module: an
+    ``nonlocal``; moved code that deletes a name, reads a local the route may not have assigned
+    on every path to it (a value carried from an earlier loop iteration, or set in one branch),
+    uses a name defined in the route module itself (the service would import the route module: an
     import cycle) or a name from a function around the route; a name the route reads after the
     commit that the moved code assigns only on some paths; a service module name already used
     in the route module; two route modules that map to the same service module (the first one,
@@ -141,10 +165,9 @@ class RouteCommit(Codemod):
     that set makes the generation fail, and the engine then leaves the routes unchanged.
     Only the block that holds the commit is considered, so a commit inside
     ``try:`` or ``if`` moves with the statements before it in that block, and the
-    ``except: rollback()`` stays in the route. Helpers that raise HTTP errors but are not
-    listed in ``http-names`` (Flask-SQLAlchemy's ``get_or_404``) move like any other call;
-    they still raise through the route. The route's URL prefix in the docstring is read from
-    ``Blueprint(url_prefix=...)`` / ``APIRouter(prefix=...)`` in the same module only.
+    ``except: rollback()`` stays in the route. Writes on request-bound objects
+    (``current_user.follow(user)``) are not yet passed in as plain values: such a route is
+    declined with a finding.
     """
 
     name = "route-commit"
@@ -183,7 +206,7 @@ class RouteCommit(Codemod):
     def may_change(cls, facts: SyntaxFacts, options: Mapping[str, Any]) -> bool:
         # A .commit() call, and a route decorator or a view base class (what _may_have_routes
         # looks for, by the last part of the name).
-        if not facts.commit_lines:
+        if not facts.commit_lines and not facts.commit_helper_call:
             return False
         decorators = options.get("route-decorators", DEFAULT_ROUTE_DECORATORS)
         bases = options.get("view-bases", DEFAULT_VIEW_BASES)
@@ -195,21 +218,25 @@ class RouteCommit(Codemod):
     def index_file(cls, path: str, source: bytes) -> ModuleFacts | None:
         # Only route modules (they commit) and service modules (they commit, or their path
         # says "service") matter; the layout options are not known yet, so this is a superset.
-        if b"commit" not in source and "service" not in path.lower():
+        defines_sessions = any(marker in source for marker in SESSION_INDEX_MARKERS)
+        if b"commit" not in source and "service" not in path.lower() and not defines_sessions:
             return None
         tree = precheck.parse_shared(source)  # pydantic-config's indexer reads the same file
         if tree is None:
             return UNPARSABLE
-        return module_facts(tree, b"commit" in source)
+        facts = module_facts(tree, b"commit" in source)
+        return dataclasses.replace(facts, sessions=session_facts(tree) if defines_sessions else None)
 
     @classmethod
     def build_index(cls, facts: Mapping[str, Any], options: Mapping[str, Any]) -> RouteCommitIndex:
         services: dict[str, ModuleFacts] = {}
         claims: dict[str, list[str]] = {}
+        sessions: dict[str, SessionFacts | None] = {}
         for path, fact in sorted(facts.items()):
             if fact is None or fact == UNPARSABLE:
                 continue
             services[path] = fact
+            sessions[path] = fact.sessions
             if fact.maybe_routes:
                 location = service_location(path, options)
                 if location is not None:
@@ -221,7 +248,7 @@ class RouteCommit(Codemod):
                 blocked[service] = f"{service} exists but does not parse, so the function cannot be added to it"
         wanted = set(claims)
         kept = {p: f for p, f in services.items() if p in wanted}
-        return RouteCommitIndex(kept, owners, blocked, frozenset(facts))
+        return RouteCommitIndex(kept, owners, blocked, frozenset(facts), build_session_index(sessions))
 
     # -- the per-file transform ---------------------------------------------------------------
 
@@ -233,12 +260,17 @@ class RouteCommit(Codemod):
         facts = shared_name_facts(self.file.source) if self.file.shortcuts and self.file.source else None
         self._meta = Metadata(node, _package_of(self.file), facts)
         matcher = SessionMatcher(self.option("session-names"), self.option("session-factories"))
-        self._matcher = matcher.for_module(node)
+        self._matcher = matcher.for_module(
+            node, self._index_of().sessions, self.file.module_name, self.file.is_package_init
+        )
         self._module_sessions = self._matcher.scope_sessions(node)
         self._prefixes = router_prefixes(node)
         self._location = service_location(self.file.path, self.file.options)
-        self._index = self.file.index if isinstance(self.file.index, RouteCommitIndex) else RouteCommitIndex({}, {})
+        self._index = self._index_of()
         return True
+
+    def _index_of(self) -> RouteCommitIndex:
+        return self.file.index if isinstance(self.file.index, RouteCommitIndex) else RouteCommitIndex({}, {})
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self._scopes.append(node)
@@ -285,18 +317,26 @@ class RouteCommit(Codemod):
                 self.report(commit.call, f"not moved: {problem}", fixable=False)
             return
         runs = self._runs(route, commits)
+        sessions = self._session_names(route)
         accepted: list[tuple[Run, Flow]] = []
         # Outermost first: a run that contains another commit's run moves both commits together.
         for run in sorted(runs, key=lambda r: self._depth(r.block)):
             if any(self._contains(outer, run) for outer, _ in accepted):
                 continue
-            flow = analyse_flow(route, run, self._meta, self._module)
+            flow = analyse_flow(route, run, self._meta, self._module, sessions, self._matcher.alias_types)
             if isinstance(flow, Decline):
                 self.report(flow.node, flow.reason, fixable=False)
                 continue
             accepted.append((run, flow))
         for run, flow in sorted(accepted, key=lambda item: self._start(item[0])):
             self._extract(route, run, flow)
+
+    def _session_names(self, route: Route) -> frozenset[str]:
+        """The route's plain names that hold database sessions (they come first in signatures)."""
+        scope = self._matcher.scope_sessions(route.function, self._module_sessions)
+        params = route.function.params
+        names = [p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)]
+        return frozenset(n for n in names if self._matcher.is_session(cst.Name(n), scope))
 
     def _route_problem(self, route: Route) -> str | None:
         """Why none of the route's commits can move, if none can."""
@@ -313,9 +353,11 @@ class RouteCommit(Codemod):
         return None
 
     def _runs(self, route: Route, commits: Sequence[Any]) -> list[Run]:
+        """The statements that move with each commit; commits with nothing of the HTTP layer
+        between them share one run (one service function, one unit of work)."""
         http_names = self.option("http-names")
         http_locals = http_parameters(route, self._meta, http_names)
-        runs = []
+        runs: list[Run] = []
         lower_bounds: dict[cst.IndentedBlock, int] = {}
         for commit in commits:
             found = commit_statement(commit, self._meta)
@@ -329,8 +371,37 @@ class RouteCommit(Codemod):
             if isinstance(run, Decline):
                 self.report(run.node, run.reason, fixable=False)
                 continue
-            runs.append(keep_handler_values(run, route.function, self._meta))
-        return runs
+            previous = runs[-1] if runs else None
+            if previous is not None and previous.block is block and previous.end == run.start:
+                runs[-1] = dataclasses.replace(run, start=previous.start, held_by=previous.held_by)
+                continue
+            runs.append(run)
+        kept = []
+        for whole in runs:
+            run = keep_handler_values(whole, route.function, self._meta)
+            if run.start != whole.start:
+                run = dataclasses.replace(run, held_by="assigns a value the route reads if the commit fails")
+            if run.end - run.start == 1:
+                self.report(run.commit.call, self._only_commit_reason(run), fixable=False)
+                continue
+            kept.append(run)
+        return kept
+
+    def _only_commit_reason(self, run: Run) -> str:
+        """Why nothing moves with the commit (a service that only commits is no unit of work)."""
+        if not run.held_by:
+            return (
+                "not moved: nothing before the commit in its block can move with it, "
+                "and a service that only commits is no unit of work"
+            )
+        before = run.block.body[run.start - 1]
+        line = self._meta.position(before).start.line
+        leaves = run.held_by in ("return", "raise", "yield", "break", "continue")
+        why = f"leaves the route (`{run.held_by}`)" if leaves else run.held_by
+        return (
+            f"not moved: the statement before the commit (line {line}) stays in the route: it {why}; "
+            "only the commit would move, and a service that only commits is no unit of work"
+        )
 
     def _depth(self, node: cst.CSTNode) -> int:
         depth = 0
@@ -362,7 +433,14 @@ class RouteCommit(Codemod):
             self.report(run.commit.call, call_target, fixable=False)
             return
         import_module, import_obj, import_level = call_target
-        function_name = self._function_name(route.service_name, location, service_imports)
+        function_name = self._function_name(route.service_name, run, location, service_imports)
+        if function_name is None:
+            self.report(
+                run.commit.call,
+                f"not moved: {location.path} already has a `{route.service_name}` and no other name says what this code writes",
+                fixable=False,
+            )
+            return
         source = self._render_function(route, run, flow, function_name)
         self._used_names.add(function_name)
         replacement = self._call_statement(run, flow, import_obj, function_name)
@@ -442,7 +520,10 @@ class RouteCommit(Codemod):
                     return f"not moved: {location.path} already defines `{item.bound_name}` as something else"
         return items
 
-    def _function_name(self, base: str, location: ServiceLocation, imports: Sequence[ImportItem]) -> str:
+    def _function_name(
+        self, base: str, run: Run, location: ServiceLocation, imports: Sequence[ImportItem]
+    ) -> str | None:
+        """The route's name, else a name for what the moved code writes; never a numbered one."""
         existing = self._index.services.get(location.path)
         taken = set(self._used_names) | {i.bound_name for i in imports}
         if existing is not None:
@@ -450,11 +531,11 @@ class RouteCommit(Codemod):
                 taken |= existing.class_methods.get(location.class_name, frozenset())
             else:
                 taken |= set(existing.bindings)
-        name, counter = base, 1
-        while name in taken:
-            counter += 1
-            name = f"{base}_{counter}"
-        return name
+        described = describe_writes(run.statements)
+        for name in (base, described, f"{base}_{described}" if described else None):
+            if name and name not in taken and name.isidentifier() and not keyword.iskeyword(name):
+                return name
+        return None
 
     def _render_function(self, route: Route, run: Run, flow: Flow, name: str) -> str:
         function = ServiceFunction(
@@ -464,10 +545,7 @@ class RouteCommit(Codemod):
             returns=list(flow.returns),
             is_async=flow.is_async,
             static=self.option("style") == "class",
-            indent="        " if self.option("style") == "class" else "    ",
-            route=_docstring_safe(route.label),
-            route_function=_docstring_safe(route.qualified_name),
-            route_path=_docstring_safe(self.file.path),
+            summary=_docstring_safe(summary_of(name, run.statements)),
         )
         source = self.render("service_function.py.j2", fn=function)
         parsed = cst.parse_module(source)

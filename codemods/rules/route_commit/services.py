@@ -15,6 +15,8 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 
 from codemods.analysis.nodes import dotted_name
+from codemods.analysis.routes import snake_case
+from codemods.analysis.sessions import SessionFacts, SessionIndex
 from codemods.base import Templates
 from codemods.rules.route_commit.flow import ImportItem
 
@@ -37,10 +39,7 @@ class ServiceFunction:
     returns: list[str]
     is_async: bool
     static: bool  # a @staticmethod of the service class ("class" style)
-    indent: str  # the indentation of the body once the function is in place (docstring lines)
-    route: str  # "POST /candidates/<int:candidate_id>/status"
-    route_function: str  # "update_status"
-    route_path: str
+    summary: str  # the one-line docstring: what the function does
 
 
 
@@ -48,10 +47,11 @@ class ServiceFunction:
 class ServiceModule:
     """What ``service_module.py.j2`` renders: a new module, before its functions are added."""
 
-    route_paths: list[str]
+    summary: str  # the module docstring: "Candidate services: database writes and their commits."
     import_groups: list[list[str]]  # absolute imports, then relative ones; one statement a line
     logger_name: str | None
     class_name: str | None
+    class_summary: str = ""
 
 
 
@@ -85,6 +85,7 @@ class ModuleFacts:
     bindings: Mapping[str, str]  # name -> import signature, or "def" / "class" / "value"
     class_methods: Mapping[str, frozenset[str]]
     maybe_routes: bool  # decorated functions or classes, and a commit
+    sessions: SessionFacts | None = None  # session aliases, module sessions, providers, commit helpers
 
 
 
@@ -98,6 +99,7 @@ class RouteCommitIndex:
     owners: Mapping[str, str]  # service path -> the route module that generates into it
     blocked: Mapping[str, str] = dataclasses.field(default_factory=dict)  # service path -> why not there
     modules: frozenset[str] = frozenset()  # every Python file the index saw, to tell siblings apart
+    sessions: SessionIndex = dataclasses.field(default_factory=SessionIndex)
 
 
 
@@ -278,13 +280,26 @@ def service_module_source(
     class_name = next((r.class_name for r in requests if r.class_name), None)
     if existing is None:
         groups = _import_groups([*imports, *([ImportItem("logging", None, None)] if logger_name else [])])
-        module_values = ServiceModule(sorted({r.route_path for r in requests}), groups, logger_name, class_name)
+        module_values = _module_values(path, groups, logger_name, class_name)
         module = cst.parse_module(templates.render("service_module.py.j2", module=module_values))
     else:
         module = _merge_into(cst.parse_module(existing), path, imports, logger_name, class_name, templates)
     functions = [_parse_function(r) for r in requests]
     return _append_functions(module, functions, class_name, path).code
 
+
+
+def _module_values(
+    path: str, groups: list[list[str]], logger_name: str | None, class_name: str | None
+) -> ServiceModule:
+    stem = path.rsplit("/", 1)[-1][: -len(".py")]
+    for suffix in ("_services", "_service", "services", "service"):
+        if stem.endswith(suffix) and len(stem) > len(suffix):
+            stem = stem[: -len(suffix)].rstrip("_")
+            break
+    subject = stem.replace("_", " ").strip().capitalize() or "Database"
+    summary = f"{subject} services: database writes and their commits."
+    return ServiceModule(summary, groups, logger_name, class_name, f"{subject} services.")
 
 
 def _import_groups(items: Sequence[ImportItem]) -> list[list[str]]:
@@ -333,7 +348,7 @@ def _merge_into(
     module = AddImportsVisitor(context).transform_module(module)
     if needs_logger:
         rendered = cst.parse_module(
-            templates.render("service_module.py.j2", module=ServiceModule([path], [], logger_name, None))
+            templates.render("service_module.py.j2", module=_module_values(path, [], logger_name, None))
         )
         logger_line = next(
             s for s in rendered.body if isinstance(s, cst.SimpleStatementLine) and isinstance(s.body[0], cst.Assign)
@@ -341,7 +356,7 @@ def _merge_into(
         module = _insert_after_imports(module, logger_line)
     if class_name is not None and not any(isinstance(s, cst.ClassDef) and s.name.value == class_name for s in module.body):
         rendered = cst.parse_module(
-            templates.render("service_module.py.j2", module=ServiceModule([path], [], None, class_name))
+            templates.render("service_module.py.j2", module=_module_values(path, [], None, class_name))
         )
         service_class = next(s for s in rendered.body if isinstance(s, cst.ClassDef))
         module = module.with_changes(body=[*module.body, service_class.with_changes(leading_lines=_blank(2))])
@@ -419,3 +434,59 @@ def _check_clashes(functions: Sequence[cst.FunctionDef], taken: set[str], path: 
 
 def _blank(count: int) -> list[cst.EmptyLine]:
     return [cst.EmptyLine(indent=False) for _ in range(count)]
+
+
+_HTTP_VERB_ACTIONS = {"post": "create", "put": "update", "patch": "update", "delete": "delete", "get": "record"}
+
+
+def summary_of(function_name: str, statements: Sequence[cst.BaseStatement]) -> str:
+    """A one-line docstring: what the service function does (``Delete the candidate and commit.``)."""
+    words = [w for w in function_name.split("_") if w]
+    if words and words[0] in _HTTP_VERB_ACTIONS:
+        words[0] = _HTTP_VERB_ACTIONS[words[0]]  # a view's post_audit creates an audit
+    if not words:
+        return "Write and commit."
+    head, rest = words[0].capitalize(), " ".join(words[1:])
+    if not rest:
+        return f"{head} and commit."
+    if words[1] in ("or", "and", "to", "from", "for", "with", "all", "as", "by", "in", "on"):
+        return f"{head} {rest} and commit."
+    return f"{head} the {rest} and commit."
+
+
+def describe_writes(statements: Sequence[cst.BaseStatement]) -> str | None:
+    """A function name for what ``statements`` write: ``create_audit_log`` for an added
+    ``AuditLog(...)``, ``delete_<name>`` for a deleted object, ``update_<name>`` for a changed one."""
+    constructed: dict[str, str] = {}  # variable -> model class
+    for node in _nodes(statements):
+        if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call) and isinstance(node.value.func, cst.Name):
+            for target in node.targets:
+                if isinstance(target.target, cst.Name) and node.value.func.value[:1].isupper():
+                    constructed[target.target.value] = node.value.func.value
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.args:
+            method, argument = node.func.attr.value, node.args[0].value
+            if method in ("add", "merge"):
+                if isinstance(argument, cst.Call) and isinstance(argument.func, cst.Name):
+                    return f"create_{snake_case(argument.func.value)}"
+                if isinstance(argument, cst.Name):
+                    model = constructed.get(argument.value)
+                    return f"create_{snake_case(model)}" if model else f"save_{argument.value}"
+            if method == "delete" and isinstance(argument, cst.Name):
+                return f"delete_{argument.value}"
+    for node in _nodes(statements):
+        if isinstance(node, (cst.Assign, cst.AugAssign)):
+            targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
+                    return f"update_{target.value.value}"
+    return None
+
+
+def _nodes(statements: Sequence[cst.BaseStatement]) -> list[cst.CSTNode]:
+    found: list[cst.CSTNode] = []
+    pending: list[cst.CSTNode] = list(reversed(statements))
+    while pending:
+        node = pending.pop()
+        found.append(node)
+        pending.extend(reversed(node.children))
+    return found

@@ -21,7 +21,7 @@ class ApplicationAPI(MethodView):
         application.stage = stage
         if stage == "rejected":
             application.note = request.json.get("reason", "no reason given")
-        views_service.post_application()
+        db.session.commit()
         logger.info("Application %s moved to %s", application_id, stage)
         return jsonify(application.to_dict())
 

@@ -35,7 +35,7 @@ def get_item(item_id: int, db: Session = Depends(get_db)):
 def create_item(payload: ItemCreate, db: Session = Depends(get_db)):
     if db.scalar(select(Item).where(Item.sku == payload.sku)) is not None:
         raise HTTPException(status_code=409, detail=f"SKU {payload.sku} already exists")
-    item = items_service.create_item(payload, db)
+    item = items_service.create_item(db, payload)
     db.refresh(item)
     logger.info("Created item %r at %.2f", item.sku, item.price)
     return item
@@ -49,7 +49,7 @@ def update_item(item_id: int, payload: ItemUpdate, db: Session = Depends(get_db)
     for field, value in payload.dict(exclude_unset=True).items():
         setattr(item, field, value)
     try:
-        items_service.update_item(db)
+        db.commit()
     except IntegrityError:
         db.rollback()
         raise HTTPException(status_code=409, detail="Update conflicts with another item")
@@ -62,7 +62,7 @@ def set_item_status(item_id: int, payload: ItemStatusUpdate, db: Session = Depen
     item = db.get(Item, item_id)
     if item is None:
         raise HTTPException(status_code=404, detail="Item not found")
-    previous = items_service.set_item_status(item, payload, db)
+    previous = items_service.set_item_status(db, item, payload)
     return {"id": item.id, "status": item.status, "previous": previous}
 
 

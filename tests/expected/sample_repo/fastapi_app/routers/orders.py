@@ -43,7 +43,7 @@ async def create_order(payload: OrderCreate, db: AsyncSession = Depends(get_asyn
         order.lines.append(OrderLine(item_id=item.id, quantity=line.quantity, unit_price=item.price))
     db.add(order)
     try:
-        await orders_service.create_order(db)
+        await db.commit()
     except IntegrityError:
         await db.rollback()
         raise HTTPException(status_code=409, detail="Duplicate external reference")
@@ -56,7 +56,7 @@ async def update_order_status(order_id: int, payload: OrderStatusUpdate, db: Asy
     order = await db.get(Order, order_id)
     if order is None:
         raise HTTPException(status_code=404, detail="Order not found")
-    await orders_service.update_order_status(order, payload, db)
+    await orders_service.update_order_status(db, order, payload)
     return {"id": order.id, "status": order.status}
 
 
@@ -68,7 +68,7 @@ async def cancel_order(order_id: int, db: AsyncSession = Depends(get_async_db)):
     if order.status == "shipped":
         raise HTTPException(status_code=409, detail="Order already shipped")
     if order.status != "cancelled":
-        await orders_service.cancel_order(order, db)
+        await orders_service.cancel_order(db, order)
     return order
 
 

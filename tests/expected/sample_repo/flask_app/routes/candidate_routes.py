@@ -44,7 +44,8 @@ def update_status(candidate_id):
     new_status = request.json.get("status")
     if new_status not in ALLOWED_STATUSES:
         abort(400, description=f"unknown status {new_status!r}")
-    candidate = candidate_service.update_status(candidate_id, new_status)
+    candidate = db.get_or_404(Candidate, candidate_id)
+    candidate_service.update_status(candidate, new_status)
     return jsonify(candidate.to_dict())
 
 

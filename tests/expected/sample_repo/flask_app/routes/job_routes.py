@@ -50,12 +50,12 @@ def apply_to_job(job_id):
     application = Application(candidate=candidate, job=job, note=request.json.get("note"))
     db.session.add(application)
     try:
-        job_service.apply_to_job()
+        db.session.commit()
     except IntegrityError:
         db.session.rollback()
         return jsonify(error="already applied"), 409
 
-    job_service.apply_to_job_2(application)
+    job_service.apply_to_job(application)
     return jsonify(application.to_dict()), 201
 
 
