@@ -13,6 +13,7 @@ from codemods.rules.loop_commit import LoopCommit
 from codemods.rules.print_to_logging import PrintToLogging
 from codemods.rules.pydantic_config import PydanticConfig
 from codemods.rules.asyncio_run import AsyncioRun
+from codemods.rules.rate_limit_request import RateLimitRequest
 from codemods.rules.route_commit import RouteCommit
 
 REGISTRY: tuple[type[Codemod], ...] = (
@@ -22,8 +23,9 @@ REGISTRY: tuple[type[Codemod], ...] = (
     LoopCommit,  # before route-commit: loops are batched before route code moves to a service
     RouteCommit,  # after the codemods that fix the code it moves
     AsyncioRun,
+    RateLimitRequest,
     # codemod classes are added here, in this order:
-    # bare-except, print-to-logging, pydantic-config, loop-commit, route-commit, asyncio-run
+    # bare-except, print-to-logging, pydantic-config, loop-commit, route-commit, asyncio-run, rate-limit-request
 )
 
 
