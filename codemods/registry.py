@@ -12,6 +12,7 @@ from codemods.base import Codemod
 from codemods.rules.loop_commit import LoopCommit
 from codemods.rules.print_to_logging import PrintToLogging
 from codemods.rules.pydantic_config import PydanticConfig
+from codemods.rules.query_in_loop import QueryInLoop
 from codemods.rules.asyncio_run import AsyncioRun
 from codemods.rules.rate_limit_request import RateLimitRequest
 from codemods.rules.route_commit import RouteCommit
@@ -24,8 +25,10 @@ REGISTRY: tuple[type[Codemod], ...] = (
     RouteCommit,  # after the codemods that fix the code it moves
     AsyncioRun,
     RateLimitRequest,
+    QueryInLoop,  # findings only
     # codemod classes are added here, in this order:
-    # bare-except, print-to-logging, pydantic-config, loop-commit, route-commit, asyncio-run, rate-limit-request
+    # bare-except, print-to-logging, pydantic-config, loop-commit, route-commit, asyncio-run, rate-limit-request,
+    # query-in-loop
 )
 
 
