@@ -30,6 +30,7 @@ from typing import Any
 import libcst as cst
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
@@ -49,6 +50,8 @@ class SyntaxFacts:
     # Start lines of every ``X.commit(...)`` call, and the line spans of every loop.
     commit_lines: list[int] = dataclasses.field(default_factory=list)
     loop_spans: list[tuple[int, int]] = dataclasses.field(default_factory=list)
+    # A list, set or dict comprehension or a generator expression (loops written as expressions).
+    comprehension: bool = False
     # Decorator names (``@app.route(...)`` -> "route") and base class names (``views.MethodView``
     # -> "MethodView") of every definition.
     decorator_names: set[str] = dataclasses.field(default_factory=set)
@@ -150,6 +153,8 @@ def facts_of(tree: ast.Module) -> SyntaxFacts:
             func = node.func  # type: ignore[attr-defined]
             if type(func) is ast.Attribute and func.attr == "commit":
                 facts.commit_lines.append(node.lineno)  # type: ignore[attr-defined]
+        elif kind in _COMPREHENSIONS:
+            facts.comprehension = True
         elif kind in _LOOPS:
             facts.loop_spans.append((node.lineno, node.end_lineno or node.lineno))  # type: ignore[attr-defined]
         elif kind in _DEFINITIONS:

@@ -177,7 +177,7 @@ class QueryInLoop(Codemod):
 
     @classmethod
     def may_change(cls, facts: SyntaxFacts, options: Mapping[str, Any]) -> bool:
-        if facts.loop_spans:
+        if facts.loop_spans or facts.comprehension:
             return True
         decorators = options.get("route-decorators", DEFAULT_ROUTE_DECORATORS)
         bases = options.get("view-bases", DEFAULT_VIEW_BASES)
