@@ -11,7 +11,13 @@ import libcst as cst
 
 from codemods.analysis import precheck
 from codemods.analysis.precheck import SyntaxFacts, matches_any
-from codemods.analysis.routes import DEFAULT_ROUTE_DECORATORS, DEFAULT_VIEW_BASES, is_view_method, route_label
+from codemods.analysis.routes import (
+    DEFAULT_ROUTE_DECORATORS,
+    DEFAULT_VIEW_BASES,
+    is_view_method,
+    route_label,
+    router_prefixes,
+)
 from codemods.analysis.sessions import (
     DEFAULT_SESSION_FACTORIES,
     DEFAULT_SESSION_NAMES,
@@ -231,6 +237,7 @@ class _Finder(traversal.Visitor):
         self.index = index
         self.decorators = codemod.option("route-decorators")
         self.view_bases = codemod.option("view-bases")
+        self.prefixes = router_prefixes(module)
         self.frames = [_Frame(module, matcher.scope_sessions(module), _assigned_values(module), None)]
         self.classes: list[cst.ClassDef | None] = [None]
         self.pending: dict[int, _Loop] = {}  # id(loop body or comprehension element) -> its loop
@@ -251,7 +258,8 @@ class _Finder(traversal.Visitor):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         enclosing = self.classes[-1]
-        label = next((route_label(d.decorator, self.decorators) for d in node.decorators if route_label(d.decorator, self.decorators)), None)
+        labels = (route_label(d.decorator, self.decorators, self.prefixes) for d in node.decorators)
+        label = next((label for label in labels if label is not None), None)
         if label is None and is_view_method(node, enclosing, self.view_bases):
             label = f"{enclosing.name.value}.{node.name.value}"  # type: ignore[union-attr]
         sessions = self.matcher.scope_sessions(node, self.frame.sessions)
@@ -395,8 +403,11 @@ class _Finder(traversal.Visitor):
                 return str(text.evaluated_value).lstrip().lower().startswith(_WRITE_STATEMENTS)
         return isinstance(root, cst.Call) and (dotted_name(root.func) or "").rsplit(".", 1)[-1] in _WRITE_STATEMENTS
 
-    def _query(self, expr: cst.BaseExpression, depth: int = 0) -> _Query | None:
-        """The query ``expr`` gives rows of, if it is one (directly or through a local variable)."""
+    def _query(self, expr: cst.BaseExpression, depth: int = 0, later: frozenset[str] = frozenset()) -> _Query | None:
+        """The query ``expr`` gives rows of, if it is one (directly or through a local variable).
+
+        ``later``: the methods called on the result of ``expr`` (``result.scalars()`` of ``result =
+        session.execute(...)``)."""
         methods: set[str] = set()
         eager: set[str] = set()
         node: cst.BaseExpression = expr
@@ -415,7 +426,7 @@ class _Finder(traversal.Visitor):
                     statement = self._select(node.args[0].value if node.args else None, depth)
                     if statement is None:
                         return None
-                    if method == "execute" and "scalars" not in methods:
+                    if method == "execute" and "scalars" not in methods | later:
                         statement.model = None  # rows, not model objects
                     statement.methods |= methods
                     statement.eager |= eager
@@ -426,7 +437,7 @@ class _Finder(traversal.Visitor):
                 return _Query(dotted_name(node.value), methods, eager, expr)
             elif isinstance(node, cst.Name) and depth < 3:
                 for value in self.frame.values.get(node.value, []):
-                    found = self._query(value, depth + 1)
+                    found = self._query(value, depth + 1, later | methods)
                     if found is not None:
                         found.methods |= methods
                         found.eager |= eager

@@ -222,7 +222,7 @@ def test_no_findings(source: str) -> None:
                 jobs = Job.query.filter_by(is_open=True).order_by(Job.title).all()
                 return jsonify([j.to_dict() for j in jobs])
             """,
-            ["8: GET : unbounded .all() loads every Job row on each request; add .limit() or pagination"],
+            ["8: GET /jobs: unbounded .all() loads every Job row on each request; add .limit() or pagination"],
             id="flask-model-query",
         ),
         pytest.param(
@@ -239,7 +239,7 @@ def test_no_findings(source: str) -> None:
                     query = query.where(Item.status == status)
                 return db.scalars(query).all()
             """,
-            ["12: GET : unbounded .all() loads every Item row on each request; add .limit() or pagination"],
+            ["12: GET /items: unbounded .all() loads every Item row on each request; add .limit() or pagination"],
             id="fastapi-select-built-in-a-variable",
         ),
         pytest.param(
