@@ -11,13 +11,9 @@ import libcst as cst
 
 from codemods.analysis import precheck
 from codemods.analysis.precheck import SyntaxFacts, matches_any
-from codemods.analysis.routes import (
-    DEFAULT_ROUTE_DECORATORS,
-    DEFAULT_VIEW_BASES,
-    is_view_method,
-    route_label,
-    router_prefixes,
-)
+from codemods.analysis.metadata import Metadata
+from codemods.analysis.names import shared_name_facts
+from codemods.analysis.routes import DEFAULT_ROUTE_DECORATORS, DEFAULT_VIEW_BASES, find_route, router_prefixes
 from codemods.analysis.sessions import (
     DEFAULT_SESSION_FACTORIES,
     DEFAULT_SESSION_NAMES,
@@ -238,6 +234,9 @@ class _Finder(traversal.Visitor):
         self.decorators = codemod.option("route-decorators")
         self.view_bases = codemod.option("view-bases")
         self.prefixes = router_prefixes(module)
+        # Scopes and qualified names only if a decorator looks like a test double (see find_route).
+        facts = shared_name_facts(codemod.file.source) if codemod.file.shortcuts and codemod.file.source else None
+        self.meta = Metadata(module, _package_of(codemod.file), facts)
         self.frames = [_Frame(module, matcher.scope_sessions(module), _assigned_values(module), None)]
         self.classes: list[cst.ClassDef | None] = [None]
         self.pending: dict[int, _Loop] = {}  # id(loop body or comprehension element) -> its loop
@@ -257,11 +256,8 @@ class _Finder(traversal.Visitor):
         self.classes.pop()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        enclosing = self.classes[-1]
-        labels = (route_label(d.decorator, self.decorators, self.prefixes) for d in node.decorators)
-        label = next((label for label in labels if label is not None), None)
-        if label is None and is_view_method(node, enclosing, self.view_bases):
-            label = f"{enclosing.name.value}.{node.name.value}"  # type: ignore[union-attr]
+        route = find_route(node, self.classes[-1], self.decorators, self.view_bases, self.prefixes, self.meta)
+        label = f"{route.qualified_name} ({route.label})" if route is not None else None
         sessions = self.matcher.scope_sessions(node, self.frame.sessions)
         self.frames.append(_Frame(node, sessions, _assigned_values(node.body), label))
         self.classes.append(None)
@@ -471,6 +467,11 @@ class _Finder(traversal.Visitor):
 
 
 # -- small facts about expressions -----------------------------------------------------------------
+
+
+def _package_of(file: FileContext) -> tuple[str, ...]:
+    parts = file.module_name.split(".") if file.module_name else []
+    return tuple(parts if file.is_package_init else parts[:-1])
 
 
 def _method(call: cst.Call) -> str | None:

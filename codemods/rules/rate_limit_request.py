@@ -164,7 +164,7 @@ class RateLimitRequest(Codemod):
         if not limits:
             return updated_node
         unknown = [self._limiters[self._limiter_of(original_node.decorators[i].decorator) or ""] for i in limits]
-        routes = [i for i, d in enumerate(original_node.decorators) if route_label(d.decorator, _ROUTE_DECORATORS)]
+        routes = [i for i, d in enumerate(original_node.decorators) if route_label(d.decorator, _ROUTE_DECORATORS, {})]
         name = original_node.name.value
         misplaced = bool(routes) and min(limits) < max(routes)
         parameters = self._request_parameter_change(original_node, bool(routes))

@@ -222,7 +222,7 @@ def test_no_findings(source: str) -> None:
                 jobs = Job.query.filter_by(is_open=True).order_by(Job.title).all()
                 return jsonify([j.to_dict() for j in jobs])
             """,
-            ["8: GET /jobs: unbounded .all() loads every Job row on each request; add .limit() or pagination"],
+            ["8: list_jobs (GET /jobs): unbounded .all() loads every Job row on each request; add .limit() or pagination"],
             id="flask-model-query",
         ),
         pytest.param(
@@ -239,7 +239,7 @@ def test_no_findings(source: str) -> None:
                     query = query.where(Item.status == status)
                 return db.scalars(query).all()
             """,
-            ["12: GET /items: unbounded .all() loads every Item row on each request; add .limit() or pagination"],
+            ["12: list_items (GET /items): unbounded .all() loads every Item row on each request; add .limit() or pagination"],
             id="fastapi-select-built-in-a-variable",
         ),
         pytest.param(
@@ -251,7 +251,7 @@ def test_no_findings(source: str) -> None:
                     return [a.to_dict() for a in db.session.query(Application).all()]
             """,
             [
-                "6: ApplicationAPI.get: unbounded .all() loads every Application row on each request; "
+                "6: ApplicationAPI.get (GET): unbounded .all() loads every Application row on each request; "
                 "add .limit() or pagination"
             ],
             id="class-based-view",
@@ -327,7 +327,7 @@ def scan(folder, output_format: str) -> str:
 def test_scan_text_lists_the_findings_as_not_fixed(project) -> None:
     lines = scan(project, "text").splitlines()
     assert lines == [
-        "app/routes.py:4:12: query-in-loop: GET /jobs: unbounded .all() loads every Job row on each request; "
+        "app/routes.py:4:12: query-in-loop: list_jobs (GET /jobs): unbounded .all() loads every Job row on each request; "
         "add .limit() or pagination [not fixed]",
         "app/routes.py:5:19: query-in-loop: N+1 query: Application.query runs once per row of the query at line 4; "
         "query all rows at once before the loop (a join, an IN filter or an eager load) [not fixed]",
