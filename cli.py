@@ -477,7 +477,7 @@ def print_git_result(result: GitRunResult, verbose: bool) -> None:
         # Its one-line message was printed as it happened; this is the output of the hook or push.
         if category.detail:
             stderr.print(f"auditfix: {category.branch}: git said:\n{category.detail}", markup=False)
-    shown = [c for c in result.categories if c.status != "no changes"]
+    shown = [c for c in result.categories if c.status not in ("no changes", "findings only")]
     if not shown:
         stderr.print("auditfix: nothing to change; no branch made", markup=False)
         return

@@ -415,12 +415,19 @@ def startup_seconds(repeats: int, scratch: Path) -> float:
 # (libcst, the codemods, their templates, one parse and rewrite of each kind) and almost no
 # per-line cost.
 ONE_FILE = '''\
+import asyncio
+
+from fastapi import APIRouter
 from flask import Blueprint
 from pydantic import BaseModel
+from slowapi import Limiter
+from slowapi.util import get_remote_address
 
 from app.extensions import db
 
 bp = Blueprint("items", __name__)
+router = APIRouter()
+limiter = Limiter(key_func=get_remote_address)
 
 
 class Item(BaseModel):
@@ -443,6 +450,16 @@ def create_item():
     db.session.add(item)
     db.session.commit()
     return {"name": item.name}
+
+
+@router.get("/items")
+@limiter.limit("5/minute")
+def list_items():
+    return [item.name for item in db.session.query(Item).all()]
+
+
+def sync_items():
+    return asyncio.get_event_loop().run_until_complete(fetch_items())
 '''
 
 

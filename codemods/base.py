@@ -100,6 +100,9 @@ class Codemod(ContextAwareTransformer):
     # The file is parsed for this codemod only if its bytes contain one of these.
     markers: ClassVar[tuple[bytes, ...]]
     options: ClassVar[tuple[Option, ...]] = ()
+    # False for a codemod that only reports (its findings are never fixable): git mode makes no
+    # branch for it, and the reports call its findings "to fix by hand" rather than "declined".
+    fixes: ClassVar[bool] = True
     # Files containing one of these take part in the whole-tree pass (see build_index).
     index_markers: ClassVar[tuple[bytes, ...]] = ()
 

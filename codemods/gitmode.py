@@ -49,6 +49,7 @@ _GIT_CONFIG = ("user.useConfigOnly=true", "gc.auto=0")
 _GIT_ENVIRONMENT = {"GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"}
 
 CREATED, REPLACED, NO_CHANGES, REFUSED, FAILED = "created", "replaced", "no changes", "refused", "failed"
+FINDINGS_ONLY = "findings only"  # a codemod that never changes code (Codemod.fixes is False): no branch
 
 
 class GitModeError(Exception):
@@ -131,7 +132,7 @@ class CategoryResult:
 
     @property
     def ok(self) -> bool:
-        return self.status in (CREATED, REPLACED, NO_CHANGES) and not self.follow_up_error
+        return self.status in (CREATED, REPLACED, NO_CHANGES, FINDINGS_ONLY) and not self.follow_up_error
 
     @property
     def review_command(self) -> str:
@@ -306,6 +307,11 @@ class _GitRun:
     def build_category(self, codemod: type[Codemod], start: str, start_label: str) -> tuple[CategoryResult, RunReport | None]:
         branch = self.settings.branch_prefix + codemod.name
         category = CategoryResult(codemod.name, branch, start=start_label)
+        if not codemod.fixes:
+            # Nothing to commit, ever: no worktree, no run, no empty branch.
+            category.status = FINDINGS_ONLY
+            category.message = f"reports only, no branch; `auditfix scan --select {codemod.name}` lists its findings"
+            return category, None
         existing = self._existing_branch(branch)
         if existing is not None:
             refusal = self._refusal(branch, existing)
@@ -724,6 +730,8 @@ def _describe(category: CategoryResult) -> str:
         return f"{category.branch}: {category.status} at {category.commit[:12]} ({files}, +{category.added} -{category.removed})"
     if category.status == NO_CHANGES:
         return f"{category.codemod}: nothing to change"
+    if category.status == FINDINGS_ONLY:
+        return f"{category.codemod}: {category.message}"
     return f"{category.branch}: {category.status}: {category.message}"
 
 

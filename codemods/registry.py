@@ -12,6 +12,9 @@ from codemods.base import Codemod
 from codemods.rules.loop_commit import LoopCommit
 from codemods.rules.print_to_logging import PrintToLogging
 from codemods.rules.pydantic_config import PydanticConfig
+from codemods.rules.query_in_loop import QueryInLoop
+from codemods.rules.asyncio_run import AsyncioRun
+from codemods.rules.rate_limit_request import RateLimitRequest
 from codemods.rules.route_commit import RouteCommit
 
 REGISTRY: tuple[type[Codemod], ...] = (
@@ -19,9 +22,13 @@ REGISTRY: tuple[type[Codemod], ...] = (
     PrintToLogging,
     PydanticConfig,
     LoopCommit,  # before route-commit: loops are batched before route code moves to a service
-    RouteCommit,  # last: it moves code that the other codemods have already fixed
+    RouteCommit,  # after the codemods that fix the code it moves
+    AsyncioRun,
+    RateLimitRequest,
+    QueryInLoop,  # findings only
     # codemod classes are added here, in this order:
-    # bare-except, print-to-logging, pydantic-config, loop-commit, route-commit
+    # bare-except, print-to-logging, pydantic-config, loop-commit, route-commit, asyncio-run, rate-limit-request,
+    # query-in-loop
 )
 
 

@@ -19,9 +19,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import libcst as cst
+
 import cli
 import codemods.registry
 from codemods import REGISTRY
+from codemods.base import Codemod
 from codemods.engine.config import resolve
 from codemods.engine.runner import Engine
 from codemods.gitmode import (
@@ -133,6 +136,35 @@ def test_nothing_to_change_makes_no_branch(tmp_path: Path) -> None:
     assert code == 0, err
     assert set(branches(repo)) == {"main"}
     assert "no branch made" in err
+
+
+class SetCallReport(Codemod):
+    """Report ``set()`` calls (a findings-only codemod, as query-in-loop is)."""
+
+    name = "set-call-report"
+    summary = "Report set() calls"
+    safety = "Findings only."
+    markers = (b"set(",)
+    fixes = False
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
+        if isinstance(original_node.func, cst.Name) and original_node.func.value == "set":
+            self.report(original_node, "set() call", fixable=False)
+        return updated_node
+
+
+def test_findings_only_codemod_gets_no_branch_and_is_not_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(codemods.registry, "REGISTRY", (*TEST_REGISTRY, SetCallReport))
+    repo = make_repo(tmp_path / "repo", {"a.py": "x = dict()\ns = set()\n"})
+    worktrees_made = []
+    original = Engine.run
+    monkeypatch.setattr(Engine, "run", lambda engine: worktrees_made.append(engine.settings.codemods) or original(engine))
+    code, out, err = auditfix(repo)
+    assert code == 0, err
+    assert set(branches(repo)) == {"main", DICT_BRANCH}
+    assert "set-call-report: reports only, no branch; `auditfix scan --select set-call-report` lists its findings" in err
+    assert "set-call-report" not in out  # the table lists branches
+    assert all(SetCallReport not in codemods_run for codemods_run in worktrees_made)
 
 
 def test_file_names_with_spaces_and_accents(tmp_path: Path) -> None:
@@ -495,6 +527,8 @@ def test_stale_worktree_of_a_killed_run_is_removed(repo: Path) -> None:
 DRIVER = """
 import sys
 sys.path.insert(0, {main!r})
+import libcst as cst
+
 import cli
 import codemods.registry
 from tests.gitrepo import TEST_REGISTRY

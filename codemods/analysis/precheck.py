@@ -30,6 +30,7 @@ from typing import Any
 import libcst as cst
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
@@ -52,6 +53,8 @@ class SyntaxFacts:
     # commit helper: ``store.session_commit()``, ``save_changes(db)``).
     commit_helper_call: bool = False
     loop_spans: list[tuple[int, int]] = dataclasses.field(default_factory=list)
+    # A list, set or dict comprehension or a generator expression (loops written as expressions).
+    comprehension: bool = False
     # Decorator names (``@app.route(...)`` -> "route") and base class names (``views.MethodView``
     # -> "MethodView") of every definition.
     decorator_names: set[str] = dataclasses.field(default_factory=set)
@@ -156,6 +159,8 @@ def facts_of(tree: ast.Module) -> SyntaxFacts:
             elif not facts.commit_helper_call:
                 name = func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else ""
                 facts.commit_helper_call = "commit" in name or "save" in name
+        elif kind in _COMPREHENSIONS:
+            facts.comprehension = True
         elif kind in _LOOPS:
             facts.loop_spans.append((node.lineno, node.end_lineno or node.lineno))  # type: ignore[attr-defined]
         elif kind in _DEFINITIONS:

@@ -92,7 +92,7 @@ def find_route(
     """The route ``function`` is, if it is one (by decorator or as a class-based view method)."""
     name = function.name.value
     for decorator in function.decorators:
-        label = _route_label(decorator.decorator, decorators, prefixes)
+        label = route_label(decorator.decorator, decorators, prefixes)
         if label is not None:
             if _is_test_double(decorator.decorator, meta):
                 return None
@@ -131,7 +131,7 @@ def _is_test_double(decorator: cst.BaseExpression, meta: Metadata) -> bool:
 
 
 
-def _route_label(decorator: cst.BaseExpression, decorators: Sequence[str], prefixes: dict[str, str]) -> str | None:
+def route_label(decorator: cst.BaseExpression, decorators: Sequence[str], prefixes: dict[str, str]) -> str | None:
     if not isinstance(decorator, cst.Call):
         return None
     func = decorator.func

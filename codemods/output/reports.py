@@ -35,6 +35,10 @@ SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/s
 # SARIF levels: a fixable finding is a problem auditfix can fix for you; a declined one is a
 # place where the pattern matched but no rewrite could be proven safe (see docs/reports.md).
 LEVEL_FIXABLE, LEVEL_DECLINED = "warning", "note"
+# A codemod that only reports (``Codemod.fixes`` is False) finds real problems for a person to fix:
+# its findings are warnings too, and are called "to fix by hand" rather than "declined".
+LEVEL_REPORTED = "warning"
+TO_FIX_BY_HAND = "to fix by hand"
 EXAMPLE_CONTEXT = 2  # lines of context around a before/after example
 EXAMPLE_CANDIDATES = 8  # files looked at for an example, smallest first: keeps reports cheap
 TOP_LEVEL = "(top level)"
@@ -135,6 +139,7 @@ class Category:
     fixable: int
     declined: int
     reasons: tuple[tuple[str, int], ...]  # (why a finding was declined, how often), most frequent first
+    reports_only: bool = False  # the codemod never rewrites: its findings are to fix by hand
 
 
 @dataclasses.dataclass(frozen=True)
@@ -165,6 +170,7 @@ def categories(report: RunReport, codemods: Sequence[type[Codemod]]) -> list[Cat
                 fixable=sum(1 for f in found if f.fixable),
                 declined=sum(1 for f in found if not f.fixable),
                 reasons=tuple(sorted(reasons.items(), key=lambda item: (-item[1], item[0]))),
+                reports_only=not codemod.fixes,
             )
         )
     return rows
@@ -273,8 +279,9 @@ def render_markdown(report: RunReport, settings: Settings, *, timestamp: datetim
         if not row.findings:
             continue
         found = [f for f in report.findings if f.codemod == row.name]
+        state = TO_FIX_BY_HAND if row.reports_only else "declined"
         locations = tuple(
-            f"`{f.path}:{f.line}:{f.column}` {'fixable' if f.fixable else 'declined'}: {_md_cell(f.message)}" for f in found
+            f"`{f.path}:{f.line}:{f.column}` {'fixable' if f.fixable else state}: {_md_cell(f.message)}" for f in found
         )
         example = example_for(by_codemod[row.name], report, settings)
         fence = _fence(example.before + "\n" + example.after) if example else "```"
@@ -334,11 +341,12 @@ def render_sarif(
     the imports they need, so no single finding's edit is correct on its own.
     """
     rule_index = {codemod.name: index for index, codemod in enumerate(codemods)}
+    reports_only = {codemod.name for codemod in codemods if not codemod.fixes}
     results = []
     for f in report.findings:
         result: dict[str, Any] = {
             "ruleId": f.codemod,
-            "level": LEVEL_FIXABLE if f.fixable else LEVEL_DECLINED,
+            "level": LEVEL_FIXABLE if f.fixable else LEVEL_REPORTED if f.codemod in reports_only else LEVEL_DECLINED,
             "message": {"text": f.message if f.fixable else f"{f.message} (not fixed automatically)"},
             "locations": [
                 {

@@ -109,3 +109,14 @@ def test_low_stock_report(api):
 
 def test_openapi_schema_builds(api):
     assert api.get("/openapi.json").status_code == 200
+
+
+def test_search_items_by_name_or_sku(api):
+    create(api, sku="MUG-001", name="Enamel mug")
+    create(api, sku="CUP-002", name="Paper cup")
+
+    found = api.get("/items/search", params={"q": "mug"})
+
+    assert found.status_code == 200
+    assert [item["sku"] for item in found.json()] == ["MUG-001"]
+    assert [item["sku"] for item in api.get("/items/search", params={"q": "00"}).json()] == ["CUP-002", "MUG-001"]

@@ -27,6 +27,20 @@ def test_list_open_jobs_is_read_only(client, add_rows):
     assert [j["title"] for j in body["jobs"]] == ["Analyst", "Zookeeper"]
 
 
+def test_pipeline_summary_counts_stages_and_shortlisted(client, add_rows):
+    analyst, ops = add_rows(Job(title="Analyst", department="data"), Job(title="Ops", department="ops"))
+    ada, bob = add_rows(Candidate(name="Ada", email="ada@x.io", status="shortlisted"),
+                        Candidate(name="Bob", email="bob@x.io"))
+    add_rows(Application(candidate_id=ada, job_id=analyst, stage="interview"),
+             Application(candidate_id=bob, job_id=analyst),
+             Application(candidate_id=bob, job_id=ops))
+
+    assert client.get("/jobs/pipeline").get_json() == [
+        {"job": "Analyst", "stages": {"applied": 1, "interview": 1}, "shortlisted": 1},
+        {"job": "Ops", "stages": {"applied": 1}, "shortlisted": 0},
+    ]
+
+
 def test_close_job_commits_only_when_open(client, add_rows, committed):
     job_id = add_rows(Job(title="Designer", department="product"))
 

@@ -1,9 +1,10 @@
-from fastapi import APIRouter, Depends, HTTPException, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..database import get_db
+from ..limits import limiter
 from ..models import Item
 from ..schemas import ItemCreate, ItemRead, ItemStatusUpdate, ItemUpdate
 from ..services import inventory_service
@@ -16,6 +17,15 @@ def list_items(status: str | None = None, db: Session = Depends(get_db)):
     query = select(Item).order_by(Item.sku)
     if status:
         query = query.where(Item.status == status)
+    return db.scalars(query).all()
+
+
+# Search is expensive: 30 requests a minute per client.
+@limiter.limit("30/minute")
+@router.get("/search", response_model=list[ItemRead])
+def search_items(request: Request, q: str, db: Session = Depends(get_db)):
+    pattern = f"%{q}%"
+    query = select(Item).where(Item.name.ilike(pattern) | Item.sku.ilike(pattern)).order_by(Item.sku).limit(20)
     return db.scalars(query).all()
 
 

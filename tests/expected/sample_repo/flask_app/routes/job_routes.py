@@ -18,6 +18,21 @@ def list_open_jobs():
     return jsonify(jobs=[job.to_dict() for job in jobs], count=len(jobs))
 
 
+@bp.route("/pipeline", methods=["GET"])
+def pipeline_summary():
+    """Applicants per open job and stage, for the hiring dashboard."""
+    summary = []
+    for job in Job.query.filter_by(is_open=True).order_by(Job.title).all():
+        stages = {}
+        for application in job.applications:
+            stages[application.stage] = stages.get(application.stage, 0) + 1
+        shortlisted = Candidate.query.join(Application).filter(
+            Application.job_id == job.id, Candidate.status == "shortlisted"
+        ).count()
+        summary.append({"job": job.title, "stages": stages, "shortlisted": shortlisted})
+    return jsonify(summary)
+
+
 @bp.route("/", methods=["POST"])
 def create_job():
     payload = request.get_json(force=True)
