@@ -18,34 +18,29 @@ class NoneCompare(Codemod):
     """Compare with None by identity.
 
     What it does:
-    ------------
-    Rewrites ``x == None`` to ``x is None`` and ``x != None`` to ``x is not None``.
+        Rewrites ``x == None`` to ``x is None`` and ``x != None`` to ``x is not None``.
 
     Why is this bad?
-    ----------------
-    ``==`` calls ``__eq__``, which a class may override; identity is what is meant.
+        ``==`` calls ``__eq__``, which a class may override; identity is what is meant.
 
     Example:
-    -------
-    ```python
-    if user == None:
-        return
-    ```
+        ```python
+        if user == None:
+            return
+        ```
 
     Use instead:
 
-    ```python
-    if user is None:
-        return
-    ```
+        ```python
+        if user is None:
+            return
+        ```
 
     Fix safety:
-    ----------
-    Safe unless a class overrides ``__eq__`` to equal None on purpose.
+        Safe unless a class overrides ``__eq__`` to equal None on purpose.
 
     Limitations:
-    -----------
-    Column expressions such as ``User.email == None`` build SQL and are left alone.
+        Column expressions such as ``User.email == None`` build SQL and are left alone.
     """
 
     name = "none-compare"
