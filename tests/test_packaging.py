@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import ast
+import re
 import shutil
 import subprocess
 import sys
 import zipfile
+from importlib.metadata import packages_distributions
 from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -34,3 +42,54 @@ def test_wheel_contains_the_cli_codemods_and_templates(tmp_path: Path) -> None:
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "auditfix = cli:entry" in zipfile.ZipFile(wheel).read(entry_points).decode()
     assert not any(name.startswith(("tests/", "sample_repo/", "benchmarks/")) for name in names)
+
+
+def _top_level_imports(files: list[Path]) -> dict[str, Path]:
+    """Each absolutely imported top-level module, with a file importing it."""
+    found: dict[str, Path] = {}
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_bytes())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                found.setdefault(name.split(".")[0], path)
+    return found
+
+
+def _normalized(requirement: str) -> str:
+    name = re.match(r"[A-Za-z0-9._-]+", requirement)
+    assert name is not None, requirement
+    return re.sub(r"[-_.]+", "-", name.group()).lower()
+
+
+def _python_files(*folders: str) -> list[Path]:
+    return [
+        path
+        for folder in folders
+        for path in sorted((PROJECT / folder).rglob("*.py"))
+        if not {"expected", "__pycache__"} & set(path.relative_to(PROJECT).parts)
+    ]
+
+
+def test_every_third_party_import_is_a_declared_dependency() -> None:
+    # Relying on what another package happens to install breaks on a new machine the day it stops
+    # (click after typer 0.16, greenlet after SQLAlchemy 2.1): what the code imports is declared.
+    project = tomllib.loads((PROJECT / "pyproject.toml").read_text())["project"]
+    runtime = {_normalized(r) for r in project["dependencies"]}
+    testing = runtime | {_normalized(r) for r in project["optional-dependencies"]["test"]}
+    distributions = packages_distributions()
+    groups = {
+        "dependencies": (_python_files("codemods") + [PROJECT / "cli.py"], runtime),
+        "test extras": (_python_files("tests", "sample_repo", "benchmarks"), testing),
+    }
+    undeclared = []
+    for group, (files, declared) in groups.items():
+        for module, path in sorted(_top_level_imports(files).items()):
+            owners = {_normalized(name) for name in distributions.get(module, ())} - {"auditfix"}
+            if owners and not owners & declared:  # (no owner: the standard library or local code)
+                undeclared.append(f"{module} ({', '.join(sorted(owners))}), imported by {path.relative_to(PROJECT)}: not in {group}")
+    assert undeclared == []

@@ -8,6 +8,7 @@ import os
 import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -83,7 +84,6 @@ def git(folder: Path, *args: str) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("pre-commit") is None, reason="pre-commit is not installed (pip install -e '.[test]')")
 def test_hooks_with_pre_commit_try_repo(tmp_path: Path) -> None:
     project = copy_of_project(tmp_path / "auditfix")
     target = tmp_path / "target"
@@ -104,7 +104,8 @@ def test_hooks_with_pre_commit_try_repo(tmp_path: Path) -> None:
     environment.pop("PRE_COMMIT", None)
     # No hook id: both hooks run, in file order (check, then fix), with one environment install.
     result = subprocess.run(
-        ["pre-commit", "try-repo", str(project), "--files", "pkg/bad.py", "good.py", "--verbose"],
+        # pre-commit is a test extra: the one installed beside this Python, whatever PATH says.
+        [sys.executable, "-m", "pre_commit", "try-repo", str(project), "--files", "pkg/bad.py", "good.py", "--verbose"],
         cwd=target, capture_output=True, text=True, env=environment, timeout=600, check=False,
     )  # fmt: skip
     output = result.stdout + result.stderr

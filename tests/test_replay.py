@@ -274,3 +274,56 @@ def test_a_miss_hands_its_key_to_the_cli_so_the_files_are_hashed_once(project: P
     assert handed is not None and handed.root == root and computed == []  # reused, not recomputed
     replay.run_key(root, folder, command, [])
     assert len(computed) == 1  # used once only: a later run computes its own key
+
+
+def test_an_edited_partial_of_the_template_override_shows_in_every_mode(tmp_path: Path) -> None:
+    # The override's template includes a file from a subfolder: editing only that file must
+    # change the output of a repeated preview (the replay key), of a full run (the per-file
+    # cache) and of --write.
+    packaged = (REPO / "templates" / "pydantic_config.py.j2").read_text()
+    project = tmp_path / "proj"
+    make_tree(
+        project,
+        {
+            "pyproject.toml": '[tool.auditfix]\ntemplates = "tpl"\n',
+            "tpl/pydantic_config.py.j2": "{% include 'partials/note.j2' %}" + packaged,
+            "tpl/partials/note.j2": "# house style: v1\n",
+            "app/models.py": "from pydantic import BaseModel\n\n\nclass User(BaseModel):\n    name: str\n\n"
+            "    class Config:\n        orm_mode = True\n",
+        },
+    )
+    note = project / "tpl" / "partials" / "note.j2"
+    first = auditfix("run", project, "--dry-run", "--no-progress", cwd=project.parent)
+    repeat = auditfix("run", project, "--dry-run", "--no-progress", cwd=project.parent)
+    assert "+    # house style: v1\n+    model_config = ConfigDict(from_attributes=True)\n" in first.stdout, first.stderr
+    assert replayed(repeat) and repeat.stdout == first.stdout
+
+    note.write_text("# house style: v2\n")
+    edited = auditfix("run", project, "--dry-run", "--no-progress", cwd=project.parent)
+    edited_repeat = auditfix("run", project, "--dry-run", "--no-progress", cwd=project.parent)
+    assert not replayed(edited), edited.stderr
+    assert edited.stdout == first.stdout.replace("house style: v1", "house style: v2")
+    assert replayed(edited_repeat) and edited_repeat.stdout == edited.stdout
+
+    note.write_text("# house style: v3\n")
+    written = auditfix("run", project, "--write", "--no-progress", cwd=project.parent)
+    assert written.returncode == 0, written.stderr
+    assert "    # house style: v3\n    model_config = ConfigDict(from_attributes=True)\n" in (
+        project / "app" / "models.py"
+    ).read_text()
+
+
+def test_a_syntax_error_in_an_included_partial_is_reported_before_any_work(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    make_tree(
+        project,
+        {
+            "pyproject.toml": '[tool.auditfix]\ntemplates = "tpl"\n',
+            "tpl/pydantic_config.py.j2": '{% include "partials/note.j2" %}\n',
+            "tpl/partials/note.j2": "{% if %}",
+            "app/models.py": "x = 1\n",
+        },
+    )
+    result = auditfix("run", project, "--dry-run", "--no-progress", cwd=project.parent)
+    assert result.returncode == 2
+    assert f"{project / 'tpl' / 'partials' / 'note.j2'}:1: template syntax error" in result.stderr

@@ -78,11 +78,20 @@ def test_suite_passes_after_every_codemod(rewritten: Path) -> None:
 
 
 def test_shipped_suite_does_warn_about_v1_config(tmp_path: Path) -> None:
-    """The warning filters above are not vacuous: before the rewrite they fail the suite."""
+    """The warning filters above are not vacuous: before the rewrite they fail the suite, and
+    for that reason (a suite that cannot even import its conftest fails for another)."""
     copy = tmp_path / "sample_repo"
     shutil.copytree(SAMPLE, copy, ignore=IGNORED)
     result = run_suite(copy, *NO_PYDANTIC_V1_WARNINGS)
-    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    # The first v1 Config the suite imports (through its conftest) is now an error, and that
+    # error is what stops it.
+    errors = [line.strip() for line in output.splitlines() if line.startswith("E ")]
+    assert errors, output
+    assert errors[-1].startswith(
+        "E   pydantic.warnings.PydanticDeprecatedSince20: Support for class-based `config` is deprecated"
+    ), output
 
 
 def test_second_run_changes_nothing(rewritten: Path) -> None:

@@ -1,11 +1,14 @@
 """Results reused across runs, keyed on what determines them.
 
-A file's entry is keyed on its content hash and the run's fingerprint (auditfix version and
-the content of its code and templates, selected codemods, their settings, their whole-tree
-indexes, template overrides), so any change to any of those misses.  Index facts are keyed on
-content, codemod and auditfix's code.  The
-cache lives in ``.auditfix_cache/`` (with a ``.gitignore`` of its own) and is written
-atomically; a damaged or foreign cache file is ignored, never trusted.
+A file's entry is keyed on its content hash and the run's fingerprint (auditfix version, the
+content of its code and templates, the Python, libcst and jinja2 versions, selected codemods,
+their settings, their whole-tree indexes, and every file of a template override folder), so
+any change to any of those misses.  Index facts are keyed on content, codemod, auditfix's code
+and those versions.  The cache lives in ``.auditfix_cache/`` (with a ``.gitignore`` of its own)
+and is written atomically; a damaged or foreign cache file is ignored, never trusted.
+
+This module imports neither libcst nor jinja2: a replayed preview (``codemods.engine.replay``)
+computes its key from here without them.
 """
 
 from __future__ import annotations
@@ -13,8 +16,11 @@ from __future__ import annotations
 import dataclasses
 import enum
 import hashlib
+import importlib.util
 import os
 import pickle
+import re
+import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,19 +30,105 @@ CACHE_DIR_NAME = ".auditfix_cache"
 _FORMAT = 1
 
 
+# Folders never searched for template files: a template cannot usefully include from them,
+# and this cache changes on every run.
+_NOT_TEMPLATE_FOLDERS = frozenset({".git", CACHE_DIR_NAME, "__pycache__"})
+
+
+def tool_files() -> list[Path]:
+    """Every file of auditfix that shapes its output: the code of the ``codemods`` package at any
+    depth, ``cli.py`` and every packaged template (templates include one another)."""
+    root = Path(__file__).resolve().parents[2]  # holds codemods/, templates/, cli.py (checkout or site-packages)
+    code = sorted(p for p in (root / "codemods").rglob("*.py") if "__pycache__" not in p.parts)
+    cli = [root / "cli.py"] if (root / "cli.py").is_file() else []
+    return code + cli + files_under(root / "templates")
+
+
+def files_under(folder: Path) -> list[Path]:
+    """The files under ``folder`` at any depth, through symbolic links, sorted; none if missing.
+
+    Used for template folders: jinja2's file loader opens any relative path a template names
+    (``{% include "partials/header.j2" %}``), with any suffix."""
+    found: list[Path] = []
+    seen: set[str] = set()
+    for top, folders, files in os.walk(folder, followlinks=True):
+        real = os.path.realpath(top)
+        if real in seen:  # a link back up the tree
+            folders[:] = []
+            continue
+        seen.add(real)
+        folders[:] = [name for name in folders if name not in _NOT_TEMPLATE_FOLDERS]
+        found.extend(Path(top) / name for name in files if not name.endswith((".pyc", ".pyo")))
+    return sorted(found)
+
+
+def folder_digest(folder: Path) -> bytes:
+    """A hash of every file under ``folder`` (relative path and content): a template override
+    folder, whose templates may include any file in it."""
+    digest = hashlib.blake2b(digest_size=20)
+    for path in files_under(folder):
+        try:
+            data = path.read_bytes()
+        except OSError as exc:  # rendering will report it; the key must still differ
+            data = f"unreadable: {exc.strerror or exc}".encode()
+        digest.update(content_key(path.relative_to(folder).as_posix(), data).encode())
+    return digest.digest()
+
+
+_versions: list[str] = []
+
+
+def dependency_versions() -> str:
+    """The Python, libcst and jinja2 versions: a new release of either library can parse, print
+    or render differently.  Read from the installed files, without importing either library or
+    reading package metadata (each costs more than a whole replay of a small project)."""
+    if not _versions:
+        _versions.append(
+            "\n".join(
+                (
+                    f"python {sys.version}",
+                    f"libcst {_installed_version('libcst', '_version.py')}",
+                    f"jinja2 {_installed_version('jinja2', '__init__.py')}",
+                )
+            )
+        )
+    return _versions[0]
+
+
+# `__version__ = "3.1.6"` (jinja2), `__version__ = version = '1.9.0'` (libcst's generated file)
+_VERSION_LINE = re.compile(r"""^__version__[ \t]*=[ \t]*(?:version[ \t]*=[ \t]*)?['"]([^'"\n]+)['"]""", re.MULTILINE)
+
+
+def _installed_version(package: str, version_file: str) -> str:
+    try:
+        spec = importlib.util.find_spec(package)
+        if spec is not None and spec.origin is not None:
+            match = _VERSION_LINE.search(Path(spec.origin).with_name(version_file).read_text(encoding="utf-8"))
+            if match is not None:
+                return match.group(1)
+    except (ImportError, OSError, ValueError):
+        pass
+    try:
+        from importlib.metadata import version
+
+        return version(package)
+    except Exception:  # noqa: BLE001 - not installed as a distribution: the key is just weaker
+        return "?"
+
+
 _tool_digest: list[str] = []
 
 
 def tool_digest() -> str:
-    """A hash of auditfix's own code and templates: a development build keeps its version number
-    across changes, and a result or index fact computed by other code must not be reused."""
+    """A hash of auditfix's own code and templates and of the versions that shape its results:
+    a development build keeps its version number across changes, and a result or index fact
+    computed by other code, or with another libcst, jinja2 or Python, must not be reused."""
     if not _tool_digest:
-        package = Path(__file__).resolve().parents[1]  # codemods/, every subpackage included
+        root = Path(__file__).resolve().parents[2]
         digest = hashlib.blake2b(digest_size=20)
-        for folder, pattern in ((package, "*.py"), (package.parent / "templates", "*.j2")):
-            for path in sorted(folder.rglob(pattern)):
-                name = path.relative_to(folder.parent).as_posix()
-                digest.update(name.encode() + b"\0" + path.read_bytes())
+        digest.update(dependency_versions().encode())
+        for path in tool_files():
+            digest.update(content_key(path.relative_to(root).as_posix(), path.read_bytes()).encode())
         _tool_digest.append(digest.hexdigest())
     return _tool_digest[0]
 

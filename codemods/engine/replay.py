@@ -1,9 +1,10 @@
 """A repeated preview answered from ``.auditfix_cache/`` without parsing or importing libcst.
 
 ``auditfix run --dry-run`` and ``run --check`` change nothing, so their output is a function
-of their inputs: the files discovered and their bytes, the pyproject.toml, the command line,
-auditfix itself (its version and the files it is made of), the Python and libcst versions, the
-terminal (colours) and the current folder (``--check`` prints paths relative to it).  Those
+of their inputs: the files discovered and their bytes, the pyproject.toml and every file of its
+template override folder, the command line, auditfix itself (its version and the files it is
+made of, at any depth), the Python, libcst and jinja2 versions, the terminal (colours) and the
+current folder (``--check`` prints paths relative to it).  Those
 inputs are hashed into one key; a run that completes records its output under that key, and
 an identical run replays it: the CLI prints the recorded diff and lines and exits with the
 recorded code, after only discovering, reading and hashing the files.  Any difference in any
@@ -32,7 +33,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from codemods import __version__
-from codemods.engine.cache import CACHE_DIR_NAME, ResultCache, content_key
+from codemods.engine.cache import CACHE_DIR_NAME, ResultCache, content_key, dependency_versions, folder_digest, tool_files
 from codemods.engine.discovery import discover
 
 _KEEP = 8  # recorded runs kept: a few command lines used in turn (pre-commit, CI, by hand)
@@ -65,40 +66,14 @@ def file_state(path: Path) -> str | None:
 
 def tool_fingerprint() -> bytes:
     """auditfix's own files (size and modification time), and the versions that shape results."""
-    package = Path(__file__).resolve().parents[1]  # codemods/, every subpackage included
-    parts = [__version__, sys.version]
-    for folder, pattern in ((package, "*.py"), (package.parent / "templates", "*.j2")):
-        for path in sorted(folder.rglob(pattern)):
-            info = path.stat()
-            parts.append(f"{path.relative_to(folder.parent).as_posix()}:{info.st_size}:{info.st_mtime_ns}")
-    cli = package.parent / "cli.py"
-    if cli.is_file():
-        info = cli.stat()
-        parts.append(f"cli.py:{info.st_size}:{info.st_mtime_ns}")
+    parts = [__version__, dependency_versions()]
+    for path in tool_files():
+        info = path.stat()
+        parts.append(f"{path.as_posix()}:{info.st_size}:{info.st_mtime_ns}")
     registry = sys.modules.get("codemods.registry")
     if registry is not None:  # imported already (a test's own registry): part of the tool
         parts.append(",".join(f"{c.__module__}.{c.__qualname__}" for c in registry.REGISTRY))
-    parts.append(_libcst_version())
     return "\n".join(parts).encode()
-
-
-def _libcst_version() -> str:
-    """libcst's version file as installed (found without importing libcst or reading package
-    metadata, either of which costs more than a whole replay of a small project)."""
-    try:
-        import importlib.util
-
-        spec = importlib.util.find_spec("libcst")
-        if spec is not None and spec.origin is not None:
-            return "libcst " + Path(spec.origin).with_name("_version.py").read_text(encoding="utf-8")
-    except (ImportError, OSError, ValueError):
-        pass
-    try:
-        from importlib.metadata import version
-
-        return f"libcst {version('libcst')}"
-    except Exception:  # noqa: BLE001 - no metadata: the version check is just weaker
-        return "libcst ?"
 
 
 def _pyproject(folder: Path) -> Path | None:
@@ -162,7 +137,7 @@ def _compute_run_key(root: Path, folder: Path, command: Sequence[str], excludes:
             if isinstance(table.get("templates"), str) and table["templates"]:
                 override = Path(table["templates"])
                 override = override if override.is_absolute() else pyproject.parent / override
-                templates = b"".join(p.name.encode() + p.read_bytes() for p in sorted(override.glob("*.j2")))
+                templates = folder_digest(override)
         all_excludes = (*table_excludes, *excludes)
         found = discover(root, all_excludes)
         digest = hashlib.blake2b(digest_size=20)

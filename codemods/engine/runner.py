@@ -26,7 +26,7 @@ from typing import Any
 from codemods import __version__
 from codemods.analysis import precheck
 from codemods.base import Codemod, Finding
-from codemods.engine.cache import CACHE_DIR_NAME, ResultCache, content_key, stable_bytes, tool_digest
+from codemods.engine.cache import CACHE_DIR_NAME, ResultCache, content_key, folder_digest, stable_bytes, tool_digest
 from codemods.engine.config import Settings
 from codemods.engine.discovery import discover
 from codemods.engine.pipeline import (
@@ -347,8 +347,7 @@ class Engine:
     def _fingerprint(self, plan: Plan) -> str:
         overrides = b""
         if plan.templates.override_dir is not None:
-            folder = Path(plan.templates.override_dir)
-            overrides = b"".join(p.name.encode() + p.read_bytes() for p in sorted(folder.glob("*.j2")))
+            overrides = folder_digest(Path(plan.templates.override_dir))
         options = repr(sorted((name, sorted(values.items())) for name, values in plan.options.items()))
         indexes = stable_bytes(dict(plan.indexes))
         return content_key(__version__, tool_digest(), ",".join(c.name for c in plan.codemods), options, indexes, overrides)

@@ -12,6 +12,8 @@ from typing import Any
 
 import jinja2
 
+from codemods.engine.cache import files_under
+
 
 class TemplateError(Exception):
     """A template is missing, has a syntax error or failed to render."""
@@ -53,14 +55,17 @@ class TemplateSet:
             raise TemplateError(f"{name}: {exc}") from exc
 
     def check(self) -> None:
-        """Compile every template the user overrides, so a syntax error is reported before any work."""
+        """Compile every template of the override folder (at any depth: the partials its templates
+        include too), so a syntax error is reported before any work."""
         if self.override_dir is None:
             return
         folder = Path(self.override_dir)
         if not folder.is_dir():
             raise TemplateError(f"templates folder {self.override_dir} does not exist")
-        for path in sorted(folder.glob("*.j2")):
+        for path in files_under(folder):
+            if path.suffix != ".j2":
+                continue
             try:
-                self.environment.get_template(path.name)
+                self.environment.get_template(path.relative_to(folder).as_posix())
             except jinja2.TemplateSyntaxError as exc:
                 raise TemplateError(f"{path}:{exc.lineno}: template syntax error: {exc.message}") from exc

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import libcst as cst
@@ -270,6 +271,46 @@ def test_the_tool_digest_is_a_stable_hash_of_auditfixs_code() -> None:
     from codemods.engine.cache import tool_digest
 
     assert tool_digest() == tool_digest() and len(tool_digest()) == 40
+
+
+def test_the_tool_files_are_all_of_auditfixs_code_and_templates_at_any_depth() -> None:
+    from codemods.engine.cache import tool_files
+
+    root = Path(__file__).resolve().parents[2]
+    names = {path.relative_to(root).as_posix() for path in tool_files()}
+    code = {p.relative_to(root).as_posix() for p in (root / "codemods").rglob("*.py") if "__pycache__" not in p.parts}
+    templates = {p.relative_to(root).as_posix() for p in (root / "templates").iterdir() if p.is_file()}
+    assert names == code | templates | {"cli.py"}
+    assert "codemods/rules/bare_except.py" in names and "templates/service_function.py.j2" in names
+
+
+def test_the_versions_of_python_libcst_and_jinja2_are_part_of_every_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib.metadata import version
+
+    from codemods.engine import cache, replay
+
+    versions = cache.dependency_versions()
+    libcst_line = f"libcst {version('libcst')}"
+    assert versions.splitlines() == [f"python {sys.version}", libcst_line, f"jinja2 {version('jinja2')}"]
+    assert versions.encode() in replay.tool_fingerprint()  # the replay key
+    digest = cache.tool_digest()  # in the index and per-file result keys
+    monkeypatch.setattr(cache, "_tool_digest", [])
+    monkeypatch.setattr(cache, "_versions", [versions.replace(libcst_line, "libcst 0.0.1")])
+    assert cache.tool_digest() != digest
+
+
+def test_a_template_folder_digest_covers_every_file_at_any_depth(tmp_path: Path) -> None:
+    from codemods.engine.cache import folder_digest
+
+    make_tree(tmp_path, {"a.py.j2": "{% include 'parts/b.txt' %}", "parts/b.txt": "one", "parts/deeper/c.j2": "x"})
+    before = folder_digest(tmp_path)
+    (tmp_path / "parts" / "deeper" / "c.j2").write_text("y")
+    after = folder_digest(tmp_path)
+    (tmp_path / "parts" / "deeper" / "c.j2").rename(tmp_path / "parts" / "deeper" / "d.j2")
+    renamed = folder_digest(tmp_path)
+    assert len({before, after, renamed}) == 3
+    make_tree(tmp_path, {".auditfix_cache/results.pickle": b"changes on every run", "parts/__pycache__/x.pyc": b""})
+    assert folder_digest(tmp_path) == renamed
 
 
 def test_damaged_cache_is_ignored(tmp_path: Path) -> None:

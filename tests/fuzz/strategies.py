@@ -674,10 +674,16 @@ def render_styled(draw: st.DrawFn, lines: list[Line]) -> str:
 # -- hypothesmith: grammar-generated code around the patterns --------------------------------------
 
 
+# hypothesmith's automatic targeting (hypothesis.target, once per label and test case) is off:
+# these strategies are drawn more than once per test case whenever a filter retries, and a
+# second target() with the same label is an error in hypothesis.
+
+
 @functools.cache
 def grammar_expressions() -> st.SearchStrategy[str]:
     """Arbitrary expressions and f-strings built by hypothesmith from libcst's node types."""
-    return st.one_of(hypothesmith.from_node(cst.BaseExpression), hypothesmith.from_node(cst.FormattedString)).filter(
+    expression = hypothesmith.from_node(cst.BaseExpression, auto_target=False)
+    return st.one_of(expression, hypothesmith.from_node(cst.FormattedString, auto_target=False)).filter(
         lambda e: "\n" not in e and "\r" not in e and "#" not in e and compiles(f"f(({e}))")
     )
 
@@ -685,7 +691,7 @@ def grammar_expressions() -> st.SearchStrategy[str]:
 @functools.cache
 def _generated_modules(from_nodes: bool) -> st.SearchStrategy[str]:
     # Building hypothesmith's strategies is slow (seconds): build each one once.
-    return hypothesmith.from_node() if from_nodes else hypothesmith.from_grammar()
+    return hypothesmith.from_node(auto_target=False) if from_nodes else hypothesmith.from_grammar(auto_target=False)
 
 
 @st.composite

@@ -242,7 +242,8 @@ def test_why_collections_read_in_the_loop_are_declined(mode: str) -> None:
 
 
 async def _run_async(source: str, name: str, rows: list[dict[str, Any]]) -> Run:
-    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine  # needs greenlet
+    # sqlalchemy[asyncio] (greenlet) and aiosqlite: test extras, never skipped
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
     engine = create_async_engine("sqlite+aiosqlite://")
     commits: list[int] = []
@@ -266,7 +267,6 @@ async def _records(rows: list[dict[str, Any]]):
 
 
 def test_async_for_with_awaited_commit() -> None:
-    pytest.importorskip("aiosqlite")
     source = """
         async def ingest(session, rows):
             count = 0

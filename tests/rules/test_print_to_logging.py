@@ -643,7 +643,6 @@ def logging_module() -> tuple[dict, str]:
 
 @pytest.fixture(scope="module")
 def loguru_module() -> tuple[dict, str]:
-    pytest.importorskip("loguru")
     converted = _converted_module("from loguru import logger\n")
     namespace: dict = {}
     exec(converted, namespace)
