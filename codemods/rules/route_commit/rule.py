@@ -27,6 +27,7 @@ from codemods.analysis.sessions import (
 )
 from codemods.analysis.paths import is_test_path
 from codemods.analysis.names import shared_name_facts
+from codemods.analysis.wrapping import wrap_docstring
 from codemods.analysis.precheck import SyntaxFacts, matches_any
 from codemods.analysis.metadata import Metadata
 from codemods.analysis.routes import (
@@ -380,6 +381,7 @@ class RouteCommit(Codemod):
                 source=source,
                 imports=tuple(service_imports),
                 logger_name=flow.logger_name,
+                line_length=self.file.style.line_length,
             )
         )
         moved = len(run.statements) - 1
@@ -457,6 +459,8 @@ class RouteCommit(Codemod):
         return name
 
     def _render_function(self, route: Route, run: Run, flow: Flow, name: str) -> str:
+        indent = "        " if self.option("style") == "class" else "    "
+        summary = f"Moved by auditfix from the `{route.label}` route `{route.qualified_name}` in {self.file.path}."
         function = ServiceFunction(
             name=name,
             parameters=[_parameter_code(p.name, p.annotation) for p in flow.parameters],
@@ -464,10 +468,11 @@ class RouteCommit(Codemod):
             returns=list(flow.returns),
             is_async=flow.is_async,
             static=self.option("style") == "class",
-            indent="        " if self.option("style") == "class" else "    ",
+            indent=indent,
             route=_docstring_safe(route.label),
             route_function=_docstring_safe(route.qualified_name),
             route_path=_docstring_safe(self.file.path),
+            docstring=wrap_docstring(_docstring_safe(summary), indent=indent, limit=self.file.style.line_length),
         )
         source = self.render("service_function.py.j2", fn=function)
         parsed = cst.parse_module(source)
@@ -605,8 +610,4 @@ def _body_code(statements: Sequence[cst.BaseStatement]) -> str:
 
 def _docstring_safe(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
-
-
-# -- building service modules -------------------------------------------------------------------
-
 
