@@ -291,12 +291,13 @@ def test_stack_builds_each_branch_on_the_previous_one_and_merges_in_order(repo: 
 # -- existing branches -------------------------------------------------------------------------
 
 
-def test_existing_branch_is_refused_and_left_as_it_was(repo: Path) -> None:
+def test_a_branch_auditfix_did_not_make_is_left_alone_with_a_warning(repo: Path) -> None:
     git(repo, "branch", DICT_BRANCH)
     before = branches(repo)[DICT_BRANCH]
     code, out, err = auditfix(repo)
-    assert code == 1
-    assert f"branch {DICT_BRANCH} already exists" in err and "--force" in err
+    assert code == 0, err
+    assert f"warning: {DICT_BRANCH}: someone else committed on it" in err and "not made by auditfix" in err
+    assert "--force" in err
     assert branches(repo)[DICT_BRANCH] == before
     assert LIST_BRANCH in branches(repo), "the other categories go on"
 
