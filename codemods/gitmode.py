@@ -320,7 +320,7 @@ class _GitRun:
                 self._discard_worktree()
             if self.options.push is not None:
                 for category in result.categories:
-                    if category.status in (CREATED, REPLACED, REFRESHED, DELETED):
+                    if category.has_branch or category.status == DELETED:
                         self.push(category)
         return result
 
@@ -337,16 +337,17 @@ class _GitRun:
             worktree = self._worktree_at(start)
             engine = self._engine(codemod, worktree)
             report = engine.run()
-            groups = self._groups(name, report.changes)
-            for branch, changes in groups.items():
-                category = CategoryResult(codemod.name, branch, start=start_label)
-                results.append(category)
-                self._make_branch(codemod, category, start, engine, report, changes, existing.get(branch))
+            groups = self._groups(name, report.changes, existing)
+            # Branches no longer needed go first: auditfix/x and auditfix/x/<package> cannot coexist.
             for branch, commit in existing.items():
                 if branch not in groups:
                     category = CategoryResult(codemod.name, branch, start=start_label)
                     results.append(category)
                     self._retire(category, commit)
+            for branch, changes in groups.items():
+                category = CategoryResult(codemod.name, branch, start=start_label)
+                results.append(category)
+                self._make_branch(codemod, category, start, engine, report, changes, existing.get(branch))
         except (git.GitCommandError, TemplateError, OSError) as exc:
             category = CategoryResult(codemod.name, name, start=start_label)
             category.status, category.message = FAILED, _one_line(exc)
@@ -355,17 +356,19 @@ class _GitRun:
             self._discard_worktree()  # whatever state it is in, the next codemod starts afresh
         return results or [CategoryResult(codemod.name, name, start=start_label)], report
 
-    def _groups(self, name: str, changes: list[Change]) -> dict[str, list[Change]]:
+    def _groups(self, name: str, changes: list[Change], existing: dict[str, str]) -> dict[str, list[Change]]:
         """Branch name -> the changes it holds: all of them, or, for a change spanning more than
         ``max-branch-files`` files, one group per top-level package (a file and the generated
-        files it needs stay together)."""
+        files it needs stay together).  A change once split stays split while any of its
+        package branches exists, so a branch under review keeps its name."""
         if not changes:
             return {}
         limit = self.settings.max_branch_files
-        if not limit or len(changes) <= limit or self.options.stack:
+        was_split = any(branch.startswith(name + "/") for branch in existing)
+        if not limit or (len(changes) <= limit and not was_split) or self.options.stack:
             return {name: list(changes)}
         packages = split_by_package(changes)
-        if len(packages) < 2:
+        if len(packages) < 2 and not was_split:
             return {name: list(changes)}
         return {f"{name}/{package}": group for package, group in packages.items()}
 
@@ -726,17 +729,21 @@ class _GitRun:
     def push(self, category: CategoryResult) -> None:
         """Push (or, for a deleted branch, delete) the remote branch, but only while it is where
         auditfix left it (--force-with-lease with the commit expected there): a commit someone
-        pushed meanwhile is never overwritten."""
+        pushed meanwhile is never overwritten.  With --force, whatever is there is replaced."""
         remote_ref = f"refs/heads/{category.branch}"
+        remote = self._remote_commit(remote_ref)
         if category.status == DELETED:
+            if remote is None:
+                return  # gone there too (for example deleted when its pull request was merged)
             refspec, expected = f":{remote_ref}", category.commit
-            if not self._remote_has(remote_ref):
-                return  # deleted there already (for example when the pull request was merged)
         else:
+            if remote == category.commit:
+                return  # already there
             refspec = f"{remote_ref}:{remote_ref}"
-            expected = "" if not category.previous else category.previous
-            if self.options.force:
-                expected = self._remote_commit(remote_ref) or ""
+            if remote is None or self.options.force or remote == category.previous:
+                expected = remote or ""
+            else:
+                expected = category.previous  # someone pushed to it: the lease fails, nothing is lost
         arguments = ["--quiet", "--porcelain", f"--force-with-lease={remote_ref}:{expected}"]
         if self.options.no_verify:
             arguments.append("--no-verify")
