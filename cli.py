@@ -28,7 +28,7 @@ from codemods.engine.config import ConfigError
 if TYPE_CHECKING:
     from codemods.engine.config import Settings
     from codemods.engine.runner import Engine, RunReport
-    from codemods.gitmode import GitOptions, GitRunResult
+    from codemods.git import GitOptions, GitRunResult
 
 EXIT_OK, EXIT_FOUND, EXIT_ERROR, EXIT_INCOMPLETE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -419,7 +419,7 @@ def run(
     if check:
         raise typer.Exit(run_check(Engine(root, settings, only=only), not no_progress, verbose, replay_key))
     if not dry_run and not write:
-        from codemods.gitmode import GitOptions
+        from codemods.git import GitOptions
 
         options = GitOptions(
             base=base or "HEAD", force=force, stack=stack, no_verify=no_verify, push=push, pr_body_dir=pr_body_dir
@@ -470,7 +470,7 @@ def run(
 
 def run_in_git_mode(root: Path, settings: Settings, options: GitOptions, show_progress: bool, verbose: bool) -> None:
     """Git mode: one branch per codemod with changes; exit 1 if a branch could not be made."""
-    from codemods.gitmode import GitModeError, run_git_mode
+    from codemods.git import GitModeError, run_git_mode
 
     update, stop = progress_reporter(show_progress)
 

@@ -24,7 +24,7 @@ import codemods.registry
 from codemods import REGISTRY
 from codemods.engine.config import resolve
 from codemods.engine.runner import Engine
-from codemods.gitmode import (
+from codemods.git import (
     LOCK_FILE_NAME,
     WORKTREES_DIR_NAME,
     GitModeError,
@@ -601,21 +601,21 @@ def test_a_commit_git_could_not_finish_because_of_ctrl_c_counts_as_an_interrupti
     # has handled it; a commit ended that way must stop the run, not count as a refusing hook.
     import git
 
-    from codemods.gitmode import _interrupted
+    from codemods.git.safety import interrupted as was_interrupted
 
-    assert _interrupted(git.GitCommandError(["git", "commit"], status)) is interrupted
+    assert was_interrupted(git.GitCommandError(["git", "commit"], status)) is interrupted
 
 
 def test_a_commit_that_fails_after_this_process_got_ctrl_c_counts_as_an_interruption() -> None:
     import git
 
-    from codemods import gitmode
+    from codemods.git import safety
 
     failure = git.GitCommandError(["git", "commit"], 1)
-    gitmode._SIGNALLED.clear()
-    assert not gitmode._interrupted(failure)
-    gitmode._SIGNALLED.set()
+    safety.SIGNALLED.clear()
+    assert not safety.interrupted(failure)
+    safety.SIGNALLED.set()
     try:
-        assert gitmode._interrupted(failure)
+        assert safety.interrupted(failure)
     finally:
-        gitmode._SIGNALLED.clear()
+        safety.SIGNALLED.clear()

@@ -19,31 +19,46 @@ import dataclasses
 import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
-import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from pathlib import Path
 
 import git
 
 from codemods import __version__
 from codemods.base import Codemod, Finding
-from codemods.output.docs import parse_sections
 from codemods.engine.config import Settings, read_code_style
-from codemods.engine.runner import Change, Engine, Problem, ProgressCallback, RunReport, write_changes
+from codemods.engine.runner import (
+    Change,
+    Engine,
+    Problem,
+    ProgressCallback,
+    RunReport,
+    write_changes,
+)
 from codemods.engine.templating import TemplateError
+from codemods.git.safety import (
+    GitModeError,
+    RepositoryLock,
+    interrupted,
+    signals_deferred,
+    terminate_as_interrupt,
+    without_repository_environment,
+)
+from codemods.git.verify import (
+    Verification,
+    bisect,
+    package_of,
+    run_verification,
+    split_by_package,
+    units,
+)
+from codemods.output.docs import parse_sections
 
 WORKTREES_DIR_NAME = "auditfix-worktrees"
 LOCK_FILE_NAME = "auditfix.lock"
 CACHE_DIR_NAME = "auditfix-cache"
 
-# Variables a git hook (or a wrapper script) may have set that would point our git commands
-# at the user's index or work tree instead of the temporary worktree.
-_REPOSITORY_ENVIRONMENT = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX", "GIT_COMMON_DIR")
 # Never let git guess an identity, never start a repack in the middle of the run, never ask
 # for a password on a terminal nobody is watching.
 _GIT_CONFIG = ("user.useConfigOnly=true", "gc.auto=0")
@@ -55,14 +70,6 @@ REFRESHED, UP_TO_DATE, DELETED, KEPT = "rebuilt", "up to date", "deleted", "kept
 # Where the commit auditfix last made for each branch is recorded: a branch whose tip is that
 # commit holds nothing but auditfix's work, and may be rebuilt or deleted.
 BUILT_REFS = "refs/auditfix/built/"
-
-
-class GitModeError(Exception):
-    """A precondition of git mode does not hold; nothing was changed."""
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised like Ctrl-C so that every ``finally`` block runs."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -179,7 +186,7 @@ def run_git_mode(
     progress: ProgressCallback | None = None,
 ) -> GitRunResult:
     """Make one branch per codemod with changes under ``path``; raise GitModeError if impossible."""
-    with _without_repository_environment():
+    with without_repository_environment():
         repo = open_repository(path)
         run = _GitRun(repo, path, settings, options, notify, progress)
         return run.execute()
@@ -295,7 +302,7 @@ class _GitRun:
     def execute(self) -> GitRunResult:
         base = self.check()
         result = GitRunResult(self.options.base, base, dirty=False)
-        with _terminate_as_interrupt(), RepositoryLock(self.common_dir / LOCK_FILE_NAME, self.options.lock_timeout):
+        with terminate_as_interrupt(), RepositoryLock(self.common_dir / LOCK_FILE_NAME, self.options.lock_timeout):
             self.remove_stale_worktrees()
             result.dirty = self.is_dirty()
             if result.dirty:
@@ -472,10 +479,10 @@ class _GitRun:
         in_worktree = _worktree_git(worktree)
         stats = self._stats(in_worktree, paths)
         in_branch = {change.path for change in changes}
-        packages = {_package_of(path) for path in in_branch}
+        packages = {package_of(path) for path in in_branch}
         whole = len(changes) == len(report.changes)
         findings = [
-            f for f in report.findings if f.path in in_branch or (not f.fixable and (whole or _package_of(f.path) in packages))
+            f for f in report.findings if f.path in in_branch or (not f.fixable and (whole or package_of(f.path) in packages))
         ]
         change = self._describe_change(codemod, category, findings, stats, prefix)
         message_file = worktree.with_name(worktree.name + ".message")
@@ -483,7 +490,7 @@ class _GitRun:
         try:
             self._commit(in_worktree, message_file)
         except git.GitCommandError as exc:
-            if _interrupted(exc):
+            if interrupted(exc):
                 # Ctrl-C reached git (and its hook) first: the run is interrupted, whether or not
                 # this process has seen the signal yet; it must not go on to the next branch.
                 raise KeyboardInterrupt from exc
@@ -606,31 +613,31 @@ class _GitRun:
             category.verification = f"`{command}` {full.describe(base)}"
             return changes
         self.notify(f"{category.branch}: `{command}` {full.describe(base)}; looking for the files responsible")
-        units = _units(changes)
+        pieces = units(changes)
         results: dict[tuple[int, ...], Verification] = {}
 
         def worse(indexes: tuple[int, ...]) -> bool:
             if indexes not in results:
-                subset = [change for i in indexes for change in units[i]]
+                subset = [change for i in indexes for change in pieces[i]]
                 results[indexes] = self._verify_with(start, engine, subset)
             return results[indexes].worse_than(base)
 
-        results[tuple(range(len(units)))] = full
-        responsible = _bisect(tuple(range(len(units))), worse)
-        kept_indexes = tuple(i for i in range(len(units)) if i not in responsible)
+        results[tuple(range(len(pieces)))] = full
+        responsible = bisect(tuple(range(len(pieces))), worse)
+        kept_indexes = tuple(i for i in range(len(pieces)) if i not in responsible)
         prefix = self._prefix(engine)
         failing = sorted(full.failures - base.failures)
         tests = ", ".join(failing[:10]) + (f" and {len(failing) - 10} more" if len(failing) > 10 else "")
         reason = f"left out: with it `{command}` fails" + (f" ({tests})" if tests else "")
         category.left_out = tuple(
-            LeftAlone(prefix + change.path, 1, reason) for i in sorted(responsible) for change in units[i]
+            LeftAlone(prefix + change.path, 1, reason) for i in sorted(responsible) for change in pieces[i]
         )
         left_out_paths = ", ".join(item.path for item in category.left_out)
         if not kept_indexes or worse(kept_indexes):
             category.status = FAILED
             category.message = f"`{command}` fails with this change ({tests or full.summary}); no part of it passes, so no branch"
             return []
-        kept = [change for i in kept_indexes for change in units[i]]
+        kept = [change for i in kept_indexes for change in pieces[i]]
         category.verification = (
             f"`{command}` {results[kept_indexes].describe(base)}; left out {left_out_paths}, which made it fail"
             + (f" ({tests})" if tests else "")
@@ -789,7 +796,7 @@ class _GitRun:
 
     def _discard_worktree(self) -> None:
         if self._worktree is not None:
-            with _signals_deferred():
+            with signals_deferred():
                 self._remove_worktree(self._worktree)
             self._worktree = None
 
@@ -799,7 +806,7 @@ class _GitRun:
         try:
             self.git.worktree("add", "--detach", "--quiet", str(worktree), commit)
         except BaseException:
-            with _signals_deferred():
+            with signals_deferred():
                 self._remove_worktree(worktree)
             raise
         return worktree
@@ -842,261 +849,6 @@ def _worktree_git(worktree: Path) -> git.Git:
     command.update_environment(**_GIT_ENVIRONMENT)
     command.set_persistent_git_options(c=list(_GIT_CONFIG))
     return command
-
-
-# -- --verify: the project's own command, and the files responsible for a failure ----------------
-
-
-_TEST_ID = re.compile(r"^(?:FAILED|ERROR)\s+(\S+)", re.MULTILINE)
-
-
-@dataclasses.dataclass(frozen=True)
-class Verification:
-    """The outcome of the project's command on one state of the code."""
-
-    passed: bool
-    failures: frozenset[str]  # the failing tests its output names (pytest's short summary)
-    summary: str  # its last output line
-
-    def worse_than(self, base: Verification) -> bool:
-        """A new failure: it passed on the base, or a test that passed there fails here."""
-        if self.passed:
-            return False
-        if base.passed:
-            return True
-        return bool(self.failures - base.failures)
-
-    def describe(self, base: Verification) -> str:
-        if self.passed:
-            return "passes"
-        if not base.passed:
-            return f"fails as on the base ({self.summary}), with no new failure"
-        return f"fails ({self.summary})"
-
-
-def run_verification(command: str, folder: Path) -> Verification:
-    """Run ``command`` with a shell in ``folder``; what it says (stdout and stderr together)."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "PYTEST_ADDOPTS"))}
-    completed = subprocess.run(
-        command, shell=True, cwd=folder, env=environment, capture_output=True, text=True, errors="replace"
-    )
-    output = completed.stdout + completed.stderr
-    lines = [line.strip() for line in output.splitlines() if line.strip()]
-    return Verification(
-        passed=completed.returncode == 0,
-        failures=frozenset(_TEST_ID.findall(output)),
-        summary=lines[-1].strip("= ") if lines else f"exit code {completed.returncode}",
-    )
-
-
-def _units(changes: list[Change]) -> list[list[Change]]:
-    """The changes that can be left out one at a time: a file and the generated files it
-    needs (a route and its new service module) are one unit."""
-    owner = {change.path: change.path for change in changes}
-
-    def root(path: str) -> str:
-        while owner[path] != path:
-            path = owner[path]
-        return path
-
-    for change in changes:
-        for needed in change.requires:
-            if needed in owner:
-                owner[root(needed)] = root(change.path)
-    groups: dict[str, list[Change]] = {}
-    for change in changes:
-        groups.setdefault(root(change.path), []).append(change)
-    return list(groups.values())
-
-
-def _bisect(units: tuple[int, ...], worse: Callable[[tuple[int, ...]], bool]) -> set[int]:
-    """The units responsible for ``worse(units)``: halves are tried on their own, and a half
-    that is worse alone is narrowed further; when neither half is worse alone (the failure
-    needs both), the whole set is responsible."""
-    if len(units) == 1:
-        return set(units)
-    middle = len(units) // 2
-    halves = [units[:middle], units[middle:]]
-    guilty = [half for half in halves if worse(half)]
-    if not guilty:
-        return set(units)
-    found: set[int] = set()
-    for half in guilty:
-        found |= _bisect(half, worse)
-    return found
-
-
-def split_by_package(changes: Sequence[Change]) -> dict[str, list[Change]]:
-    """Changes grouped by top-level package (the first folder of the path; a module at the top
-    is its own group), a file and the generated files it needs kept together."""
-    groups: dict[str, list[Change]] = {}
-    for unit in _units(list(changes)):
-        package = _package_of(unit[0].path)
-        groups.setdefault(package, []).extend(unit)
-    return {package: sorted(group, key=lambda c: c.path) for package, group in sorted(groups.items())}
-
-
-def _package_of(path: str) -> str:
-    first = path.split("/", 1)[0]
-    return first.removesuffix(".py") if "/" not in path else first
-
-
-# -- the repository lock ---------------------------------------------------------------------
-
-
-class RepositoryLock:
-    """One git-mode run per repository: a file holding ``<pid> <host>``, created atomically.
-
-    A lock whose process is gone (same host, no such pid) is stale and taken over; a live one
-    is waited for up to ``timeout`` seconds, then the run refuses.
-    """
-
-    def __init__(self, path: Path, timeout: float) -> None:
-        self.path = path
-        self.timeout = timeout
-        self.owner = f"{os.getpid()} {socket.gethostname()}\n"
-
-    def __enter__(self) -> RepositoryLock:
-        deadline = time.monotonic() + self.timeout
-        while not self._try_create():
-            holder = self._read()
-            if holder is not None and self._is_stale(holder):
-                self._take_over_stale(holder)
-                continue
-            if time.monotonic() >= deadline:
-                who = f"pid {holder.split()[0]}" if holder else "another process"
-                raise GitModeError(
-                    f"another auditfix run ({who}) is working on this repository; try again when it has "
-                    f"finished (if no such run exists, delete {self.path})"
-                )
-            time.sleep(0.1)
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        with _signals_deferred():
-            if self._read() == self.owner:
-                self.path.unlink(missing_ok=True)
-
-    def _try_create(self) -> bool:
-        # Written to a private file and hard-linked into place, so the lock is never seen half-written.
-        temporary = self.path.with_name(f"{self.path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}")
-        temporary.write_text(self.owner)
-        try:
-            os.link(temporary, self.path)
-            return True
-        except FileExistsError:
-            return False
-        finally:
-            temporary.unlink(missing_ok=True)
-
-    def _read(self) -> str | None:
-        try:
-            return self.path.read_text()
-        except (OSError, UnicodeDecodeError):
-            return None
-
-    @staticmethod
-    def _is_stale(holder: str) -> bool:
-        parts = holder.split()
-        if len(parts) != 2 or not parts[0].isdigit():
-            return True  # not written by auditfix as it is now
-        pid, host = int(parts[0]), parts[1]
-        if host != socket.gethostname() or os.name == "nt":
-            # Cannot tell: another machine sharing the repository, or Windows, where os.kill
-            # would terminate the process instead of probing it.
-            return False
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
-        return False
-
-    def _take_over_stale(self, holder: str) -> None:
-        # Move it aside first, so two runs that both saw the stale lock cannot delete a fresh one.
-        aside = self.path.with_name(f"{self.path.name}.stale.{os.getpid()}")
-        try:
-            os.replace(self.path, aside)
-        except FileNotFoundError:
-            return
-        if aside.read_text() != holder:
-            with contextlib.suppress(FileExistsError):
-                os.link(aside, self.path)  # it was a live run's fresh lock: put it back
-        aside.unlink(missing_ok=True)
-
-
-# -- signals and environment -----------------------------------------------------------------
-
-
-_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-_SIGNALLED = threading.Event()  # set by the run's Ctrl-C/SIGTERM handlers (see _terminate_as_interrupt)
-
-
-def _interrupted(exc: git.GitCommandError) -> bool:
-    """Whether a failed git command ended because the run was interrupted: git killed by SIGINT
-    or SIGTERM (or a shell's 128 + n), or this process got one (handled, or still pending)."""
-    status = exc.status if isinstance(exc.status, int) else None
-    if status is not None and (status in (-s for s in _STOP_SIGNALS) or status in (128 + s for s in _STOP_SIGNALS)):
-        return True
-    pending = signal.sigpending() if hasattr(signal, "sigpending") else set()
-    return _SIGNALLED.is_set() or any(s in pending for s in _STOP_SIGNALS)
-
-
-def _in_main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread()
-
-
-@contextlib.contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """Make SIGTERM raise (like Ctrl-C does), so that worktrees and the lock are cleaned up."""
-    if not _in_main_thread():
-        yield
-        return
-
-    def raise_terminated(signum: int, frame: object) -> None:
-        _SIGNALLED.set()
-        raise Terminated()
-
-    def raise_interrupt(signum: int, frame: object) -> None:
-        # As Python's own handler does, but remembered: a commit that fails meanwhile is then
-        # known to be part of the interruption even if the exception got lost on its way.
-        _SIGNALLED.set()
-        raise KeyboardInterrupt
-
-    _SIGNALLED.clear()
-    previous = signal.signal(signal.SIGTERM, raise_terminated)
-    previous_interrupt = signal.getsignal(signal.SIGINT)
-    if previous_interrupt is signal.default_int_handler:
-        signal.signal(signal.SIGINT, raise_interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        if previous_interrupt is signal.default_int_handler:
-            signal.signal(signal.SIGINT, previous_interrupt)
-
-
-@contextlib.contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM while cleaning up; they are delivered when the cleanup is done."""
-    if not _in_main_thread() or not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
-@contextlib.contextmanager
-def _without_repository_environment() -> Iterator[None]:
-    saved = {name: os.environ.pop(name) for name in _REPOSITORY_ENVIRONMENT if name in os.environ}
-    try:
-        yield
-    finally:
-        os.environ.update(saved)
 
 
 # -- small helpers ---------------------------------------------------------------------------
