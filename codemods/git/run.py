@@ -357,7 +357,7 @@ class _GitRun:
                 self._make_branch(codemod, category, start, engine, report, changes, existing.get(branch))
         except (git.GitCommandError, TemplateError, OSError) as exc:
             category = CategoryResult(codemod.name, name, start=start_label)
-            category.status, category.message = FAILED, _one_line(exc)
+            category.status, category.message = FAILED, _git_error_line(exc)
             category.detail = _command_output(exc)
             results.append(category)
             self._discard_worktree()  # whatever state it is in, the next codemod starts afresh
@@ -512,7 +512,7 @@ class _GitRun:
             try:
                 category.pr_body = self._write_pr_body(change)
             except (OSError, TemplateError) as exc:
-                category.follow_up_error = f"pull-request description not written: {_one_line(exc)}"
+                category.follow_up_error = f"pull-request description not written: {_git_error_line(exc)}"
 
     def _leave_existing(self, category: CategoryResult, existing: str) -> bool:
         """Settle an existing branch that must not be rebuilt (True): checked out somewhere,
@@ -757,7 +757,7 @@ class _GitRun:
         try:
             self.git.push(*arguments, self.options.push, refspec)
         except git.GitCommandError as exc:
-            category.follow_up_error = f"push to {self.options.push} failed: {_one_line(exc)}"
+            category.follow_up_error = f"push to {self.options.push} failed: {_git_error_line(exc)}"
             category.detail = _command_output(exc)
             self.notify(f"{category.branch}: {category.follow_up_error}")
         else:
@@ -874,7 +874,7 @@ def _describe(category: CategoryResult) -> str:
     return f"{category.branch}: {category.status}: {category.message}"
 
 
-def _one_line(exc: BaseException) -> str:
+def _git_error_line(exc: BaseException) -> str:
     if isinstance(exc, git.GitCommandError):
         text = (exc.stderr or exc.stdout or "").strip()
         for prefix in ("stderr:", "stdout:"):
