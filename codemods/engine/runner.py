@@ -357,8 +357,15 @@ class Engine:
         options = repr(sorted((name, sorted(values.items())) for name, values in plan.options.items()))
         indexes = stable_bytes(dict(plan.indexes))
         return content_key(
-            __version__, tool_digest(), ",".join(c.name for c in plan.codemods), options, indexes, overrides, repr(plan.style)
+            __version__, tool_digest(), ",".join(c.name for c in plan.codemods), options, indexes, overrides, self._style_key(plan)
         )
+
+    def _style_key(self, plan: Plan) -> str:
+        """The style's part of the cache key: its settings with the folder's own path left out (a
+        git-mode worktree has a new path on every run), and the isort file's content, which isort
+        reads itself."""
+        text = repr(plan.style).replace(str(self.folder.resolve()), "<root>")
+        return text + str(file_state(Path(plan.style.isort_file)) if plan.style.isort_file else "")
 
     def _transform(self, sources: list[SourceFile], plan: Plan, report: RunReport) -> list[FileOutcome]:
         cache = ResultCache(self.cache_folder, "results")

@@ -421,9 +421,7 @@ class _GitRun:
         if self.settings.verify:
             kept = self._verified(category, start, engine, changes)
             if not kept:
-                if existing is not None:
-                    self._delete(category, existing, f"{category.message}; deleted")
-                return
+                return  # failed: no part passes (an existing branch stays as it was)
             # The command ran in the worktree, which was reset after it: stage what is kept again.
             changes = kept
             staged = self._stage(category, start, engine, changes)
@@ -773,9 +771,6 @@ class _GitRun:
             if ref == remote_ref:
                 return commit
         return None
-
-    def _remote_has(self, remote_ref: str) -> bool:
-        return self._remote_commit(remote_ref) is not None
 
     # worktrees ------------------------------------------------------------------------------
 
