@@ -28,7 +28,7 @@ from codemods.engine.config import ConfigError
 if TYPE_CHECKING:
     from codemods.engine.config import Settings
     from codemods.engine.runner import Engine, RunReport
-    from codemods.gitmode import GitOptions, GitRunResult
+    from codemods.git import GitOptions, GitRunResult
 
 EXIT_OK, EXIT_FOUND, EXIT_ERROR, EXIT_INCOMPLETE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -374,12 +374,29 @@ def run(
     pr_body_dir: Annotated[
         Optional[Path], typer.Option("--pr-body-dir", metavar="DIR", help="Git mode: write a pull-request description per branch.")
     ] = None,
+    verify: Annotated[
+        Optional[str],
+        typer.Option(
+            "--verify",
+            metavar="CMD",
+            help="Git mode: run this command (the project's tests, linters) on the base and on each branch; "
+            "files that make it fail are left out of the branch.",
+        ),
+    ] = None,
+    max_branch_files: Annotated[
+        Optional[int],
+        typer.Option(
+            "--max-branch-files",
+            metavar="N",
+            help="Git mode: a codemod changing more files gets one branch per top-level package (default 25; 0: never).",
+        ),
+    ] = None,
 ) -> None:
     """Fix: --dry-run prints a diff, --write edits files, neither makes one git branch per codemod."""
-    git_only = (base, push, pr_body_dir, branch_prefix) != (None,) * 4 or force or stack or no_verify
-    if (dry_run or write or check) and git_only:
-        raise fail("--base, --branch-prefix, --force, --stack, --no-verify, --push and --pr-body-dir are for git mode "
-                   "(without --dry-run, --write or --check)")  # fmt: skip
+    git_only = (base, push, pr_body_dir, branch_prefix, verify, max_branch_files) != (None,) * 6
+    if (dry_run or write or check) and (git_only or force or stack or no_verify):
+        raise fail("--base, --branch-prefix, --force, --stack, --no-verify, --push, --pr-body-dir, --verify and "
+                   "--max-branch-files are for git mode (without --dry-run, --write or --check)")  # fmt: skip
     path, only = combine_paths(paths)
     if dry_run and write:
         raise fail("--dry-run and --write cannot be used together")
@@ -402,13 +419,19 @@ def run(
     if check:
         raise typer.Exit(run_check(Engine(root, settings, only=only), not no_progress, verbose, replay_key))
     if not dry_run and not write:
-        from codemods.gitmode import GitOptions
+        from codemods.git import GitOptions
 
         options = GitOptions(
             base=base or "HEAD", force=force, stack=stack, no_verify=no_verify, push=push, pr_body_dir=pr_body_dir
         )
         if branch_prefix is not None:
             settings = dataclasses.replace(settings, branch_prefix=branch_prefix)
+        if verify is not None:
+            settings = dataclasses.replace(settings, verify=verify)
+        if max_branch_files is not None:
+            if max_branch_files < 0:
+                raise fail(f"--max-branch-files: expected a positive integer or 0, got {max_branch_files}")
+            settings = dataclasses.replace(settings, max_branch_files=max_branch_files)
         run_in_git_mode(root, settings, options, not no_progress, verbose)
     engine = Engine(root, settings, only=only)
     report = execute(engine, not no_progress)
@@ -447,7 +470,7 @@ def run(
 
 def run_in_git_mode(root: Path, settings: Settings, options: GitOptions, show_progress: bool, verbose: bool) -> None:
     """Git mode: one branch per codemod with changes; exit 1 if a branch could not be made."""
-    from codemods.gitmode import GitModeError, run_git_mode
+    from codemods.git import GitModeError, run_git_mode
 
     update, stop = progress_reporter(show_progress)
 
@@ -463,11 +486,11 @@ def run_in_git_mode(root: Path, settings: Settings, options: GitOptions, show_pr
         raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:
         stop()
-    print_git_result(result, verbose)
+    print_git_result(result, verbose, display_path(root))
     raise typer.Exit(EXIT_FOUND if result.failed else EXIT_INCOMPLETE if result.problems else EXIT_OK)
 
 
-def print_git_result(result: GitRunResult, verbose: bool) -> None:
+def print_git_result(result: GitRunResult, verbose: bool, preview_path: str = ".") -> None:
     """Problems on stderr, then the table of branches on stdout."""
     for problem in result.problems:
         stderr.print(f"not fixed {problem.path}: {problem.message}", markup=False)
@@ -480,6 +503,9 @@ def print_git_result(result: GitRunResult, verbose: bool) -> None:
     shown = [c for c in result.categories if c.status not in ("no changes", "findings only")]
     if not shown:
         stderr.print("auditfix: nothing to change; no branch made", markup=False)
+        return
+    if result.up_to_date:
+        stderr.print("auditfix: branches are up to date", markup=False)
         return
     from rich.table import Table
 
@@ -500,3 +526,18 @@ def print_git_result(result: GitRunResult, verbose: bool) -> None:
         else:
             table.add_row(c.branch, c.status, "", "", "", c.message)
     console.print(table)
+    print_preview_parts(console, result, preview_path)
+
+
+def print_preview_parts(console: Console, result: GitRunResult, preview_path: str) -> None:
+    """Which branch holds which part of the combined preview (``run PATH --dry-run``)."""
+    made = [c for c in result.categories if c.has_branch and c.paths]
+    if not made:
+        return
+    console.print(f"The combined preview (auditfix run {preview_path} --dry-run) is split into these branches:")
+    for c in made:
+        shown = ", ".join(c.paths[:6]) + (f" and {len(c.paths) - 6} more" if len(c.paths) > 6 else "")
+        console.print(f"  {c.branch}: {shown}", soft_wrap=True)
+        console.print(f"    preview: auditfix run {preview_path} --dry-run --select {c.codemod}", soft_wrap=True)
+        if c.verification:
+            console.print(f"    verified: {c.verification}", soft_wrap=True)

@@ -24,7 +24,7 @@ from libcst.metadata import MetadataWrapper
 from codemods.analysis.names import Names
 from codemods.analysis.paths import module_name
 from codemods.analysis.precheck import SyntaxFacts
-from codemods.options import Option
+from codemods.options import CodeStyle, Option
 from codemods import speedups
 from codemods.speedups import traversal
 from codemods.speedups.libcst_hooks import add_imports, remove_unused_imports, uses_matcher_decorators
@@ -66,6 +66,9 @@ class FileContext:
     # False runs the exact path only: no syntax pre-check, no name facts (see codemods.analysis.names);
     # the tests compare both paths.
     shortcuts: bool = True
+    # The target project's line length and import order (its ruff/black/flake8/isort settings):
+    # comments and docstrings a codemod writes stay within ``style.line_length``.
+    style: CodeStyle = CodeStyle()
 
     @property
     def module_name(self) -> str:

@@ -40,3 +40,24 @@ class Option:
 
 
 _TOML_TYPE_NAMES = {bool: "a boolean", int: "an integer", str: "a string", list: "a list", dict: "a table"}
+
+
+@dataclasses.dataclass(frozen=True)
+class CodeStyle:
+    """The target project's own formatting rules, as its linters and formatters configure them.
+
+    Read by :func:`codemods.engine.config.read_code_style` from its ruff, black, flake8,
+    pycodestyle and isort settings.  Codemods read ``line_length`` (through
+    ``FileContext.style``) to keep the comments and docstrings they write within the limit; the
+    engine places imports with isort under ``isort_settings`` and wraps new lines that are too
+    long (see :mod:`codemods.engine.style`).
+    """
+
+    line_length: int = 88
+    # Keyword arguments of ``isort.Config`` (values hashable: lists become tuples); an isort
+    # configuration file of the project, when there is one, is ``isort_file``.
+    isort_settings: tuple[tuple[str, Any], ...] = (("profile", "black"), ("line_length", 88))
+    isort_file: str = ""
+    # The configuration files the style was read from (absolute paths), so that a cached or
+    # replayed result is not reused after one of them changed.
+    sources: tuple[str, ...] = ()

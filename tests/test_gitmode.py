@@ -27,7 +27,7 @@ from codemods import REGISTRY
 from codemods.base import Codemod
 from codemods.engine.config import resolve
 from codemods.engine.runner import Engine
-from codemods.gitmode import (
+from codemods.git import (
     LOCK_FILE_NAME,
     WORKTREES_DIR_NAME,
     GitModeError,
@@ -323,12 +323,13 @@ def test_stack_builds_each_branch_on_the_previous_one_and_merges_in_order(repo: 
 # -- existing branches -------------------------------------------------------------------------
 
 
-def test_existing_branch_is_refused_and_left_as_it_was(repo: Path) -> None:
+def test_a_branch_auditfix_did_not_make_is_left_alone_with_a_warning(repo: Path) -> None:
     git(repo, "branch", DICT_BRANCH)
     before = branches(repo)[DICT_BRANCH]
     code, out, err = auditfix(repo)
-    assert code == 1
-    assert f"branch {DICT_BRANCH} already exists" in err and "--force" in err
+    assert code == 0, err
+    assert f"warning: {DICT_BRANCH}: someone else committed on it" in err and "not made by auditfix" in err
+    assert "--force" in err
     assert branches(repo)[DICT_BRANCH] == before
     assert LIST_BRANCH in branches(repo), "the other categories go on"
 
@@ -634,21 +635,21 @@ def test_a_commit_git_could_not_finish_because_of_ctrl_c_counts_as_an_interrupti
     # has handled it; a commit ended that way must stop the run, not count as a refusing hook.
     import git
 
-    from codemods.gitmode import _interrupted
+    from codemods.git.safety import interrupted as was_interrupted
 
-    assert _interrupted(git.GitCommandError(["git", "commit"], status)) is interrupted
+    assert was_interrupted(git.GitCommandError(["git", "commit"], status)) is interrupted
 
 
 def test_a_commit_that_fails_after_this_process_got_ctrl_c_counts_as_an_interruption() -> None:
     import git
 
-    from codemods import gitmode
+    from codemods.git import safety
 
     failure = git.GitCommandError(["git", "commit"], 1)
-    gitmode._SIGNALLED.clear()
-    assert not gitmode._interrupted(failure)
-    gitmode._SIGNALLED.set()
+    safety.SIGNALLED.clear()
+    assert not safety.interrupted(failure)
+    safety.SIGNALLED.set()
     try:
-        assert gitmode._interrupted(failure)
+        assert safety.interrupted(failure)
     finally:
-        gitmode._SIGNALLED.clear()
+        safety.SIGNALLED.clear()

@@ -8,7 +8,7 @@ Layers, lowest first (an arrow is "may import"):
     rules/<rule> -> base, options, analysis, speedups, its own package
     engine -> base, options, analysis, speedups, engine, the registry
     output -> engine, base, the registry
-    gitmode, fleet -> engine, output, base
+    git, fleet -> engine, output, base
     cli.py -> anything; nothing in codemods/ imports cli
 
 ``codemods/__init__.py`` (the version) may be imported from anywhere.

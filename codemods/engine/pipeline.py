@@ -20,7 +20,9 @@ from libcst.metadata import MetadataWrapper
 
 from codemods.analysis import precheck as precheck_module
 from codemods.base import Codemod, FileContext, Finding
+from codemods.engine.style import tidy
 from codemods.engine.templating import TemplateSet
+from codemods.options import CodeStyle
 
 UNCHANGED = "unchanged"
 CHANGED = "changed"
@@ -37,6 +39,10 @@ class Plan:
     options: Mapping[str, Mapping[str, Any]]  # codemod name -> its validated options
     indexes: Mapping[str, Any]  # codemod name -> its whole-tree index
     templates: TemplateSet
+    style: CodeStyle = CodeStyle()
+    # Fit the result to the style (codemods.engine.style: imports where isort puts them, new
+    # lines within the limit).  The engine always does; codemod tests see the codemods alone.
+    tidy: bool = False
 
     def context(self, codemod: type[Codemod], path: str, source: bytes = b"", *, shortcuts: bool = True) -> FileContext:
         return FileContext(
@@ -46,6 +52,7 @@ class Plan:
             templates=self.templates,
             source=source,
             shortcuts=shortcuts,
+            style=self.style,
         )
 
 
@@ -155,6 +162,8 @@ def _rewrite(
     if not first.changed_by:
         return FileOutcome(path, UNCHANGED, findings=findings)
     new_source = first.tree.bytes
+    if plan.tidy:
+        new_source = tidy(source, new_source, plan.style)
     if new_source == source:
         return FileOutcome(path, UNCHANGED, findings=findings, extras=first.extras)
     problem = verify_rewrite(path, source, new_source, plan, precheck=precheck)

@@ -40,6 +40,7 @@ from codemods.engine.pipeline import (
     verify_rewrite,
 )
 from codemods.engine.replay import file_state
+from codemods.engine.style import tidy
 
 ProgressCallback = Callable[[str, int, int], None]  # (phase, done, total)
 
@@ -273,7 +274,11 @@ class Engine:
             others = [p for p in everything.paths if p not in named]
             index_sources = sources + read_sources(self.folder, others, RunReport(self.root, report.codemods))
         indexes = self._build_indexes(index_sources, report)
-        plan = Plan(self.settings.codemods, self.settings.options, indexes, self.settings.templates)
+        plan = Plan(
+            self.settings.codemods, self.settings.options, indexes, self.settings.templates, self.settings.style, tidy=True
+        )
+        for config_file in self.settings.style.sources:  # a replayed run is stale once one changes
+            report.external[config_file] = file_state(Path(config_file))
         outcomes = self._transform(sources, plan, report)
         by_path = {s.path: s for s in sources}
         self._collect(outcomes, by_path, report)
@@ -350,7 +355,16 @@ class Engine:
             overrides = folder_digest(Path(plan.templates.override_dir))
         options = repr(sorted((name, sorted(values.items())) for name, values in plan.options.items()))
         indexes = stable_bytes(dict(plan.indexes))
-        return content_key(__version__, tool_digest(), ",".join(c.name for c in plan.codemods), options, indexes, overrides)
+        return content_key(
+            __version__, tool_digest(), ",".join(c.name for c in plan.codemods), options, indexes, overrides, self._style_key(plan)
+        )
+
+    def _style_key(self, plan: Plan) -> str:
+        """The style's part of the cache key: its settings with the folder's own path left out (a
+        git-mode worktree has a new path on every run), and the isort file's content, which isort
+        reads itself."""
+        text = repr(plan.style).replace(str(self.folder.resolve()), "<root>")
+        return text + str(file_state(Path(plan.style.isort_file)) if plan.style.isort_file else "")
 
     def _transform(self, sources: list[SourceFile], plan: Plan, report: RunReport) -> list[FileOutcome]:
         cache = ResultCache(self.cache_folder, "results")
@@ -433,6 +447,7 @@ class Engine:
                     extras, self._read_current(report), plan.options.get(codemod.name, {}), plan.templates
                 )
                 generated = [self._generated_change(codemod, g.path, g.content.encode("utf-8"), report) for g in result.files]
+                generated = [dataclasses.replace(c, new=tidy(c.old, c.new, plan.style)) for c in generated]
                 for change in generated:
                     problem = verify_rewrite(change.path, change.old, change.new, plan)
                     if problem is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import libcst as cst
@@ -170,11 +170,43 @@ class BareExcept(TracksAncestors, Codemod):
         log_line = cst.SimpleStatementLine([cst.Expr(call)])
         if isinstance(body, cst.SimpleStatementSuite):
             # ``except: pass`` on one line becomes an indented block; its comment moves to the header.
-            return cst.IndentedBlock(
-                body=[log_line, cst.SimpleStatementLine(list(body.body))],
-                header=body.trailing_whitespace,
-            )
-        return body.with_changes(body=[log_line, *body.body])
+            rest = [s for s in body.body if not _is_placeholder(s)]
+            lines = [log_line, cst.SimpleStatementLine(rest)] if rest else [log_line]
+            return cst.IndentedBlock(body=lines, header=body.trailing_whitespace)
+        kept, comments = _without_placeholders(body.body)
+        if not kept:  # ``pass  # why``: the comment now stands above the log call
+            return body.with_changes(body=[log_line.with_changes(leading_lines=comments)])
+        return body.with_changes(body=[log_line, *kept], footer=[*comments, *body.footer])
+
+
+def _is_placeholder(statement: cst.BaseSmallStatement) -> bool:
+    """``pass`` or ``...``: there only because the block needed a statement (the log call is one)."""
+    return isinstance(statement, cst.Pass) or m.matches(statement, m.Expr(value=m.Ellipsis()))
+
+
+def _without_placeholders(
+    statements: Sequence[cst.BaseStatement],
+) -> tuple[list[cst.BaseStatement], list[cst.EmptyLine]]:
+    """``statements`` less the placeholders, and the comments of removed lines that no kept
+    statement follows (each other comment moves above the statement after it)."""
+    kept: list[cst.BaseStatement] = []
+    carried: list[cst.EmptyLine] = []
+    for statement in statements:
+        if isinstance(statement, cst.SimpleStatementLine):
+            rest = [s for s in statement.body if not _is_placeholder(s)]
+            if not rest:
+                carried.extend(statement.leading_lines)
+                if statement.trailing_whitespace.comment is not None:
+                    carried.append(cst.EmptyLine(comment=statement.trailing_whitespace.comment))
+                continue
+            if len(rest) != len(statement.body):
+                rest[-1] = rest[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
+                statement = statement.with_changes(body=rest)
+        if carried:
+            statement = statement.with_changes(leading_lines=[*carried, *statement.leading_lines])
+            carried = []
+        kept.append(statement)
+    return kept, [line for line in carried if line.comment is not None]
 
 
 def _small_statements(body: cst.BaseSuite) -> list[cst.CSTNode]:

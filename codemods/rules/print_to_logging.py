@@ -83,7 +83,10 @@ class PrintToLogging(TracksAncestors, Codemod):
         ``print(f"Failed: {err!r}")`` becomes ``logger.error("Failed: %r", err)``.
 
         The level is ``exception`` inside an ``except`` handler (but not in the handler of a
-        ``try`` that only imports: a missing optional package is expected); otherwise ``error``
+        ``try`` that only imports: a missing optional package is expected), and the caught
+        exception at the end of the text is dropped (``logger.exception`` logs it, with its
+        traceback: ``print(f"Failed: {exc}")`` becomes ``logger.exception("Failed")``; a
+        message that names it in mid-sentence stays as printed, at ``error`` level); otherwise ``error``
         for a message starting with error / failed / failure / exception / fatal / critical,
         ``warning`` for one starting with warn / warning / deprecated / caution (even on
         stderr), ``error`` for any other ``file=sys.stderr``, and ``info`` for the rest.  ``traceback.print_exc()`` in a handler becomes
@@ -164,6 +167,8 @@ class PrintToLogging(TracksAncestors, Codemod):
     METADATA_DEPENDENCIES: ClassVar = METADATA_DEPENDENCIES
 
     def visit_Module(self, node: cst.Module) -> bool:
+        # Handlers whose printed exception a log call no longer repeats (see _without_unused_name).
+        self._dropped_exception: set[cst.CSTNode] = set()
         self.logger = ModuleLogger(self.names)
         self.logger.scan(node)
         if self._leave_module_alone(node):
@@ -183,6 +188,24 @@ class PrintToLogging(TracksAncestors, Codemod):
             return updated_node
         leading = [*updated_node.leading_lines, *(cst.EmptyLine(comment=c) for c in comments)]
         return updated_node.with_changes(body=body, leading_lines=leading)
+
+    def leave_ExceptHandler(self, original_node: cst.ExceptHandler, updated_node: cst.ExceptHandler) -> cst.ExceptHandler:
+        return self._without_unused_name(original_node, updated_node)
+
+    def leave_ExceptStarHandler(
+        self, original_node: cst.ExceptStarHandler, updated_node: cst.ExceptStarHandler
+    ) -> cst.ExceptStarHandler:
+        return self._without_unused_name(original_node, updated_node)
+
+    def _without_unused_name(self, original_node: Any, updated_node: Any) -> Any:
+        """``except E as exc:`` loses ``as exc`` when the only use was a printed exception that the
+        log call no longer repeats (a name bound and never read is a lint warning)."""
+        if original_node not in self._dropped_exception or not isinstance(updated_node.name, cst.AsName):
+            return updated_node
+        name = updated_node.name.name
+        if not isinstance(name, cst.Name) or m.findall(updated_node.body, m.Name(name.value)):
+            return updated_node
+        return updated_node.with_changes(name=None)
 
     def leave_SimpleStatementSuite(
         self, original_node: cst.SimpleStatementSuite, updated_node: cst.SimpleStatementSuite
@@ -263,14 +286,28 @@ class PrintToLogging(TracksAncestors, Codemod):
             pieces.extend(_pieces_of(arg.value, style))
         if end.strip():
             pieces.append(_Text(end.rstrip("\r\n")))  # printed text, not just the line break
-        message, arguments = _render(_merged(pieces), style)
+        level = self._level(positional, stream)
+        merged = _merged(pieces)
+        if level == "exception":
+            # logger.exception logs the exception with its traceback: not a second time in the text.
+            caught = self._caught_name()
+            shorter = _without_caught_exception(merged, caught)
+            if len(shorter) < len(merged) or not shorter:
+                self._dropped_exception.add(self._handler_around()[0])
+            merged = shorter
+            if any(isinstance(p, _Value) and m.matches(p.expr, m.Name(caught or "")) for p in merged):
+                level = "error"  # the exception is part of the sentence: the text as printed, no traceback
+            if not merged:  # print(exc): the traceback says it all
+                where = enclosing_name(self.ancestors, self.file.module_name or self.file.path)
+                merged = [_Text(f"Unexpected error in {where}")]
+            pieces = [piece for piece in pieces if not isinstance(piece, _Value) or piece in merged]
+        message, arguments = _render(merged, style)
         reused = [piece.expr for piece in pieces if isinstance(piece, _Value)]
         if len(pieces) == 1 and len(positional) == 1 and _string_value(positional[0].value) is not None:
             # print("...") keeps its literal as written (quotes, triple quotes, escapes, comments).
             message = positional[0].value
             reused.append(message)
         comments = _comments_to_move(call, reused, comments_allowed)
-        level = self._level(positional, stream)
         logger_name = self._logger_name(call)
         if file_arg is not None:
             self._remove_stream_import(file_arg.value)
@@ -309,6 +346,14 @@ class PrintToLogging(TracksAncestors, Codemod):
         if word in _WARNING_WORDS:
             return "warning"  # also on stderr: the text says what it is
         return "error" if stream == "stderr" else "info"
+
+    def _caught_name(self) -> str | None:
+        """The name the enclosing handler binds its exception to (``except E as exc``)."""
+        handler = self._handler_around()[0]
+        name = getattr(handler, "name", None)
+        if isinstance(name, cst.AsName) and isinstance(name.name, cst.Name):
+            return name.name.value
+        return None
 
     def _handler_around(self) -> tuple[cst.CSTNode | None, cst.CSTNode | None]:
         """The except handler (and its try) handling an exception while the current statement runs."""
@@ -616,6 +661,30 @@ def _cannot_be_tuple_or_mapping(node: cst.BaseExpression) -> bool:
             cst.SetComp,
         ),
     )
+
+
+_SEPARATOR_TAIL = re.compile(r"[\s:;,\-–—=>(\[]*$")
+
+
+def _without_caught_exception(pieces: list[_Piece], name: str | None) -> list[_Piece]:
+    """``pieces`` without the caught exception when the message ends with it (``f"Failed: {exc}"``
+    becomes ``"Failed"``; logger.exception adds the exception and its traceback), and without
+    the separator text before it; empty when the exception was the whole message.  An exception
+    in the middle of the text stays (dropping it would leave a sentence with a hole): the
+    caller logs that text at ``error`` level, as printed, without a traceback."""
+    if name is None:
+        return pieces
+    end = len(pieces)
+    while end and isinstance(pieces[end - 1], _Text) and not _SEPARATOR_TAIL.sub("", pieces[end - 1].text.strip(" .)]!")):
+        end -= 1  # closing punctuation after the exception: "failed ({exc})."
+    last = pieces[end - 1] if end else None
+    if not (isinstance(last, _Value) and m.matches(last.expr, m.Name(name))):
+        return pieces
+    kept = list(pieces[: end - 1])
+    if kept and isinstance(kept[-1], _Text):
+        text = _SEPARATOR_TAIL.sub("", kept[-1].text)
+        kept[-1:] = [_Text(text)] if text else []
+    return kept
 
 
 def _merged(pieces: list[_Piece]) -> list[_Piece]:

@@ -23,8 +23,10 @@ from codemods.analysis.pydantic_models import (
 )
 from codemods.base import Codemod, FileContext
 from codemods.analysis.precheck import SyntaxFacts
+from codemods.analysis.wrapping import wrap_comment
 
 TODO_PREFIX = "# TODO[pydantic-config]:"
+TODO_CONTINUATION = "#   "  # the further lines of a TODO wrapped at the project's line length
 
 # Pydantic's own migration table (pydantic._internal._config.V2_RENAMED_KEYS).  The guide's
 # name for allow_population_by_field_name, populate_by_name, works in every v2 release;
@@ -407,8 +409,8 @@ class PydanticConfig(Codemod):
             return updated  # the TODO is already there: a second run changes nothing
         self.report(config, f"added a TODO comment: {message}")
         body = list(updated.body.body)
-        todo = cst.EmptyLine(comment=cst.Comment(f"{TODO_PREFIX} {message}"))
-        body[position] = body[position].with_changes(leading_lines=[*body[position].leading_lines, todo])
+        todo = [cst.EmptyLine(comment=cst.Comment(line)) for line in self._todo(message)]
+        body[position] = body[position].with_changes(leading_lines=[*body[position].leading_lines, *todo])
         return updated.with_changes(body=updated.body.with_changes(body=body))
 
     def _report_conversion(self, config: cst.ClassDef, conversion: _Conversion, callee: str) -> None:
@@ -437,7 +439,7 @@ class PydanticConfig(Codemod):
                 not entry.comments
                 and entry.trailing is None
                 and "\n" not in entry.value
-                and len(self._module.default_indent) * depth + len(line) <= 88
+                and len(self._module.default_indent) * depth + len(line) <= self.file.style.line_length
             )
         text = self.render(
             "pydantic_config.py.j2",
@@ -570,13 +572,24 @@ class PydanticConfig(Codemod):
             advice = "the Config also sets frozen to a non-literal value; fold both into frozen"
             self._leave_todo(entry, advice, conversion)
 
+    def _todo(self, text: str) -> list[str]:
+        """The lines of a TODO comment in the model's body, within the project's line length."""
+        indent = len(self._module.default_indent) * (len(self._scope) + 1)
+        return wrap_comment(
+            text,
+            indent=indent,
+            limit=self.file.style.line_length,
+            prefix=TODO_PREFIX + " ",
+            continuation=TODO_CONTINUATION,
+        )
+
     def _leave_todo(self, entry: _Entry, advice: str, conversion: _Conversion) -> None:
         old = f"{entry.key} = {_short(self._module.code_for_node(entry.node))}"
         what = f"`{old}` was removed in Pydantic v2" if entry.key in REMOVED_KEYS else f"`{old}` not converted"
         conversion.comments_above.extend(entry.comments)
         if entry.trailing:
             conversion.comments_above.append(entry.trailing)
-        conversion.comments_above.append(f"{TODO_PREFIX} {what}: {advice}")
+        conversion.comments_above.extend(self._todo(f"{what}: {advice}"))
         conversion.removed.append(f"{what}: {advice} (TODO left above model_config)")
 
     def _extra_value(self, node: cst.BaseExpression, conversion: _Conversion) -> str | None:
@@ -786,9 +799,21 @@ def _describe_compound(statement: cst.BaseStatement) -> str:
 
 
 def _without_stale_todo(lines: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
-    """Leading lines without an earlier run's decline TODO, once the Config does convert."""
+    """Leading lines without an earlier run's decline TODO (and its further lines), once the
+    Config does convert."""
     stale = f"{TODO_PREFIX} {DECLINED}"
-    return [line for line in lines if line.comment is None or not line.comment.value.startswith(stale)]
+    kept: list[cst.EmptyLine] = []
+    in_stale = False
+    for line in lines:
+        text = line.comment.value if line.comment is not None else None
+        if text is not None and text.startswith(stale):
+            in_stale = True
+            continue
+        if in_stale and text is not None and text.startswith(TODO_CONTINUATION):
+            continue
+        in_stale = False
+        kept.append(line)
+    return kept
 
 
 def _comments(lines: Sequence[cst.EmptyLine]) -> list[str]:

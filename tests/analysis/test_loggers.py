@@ -25,8 +25,8 @@ def load():
 
 def swallowed_with(logger_name: str) -> str:
     return SWALLOW.replace("except:", "except Exception:").replace(
-        "        pass", f'        {logger_name}.exception("Unexpected error in load")\n        pass'
-    )
+        "        pass", f'        {logger_name}.exception("Unexpected error in load")'
+    )  # the log call takes the place of the pass
 
 
 # -- an existing logger is reused, however it is written ------------------------------------------

@@ -7,6 +7,7 @@ rewrite that is not a fixed point, so a non-idempotent codemod fails here as FAI
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 from collections.abc import Mapping
 from typing import Any
@@ -24,6 +25,7 @@ from codemods.engine.pipeline import (
     transform_source,
 )
 from codemods.engine.templating import TemplateSet
+from codemods.options import CodeStyle
 
 
 def make_plan(
@@ -31,6 +33,7 @@ def make_plan(
     sources: Mapping[str, str],
     options: Mapping[str, Any] | None = None,
     templates: TemplateSet | None = None,
+    style: CodeStyle | None = None,
 ) -> Plan:
     """A one-codemod plan whose whole-tree index is built from ``sources`` (path -> code)."""
     merged = {**default_options(codemod), **(options or {})}
@@ -40,7 +43,8 @@ def make_plan(
         if any(marker in code.encode() for marker in codemod.index_markers)
     }
     index = codemod.build_index(facts, merged)
-    return Plan((codemod,), {codemod.name: merged}, {codemod.name: index}, templates or TemplateSet())
+    plan = Plan((codemod,), {codemod.name: merged}, {codemod.name: index}, templates or TemplateSet())
+    return plan if style is None else dataclasses.replace(plan, style=style)
 
 
 def run_codemod(
@@ -51,9 +55,10 @@ def run_codemod(
     options: Mapping[str, Any] | None = None,
     other_files: Mapping[str, str] | None = None,
     templates: TemplateSet | None = None,
+    style: CodeStyle | None = None,
 ) -> FileOutcome:
     source = textwrap.dedent(source)
-    plan = make_plan(codemod, {path: source, **(other_files or {})}, options, templates)
+    plan = make_plan(codemod, {path: source, **(other_files or {})}, options, templates, style)
     outcome = transform_source(path, source.encode(), plan)
     assert_precheck_invisible(outcome, transform_source(path, source.encode(), plan, precheck=False))
     return outcome

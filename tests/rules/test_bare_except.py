@@ -165,9 +165,68 @@ def noop(source: str, **kwargs):
                     return os.path.getsize(path)
                 except Exception:
                     logger.exception("Unexpected error in size")
-                    pass
             """,
             id="swallowed-pass-creates-module-logger",
+        ),
+        pytest.param(
+            """
+            import logging
+
+            logger = logging.getLogger(__name__)
+
+
+            def size(path):
+                try:
+                    return os.path.getsize(path)
+                except:
+                    # the file may vanish meanwhile
+                    pass  # keep going
+            """,
+            """
+            import logging
+
+            logger = logging.getLogger(__name__)
+
+
+            def size(path):
+                try:
+                    return os.path.getsize(path)
+                except Exception:
+                    # the file may vanish meanwhile
+                    # keep going
+                    logger.exception("Unexpected error in size")
+            """,
+            id="swallowed-pass-replaced-by-the-log-call-comments-kept",
+        ),
+        pytest.param(
+            """
+            import logging
+
+            logger = logging.getLogger(__name__)
+
+
+            def size(path):
+                try:
+                    return os.path.getsize(path)
+                except:
+                    pass; value = None
+                return value
+            """,
+            """
+            import logging
+
+            logger = logging.getLogger(__name__)
+
+
+            def size(path):
+                try:
+                    return os.path.getsize(path)
+                except Exception:
+                    logger.exception("Unexpected error in size")
+                    value = None
+                return value
+            """,
+            id="swallowed-pass-beside-a-statement-dropped",
         ),
         pytest.param(
             """
@@ -242,7 +301,6 @@ def noop(source: str, **kwargs):
                     return await client.get()
                 except Exception:
                     logger.exception("Unexpected error in fetch")
-                    ...
             """,
             id="async-function-ellipsis-body",
         ),
@@ -267,7 +325,6 @@ def noop(source: str, **kwargs):
                         work()
                     except Exception:  # best effort
                         logger.exception("Unexpected error in outer.inner")
-                        pass
                 return inner
             """,
             id="one-line-swallow-becomes-a-block-comment-kept",
@@ -388,7 +445,6 @@ def noop(source: str, **kwargs):
                     return stat(path)
                 except Exception:
                     logger.exception("Unexpected error in size")
-                    pass
             """,
             id="one-line-swallow-with-noqa",
         ),
@@ -411,7 +467,6 @@ def noop(source: str, **kwargs):
                     yield from cursor
                 except Exception:
                     logger.exception("Unexpected error in rows")
-                    pass
             """,
             id="generator-no-longer-swallows-generator-exit",
         ),

@@ -291,6 +291,69 @@ def test_statement_rewrites(before: str, after: str) -> None:
         ),
         pytest.param(
             """
+            import logging
+
+            logger = logging.getLogger(__name__)
+
+
+            def send(message):
+                try:
+                    deliver(message)
+                except ConnectionError as exc:
+                    print(f"Warning: delivery to {message['to']} failed: {exc}")
+                    print("Gave up:", exc)
+                    print(f"Gave up ({exc}).")
+                    print(f"Failed: {exc!r}")
+                    print(exc)
+            """,
+            """
+            import logging
+
+            logger = logging.getLogger(__name__)
+
+
+            def send(message):
+                try:
+                    deliver(message)
+                except ConnectionError:
+                    logger.exception("Warning: delivery to %s failed", message['to'])
+                    logger.exception("Gave up")
+                    logger.exception("Gave up")
+                    logger.exception("Failed")
+                    logger.exception("Unexpected error in send")
+            """,
+            id="caught-exception-not-logged-twice",
+        ),
+        pytest.param(
+            """
+            import logging
+
+            logger = logging.getLogger(__name__)
+
+
+            def send(message):
+                try:
+                    deliver(message)
+                except ConnectionError as exc:
+                    print(f"{exc} while sending, retrying")
+            """,
+            """
+            import logging
+
+            logger = logging.getLogger(__name__)
+
+
+            def send(message):
+                try:
+                    deliver(message)
+                except ConnectionError as exc:
+                    logger.error("%s while sending, retrying", exc)
+            """,
+            # In mid-sentence the exception is part of the text: logged as printed, without traceback.
+            id="caught-exception-inside-the-text-kept",
+        ),
+        pytest.param(
+            """
             import sys
             import traceback as tb
 

@@ -9,7 +9,9 @@ import pytest
 
 from codemods.analysis import precheck
 from codemods.analysis.pydantic_models import FileFacts, ModelIndex
-from codemods.rules.pydantic_config import PydanticConfig
+from codemods.analysis.wrapping import wrap_comment
+from codemods.options import CodeStyle
+from codemods.rules.pydantic_config import TODO_PREFIX, PydanticConfig
 from tests.rules.helpers import assert_noop, assert_rewrite, declined, make_plan, run_codemod
 
 BASE = "app/base.py"
@@ -659,7 +661,8 @@ def test_allow_mutation_not_a_literal_is_a_todo() -> None:
         from app.flags import MUTABLE
 
         class Money(BaseModel):
-            # TODO[pydantic-config]: `allow_mutation = MUTABLE` not converted: it is not a literal True/False; set frozen=True where it is False
+            # TODO[pydantic-config]: `allow_mutation = MUTABLE` not converted: it is not a
+            #   literal True/False; set frozen=True where it is False
             model_config = ConfigDict(from_attributes=True)
         """,
     )
@@ -750,16 +753,29 @@ def test_removed_keys_become_todos_not_config_dict_keys() -> None:
         from pydantic import ConfigDict, BaseModel
 
         class Legacy(BaseModel):
-            # TODO[pydantic-config]: `smart_union = True` was removed in Pydantic v2: v2 unions are smart by default; delete it
-            # TODO[pydantic-config]: `underscore_attrs_are_private = True` was removed in Pydantic v2: v2 always treats _underscore attributes as private; delete it
-            # TODO[pydantic-config]: `copy_on_model_validation = "none"` was removed in Pydantic v2: v2 never copies nested model instances; use revalidate_instances='always' if they must be revalidated
+            # TODO[pydantic-config]: `smart_union = True` was removed in Pydantic v2: v2 unions
+            #   are smart by default; delete it
+            # TODO[pydantic-config]: `underscore_attrs_are_private = True` was removed in
+            #   Pydantic v2: v2 always treats _underscore attributes as private; delete it
+            # TODO[pydantic-config]: `copy_on_model_validation = "none"` was removed in Pydantic
+            #   v2: v2 never copies nested model instances; use revalidate_instances='always' if
+            #   they must be revalidated
             # aliases for the old API
-            # TODO[pydantic-config]: `fields = {"id": {"alias": "ID"}}` was removed in Pydantic v2: declare aliases and field settings with Field(...) on each field (for settings env names: Field(validation_alias=...))
-            # TODO[pydantic-config]: `getter_dict = MyGetter` was removed in Pydantic v2: use from_attributes=True with a model_validator(mode='before') for custom attribute access
-            # TODO[pydantic-config]: `error_msg_templates = {}` was removed in Pydantic v2: customise messages by catching ValidationError or with custom types
-            # TODO[pydantic-config]: `json_loads = orjson.loads` was removed in Pydantic v2: parse the JSON yourself and call model_validate(), or use model_validate_json()
-            # TODO[pydantic-config]: `json_dumps = orjson.dumps` was removed in Pydantic v2: serialise with model_dump_json() or a model_serializer
-            # TODO[pydantic-config]: `post_init_call = "after_validation"` was removed in Pydantic v2: a pydantic dataclass's __post_init__ now always runs after validation
+            # TODO[pydantic-config]: `fields = {"id": {"alias": "ID"}}` was removed in Pydantic
+            #   v2: declare aliases and field settings with Field(...) on each field (for
+            #   settings env names: Field(validation_alias=...))
+            # TODO[pydantic-config]: `getter_dict = MyGetter` was removed in Pydantic v2: use
+            #   from_attributes=True with a model_validator(mode='before') for custom attribute
+            #   access
+            # TODO[pydantic-config]: `error_msg_templates = {}` was removed in Pydantic v2:
+            #   customise messages by catching ValidationError or with custom types
+            # TODO[pydantic-config]: `json_loads = orjson.loads` was removed in Pydantic v2:
+            #   parse the JSON yourself and call model_validate(), or use model_validate_json()
+            # TODO[pydantic-config]: `json_dumps = orjson.dumps` was removed in Pydantic v2:
+            #   serialise with model_dump_json() or a model_serializer
+            # TODO[pydantic-config]: `post_init_call = "after_validation"` was removed in
+            #   Pydantic v2: a pydantic dataclass's __post_init__ now always runs after
+            #   validation
             model_config = ConfigDict(from_attributes=True)
         """,
     )
@@ -779,7 +795,8 @@ def test_only_removed_keys_leave_an_empty_config_dict_under_the_todo() -> None:
         from pydantic import ConfigDict, BaseModel
 
         class Legacy(BaseModel):
-            # TODO[pydantic-config]: `smart_union = True` was removed in Pydantic v2: v2 unions are smart by default; delete it
+            # TODO[pydantic-config]: `smart_union = True` was removed in Pydantic v2: v2 unions
+            #   are smart by default; delete it
             model_config = ConfigDict()
         """,
     )
@@ -912,7 +929,9 @@ def test_settings_fields_with_env_names_is_a_todo() -> None:
         from pydantic_settings import SettingsConfigDict, BaseSettings
 
         class Settings(BaseSettings):
-            # TODO[pydantic-config]: `fields = {"url": {"env": "DATABASE_URL"}}` was removed in Pydantic v2: declare aliases and field settings with Field(...) on each field (for settings env names: Field(validation_alias=...))
+            # TODO[pydantic-config]: `fields = {"url": {"env": "DATABASE_URL"}}` was removed in
+            #   Pydantic v2: declare aliases and field settings with Field(...) on each field
+            #   (for settings env names: Field(validation_alias=...))
             model_config = SettingsConfigDict()
         """,
     )
@@ -987,7 +1006,8 @@ def test_keys_do_not_leak_after_unconvertible_config() -> None:
         from pydantic import ConfigDict, BaseModel
 
         class First(BaseModel):
-            # TODO[pydantic-config]: class Config not converted: it contains the method `schema_extra`, not only key assignments
+            # TODO[pydantic-config]: class Config not converted: it contains the method
+            #   `schema_extra`, not only key assignments
             class Config:
                 orm_mode = True
 
@@ -1522,10 +1542,56 @@ def test_star_import_from_outside_the_tree_is_reported_not_converted(files: dict
 def test_declined_config_gets_one_todo(config: str, reason: str) -> None:
     header = "from pydantic import BaseModel, ConfigDict\n\n\nclass M(BaseModel):\n    name: str = 'x'\n\n    "
     before = header + config + "\n"
-    todo = f"# TODO[pydantic-config]: class Config not converted: {reason}\n    "
+    # Wrapped at the project's line length (88 here), with the body's indentation.
+    lines = wrap_comment(
+        f"class Config not converted: {reason}", indent=4, limit=88, prefix=TODO_PREFIX + " ", continuation="#   "
+    )
+    todo = "".join(f"{line}\n    " for line in lines)
     at = before.index("class Config")
     after = before[:at] + todo + before[at:]
     assert declined_after_todo(before, after) == [f"class Config not converted: {reason}"]
+
+
+def test_todo_comments_wrap_at_the_projects_line_length() -> None:
+    before = """
+        from pydantic import BaseModel, ConfigDict
+
+        class M(BaseModel):
+            class Config:
+                smart_union = True
+                orm_mode = True
+        """
+    after = """
+        from pydantic import BaseModel, ConfigDict
+
+        class M(BaseModel):
+            # TODO[pydantic-config]: `smart_union = True`
+            #   was removed in Pydantic v2: v2 unions are
+            #   smart by default; delete it
+            model_config = ConfigDict(from_attributes=True)
+        """
+    assert_rewrite(PydanticConfig, before, after, style=CodeStyle(line_length=52))
+
+
+def test_a_stale_wrapped_todo_goes_with_all_its_lines() -> None:
+    before = """
+        from pydantic import BaseModel
+
+        class M(BaseModel):
+            # TODO[pydantic-config]: class Config not converted: it
+            #   inherits from Other.Config; merge those keys by hand
+            # kept: the user's own comment
+            class Config:
+                orm_mode = True
+        """
+    after = """
+        from pydantic import ConfigDict, BaseModel
+
+        class M(BaseModel):
+            # kept: the user's own comment
+            model_config = ConfigDict(from_attributes=True)
+        """
+    assert_rewrite(PydanticConfig, before, after)
 
 
 def test_existing_todo_is_not_repeated() -> None:
@@ -1549,7 +1615,8 @@ def test_stale_decline_todo_goes_once_the_config_converts() -> None:
 
         class M(BaseModel):
             # keep in sync with the API docs
-            # TODO[pydantic-config]: class Config not converted: it contains the method `schema_extra`, not only key assignments
+            # TODO[pydantic-config]: class Config not converted: it contains the method
+            #   `schema_extra`, not only key assignments
             class Config:
                 orm_mode = True
         """,

@@ -684,7 +684,3 @@ def _body_code(statements: Sequence[cst.BaseStatement]) -> str:
 def _docstring_safe(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
-
-# -- building service modules -------------------------------------------------------------------
-
-

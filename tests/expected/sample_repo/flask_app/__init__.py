@@ -1,9 +1,10 @@
 """Recruiting backend: candidates, jobs, applications and staff accounts."""
+import logging
+
 from flask import Flask, jsonify, request
 
 from .config import Config
 from .extensions import db
-import logging
 from .services import flask_app_service
 
 logger = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """Small parsing helpers shared by routes and services."""
-from datetime import date
 import logging
+from datetime import date
 
 logger = logging.getLogger(__name__)
 
@@ -62,5 +62,4 @@ def safe_int(value):
         return int(value)
     except Exception:
         logger.exception("Unexpected error in safe_int")
-        pass
     return 0

@@ -1,10 +1,11 @@
 """Class-based endpoints for applications (kept as MethodView since the mobile team's client expects them)."""
+import logging
+
 from flask import jsonify, request
 from flask.views import MethodView
 
 from .extensions import db
 from .models import Application
-import logging
 from .services import views_service
 
 logger = logging.getLogger(__name__)

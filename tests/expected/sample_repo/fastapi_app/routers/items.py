@@ -1,3 +1,5 @@
+import logging
+
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -7,9 +9,7 @@ from ..database import get_db
 from ..limits import limiter
 from ..models import Item
 from ..schemas import ItemCreate, ItemRead, ItemStatusUpdate, ItemUpdate
-from ..services import inventory_service
-import logging
-from ..services import items_service
+from ..services import inventory_service, items_service
 
 logger = logging.getLogger(__name__)
 

@@ -1,3 +1,5 @@
+import logging
+
 from fastapi import APIRouter, Depends, HTTPException
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -6,9 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..database import get_async_db
 from ..models import Item, Order, OrderLine
 from ..order_schemas import OrderCreate, OrderRead, OrderStatusUpdate
-from ..services import order_service
-import logging
-from ..services import orders_service
+from ..services import order_service, orders_service
 
 logger = logging.getLogger(__name__)
 

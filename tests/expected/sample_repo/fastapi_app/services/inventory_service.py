@@ -1,12 +1,13 @@
 """Stock movements that several routers and the nightly job share."""
 
+import logging
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Item
 from ..schemas import ReportFormatter, StockLevel
 from ..settings import settings
-import logging
 
 logger = logging.getLogger(__name__)
 

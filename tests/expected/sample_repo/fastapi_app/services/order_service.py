@@ -1,9 +1,10 @@
 """Order ingestion from the storefront and the marketplace webhook."""
+import logging
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import Order, OrderLine
-import logging
 
 logger = logging.getLogger(__name__)
 

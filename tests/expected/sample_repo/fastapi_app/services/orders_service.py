@@ -6,7 +6,9 @@ from ..models import Item, Order
 from ..order_schemas import OrderStatusUpdate
 
 
-async def update_order_status(db: AsyncSession, order: Order, payload: OrderStatusUpdate):
+async def update_order_status(
+    db: AsyncSession, order: Order, payload: OrderStatusUpdate
+):
     """Update the order status and commit."""
     order.status = payload.status
     await db.commit()

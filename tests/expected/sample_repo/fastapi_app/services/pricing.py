@@ -2,7 +2,7 @@
 import logging
 from decimal import ROUND_HALF_UP, Decimal
 
-from pydantic import ConfigDict, BaseModel
+from pydantic import BaseModel, ConfigDict
 
 logger = logging.getLogger(__name__)
 

@@ -53,7 +53,12 @@ def apply_bundle_discounts(db: Session, bundles):
             item = db.scalar(select(Item).where(Item.sku == sku))
             item.price = item.price * (100 - bundle["percent_off"]) / 100
         db.commit()
-        logger.info("Bundle %r: %s%% off %s items", bundle['name'], bundle['percent_off'], len(bundle['skus']))
+        logger.info(
+            "Bundle %r: %s%% off %s items",
+            bundle['name'],
+            bundle['percent_off'],
+            len(bundle['skus']),
+        )
 
 
 def import_catalogue_snapshot(db: Session, records):

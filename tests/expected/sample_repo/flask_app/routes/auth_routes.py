@@ -1,3 +1,4 @@
+import logging
 from datetime import datetime, timedelta, timezone
 
 from flask import Blueprint, current_app, jsonify, request
@@ -5,9 +6,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import User
-from ..services.email_service import send_email
-import logging
 from ..services import auth_service
+from ..services.email_service import send_email
 
 logger = logging.getLogger(__name__)
 

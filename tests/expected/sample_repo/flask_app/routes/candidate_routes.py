@@ -1,10 +1,11 @@
+import logging
+
 from flask import Blueprint, abort, jsonify, request
 
 from ..extensions import db
 from ..models import Candidate
-from ..services.import_service import import_candidates
-import logging
 from ..services import candidate_service
+from ..services.import_service import import_candidates
 
 logger = logging.getLogger(__name__)
 

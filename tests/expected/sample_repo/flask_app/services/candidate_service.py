@@ -6,7 +6,11 @@ from ..models import Candidate
 
 def create_candidate(data):
     """Create the candidate and commit."""
-    candidate = Candidate(name=data.get("name", ""), email=data["email"].lower(), source=data.get("source"))
+    candidate = Candidate(
+        name=data.get("name", ""),
+        email=data["email"].lower(),
+        source=data.get("source"),
+    )
     db.session.add(candidate)
     db.session.commit()
     return candidate

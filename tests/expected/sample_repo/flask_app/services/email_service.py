@@ -27,8 +27,8 @@ def drain_outbox(deliver):
         try:
             deliver(message)
             sent += 1
-        except ConnectionError as exc:
-            logger.exception("Warning: delivery to %s failed: %s", message['to'], exc)
+        except ConnectionError:
+            logger.exception("Warning: delivery to %s failed", message['to'])
             OUTBOX.append(message)
             break
     logger.info(" done")

@@ -1,7 +1,8 @@
 """CSV exports for the reporting team."""
 
-from ..models import Candidate
 import logging
+
+from ..models import Candidate
 
 logger = logging.getLogger(__name__)
 

@@ -1,10 +1,11 @@
 """Bulk candidate imports from the careers-site CSV export."""
+import logging
+
 from flask import current_app
 
 from ..extensions import db
 from ..helpers import normalize_email
 from ..models import Candidate
-import logging
 
 logger = logging.getLogger(__name__)
 

@@ -26,5 +26,7 @@ def apply_to_job(application: Application):
 def move_job(job: Job, department):
     """Move the job and commit."""
     job.department = department
-    db.session.add(AuditEvent(action="job.moved", subject_id=job.id, details=department))
+    db.session.add(
+        AuditEvent(action="job.moved", subject_id=job.id, details=department)
+    )
     db.session.commit()

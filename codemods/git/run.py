@@ -19,30 +19,46 @@ import dataclasses
 import os
 import re
 import shutil
-import signal
-import socket
-import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import git
 
 from codemods import __version__
-from codemods.base import Codemod
-from codemods.output.docs import parse_sections
-from codemods.engine.config import Settings
-from codemods.engine.runner import Engine, Problem, ProgressCallback, RunReport, write_changes
+from codemods.base import Codemod, Finding
+from codemods.engine.config import Settings, read_code_style
+from codemods.engine.runner import (
+    Change,
+    Engine,
+    Problem,
+    ProgressCallback,
+    RunReport,
+    write_changes,
+)
 from codemods.engine.templating import TemplateError
+from codemods.git.safety import (
+    GitModeError,
+    RepositoryLock,
+    interrupted,
+    signals_deferred,
+    terminate_as_interrupt,
+    without_repository_environment,
+)
+from codemods.git.verify import (
+    Verification,
+    bisect,
+    package_of,
+    run_verification,
+    split_by_package,
+    units,
+)
+from codemods.output.docs import parse_sections
 
 WORKTREES_DIR_NAME = "auditfix-worktrees"
 LOCK_FILE_NAME = "auditfix.lock"
 CACHE_DIR_NAME = "auditfix-cache"
 
-# Variables a git hook (or a wrapper script) may have set that would point our git commands
-# at the user's index or work tree instead of the temporary worktree.
-_REPOSITORY_ENVIRONMENT = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_PREFIX", "GIT_COMMON_DIR")
 # Never let git guess an identity, never start a repack in the middle of the run, never ask
 # for a password on a terminal nobody is watching.
 _GIT_CONFIG = ("user.useConfigOnly=true", "gc.auto=0")
@@ -50,14 +66,11 @@ _GIT_ENVIRONMENT = {"GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"}
 
 CREATED, REPLACED, NO_CHANGES, REFUSED, FAILED = "created", "replaced", "no changes", "refused", "failed"
 FINDINGS_ONLY = "findings only"  # a codemod that never changes code (Codemod.fixes is False): no branch
-
-
-class GitModeError(Exception):
-    """A precondition of git mode does not hold; nothing was changed."""
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised like Ctrl-C so that every ``finally`` block runs."""
+# A second run refreshes the branches it made, as dependency bots do (see docs/git-mode.md).
+REFRESHED, UP_TO_DATE, DELETED, KEPT = "rebuilt", "up to date", "deleted", "kept"
+# Where the commit auditfix last made for each branch is recorded: a branch whose tip is that
+# commit holds nothing but auditfix's work, and may be rebuilt or deleted.
+BUILT_REFS = "refs/auditfix/built/"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,6 +118,7 @@ class CategoryChange:
     fixed: int  # fixable findings
     left_alone: tuple[LeftAlone, ...]
     tool_version: str
+    verification: str = ""  # what --verify found, for the commit message and the PR body
 
 
 # -- what a run reports ----------------------------------------------------------------------
@@ -125,14 +139,18 @@ class CategoryResult:
     pushed: bool = False
     follow_up_error: str = ""  # the branch exists, but pushing it or writing its description failed
     pr_body: Path | None = None
+    previous: str = ""  # the branch's commit before this run, if it existed
+    paths: tuple[str, ...] = ()  # the files the branch changes (relative to the repository's top)
+    verification: str = ""  # what --verify found
+    left_out: tuple[LeftAlone, ...] = ()  # files --verify left out, with the tests they fail
 
     @property
     def has_branch(self) -> bool:
-        return self.status in (CREATED, REPLACED)
+        return self.status in (CREATED, REPLACED, REFRESHED, UP_TO_DATE)
 
     @property
     def ok(self) -> bool:
-        return self.status in (CREATED, REPLACED, NO_CHANGES, FINDINGS_ONLY) and not self.follow_up_error
+        return self.status in (CREATED, REPLACED, REFRESHED, UP_TO_DATE, NO_CHANGES, DELETED, KEPT, FINDINGS_ONLY) and not self.follow_up_error
 
     @property
     def review_command(self) -> str:
@@ -151,6 +169,11 @@ class GitRunResult:
     def failed(self) -> bool:
         return any(not c.ok for c in self.categories)
 
+    @property
+    def up_to_date(self) -> bool:
+        """Nothing was created, rebuilt or deleted: every branch is as the base needs it."""
+        return all(c.status in (UP_TO_DATE, NO_CHANGES) for c in self.categories)
+
 
 # -- the run -------------------------------------------------------------------------------
 
@@ -164,7 +187,7 @@ def run_git_mode(
     progress: ProgressCallback | None = None,
 ) -> GitRunResult:
     """Make one branch per codemod with changes under ``path``; raise GitModeError if impossible."""
-    with _without_repository_environment():
+    with without_repository_environment():
         repo = open_repository(path)
         run = _GitRun(repo, path, settings, options, notify, progress)
         return run.execute()
@@ -209,6 +232,8 @@ class _GitRun:
         self.common_dir = Path(repo.common_dir).resolve()
         self.worktrees = self.common_dir / WORKTREES_DIR_NAME
         self._worktree: Path | None = None  # the run's temporary worktree, once made
+        self._verifications: dict[str, Verification] = {}  # --verify on each start commit
+        self.base = ""
 
     # preconditions ------------------------------------------------------------------------
 
@@ -278,7 +303,7 @@ class _GitRun:
     def execute(self) -> GitRunResult:
         base = self.check()
         result = GitRunResult(self.options.base, base, dirty=False)
-        with _terminate_as_interrupt(), RepositoryLock(self.common_dir / LOCK_FILE_NAME, self.options.lock_timeout):
+        with terminate_as_interrupt(), RepositoryLock(self.common_dir / LOCK_FILE_NAME, self.options.lock_timeout):
             self.remove_stale_worktrees()
             result.dirty = self.is_dirty()
             if result.dirty:
@@ -286,54 +311,85 @@ class _GitRun:
                     f"your working tree has uncommitted changes; they are not part of any branch "
                     f"(the branches are built from {self.options.base}, {base[:12]})"
                 )
+            self.base = base
             start, start_label = base, base[:12]
             try:
                 for codemod in self.settings.codemods:
-                    category, report = self.build_category(codemod, start, start_label)
+                    categories, report = self.build_category(codemod, start, start_label)
                     if report is not None:
                         _merge_problems(result.problems, report)
-                    result.categories.append(category)
-                    self.notify(_describe(category))
-                    if self.options.stack and category.has_branch:
-                        start, start_label = category.commit, category.branch
+                    for category in categories:
+                        result.categories.append(category)
+                        self.notify(_describe(category))
+                    made = [c for c in categories if c.has_branch]
+                    if self.options.stack and len(made) == 1:
+                        start, start_label = made[0].commit, made[0].branch
             finally:
                 self._discard_worktree()
             if self.options.push is not None:
                 for category in result.categories:
-                    if category.has_branch:
+                    if category.has_branch or category.status == DELETED:
                         self.push(category)
         return result
 
-    def build_category(self, codemod: type[Codemod], start: str, start_label: str) -> tuple[CategoryResult, RunReport | None]:
-        branch = self.settings.branch_prefix + codemod.name
-        category = CategoryResult(codemod.name, branch, start=start_label)
+    def build_category(
+        self, codemod: type[Codemod], start: str, start_label: str
+    ) -> tuple[list[CategoryResult], RunReport | None]:
+        """The branches of one codemod: one, or one per top-level package when its change is
+        larger than ``max-branch-files``; existing branches of the codemod are refreshed."""
+        name = self.settings.branch_prefix + codemod.name
+        existing = self._existing_branches(name)
         if not codemod.fixes:
             # Nothing to commit, ever: no worktree, no run, no empty branch.
+            category = CategoryResult(codemod.name, name, start=start_label)
             category.status = FINDINGS_ONLY
             category.message = f"reports only, no branch; `auditfix scan --select {codemod.name}` lists its findings"
-            return category, None
-        existing = self._existing_branch(branch)
-        if existing is not None:
-            refusal = self._refusal(branch, existing)
-            if refusal:
-                category.status, category.message = REFUSED, refusal
-                return category, None
+            return [category], None
         report = None
+        results: list[CategoryResult] = []
         try:
             worktree = self._worktree_at(start)
             engine = self._engine(codemod, worktree)
             report = engine.run()
-            if report.changes:
-                self._commit_category(codemod, category, worktree, engine, report, existing)
+            groups = self._groups(name, report.changes, existing)
+            # Branches no longer needed go first: auditfix/x and auditfix/x/<package> cannot coexist.
+            for branch, commit in existing.items():
+                if branch not in groups:
+                    category = CategoryResult(codemod.name, branch, start=start_label)
+                    results.append(category)
+                    self._retire(category, commit)
+            for branch, changes in groups.items():
+                category = CategoryResult(codemod.name, branch, start=start_label)
+                results.append(category)
+                self._make_branch(codemod, category, start, engine, report, changes, existing.get(branch))
         except (git.GitCommandError, TemplateError, OSError) as exc:
+            category = CategoryResult(codemod.name, name, start=start_label)
             category.status, category.message = FAILED, _git_error_line(exc)
             category.detail = _command_output(exc)
+            results.append(category)
             self._discard_worktree()  # whatever state it is in, the next codemod starts afresh
-        return category, report
+        return results or [CategoryResult(codemod.name, name, start=start_label)], report
+
+    def _groups(self, name: str, changes: list[Change], existing: dict[str, str]) -> dict[str, list[Change]]:
+        """Branch name -> the changes it holds: all of them, or, for a change spanning more than
+        ``max-branch-files`` files, one group per top-level package (a file and the generated
+        files it needs stay together).  A change once split stays split while any of its
+        package branches exists, so a branch under review keeps its name."""
+        if not changes:
+            return {}
+        limit = self.settings.max_branch_files
+        was_split = any(branch.startswith(name + "/") for branch in existing)
+        if not limit or (len(changes) <= limit and not was_split) or self.options.stack:
+            return {name: list(changes)}
+        packages = split_by_package(changes)
+        if len(packages) < 2 and not was_split:
+            return {name: list(changes)}
+        return {f"{name}/{package}": group for package, group in packages.items()}
 
     def _engine(self, codemod: type[Codemod], worktree: Path) -> Engine:
         root = worktree / self.subpath if self.subpath != "." else worktree
-        engine = Engine(root, dataclasses.replace(self.settings, codemods=(codemod,)))
+        settings = dataclasses.replace(self.settings, codemods=(codemod,), style=read_code_style(root))
+        engine = Engine(root, settings)
         if self.settings.cache:
             # Kept in the git dir: the worktree is gone after the run, and nothing in it may be committed.
             engine.cache_folder = self.common_dir / CACHE_DIR_NAME / codemod.name / _slug(self.subpath)
@@ -342,37 +398,104 @@ class _GitRun:
             engine.progress = lambda phase, done, total: progress(f"{codemod.name}: {phase}", done, total)
         return engine
 
-    def _commit_category(
+    # one branch ----------------------------------------------------------------------------------
+
+    def _make_branch(
         self,
         codemod: type[Codemod],
         category: CategoryResult,
-        worktree: Path,
+        start: str,
         engine: Engine,
         report: RunReport,
+        changes: list[Change],
         existing: str | None,
     ) -> None:
-        problems = write_changes(engine.folder, report.changes)
+        """Create, rebuild or leave one branch holding ``changes`` on ``start``."""
+        category.previous = existing or ""
+        if existing is not None and self._leave_existing(category, existing):
+            return
+        staged = self._stage(category, start, engine, changes)
+        if staged is None:
+            return
+        if not staged:
+            if existing is not None:
+                self._delete(category, existing, "nothing left to change (its change is in the base already); deleted")
+            return
+        in_worktree = _worktree_git(self._worktree_at_current())
+        if existing is not None and self._is_up_to_date(existing, start, in_worktree.write_tree()):
+            self._mark_up_to_date(category, existing)
+            return
+        if self.settings.verify:
+            kept = self._verified(category, start, engine, changes)
+            if not kept:
+                return  # failed: no part passes (an existing branch stays as it was)
+            # The command ran in the worktree, which was reset after it: stage what is kept again.
+            changes = kept
+            staged = self._stage(category, start, engine, changes)
+            if not staged:
+                return
+            if existing is not None and self._is_up_to_date(existing, start, in_worktree.write_tree()):
+                self._mark_up_to_date(category, existing)
+                return
+        self._commit_branch(codemod, category, report, changes, staged, existing, self._prefix(engine))
+
+    def _worktree_at_current(self) -> Path:
+        assert self._worktree is not None
+        return self._worktree
+
+    def _stage(self, category: CategoryResult, start: str, engine: Engine, changes: list[Change]) -> list[str] | None:
+        """Write ``changes`` into the worktree (at ``start``) and stage them; the staged paths
+        (relative to the repository's top; empty when nothing differs), or None on failure."""
+        worktree = self._worktree_at(start)
+        problems = write_changes(engine.folder, changes)
         if problems:
             category.status = FAILED
             category.message = "could not write " + "; ".join(f"{p.path}: {p.message}" for p in problems)
-            return
-        folder = engine.folder.relative_to(worktree).as_posix()
-        prefix = "" if folder == "." else folder + "/"
-        paths = [prefix + change.path for change in report.changes]
+            return None
+        paths = [self._prefix(engine) + change.path for change in changes]
         in_worktree = _worktree_git(worktree)
         # Only the files the codemod changed or created; --force because a generated file the
         # changed code imports must be committed even if a .gitignore pattern happens to match it.
         in_worktree.add("--force", "--", *paths)
         if not in_worktree.diff("--cached", "--name-only"):
-            return
+            return []
+        category.paths = tuple(paths)
+        return paths
+
+    def _prefix(self, engine: Engine) -> str:
+        folder = engine.folder.relative_to(self._worktree_at_current()).as_posix()
+        return "" if folder == "." else folder + "/"
+
+    def _mark_up_to_date(self, category: CategoryResult, existing: str) -> None:
+        category.status, category.commit, category.message = UP_TO_DATE, existing, "up to date"
+        category.files = len(category.paths)
+
+    def _commit_branch(
+        self,
+        codemod: type[Codemod],
+        category: CategoryResult,
+        report: RunReport,
+        changes: list[Change],
+        paths: list[str],
+        existing: str | None,
+        prefix: str,
+    ) -> None:
+        worktree = self._worktree_at_current()
+        in_worktree = _worktree_git(worktree)
         stats = self._stats(in_worktree, paths)
-        change = self._describe_change(codemod, category, report, stats, prefix)
+        in_branch = {change.path for change in changes}
+        packages = {package_of(path) for path in in_branch}
+        whole = len(changes) == len(report.changes)
+        findings = [
+            f for f in report.findings if f.path in in_branch or (not f.fixable and (whole or package_of(f.path) in packages))
+        ]
+        change = self._describe_change(codemod, category, findings, stats, prefix)
         message_file = worktree.with_name(worktree.name + ".message")
         message_file.write_text(self.settings.templates.render("commit_message.txt.j2", change=change), encoding="utf-8")
         try:
             self._commit(in_worktree, message_file)
         except git.GitCommandError as exc:
-            if _interrupted(exc):
+            if interrupted(exc):
                 # Ctrl-C reached git (and its hook) first: the run is interrupted, whether or not
                 # this process has seen the signal yet; it must not go on to the next branch.
                 raise KeyboardInterrupt from exc
@@ -384,7 +507,10 @@ class _GitRun:
             message_file.unlink(missing_ok=True)
         commit = in_worktree.rev_parse("HEAD")
         self._set_branch(category.branch, commit, existing)
-        category.status = REPLACED if existing is not None else CREATED
+        if existing is None:
+            category.status = CREATED
+        else:
+            category.status = REPLACED if self.options.force else REFRESHED
         category.commit = commit
         category.files, category.added, category.removed = len(change.files), change.added, change.removed
         if self.options.pr_body_dir is not None:
@@ -392,6 +518,39 @@ class _GitRun:
                 category.pr_body = self._write_pr_body(change)
             except (OSError, TemplateError) as exc:
                 category.follow_up_error = f"pull-request description not written: {_git_error_line(exc)}"
+
+    def _leave_existing(self, category: CategoryResult, existing: str) -> bool:
+        """Settle an existing branch that must not be rebuilt (True): checked out somewhere,
+        merged into the base (deleted), or holding someone else's commits (kept)."""
+        branch = category.branch
+        checked_out = self._checked_out_in(branch)
+        if checked_out is not None:
+            category.status = REFUSED
+            category.message = f"branch {branch} exists and is checked out in {checked_out}; left as it is"
+            return True
+        if self.options.force:
+            return False
+        built = self._built(branch)
+        if built is not None and self._is_ancestor(existing, self.base) and self._is_ancestor(built, existing):
+            self._delete(category, existing, f"merged into {self.options.base}; deleted")
+            return True
+        others = self._commits_of_others(branch, existing)
+        if others:
+            category.status = KEPT
+            category.message = (
+                f"someone else committed on it ({'; '.join(others)}); left as it is: merge it, delete it or use --force "
+                "to rebuild it"
+            )
+            return True
+        return False
+
+    def _retire(self, category: CategoryResult, existing: str) -> None:
+        """A branch of the codemod that the new change no longer needs (its part was merged,
+        or the change is split differently now)."""
+        category.previous = existing
+        if self._leave_existing(category, existing):
+            return
+        self._delete(category, existing, "nothing left to change (its change is in the base already); deleted")
 
     def _commit(self, in_worktree: git.Git, message_file: Path) -> None:
         arguments = ["--quiet", "--cleanup=whitespace", f"--file={message_file}"]
@@ -410,7 +569,12 @@ class _GitRun:
         return tuple(stats)
 
     def _describe_change(
-        self, codemod: type[Codemod], category: CategoryResult, report: RunReport, stats: tuple[FileStat, ...], prefix: str
+        self,
+        codemod: type[Codemod],
+        category: CategoryResult,
+        findings: list[Finding],
+        stats: tuple[FileStat, ...],
+        prefix: str,
     ) -> CategoryChange:
         return CategoryChange(
             codemod=codemod.name,
@@ -423,34 +587,131 @@ class _GitRun:
             files=stats,
             added=sum(s.added for s in stats),
             removed=sum(s.removed for s in stats),
-            fixed=sum(1 for f in report.findings if f.fixable),
-            left_alone=tuple(LeftAlone(prefix + f.path, f.line, f.message) for f in report.findings if not f.fixable),
+            fixed=sum(1 for f in findings if f.fixable),
+            left_alone=(
+                *category.left_out,
+                *(LeftAlone(prefix + f.path, f.line, f.message) for f in findings if not f.fixable),
+            ),
             tool_version=__version__,
+            verification=category.verification,
         )
 
     def _write_pr_body(self, change: CategoryChange) -> Path:
         folder = self.options.pr_body_dir
         assert folder is not None
         folder.mkdir(parents=True, exist_ok=True)
-        target = folder / f"{change.codemod}.md"
+        target = folder / f"{change.branch.removeprefix(self.settings.branch_prefix).replace('/', '--')}.md"
         target.write_text(self.settings.templates.render("pull_request.md.j2", change=change), encoding="utf-8")
         return target
 
+    # --verify ----------------------------------------------------------------------------------
+
+    def _verified(self, category: CategoryResult, start: str, engine: Engine, changes: list[Change]) -> list[Change]:
+        """The part of ``changes`` that does not make the project's own command (--verify) worse
+        than it is on ``start``: all of them, or what is left once the files responsible for a
+        new failure are found (by bisecting the changed files) and left out.  Empty when no
+        part can be verified; ``category`` says what was found either way."""
+        command = self.settings.verify
+        base = self._base_verification(start, engine)
+        full = self._verify_with(start, engine, changes)
+        if not full.worse_than(base):
+            category.verification = f"`{command}` {full.describe(base)}"
+            return changes
+        self.notify(f"{category.branch}: `{command}` {full.describe(base)}; looking for the files responsible")
+        pieces = units(changes)
+        results: dict[tuple[int, ...], Verification] = {}
+
+        def worse(indexes: tuple[int, ...]) -> bool:
+            if indexes not in results:
+                subset = [change for i in indexes for change in pieces[i]]
+                results[indexes] = self._verify_with(start, engine, subset)
+            return results[indexes].worse_than(base)
+
+        results[tuple(range(len(pieces)))] = full
+        responsible = bisect(tuple(range(len(pieces))), worse)
+        kept_indexes = tuple(i for i in range(len(pieces)) if i not in responsible)
+        prefix = self._prefix(engine)
+        failing = sorted(full.failures - base.failures)
+        tests = ", ".join(failing[:10]) + (f" and {len(failing) - 10} more" if len(failing) > 10 else "")
+        reason = f"left out: with it `{command}` fails" + (f" ({tests})" if tests else "")
+        category.left_out = tuple(
+            LeftAlone(prefix + change.path, 1, reason) for i in sorted(responsible) for change in pieces[i]
+        )
+        left_out_paths = ", ".join(item.path for item in category.left_out)
+        if not kept_indexes or worse(kept_indexes):
+            category.status = FAILED
+            category.message = f"`{command}` fails with this change ({tests or full.summary}); no part of it passes, so no branch"
+            return []
+        kept = [change for i in kept_indexes for change in pieces[i]]
+        category.verification = (
+            f"`{command}` {results[kept_indexes].describe(base)}; left out {left_out_paths}, which made it fail"
+            + (f" ({tests})" if tests else "")
+        )
+        self.notify(f"{category.branch}: {left_out_paths} left out: with it `{command}` fails" + (f" ({tests})" if tests else ""))
+        return kept
+
+    def _base_verification(self, start: str, engine: Engine) -> Verification:
+        if start not in self._verifications:
+            self._verifications[start] = self._verify_with(start, engine, [])
+        return self._verifications[start]
+
+    def _verify_with(self, start: str, engine: Engine, changes: list[Change]) -> Verification:
+        """Run the --verify command on ``start`` with ``changes`` applied (in the worktree)."""
+        self._worktree_at(start)
+        problems = write_changes(engine.folder, changes)
+        if problems:
+            raise OSError(f"could not write {problems[0].path} to verify it: {problems[0].message}")
+        result = run_verification(self.settings.verify, engine.folder)
+        self._worktree_at(start)  # the command's own files (caches, databases) go
+        return result
+
     # branches -------------------------------------------------------------------------------
 
-    def _existing_branch(self, branch: str) -> str | None:
+    def _existing_branches(self, name: str) -> dict[str, str]:
+        """The branches of one codemod that exist: ``name`` and ``name/<package>``."""
+        found = {}
+        output = self.git.for_each_ref("--format=%(refname)%00%(objectname)", f"refs/heads/{name}", f"refs/heads/{name}/")
+        for line in output.splitlines():
+            ref, _, commit = line.partition("\0")
+            branch = ref.removeprefix("refs/heads/")
+            if branch == name or branch.startswith(name + "/"):
+                found[branch] = commit
+        return found
+
+    def _is_ancestor(self, commit: str, of: str) -> bool:
         try:
-            return self.git.rev_parse("--verify", "--quiet", f"refs/heads/{branch}^{{commit}}")
+            self.git.merge_base("--is-ancestor", commit, of)
+        except git.GitCommandError:
+            return False
+        return True
+
+    def _built(self, branch: str) -> str | None:
+        """The commit auditfix last made for ``branch`` (recorded under refs/auditfix/built/)."""
+        try:
+            return self.git.rev_parse("--verify", "--quiet", f"{BUILT_REFS}{branch}^{{commit}}")
         except git.GitCommandError:
             return None
 
-    def _refusal(self, branch: str, existing: str) -> str:
-        checked_out = self._checked_out_in(branch)
-        if checked_out is not None:
-            return f"branch {branch} exists and is checked out in {checked_out}; left as it is"
-        if not self.options.force:
-            return f"branch {branch} already exists (at {existing[:12]}); left as it is: delete it or use --force to replace it"
-        return ""
+    def _commits_of_others(self, branch: str, existing: str) -> list[str]:
+        """The commits on ``branch`` that neither auditfix nor the base made, newest first, as
+        ``<hash> <author>: <subject>`` (at most five named)."""
+        built = self._built(branch)
+        if built == existing:
+            return []
+        excluded = [self.base, *([built] if built is not None else [])]
+        output = self.git.log("--format=%h %an: %s", existing, "--not", *excluded, "--")
+        commits = [line for line in output.splitlines() if line.strip()]
+        if len(commits) > 5:
+            commits = [*commits[:5], f"and {len(commits) - 5} more"]
+        return commits or [f"{existing[:12]} (not made by auditfix)"]
+
+    def _is_up_to_date(self, existing: str, start: str, tree: str) -> bool:
+        """``existing`` is auditfix's commit on ``start`` with exactly ``tree``."""
+        try:
+            parent = self.git.rev_parse("--verify", "--quiet", f"{existing}^")
+        except git.GitCommandError:
+            return False
+        return parent == start and self.git.rev_parse(f"{existing}^{{tree}}") == tree
 
     def _checked_out_in(self, branch: str) -> str | None:
         path = None
@@ -466,11 +727,36 @@ class _GitRun:
             # Fails if someone created the branch since we looked: never overwrite silently.
             self.git.branch("--no-track", branch, commit)
         else:
-            self.git.update_ref("-m", "auditfix: replaced (--force)", f"refs/heads/{branch}", commit, existing)
+            reason = "replaced (--force)" if self.options.force else "rebuilt on the new base"
+            self.git.update_ref("-m", f"auditfix: {reason}", f"refs/heads/{branch}", commit, existing)
+        self.git.update_ref(f"{BUILT_REFS}{branch}", commit)
+
+    def _delete(self, category: CategoryResult, existing: str, message: str) -> None:
+        # Fails if the branch moved since we looked: never delete someone's new commit.
+        self.git.update_ref("-m", "auditfix: deleted", "-d", f"refs/heads/{category.branch}", existing)
+        with contextlib.suppress(git.GitCommandError):
+            self.git.update_ref("-d", f"{BUILT_REFS}{category.branch}")
+        category.status, category.message, category.commit = DELETED, message, existing
 
     def push(self, category: CategoryResult) -> None:
-        refspec = f"{'+' if self.options.force else ''}refs/heads/{category.branch}:refs/heads/{category.branch}"
-        arguments = ["--quiet", "--porcelain"]
+        """Push (or, for a deleted branch, delete) the remote branch, but only while it is where
+        auditfix left it (--force-with-lease with the commit expected there): a commit someone
+        pushed meanwhile is never overwritten.  With --force, whatever is there is replaced."""
+        remote_ref = f"refs/heads/{category.branch}"
+        remote = self._remote_commit(remote_ref)
+        if category.status == DELETED:
+            if remote is None:
+                return  # gone there too (for example deleted when its pull request was merged)
+            refspec, expected = f":{remote_ref}", category.commit
+        else:
+            if remote == category.commit:
+                return  # already there
+            refspec = f"{remote_ref}:{remote_ref}"
+            if remote is None or self.options.force or remote == category.previous:
+                expected = remote or ""
+            else:
+                expected = category.previous  # someone pushed to it: the lease fails, nothing is lost
+        arguments = ["--quiet", "--porcelain", f"--force-with-lease={remote_ref}:{expected}"]
         if self.options.no_verify:
             arguments.append("--no-verify")
         try:
@@ -481,6 +767,17 @@ class _GitRun:
             self.notify(f"{category.branch}: {category.follow_up_error}")
         else:
             category.pushed = True
+
+    def _remote_commit(self, remote_ref: str) -> str | None:
+        try:
+            output = self.git.ls_remote("--", self.options.push, remote_ref)
+        except git.GitCommandError:
+            return None
+        for line in output.splitlines():
+            commit, _, ref = line.partition("\t")
+            if ref == remote_ref:
+                return commit
+        return None
 
     # worktrees ------------------------------------------------------------------------------
 
@@ -501,7 +798,7 @@ class _GitRun:
 
     def _discard_worktree(self) -> None:
         if self._worktree is not None:
-            with _signals_deferred():
+            with signals_deferred():
                 self._remove_worktree(self._worktree)
             self._worktree = None
 
@@ -511,7 +808,7 @@ class _GitRun:
         try:
             self.git.worktree("add", "--detach", "--quiet", str(worktree), commit)
         except BaseException:
-            with _signals_deferred():
+            with signals_deferred():
                 self._remove_worktree(worktree)
             raise
         return worktree
@@ -556,164 +853,6 @@ def _worktree_git(worktree: Path) -> git.Git:
     return command
 
 
-# -- the repository lock ---------------------------------------------------------------------
-
-
-class RepositoryLock:
-    """One git-mode run per repository: a file holding ``<pid> <host>``, created atomically.
-
-    A lock whose process is gone (same host, no such pid) is stale and taken over; a live one
-    is waited for up to ``timeout`` seconds, then the run refuses.
-    """
-
-    def __init__(self, path: Path, timeout: float) -> None:
-        self.path = path
-        self.timeout = timeout
-        self.owner = f"{os.getpid()} {socket.gethostname()}\n"
-
-    def __enter__(self) -> RepositoryLock:
-        deadline = time.monotonic() + self.timeout
-        while not self._try_create():
-            holder = self._read()
-            if holder is not None and self._is_stale(holder):
-                self._take_over_stale(holder)
-                continue
-            if time.monotonic() >= deadline:
-                who = f"pid {holder.split()[0]}" if holder else "another process"
-                raise GitModeError(
-                    f"another auditfix run ({who}) is working on this repository; try again when it has "
-                    f"finished (if no such run exists, delete {self.path})"
-                )
-            time.sleep(0.1)
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        with _signals_deferred():
-            if self._read() == self.owner:
-                self.path.unlink(missing_ok=True)
-
-    def _try_create(self) -> bool:
-        # Written to a private file and hard-linked into place, so the lock is never seen half-written.
-        temporary = self.path.with_name(f"{self.path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}")
-        temporary.write_text(self.owner)
-        try:
-            os.link(temporary, self.path)
-            return True
-        except FileExistsError:
-            return False
-        finally:
-            temporary.unlink(missing_ok=True)
-
-    def _read(self) -> str | None:
-        try:
-            return self.path.read_text()
-        except (OSError, UnicodeDecodeError):
-            return None
-
-    @staticmethod
-    def _is_stale(holder: str) -> bool:
-        parts = holder.split()
-        if len(parts) != 2 or not parts[0].isdigit():
-            return True  # not written by auditfix as it is now
-        pid, host = int(parts[0]), parts[1]
-        if host != socket.gethostname() or os.name == "nt":
-            # Cannot tell: another machine sharing the repository, or Windows, where os.kill
-            # would terminate the process instead of probing it.
-            return False
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
-        return False
-
-    def _take_over_stale(self, holder: str) -> None:
-        # Move it aside first, so two runs that both saw the stale lock cannot delete a fresh one.
-        aside = self.path.with_name(f"{self.path.name}.stale.{os.getpid()}")
-        try:
-            os.replace(self.path, aside)
-        except FileNotFoundError:
-            return
-        if aside.read_text() != holder:
-            with contextlib.suppress(FileExistsError):
-                os.link(aside, self.path)  # it was a live run's fresh lock: put it back
-        aside.unlink(missing_ok=True)
-
-
-# -- signals and environment -----------------------------------------------------------------
-
-
-_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-_SIGNALLED = threading.Event()  # set by the run's Ctrl-C/SIGTERM handlers (see _terminate_as_interrupt)
-
-
-def _interrupted(exc: git.GitCommandError) -> bool:
-    """Whether a failed git command ended because the run was interrupted: git killed by SIGINT
-    or SIGTERM (or a shell's 128 + n), or this process got one (handled, or still pending)."""
-    status = exc.status if isinstance(exc.status, int) else None
-    if status is not None and (status in (-s for s in _STOP_SIGNALS) or status in (128 + s for s in _STOP_SIGNALS)):
-        return True
-    pending = signal.sigpending() if hasattr(signal, "sigpending") else set()
-    return _SIGNALLED.is_set() or any(s in pending for s in _STOP_SIGNALS)
-
-
-def _in_main_thread() -> bool:
-    return threading.current_thread() is threading.main_thread()
-
-
-@contextlib.contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """Make SIGTERM raise (like Ctrl-C does), so that worktrees and the lock are cleaned up."""
-    if not _in_main_thread():
-        yield
-        return
-
-    def raise_terminated(signum: int, frame: object) -> None:
-        _SIGNALLED.set()
-        raise Terminated()
-
-    def raise_interrupt(signum: int, frame: object) -> None:
-        # As Python's own handler does, but remembered: a commit that fails meanwhile is then
-        # known to be part of the interruption even if the exception got lost on its way.
-        _SIGNALLED.set()
-        raise KeyboardInterrupt
-
-    _SIGNALLED.clear()
-    previous = signal.signal(signal.SIGTERM, raise_terminated)
-    previous_interrupt = signal.getsignal(signal.SIGINT)
-    if previous_interrupt is signal.default_int_handler:
-        signal.signal(signal.SIGINT, raise_interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        if previous_interrupt is signal.default_int_handler:
-            signal.signal(signal.SIGINT, previous_interrupt)
-
-
-@contextlib.contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM while cleaning up; they are delivered when the cleanup is done."""
-    if not _in_main_thread() or not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
-@contextlib.contextmanager
-def _without_repository_environment() -> Iterator[None]:
-    saved = {name: os.environ.pop(name) for name in _REPOSITORY_ENVIRONMENT if name in os.environ}
-    try:
-        yield
-    finally:
-        os.environ.update(saved)
-
-
 # -- small helpers ---------------------------------------------------------------------------
 
 def _merge_problems(problems: list[Problem], report: RunReport) -> None:
@@ -725,6 +864,8 @@ def _merge_problems(problems: list[Problem], report: RunReport) -> None:
 
 
 def _describe(category: CategoryResult) -> str:
+    if category.status == UP_TO_DATE:
+        return f"{category.branch}: up to date at {category.commit[:12]}"
     if category.has_branch:
         files = f"{category.files} file" + ("" if category.files == 1 else "s")
         return f"{category.branch}: {category.status} at {category.commit[:12]} ({files}, +{category.added} -{category.removed})"
@@ -732,6 +873,8 @@ def _describe(category: CategoryResult) -> str:
         return f"{category.codemod}: nothing to change"
     if category.status == FINDINGS_ONLY:
         return f"{category.codemod}: {category.message}"
+    if category.status == KEPT:
+        return f"warning: {category.branch}: {category.message}"
     return f"{category.branch}: {category.status}: {category.message}"
 
 

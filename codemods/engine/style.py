@@ -1,0 +1,227 @@
+"""The engine's last step on a rewritten file: make the result look as the project's own tools
+would have written it, without touching anything the codemods did not add.
+
+- **Imports where the project's isort (or ruff's isort rules) puts them.**  When the original
+  file was sorted under the project's configuration (``isort.check_code``), the rewritten file
+  is sorted with isort under the same configuration: the new imports go into their section in
+  sorted position, new names join an existing ``from x import ...`` in order, and since the
+  rest of the block was already where isort wants it, nothing else moves.  A file the project
+  left unsorted is never re-sorted.
+- **New lines within the project's line length.**  A one-line statement the codemods wrote or
+  changed that is longer than the limit is split at its call's (or literal's) brackets as
+  black would: the arguments on one indented line if they fit, else one per line with a
+  trailing comma.  Lines that were already in the original are left as they are, however long.
+
+This runs once, after every codemod, and on the files they generate: the import block depends
+on what all of them added, and running one codemod or all of them places each import the same
+way (which keeps git mode's branches from conflicting with each other).  Codemods stay pure
+and never order imports themselves; they read ``FileContext.style.line_length`` only for the
+text they write (comments, docstrings), which no formatter can wrap for them.
+"""
+
+from __future__ import annotations
+
+import collections
+import difflib
+import functools
+import io
+import re
+import tokenize
+from typing import Any
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from codemods.options import CodeStyle
+
+_INDENT = "    "
+
+
+def tidy(original: bytes | None, new: bytes, style: CodeStyle) -> bytes:
+    """``new`` with its imports placed by isort (if ``original`` was sorted, or is None: a file
+    the run creates) and its new long lines wrapped.  Anything that cannot be done exactly is
+    left as the codemods wrote it."""
+    new = wrap_new_long_lines(original, new, style.line_length)
+    return sort_imports(original, new, style)
+
+
+# -- imports -------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=8)
+def isort_config(style: CodeStyle) -> Any:
+    import isort
+
+    settings = {**dict(style.isort_settings), "quiet": True}  # check_code prints nothing
+    if style.isort_file:
+        return isort.Config(settings_file=style.isort_file, **settings)
+    return isort.Config(**settings)
+
+
+def sort_imports(original: bytes | None, new: bytes, style: CodeStyle) -> bytes:
+    import isort
+
+    try:
+        encoding = _encoding(new)
+        text = new.decode(encoding)
+        config = isort_config(style)
+        if original is not None and not isort.check_code(original.decode(_encoding(original)), config=config):
+            return new  # the project keeps this file's imports in its own order
+        result = isort.code(text, config=config)
+    except Exception:  # noqa: BLE001 - a file isort cannot handle keeps the codemods' placement
+        return new
+    return result.encode(encoding) if _only_imports_differ(text, result) else new
+
+
+_IMPORT_LINE = re.compile(r"\s*(import\s|from\s|\)|#|$)|\s*[\w.]+( as \w+)?,?\s*(#.*)?$")
+
+
+def _only_imports_differ(before: str, after: str) -> bool:
+    """Whether isort changed import lines (and blank lines) only: every other line, its line
+    ending included, must come back exactly (isort normalises line endings, for one)."""
+    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag != "equal" and not all(_IMPORT_LINE.match(line) for line in (*old[i1:i2], *new[j1:j2])):
+            return False
+    return True
+
+
+def _encoding(source: bytes) -> str:
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+    return encoding
+
+
+# -- long lines ---------------------------------------------------------------------------------
+
+
+def wrap_new_long_lines(original: bytes | None, new: bytes, limit: int) -> bytes:
+    """Wrap the one-line statements of ``new`` that are longer than ``limit`` and are not lines
+    of ``original`` (compared as a multiset of lines, so a long line that only moved within the
+    file stays as it is; in a file the run creates every line is new)."""
+    try:
+        encoding = _encoding(new)
+        lines = new.decode(encoding).splitlines()
+        before = collections.Counter(original.decode(_encoding(original)).splitlines()) if original else collections.Counter()
+    except (SyntaxError, UnicodeDecodeError, LookupError):
+        return new
+    long_lines = set()
+    for number, line in enumerate(lines, 1):
+        if before[line] > 0:
+            before[line] -= 1
+        elif len(line) > limit:
+            long_lines.add(number)
+    if not long_lines:
+        return new
+    try:
+        wrapper = MetadataWrapper(cst.parse_module(new))
+        return wrapper.visit(_LongLineWrapper(long_lines, limit)).bytes
+    except Exception:  # noqa: BLE001 - an odd file keeps its long line
+        return new
+
+
+class _LongLineWrapper(cst.CSTTransformer):
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(self, lines: set[int], limit: int) -> None:
+        super().__init__()
+        self.lines = lines
+        self.limit = limit
+
+    def leave_SimpleStatementLine(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
+    ) -> cst.SimpleStatementLine:
+        position = self.get_metadata(PositionProvider, original_node)
+        if position.start.line not in self.lines or len(updated_node.body) != 1:
+            return updated_node
+        code = cst.Module(body=[updated_node]).code
+        if code.count("\n") != 1:
+            return updated_node  # already spans lines
+        small = updated_node.body[0]
+        call = _wrappable_value(small)
+        if call is None:
+            return updated_node
+        indent = position.start.column
+        statement = updated_node
+        for candidate in _splits(call, 0):
+            new_small = small.with_changes(value=_replace_value(small.value, call, candidate))
+            statement = updated_node.with_changes(body=[new_small])
+            rendered = cst.Module(body=[statement]).code
+            if all(indent + len(line) <= self.limit for line in rendered.splitlines()):
+                break
+        return statement  # the last, most split form when none fits
+
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
+        """A new ``def`` line over the limit: its parameters split as black splits them."""
+        header = self.get_metadata(PositionProvider, original_node.name).start.line
+        params = list(updated_node.params.params)
+        if header not in self.lines or not params or updated_node.params.star_arg is not cst.MaybeSentinel.DEFAULT:
+            return updated_node
+        if updated_node.params.kwonly_params or updated_node.params.star_kwarg or updated_node.params.posonly_params:
+            return updated_node
+        indent = self.get_metadata(PositionProvider, original_node).start.column
+        function = updated_node
+        for candidate in _parameter_splits(params):
+            function = updated_node.with_changes(
+                whitespace_before_params=_newline(1), params=updated_node.params.with_changes(params=candidate)
+            )
+            header_code = cst.Module(body=[function.with_changes(body=cst.SimpleStatementSuite([cst.Pass()]), decorators=[])]).code
+            if all(indent + len(line) <= self.limit for line in header_code.splitlines()):
+                break
+        return function
+
+
+def _parameter_splits(params: list[cst.Param]) -> list[list[cst.Param]]:
+    """Every parameter on one indented line, then one parameter per line (with a trailing comma)."""
+    hugged = [*params[:-1], params[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT, whitespace_after_param=_newline(0))]
+    exploded = [
+        param.with_changes(
+            comma=cst.Comma(whitespace_after=_newline(1 if index < len(params) - 1 else 0)),
+            whitespace_after_param=cst.SimpleWhitespace(""),
+        )
+        for index, param in enumerate(params)
+    ]
+    return [hugged, exploded]
+
+
+def _wrappable_value(small: cst.BaseSmallStatement) -> cst.Call | None:
+    """The call a statement line ends with: ``f(...)``, ``x = f(...)``, ``return await f(...)``."""
+    if not isinstance(small, (cst.Expr, cst.Assign, cst.AnnAssign, cst.AugAssign, cst.Return)):
+        return None
+    value = small.value
+    if isinstance(value, cst.Await):
+        value = value.expression
+    if isinstance(value, cst.Call) and value.args and not value.lpar:
+        return value
+    return None
+
+
+def _replace_value(value: cst.BaseExpression, call: cst.Call, new_call: cst.Call) -> cst.BaseExpression:
+    if isinstance(value, cst.Await) and value.expression is call:
+        return value.with_changes(expression=new_call)
+    return new_call
+
+
+def _newline(depth: int) -> cst.ParenthesizedWhitespace:
+    """A line break inside brackets, continuing ``depth`` indents deeper than the statement."""
+    return cst.ParenthesizedWhitespace(indent=True, last_line=cst.SimpleWhitespace(_INDENT * depth))
+
+
+def _splits(call: cst.Call, depth: int) -> list[cst.Call]:
+    """The ways black would split ``call``, best first: every argument on one indented line
+    (unless a trailing comma asks for one per line), then one argument per line."""
+    args = list(call.args)
+    options = []
+    if args[-1].comma is cst.MaybeSentinel.DEFAULT:
+        hugged = [*args[:-1], args[-1].with_changes(whitespace_after_arg=_newline(depth))]
+        options.append(call.with_changes(whitespace_before_args=_newline(depth + 1), args=hugged))
+    exploded = [
+        arg.with_changes(
+            comma=cst.Comma(whitespace_after=_newline(depth + 1 if index < len(args) - 1 else depth)),
+            whitespace_after_arg=cst.SimpleWhitespace(""),
+        )
+        for index, arg in enumerate(args)
+    ]
+    options.append(call.with_changes(whitespace_before_args=_newline(depth + 1), args=exploded))
+    return options
