@@ -53,13 +53,18 @@ class ModuleHelper:
             self._first_user = index
         return self._chosen
 
+    @property
+    def added(self) -> bool:
+        """Whether :meth:`finish` adds the definition (it was used, and did not exist yet)."""
+        return self._chosen is not None and not self._exists and self._first_user is not None
+
     def finish(self, updated_module: cst.Module) -> cst.Module:
         """Add the definition above the first statement that uses it (unless it exists already).
 
         ``updated_module`` must have the statements of the module the uses were found in, at
         the same places (the codemod changed expressions, not the module's statement list).
         """
-        if self._chosen is None or self._exists or self._first_user is None:
+        if not self.added or self._first_user is None:
             return updated_module
         function = cst.parse_statement(self._definition(self._chosen), config=updated_module.config_for_parsing)
         body = list(updated_module.body)

@@ -141,8 +141,9 @@ class SecretCompare(TracksAncestors, Codemod):
         return True
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
-        if self._helper is not None:
-            updated_node = self._helper.finish(updated_node)
+        if self._helper is None or not self._helper.added:
+            return updated_node
+        updated_node = self._helper.finish(updated_node)
         if self._new_hmac_import:
             self.add_import("hmac")
         return updated_node
@@ -311,10 +312,10 @@ class SecretCompare(TracksAncestors, Codemod):
         assignment to it in its function (or, if it has none there, in the module)."""
         kinds: set[_Kind] = set()
         parameter = self._parameter(name)
-        if parameter is not None:
-            kinds.add(_Kind.INPUT if parameter.whole_is_input else _Kind.OTHER)
         values = self._values(name)
         by_name = _Kind.SECRET if _is_secret_name(name) else _Kind.OTHER
+        if parameter is not None:
+            kinds.add(by_name if parameter.outer else _Kind.INPUT if parameter.whole_is_input else _Kind.OTHER)
         # A value not known (an import, a loop variable, ``with ... as``): the name tells.
         kinds |= {self._kind(v) if v is not None else by_name for v in values}
         if parameter is None and not values:
@@ -359,15 +360,23 @@ class SecretCompare(TracksAncestors, Codemod):
         return self._bindings[key]
 
     def _parameter(self, name: str) -> _Parameter | None:
-        """The parameter ``name`` of the innermost function around the comparison binding it."""
+        """The parameter ``name`` of the innermost function around the comparison binding it.
+
+        A parameter of an outer function (a closure's ``create_app(api_key)``) is configuration
+        more often than client data: its name decides, like any variable whose value is unknown.
+        """
+        innermost = True
         for index in range(len(self.ancestors) - 1, -1, -1):
             function = self.ancestors[index]
             if not isinstance(function, cst.FunctionDef):
                 continue
             for position, param in enumerate(_parameters(function)):
                 if param.name.value == name:
+                    if not innermost:
+                        return _Parameter(whole_is_input=False, parts_are_input=False, outer=True)
                     method = index >= 2 and isinstance(self.ancestors[index - 2], cst.ClassDef)
                     return _Parameter.of(param, function, is_receiver=method and position == 0)
+            innermost = False
         return None
 
 
@@ -375,6 +384,7 @@ class SecretCompare(TracksAncestors, Codemod):
 class _Parameter:
     whole_is_input: bool  # the value itself is client data
     parts_are_input: bool  # its attributes, items and method results are client data too
+    outer: bool = False  # a parameter of a function around the innermost one
 
     @classmethod
     def of(cls, param: cst.Param, function: cst.FunctionDef, *, is_receiver: bool) -> _Parameter:
