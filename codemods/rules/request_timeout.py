@@ -146,17 +146,20 @@ class RequestTimeout(TracksAncestors, Codemod):
 
     def _target(self, call: cst.Call) -> _Target | None:
         func = call.func
-        if not isinstance(func, (cst.Name, cst.Attribute)):
+        if isinstance(func, cst.Name):  # from requests import get [as fetch]; from urllib.request import urlopen
+            found = sorted(self.names.refers_to(func, (*_MODULE_FUNCTIONS, *_URLOPEN)))
+            return _target_of(found[0]) if found else None
+        if not isinstance(func, cst.Attribute):
             return None
-        last = func.value if isinstance(func, cst.Name) else func.attr.value
-        if last in _METHODS:
+        method = func.attr.value
+        if method in _METHODS:
             if self.names.refers_to(func, _MODULE_FUNCTIONS):
-                return _Target(f"requests.{last}", None)
-            if isinstance(func, cst.Attribute) and self._is_session(func.value):
-                position = _SESSION_REQUEST_TIMEOUT_POSITION if last == "request" else None
-                return _Target(f"{_label(func.value)}.{last}", position)
-        elif last == "urlopen" and self.names.refers_to(func, _URLOPEN):
-            return _Target("urlopen", _URLOPEN_TIMEOUT_POSITION)
+                return _target_of(f"requests.{method}")
+            if self._is_session(func.value):
+                position = _SESSION_REQUEST_TIMEOUT_POSITION if method == "request" else None
+                return _Target(f"{_label(func.value)}.{method}", position)
+        elif method == "urlopen" and self.names.refers_to(func, _URLOPEN):
+            return _target_of("urllib.request.urlopen")
         return None
 
     def _is_session(self, value: cst.BaseExpression) -> bool:
@@ -327,6 +330,13 @@ def _enclosing_method(ancestors: Sequence[cst.CSTNode]) -> tuple[cst.FunctionDef
         if isinstance(node, (cst.Lambda, cst.ClassDef)):
             return None, None
     return None, None
+
+
+def _target_of(qualified: str) -> _Target:
+    """The target for a module function's qualified name (``requests.api.get`` -> requests.get)."""
+    if qualified in _URLOPEN:
+        return _Target("urlopen", _URLOPEN_TIMEOUT_POSITION)
+    return _Target(f"requests.{qualified.rpartition('.')[2]}", None)
 
 
 def _first_parameter(function: cst.FunctionDef) -> str | None:
