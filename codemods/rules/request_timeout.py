@@ -8,10 +8,10 @@ from typing import ClassVar
 
 import libcst as cst
 
-from codemods import traversal
+from codemods.analysis.loggers import TracksAncestors
+from codemods.analysis.sessions import dotted_name
 from codemods.base import Codemod, Option
-from codemods.db_session import dotted_name
-from codemods.module_logger import TracksAncestors
+from codemods.speedups import traversal
 
 _METHODS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
 _MODULE_FUNCTIONS = tuple(f"requests.{m}" for m in _METHODS) + tuple(f"requests.api.{m}" for m in _METHODS)

@@ -10,11 +10,11 @@ from typing import ClassVar
 
 import libcst as cst
 
-from codemods import traversal
+from codemods.analysis.loggers import TracksAncestors
+from codemods.analysis.module_helpers import ModuleHelper, names_of, top_level_imports
+from codemods.analysis.sessions import dotted_name
 from codemods.base import Codemod
-from codemods.db_session import dotted_name
-from codemods.module_helpers import ModuleHelper, names_of, top_level_imports
-from codemods.module_logger import TracksAncestors
+from codemods.speedups import traversal
 
 # The last word (or last two words) of a name that holds a secret: ``ADMIN_TOKEN``,
 # ``user.reset_token``, ``settings.api_key``, ``X-Api-Key``, ``password_hash``, ``expected_sig``.
@@ -202,12 +202,10 @@ class SecretCompare(TracksAncestors, Codemod):
             if compare_digest is None:
                 self.report(comparison, "no free name to import hmac under: not rewritten", fixable=False)
                 return None
-            templates = self.file.templates
-            assert templates is not None, "the pipeline gives every codemod the run's templates"
             indent = self._module.default_indent
 
             def definition(name: str) -> str:
-                return templates.render("secret_compare.py.j2", name=name, compare_digest=compare_digest, indent=indent)
+                return self.render("secret_compare.py.j2", name=name, compare_digest=compare_digest, indent=indent)
 
             self._helper = ModuleHelper(self.names, self._module, _HELPER_NAMES, definition)
         name = self._helper.name_at(self.ancestors)

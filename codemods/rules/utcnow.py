@@ -7,10 +7,10 @@ from typing import ClassVar
 
 import libcst as cst
 
+from codemods.analysis.loggers import TracksAncestors
+from codemods.analysis.module_helpers import ModuleHelper, names_of, top_level_imports
+from codemods.analysis.sessions import dotted_name
 from codemods.base import Codemod, Option
-from codemods.db_session import dotted_name
-from codemods.module_helpers import ModuleHelper, names_of, top_level_imports
-from codemods.module_logger import TracksAncestors
 
 _DEPRECATED = ("datetime.datetime.utcnow", "datetime.datetime.utcfromtimestamp")
 # ``.replace(tzinfo=X)`` right after the call, with X one of these: ``now(X)`` is the same value.
@@ -242,11 +242,8 @@ class Utcnow(TracksAncestors, Codemod):
         if self._helper is None:
             aware = self.option("aware")
             now = _code(self._now(cst.Attribute(owner.with_changes(lpar=(), rpar=()), cst.Name("utcnow")), spelling))
-            templates = self.file.templates
-            assert templates is not None, "the pipeline gives every codemod the run's templates"
-
             def definition(name: str) -> str:
-                return templates.render("utcnow.py.j2", name=name, aware=aware, now=now, indent=self._module.default_indent)
+                return self.render("utcnow.py.j2", name=name, aware=aware, now=now, indent=self._module.default_indent)
 
             self._helper = ModuleHelper(self.names, self._module, _AWARE_HELPERS if aware else _NAIVE_HELPERS, definition)
         return self._helper.name_at(self.ancestors)

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 import requests
 
-from codemods.config import ConfigError, codemod_options
-from codemods.pipeline import CHANGED
+from codemods.engine.config import ConfigError, codemod_options
+from codemods.engine.pipeline import CHANGED
 from codemods.rules.request_timeout import RequestTimeout
-from tests.codemods.helpers import assert_noop, assert_rewrite, declined, run_codemod
+from tests.rules.helpers import assert_noop, assert_rewrite, declined, run_codemod
 
 
 def rewrite(before: str, after: str, **kwargs):

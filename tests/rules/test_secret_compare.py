@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from codemods.pipeline import CHANGED
+from codemods.engine.pipeline import CHANGED
 from codemods.rules.secret_compare import SecretCompare
-from tests.codemods.helpers import assert_noop, assert_rewrite, declined, run_codemod
+from tests.rules.helpers import assert_noop, assert_rewrite, declined, run_codemod
 
 HELPER = '''
 

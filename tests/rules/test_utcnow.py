@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from codemods.pipeline import CHANGED
+from codemods.engine.pipeline import CHANGED
 from codemods.rules.utcnow import Utcnow
-from tests.codemods.helpers import assert_noop, assert_rewrite, declined, run_codemod
+from tests.rules.helpers import assert_noop, assert_rewrite, declined, run_codemod
 
 
 def rewrite(before: str, after: str, **kwargs):

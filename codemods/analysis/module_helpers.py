@@ -17,8 +17,8 @@ from collections.abc import Callable, Sequence
 
 import libcst as cst
 
-from codemods.db_session import dotted_name
-from codemods.names import Names
+from codemods.analysis.sessions import dotted_name
+from codemods.analysis.names import Names
 
 
 class ModuleHelper:
