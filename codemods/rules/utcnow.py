@@ -47,9 +47,11 @@ class Utcnow(TracksAncestors, Codemod):
         ``datetime.fromtimestamp(ts, timezone.utc).replace(tzinfo=None)``: the same naive UTC
         values, without the deprecated calls.  Every import form is recognised
         (``from datetime import datetime``, ``import datetime``, ``import datetime as dt``,
-        aliases), and a reference that is called later, such as
-        ``Column(DateTime, default=datetime.utcnow)``, becomes
-        ``lambda: datetime.now(timezone.utc).replace(tzinfo=None)``.  ``timezone`` is taken
+        aliases).  A reference that is called later, such as
+        ``Column(DateTime, default=datetime.utcnow)``, becomes a module helper,
+        ``_naive_utcnow``, defined once above its first use (a lambda where the datetime class
+        is imported inside a function; ``utcfromtimestamp`` references become
+        ``lambda timestamp: ...``).  ``timezone`` is taken
         from an existing import or from the module the call already names (``dt.timezone``);
         otherwise ``from datetime import timezone`` is added (as ``dt_timezone`` when the
         module uses the name ``timezone`` for something else, such as Django's or pytz's).
@@ -58,7 +60,7 @@ class Utcnow(TracksAncestors, Codemod):
         ``pytz.utc``) was already made aware by hand and becomes ``datetime.now(timezone.utc)``.
 
         With ``aware = true`` the results keep their UTC time zone instead
-        (``datetime.now(timezone.utc)``), and each use that is compared with, or subtracted
+        (``datetime.now(timezone.utc)``, helper ``_utcnow``), and each use that is compared with, or subtracted
         from, another value that may be naive, or that is a column default, is reported:
         comparing an aware datetime with a naive one raises ``TypeError``.
 
@@ -81,10 +83,16 @@ class Utcnow(TracksAncestors, Codemod):
 
     Use instead:
         ```python
-        from datetime import datetime, timezone
+        from datetime import timezone, datetime
+
+
+        def _naive_utcnow():
+            \"\"\"The current UTC time as a naive datetime, as the deprecated ``datetime.utcnow()`` returned it.\"\"\"
+            return datetime.now(timezone.utc).replace(tzinfo=None)
+
 
         class Token(Base):
-            created_at = Column(DateTime, default=lambda: datetime.now(timezone.utc).replace(tzinfo=None))
+            created_at = Column(DateTime, default=_naive_utcnow)
 
             def expired(self):
                 return datetime.now(timezone.utc).replace(tzinfo=None) > self.expires_at
