@@ -66,7 +66,9 @@ class ModuleHelper:
         """
         if not self.added or self._first_user is None:
             return updated_module
-        function = cst.parse_statement(self._definition(self._chosen), config=updated_module.config_for_parsing)
+        # In the file's own line endings: newlines inside the docstring are tokens libcst keeps as written.
+        text = self._definition(self._chosen).replace("\n", updated_module.default_newline)
+        function = cst.parse_statement(text, config=updated_module.config_for_parsing)
         body = list(updated_module.body)
         anchor = body[self._first_user]
         blank = [cst.EmptyLine()] * 2 if self._first_user > 0 else []

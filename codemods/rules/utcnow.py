@@ -183,7 +183,7 @@ class Utcnow(TracksAncestors, Codemod):
         if method == "utcfromtimestamp" and not _one_plain_argument(call):
             self.report(original, "datetime.utcfromtimestamp() without one plain argument: not rewritten", fixable=False)
             return replaced
-        spelling = self._spelling(original, func.value)
+        spelling = self._spelling(original, cst.ensure_type(original.func, cst.Attribute).value)
         if spelling is None:
             return replaced
         given_utc = tzinfo is not None and bool(self.names.refers_to(tzinfo[0], _UTC_OBJECTS))
@@ -213,12 +213,11 @@ class Utcnow(TracksAncestors, Codemod):
         if not is_value:
             self.report(original_node, f"datetime.{method} used as a value here: not rewritten", fixable=False)
             return updated_node
-        owner = updated_node.value
-        spelling = self._spelling(original_node, owner)
+        spelling = self._spelling(original_node, original_node.value)
         if spelling is None:
             return updated_node
         func = updated_node.with_changes(lpar=(), rpar=())
-        helper = self._helper_name(original_node, owner, spelling) if method == "utcnow" else None
+        helper = self._helper_name(original_node, original_node.value, spelling) if method == "utcnow" else None
         new: cst.BaseExpression
         if helper is not None:
             new = cst.Name(helper, lpar=updated_node.lpar, rpar=updated_node.rpar)
