@@ -20,7 +20,7 @@ from codemods.speedups import traversal
 # ``user.reset_token``, ``settings.api_key``, ``X-Api-Key``, ``password_hash``, ``expected_sig``.
 _SECRET_WORDS = frozenset(
     {"token", "secret", "apikey", "signature", "sig", "digest", "hexdigest", "otp", "totp", "hotp", "csrf", "xsrf",
-     "hmac", "passcode", "passphrase", "pwhash", "passwordhash"}
+     "hmac", "passcode", "passphrase", "pwhash", "passwordhash", "password", "passwd"}
 )  # fmt: skip
 _SECRET_PAIRS = frozenset(
     {("api", "key"), ("secret", "key"), ("private", "key"), ("access", "key"), ("signing", "key"), ("auth", "key"),
@@ -36,6 +36,14 @@ _REQUEST_PARAMETER_NAMES = frozenset({"request", "req"})
 # Parameters whose attributes are request data too: credentials and FastAPI's request-parameter markers.
 _CREDENTIAL_TYPES = frozenset({"HTTPAuthorizationCredentials", "HTTPBasicCredentials"})
 _REQUEST_MARKERS = frozenset({"Header", "Query", "Cookie", "Form", "Body", "Path", "Security", "File"})
+# FastAPI's security schemes: a dependency on one gives the credential the client sent.
+_SECURITY_SCHEMES = frozenset(
+    {"APIKeyHeader", "APIKeyQuery", "APIKeyCookie", "HTTPBearer", "HTTPBasic", "HTTPDigest", "OAuth2PasswordBearer",
+     "OAuth2AuthorizationCodeBearer", "OpenIdConnect"}
+)  # fmt: skip
+_TEXT_TYPES = frozenset({"str", "bytes", "Optional", "None", "Annotated", "Union"})
+# Functions that read a setting by name: os.getenv, python-decouple's config, django-environ's env.
+_SETTING_READERS = frozenset({"getenv", "config", "env"})
 _ROUTE_DECORATORS = frozenset({"route", "get", "post", "put", "patch", "delete", "api_route", "websocket"})
 _HELPER_NAMES = ("_constant_time_equal", "_secrets_equal")
 _COMPARE_DIGEST = ("hmac.compare_digest", "secrets.compare_digest")
@@ -67,12 +75,14 @@ class SecretCompare(TracksAncestors, Codemod):
         first use, with ``import hmac`` (an existing ``hmac`` or ``secrets`` import is reused).
 
         A *secret* is a setting, environment value or stored attribute whose name ends in
-        token, secret, api_key/apikey, password_hash, signature/sig, digest, otp, csrf, hmac,
-        ... (``settings.ADMIN_TOKEN``, ``os.environ["WEBHOOK_SECRET"]``,
-        ``current_app.config.get("API_KEY")``, ``user.reset_token``, a digest computed with
-        ``.hexdigest()``), or a variable assigned one.  A *request value* is read from the
-        request (``request.headers.get(...)``, ``request.args``, a FastAPI ``Header()``
-        parameter, a route parameter, HTTP credentials), a parameter of the function, or a
+        token, secret, api_key/apikey, password/password_hash, signature/sig, digest, otp,
+        csrf, hmac, ... (``settings.ADMIN_TOKEN``, ``os.environ["WEBHOOK_SECRET"]``,
+        ``os.getenv("API_KEY")``, ``config("API_KEY")``, ``current_app.config.get("API_KEY")``,
+        ``user.reset_token``, a digest computed with ``.hexdigest()``), or a variable assigned
+        one.  A *request value* is read from the
+        request (``request.headers.get(...)``, ``request.args``, ``self.request.META`` in a
+        class-based view, a FastAPI ``Header()`` parameter, a route parameter, HTTP
+        credentials), a parameter of the function, or a
         variable assigned one; a secret computed from request data (an HMAC of the body)
         counts as one too.
 
@@ -138,6 +148,7 @@ class SecretCompare(TracksAncestors, Codemod):
         self._imports = top_level_imports(node)
         self._bindings: dict[int, dict[str, list[cst.BaseExpression | None]]] = {}
         self._classifying: set[tuple[str, int, str]] = set()
+        self._scheme_names: frozenset[str] | None = None
         return True
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
@@ -248,8 +259,8 @@ class SecretCompare(TracksAncestors, Codemod):
             if node.func.attr.value in ("hexdigest", "digest"):
                 return _Kind.SECRET  # a computed signature
             return self._kind(node.func.value)  # settings.API_TOKEN.get_secret_value(), .strip()
-        if isinstance(node, cst.Call) and (dotted_name(node.func) or "").rpartition(".")[2] == "getenv":
-            key = _string_argument(node)
+        if isinstance(node, cst.Call) and (dotted_name(node.func) or "").rpartition(".")[2] in _SETTING_READERS:
+            key = _string_argument(node)  # os.getenv("API_KEY"), config("API_KEY"), env("SECRET_KEY")
             return _Kind.SECRET if key is not None and _is_secret_name(key) else _Kind.OTHER
         if isinstance(node, cst.Subscript):
             key = _subscript_key(node)
@@ -270,6 +281,8 @@ class SecretCompare(TracksAncestors, Codemod):
         root = _chain_root(node)
         if root is node or not isinstance(root, cst.Name):
             return False
+        if (dotted_name(node, through_calls=True) or "").startswith(("self.request.", "cls.request.")):
+            return True  # a class-based view's request
         if self.names.refers_to(root, _REQUEST_OBJECTS):
             return True
         parameter = self._parameter(root.value)
@@ -342,6 +355,20 @@ class SecretCompare(TracksAncestors, Codemod):
 
     # -- the function around the comparison ---------------------------------------------------------
 
+    def _schemes(self) -> frozenset[str]:
+        """Module-level names bound to a FastAPI security scheme: ``api_key_header = APIKeyHeader(...)``."""
+        if self._scheme_names is None:
+            self._scheme_names = frozenset(
+                name
+                for name, values in self._bindings_of(None).items()
+                if values
+                and all(
+                    isinstance(v, cst.Call) and (dotted_name(v.func) or "").rpartition(".")[2] in _SECURITY_SCHEMES
+                    for v in values
+                )
+            )
+        return self._scheme_names
+
     def _innermost_function(self) -> cst.FunctionDef | None:
         return next((a for a in reversed(self.ancestors) if isinstance(a, cst.FunctionDef)), None)
 
@@ -373,7 +400,7 @@ class SecretCompare(TracksAncestors, Codemod):
                     if not innermost:
                         return _Parameter(whole_is_input=False, parts_are_input=False, outer=True)
                     method = index >= 2 and isinstance(self.ancestors[index - 2], cst.ClassDef)
-                    return _Parameter.of(param, function, is_receiver=method and position == 0)
+                    return _Parameter.of(param, function, is_receiver=method and position == 0, schemes=self._schemes())
             innermost = False
         return None
 
@@ -385,16 +412,19 @@ class _Parameter:
     outer: bool = False  # a parameter of a function around the innermost one
 
     @classmethod
-    def of(cls, param: cst.Param, function: cst.FunctionDef, *, is_receiver: bool) -> _Parameter:
+    def of(cls, param: cst.Param, function: cst.FunctionDef, *, is_receiver: bool, schemes: frozenset[str]) -> _Parameter:
+        """``schemes``: module-level names of FastAPI security schemes (``APIKeyHeader(...)``)."""
         if is_receiver:
             return cls(False, False)  # self, cls
-        markers = set(_names_in(param.annotation.annotation if param.annotation else None))
-        markers |= set(_names_in(param.default))
+        annotation = set(_names_in(param.annotation.annotation if param.annotation else None))
+        markers = annotation | set(_names_in(param.default))
         if markers & _REQUEST_TYPES or param.name.value in _REQUEST_PARAMETER_NAMES:
             return cls(True, True)
-        if markers & (_CREDENTIAL_TYPES | _REQUEST_MARKERS):
-            return cls(True, True)
+        if markers & (_CREDENTIAL_TYPES | _REQUEST_MARKERS | _SECURITY_SCHEMES | schemes):
+            return cls(True, True)  # Depends(api_key_header), Depends(OAuth2PasswordBearer(...))
         if "Depends" in markers:
+            if annotation and annotation <= _TEXT_TYPES:
+                return cls(True, True)  # key: str = Depends(get_api_key): the dependency reads the request
             return cls(False, False)  # the current user, a database session: server-side objects
         route = any(_decorator_name(d.decorator) in _ROUTE_DECORATORS for d in function.decorators)
         return cls(True, route)  # a route's body model: payload.token is client data
@@ -464,7 +494,7 @@ class _Assignments(traversal.Visitor):
 # -- small facts about expressions ------------------------------------------------------------------
 
 _SECRET_TEXT = re.compile(
-    rb"(?i)token|secret|api_?key|apikey|signature|sig\b|digest|otp|csrf|xsrf|hmac|pass(?:code|phrase|word_?hash)|pw_?hash|"
+    rb"(?i)token|secret|api_?key|apikey|signature|sig\b|digest|otp|csrf|xsrf|hmac|pass(?:code|phrase|word|wd)|pw_?hash|"
     rb"hashed_password|private_key|access_key|signing_key|auth_key|_code\b"
 )
 

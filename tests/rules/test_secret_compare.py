@@ -260,6 +260,76 @@ def noop(source: str, **kwargs):
             """,
             id="transformed-parameter-against-getenv",
         ),
+        pytest.param(
+            """
+            from decouple import config
+            from django.views import View
+
+
+            class WebhookView(View):
+                def post(self, *args, **kwargs):
+                    if self.request.headers.get("X-Webhook-Token") != config("WEBHOOK_TOKEN"):
+                        return HttpResponseForbidden()
+            """,
+            """
+            from decouple import config
+            from django.views import View
+            import hmac
+            """ + helper() + """
+
+            class WebhookView(View):
+                def post(self, *args, **kwargs):
+                    if not _constant_time_equal(self.request.headers.get("X-Webhook-Token"), config("WEBHOOK_TOKEN")):
+                        return HttpResponseForbidden()
+            """,
+            id="class-based-view-request-against-decouple-config",
+        ),
+        pytest.param(
+            """
+            from flask import request
+
+
+            def login(user):
+                return user.password == request.form["password"]
+            """,
+            """
+            from flask import request
+            import hmac
+            """ + helper() + """
+
+            def login(user):
+                return _constant_time_equal(user.password, request.form["password"])
+            """,
+            id="stored-plain-text-password",
+        ),
+        pytest.param(
+            """
+            from fastapi import Depends, HTTPException
+            from fastapi.security import APIKeyHeader
+
+            api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
+
+
+            def verify_api_key(api_key: str = Depends(api_key_header)):
+                if api_key != settings.API_KEY:
+                    raise HTTPException(status_code=403)
+                return api_key
+            """,
+            """
+            from fastapi import Depends, HTTPException
+            from fastapi.security import APIKeyHeader
+            import hmac
+
+            api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
+            """ + helper() + """
+
+            def verify_api_key(api_key: str = Depends(api_key_header)):
+                if not _constant_time_equal(api_key, settings.API_KEY):
+                    raise HTTPException(status_code=403)
+                return api_key
+            """,
+            id="fastapi-api-key-header-scheme",
+        ),
     ],
 )
 def test_rewrites(before: str, after: str) -> None:
@@ -302,6 +372,17 @@ def test_helper_from_an_earlier_run_is_reused() -> None:
     rewrite(
         existing + "\n\ndef b(key):\n    return key == settings.API_KEY\n",
         existing + "\n\ndef b(key):\n    return _constant_time_equal(key, settings.API_KEY)\n",
+    )
+
+
+def test_crlf_file_gets_a_crlf_helper() -> None:
+    before = "import hmac\r\n\r\ndef a(token):\r\n    return token == settings.TOKEN\r\n"
+    outcome = run_codemod(SecretCompare, before)
+    assert outcome.status == CHANGED
+    new_source = outcome.new_source.decode()
+    assert "\n" not in new_source.replace("\r\n", "")
+    assert new_source.replace("\r\n", "\n") == (
+        "import hmac\n" + helper(indent=0) + "\n\ndef a(token):\n    return _constant_time_equal(token, settings.TOKEN)\n"
     )
 
 
@@ -363,6 +444,18 @@ def test_declines(source: str, reason: str) -> None:
         pytest.param("def f(user, count):\n    return user.tokens_used == count\n", id="tokens-used-counter"),
         pytest.param("def f(user, version):\n    return user.token_version == version\n", id="token-version"),
         pytest.param("def f(item, sku):\n    return item.sku == sku\n", id="ordinary-attribute"),
+        pytest.param(
+            "def f(user = Depends(current_user), db = Depends(get_db)):\n    return user.api_key == db.api_key\n",
+            id="two-server-side-dependencies",
+        ),
+        pytest.param(
+            "def register(password, confirm_password):\n    if password != confirm_password:\n        raise ValueError\n",
+            id="password-and-confirmation-parameters",
+        ),
+        pytest.param(
+            "@router.post('/users')\ndef create(payload: UserIn):\n    return payload.password == payload.password_confirmation\n",
+            id="two-fields-of-a-request-body",
+        ),
         # Two stored secrets: no request value involved.
         pytest.param("def f(user):\n    return user.api_key == settings.API_KEY\n", id="two-stored-secrets"),
         # Already constant time.

@@ -397,6 +397,33 @@ def test_helper_name_taken_by_something_else_uses_the_next_one() -> None:
     )
 
 
+def test_crlf_file_gets_a_crlf_helper() -> None:
+    before = "from datetime import datetime\r\n\r\nclass Event(Base):\r\n    at = Column(DateTime, default=datetime.utcnow)\r\n"
+    outcome = run_codemod(Utcnow, before)
+    assert outcome.status == CHANGED
+    assert "\n" not in outcome.new_source.decode().replace("\r\n", "")
+
+
+def test_module_imported_under_an_if_is_named_the_same_on_every_path() -> None:
+    # The pre-checked and the exact path must agree on what ``datetime`` is (run_codemod compares them).
+    rewrite(
+        """
+        if FEATURE:
+            import datetime
+
+            def stamp():
+                return datetime.datetime.utcnow()
+        """,
+        """
+        if FEATURE:
+            import datetime
+
+            def stamp():
+                return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+        """,
+    )
+
+
 @pytest.mark.parametrize(
     ("before", "after"),
     [
