@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -24,6 +25,9 @@ _URLOPEN = ("urllib.request.urlopen",)
 # it as a keyword only.
 _SESSION_REQUEST_TIMEOUT_POSITION = 8
 _URLOPEN_TIMEOUT_POSITION = 2
+# A line importing requests: ``import requests``, ``import os, requests as r``, ``from requests import get``
+# (a backslash continuation anywhere in the file is checked by applies_to instead).
+_IMPORTS_REQUESTS = re.compile(rb"(?m)^[ \t]*(?:from[ \t]+requests\b|import\b[^\n#]*\brequests\b)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,6 +106,14 @@ class RequestTimeout(TracksAncestors, Codemod):
         ),
     )
     METADATA_DEPENDENCIES: ClassVar = ()
+
+    @classmethod
+    def applies_to(cls, source: bytes) -> bool:
+        # "requests" is a common word in a web backend's comments; a call this codemod changes
+        # needs an import of requests (or urlopen) in the file.
+        if b"urlopen" in source:
+            return True
+        return b"requests" in source and (_IMPORTS_REQUESTS.search(source) is not None or b"\\\n" in source)
 
     def visit_Module(self, node: cst.Module) -> None:
         self._sessions = _SessionBindings.of(node) if _may_create_sessions(self.file.source) else _SessionBindings()

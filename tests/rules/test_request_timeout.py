@@ -233,6 +233,22 @@ def test_urlopen_rewrites(before: str, after: str) -> None:
     rewrite(before, after)
 
 
+@pytest.mark.parametrize(
+    ("source", "applies"),
+    [
+        ("import requests\n", True),
+        ("import os, requests as r\n", True),
+        ("    from requests import Session\n", True),
+        ("from urllib.request import urlopen\n", True),
+        ("import os, \\\n    requests\n", True),
+        ('"""Runs from the scheduler, not from requests."""\nimport httpx\n', False),
+        ("# handles requests\nrequests = []\n", False),
+    ],
+)
+def test_prefilter_needs_an_import_of_requests_or_urlopen(source: str, applies: bool) -> None:
+    assert RequestTimeout.applies_to(source.encode()) is applies
+
+
 def test_seconds_setting() -> None:
     rewrite("import requests\n\nrequests.get(URL)\n", "import requests\n\nrequests.get(URL, timeout=2.5)\n", options={"seconds": 2.5})
     rewrite("import requests\n\nrequests.get(URL)\n", "import requests\n\nrequests.get(URL, timeout=30)\n", options={"seconds": 30})
