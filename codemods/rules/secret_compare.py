@@ -5,13 +5,14 @@ from __future__ import annotations
 import dataclasses
 import enum
 import re
-from collections.abc import Iterator
-from typing import ClassVar
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
 
 import libcst as cst
 
 from codemods.analysis.loggers import TracksAncestors
 from codemods.analysis.module_helpers import ModuleHelper, names_of, top_level_imports
+from codemods.analysis.precheck import SyntaxFacts
 from codemods.analysis.sessions import dotted_name
 from codemods.base import Codemod
 from codemods.speedups import traversal
@@ -120,7 +121,7 @@ class SecretCompare(TracksAncestors, Codemod):
     Limitations:
         Comparisons between two request values (``password == confirm_password``), with
         literals, ``None`` or lengths, and between two stored secrets are left alone, and so
-        are test files.  A secret compared with a value auditfix cannot trace to the request
+        are test files and the tests of ``assert`` statements.  A secret compared with a value auditfix cannot trace to the request
         (a call's result, an attribute of an unknown object) and chained comparisons are
         reported, not rewritten.  Membership tests (``token in VALID_TOKENS``) are not
         handled.  The helper is added to each module that needs it.
@@ -138,6 +139,11 @@ class SecretCompare(TracksAncestors, Codemod):
     @classmethod
     def applies_to(cls, source: bytes) -> bool:
         return super().applies_to(source) and _SECRET_TEXT.search(source) is not None
+
+    @classmethod
+    def may_change(cls, facts: SyntaxFacts, options: Mapping[str, Any]) -> bool:
+        # Comparisons that are the test of an ``assert`` are left alone (test files are full of them).
+        return facts.equality_compares > facts.equality_compares_in_asserts
 
     def visit_Module(self, node: cst.Module) -> bool:
         self._helper: ModuleHelper | None = None
@@ -161,7 +167,7 @@ class SecretCompare(TracksAncestors, Codemod):
 
     def leave_Comparison(self, original_node: cst.Comparison, updated_node: cst.Comparison) -> cst.BaseExpression:
         operators = [t.operator for t in original_node.comparisons]
-        if not any(isinstance(o, (cst.Equal, cst.NotEqual)) for o in operators):
+        if not any(isinstance(o, (cst.Equal, cst.NotEqual)) for o in operators) or self._in_assert_test():
             return updated_node
         if len(operators) > 1:
             operands = [original_node.left, *(t.comparator for t in original_node.comparisons)]
@@ -194,6 +200,13 @@ class SecretCompare(TracksAncestors, Codemod):
         return new
 
     # -- decisions --------------------------------------------------------------------------------
+
+    def _in_assert_test(self) -> bool:
+        """An ``assert`` states an invariant (and disappears under ``-O``): not an access check."""
+        return any(
+            isinstance(node, cst.Assert) and self.ancestors[index + 1] is node.test
+            for index, node in enumerate(self.ancestors[:-1])
+        )
 
     def _pair(self, left: cst.BaseExpression, right: cst.BaseExpression) -> tuple[_Operand, _Operand]:
         return self._classify(left), self._classify(right)

@@ -462,6 +462,8 @@ def test_declines(source: str, reason: str) -> None:
         pytest.param("import hmac\n\ndef f(token):\n    return hmac.compare_digest(token, settings.TOKEN)\n", id="already-fixed"),
         pytest.param("def f(token):\n    return token is settings.TOKEN\n", id="identity"),
         pytest.param("x = 'token == secret'\n# token == settings.TOKEN\n", id="only-in-strings-and-comments"),
+        # An assert states an invariant; it is not an access check (and -O removes it).
+        pytest.param("def f(token):\n    assert token == settings.TOKEN, 'bad token'\n", id="assert"),
     ],
 )
 def test_noop(source: str) -> None:
