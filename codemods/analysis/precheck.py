@@ -171,14 +171,15 @@ def facts_of(tree: ast.Module) -> SyntaxFacts:
         elif kind is ast.ImportFrom and node.module == "traceback":  # type: ignore[attr-defined]
             facts.traceback_imports.update(alias.asname or alias.name for alias in node.names)  # type: ignore[attr-defined]
         elif kind is ast.Compare:
-            if _is_equality(node):
+            if is_equality(node):
                 facts.equality_compares += 1
         elif kind is ast.Assert:
-            facts.equality_compares_in_asserts += sum(1 for n in ast.walk(node.test) if _is_equality(n))  # type: ignore[attr-defined]
+            facts.equality_compares_in_asserts += sum(1 for n in ast.walk(node.test) if is_equality(n))  # type: ignore[attr-defined]
     return facts
 
 
-def _is_equality(node: ast.AST) -> bool:
+def is_equality(node: ast.AST) -> bool:
+    """An ``==`` or ``!=`` comparison (perhaps chained with others)."""
     return type(node) is ast.Compare and any(type(op) in (ast.Eq, ast.NotEq) for op in node.ops)  # type: ignore[attr-defined]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import re
 from collections.abc import Sequence
@@ -10,11 +11,13 @@ from typing import ClassVar
 import libcst as cst
 
 from codemods.analysis.loggers import TracksAncestors
+from codemods.analysis.precheck import parse_shared
 from codemods.analysis.sessions import dotted_name
 from codemods.base import Codemod, Option
 from codemods.speedups import traversal
 
 _METHODS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
+_CALLED = frozenset((*_METHODS, "urlopen"))
 _MODULE_FUNCTIONS = tuple(f"requests.{m}" for m in _METHODS) + tuple(f"requests.api.{m}" for m in _METHODS)
 _SESSION_CLASSES = ("requests.Session", "requests.session", "requests.sessions.Session", "requests.sessions.session")
 _PLAIN_ADAPTERS = ("requests.adapters.HTTPAdapter", "requests.HTTPAdapter")
@@ -117,6 +120,11 @@ class RequestTimeout(TracksAncestors, Codemod):
 
     def visit_Module(self, node: cst.Module) -> None:
         self._sessions = _SessionBindings.of(node) if _may_create_sessions(self.file.source) else _SessionBindings()
+        aliases = _imported_function_names(self.file.source)
+        self.visit_only_statements_containing(
+            node,
+            lambda n: (isinstance(n, ast.Attribute) and n.attr in _CALLED) or (isinstance(n, ast.Name) and n.id in aliases),
+        )
 
     def visit_Import(self, node: cst.Import) -> bool:
         return False  # the names an import binds are not uses
@@ -342,6 +350,19 @@ def _enclosing_method(ancestors: Sequence[cst.CSTNode]) -> tuple[cst.FunctionDef
         if isinstance(node, (cst.Lambda, cst.ClassDef)):
             return None, None
     return None, None
+
+
+def _imported_function_names(source: bytes) -> frozenset[str]:
+    """Local names ``from requests import get [as x]`` / ``from urllib.request import urlopen`` bind."""
+    tree = parse_shared(source) if source else None
+    if tree is None:
+        return frozenset()
+    return frozenset(
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module in ("requests", "requests.api", "urllib.request")
+        for alias in node.names
+    )
 
 
 def _target_of(qualified: str) -> _Target:

@@ -12,7 +12,7 @@ import libcst as cst
 
 from codemods.analysis.loggers import TracksAncestors
 from codemods.analysis.module_helpers import ModuleHelper, names_of, top_level_imports
-from codemods.analysis.precheck import SyntaxFacts
+from codemods.analysis.precheck import SyntaxFacts, is_equality
 from codemods.analysis.sessions import dotted_name
 from codemods.base import Codemod
 from codemods.speedups import traversal
@@ -155,6 +155,7 @@ class SecretCompare(TracksAncestors, Codemod):
         self._bindings: dict[int, dict[str, list[cst.BaseExpression | None]]] = {}
         self._classifying: set[tuple[str, int, str]] = set()
         self._scheme_names: frozenset[str] | None = None
+        self.visit_only_statements_containing(node, is_equality)
         return True
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 from typing import ClassVar
 
@@ -12,7 +13,8 @@ from codemods.analysis.module_helpers import ModuleHelper, names_of, top_level_i
 from codemods.analysis.sessions import dotted_name
 from codemods.base import Codemod, Option
 
-_DEPRECATED = ("datetime.datetime.utcnow", "datetime.datetime.utcfromtimestamp")
+_METHODS = ("utcnow", "utcfromtimestamp")
+_DEPRECATED = tuple(f"datetime.datetime.{method}" for method in _METHODS)
 # ``.replace(tzinfo=X)`` right after the call, with X one of these: ``now(X)`` is the same value.
 _UTC_OBJECTS = ("datetime.timezone.utc", "datetime.UTC", "pytz.utc", "pytz.UTC")
 # Names tried, in order, when ``datetime.timezone`` must be imported.
@@ -138,6 +140,7 @@ class Utcnow(TracksAncestors, Codemod):
         self._imports = top_level_imports(node)
         self._new_timezone_name: str | None = None
         self._helper: ModuleHelper | None = None
+        self.visit_only_statements_containing(node, lambda n: isinstance(n, ast.Attribute) and n.attr in _METHODS)
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
         if self._helper is not None:
