@@ -17,8 +17,8 @@ from collections.abc import Callable, Sequence
 
 import libcst as cst
 
-from codemods.analysis.sessions import dotted_name
 from codemods.analysis.names import Names
+from codemods.analysis.nodes import dotted_name
 
 
 class ModuleHelper:

@@ -11,8 +11,8 @@ from typing import ClassVar
 import libcst as cst
 
 from codemods.analysis.loggers import TracksAncestors
+from codemods.analysis.nodes import dotted_name
 from codemods.analysis.precheck import parse_shared
-from codemods.analysis.sessions import dotted_name
 from codemods.base import Codemod, Option
 from codemods.speedups import traversal
 

@@ -12,8 +12,9 @@ import libcst as cst
 
 from codemods.analysis.loggers import TracksAncestors
 from codemods.analysis.module_helpers import ModuleHelper, names_of, top_level_imports
+from codemods.analysis.nodes import dotted_name
+from codemods.analysis.paths import is_test_path
 from codemods.analysis.precheck import SyntaxFacts, is_equality
-from codemods.analysis.sessions import dotted_name
 from codemods.base import Codemod
 from codemods.speedups import traversal
 
@@ -148,7 +149,7 @@ class SecretCompare(TracksAncestors, Codemod):
     def visit_Module(self, node: cst.Module) -> bool:
         self._helper: ModuleHelper | None = None
         self._new_hmac_import = False
-        if _is_test_path(self.file.path):
+        if is_test_path(self.file.path):
             return False  # tests compare tokens to check them, not to guard anything
         self._module = node
         self._imports = top_level_imports(node)
@@ -612,14 +613,6 @@ def _names_in(node: cst.CSTNode | None) -> list[str]:
 def _decorator_name(decorator: cst.BaseExpression) -> str:
     target = decorator.func if isinstance(decorator, cst.Call) else decorator
     return (dotted_name(target) or "").rpartition(".")[2]
-
-
-def _is_test_path(path: str) -> bool:
-    parts = path.split("/")
-    filename = parts[-1]
-    if filename == "conftest.py" or filename.startswith("test_") or filename.endswith("_test.py"):
-        return True
-    return any(folder in ("tests", "test") for folder in parts[:-1])
 
 
 def _comma() -> cst.Comma:

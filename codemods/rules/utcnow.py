@@ -10,7 +10,7 @@ import libcst as cst
 
 from codemods.analysis.loggers import TracksAncestors
 from codemods.analysis.module_helpers import ModuleHelper, names_of, top_level_imports
-from codemods.analysis.sessions import dotted_name
+from codemods.analysis.nodes import dotted_name
 from codemods.base import Codemod, Option
 
 _METHODS = ("utcnow", "utcfromtimestamp")
