@@ -1,14 +1,19 @@
 from fastapi import Depends, FastAPI, Header, HTTPException
+from slowapi import _rate_limit_exceeded_handler
+from slowapi.errors import RateLimitExceeded
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .database import get_db
+from .limits import limiter
 from .models import Item, Order
 from .routers import items, orders
 from .settings import settings
 import hmac
 
 app = FastAPI(title=settings.app_name)
+app.state.limiter = limiter
+app.add_exception_handler(RateLimitExceeded, _rate_limit_exceeded_handler)
 app.include_router(items.router)
 app.include_router(orders.router)
 
