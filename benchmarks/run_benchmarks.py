@@ -416,14 +416,17 @@ def startup_seconds(repeats: int, scratch: Path) -> float:
 # per-line cost.
 ONE_FILE = '''\
 import asyncio
+from datetime import datetime
 
+import requests
 from fastapi import APIRouter
-from flask import Blueprint
+from flask import Blueprint, request
 from pydantic import BaseModel
 from slowapi import Limiter
 from slowapi.util import get_remote_address
 
 from app.extensions import db
+from app.settings import API_TOKEN
 
 bp = Blueprint("items", __name__)
 router = APIRouter()
@@ -439,8 +442,10 @@ class Item(BaseModel):
 
 @bp.route("/items", methods=["POST"])
 def create_item():
+    if request.headers.get("X-Api-Token") != API_TOKEN:
+        return {"error": "forbidden"}, 403
     try:
-        item = Item(name="x")
+        item = Item(name=requests.get("http://names.invalid/next").text)
     except:
         print("bad item")
         raise
@@ -449,7 +454,7 @@ def create_item():
         db.session.commit()
     db.session.add(item)
     db.session.commit()
-    return {"name": item.name}
+    return {"name": item.name, "at": datetime.utcnow().isoformat()}
 
 
 @router.get("/items")

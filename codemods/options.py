@@ -16,6 +16,7 @@ class Option:
     kind: type | tuple[type, ...] = object
     choices: tuple[Any, ...] = ()
     item_kind: type | None = None  # for list settings: the type of each item
+    positive: bool = False  # for number settings: must be greater than zero
 
     def describe_type(self) -> str:
         if self.choices:
@@ -28,7 +29,8 @@ class Option:
 
     def check(self, value: Any) -> str | None:
         """Return why ``value`` is not acceptable, or None if it is."""
-        if isinstance(value, bool) and self.kind is int:
+        kinds = self.kind if isinstance(self.kind, tuple) else (self.kind,)
+        if isinstance(value, bool) and bool not in kinds and (int in kinds or float in kinds):
             return f"expected {self.describe_type()}, got {type(value).__name__}"
         if not isinstance(value, self.kind):
             return f"expected {self.describe_type()}, got {type(value).__name__}"
@@ -36,10 +38,12 @@ class Option:
             return f"expected {self.describe_type()}, got {value!r}"
         if self.item_kind is not None and not all(isinstance(v, self.item_kind) for v in value):
             return f"expected {self.describe_type()}"
+        if self.positive and not value > 0:
+            return f"expected a number greater than 0, got {value!r}"
         return None
 
 
-_TOML_TYPE_NAMES = {bool: "a boolean", int: "an integer", str: "a string", list: "a list", dict: "a table"}
+_TOML_TYPE_NAMES = {bool: "a boolean", int: "an integer", float: "a float", str: "a string", list: "a list", dict: "a table"}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -7,28 +7,36 @@ later ones see the module logger they create.
 
 from __future__ import annotations
 
-from codemods.rules.bare_except import BareExcept
 from codemods.base import Codemod
+from codemods.rules.asyncio_run import AsyncioRun
+from codemods.rules.bare_except import BareExcept
 from codemods.rules.loop_commit import LoopCommit
 from codemods.rules.print_to_logging import PrintToLogging
 from codemods.rules.pydantic_config import PydanticConfig
 from codemods.rules.query_in_loop import QueryInLoop
-from codemods.rules.asyncio_run import AsyncioRun
 from codemods.rules.rate_limit_request import RateLimitRequest
+from codemods.rules.request_timeout import RequestTimeout
 from codemods.rules.route_commit import RouteCommit
+from codemods.rules.secret_compare import SecretCompare
+from codemods.rules.utcnow import Utcnow
 
 REGISTRY: tuple[type[Codemod], ...] = (
     BareExcept,
     PrintToLogging,
     PydanticConfig,
     LoopCommit,  # before route-commit: loops are batched before route code moves to a service
+    # Before route-commit too: the code it moves into a generated service is already fixed (a
+    # generated module must pass the second pass of every codemod, or route-commit is undone).
+    SecretCompare,
+    RequestTimeout,
+    Utcnow,
     RouteCommit,  # after the codemods that fix the code it moves
     AsyncioRun,
     RateLimitRequest,
     QueryInLoop,  # findings only
     # codemod classes are added here, in this order:
-    # bare-except, print-to-logging, pydantic-config, loop-commit, route-commit, asyncio-run, rate-limit-request,
-    # query-in-loop
+    # bare-except, print-to-logging, pydantic-config, loop-commit, secret-compare, request-timeout, utcnow,
+    # route-commit, asyncio-run, rate-limit-request, query-in-loop
 )
 
 

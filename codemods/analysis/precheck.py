@@ -59,6 +59,9 @@ class SyntaxFacts:
     # -> "MethodView") of every definition.
     decorator_names: set[str] = dataclasses.field(default_factory=set)
     base_names: set[str] = dataclasses.field(default_factory=set)
+    # ``==`` / ``!=`` comparisons, and how many of them are (in) the test of an ``assert``.
+    equality_compares: int = 0
+    equality_compares_in_asserts: int = 0
 
     def commit_in_loop(self) -> bool:
         if not self.commit_lines or not self.loop_spans:
@@ -167,7 +170,17 @@ def facts_of(tree: ast.Module) -> SyntaxFacts:
             _definition(node, facts)  # type: ignore[arg-type]
         elif kind is ast.ImportFrom and node.module == "traceback":  # type: ignore[attr-defined]
             facts.traceback_imports.update(alias.asname or alias.name for alias in node.names)  # type: ignore[attr-defined]
+        elif kind is ast.Compare:
+            if is_equality(node):
+                facts.equality_compares += 1
+        elif kind is ast.Assert:
+            facts.equality_compares_in_asserts += sum(1 for n in ast.walk(node.test) if is_equality(n))  # type: ignore[attr-defined]
     return facts
+
+
+def is_equality(node: ast.AST) -> bool:
+    """An ``==`` or ``!=`` comparison (perhaps chained with others)."""
+    return type(node) is ast.Compare and any(type(op) in (ast.Eq, ast.NotEq) for op in node.ops)  # type: ignore[attr-defined]
 
 
 def _definition(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, facts: SyntaxFacts) -> None:

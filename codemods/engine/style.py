@@ -140,10 +140,10 @@ class _LongLineWrapper(cst.CSTTransformer):
         small = updated_node.body[0]
         call = _wrappable_value(small)
         if call is None:
-            return updated_node
+            return self._wrap_collection(updated_node, small, position.start.column)
         indent = position.start.column
         statement = updated_node
-        for candidate in _splits(call, 0):
+        for candidate in _call_splits(call):
             new_small = small.with_changes(value=_replace_value(small.value, call, candidate))
             statement = updated_node.with_changes(body=[new_small])
             rendered = cst.Module(body=[statement]).code
@@ -151,6 +151,42 @@ class _LongLineWrapper(cst.CSTTransformer):
                 break
         return statement  # the last, most split form when none fits
 
+    def _wrap_collection(
+        self, line: cst.SimpleStatementLine, small: cst.BaseSmallStatement, indent: int
+    ) -> cst.SimpleStatementLine:
+        """``x = {...}`` / ``x = [...]`` over the limit: one element per line, as black writes it."""
+        value = getattr(small, "value", None)
+        if not isinstance(value, (cst.Dict, cst.List)) or not value.elements or value.lpar:
+            return line
+        elements = list(value.elements)
+        exploded = [
+            element.with_changes(comma=cst.Comma(whitespace_after=_newline(1 if index < len(elements) - 1 else 0)))
+            for index, element in enumerate(elements)
+        ]
+        brackets = "lbrace" if isinstance(value, cst.Dict) else "lbracket"
+        opening = getattr(value, brackets).with_changes(whitespace_after=_newline(1))
+        return line.with_changes(
+            body=[small.with_changes(value=value.with_changes(elements=exploded, **{brackets: opening}))]
+        )
+
+    def leave_If(self, original_node: cst.If, updated_node: cst.If) -> cst.If:
+        """``if f(...):`` or ``if not f(...):`` over the limit: the call's arguments split."""
+        header = self.get_metadata(PositionProvider, original_node.test).start.line
+        if header not in self.lines:
+            return updated_node
+        test = updated_node.test
+        inner = test.expression if isinstance(test, cst.UnaryOperation) else test
+        if not isinstance(inner, cst.Call) or not inner.args or inner.lpar:
+            return updated_node
+        indent = self.get_metadata(PositionProvider, original_node).start.column
+        result = updated_node
+        for candidate in _splits(inner, 0):
+            new_test = test.with_changes(expression=candidate) if test is not inner else candidate
+            result = updated_node.with_changes(test=new_test)
+            code = cst.Module(body=[result.with_changes(body=cst.SimpleStatementSuite([cst.Pass()]), orelse=None)]).code
+            if all(indent + len(line) <= self.limit for line in code.splitlines()):
+                break
+        return result
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
         """A new ``def`` line over the limit: its parameters split as black splits them."""
@@ -183,6 +219,17 @@ def _parameter_splits(params: list[cst.Param]) -> list[list[cst.Param]]:
         for index, param in enumerate(params)
     ]
     return [hugged, exploded]
+
+
+def _call_splits(call: cst.Call) -> list[cst.Call]:
+    """The splits of ``call``, and, for a method called on a call's result
+    (``f(a, b).replace(c)``), the splits of that inner call first, as black prefers."""
+    options = []
+    func = call.func
+    if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call) and func.value.args and not func.value.lpar:
+        inner = func.value
+        options += [call.with_changes(func=func.with_changes(value=split)) for split in _splits(inner, 0)]
+    return [*options, *_splits(call, 0)]
 
 
 def _wrappable_value(small: cst.BaseSmallStatement) -> cst.Call | None:

@@ -1,8 +1,12 @@
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Header, HTTPException
 from slowapi import _rate_limit_exceeded_handler
 from slowapi.errors import RateLimitExceeded
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from .database import get_db
 from .limits import limiter
+from .models import Item, Order
 from .routers import items, orders
 from .settings import settings
 
@@ -11,6 +15,16 @@ app.state.limiter = limiter
 app.add_exception_handler(RateLimitExceeded, _rate_limit_exceeded_handler)
 app.include_router(items.router)
 app.include_router(orders.router)
+
+
+def require_admin_key(x_api_key: str | None = Header(default=None)):
+    if x_api_key != settings.admin_api_key:
+        raise HTTPException(status_code=401, detail="invalid API key")
+
+
+@app.get("/admin/stats", dependencies=[Depends(require_admin_key)])
+def admin_stats(db: Session = Depends(get_db)):
+    return {"items": db.scalar(select(func.count(Item.id))), "orders": db.scalar(select(func.count(Order.id)))}
 
 
 @app.get("/health")

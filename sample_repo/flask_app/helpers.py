@@ -1,5 +1,14 @@
 """Small parsing helpers shared by routes and services."""
-from datetime import date
+from datetime import date, datetime, timezone
+
+
+def utcnow():
+    """The current time, timezone-aware: the one clock the services read."""
+    return datetime.now(timezone.utc)
+
+
+def older_than(moment, max_age):
+    return utcnow() - moment > max_age
 
 
 def normalize_email(raw):

@@ -16,6 +16,8 @@ class Candidate(db.Model):
     status = db.Column(db.String(32), nullable=False, default="new")
     source = db.Column(db.String(64))
     created_at = db.Column(db.DateTime(timezone=True), default=_utcnow)
+    # Naive UTC, as the reporting database expects.
+    updated_at = db.Column(db.DateTime, default=datetime.utcnow, onupdate=datetime.utcnow)
 
     applications = db.relationship("Application", back_populates="candidate", cascade="all, delete-orphan")
 

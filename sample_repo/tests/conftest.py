@@ -4,9 +4,11 @@ Assertions about persisted rows always go through a *new* session, so a write
 that was never committed is not visible to the test.
 """
 import asyncio
+import json
 from types import SimpleNamespace
 
 import pytest
+import requests
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -120,3 +122,25 @@ def api(inventory_db):
     inventory_app.dependency_overrides[get_async_db] = override_get_async_db
     yield TestClient(inventory_app)
     inventory_app.dependency_overrides.clear()
+
+
+# --- outgoing HTTP -------------------------------------------------------
+
+
+@pytest.fixture
+def http(monkeypatch):
+    """Answers requests' calls from ``http.routes`` (URL prefix -> JSON body or status code) and
+    records every request; nothing leaves the machine."""
+    fake = SimpleNamespace(routes={}, sent=[])
+
+    def send(self, request, **kwargs):
+        fake.sent.append(request)
+        answer = next((v for prefix, v in fake.routes.items() if request.url.startswith(prefix)), 404)
+        response = requests.Response()
+        response.status_code = answer if isinstance(answer, int) else 200
+        response._content = b"" if isinstance(answer, int) else json.dumps(answer).encode()
+        response.url, response.request = request.url, request
+        return response
+
+    monkeypatch.setattr(requests.Session, "send", send)
+    return fake

@@ -1,4 +1,6 @@
 import asyncio
+import json
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
@@ -6,7 +8,7 @@ from sqlalchemy import select
 
 from fastapi_app.models import Item, Order, SyncRun
 from fastapi_app.order_schemas import OrderCreate
-from fastapi_app.services import inventory_service, order_service, pricing, sync_service
+from fastapi_app.services import inventory_service, order_service, pricing, supplier_client, sync_service
 from fastapi_app.settings import settings
 
 
@@ -146,6 +148,19 @@ class TestOrderService:
                 (f"MKT-{i}", "paid") for i in range(4)
             ]
 
+    def test_ingest_marketplace_stream_keeps_the_marketplace_timestamp(self, inventory_db):
+        async def stream():
+            yield {"email": "m@example.com", "ref": "MKT-T", "placed_at": 1_700_000_000.25}
+
+        async def run():
+            async with inventory_db.AsyncSession() as session:
+                return await order_service.ingest_marketplace_stream(session, stream())
+
+        assert asyncio.run(run()) == 1
+        with inventory_db.Session() as s:
+            [order] = s.scalars(select(Order))
+            assert order.created_at == datetime(2023, 11, 14, 22, 13, 20, 250000)
+
     def test_mark_shipped_skips_unknown_refs(self, inventory_db):
         with inventory_db.Session() as s:
             s.add_all([Order(customer_email="a@x.io", external_ref="A"), Order(customer_email="b@x.io", external_ref="B")])
@@ -191,3 +206,37 @@ class TestPricing:
     @pytest.mark.parametrize("raw, expected", [("12,50", Decimal("12.50")), (3, Decimal("3")), ("n/a", None)])
     def test_parse_price(self, raw, expected):
         assert pricing.parse_price(raw) == expected
+
+
+class TestSupplierClient:
+    def test_sync_from_supplier_upserts_the_catalogue(self, inventory_db, session, http):
+        http.routes[f"{settings.supplier_api_url}/catalogue"] = {"records": [{"sku": "S-1", "name": "Bolt", "price": "1.50"}]}
+
+        assert sync_service.sync_from_supplier(session, supplier_client.SupplierClient(api_token="t0k")) == 1
+        assert committed_items(inventory_db) == {"S-1": ("Bolt", Decimal("1.50"), 0)}
+        [sent] = http.sent
+        assert sent.headers["Authorization"] == "Bearer t0k"
+
+    def test_stock_levels(self, http):
+        http.routes[f"{settings.supplier_api_url}/stock"] = [{"sku": "S-1", "available": 7}]
+
+        assert supplier_client.SupplierClient().stock_levels(["S-1"]) == {"S-1": 7}
+        assert json.loads(http.sent[0].body) == {"skus": ["S-1"]}
+
+    def test_errors_from_the_supplier_raise(self, http):
+        http.routes[f"{settings.supplier_api_url}/catalogue"] = 502
+
+        with pytest.raises(supplier_client.requests.HTTPError):
+            supplier_client.SupplierClient().catalogue()
+
+    def test_exchange_rate(self, http):
+        http.routes[settings.exchange_rates_url] = {"rates": {"USD": 1.08}}
+
+        assert supplier_client.exchange_rate("USD") == 1.08
+        assert http.sent[0].url.endswith("?base=EUR&symbols=USD")
+
+    def test_price_list_from_a_local_export(self, tmp_path):
+        export = tmp_path / "prices.json"
+        export.write_text(json.dumps([{"sku": "S-1", "price": "1.50"}]))
+
+        assert supplier_client.load_price_list(export.as_uri()) == [{"sku": "S-1", "price": "1.50"}]

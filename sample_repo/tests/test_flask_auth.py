@@ -1,5 +1,6 @@
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from werkzeug.security import check_password_hash
 
 from flask_app.extensions import db
@@ -97,3 +98,33 @@ def test_token_without_timestamp_counts_as_expired(client, flask_app):
     response = client.post("/auth/password-reset/legacy-token", json={"password": "a much longer secret"})
 
     assert response.status_code == 400
+
+
+def test_password_reset_rejects_a_confirmation_that_differs(client, committed):
+    register(client)
+    client.post("/auth/password-reset", json={"email": "staff@example.com"})
+    token = committed(User)[0].reset_token
+
+    response = client.post(
+        f"/auth/password-reset/{token}", json={"password": "a much longer secret", "confirm_password": "a much longer secreT"}
+    )
+
+    assert response.status_code == 400
+    assert committed(User)[0].reset_token == token
+
+
+@pytest.mark.parametrize("header", [None, "", "test-admin-toke", "test-admin-token ", "TEST-ADMIN-TOKEN", "tëst-admin-token"])
+def test_admin_endpoint_refuses_a_missing_or_wrong_token(client, header):
+    headers = {} if header is None else {"X-Admin-Token": header}
+
+    assert client.get("/auth/admin/pending-resets", headers=headers).status_code == 403
+
+
+def test_admin_endpoint_counts_pending_resets(client):
+    register(client)
+    client.post("/auth/password-reset", json={"email": "staff@example.com"})
+
+    response = client.get("/auth/admin/pending-resets", headers={"X-Admin-Token": "test-admin-token"})
+
+    assert response.status_code == 200
+    assert response.get_json() == {"pending": 1}

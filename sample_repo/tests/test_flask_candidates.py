@@ -1,3 +1,5 @@
+from datetime import datetime, timedelta, timezone
+
 from flask_app.models import Candidate
 
 
@@ -76,3 +78,15 @@ def test_import_route_delegates_to_service(client, committed):
         ("x@example.com", "careers-site"),
         ("y@example.com", "careers-site"),
     ]
+
+
+def test_updated_at_is_naive_utc_and_moves_on_update(client, add_rows, committed):
+    candidate_id = add_rows(Candidate(name="Ana", email="ana@x.io"))
+    [created] = committed(Candidate)
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+
+    assert created.updated_at.tzinfo is None
+    assert now - timedelta(minutes=1) < created.updated_at <= now
+
+    assert client.post(f"/candidates/{candidate_id}/status", json={"status": "interviewing"}).status_code == 200
+    assert committed(Candidate)[0].updated_at >= created.updated_at

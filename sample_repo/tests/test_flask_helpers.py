@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
@@ -36,3 +36,9 @@ def test_completion_percent():
 @pytest.mark.parametrize("value, expected", [("12", 12), ("x", 0), (None, 0), (3.9, 3)])
 def test_safe_int(value, expected):
     assert helpers.safe_int(value) == expected
+
+
+def test_project_clock_is_timezone_aware():
+    assert helpers.utcnow().tzinfo is timezone.utc
+    assert helpers.older_than(datetime.now(timezone.utc) - timedelta(hours=2), timedelta(hours=1))
+    assert not helpers.older_than(datetime.now(timezone.utc), timedelta(hours=1))

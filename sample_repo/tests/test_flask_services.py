@@ -1,3 +1,6 @@
+import json
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from flask_app.extensions import db
@@ -104,6 +107,28 @@ class TestEmailService:
     def test_send_email_queues_valid_and_drops_invalid(self):
         assert email_service.send_email("a@x.io", "Hi", "body") is True
         assert email_service.send_email("not-an-address", "Hi", "body") is False
+        assert [m["to"] for m in email_service.OUTBOX] == ["a@x.io"]
+
+    def test_messages_are_stamped_with_naive_utc(self):
+        email_service.send_email("a@x.io", "Hi", "body")
+        queued_at = email_service.OUTBOX[0]["queued_at"]
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        assert queued_at.tzinfo is None and now - timedelta(minutes=1) < queued_at <= now
+
+    def test_http_delivery_posts_to_the_mail_api(self, http):
+        http.routes[email_service.MAIL_API_URL] = {"id": "m-1"}
+        email_service.send_email("a@x.io", "Hi", "body")
+
+        assert email_service.drain_outbox(email_service.deliver_over_http) == 1
+        [sent] = http.sent
+        assert (sent.method, sent.url) == ("POST", email_service.MAIL_API_URL)
+        assert json.loads(sent.body) == {"to": "a@x.io", "subject": "Hi", "text": "body"}
+
+    def test_http_delivery_requeues_when_the_mail_api_is_down(self, http):
+        http.routes[email_service.MAIL_API_URL] = 503
+        email_service.send_email("a@x.io", "Hi", "body")
+
+        assert email_service.drain_outbox(email_service.deliver_over_http) == 0
         assert [m["to"] for m in email_service.OUTBOX] == ["a@x.io"]
 
     def test_drain_outbox_requeues_on_connection_error(self):

@@ -67,3 +67,9 @@ def test_facts_of_collects_what_the_prechecks_ask() -> None:
     assert facts.bare_except and facts.config_in_class and facts.commit_in_loop()
     assert facts.statement_call_names == {"pe"} and facts.traceback_imports == {"pe"}
     assert facts.decorator_names == {"route"} and facts.base_names == {"MethodView"}
+
+
+def test_equality_comparisons_are_counted_with_those_asserts_test() -> None:
+    facts = facts_of(ast.parse("assert a == b, c != d\nassert x != y == z\nif p == q or r is s:\n    pass\nt = u < v\n"))
+    # The message of an assert is not its test: ``c != d`` counts as outside.
+    assert (facts.equality_compares, facts.equality_compares_in_asserts) == (4, 2)

@@ -603,12 +603,92 @@ MODULE_SETUP = [
     'T = TypeVar("T")',
 ]
 
+# -- secret-compare, request-timeout, utcnow --------------------------------------------------------
+
+SECRET = st.sampled_from(
+    ["settings.ADMIN_TOKEN", 'current_app.config["API_KEY"]', 'os.environ.get("WEBHOOK_SECRET")', "user.reset_token",
+     'f"Bearer {settings.API_TOKEN}"', "ADMIN_TOKEN"]
+)  # fmt: skip
+REQUEST_VALUE = st.sampled_from(
+    ['request.headers.get("X-Token")', 'request.args["token"]', "token", 'request.headers.get("Authorization", "")']
+)  # fmt: skip
+
+
+@st.composite
+def secret_compare_fragment(draw: st.DrawFn) -> list[Line]:
+    secret, given = draw(SECRET), draw(REQUEST_VALUE)
+    left, right = (secret, given) if draw(st.booleans()) else (given, secret)
+    operator = draw(st.sampled_from(["==", "!=", "=="]))
+    comparison = draw(st.sampled_from([f"{left} {operator} {right}", f"({left} {operator} {right})", f"(\n{left}\n{operator} {right}\n)"]))
+    comparison = comparison.replace("\n", " ") if draw(st.integers(0, 2)) else comparison
+    body: list[Line]
+    if "\n" in comparison:
+        parts = comparison.split("\n")
+        body = [(0, f"ok = {parts[0]}"), *((1, part) for part in parts[1:-1]), (0, parts[-1])]
+    else:
+        body = draw(st.sampled_from([[(0, f"return {comparison}")], block(f"if {comparison}:", [(0, "abort(403)")]),
+                                     [(0, f"ok = {comparison} or {left} == 'x'")]]))  # fmt: skip
+    extra = [(0, "ADMIN_TOKEN = os.environ.get('ADMIN_TOKEN', '')"), (0, "")] if "ADMIN_TOKEN" in comparison else []
+    decorator = [(0, '@bp.route("/admin", methods=["POST"])')] if draw(st.booleans()) else []
+    return extra + decorator + block("def check(token, user=None):", body)
+
+
+HTTP_CALL = st.sampled_from(
+    ["requests.get(url)", "requests.post(url, json=payload)", "requests.request('GET', url, headers={})",
+     "requests.get(url, timeout=5)", "requests.put(url, **kwargs)", "session.get(url)", "session.post(url, data=b'x')",
+     "urllib.request.urlopen(url)", "urllib.request.urlopen(url, None, 3)", "http_get(url)"]
+)  # fmt: skip
+
+
+@st.composite
+def request_timeout_fragment(draw: st.DrawFn) -> list[Line]:
+    call = draw(HTTP_CALL)
+    if draw(st.integers(0, 2)) == 0 and call.endswith(")") and "(" in call:
+        head, _, rest = call.partition("(")
+        arguments = [a for a in rest[:-1].split(", ") if a]
+        trailing = "," if draw(st.booleans()) else ""
+        lines: list[Line] = [(0, f"response = {head}("), *((1, f"{a}," ) for a in arguments[:-1]), (1, f"{arguments[-1]}{trailing}"), (0, ")")]
+    else:
+        lines = [(0, f"response = {call}")]
+    setup = [(0, "import requests"), (0, "import urllib.request"), (0, "from requests import get as http_get")]
+    if draw(st.booleans()):
+        setup.append((0, "session = requests.Session()"))
+        return setup + [(0, "")] + block("def fetch(url, payload=None, **kwargs):", [*lines, (0, "return response")])
+    return setup + [(0, "")] + block(
+        "def fetch(url, payload=None, **kwargs):", block("with requests.Session() as session:", [*lines, (0, "return response")])
+    )
+
+
+@st.composite
+def utcnow_fragment(draw: st.DrawFn) -> list[Line]:
+    style = draw(st.sampled_from(["from", "module", "alias", "local"]))
+    spelled = {"from": "datetime", "module": "datetime.datetime", "alias": "dt.datetime", "local": "datetime"}[style]
+    imports = {"from": "from datetime import datetime", "module": "import datetime", "alias": "import datetime as dt"}
+    use = draw(st.sampled_from(["call", "timestamp", "aware", "reference", "compare"]))
+    expression = {
+        "call": f"{spelled}.utcnow()",
+        "timestamp": f"{spelled}.utcfromtimestamp(ts)",
+        "aware": f"{spelled}.utcnow().replace(tzinfo=timezone.utc)",
+        "reference": f"Clock(now={spelled}.utcnow)",
+        "compare": f"{spelled}.utcnow() - timedelta(days=1) > row.seen_at",
+    }[use]
+    body = [(0, imports["from"])] if style == "local" else []
+    body.append((0, f"return {expression}"))
+    lines = [] if style == "local" else [(0, imports[style]), (0, "")]
+    if draw(st.integers(0, 3)) == 0:
+        lines += block("class Event(Base):", [(0, f"created_at = Column(DateTime, default={spelled}.utcnow)")]) + [(0, "")]
+    return lines + block("def stamp(ts=0, row=None):", body)
+
+
 PATTERNS: dict[str, Callable[[], st.SearchStrategy[list[Line]]]] = {
     "loop-commit": loop_commit_function,
     "route-commit": route,
     "print": print_fragment,
     "bare-except": bare_except_fragment,
     "pydantic-config": model_fragment,
+    "secret-compare": secret_compare_fragment,
+    "request-timeout": request_timeout_fragment,
+    "utcnow": utcnow_fragment,
 }
 
 

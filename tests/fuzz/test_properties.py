@@ -35,6 +35,9 @@ FOCUS = {
     "pydantic-config": "pydantic-config",
     "loop-commit": "loop-commit",
     "route-commit": "route-commit",
+    "secret-compare": "secret-compare",
+    "request-timeout": "request-timeout",
+    "utcnow": "utcnow",
 }
 
 

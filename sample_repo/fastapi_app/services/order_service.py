@@ -1,4 +1,6 @@
 """Order ingestion from the storefront and the marketplace webhook."""
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +24,10 @@ async def ingest_marketplace_stream(session: AsyncSession, stream):
     """Consume an async stream of marketplace order dicts."""
     count = 0
     async for record in stream:
-        session.add(Order(customer_email=record["email"], external_ref=record["ref"], status="paid"))
+        order = Order(customer_email=record["email"], external_ref=record["ref"], status="paid")
+        if "placed_at" in record:  # epoch seconds, UTC
+            order.created_at = datetime.utcfromtimestamp(record["placed_at"])
+        session.add(order)
         await session.commit()
         count += 1
     return count

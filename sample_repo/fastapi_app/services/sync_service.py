@@ -31,6 +31,11 @@ def upsert_catalogue(db: Session, records):
     return len(records)
 
 
+def sync_from_supplier(db: Session, client):
+    """Pull the supplier's catalogue over HTTP and upsert it."""
+    return upsert_catalogue(db, client.catalogue())
+
+
 def apply_price_feed(db: Session, feed):
     """Apply price changes until the supplier's end-of-feed marker."""
     updated = 0

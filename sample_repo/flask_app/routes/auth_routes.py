@@ -51,9 +51,13 @@ def request_password_reset():
 
 @bp.route("/password-reset/<token>", methods=["POST"])
 def confirm_password_reset(token):
-    new_password = request.get_json().get("password", "")
+    payload = request.get_json()
+    new_password = payload.get("password", "")
+    confirmation = payload.get("confirm_password", new_password)
     if len(new_password) < MIN_PASSWORD_LENGTH:
         return jsonify(error=f"password must be at least {MIN_PASSWORD_LENGTH} characters"), 400
+    if confirmation != new_password:
+        return jsonify(error="passwords do not match"), 400
     user = User.query.filter_by(reset_token=token).first()
     if user is None or _token_expired(user):
         return jsonify(error="invalid or expired token"), 400
@@ -62,6 +66,14 @@ def confirm_password_reset(token):
     user.reset_requested_at = None
     db.session.commit()
     return jsonify(status="password updated")
+
+
+@bp.route("/admin/pending-resets")
+def pending_resets():
+    if request.headers.get("X-Admin-Token") != current_app.config["ADMIN_API_TOKEN"]:
+        return jsonify(error="forbidden"), 403
+    pending = User.query.filter(User.reset_token.isnot(None)).count()
+    return jsonify(pending=pending)
 
 
 def _hash(password):

@@ -1,5 +1,6 @@
 """Order ingestion from the storefront and the marketplace webhook."""
 import logging
+from datetime import datetime, timezone
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,7 +27,12 @@ async def ingest_marketplace_stream(session: AsyncSession, stream):
     """Consume an async stream of marketplace order dicts."""
     count = 0
     async for record in stream:
-        session.add(Order(customer_email=record["email"], external_ref=record["ref"], status="paid"))
+        order = Order(customer_email=record["email"], external_ref=record["ref"], status="paid")
+        if "placed_at" in record:  # epoch seconds, UTC
+            order.created_at = datetime.fromtimestamp(
+                record["placed_at"], timezone.utc
+            ).replace(tzinfo=None)
+        session.add(order)
         count += 1
     await session.commit()
     return count

@@ -1,4 +1,5 @@
 import logging
+import secrets
 from datetime import datetime, timedelta, timezone
 
 from flask import Blueprint, current_app, jsonify, request
@@ -51,9 +52,13 @@ def request_password_reset():
 
 @bp.route("/password-reset/<token>", methods=["POST"])
 def confirm_password_reset(token):
-    new_password = request.get_json().get("password", "")
+    payload = request.get_json()
+    new_password = payload.get("password", "")
+    confirmation = payload.get("confirm_password", new_password)
     if len(new_password) < MIN_PASSWORD_LENGTH:
         return jsonify(error=f"password must be at least {MIN_PASSWORD_LENGTH} characters"), 400
+    if confirmation != new_password:
+        return jsonify(error="passwords do not match"), 400
     user = User.query.filter_by(reset_token=token).first()
     if user is None or _token_expired(user):
         return jsonify(error="invalid or expired token"), 400
@@ -62,6 +67,30 @@ def confirm_password_reset(token):
     user.reset_requested_at = None
     db.session.commit()
     return jsonify(status="password updated")
+
+
+def _constant_time_equal(left, right):
+    """``left == right``, in constant time when both are text or both are bytes.
+
+    Text is compared as UTF-8 bytes, so non-ASCII text compares as ``==`` does;
+    a missing value (``None``) or any other type falls back to ``==``.
+    """
+    if isinstance(left, str) and isinstance(right, str):
+        left = left.encode("utf-8", "surrogatepass")
+        right = right.encode("utf-8", "surrogatepass")
+    if isinstance(left, bytes) and isinstance(right, bytes):
+        return secrets.compare_digest(left, right)
+    return left == right
+
+
+@bp.route("/admin/pending-resets")
+def pending_resets():
+    if not _constant_time_equal(
+        request.headers.get("X-Admin-Token"), current_app.config["ADMIN_API_TOKEN"]
+    ):
+        return jsonify(error="forbidden"), 403
+    pending = User.query.filter(User.reset_token.isnot(None)).count()
+    return jsonify(pending=pending)
 
 
 def _hash(password):
