@@ -11,6 +11,7 @@ from codemods.rules.bare_except import BareExcept
 from codemods.base import Codemod
 from codemods.rules.loop_commit import LoopCommit
 from codemods.rules.print_to_logging import PrintToLogging
+from codemods.rules.pydantic_api import PydanticApi
 from codemods.rules.pydantic_config import PydanticConfig
 from codemods.rules.query_in_loop import QueryInLoop
 from codemods.rules.asyncio_run import AsyncioRun
@@ -21,13 +22,14 @@ REGISTRY: tuple[type[Codemod], ...] = (
     BareExcept,
     PrintToLogging,
     PydanticConfig,
+    PydanticApi,  # after pydantic-config: BaseSettings moves once its Config is SettingsConfigDict
     LoopCommit,  # before route-commit: loops are batched before route code moves to a service
     RouteCommit,  # after the codemods that fix the code it moves
     AsyncioRun,
     RateLimitRequest,
     QueryInLoop,  # findings only
     # codemod classes are added here, in this order:
-    # bare-except, print-to-logging, pydantic-config, loop-commit, route-commit, asyncio-run, rate-limit-request,
+    # bare-except, print-to-logging, pydantic-config, pydantic-api, loop-commit, route-commit, asyncio-run, rate-limit-request,
     # query-in-loop
 )
 

@@ -553,7 +553,9 @@ class PydanticApi(Codemod):
         return self._with_todos(original, updated, todos)
 
     def _with_todos(self, original: cst.CSTNode, updated: Any, todos: list[str]) -> Any:
-        present = {line.comment.value for line in updated.leading_lines if line.comment is not None}
+        # (above a module's first statement, libcst reads comments as the module's header)
+        above = [*updated.leading_lines, *(self._module.header if len(self._statements) == 0 else ())]
+        present = {line.comment.value for line in above if line.comment is not None}
         lines: list[cst.EmptyLine] = []
         for todo in dict.fromkeys(todos):
             wrapped = self._wrap_todo(todo)
@@ -730,13 +732,14 @@ class PydanticApi(Codemod):
         if method in tables.INSTANCE_METHODS and receiver.is_class:
             return updated  # Model.dict(instance): unbound calls are rare enough to leave alone
         what = _short(self._module, original.func.value, 30)
+        new_name = tables.INSTANCE_METHODS.get(method) or tables.CLASS_METHODS.get(method) or method
         for model in sorted(receiver.models):
             facts = self._index.facts.get(model)
             if facts is not None and method in facts.overridden:
                 cls = model.rpartition(".")[2]
                 raise _Decline(
                     f"`{what}.{method}()` not converted: {cls} (or a class above or below it) defines its own "
-                    f"{method}(), which model_{method} would bypass",
+                    f"{method}(), which {new_name}() would bypass",
                     f"{cls} overrides {method}(); migrate it and its callers",
                 )
         if method in tables.NO_EQUIVALENT:
@@ -744,7 +747,6 @@ class PydanticApi(Codemod):
                 f"`{what}.{method}()` has no exact v2 equivalent: {tables.NO_EQUIVALENT[method]}",
                 f".{method}(): {tables.NO_EQUIVALENT[method]}",
             )
-        new_name = tables.INSTANCE_METHODS.get(method) or tables.CLASS_METHODS[method]
         args, dumps = self._method_args(updated, method, what)
         func = updated.func
         assert isinstance(func, cst.Attribute)
@@ -790,7 +792,7 @@ class PydanticApi(Codemod):
                 if new in present:
                     raise _Decline(f"`{what}.{method}()` passes both {keyword} and {new}", f"{keyword} and {new}")
                 kept.append(arg.with_changes(keyword=cst.Name(new)))
-            elif keyword in tables.KEPT_KEYWORDS[method]:
+            elif keyword in tables.KEPT_KEYWORDS[method] or method == "construct":  # construct(**values)
                 kept.append(arg)
             elif method == "schema_json":
                 dumps.append(arg)
@@ -883,7 +885,7 @@ class PydanticApi(Codemod):
         args = list(updated.args)
         present = {a.keyword.value for a in args if a.keyword is not None}
         dropped: set[int] = set()
-        extras: list[cst.Arg] = []
+        extras: list[int] = []  # keywords v2 does not know: v1 put them into the JSON schema
         changes: list[str] = []
         for i, arg in enumerate(args):
             if arg.keyword is None or arg.star:
@@ -921,17 +923,16 @@ class PydanticApi(Codemod):
                 changes.append("env= → validation_alias=")
             elif keyword not in tables.V2_FIELD_KEYWORDS:
                 dropped.add(i)
-                extras.append(arg)
+                extras.append(i)
         if extras:
             if "json_schema_extra" in present:
                 raise _Decline("`Field()` has extra keywords and json_schema_extra", "merge extra keywords into json_schema_extra")
-            args = _without_args(args, dropped)
-            dropped = set()
-            entries = ", ".join(
-                f"\"{a.keyword.value}\": {self._module.code_for_node(a.value)}" for a in extras if a.keyword
-            )
-            args = _append_args(args, [_keyword("json_schema_extra", "{" + entries + "}")])
-            changes.append(f"{', '.join(a.keyword.value for a in extras if a.keyword)} → json_schema_extra")
+            names = [args[i].keyword.value for i in extras if args[i].keyword is not None]
+            values = [self._module.code_for_node(args[i].value) for i in extras]
+            entries = ", ".join(f'"{name}": {value}' for name, value in zip(names, values))
+            args[extras[0]] = _keyword("json_schema_extra", "{" + entries + "}").with_changes(comma=args[extras[0]].comma)
+            dropped.discard(extras[0])
+            changes.append(f"{', '.join(names)} → json_schema_extra")
         if not changes:
             return updated
         self.report(original, f"Field(): {'; '.join(changes)}")

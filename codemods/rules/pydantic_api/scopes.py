@@ -405,7 +405,9 @@ class Types:
             if not receiver.is_class and method in ("copy", "model_copy") and not awaited:
                 return receiver
             return None
-        known = self.of(func, scope) if isinstance(func, cst.Name) else None
+        if isinstance(func, cst.Subscript):  # Page[User](...): a generic model's parametrisation
+            func = func.value
+        known = self.of(func, scope) if isinstance(func, (cst.Name, cst.Attribute)) else None
         if known is not None:
             return known.instance() if known.is_class and not awaited else None
         if isinstance(func, cst.Name):
