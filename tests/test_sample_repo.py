@@ -60,7 +60,7 @@ def rewritten(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_registry_is_complete() -> None:
     assert [c.name for c in REGISTRY] == [
-        "bare-except", "print-to-logging", "pydantic-config", "loop-commit", "route-commit",
+        "bare-except", "print-to-logging", "pydantic-config", "pydantic-api", "loop-commit", "route-commit",
         "asyncio-run", "rate-limit-request", "query-in-loop",
     ]  # fmt: skip
 

@@ -338,6 +338,9 @@ class Types:
             return self._call(expr, scope, awaited=False)
         if isinstance(expr, cst.Await) and isinstance(expr.expression, cst.Call):
             return self._call(expr.expression, scope, awaited=True)
+        if isinstance(expr, cst.Subscript):  # Page[int]: a generic model, parametrised
+            known = self.of(expr.value, scope)
+            return known if known is not None and known.is_class else None
         return None
 
     def _name(self, name: str, scope: Scope) -> Known | None:
@@ -459,6 +462,9 @@ class Types:
                 return self._union(elements, scope)
             if head in ANNOTATED_NAMES:
                 return self._annotation(elements[0], scope)
+            models = self.index.models_of(head) if head else frozenset()
+            if models:  # Page[int]: an instance of a generic model
+                return Known(models)
             if head in TYPE_NAMES and len(elements) == 1:
                 inner = self._annotation(elements[0], scope)
                 return Known(inner.models, True) if inner is not None and not inner.is_class and inner != _NONE else None
