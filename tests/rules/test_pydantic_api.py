@@ -8,7 +8,7 @@ import pytest
 
 from codemods.rules.pydantic_api import PydanticApi
 from codemods.rules.pydantic_api.index import ApiIndex
-from tests.codemods.helpers import assert_noop, assert_rewrite, declined, run_codemod
+from tests.rules.helpers import assert_noop, assert_rewrite, declined, run_codemod
 
 SCHEMAS = "app/schemas.py"
 MODELS = """

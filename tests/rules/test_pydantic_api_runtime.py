@@ -24,11 +24,11 @@ import pytest
 from pydantic import ValidationError
 from pydantic.v1 import ValidationError as V1ValidationError
 
-from codemods.config import default_options
-from codemods.pipeline import CHANGED, Plan, transform_source
-from codemods.pydantic_config import PydanticConfig
+from codemods.engine.config import default_options
+from codemods.engine.pipeline import CHANGED, Plan, transform_source
+from codemods.rules.pydantic_config import PydanticConfig
 from codemods.rules.pydantic_api import PydanticApi
-from codemods.templating import TemplateSet
+from codemods.engine.templating import TemplateSet
 
 CODEMODS = (PydanticConfig, PydanticApi)
 INVALID = (ValidationError, V1ValidationError)

@@ -14,8 +14,8 @@ import ast
 import dataclasses
 from collections.abc import Iterable, Mapping
 
-from codemods import precheck
-from codemods.pydantic_config import FileFacts, ModelIndex, PydanticConfig, _is_root, _TreeResolver
+from codemods.analysis import precheck
+from codemods.rules.pydantic_config import FileFacts, ModelIndex, PydanticConfig, _is_root, _TreeResolver
 from codemods.rules.pydantic_api.tables import CLASS_METHODS, INSTANCE_METHODS, NO_EQUIVALENT
 
 WATCHED_METHODS = frozenset({*INSTANCE_METHODS, *CLASS_METHODS, *NO_EQUIVALENT})

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 
 import libcst as cst
 
-from codemods import traversal
+from codemods.speedups import traversal
 from codemods.rules.pydantic_api.index import ApiIndex, absolute_module
 from codemods.rules.pydantic_api.tables import (
     ANNOTATED_NAMES,
