@@ -302,11 +302,14 @@ def test_schema_json_becomes_json_dumps_of_the_schema() -> None:
         pytest.param("async def f(data):\n    user = await fetch()", "user.dict()", id="awaited-async-function"),
         pytest.param("def f(data):\n    user = User(id=1).copy()", "user.dict()", id="copy-of-a-model"),
         pytest.param("def f():", "schemas.User.parse_obj({})", id="module-attribute"),
+        pytest.param("def f(users: list[User]):\n    for user in users:\n        pass", "user.dict()", id="loop-over-a-list"),
+        pytest.param("def f(users: Optional[Sequence['User']]):", "[u.dict() for u in users]", id="comprehension-over-a-sequence"),
+        pytest.param("def f(users: tuple[User, ...]):\n    for user in users:\n        pass", "user.dict()", id="loop-over-a-tuple"),
     ],
 )
 def test_receiver_known_to_be_a_model(binding: str, use: str) -> None:
     template = """
-        from typing import Annotated, Optional
+        from typing import Annotated, Optional, Sequence
         from fastapi import Body
         from app import schemas
         from app.schemas import User
@@ -432,6 +435,38 @@ def test_generic_model_parametrised_and_called() -> None:
     )
 
 
+def test_required_becomes_ellipsis() -> None:
+    rewrite(
+        """
+        from fastapi import Query
+        from pydantic import BaseModel, Field, Required
+
+        class Item(BaseModel):
+            name: str = Required
+            price: float = Field(Required, gt=0)
+
+        def search(q: str = Query(default=Required, min_length=3)):
+            return q
+        """,
+        """
+        from fastapi import Query
+        from pydantic import BaseModel, Field
+
+        class Item(BaseModel):
+            name: str = ...
+            price: float = Field(..., gt=0)
+
+        def search(q: str = Query(default=..., min_length=3)):
+            return q
+        """,
+    )
+
+
+def test_required_used_otherwise_is_reported() -> None:
+    reasons = declined(noop("from pydantic import Required\n\nMISSING = Required\n", options={"todo-comments": False}))
+    assert reasons == ["`Required` of pydantic has no v2 equivalent: removed: use ... (Ellipsis) as the default of a required field"]
+
+
 # -- look-alikes and unknown receivers: never touched -----------------------------------------------
 
 
@@ -474,15 +509,15 @@ def test_generic_model_parametrised_and_called() -> None:
             """,
             id="rebound-to-something-else",
         ),
-        # loop variables are not followed
+        # a loop over something whose items nothing describes
         pytest.param(
             """
             from app.schemas import User
 
-            def handle(users: list[User]):
-                return [user.dict() for user in users]
+            def handle(users: list[User], rows):
+                return [user.dict() for user in rows], [u.dict() for _, u in enumerate(users)]
             """,
-            id="loop-variable",
+            id="loop-over-undescribed-items",
         ),
         # a local `User` shadows the model in this function
         pytest.param(

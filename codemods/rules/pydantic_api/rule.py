@@ -251,6 +251,40 @@ class _RootValuesToSelf(cst.CSTTransformer):
             self.problem = self.problem or "it already uses the name `self`"
 
 
+class _RequiredUses(cst.CSTVisitor):
+    """How often a name is read, and how often as a default: an argument, a parameter's default
+    or an annotated assignment's value."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.total = 0
+        self.defaults = 0
+
+    def _is_name(self, node: cst.CSTNode | None) -> bool:
+        return isinstance(node, cst.Name) and node.value == self.name
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        return False
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)
+        return False
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        self.defaults += self._is_name(node.value)
+        node.value.visit(self)
+        return False
+
+    def visit_Param(self, node: cst.Param) -> None:
+        self.defaults += self._is_name(node.default)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self.defaults += self._is_name(node.value)
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.total += node.value == self.name
+
+
 class PydanticApi(Codemod):
     """Migrate the Pydantic v1 API that v2 removed or deprecated, on models the code really uses.
 
@@ -422,6 +456,7 @@ class PydanticApi(Codemod):
         self._depth = 0
         self._field_views: set[int] = set()  # `__fields__` nodes used only for their names
         self._settings_fields: set[int] = set()  # Field(...) calls that are a settings field's value
+        self._required: tuple[str, bool] | None = None  # pydantic.Required's name; all uses convertible
 
     @property
     def _index(self) -> ApiIndex:
@@ -442,6 +477,19 @@ class PydanticApi(Codemod):
         node.visit(self._builder)
         self._types = Types(self._builder, index, self._decorator_name)
         self._scopes = [self._builder.module]
+        if b"Required" in self.file.source or not self.file.source:
+            self._required = self._required_uses(node)
+
+    def _required_uses(self, module: cst.Module) -> tuple[str, bool] | None:
+        """The local name of pydantic's ``Required``, and whether every use of it is a default
+        (a keyword or positional argument, a parameter's default, a field's value) that becomes
+        ``...``."""
+        for name, bindings in self._scopes[0].bindings.items():
+            if any(b.kind == IMPORT and b.target == "pydantic.Required" for b in bindings):
+                uses = _RequiredUses(name)
+                module.visit(uses)
+                return name, uses.total == uses.defaults
+        return None
 
     # -- scopes and statements --------------------------------------------------------------------
 
@@ -652,6 +700,8 @@ class PydanticApi(Codemod):
             if guarded:
                 continue
             reason = tables.REMOVED.get(name) if module == tables.PYDANTIC else None
+            if name == "Required" and self._required is not None and self._required[1]:
+                reason = None  # every use becomes ... (see _required_default)
             if reason is None and module in tables.REMOVED_MODULES and moved is None:
                 reason = tables.REMOVED_MODULES[module]
             if reason is not None:
@@ -675,6 +725,30 @@ class PydanticApi(Codemod):
             new_lines[0] = new_lines[0].with_changes(leading_lines=updated.leading_lines)
             return cst.FlattenSentinel(new_lines)
         return cst.FlattenSentinel([remaining, *new_lines])
+
+    # -- Required -> ... ---------------------------------------------------------------------------
+
+    def _required_default(self, value: cst.BaseExpression | None) -> cst.BaseExpression | None:
+        """``...`` for a default that is pydantic's ``Required`` (v1 defined it as ``...``)."""
+        if self._required is None or not self._required[1] or not isinstance(value, cst.Name):
+            return None
+        if value.value != self._required[0] or self._resolve(value) != "pydantic.Required":
+            return None
+        self.report(value, "Required → ... (v2 removed Required; v1 defined it as ...)")
+        self.remove_import("pydantic", "Required", None if self._required[0] == "Required" else self._required[0])
+        return cst.Ellipsis(lpar=value.lpar, rpar=value.rpar)
+
+    def leave_Arg(self, original_node: cst.Arg, updated_node: cst.Arg) -> cst.Arg:
+        new = self._required_default(original_node.value)
+        return updated_node if new is None else updated_node.with_changes(value=new)
+
+    def leave_Param(self, original_node: cst.Param, updated_node: cst.Param) -> cst.Param:
+        new = self._required_default(original_node.default)
+        return updated_node if new is None else updated_node.with_changes(default=new)
+
+    def leave_AnnAssign(self, original_node: cst.AnnAssign, updated_node: cst.AnnAssign) -> cst.AnnAssign:
+        new = self._required_default(original_node.value)
+        return updated_node if new is None else updated_node.with_changes(value=new)
 
     # -- calls ------------------------------------------------------------------------------------
 

@@ -28,7 +28,13 @@ from codemods.rules.pydantic_api.tables import (
 )
 
 # The binding kinds that can give a type; everything else is OTHER.
-PARAM, ASSIGN, ANNOTATED, CLASS, FUNCTION, IMPORT, OTHER = "param assign annotated class function import other".split()
+PARAM, ASSIGN, ANNOTATED, CLASS, FUNCTION, IMPORT, LOOP, OTHER = "param assign annotated class function import loop other".split()
+# Annotations of collections whose iteration gives their one type argument.
+COLLECTIONS = frozenset(
+    {"list", "set", "frozenset"}
+    | {f"typing.{n}" for n in ("List", "Set", "FrozenSet", "Sequence", "MutableSequence", "Iterable", "Iterator", "Collection", "AbstractSet")}
+    | {f"collections.abc.{n}" for n in ("Sequence", "MutableSequence", "Iterable", "Iterator", "Collection", "Set")}
+)
 CLASSMETHOD_DECORATORS = frozenset(
     {"classmethod", "validator", "root_validator", "field_validator", "model_validator"}
 )
@@ -198,7 +204,7 @@ class ScopeBuilder(traversal.Visitor):
         self._pop(node)
 
     def visit_CompFor(self, node: cst.CompFor) -> None:
-        self._bind_target(node.target)
+        self._bind_target(node.target, Binding(LOOP, self.scope, node.iter))
 
     # bindings
 
@@ -216,7 +222,7 @@ class ScopeBuilder(traversal.Visitor):
         self._bind_target(node.target)
 
     def visit_For(self, node: cst.For) -> None:
-        self._bind_target(node.target)
+        self._bind_target(node.target, Binding(LOOP, self.scope, node.iter))
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None:
@@ -374,6 +380,9 @@ class Types:
                 return self.annotation(binding.node, binding.scope)
             if binding.kind == PARAM:
                 return self._param(binding)
+            if binding.kind == LOOP:
+                assert isinstance(binding.node, cst.BaseExpression)
+                return self._items(binding.node, binding.scope)
             return None
         finally:
             self._visiting.discard(key)
@@ -423,6 +432,50 @@ class Types:
                 returned = self.annotation(function.returns.annotation, bindings[0].scope)
                 return returned if returned is not None and not returned.is_class else None
         return None
+
+    def _items(self, iterable: cst.BaseExpression, scope: Scope) -> Known | None:
+        """What a ``for`` loop over ``iterable`` binds: an item of a name annotated as a
+        collection of models (``users: list[User]``, ``Sequence[User]``, ``tuple[User, ...]``)."""
+        if not isinstance(iterable, cst.Name):
+            return None
+        bindings = scope.lookup(iterable.value)
+        if not bindings:
+            return None
+        found: list[Known] = []
+        for binding in bindings:
+            annotation = None
+            if binding.kind == PARAM and isinstance(binding.node, cst.Param) and binding.node.annotation is not None:
+                annotation = binding.node.annotation.annotation
+            elif binding.kind == ANNOTATED and isinstance(binding.node, cst.BaseExpression):
+                annotation = binding.node
+            item = self._item_annotation(annotation, binding.scope.parent if binding.kind == PARAM and binding.scope.parent else binding.scope) if annotation is not None else None
+            if item is None:
+                return None
+            found.append(item)
+        return Known(frozenset().union(*(k.models for k in found)))
+
+    def _item_annotation(self, annotation: cst.BaseExpression, scope: Scope) -> Known | None:
+        if isinstance(annotation, cst.SimpleString):
+            value = annotation.evaluated_value
+            try:
+                annotation = cst.parse_expression(value) if isinstance(value, str) else annotation
+            except cst.ParserSyntaxError:
+                return None
+        if not isinstance(annotation, cst.Subscript):
+            return None
+        head = self.resolve(annotation.value, scope)
+        if head is None and isinstance(annotation.value, cst.Name) and not scope.lookup(annotation.value.value):
+            head = annotation.value.value  # list, set, tuple, frozenset: builtins
+        elements = [e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)]
+        if head in OPTIONAL_NAMES and len(elements) == 1:
+            return self._item_annotation(elements[0], scope)
+        if head == "tuple" or head in ("typing.Tuple", "typing_extensions.Tuple"):
+            if len(elements) != 2 or not isinstance(elements[1], cst.Ellipsis):
+                return None
+        elif head not in COLLECTIONS or len(elements) != 1:
+            return None
+        item = self.annotation(elements[0], scope)
+        return item if item is not None and not item.is_class and item.models else None
 
     # -- annotations ------------------------------------------------------------------------------
 
