@@ -296,9 +296,9 @@ class PydanticApi(Codemod):
       `pydantic.utils.to_camel` -> `pydantic.alias_generators.to_pascal`, ...) are imported
       from their new place under the name the code uses; `GenericModel` bases become
       `BaseModel` (the class keeps its `Generic[T]` base); `parse_obj_as(T, x)` becomes
-      `TypeAdapter(T).validate_python(x)`; `validator`/`root_validator` give way to what the
-      file now uses.  Names v2 removed (`ConstrainedInt`, `NoneStr`, `Required`,
-      `pydantic.errors`, ...) are reported.
+      `TypeAdapter(T).validate_python(x)`; `Required` becomes `...` where every use is a
+      default; `validator`/`root_validator` give way to what the file now uses.  Names v2
+      removed (`ConstrainedInt`, `NoneStr`, `pydantic.errors`, ...) are reported.
     - **Model methods**, only where the receiver is known to be a Pydantic model: `.dict()` ->
       `.model_dump()`, `.json()` -> `.model_dump_json()`, `.copy()` -> `.model_copy()`,
       `parse_obj` -> `model_validate`, `from_orm(x)` -> `model_validate(x,
@@ -312,8 +312,9 @@ class PydanticApi(Codemod):
       imports and re-exports) or its constructor call, a parameter annotated with a model
       (`User`, `Optional[User]`, `User | None`, `Annotated[User, Body()]`, `type[User]`; so
       FastAPI body parameters too), a variable annotated so, a call of a function of the file
-      whose return annotation is a model, a model's `copy()`, and `self`/`cls` in a model's
-      methods and validators.
+      whose return annotation is a model, a model's `copy()`, a loop or comprehension variable
+      over a name annotated as a collection of models (`users: list[User]`), and
+      `self`/`cls` in a model's methods and validators.
     - **Validators**: `@validator` -> `@field_validator` + `@classmethod` (`pre=True` ->
       `mode="before"`; `always=True` -> `validate_default=True` on the fields of the class; a
       `values` parameter -> `info: ValidationInfo`, with `values` read as `info.data`);
@@ -398,8 +399,8 @@ class PydanticApi(Codemod):
     declare itself, post root validators that use `values` as a whole or assign into it,
     `Field(const=..., unique_items=..., include=...)` and non-literal `regex`/`env`/
     `allow_mutation` values.  Receivers whose type is not written down are not followed:
-    loop variables, attributes (`self.user.dict()`), items of lists, results of methods and
-    of functions of other modules.  Aliased v1 names are recognised through imports, not
+    attributes (`self.user.dict()`), loops over anything but a name annotated as a collection
+    (`enumerate(users)`, `page.items`), results of methods and of functions of other modules.  Aliased v1 names are recognised through imports, not
     through assignments (`v = validator`).
     """
 
