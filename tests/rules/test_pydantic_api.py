@@ -361,6 +361,49 @@ def test_self_and_cls_in_a_model() -> None:
     )
 
 
+def test_fields_declared_as_models_in_the_same_file() -> None:
+    rewrite(
+        """
+        from typing import Optional
+        from pydantic import BaseModel
+
+        class Customer(BaseModel):
+            name: str
+
+        class Order(BaseModel):
+            customer: Customer
+            backup: Optional[Customer] = None
+            lines: list[Customer] = []
+            note: str = ""
+
+            def summary(self):
+                return self.customer.dict(), self.note.copy()
+
+        def show(order: Order):
+            return order.backup.json(), [line.dict() for line in order.lines]
+        """,
+        """
+        from typing import Optional
+        from pydantic import BaseModel
+
+        class Customer(BaseModel):
+            name: str
+
+        class Order(BaseModel):
+            customer: Customer
+            backup: Optional[Customer] = None
+            lines: list[Customer] = []
+            note: str = ""
+
+            def summary(self):
+                return self.customer.model_dump(), self.note.copy()
+
+        def show(order: Order):
+            return order.backup.model_dump_json(), [line.model_dump() for line in order.lines]
+        """,
+    )
+
+
 def test_module_level_settings_instance() -> None:
     rewrite(
         """

@@ -313,8 +313,9 @@ class PydanticApi(Codemod):
       (`User`, `Optional[User]`, `User | None`, `Annotated[User, Body()]`, `type[User]`; so
       FastAPI body parameters too), a variable annotated so, a call of a function of the file
       whose return annotation is a model, a model's `copy()`, a loop or comprehension variable
-      over a name annotated as a collection of models (`users: list[User]`), and
-      `self`/`cls` in a model's methods and validators.
+      over a name annotated as a collection of models (`users: list[User]`), a field that a
+      model of the same file declares as a model or a collection of them
+      (`order.customer`, `order.lines`), and `self`/`cls` in a model's methods and validators.
     - **Validators**: `@validator` -> `@field_validator` + `@classmethod` (`pre=True` ->
       `mode="before"`; `always=True` -> `validate_default=True` on the fields of the class; a
       `values` parameter -> `info: ValidationInfo`, with `values` read as `info.data`);
@@ -399,8 +400,9 @@ class PydanticApi(Codemod):
     declare itself, post root validators that use `values` as a whole or assign into it,
     `Field(const=..., unique_items=..., include=...)` and non-literal `regex`/`env`/
     `allow_mutation` values.  Receivers whose type is not written down are not followed:
-    attributes (`self.user.dict()`), loops over anything but a name annotated as a collection
-    (`enumerate(users)`, `page.items`), results of methods and of functions of other modules.  Aliased v1 names are recognised through imports, not
+    fields declared in another file or inherited (`order.customer` where `Order` is imported),
+    loops over anything else (`enumerate(users)`), results of methods and of functions of other
+    modules.  Aliased v1 names are recognised through imports, not
     through assignments (`v = validator`).
     """
 

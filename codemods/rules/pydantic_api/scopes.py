@@ -287,6 +287,23 @@ class ScopeBuilder(traversal.Visitor):
                 self.scope.bind(local, Binding(IMPORT, self.scope, alias, f"{source}.{name}" if source else name))
 
 
+def _field_annotation(cls: cst.ClassDef, name: str) -> cst.BaseExpression | None:
+    """The annotation of field ``name`` in the class's own body, if it declares it exactly once."""
+    found = []
+    for statement in cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ():
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.target.value == name:
+                    found.append(small.annotation.annotation)
+                elif isinstance(small, cst.Assign) and any(
+                    isinstance(t.target, cst.Name) and t.target.value == name for t in small.targets
+                ):
+                    return None
+        elif isinstance(statement, (cst.FunctionDef, cst.ClassDef)) and statement.name.value == name:
+            return None
+    return found[0] if len(found) == 1 else None
+
+
 @dataclasses.dataclass(frozen=True)
 class Known:
     """An expression that is an instance (or, with ``is_class``, the class) of these models."""
@@ -310,6 +327,11 @@ class Types:
         self.module = builder.module
         self._decorator_name = decorator_name
         self._visiting: set[int] = set()
+        # The classes of this file by qualname, with the scope their annotations are read in.
+        self._classes: dict[str, tuple[cst.ClassDef, Scope]] = {}
+        for node, scope in builder.scopes.items():
+            if isinstance(node, cst.ClassDef) and scope.parent is not None:
+                self._classes[scope.qualname] = (node, scope.parent)
 
     # -- names ------------------------------------------------------------------------------------
 
@@ -339,7 +361,7 @@ class Types:
             return self._name(expr.value, scope)
         if isinstance(expr, cst.Attribute):
             models = self.class_models(expr, scope)
-            return Known(models, True) if models else None
+            return Known(models, True) if models else self._field(expr, scope)
         if isinstance(expr, cst.Call):
             return self._call(expr, scope, awaited=False)
         if isinstance(expr, cst.Await) and isinstance(expr.expression, cst.Call):
@@ -348,6 +370,39 @@ class Types:
             known = self.of(expr.value, scope)
             return known if known is not None and known.is_class else None
         return None
+
+    def _field(self, attribute: cst.Attribute, scope: Scope) -> Known | None:
+        """``order.customer`` where every model ``order`` may be declares ``customer`` in its own
+        body, in this file, with a model annotation."""
+        owner = self.of(attribute.value, scope)
+        if owner is None or owner.is_class or not owner.models:
+            return None
+        found: list[Known] = []
+        for model in owner.models:
+            declared = self._classes.get(model)
+            if declared is None:
+                return None
+            cls, cls_scope = declared
+            annotation = _field_annotation(cls, attribute.attr.value)
+            known = self.annotation(annotation, cls_scope) if annotation is not None else None
+            if known is None or known.is_class:
+                return None
+            found.append(known)
+        return Known(frozenset().union(*(k.models for k in found)))
+
+    def _field_items(self, attribute: cst.Attribute, scope: Scope) -> Known | None:
+        owner = self.of(attribute.value, scope)
+        if owner is None or owner.is_class or not owner.models:
+            return None
+        found: list[Known] = []
+        for model in owner.models:
+            declared = self._classes.get(model)
+            annotation = _field_annotation(declared[0], attribute.attr.value) if declared is not None else None
+            item = self._item_annotation(annotation, declared[1]) if declared is not None and annotation is not None else None
+            if item is None:
+                return None
+            found.append(item)
+        return Known(frozenset().union(*(k.models for k in found)))
 
     def _name(self, name: str, scope: Scope) -> Known | None:
         bindings = scope.lookup(name)
@@ -435,7 +490,10 @@ class Types:
 
     def _items(self, iterable: cst.BaseExpression, scope: Scope) -> Known | None:
         """What a ``for`` loop over ``iterable`` binds: an item of a name annotated as a
-        collection of models (``users: list[User]``, ``Sequence[User]``, ``tuple[User, ...]``)."""
+        collection of models (``users: list[User]``, ``Sequence[User]``, ``tuple[User, ...]``), or
+        of a model's field declared so (``order.lines``)."""
+        if isinstance(iterable, cst.Attribute):
+            return self._field_items(iterable, scope)
         if not isinstance(iterable, cst.Name):
             return None
         bindings = scope.lookup(iterable.value)
