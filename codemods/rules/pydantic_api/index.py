@@ -30,6 +30,7 @@ class ClassMembers:
 
 @dataclasses.dataclass(frozen=True)
 class ApiFacts:
+    module: str
     shared: FileFacts | None  # pydantic-config's facts of the file
     members: tuple[ClassMembers, ...] = ()
     wanted: tuple[str, ...] = ()  # dotted names the file imports or reads through a module import
@@ -48,6 +49,9 @@ class ApiIndex:
     settings: frozenset[str] = frozenset()
     aliases: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)  # dotted -> models
     facts: Mapping[str, ModelFacts] = dataclasses.field(default_factory=dict)
+    # Modules that define a model or import one (a file without "pydantic" in its text and not
+    # listed here has no expression known to be a model: the rule skips it).
+    users: frozenset[str] = frozenset()
 
     def models_of(self, dotted: str) -> frozenset[str]:
         """The models a dotted name (as a module imports it) denotes; empty if not only models."""
@@ -59,15 +63,15 @@ class ApiIndex:
 def index_file(path: str, source: bytes, markers: Iterable[bytes]) -> ApiFacts | None:
     shared = PydanticConfig.index_file(path, source)
     uses_api = any(marker in source for marker in markers)
+    module = FileFactsPath(path)
     if not uses_api and (shared is None or shared.unparsed is not None):
-        return ApiFacts(shared) if shared is not None else None
+        return ApiFacts(module.name, shared) if shared is not None else None
     tree = precheck.parse_shared(source)
     if tree is None:
-        return ApiFacts(shared) if shared is not None else None
-    module = FileFactsPath(path)
+        return ApiFacts(module.name, shared) if shared is not None else None
     members = tuple(_members(tree.body, module.name, ""))
     wanted = tuple(sorted(_wanted(tree, module.package))) if uses_api else ()
-    return ApiFacts(shared, members, wanted)
+    return ApiFacts(module.name, shared, members, wanted)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -161,7 +165,12 @@ def build_index(facts: Mapping[str, object]) -> ApiIndex:
         if targets and all(t in base.models for t in targets):
             aliases[name] = tuple(sorted(targets))
     members = {m.qualname: m for f in files for m in f.members}
-    return ApiIndex(base.models, base.settings, aliases, _model_facts(resolver, base, members))
+    users = frozenset(
+        f.module
+        for f in files
+        if any(m.qualname in base.models for m in f.members) or any(w in base.models or w in aliases for w in f.wanted)
+    )
+    return ApiIndex(base.models, base.settings, aliases, _model_facts(resolver, base, members), users)
 
 
 def _model_facts(resolver: _TreeResolver, base: ModelIndex, members: Mapping[str, ClassMembers]) -> dict[str, ModelFacts]:

@@ -470,18 +470,21 @@ class PydanticApi(Codemod):
     def _scope(self) -> Scope:
         return self._scopes[-1]
 
-    def visit_Module(self, node: cst.Module) -> None:
+    def visit_Module(self, node: cst.Module) -> bool:
         self._module = node
         index = self.file.index
         if not isinstance(index, ApiIndex):  # run without the whole-tree pass: this file alone
             index = self.build_index({self.file.path: self.index_file(self.file.path, node.bytes)}, {})
         path = FileFactsPath(self.file.path)
+        if self.file.shortcuts and self.file.source and b"pydantic" not in self.file.source and path.name not in index.users:
+            return False  # nothing here is or imports a model: no receiver can be known (the tests compare)
         self._builder = ScopeBuilder(path.name, path.package)
         node.visit(self._builder)
         self._types = Types(self._builder, index, self._decorator_name)
         self._scopes = [self._builder.module]
         if b"Required" in self.file.source or not self.file.source:
             self._required = self._required_uses(node)
+        return True
 
     def _required_uses(self, module: cst.Module) -> tuple[str, bool] | None:
         """The local name of pydantic's ``Required``, and whether every use of it is a default
