@@ -101,7 +101,9 @@ def compare(before: dict[str, bytes], after: Path) -> tuple[list[str], int]:
         if old is None or old == data:
             continue
         changed.append(path)
-        diff = difflib.unified_diff(old.decode(errors="replace").splitlines(), data.decode(errors="replace").splitlines(), lineterm="", n=0)
+        diff = difflib.unified_diff(
+            old.decode(errors="replace").splitlines(), data.decode(errors="replace").splitlines(), lineterm="", n=0
+        )
         lines += sum(1 for line in diff if line[:1] in "+-" and not line.startswith(("+++", "---")))
     return changed, lines
 
@@ -199,14 +201,18 @@ def markdown(corpus: str, results: Sequence[ToolResult], checked: int, under: st
         declined = "" if r.declined is None else str(r.declined)
         cells = " | ".join(str(r.imports.get(k, 0)) for k in kinds)
         share = f"{r.changed_clean} of {r.changed_checked}" if r.changed_checked else ""
-        lines.append(f"| {r.tool} | {seconds} | {cpu} | {r.files_changed} | {r.lines_changed} | {conversions} | {declined} | {cells} | {share} |")
+        lines.append(
+            f"| {r.tool} | {seconds} | {cpu} | {r.files_changed} | {r.lines_changed} | {conversions} | {declined} | {cells} | {share} |"
+        )
     return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", default=DEFAULT_CORPUS, help="a pinned sdist requirement (default: %(default)s)")
-    parser.add_argument("--import-under", default="docs_src", help="folder of the corpus whose files are import-checked")
+    parser.add_argument(
+        "--import-under", default="docs_src", help="folder of the corpus whose files are import-checked"
+    )
     parser.add_argument("--cache-dir", default=None, help="where corpora and bump-pydantic's virtualenv are kept")
     parser.add_argument("--skip-bump-pydantic", action="store_true", help="measure auditfix only")
     parser.add_argument("--json", type=Path, default=None, help="also write the results as JSON")
@@ -252,7 +258,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             for example in examples:
                 print(f"  {example}")
     if arguments.json is not None:
-        payload = {"corpus": source.name, "checked": len(checked), "under": under, "results": [dataclasses.asdict(r) for r in results]}
+        payload = {
+            "corpus": source.name,
+            "checked": len(checked),
+            "under": under,
+            "results": [dataclasses.asdict(r) for r in results],
+        }
         arguments.json.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     return 0
 

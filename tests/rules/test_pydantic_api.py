@@ -188,7 +188,10 @@ def test_removed_name_is_reported_with_a_todo() -> None:
             ge = 1
         """,
     )
-    assert reasons == ["`ConstrainedInt` of pydantic has no v2 equivalent: " + "subclass-style constrained types were removed: use Annotated[..., Field(...)] or conint()/constr()"]
+    assert reasons == [
+        "`ConstrainedInt` of pydantic has no v2 equivalent: "
+        + "subclass-style constrained types were removed: use Annotated[..., Field(...)] or conint()/constr()"
+    ]
 
 
 def test_generic_model_becomes_base_model_with_generic() -> None:
@@ -239,13 +242,21 @@ def test_parse_obj_as_becomes_a_type_adapter() -> None:
     [
         pytest.param("user.dict()", "user.model_dump()", id="dict"),
         pytest.param(
-            "user.dict(by_alias=True, exclude_none=True)", "user.model_dump(by_alias=True, exclude_none=True)", id="dict-args"
+            "user.dict(by_alias=True, exclude_none=True)",
+            "user.model_dump(by_alias=True, exclude_none=True)",
+            id="dict-args",
         ),
         pytest.param("user.dict(skip_defaults=True)", "user.model_dump(exclude_unset=True)", id="skip-defaults"),
         pytest.param("user.json()", "user.model_dump_json()", id="json"),
-        pytest.param("user.json(indent=2, exclude={'id'})", "user.model_dump_json(indent=2, exclude={'id'})", id="json-indent"),
+        pytest.param(
+            "user.json(indent=2, exclude={'id'})", "user.model_dump_json(indent=2, exclude={'id'})", id="json-indent"
+        ),
         pytest.param("user.copy()", "user.model_copy()", id="copy"),
-        pytest.param("user.copy(update={'name': 'x'}, deep=True)", "user.model_copy(update={'name': 'x'}, deep=True)", id="copy-update"),
+        pytest.param(
+            "user.copy(update={'name': 'x'}, deep=True)",
+            "user.model_copy(update={'name': 'x'}, deep=True)",
+            id="copy-update",
+        ),
         pytest.param("User.parse_obj(data)", "User.model_validate(data)", id="parse-obj"),
         pytest.param("User.from_orm(row)", "User.model_validate(row, from_attributes=True)", id="from-orm"),
         pytest.param("User.parse_raw(text)", "User.model_validate_json(text)", id="parse-raw"),
@@ -302,9 +313,17 @@ def test_schema_json_becomes_json_dumps_of_the_schema() -> None:
         pytest.param("async def f(data):\n    user = await fetch()", "user.dict()", id="awaited-async-function"),
         pytest.param("def f(data):\n    user = User(id=1).copy()", "user.dict()", id="copy-of-a-model"),
         pytest.param("def f():", "schemas.User.parse_obj({})", id="module-attribute"),
-        pytest.param("def f(users: list[User]):\n    for user in users:\n        pass", "user.dict()", id="loop-over-a-list"),
-        pytest.param("def f(users: Optional[Sequence['User']]):", "[u.dict() for u in users]", id="comprehension-over-a-sequence"),
-        pytest.param("def f(users: tuple[User, ...]):\n    for user in users:\n        pass", "user.dict()", id="loop-over-a-tuple"),
+        pytest.param(
+            "def f(users: list[User]):\n    for user in users:\n        pass", "user.dict()", id="loop-over-a-list"
+        ),
+        pytest.param(
+            "def f(users: Optional[Sequence['User']]):", "[u.dict() for u in users]", id="comprehension-over-a-sequence"
+        ),
+        pytest.param(
+            "def f(users: tuple[User, ...]):\n    for user in users:\n        pass",
+            "user.dict()",
+            id="loop-over-a-tuple",
+        ),
     ],
 )
 def test_receiver_known_to_be_a_model(binding: str, use: str) -> None:
@@ -323,8 +342,13 @@ def test_receiver_known_to_be_a_model(binding: str, use: str) -> None:
         {}
             return {}
         """
+
     def v2(code: str) -> str:
-        return code.replace(".dict()", ".model_dump()").replace(".parse_obj(", ".model_validate(").replace(".copy()", ".model_copy()")
+        return (
+            code.replace(".dict()", ".model_dump()")
+            .replace(".parse_obj(", ".model_validate(")
+            .replace(".copy()", ".model_copy()")
+        )
 
     binding = binding.replace("\n", "\n        ")
     rewrite(template.format(binding, use), template.format(v2(binding), v2(use)), **with_models())
@@ -507,7 +531,9 @@ def test_required_becomes_ellipsis() -> None:
 
 def test_required_used_otherwise_is_reported() -> None:
     reasons = declined(noop("from pydantic import Required\n\nMISSING = Required\n", options={"todo-comments": False}))
-    assert reasons == ["`Required` of pydantic has no v2 equivalent: removed: use ... (Ellipsis) as the default of a required field"]
+    assert reasons == [
+        "`Required` of pydantic has no v2 equivalent: removed: use ... (Ellipsis) as the default of a required field"
+    ]
 
 
 # -- look-alikes and unknown receivers: never touched -----------------------------------------------
@@ -619,16 +645,36 @@ def test_pydantic_v1_api_models_are_left_alone() -> None:
 @pytest.mark.parametrize(
     ("call", "reason"),
     [
-        pytest.param("user.json(encoder=str)", "`user.json(encoder=...)` not converted: v2 has no per-call encoder", id="encoder"),
-        pytest.param("user.json(models_as_dict=False)", "`user.json(models_as_dict=...)` not converted", id="models-as-dict"),
+        pytest.param(
+            "user.json(encoder=str)", "`user.json(encoder=...)` not converted: v2 has no per-call encoder", id="encoder"
+        ),
+        pytest.param(
+            "user.json(models_as_dict=False)", "`user.json(models_as_dict=...)` not converted", id="models-as-dict"
+        ),
         pytest.param("user.json(sort_keys=True)", "`user.json(sort_keys=...)` not converted", id="json-dumps-kwargs"),
-        pytest.param("user.copy(include={'id'})", "`user.copy(include=...)` not converted: model_copy() has no", id="copy-include"),
-        pytest.param("User.parse_raw(b, content_type='application/pickle')", "`User.parse_raw(content_type=...)`", id="parse-raw-pickle"),
+        pytest.param(
+            "user.copy(include={'id'})",
+            "`user.copy(include=...)` not converted: model_copy() has no",
+            id="copy-include",
+        ),
+        pytest.param(
+            "User.parse_raw(b, content_type='application/pickle')",
+            "`User.parse_raw(content_type=...)`",
+            id="parse-raw-pickle",
+        ),
         pytest.param("User.parse_file('u.json')", "`User.parse_file()` has no exact v2 equivalent", id="parse-file"),
         pytest.param("User.validate(user)", "`User.validate()` has no exact v2 equivalent", id="validate-copies"),
-        pytest.param("User.update_forward_refs(Tag=Tag)", "`User.update_forward_refs(Tag=...)`", id="forward-refs-namespace"),
-        pytest.param("user.dict(**options)", "`user.dict(**...)`: which arguments it passes is unknown", id="star-star"),
-        pytest.param("User.__fields__['id'].required", "`User.__fields__` not converted: its values are v1 ModelField", id="model-field"),
+        pytest.param(
+            "User.update_forward_refs(Tag=Tag)", "`User.update_forward_refs(Tag=...)`", id="forward-refs-namespace"
+        ),
+        pytest.param(
+            "user.dict(**options)", "`user.dict(**...)`: which arguments it passes is unknown", id="star-star"
+        ),
+        pytest.param(
+            "User.__fields__['id'].required",
+            "`User.__fields__` not converted: its values are v1 ModelField",
+            id="model-field",
+        ),
     ],
 )
 def test_declined_calls_keep_the_code_and_say_why(call: str, reason: str) -> None:
@@ -763,7 +809,9 @@ def test_field_validators(before: str, after: str) -> None:
         body = textwrap.indent(textwrap.dedent(validator).strip(), "    ")
         return f"from pydantic import {imports}\n\nclass User(BaseModel):\n    name: str\n    email: str\n\n{body}\n"
 
-    imports = "ValidationInfo, field_validator, BaseModel" if "ValidationInfo" in after else "field_validator, BaseModel"
+    imports = (
+        "ValidationInfo, field_validator, BaseModel" if "ValidationInfo" in after else "field_validator, BaseModel"
+    )
     rewrite(model("BaseModel, validator", before), model(imports, after))
 
 
@@ -796,7 +844,13 @@ def test_module_form_decorator_stays_in_module_form() -> None:
 @pytest.mark.parametrize(
     ("imports", "field", "after_imports", "after_field"),
     [
-        pytest.param("BaseModel", 'tag: str = "new"', "Field, field_validator, BaseModel", 'tag: str = Field("new", validate_default=True)', id="plain-default"),
+        pytest.param(
+            "BaseModel",
+            'tag: str = "new"',
+            "Field, field_validator, BaseModel",
+            'tag: str = Field("new", validate_default=True)',
+            id="plain-default",
+        ),
         pytest.param(
             "BaseModel, Field",
             'tag: str = Field("new", max_length=9)',
@@ -805,7 +859,11 @@ def test_module_form_decorator_stays_in_module_form() -> None:
             id="field-default",
         ),
         pytest.param(
-            "BaseModel", "tag: Optional[str]", "Field, field_validator, BaseModel", "tag: Optional[str] = Field(None, validate_default=True)", id="optional-default-none"
+            "BaseModel",
+            "tag: Optional[str]",
+            "Field, field_validator, BaseModel",
+            "tag: Optional[str] = Field(None, validate_default=True)",
+            id="optional-default-none",
         ),
         # a required field always has a value to validate
         pytest.param("BaseModel", "tag: str", "field_validator, BaseModel", "tag: str", id="required-field"),
@@ -872,17 +930,57 @@ def test_root_validators() -> None:
 @pytest.mark.parametrize(
     ("decorator", "signature", "body", "reason"),
     [
-        pytest.param('validator("tags", each_item=True)', "cls, v", "return v", "each_item=True has no v2 form", id="each-item"),
+        pytest.param(
+            'validator("tags", each_item=True)', "cls, v", "return v", "each_item=True has no v2 form", id="each-item"
+        ),
         pytest.param('validator("tags")', "cls, v, field", "return v", "it takes `field`", id="field-param"),
         pytest.param('validator("tags")', "cls, v, values, config", "return v", "it takes `config`", id="config-param"),
         pytest.param('validator("tags")', "cls, v, **kwargs", "return v", "it takes *args or **kwargs", id="kwargs"),
-        pytest.param('validator("tags")', "cls, v, values", "info = 1\n    return v", "it uses the name `info`", id="info-taken"),
-        pytest.param('validator("inherited", always=True)', "cls, v", "return v", "always=True for inherited", id="always-inherited"),
-        pytest.param("root_validator", "cls, values", "return dict(values)", "it does not end with `return values`", id="root-returns-new"),
-        pytest.param("root_validator", "cls, values", "check(values)\n    return values", "it uses `values` as a whole", id="root-values-whole"),
-        pytest.param("root_validator", "cls, values", 'values["tags"] = []\n    return values', "it assigns into `values`", id="root-assigns"),
-        pytest.param("root_validator", "cls, values", "cls.seen = True\n    return values", "its body uses `cls`", id="root-uses-cls"),
-        pytest.param("root_validator", "cls, values", 'values.get("nope")\n    return values', "key that is not a field", id="root-unknown-key"),
+        pytest.param(
+            'validator("tags")', "cls, v, values", "info = 1\n    return v", "it uses the name `info`", id="info-taken"
+        ),
+        pytest.param(
+            'validator("inherited", always=True)',
+            "cls, v",
+            "return v",
+            "always=True for inherited",
+            id="always-inherited",
+        ),
+        pytest.param(
+            "root_validator",
+            "cls, values",
+            "return dict(values)",
+            "it does not end with `return values`",
+            id="root-returns-new",
+        ),
+        pytest.param(
+            "root_validator",
+            "cls, values",
+            "check(values)\n    return values",
+            "it uses `values` as a whole",
+            id="root-values-whole",
+        ),
+        pytest.param(
+            "root_validator",
+            "cls, values",
+            'values["tags"] = []\n    return values',
+            "it assigns into `values`",
+            id="root-assigns",
+        ),
+        pytest.param(
+            "root_validator",
+            "cls, values",
+            "cls.seen = True\n    return values",
+            "its body uses `cls`",
+            id="root-uses-cls",
+        ),
+        pytest.param(
+            "root_validator",
+            "cls, values",
+            'values.get("nope")\n    return values',
+            "key that is not a field",
+            id="root-unknown-key",
+        ),
     ],
 )
 def test_validators_declined(decorator: str, signature: str, body: str, reason: str) -> None:
@@ -911,9 +1009,15 @@ def test_validators_declined(decorator: str, signature: str, body: str, reason: 
         pytest.param("Field(min_items=1, max_items=3)", "Field(min_length=1, max_length=3)", id="items-to-length"),
         pytest.param("Field(0, allow_mutation=False)", "Field(0, frozen=True)", id="allow-mutation-false"),
         pytest.param("Field(0, allow_mutation=True)", "Field(0)", id="allow-mutation-true-is-the-default"),
-        pytest.param('Field(0, example=3, env="X")', 'Field(0, json_schema_extra={"example": 3, "env": "X"})', id="extras-to-schema"),
         pytest.param(
-            "Field(\n    0,\n    example=3,\n)", 'Field(\n    0,\n    json_schema_extra={"example": 3},\n)', id="multi-line-call"
+            'Field(0, example=3, env="X")',
+            'Field(0, json_schema_extra={"example": 3, "env": "X"})',
+            id="extras-to-schema",
+        ),
+        pytest.param(
+            "Field(\n    0,\n    example=3,\n)",
+            'Field(\n    0,\n    json_schema_extra={"example": 3},\n)',
+            id="multi-line-call",
         ),
     ],
 )
@@ -932,7 +1036,9 @@ def test_field_arguments(before: str, after: str) -> None:
     ("env", "alias", "imports"),
     [
         pytest.param('"DATABASE_URL"', '"DATABASE_URL"', "Field", id="one-name"),
-        pytest.param('["DATABASE_URL", "DB_URL"]', 'AliasChoices("DATABASE_URL", "DB_URL")', "AliasChoices, Field", id="names"),
+        pytest.param(
+            '["DATABASE_URL", "DB_URL"]', 'AliasChoices("DATABASE_URL", "DB_URL")', "AliasChoices, Field", id="names"
+        ),
     ],
 )
 def test_settings_env_becomes_validation_alias(env: str, alias: str, imports: str) -> None:
@@ -961,7 +1067,9 @@ def test_settings_env_becomes_validation_alias(env: str, alias: str, imports: st
         pytest.param("unique_items=True", "`Field(unique_items=...)` not converted", id="unique-items"),
         pytest.param("regex=PATTERN", "`Field(regex=...)` with a value that is not a string literal", id="regex-name"),
         pytest.param('regex="(?<=a)b"', "look-arounds", id="regex-python-only"),
-        pytest.param("allow_mutation=FLAG", "`Field(allow_mutation=...)` with a value that is not True/False", id="mutation-name"),
+        pytest.param(
+            "allow_mutation=FLAG", "`Field(allow_mutation=...)` with a value that is not True/False", id="mutation-name"
+        ),
     ],
 )
 def test_field_arguments_declined(argument: str, reason: str) -> None:
@@ -986,7 +1094,11 @@ def test_field_arguments_declined(argument: str, reason: str) -> None:
         pytest.param("note: Union[str, None]", "note: Union[str, None] = None", id="union-none"),
         pytest.param("note: str | None", "note: str | None = None", id="pep604"),
         pytest.param("note: Any", "note: Any = None", id="any"),
-        pytest.param('note: Optional[str] = Field(description="x")', 'note: Optional[str] = Field(description="x", default=None)', id="field-without-default"),
+        pytest.param(
+            'note: Optional[str] = Field(description="x")',
+            'note: Optional[str] = Field(description="x", default=None)',
+            id="field-without-default",
+        ),
     ],
 )
 def test_optional_fields_keep_v1s_default_none(field: str, after: str) -> None:
@@ -1021,5 +1133,7 @@ def test_index_knows_models_re_exports_and_overrides() -> None:
 
 
 def test_runs_without_the_whole_tree_pass() -> None:
-    outcome = run_codemod(PydanticApi, "from pydantic import BaseModel\nclass A(BaseModel):\n    x: int\nA(x=1).dict()\n")
+    outcome = run_codemod(
+        PydanticApi, "from pydantic import BaseModel\nclass A(BaseModel):\n    x: int\nA(x=1).dict()\n"
+    )
     assert outcome.new_source.decode().endswith("A(x=1).model_dump()\n")

@@ -26,9 +26,9 @@ from pydantic.v1 import ValidationError as V1ValidationError
 
 from codemods.engine.config import default_options
 from codemods.engine.pipeline import CHANGED, Plan, transform_source
-from codemods.rules.pydantic_config import PydanticConfig
-from codemods.rules.pydantic_api import PydanticApi
 from codemods.engine.templating import TemplateSet
+from codemods.rules.pydantic_api import PydanticApi
+from codemods.rules.pydantic_config import PydanticConfig
 
 CODEMODS = (PydanticConfig, PydanticApi)
 INVALID = (ValidationError, V1ValidationError)
@@ -38,9 +38,7 @@ def convert(source: str, path: str = "app/module.py") -> str:
     """The code after pydantic-config and pydantic-api, with the whole file as the tree."""
     source = textwrap.dedent(source)
     options = {c.name: default_options(c) for c in CODEMODS}
-    indexes = {
-        c.name: c.build_index({path: c.index_file(path, source.encode())}, options[c.name]) for c in CODEMODS
-    }
+    indexes = {c.name: c.build_index({path: c.index_file(path, source.encode())}, options[c.name]) for c in CODEMODS}
     outcome = transform_source(path, source.encode(), Plan(CODEMODS, options, indexes, TemplateSet()))
     assert outcome.status == CHANGED, outcome.message
     return outcome.new_source.decode()
@@ -75,7 +73,9 @@ def both(source: str) -> tuple[types.ModuleType, types.ModuleType]:
     return import_code(converted, "v2_converted"), original
 
 
-def check(source: str, expectations: Mapping[str, Callable[[types.ModuleType], Any]], expected: Mapping[str, Any]) -> None:
+def check(
+    source: str, expectations: Mapping[str, Callable[[types.ModuleType], Any]], expected: Mapping[str, Any]
+) -> None:
     v2, v1 = both(source)
     for name, probe in expectations.items():
         with warnings.catch_warnings():
@@ -335,7 +335,10 @@ def test_field_arguments_give_v1s_values() -> None:
             "valid": lambda m: m.valid(**ok),
             "regex anchored at the start like re.match": lambda m: m.valid(**{**ok, "sku": "xABC-1"}),
             "regex not anchored at the end (re.match)": lambda m: m.valid(**{**ok, "sku": "ABC-1x"}),
-            "alternation anchored as a whole": lambda m: (m.valid(**{**ok, "kind": "cup"}), m.valid(**{**ok, "kind": "a cup"})),
+            "alternation anchored as a whole": lambda m: (
+                m.valid(**{**ok, "kind": "cup"}),
+                m.valid(**{**ok, "kind": "a cup"}),
+            ),
             "min_items": lambda m: m.valid(**{**ok, "tags": []}),
             "max_items": lambda m: m.valid(**{**ok, "tags": ["a", "b", "c", "d"]}),
             "allow_mutation=False (with validate_assignment)": lambda m: m.reassign_code(),
@@ -511,4 +514,10 @@ def test_look_alikes_are_unchanged_and_still_work() -> None:
     assert "page.dict(), page.json(), cloned, copy.copy(options), user.model_dump()" in converted
     assert "options.copy()" in converted
     module = import_code(converted, "look_alikes")
-    assert module.describe(module.Page([1]), {"a": 1}, module.User(id=2)) == ({"rows": [1]}, "page", {"a": 1}, {"a": 1}, {"id": 2})
+    assert module.describe(module.Page([1]), {"a": 1}, module.User(id=2)) == (
+        {"rows": [1]},
+        "page",
+        {"a": 1},
+        {"a": 1},
+        {"id": 2},
+    )

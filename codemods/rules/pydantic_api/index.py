@@ -15,8 +15,8 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 
 from codemods.analysis import precheck
-from codemods.rules.pydantic_config import FileFacts, ModelIndex, PydanticConfig, _is_root, _TreeResolver
 from codemods.rules.pydantic_api.tables import CLASS_METHODS, INSTANCE_METHODS, NO_EQUIVALENT
+from codemods.rules.pydantic_config import FileFacts, ModelIndex, PydanticConfig, _is_root, _TreeResolver
 
 WATCHED_METHODS = frozenset({*INSTANCE_METHODS, *CLASS_METHODS, *NO_EQUIVALENT})
 
@@ -96,7 +96,9 @@ def _members(body: list[ast.stmt], module: str, prefix: str) -> Iterable[ClassMe
             methods = {
                 s.name for s in statement.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
             } & WATCHED_METHODS
-            fields = [s.target.id for s in statement.body if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)]
+            fields = [
+                s.target.id for s in statement.body if isinstance(s, ast.AnnAssign) and isinstance(s.target, ast.Name)
+            ]
             yield ClassMembers(f"{module}.{qualname}", tuple(sorted(methods)), tuple(fields))
             yield from _members(statement.body, module, qualname)
         elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -129,10 +131,14 @@ def _wanted(tree: ast.Module, package: str) -> set[str]:
         if isinstance(node, ast.ImportFrom):
             source = absolute_module(package, node.level, node.module)
             if source is not None:
-                found.update(f"{source}.{alias.name}" if source else alias.name for alias in node.names if alias.name != "*")
+                found.update(
+                    f"{source}.{alias.name}" if source else alias.name for alias in node.names if alias.name != "*"
+                )
         elif isinstance(node, ast.Import):
             for alias in node.names:
-                modules[alias.asname or alias.name.partition(".")[0]] = alias.name if alias.asname else alias.name.partition(".")[0]
+                modules[alias.asname or alias.name.partition(".")[0]] = (
+                    alias.name if alias.asname else alias.name.partition(".")[0]
+                )
     if modules:
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute):
@@ -173,7 +179,9 @@ def build_index(facts: Mapping[str, object]) -> ApiIndex:
     return ApiIndex(base.models, base.settings, aliases, _model_facts(resolver, base, members), users)
 
 
-def _model_facts(resolver: _TreeResolver, base: ModelIndex, members: Mapping[str, ClassMembers]) -> dict[str, ModelFacts]:
+def _model_facts(
+    resolver: _TreeResolver, base: ModelIndex, members: Mapping[str, ClassMembers]
+) -> dict[str, ModelFacts]:
     parents: dict[str, set[str]] = {}
     complete: dict[str, bool] = {}
     for model in base.models:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import textwrap
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import libcst as cst
@@ -12,6 +12,18 @@ import libcst as cst
 from codemods.base import Codemod, FileContext
 from codemods.options import Option
 from codemods.rules.pydantic_api import tables
+from codemods.rules.pydantic_api.edits import (
+    ReplaceName,
+    RequiredUses,
+    RootValuesToSelf,
+    append_args,
+    bool_literal,
+    keyword_arg,
+    name_uses,
+    short,
+    string_literal,
+    without_args,
+)
 from codemods.rules.pydantic_api.index import ApiFacts, ApiIndex, FileFactsPath, build_index, index_file
 from codemods.rules.pydantic_api.scopes import IMPORT, Scope, ScopeBuilder, Types, dotted_name
 
@@ -31,258 +43,6 @@ class _Decline(Exception):
 class _ValidatorResult:
     function: cst.FunctionDef
     validate_default: tuple[str, ...] = ()  # fields whose default the validator must see
-
-
-def _keyword(name: str, code: str) -> cst.Arg:
-    call = cst.parse_expression(f"f({name}={code})")
-    assert isinstance(call, cst.Call)
-    return call.args[0]
-
-
-def _append_args(args: Sequence[cst.Arg], new: Sequence[cst.Arg]) -> list[cst.Arg]:
-    """``args`` followed by ``new``, in the call's own comma style (trailing comma or not)."""
-    result = list(args)
-    for arg in new:
-        if not result:
-            result.append(arg)
-            continue
-        last = result[-1]
-        if isinstance(last.comma, cst.Comma):
-            result.append(arg.with_changes(comma=last.comma))
-        else:
-            result[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-            result.append(arg.with_changes(comma=cst.MaybeSentinel.DEFAULT))
-    return result
-
-
-def _without_args(args: Sequence[cst.Arg], dropped: set[int]) -> list[cst.Arg]:
-    kept = [arg for i, arg in enumerate(args) if i not in dropped]
-    if kept and len(args) - 1 in dropped:  # the last argument went: its comma style goes to the new last
-        kept[-1] = kept[-1].with_changes(comma=args[-1].comma)
-    return kept
-
-
-def _bool_literal(node: cst.BaseExpression) -> bool | None:
-    if isinstance(node, cst.Name) and node.value in ("True", "False"):
-        return node.value == "True"
-    return None
-
-
-def _string_literal(node: cst.BaseExpression) -> str | None:
-    if isinstance(node, cst.SimpleString) and "b" not in node.prefix.lower() and "f" not in node.prefix.lower():
-        value = node.evaluated_value
-        return value if isinstance(value, str) else None
-    return None
-
-
-def _short(module: cst.Module, node: cst.CSTNode, limit: int = 50) -> str:
-    text = " ".join(module.code_for_node(node).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-class _NameUses(cst.CSTVisitor):
-    """The names a function body reads, binds, and the nodes that read one of them."""
-
-    def __init__(self) -> None:
-        self.all: set[str] = set()
-        self.stored: set[str] = set()
-        self.skip: set[int] = set()  # Name nodes that are attribute or keyword names
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        self.skip.add(id(node.attr))
-
-    def visit_Arg(self, node: cst.Arg) -> None:
-        if node.keyword is not None:
-            self.skip.add(id(node.keyword))
-
-    def visit_Param(self, node: cst.Param) -> None:
-        self.stored.add(node.name.value)
-
-    def visit_Name(self, node: cst.Name) -> None:
-        if id(node) not in self.skip:
-            self.all.add(node.value)
-
-    def _store(self, target: cst.BaseExpression) -> None:
-        if isinstance(target, cst.Name):
-            self.stored.add(target.value)
-        elif isinstance(target, (cst.Tuple, cst.List)):
-            for element in target.elements:
-                self._store(element.value)
-        elif isinstance(target, cst.StarredElement):
-            self._store(target.value)
-
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        self._store(node.target)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._store(node.target)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._store(node.target)
-
-    def visit_For(self, node: cst.For) -> None:
-        self._store(node.target)
-
-    def visit_CompFor(self, node: cst.CompFor) -> None:
-        self._store(node.target)
-
-    def visit_AsName(self, node: cst.AsName) -> None:
-        self._store(node.name)
-
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self._store(node.target)
-
-    def visit_Del(self, node: cst.Del) -> None:
-        self._store(node.target)
-
-    def visit_Global(self, node: cst.Global) -> None:
-        self.stored.update(item.name.value for item in node.names)
-
-    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
-        self.stored.update(item.name.value for item in node.names)
-
-
-def _name_uses(node: cst.CSTNode) -> _NameUses:
-    visitor = _NameUses()
-    node.visit(visitor)
-    return visitor
-
-
-class _ReplaceName(cst.CSTTransformer):
-    """Every read of a name (not an attribute or keyword name) replaced by an expression."""
-
-    def __init__(self, name: str, replacement: cst.BaseExpression) -> None:
-        self.name = name
-        self.replacement = replacement
-        self.skip: set[int] = set()
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        self.skip.add(id(node.attr))
-
-    def visit_Arg(self, node: cst.Arg) -> None:
-        if node.keyword is not None:
-            self.skip.add(id(node.keyword))
-
-    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
-        if original_node.value == self.name and id(original_node) not in self.skip:
-            return self.replacement.deep_clone()
-        return updated_node
-
-
-class _RootValuesToSelf(cst.CSTTransformer):
-    """A post root validator's ``values["a"]`` / ``values.get("a")`` -> ``self.a``, ``return values``
-    -> ``return self``; refuses (``problem``) any other use of ``values``."""
-
-    def __init__(self, values: str, fields: set[str]) -> None:
-        self.values = values
-        self.fields = fields
-        self.problem: str | None = None
-        self.handled: set[int] = set()
-        self.depth = 0
-
-    def _is_values(self, node: cst.BaseExpression) -> bool:
-        return isinstance(node, cst.Name) and node.value == self.values
-
-    def _field(self, key: cst.BaseExpression) -> str | None:
-        name = _string_literal(key)
-        if name is None or name not in self.fields:
-            self.problem = self.problem or f"it reads `{self.values}` with a key that is not a field of the model"
-            return None
-        return name
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.depth += 1
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
-        self.depth -= 1
-        return updated_node
-
-    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-        target = node.target
-        if isinstance(target, cst.Subscript) and self._is_values(target.value):
-            self.problem = self.problem or f"it assigns into `{self.values}` (in v2 that is an assignment to the model)"
-
-    def visit_Subscript(self, node: cst.Subscript) -> None:
-        if self._is_values(node.value):
-            self.handled.add(id(node.value))
-
-    def leave_Subscript(self, original_node: cst.Subscript, updated_node: cst.Subscript) -> cst.BaseExpression:
-        if not self._is_values(original_node.value):
-            return updated_node
-        index = original_node.slice[0].slice if len(original_node.slice) == 1 else None
-        name = self._field(index.value) if isinstance(index, cst.Index) else None
-        if name is None:
-            return updated_node
-        return cst.Attribute(value=cst.Name("self"), attr=cst.Name(name))
-
-    def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        if isinstance(func, cst.Attribute) and self._is_values(func.value) and func.attr.value == "get":
-            self.handled.add(id(func.value))
-
-    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
-        func = original_node.func
-        if not (isinstance(func, cst.Attribute) and self._is_values(func.value) and func.attr.value == "get"):
-            return updated_node
-        if not original_node.args or original_node.args[0].keyword is not None or len(original_node.args) > 2:
-            self.problem = self.problem or f"it calls `{self.values}.get` in a way that has no attribute form"
-            return updated_node
-        name = self._field(original_node.args[0].value)
-        if name is None:
-            return updated_node
-        return cst.Attribute(value=cst.Name("self"), attr=cst.Name(name))
-
-    def visit_Return(self, node: cst.Return) -> None:
-        if self.depth == 0:
-            if node.value is None or not self._is_values(node.value):
-                self.problem = self.problem or f"it returns something other than `{self.values}`"
-            else:
-                self.handled.add(id(node.value))
-
-    def leave_Return(self, original_node: cst.Return, updated_node: cst.Return) -> cst.Return:
-        if self.depth == 0 and original_node.value is not None and self._is_values(original_node.value):
-            return updated_node.with_changes(value=cst.Name("self"))
-        return updated_node
-
-    def visit_Name(self, node: cst.Name) -> None:
-        if node.value == self.values and id(node) not in self.handled:
-            self.problem = self.problem or f"it uses `{self.values}` as a whole, not only its fields"
-        if node.value == "self":
-            self.problem = self.problem or "it already uses the name `self`"
-
-
-class _RequiredUses(cst.CSTVisitor):
-    """How often a name is read, and how often as a default: an argument, a parameter's default
-    or an annotated assignment's value."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.total = 0
-        self.defaults = 0
-
-    def _is_name(self, node: cst.CSTNode | None) -> bool:
-        return isinstance(node, cst.Name) and node.value == self.name
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-        return False
-
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        node.value.visit(self)
-        return False
-
-    def visit_Arg(self, node: cst.Arg) -> bool:
-        self.defaults += self._is_name(node.value)
-        node.value.visit(self)
-        return False
-
-    def visit_Param(self, node: cst.Param) -> None:
-        self.defaults += self._is_name(node.default)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self.defaults += self._is_name(node.value)
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.total += node.value == self.name
 
 
 class PydanticApi(Codemod):
@@ -407,7 +167,9 @@ class PydanticApi(Codemod):
     """
 
     name = "pydantic-api"
-    summary = "Migrate the rest of the Pydantic v1 API (.dict(), parse_obj, @validator, BaseSettings, Field args) to v2."
+    summary = (
+        "Migrate the rest of the Pydantic v1 API (.dict(), parse_obj, @validator, BaseSettings, Field args) to v2."
+    )
     safety = (
         "Only calls on receivers known to be Pydantic models change, to the v2 method that returns the "
         "same value; arguments without an exact v2 form are declined with a finding. JSON text and JSON "
@@ -476,7 +238,12 @@ class PydanticApi(Codemod):
         if not isinstance(index, ApiIndex):  # run without the whole-tree pass: this file alone
             index = self.build_index({self.file.path: self.index_file(self.file.path, node.bytes)}, {})
         path = FileFactsPath(self.file.path)
-        if self.file.shortcuts and self.file.source and b"pydantic" not in self.file.source and path.name not in index.users:
+        if (
+            self.file.shortcuts
+            and self.file.source
+            and b"pydantic" not in self.file.source
+            and path.name not in index.users
+        ):
             return False  # nothing here is or imports a model: no receiver can be known (the tests compare)
         self._builder = ScopeBuilder(path.name, path.package)
         node.visit(self._builder)
@@ -492,7 +259,7 @@ class PydanticApi(Codemod):
         ``...``."""
         for name, bindings in self._scopes[0].bindings.items():
             if any(b.kind == IMPORT and b.target == "pydantic.Required" for b in bindings):
-                uses = _RequiredUses(name)
+                uses = RequiredUses(name)
                 module.visit(uses)
                 return name, uses.total == uses.defaults
         return None
@@ -556,7 +323,9 @@ class PydanticApi(Codemod):
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
         self._depth += 1
 
-    def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock) -> cst.IndentedBlock:
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
         self._depth -= 1
         return updated_node
 
@@ -623,7 +392,13 @@ class PydanticApi(Codemod):
 
     def _wrap_todo(self, todo: str) -> list[str]:
         width = max(self.option("line-length") - len(self._module.default_indent) * self._depth, 40)
-        return textwrap.wrap(f"{TODO_PREFIX} {todo}", width=width, subsequent_indent="#   ", break_long_words=False, break_on_hyphens=False)
+        return textwrap.wrap(
+            f"{TODO_PREFIX} {todo}",
+            width=width,
+            subsequent_indent="#   ",
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
 
     def _decline(self, node: cst.CSTNode, message: str, todo: str | None = None) -> None:
         self.report(node, message, fixable=False)
@@ -638,7 +413,11 @@ class PydanticApi(Codemod):
 
     def _decorator_name(self, decorator: cst.Decorator, scope: Scope) -> str | None:
         expr = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
-        if isinstance(expr, cst.Name) and expr.value in ("classmethod", "staticmethod") and not scope.lookup(expr.value):
+        if (
+            isinstance(expr, cst.Name)
+            and expr.value in ("classmethod", "staticmethod")
+            and not scope.lookup(expr.value)
+        ):
             return expr.value
         dotted = self._resolve(expr, scope)
         if dotted is None:
@@ -700,7 +479,10 @@ class PydanticApi(Codemod):
                 new_module, new_name = moved
                 local = asname or name
                 added.append((new_module, new_name, None if local == new_name else local))
-                self.report(original, f"`{name}` is imported from {new_module}" + (f" (as {new_name})" if new_name != name else ""))
+                self.report(
+                    original,
+                    f"`{name}` is imported from {new_module}" + (f" (as {new_name})" if new_name != name else ""),
+                )
                 continue
             kept.append(alias)
             if guarded:
@@ -724,7 +506,9 @@ class PydanticApi(Codemod):
                 self.add_import(new_module, new_name, asname)
             return remaining if remaining is not None else cst.RemoveFromParent()
         new_lines = [
-            cst.parse_statement(f"from {m} import {n}" + (f" as {a}" if a else ""), config=self._module.config_for_parsing)
+            cst.parse_statement(
+                f"from {m} import {n}" + (f" as {a}" if a else ""), config=self._module.config_for_parsing
+            )
             for m, n, a in added
         ]
         if remaining is None:
@@ -762,9 +546,13 @@ class PydanticApi(Codemod):
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value == "keys" and self._fields_attribute(func.value):
             self._field_views.add(id(func.value))
-        elif isinstance(func, cst.Name) and func.value in ("len", "list", "set", "sorted", "tuple", "frozenset"):
-            if len(node.args) == 1 and self._fields_attribute(node.args[0].value):
-                self._field_views.add(id(node.args[0].value))
+        elif (
+            isinstance(func, cst.Name)
+            and func.value in ("len", "list", "set", "sorted", "tuple", "frozenset")
+            and len(node.args) == 1
+            and self._fields_attribute(node.args[0].value)
+        ):
+            self._field_views.add(id(node.args[0].value))
 
     def visit_CompFor(self, node: cst.CompFor) -> None:
         if self._fields_attribute(node.iter):
@@ -791,9 +579,15 @@ class PydanticApi(Codemod):
         try:
             if isinstance(func, cst.Attribute):
                 method = func.attr.value
-                if method in tables.INSTANCE_METHODS or method in tables.CLASS_METHODS or method in tables.NO_EQUIVALENT:
+                if (
+                    method in tables.INSTANCE_METHODS
+                    or method in tables.CLASS_METHODS
+                    or method in tables.NO_EQUIVALENT
+                ):
                     return self._method_call(original_node, updated_node, method)
-            last = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+            last = (
+                func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+            )
             if last in ("Field", "parse_obj_as"):
                 dotted = self._resolve(func)
                 if dotted in tables.FIELD_NAMES:
@@ -811,7 +605,7 @@ class PydanticApi(Codemod):
             return updated
         if method in tables.INSTANCE_METHODS and receiver.is_class:
             return updated  # Model.dict(instance): unbound calls are rare enough to leave alone
-        what = _short(self._module, original.func.value, 30)
+        what = short(self._module, original.func.value, 30)
         new_name = tables.INSTANCE_METHODS.get(method) or tables.CLASS_METHODS.get(method) or method
         for model in sorted(receiver.models):
             facts = self._index.facts.get(model)
@@ -832,11 +626,13 @@ class PydanticApi(Codemod):
         assert isinstance(func, cst.Attribute)
         new_func = func.with_changes(attr=cst.Name(new_name))
         if method == "from_orm":
-            args = _append_args(args, [_keyword("from_attributes", "True")])
+            args = append_args(args, [keyword_arg("from_attributes", "True")])
         result: cst.BaseExpression = updated.with_changes(func=new_func, args=args)
         if method == "schema_json":
-            call = cst.Call(func=cst.Attribute(value=self._json_module(), attr=cst.Name("dumps")), args=[cst.Arg(result)])
-            result = call.with_changes(args=_append_args(call.args, dumps))
+            call = cst.Call(
+                func=cst.Attribute(value=self._json_module(), attr=cst.Name("dumps")), args=[cst.Arg(result)]
+            )
+            result = call.with_changes(args=append_args(call.args, dumps))
             self.report(original, f"`{what}.schema_json()` → json.dumps({what}.model_json_schema())")
             return result
         note = " (from_attributes=True, as from_orm required orm_mode)" if method == "from_orm" else ""
@@ -846,7 +642,9 @@ class PydanticApi(Codemod):
     def _json_module(self) -> cst.Name:
         bindings = self._scope.lookup("json") or []
         if any(b.kind != IMPORT or b.target != "json" for b in bindings):
-            raise _Decline("`.schema_json()` needs the json module, and `json` is bound to something else here", "`json` is taken")
+            raise _Decline(
+                "`.schema_json()` needs the json module, and `json` is bound to something else here", "`json` is taken"
+            )
         if not bindings:
             self.add_import("json")
         return cst.Name("json")
@@ -859,11 +657,16 @@ class PydanticApi(Codemod):
         present = {arg.keyword.value for arg in call.args if arg.keyword is not None}
         for arg in call.args:
             if arg.star:
-                raise _Decline(f"`{what}.{method}({arg.star}...)`: which arguments it passes is unknown", f".{method}() with {arg.star}args")
+                raise _Decline(
+                    f"`{what}.{method}({arg.star}...)`: which arguments it passes is unknown",
+                    f".{method}() with {arg.star}args",
+                )
             if arg.keyword is None:
                 positional += 1
                 if positional > tables.POSITIONAL.get(method, 0):
-                    raise _Decline(f"`{what}.{method}()` with positional arguments v1 did not take", f".{method}() arguments")
+                    raise _Decline(
+                        f"`{what}.{method}()` with positional arguments v1 did not take", f".{method}() arguments"
+                    )
                 kept.append(arg)
                 continue
             keyword = arg.keyword.value
@@ -888,7 +691,10 @@ class PydanticApi(Codemod):
     def _parse_obj_as(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         args = updated.args
         if len(args) != 2 or any(a.keyword is not None or a.star for a in args):
-            raise _Decline("`parse_obj_as(...)` with other arguments than (type, value)", "parse_obj_as: TypeAdapter(T).validate_python(x)")
+            raise _Decline(
+                "`parse_obj_as(...)` with other arguments than (type, value)",
+                "parse_obj_as: TypeAdapter(T).validate_python(x)",
+            )
         adapter = self._pydantic_name("TypeAdapter", original.func)
         call = cst.Call(func=adapter, args=[args[0].with_changes(comma=cst.MaybeSentinel.DEFAULT)])
         result = cst.Call(func=cst.Attribute(value=call, attr=cst.Name("validate_python")), args=[args[1]])
@@ -937,7 +743,7 @@ class PydanticApi(Codemod):
         receiver = self._types.of(original.value, self._scope)
         if receiver is None or not receiver.models:
             return updated
-        what = _short(self._module, original.value, 30)
+        what = short(self._module, original.value, 30)
         if original.attr.value == "__fields_set__":
             if receiver.is_class:
                 return updated
@@ -970,7 +776,9 @@ class PydanticApi(Codemod):
         for i, arg in enumerate(args):
             if arg.keyword is None or arg.star:
                 if arg.star:
-                    raise _Decline(f"`Field({arg.star}...)`: which arguments it passes is unknown", f"Field({arg.star}...)")
+                    raise _Decline(
+                        f"`Field({arg.star}...)`: which arguments it passes is unknown", f"Field({arg.star}...)"
+                    )
                 continue
             keyword = arg.keyword.value
             if keyword == "regex":
@@ -983,46 +791,65 @@ class PydanticApi(Codemod):
                 args[i] = arg.with_changes(keyword=cst.Name(new))
                 changes.append(f"{keyword}= → {new}=")
             elif keyword == "allow_mutation":
-                allowed = _bool_literal(arg.value)
+                allowed = bool_literal(arg.value)
                 if allowed is None:
-                    raise _Decline("`Field(allow_mutation=...)` with a value that is not True/False", "allow_mutation: set frozen=True by hand")
+                    raise _Decline(
+                        "`Field(allow_mutation=...)` with a value that is not True/False",
+                        "allow_mutation: set frozen=True by hand",
+                    )
                 if allowed:
                     dropped.add(i)
                     changes.append("allow_mutation=True dropped (the default)")
                 else:
                     if "frozen" in present:
-                        raise _Decline("`Field()` sets both allow_mutation and frozen", "Field: allow_mutation and frozen")
+                        raise _Decline(
+                            "`Field()` sets both allow_mutation and frozen", "Field: allow_mutation and frozen"
+                        )
                     args[i] = arg.with_changes(keyword=cst.Name("frozen"), value=cst.Name("True"))
                     changes.append("allow_mutation=False → frozen=True")
             elif keyword in tables.FIELD_DECLINED:
-                raise _Decline(f"`Field({keyword}=...)` not converted: {tables.FIELD_DECLINED[keyword]}", tables.FIELD_DECLINED[keyword])
+                raise _Decline(
+                    f"`Field({keyword}=...)` not converted: {tables.FIELD_DECLINED[keyword]}",
+                    tables.FIELD_DECLINED[keyword],
+                )
             elif keyword == "env" and settings_field:
                 if "validation_alias" in present or "alias" in present:
-                    raise _Decline("`Field(env=...)` on a field that also has an alias", "env= and alias: set validation_alias by hand")
-                args[i] = arg.with_changes(keyword=cst.Name("validation_alias"), value=self._env_alias(arg.value, original))
+                    raise _Decline(
+                        "`Field(env=...)` on a field that also has an alias",
+                        "env= and alias: set validation_alias by hand",
+                    )
+                args[i] = arg.with_changes(
+                    keyword=cst.Name("validation_alias"), value=self._env_alias(arg.value, original)
+                )
                 changes.append("env= → validation_alias=")
             elif keyword not in tables.V2_FIELD_KEYWORDS:
                 dropped.add(i)
                 extras.append(i)
         if extras:
             if "json_schema_extra" in present:
-                raise _Decline("`Field()` has extra keywords and json_schema_extra", "merge extra keywords into json_schema_extra")
+                raise _Decline(
+                    "`Field()` has extra keywords and json_schema_extra", "merge extra keywords into json_schema_extra"
+                )
             names = [args[i].keyword.value for i in extras if args[i].keyword is not None]
             values = [self._module.code_for_node(args[i].value) for i in extras]
-            entries = ", ".join(f'"{name}": {value}' for name, value in zip(names, values))
-            args[extras[0]] = _keyword("json_schema_extra", "{" + entries + "}").with_changes(comma=args[extras[0]].comma)
+            entries = ", ".join(f'"{name}": {value}' for name, value in zip(names, values, strict=True))
+            args[extras[0]] = keyword_arg("json_schema_extra", "{" + entries + "}").with_changes(
+                comma=args[extras[0]].comma
+            )
             dropped.discard(extras[0])
             changes.append(f"{', '.join(names)} → json_schema_extra")
         if not changes:
             return updated
         self.report(original, f"Field(): {'; '.join(changes)}")
-        return updated.with_changes(args=_without_args(args, dropped))
+        return updated.with_changes(args=without_args(args, dropped))
 
     def _pattern(self, value: cst.BaseExpression) -> cst.BaseExpression:
         """v1's regex (``re.match``: anchored at the start) as a v2 pattern (searched anywhere)."""
-        text = _string_literal(value)
+        text = string_literal(value)
         if text is None or not isinstance(value, cst.SimpleString):
-            raise _Decline("`Field(regex=...)` with a value that is not a string literal", "regex: make it pattern='^...'")
+            raise _Decline(
+                "`Field(regex=...)` with a value that is not a string literal", "regex: make it pattern='^...'"
+            )
         if any(feature in text for feature in tables.PYTHON_ONLY_REGEX):
             raise _Decline(
                 "`Field(regex=...)` uses look-arounds, back-references or possessive repeats, which v2's default "
@@ -1037,16 +864,22 @@ class PydanticApi(Codemod):
         return value.with_changes(value=f"{value.prefix}{quote}{anchored}{quote}")
 
     def _env_alias(self, value: cst.BaseExpression, original: cst.Call) -> cst.BaseExpression:
-        if _string_literal(value) is not None:
+        if string_literal(value) is not None:
             return value
-        if isinstance(value, (cst.List, cst.Tuple, cst.Set)) and value.elements:
-            if all(_string_literal(e.value) is not None for e in value.elements):
-                if isinstance(value, cst.Set):
-                    raise _Decline("`Field(env={...})`: a set of names has no order; v2 tries names in order", "env set: use AliasChoices")
-                choices = self._pydantic_name("AliasChoices", original.func)
-                names = [cst.Arg(e.value) for e in value.elements]
-                return cst.Call(func=choices, args=_append_args([], names))
-        raise _Decline("`Field(env=...)` with a value that is not a literal name or list of names", "env: set validation_alias by hand")
+        literals = isinstance(value, (cst.List, cst.Tuple, cst.Set)) and value.elements
+        if literals and all(string_literal(e.value) is not None for e in value.elements):
+            if isinstance(value, cst.Set):
+                raise _Decline(
+                    "`Field(env={...})`: a set of names has no order; v2 tries names in order",
+                    "env set: use AliasChoices",
+                )
+            choices = self._pydantic_name("AliasChoices", original.func)
+            names = [cst.Arg(e.value) for e in value.elements]
+            return cst.Call(func=choices, args=append_args([], names))
+        raise _Decline(
+            "`Field(env=...)` with a value that is not a literal name or list of names",
+            "env: set validation_alias by hand",
+        )
 
     # -- classes ----------------------------------------------------------------------------------
 
@@ -1076,7 +909,9 @@ class PydanticApi(Codemod):
                 changed = True
         if not changed:
             return updated
-        self.report(original, f"{original.name.value}: GenericModel → BaseModel (its Generic[...] base makes it generic)")
+        self.report(
+            original, f"{original.name.value}: GenericModel → BaseModel (its Generic[...] base makes it generic)"
+        )
         return updated.with_changes(bases=bases)
 
     def _model_body(self, original: cst.ClassDef, updated: cst.ClassDef, qualname: str) -> cst.ClassDef:
@@ -1151,10 +986,14 @@ class PydanticApi(Codemod):
         if value is None and optional:
             new_value = cst.Name("None")
             notes.append("default None (v1 gave Optional fields one; v2 would make it required)")
-        elif isinstance(value, cst.Call) and self._resolve(value.func) in tables.FIELD_NAMES and optional:
-            if not any(a.keyword is None or a.keyword.value in ("default", "default_factory") for a in value.args):
-                new_value = value.with_changes(args=_append_args(value.args, [_keyword("default", "None")]))
-                notes.append("default=None (v1 gave Optional fields one; v2 would make it required)")
+        elif (
+            optional
+            and isinstance(value, cst.Call)
+            and self._resolve(value.func) in tables.FIELD_NAMES
+            and not any(a.keyword is None or a.keyword.value in ("default", "default_factory") for a in value.args)
+        ):
+            new_value = value.with_changes(args=append_args(value.args, [keyword_arg("default", "None")]))
+            notes.append("default=None (v1 gave Optional fields one; v2 would make it required)")
         if name in validate_default:
             try:
                 new_value = self._with_validate_default(new_value)
@@ -1175,9 +1014,9 @@ class PydanticApi(Codemod):
         if isinstance(value, cst.Call) and self._resolve(value.func) in tables.FIELD_NAMES:
             if any(a.keyword is not None and a.keyword.value == "validate_default" for a in value.args):
                 return value
-            return value.with_changes(args=_append_args(value.args, [_keyword("validate_default", "True")]))
+            return value.with_changes(args=append_args(value.args, [keyword_arg("validate_default", "True")]))
         field = self._field_name()
-        return cst.Call(func=field, args=_append_args([cst.Arg(value)], [_keyword("validate_default", "True")]))
+        return cst.Call(func=field, args=append_args([cst.Arg(value)], [keyword_arg("validate_default", "True")]))
 
     def _field_name(self) -> cst.BaseExpression:
         for binding in self._scopes[0].lookup("Field") or []:
@@ -1255,14 +1094,18 @@ class PydanticApi(Codemod):
             if arg.keyword is None:
                 if arg.star:
                     raise _Decline("its field names are passed with *", "validator(*fields): convert by hand")
-                name = _string_literal(arg.value)
+                name = string_literal(arg.value)
                 if name is None:
                     raise _Decline("a field name is not a string literal", "validator field names: not literal")
                 names.append(name)
                 kept.append(arg)
                 continue
-            keyword, flag = arg.keyword.value, _bool_literal(arg.value)
-            if keyword in ("pre", "always", "each_item", "whole", "allow_reuse") and flag is None and keyword != "allow_reuse":
+            keyword, flag = arg.keyword.value, bool_literal(arg.value)
+            if (
+                keyword in ("pre", "always", "each_item", "whole", "allow_reuse")
+                and flag is None
+                and keyword != "allow_reuse"
+            ):
                 raise _Decline(f"`{keyword}=` is not a literal True/False", f"validator {keyword}=: not literal")
             if keyword == "pre":
                 mode = "before" if flag else None
@@ -1294,7 +1137,7 @@ class PydanticApi(Codemod):
         new_head = self._pydantic_name("field_validator", head)
         new_args = [*kept[:-1], kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)] if kept else []
         if mode is not None:
-            new_args = _append_args(new_args, [_keyword("mode", f'"{mode}"')])
+            new_args = append_args(new_args, [keyword_arg("mode", f'"{mode}"')])
         new_decorator = decorators[position].with_changes(decorator=cst.Call(func=new_head, args=new_args))
         decorators = self._with_classmethod(decorators, position, new_decorator)
         self._remove_import_of(head)
@@ -1303,7 +1146,9 @@ class PydanticApi(Codemod):
         self.report(original, f"{original.name.value}: @validator → {what} + @classmethod{extra}")
         return _ValidatorResult(function.with_changes(decorators=decorators), tuple(names) if always else ())
 
-    def _with_classmethod(self, decorators: list[cst.Decorator], position: int, new: cst.Decorator) -> list[cst.Decorator]:
+    def _with_classmethod(
+        self, decorators: list[cst.Decorator], position: int, new: cst.Decorator
+    ) -> list[cst.Decorator]:
         decorators = [*decorators[:position], new, *decorators[position + 1 :]]
         if any(isinstance(d.decorator, cst.Name) and d.decorator.value == "classmethod" for d in decorators):
             return decorators
@@ -1315,7 +1160,10 @@ class PydanticApi(Codemod):
     def _validator_signature(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> tuple[cst.FunctionDef, bool]:
         params = updated.params
         if isinstance(params.star_arg, cst.Param) or params.star_kwarg is not None:
-            raise _Decline("it takes *args or **kwargs (v1 passed values/field/config through them)", "validator **kwargs: convert by hand")
+            raise _Decline(
+                "it takes *args or **kwargs (v1 passed values/field/config through them)",
+                "validator **kwargs: convert by hand",
+            )
         if params.kwonly_params or params.posonly_params:
             raise _Decline("it has keyword-only or positional-only parameters", "validator signature")
         positional = list(params.params)
@@ -1333,7 +1181,7 @@ class PydanticApi(Codemod):
                 raise _Decline(f"its parameter `{name}` is not one v1 passes", f"validator parameter `{name}`")
         if not names:
             return updated, False
-        uses = _name_uses(original.body)
+        uses = name_uses(original.body)
         if "info" in uses.all or "info" in uses.stored:
             raise _Decline("it uses the name `info`, which its ValidationInfo parameter needs", "`info` is taken")
         if "values" in uses.stored:
@@ -1341,7 +1189,7 @@ class PydanticApi(Codemod):
         annotation = self._pydantic_name("ValidationInfo", self._validator_head(original))
         info = extra[0].with_changes(name=cst.Name("info"), annotation=cst.Annotation(annotation))
         data = cst.Attribute(value=cst.Name("info"), attr=cst.Name("data"))
-        body = updated.body.visit(_ReplaceName("values", data))
+        body = updated.body.visit(ReplaceName("values", data))
         new_params = params.with_changes(params=[*positional[:2], info])
         return updated.with_changes(params=new_params, body=body), True
 
@@ -1365,30 +1213,45 @@ class PydanticApi(Codemod):
         pre = False
         for arg in call_args:
             keyword = arg.keyword.value if arg.keyword is not None else None
-            flag = _bool_literal(arg.value)
+            flag = bool_literal(arg.value)
             if keyword == "pre" and flag is not None:
                 pre = flag
             elif keyword in ("allow_reuse", "skip_on_failure") and flag is not None:
                 continue
             else:
-                raise _Decline(f"`root_validator({_short(self._module, arg)})` not understood", "root_validator arguments")
+                raise _Decline(
+                    f"`root_validator({short(self._module, arg)})` not understood", "root_validator arguments"
+                )
         params = updated.params
         positional = list(params.params)
-        if len(positional) != 2 or params.kwonly_params or params.posonly_params or params.star_kwarg is not None or isinstance(params.star_arg, cst.Param):
+        if (
+            len(positional) != 2
+            or params.kwonly_params
+            or params.posonly_params
+            or params.star_kwarg is not None
+            or isinstance(params.star_arg, cst.Param)
+        ):
             raise _Decline("it does not take exactly (cls, values)", "root_validator signature")
         new_head = self._pydantic_name("model_validator", head)
         if pre:
-            decorator = decorators[position].with_changes(decorator=cst.Call(func=new_head, args=[_keyword("mode", '"before"')]))
+            decorator = decorators[position].with_changes(
+                decorator=cst.Call(func=new_head, args=[keyword_arg("mode", '"before"')])
+            )
             decorators = self._with_classmethod(decorators, position, decorator)
             self._remove_import_of(head)
-            self.report(original, f'{original.name.value}: @root_validator(pre=True) → @model_validator(mode="before") + @classmethod')
+            self.report(
+                original,
+                f'{original.name.value}: @root_validator(pre=True) → @model_validator(mode="before") + @classmethod',
+            )
             return _ValidatorResult(updated.with_changes(decorators=decorators))
         if any(isinstance(d.decorator, cst.Name) and d.decorator.value == "classmethod" for d in decorators):
             raise _Decline("it is also a classmethod", "root_validator with @classmethod")
         cls_name, values = positional[0].name.value, positional[1].name.value
-        uses = _name_uses(original.body)
+        uses = name_uses(original.body)
         if cls_name in uses.all:
-            raise _Decline(f"its body uses `{cls_name}`; an after-validator gets the instance", "root_validator uses cls")
+            raise _Decline(
+                f"its body uses `{cls_name}`; an after-validator gets the instance", "root_validator uses cls"
+            )
         if values in uses.stored:
             raise _Decline(f"it rebinds `{values}`", "root_validator rebinds values")
         body = original.body
@@ -1399,21 +1262,27 @@ class PydanticApi(Codemod):
             and isinstance(last.body[-1].value, cst.Name)
             and last.body[-1].value.value == values
         ):
-            raise _Decline(f"it does not end with `return {values}`", f"root_validator: does not end with return {values}")
-        rewriter = _RootValuesToSelf(values, known)
+            raise _Decline(
+                f"it does not end with `return {values}`", f"root_validator: does not end with return {values}"
+            )
+        rewriter = RootValuesToSelf(values, known)
         new_body = updated.body.visit(rewriter)
         if rewriter.problem is not None:
             raise _Decline(
-                f"a post root_validator becomes @model_validator(mode=\"after\") on the model instance, and {rewriter.problem}",
+                'a post root_validator becomes @model_validator(mode="after") on the model instance, and '
+                + rewriter.problem,
                 f"root_validator: {rewriter.problem}",
             )
-        decorator = decorators[position].with_changes(decorator=cst.Call(func=new_head, args=[_keyword("mode", '"after"')]))
+        decorator = decorators[position].with_changes(
+            decorator=cst.Call(func=new_head, args=[keyword_arg("mode", '"after"')])
+        )
         decorators[position] = decorator
         self_param = positional[0].with_changes(name=cst.Name("self"), comma=cst.MaybeSentinel.DEFAULT)
-        function = updated.with_changes(decorators=decorators, params=params.with_changes(params=[self_param]), body=new_body)
+        function = updated.with_changes(
+            decorators=decorators, params=params.with_changes(params=[self_param]), body=new_body
+        )
         self._remove_import_of(head)
-        self.report(original, f'{original.name.value}: @root_validator → @model_validator(mode="after"), values["a"] → self.a')
+        self.report(
+            original, f'{original.name.value}: @root_validator → @model_validator(mode="after"), values["a"] → self.a'
+        )
         return _ValidatorResult(function)
-
-
-

@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterable
 
 import libcst as cst
 
-from codemods.speedups import traversal
 from codemods.rules.pydantic_api.index import ApiIndex, absolute_module
 from codemods.rules.pydantic_api.tables import (
     ANNOTATED_NAMES,
@@ -26,18 +25,39 @@ from codemods.rules.pydantic_api.tables import (
     TYPE_NAMES,
     UNION_NAMES,
 )
+from codemods.speedups import traversal
 
 # The binding kinds that can give a type; everything else is OTHER.
-PARAM, ASSIGN, ANNOTATED, CLASS, FUNCTION, IMPORT, LOOP, OTHER = "param assign annotated class function import loop other".split()
+PARAM, ASSIGN, ANNOTATED, CLASS, FUNCTION, IMPORT, LOOP, OTHER = [
+    "param",
+    "assign",
+    "annotated",
+    "class",
+    "function",
+    "import",
+    "loop",
+    "other",
+]
 # Annotations of collections whose iteration gives their one type argument.
 COLLECTIONS = frozenset(
     {"list", "set", "frozenset"}
-    | {f"typing.{n}" for n in ("List", "Set", "FrozenSet", "Sequence", "MutableSequence", "Iterable", "Iterator", "Collection", "AbstractSet")}
+    | {
+        f"typing.{n}"
+        for n in (
+            "List",
+            "Set",
+            "FrozenSet",
+            "Sequence",
+            "MutableSequence",
+            "Iterable",
+            "Iterator",
+            "Collection",
+            "AbstractSet",
+        )
+    }
     | {f"collections.abc.{n}" for n in ("Sequence", "MutableSequence", "Iterable", "Iterator", "Collection", "Set")}
 )
-CLASSMETHOD_DECORATORS = frozenset(
-    {"classmethod", "validator", "root_validator", "field_validator", "model_validator"}
-)
+CLASSMETHOD_DECORATORS = frozenset({"classmethod", "validator", "root_validator", "field_validator", "model_validator"})
 
 
 @dataclasses.dataclass(eq=False)
@@ -293,7 +313,11 @@ def _field_annotation(cls: cst.ClassDef, name: str) -> cst.BaseExpression | None
     for statement in cls.body.body if isinstance(cls.body, cst.IndentedBlock) else ():
         if isinstance(statement, cst.SimpleStatementLine):
             for small in statement.body:
-                if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.target.value == name:
+                if (
+                    isinstance(small, cst.AnnAssign)
+                    and isinstance(small.target, cst.Name)
+                    and small.target.value == name
+                ):
                     found.append(small.annotation.annotation)
                 elif isinstance(small, cst.Assign) and any(
                     isinstance(t.target, cst.Name) and t.target.value == name for t in small.targets
@@ -321,7 +345,9 @@ _NONE = Known(frozenset({"None"}))  # the None of an Optional annotation
 class Types:
     """Answers "is this expression a Pydantic model (instance or class), and which?"."""
 
-    def __init__(self, builder: ScopeBuilder, index: ApiIndex, decorator_name: Callable[[cst.Decorator, Scope], str | None]) -> None:
+    def __init__(
+        self, builder: ScopeBuilder, index: ApiIndex, decorator_name: Callable[[cst.Decorator, Scope], str | None]
+    ) -> None:
         self.index = index
         self.scopes = builder.scopes
         self.module = builder.module
@@ -398,7 +424,11 @@ class Types:
         for model in owner.models:
             declared = self._classes.get(model)
             annotation = _field_annotation(declared[0], attribute.attr.value) if declared is not None else None
-            item = self._item_annotation(annotation, declared[1]) if declared is not None and annotation is not None else None
+            item = (
+                self._item_annotation(annotation, declared[1])
+                if declared is not None and annotation is not None
+                else None
+            )
             if item is None:
                 return None
             found.append(item)
@@ -506,7 +536,14 @@ class Types:
                 annotation = binding.node.annotation.annotation
             elif binding.kind == ANNOTATED and isinstance(binding.node, cst.BaseExpression):
                 annotation = binding.node
-            item = self._item_annotation(annotation, binding.scope.parent if binding.kind == PARAM and binding.scope.parent else binding.scope) if annotation is not None else None
+            item = (
+                self._item_annotation(
+                    annotation,
+                    binding.scope.parent if binding.kind == PARAM and binding.scope.parent else binding.scope,
+                )
+                if annotation is not None
+                else None
+            )
             if item is None:
                 return None
             found.append(item)
@@ -578,7 +615,9 @@ class Types:
                 return Known(models)
             if head in TYPE_NAMES and len(elements) == 1:
                 inner = self._annotation(elements[0], scope)
-                return Known(inner.models, True) if inner is not None and not inner.is_class and inner != _NONE else None
+                return (
+                    Known(inner.models, True) if inner is not None and not inner.is_class and inner != _NONE else None
+                )
         return None
 
     def _union(self, members: list[cst.BaseExpression], scope: Scope) -> Known | None:

@@ -27,7 +27,10 @@ _OPTIONAL = "removed: write Optional[...] instead"
 
 # Names v2 removed, with what to use instead.  Imported from ``pydantic`` (or the v1 module).
 REMOVED: Mapping[str, str] = {
-    **{f"Constrained{kind}": _CONSTRAINED for kind in "Bytes Date Decimal Float FrozenSet Int List Set Str".split()},
+    **{
+        f"Constrained{kind}": _CONSTRAINED
+        for kind in ["Bytes", "Date", "Decimal", "Float", "FrozenSet", "Int", "List", "Set", "Str"]
+    },
     **{name: _OPTIONAL for name in ("NoneBytes", "NoneStr", "NoneStrBytes", "StrBytes")},
     "Required": "removed: use ... (Ellipsis) as the default of a required field",
     "JsonWrapper": "removed: use pydantic.Json",
@@ -103,12 +106,42 @@ POSITIONAL: Mapping[str, int] = {"parse_obj": 1, "from_orm": 1, "parse_raw": 1} 
 # Field(...) keywords.  v2's Field signature (2.5 and later): anything else is an extra that v1
 # put into the JSON schema and v2 wants in json_schema_extra.
 V2_FIELD_KEYWORDS = frozenset(
-    """
-    default default_factory alias alias_priority validation_alias serialization_alias title
-    field_title_generator description examples exclude discriminator deprecated json_schema_extra
-    frozen validate_default repr init init_var kw_only pattern strict coerce_numbers_to_str gt ge
-    lt le multiple_of allow_inf_nan max_digits decimal_places min_length max_length union_mode
-    """.split()
+    [
+        "default",
+        "default_factory",
+        "alias",
+        "alias_priority",
+        "validation_alias",
+        "serialization_alias",
+        "title",
+        "field_title_generator",
+        "description",
+        "examples",
+        "exclude",
+        "discriminator",
+        "deprecated",
+        "json_schema_extra",
+        "frozen",
+        "validate_default",
+        "repr",
+        "init",
+        "init_var",
+        "kw_only",
+        "pattern",
+        "strict",
+        "coerce_numbers_to_str",
+        "gt",
+        "ge",
+        "lt",
+        "le",
+        "multiple_of",
+        "allow_inf_nan",
+        "max_digits",
+        "decimal_places",
+        "min_length",
+        "max_length",
+        "union_mode",
+    ]
 )
 FIELD_RENAMES: Mapping[str, str] = {"min_items": "min_length", "max_items": "max_length"}
 FIELD_DECLINED: Mapping[str, str] = {
