@@ -133,14 +133,32 @@ def import_outcome(path: Path, root: Path, python: str) -> dict:
     return json.loads(lines[-1])
 
 
-def check_imports(root: Path, paths: Iterable[str], python: str) -> dict[str, tuple[str, str]]:
-    """path -> (outcome class, short error) for each file."""
+def check_imports(
+    root: Path, paths: Iterable[str], python: str, baseline: dict[str, tuple[str, str]] | None = None
+) -> dict[str, tuple[str, str]]:
+    """path -> (outcome class, short error) for each file.  A file whose folder's ``.py`` files are
+    all as in the original tree has the baseline's outcome (running it again would only repeat it)."""
     found = {}
     for path in paths:
+        if baseline is not None and path in baseline and _folder_unchanged(root, path):
+            found[path] = baseline[path]
+            continue
         outcome = import_outcome(root / path, root, python)
         detail = "" if outcome.get("ok") else f"{outcome.get('type')}: {outcome.get('message', '')[:160]}"
         found[path] = (classify(outcome), detail)
     return found
+
+
+_ORIGINAL: dict[str, bytes] = {}  # the original tree's files, for _folder_unchanged
+
+
+def _folder_unchanged(root: Path, path: str) -> bool:
+    folder = (root / path).parent
+    for file in folder.glob("*.py"):
+        relative = file.relative_to(root).as_posix()
+        if _ORIGINAL.get(relative) != file.read_bytes():
+            return False
+    return True
 
 
 def summarise(result: ToolResult, outcomes: dict[str, tuple[str, str]], changed: Sequence[str]) -> None:
@@ -229,15 +247,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         scratch = Path(folder)
         baseline = ToolResult("unconverted (baseline)")
         print(f"import check of {len(checked)} files of the original tree ...", file=sys.stderr)
-        summarise(baseline, check_imports(source, checked, python), [])
+        base_outcomes = check_imports(source, checked, python)
+        summarise(baseline, base_outcomes, [])
         results.append(baseline)
+        _ORIGINAL.update(original)
 
         ours = corpora.working_copy(source, scratch / "auditfix")
         print("auditfix ...", file=sys.stderr)
         result = run_auditfix(ours, scratch)
         changed, result.lines_changed = compare(original, ours)
         result.files_changed = len(changed)
-        summarise(result, check_imports(ours, checked, python), changed)
+        summarise(result, check_imports(ours, checked, python, base_outcomes), changed)
         results.append(result)
         print(f"  {result.seconds:.2f} s, {result.files_changed} files changed", file=sys.stderr)
 
@@ -247,7 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             result = run_bump_pydantic(theirs, cache)
             changed, result.lines_changed = compare(original, theirs)
             result.files_changed = len(changed)
-            summarise(result, check_imports(theirs, checked, python), changed)
+            summarise(result, check_imports(theirs, checked, python, base_outcomes), changed)
             results.append(result)
             print(f"  {result.seconds:.2f} s, {result.files_changed} files changed", file=sys.stderr)
 
