@@ -97,6 +97,24 @@ def declined_after_todo(before: str, after: str, **kwargs) -> list[str]:
         ),
         pytest.param(
             """
+            import os
+
+            from pydantic import BaseModel, BaseSettings
+
+            from app.db import engine
+            """,
+            """
+            import os
+
+            from pydantic import BaseModel
+            from pydantic_settings import BaseSettings
+
+            from app.db import engine
+            """,
+            id="new-line-right-below-the-old-one",
+        ),
+        pytest.param(
+            """
             import pydantic
 
             class Settings(pydantic.BaseSettings):
@@ -117,8 +135,8 @@ def declined_after_todo(before: str, after: str, **kwargs) -> list[str]:
             from pydantic.error_wrappers import ValidationError
             """,
             """
-            from pydantic import ValidationError
             from pydantic_settings import BaseSettings, SettingsError
+            from pydantic import ValidationError
             """,
             id="v1-submodules",
         ),

@@ -501,20 +501,35 @@ class PydanticApi(Codemod):
             remaining: Any = updated.with_changes(body=[statement.with_changes(names=kept)])
         else:
             remaining = None
-        if at_top:
-            for new_module, new_name, asname in added:
+        # At module level a name joins an existing import from its new module; otherwise its new
+        # import line goes right below the old one (pydantic_settings sorts next to pydantic).
+        existing = self._top_level_from_modules() if at_top else set()
+        for new_module, new_name, asname in added:
+            if new_module in existing:
                 self.add_import(new_module, new_name, asname)
-            return remaining if remaining is not None else cst.RemoveFromParent()
+        by_module: dict[str, list[str]] = {}
+        for new_module, new_name, asname in added:
+            if new_module not in existing:
+                by_module.setdefault(new_module, []).append(new_name + (f" as {asname}" if asname else ""))
+        config = self._module.config_for_parsing
         new_lines = [
-            cst.parse_statement(
-                f"from {m} import {n}" + (f" as {a}" if a else ""), config=self._module.config_for_parsing
-            )
-            for m, n, a in added
+            cst.parse_statement(f"from {m} import {', '.join(names)}", config=config) for m, names in by_module.items()
         ]
+        if not new_lines:
+            return remaining if remaining is not None else cst.RemoveFromParent()
         if remaining is None:
             new_lines[0] = new_lines[0].with_changes(leading_lines=updated.leading_lines)
             return cst.FlattenSentinel(new_lines)
         return cst.FlattenSentinel([remaining, *new_lines])
+
+    def _top_level_from_modules(self) -> set[str]:
+        modules = set()
+        for statement in self._module.body:
+            if isinstance(statement, cst.SimpleStatementLine):
+                for small in statement.body:
+                    if isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None:
+                        modules.add(dotted_name(small.module) or "")
+        return modules
 
     # -- Required -> ... ---------------------------------------------------------------------------
 
