@@ -629,7 +629,7 @@ class PydanticApi(Codemod):
                 raise _Decline(
                     f"`{what}.{method}()` not converted: {cls} (or a class above or below it) defines its own "
                     f"{method}(), which {new_name}() would bypass",
-                    f"{cls} overrides {method}(); migrate it and its callers",
+                    f"{method}() is overridden in {cls}'s class hierarchy; migrate it and its callers",
                 )
         if method in tables.NO_EQUIVALENT:
             raise _Decline(
@@ -1270,13 +1270,10 @@ class PydanticApi(Codemod):
         if values in uses.stored:
             raise _Decline(f"it rebinds `{values}`", "root_validator rebinds values")
         body = original.body
-        last = body.body[-1] if isinstance(body, cst.IndentedBlock) and body.body else None
-        if not (
-            isinstance(last, cst.SimpleStatementLine)
-            and isinstance(last.body[-1], cst.Return)
-            and isinstance(last.body[-1].value, cst.Name)
-            and last.body[-1].value.value == values
-        ):
+        last: Any = body.body[-1] if body.body else None
+        if isinstance(last, cst.SimpleStatementLine):
+            last = last.body[-1]
+        if not (isinstance(last, cst.Return) and isinstance(last.value, cst.Name) and last.value.value == values):
             raise _Decline(
                 f"it does not end with `return {values}`", f"root_validator: does not end with return {values}"
             )

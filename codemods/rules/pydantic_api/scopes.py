@@ -260,8 +260,8 @@ class ScopeBuilder(traversal.Visitor):
         scope = self.scope
         while scope.kind == "comprehension" and scope.parent is not None:
             scope = scope.parent
-        for name in _names_in_target(node.target):
-            scope.bind(name, Binding(OTHER, scope))
+        if isinstance(node.target, cst.Name):
+            scope.bind(node.target.value, Binding(ASSIGN, self.scope, node.value))
 
     def visit_Del(self, node: cst.Del) -> None:
         self._bind_target(node.target)
