@@ -1129,8 +1129,25 @@ def test_optional_fields_keep_v1s_default_none(field: str, after: str) -> None:
             required: Optional[int] = Field(...)
             counter: ClassVar[Optional[int]]
             _private: Optional[int]
+
+            class Config:
+                orm_mode = True
         """
     rewrite(template.format(field), template.format(after))
+
+
+def test_optional_fields_of_v2_code_stay_required() -> None:
+    # Nothing in the module is Pydantic v1 code: a required Optional field is meant so in v2.
+    noop(
+        """
+        from typing import Optional
+        from pydantic import BaseModel, ConfigDict
+
+        class Item(BaseModel):
+            model_config = ConfigDict(from_attributes=True)
+            note: Optional[str]
+        """
+    )
 
 
 # -- the whole-tree index ----------------------------------------------------------------------------

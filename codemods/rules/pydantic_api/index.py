@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import re
 from collections.abc import Iterable, Mapping
 
 from codemods.analysis import precheck
@@ -19,6 +20,15 @@ from codemods.rules.pydantic_api.tables import CLASS_METHODS, INSTANCE_METHODS, 
 from codemods.rules.pydantic_config import FileFacts, ModelIndex, PydanticConfig, _is_root, _TreeResolver
 
 WATCHED_METHODS = frozenset({*INSTANCE_METHODS, *CLASS_METHODS, *NO_EQUIVALENT})
+
+# Text that only Pydantic v1 code has: a nested ``class Config``, v1 validators, GenericModel,
+# BaseSettings from pydantic, v1-only Field and Config keywords, v1 class attributes.  A module
+# with none of these is taken to be v2 code already, whose Optional fields are required on purpose.
+_V1_ERA = re.compile(
+    rb"\n[ \t]+class Config\b|@(?:pydantic\.)?(?:validator|root_validator)\b|\bGenericModel\b"
+    rb"|from pydantic(?:\.env_settings)? import[^\n]*\bBaseSettings\b|\bpydantic\.BaseSettings\b"
+    rb"|\b(?:orm_mode|allow_mutation|min_items|max_items|regex)\s*=|\b__fields__\b|\bupdate_forward_refs\b"
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,6 +44,7 @@ class ApiFacts:
     shared: FileFacts | None  # pydantic-config's facts of the file
     members: tuple[ClassMembers, ...] = ()
     wanted: tuple[str, ...] = ()  # dotted names the file imports or reads through a module import
+    v1_era: bool = False  # the text shows Pydantic v1 code (see _V1_ERA)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +63,8 @@ class ApiIndex:
     # Modules that define a model or import one (a file without "pydantic" in its text and not
     # listed here has no expression known to be a model: the rule skips it).
     users: frozenset[str] = frozenset()
+    # Modules whose text shows Pydantic v1 code: only their Optional fields get v1's default None.
+    v1_modules: frozenset[str] = frozenset()
 
     def models_of(self, dotted: str) -> frozenset[str]:
         """The models a dotted name (as a module imports it) denotes; empty if not only models."""
@@ -71,7 +84,7 @@ def index_file(path: str, source: bytes, markers: Iterable[bytes]) -> ApiFacts |
         return ApiFacts(module.name, shared) if shared is not None else None
     members = tuple(_members(tree.body, module.name, ""))
     wanted = tuple(sorted(_wanted(tree, module.package))) if uses_api else ()
-    return ApiFacts(module.name, shared, members, wanted)
+    return ApiFacts(module.name, shared, members, wanted, _V1_ERA.search(source) is not None)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -176,7 +189,8 @@ def build_index(facts: Mapping[str, object]) -> ApiIndex:
         for f in files
         if any(m.qualname in base.models for m in f.members) or any(w in base.models or w in aliases for w in f.wanted)
     )
-    return ApiIndex(base.models, base.settings, aliases, _model_facts(resolver, base, members), users)
+    v1_modules = frozenset(f.module for f in files if f.v1_era)
+    return ApiIndex(base.models, base.settings, aliases, _model_facts(resolver, base, members), users, v1_modules)
 
 
 def _model_facts(

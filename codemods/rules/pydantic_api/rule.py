@@ -85,8 +85,10 @@ class PydanticApi(Codemod):
     - **Fields**: in settings classes `Field(env=...)` -> `validation_alias=` (a list of names
       -> `AliasChoices(...)`); `regex=` -> `pattern=` (anchored with `^`, as v1's `re.match`
       was); `min_items`/`max_items` -> `min_length`/`max_length`; `allow_mutation=False` ->
-      `frozen=True`; other unknown keywords (`example=...`) -> `json_schema_extra={...}`; an
-      `Optional[...]` (or `Any`) field without a default gets `= None`, the default v1 gave it.
+      `frozen=True`; other unknown keywords (`example=...`) -> `json_schema_extra={...}`; in a
+      module that shows v1 code (a nested `class Config`, v1 validators, `GenericModel`,
+      `BaseSettings` from pydantic, v1-only keywords), an `Optional[...]` (or `Any`) field
+      without a default gets `= None`, the default v1 gave it.
 
     ## Why is this bad?
     Under Pydantic v2 `from pydantic import BaseSettings` fails at import; `.dict()`, `.json()`,
@@ -994,7 +996,7 @@ class PydanticApi(Codemod):
         name = small.target.value
         if name.startswith("_") or self._classvar(small.annotation.annotation):
             return updated
-        optional = self._optional(small.annotation.annotation)
+        optional = self.file.module_name in self._index.v1_modules and self._optional(small.annotation.annotation)
         value = small.value
         new_value = value
         notes = []
