@@ -280,6 +280,7 @@ def test_parse_obj_as_becomes_a_type_adapter() -> None:
         pytest.param("User.parse_raw(text)", "User.model_validate_json(text)", id="parse-raw"),
         pytest.param("User.schema(by_alias=False)", "User.model_json_schema(by_alias=False)", id="schema"),
         pytest.param("User.construct(id=1)", "User.model_construct(id=1)", id="construct"),
+        pytest.param("User.construct(**data)", "User.model_construct(**data)", id="construct-star-star"),
         pytest.param("User.update_forward_refs()", "User.model_rebuild()", id="update-forward-refs"),
         pytest.param("user.__fields_set__", "user.model_fields_set", id="fields-set"),
         pytest.param("list(User.__fields__)", "list(User.model_fields)", id="fields-names"),
@@ -303,14 +304,14 @@ def test_schema_json_becomes_json_dumps_of_the_schema() -> None:
         from app.schemas import User
 
         def document():
-            return User.schema_json(indent=2)
+            return User.schema_json(by_alias=False, indent=2)
         """,
         """
         from app.schemas import User
         import json
 
         def document():
-            return json.dumps(User.model_json_schema(), indent=2)
+            return json.dumps(User.model_json_schema(by_alias=False), indent=2)
         """,
         **with_models(),
     )

@@ -673,6 +673,9 @@ class PydanticApi(Codemod):
         positional = 0
         present = {arg.keyword.value for arg in call.args if arg.keyword is not None}
         for arg in call.args:
+            if arg.star == "**" and method == "construct":  # model_construct(**values) takes the same
+                kept.append(arg)
+                continue
             if arg.star:
                 raise _Decline(
                     f"`{what}.{method}({arg.star}...)`: which arguments it passes is unknown",
@@ -701,8 +704,11 @@ class PydanticApi(Codemod):
                 raise _Decline(
                     f"`{what}.{method}({keyword}=...)` not converted: {reason}", f".{method}({keyword}=...): {reason}"
                 )
-        if kept and not dumps:
-            kept[-1] = kept[-1].with_changes(comma=call.args[-1].comma) if call.args else kept[-1]
+        last_comma = call.args[-1].comma if call.args else cst.MaybeSentinel.DEFAULT
+        if kept:
+            kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT if dumps else last_comma)
+        if dumps:
+            dumps[-1] = dumps[-1].with_changes(comma=last_comma)
         return kept, dumps
 
     def _parse_obj_as(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
