@@ -16,8 +16,19 @@ import re
 from collections.abc import Iterable, Mapping
 
 from codemods.analysis import precheck
-from codemods.rules.pydantic_api.tables import CLASS_METHODS, INSTANCE_METHODS, NO_EQUIVALENT
-from codemods.rules.pydantic_config import FileFacts, ModelIndex, PydanticConfig, _is_root, _TreeResolver
+from codemods.analysis.paths import module_name
+from codemods.analysis.pydantic_models import (
+    FileFacts,
+    ModelIndex,
+    _is_root,
+    _TreeResolver,
+)
+from codemods.analysis.pydantic_models import index_file as model_index_file
+from codemods.rules.pydantic_api.tables import (
+    CLASS_METHODS,
+    INSTANCE_METHODS,
+    NO_EQUIVALENT,
+)
 
 WATCHED_METHODS = frozenset({*INSTANCE_METHODS, *CLASS_METHODS, *NO_EQUIVALENT})
 
@@ -74,7 +85,7 @@ class ApiIndex:
 
 
 def index_file(path: str, source: bytes, markers: Iterable[bytes]) -> ApiFacts | None:
-    shared = PydanticConfig.index_file(path, source)
+    shared = model_index_file(path, source)
     uses_api = any(marker in source for marker in markers)
     module = FileFactsPath(path)
     if not uses_api and (shared is None or shared.unparsed is not None):
@@ -93,9 +104,7 @@ class FileFactsPath:
 
     @property
     def name(self) -> str:
-        from codemods.base import FileContext
-
-        return FileContext(path=self.path, options={}).module_name
+        return module_name(self.path)
 
     @property
     def package(self) -> str:

@@ -24,8 +24,20 @@ from codemods.rules.pydantic_api.edits import (
     string_literal,
     without_args,
 )
-from codemods.rules.pydantic_api.index import ApiFacts, ApiIndex, FileFactsPath, build_index, index_file
-from codemods.rules.pydantic_api.scopes import IMPORT, Scope, ScopeBuilder, Types, dotted_name
+from codemods.rules.pydantic_api.index import (
+    ApiFacts,
+    ApiIndex,
+    FileFactsPath,
+    build_index,
+    index_file,
+)
+from codemods.rules.pydantic_api.scopes import (
+    IMPORT,
+    Scope,
+    ScopeBuilder,
+    Types,
+    dotted_name,
+)
 
 TODO_PREFIX = "# TODO[pydantic-api]:"
 _MODULE_FORM = "module"  # a decorator or Field written as pydantic.X
@@ -48,7 +60,7 @@ class _ValidatorResult:
 class PydanticApi(Codemod):
     """Migrate the Pydantic v1 API that v2 removed or deprecated, on models the code really uses.
 
-    ## What it does
+    What it does:
     Completes what `pydantic-config` starts:
 
     - **Imports**: `BaseSettings` and `SettingsError` move to `pydantic_settings`; names v2
@@ -90,7 +102,7 @@ class PydanticApi(Codemod):
       `BaseSettings` from pydantic, v1-only keywords), an `Optional[...]` (or `Any`) field
       without a default gets `= None`, the default v1 gave it.
 
-    ## Why is this bad?
+    Why is this bad?
     Under Pydantic v2 `from pydantic import BaseSettings` fails at import; `.dict()`, `.json()`,
     `parse_obj()`, `@validator` and friends warn (`PydanticDeprecatedSince20`) and are removed
     in v3; a post `@root_validator` without `skip_on_failure=True` fails when the class is
@@ -98,7 +110,7 @@ class PydanticApi(Codemod):
     field then reads another variable), and `Optional` fields without a default become
     required.
 
-    ## Example
+    Example:
     ```python
     from pydantic import BaseModel, BaseSettings, Field, validator
 
@@ -138,7 +150,7 @@ class PydanticApi(Codemod):
         return user.model_dump(exclude_none=True)
     ```
 
-    ## Fix safety
+    Fix safety:
     Every rewrite gives the value v1 gave, with these documented differences of v2:
     `model_dump_json()` writes compact JSON (no spaces after `,` and `:`), `Decimal` as a
     string, `timedelta` as an ISO 8601 duration and UTC datetimes ending in `Z`;
@@ -152,7 +164,7 @@ class PydanticApi(Codemod):
     an exact v2 form is left as it is and reported, with a short `# TODO[pydantic-api]:`
     comment (option `todo-comments`) that fits the line length (option `line-length`).
 
-    ## Limitations
+    Limitations:
     Declined and reported: `.json(encoder=..., models_as_dict=..., sort_keys=...)`,
     `.copy(include=/exclude=)`, `parse_raw(content_type=...)`, `parse_file`, `Model.validate`,
     `update_forward_refs(**localns)`, calls with `*args`/`**kwargs`, a method a model (or a
