@@ -12,6 +12,7 @@ from codemods.rules.asyncio_run import AsyncioRun
 from codemods.rules.bare_except import BareExcept
 from codemods.rules.loop_commit import LoopCommit
 from codemods.rules.print_to_logging import PrintToLogging
+from codemods.rules.pydantic_api import PydanticApi
 from codemods.rules.pydantic_config import PydanticConfig
 from codemods.rules.query_in_loop import QueryInLoop
 from codemods.rules.rate_limit_request import RateLimitRequest
@@ -24,6 +25,7 @@ REGISTRY: tuple[type[Codemod], ...] = (
     BareExcept,
     PrintToLogging,
     PydanticConfig,
+    PydanticApi,  # after pydantic-config: BaseSettings moves once its Config is SettingsConfigDict
     LoopCommit,  # before route-commit: loops are batched before route code moves to a service
     # Before route-commit too: the code it moves into a generated service is already fixed (a
     # generated module must pass the second pass of every codemod, or route-commit is undone).
@@ -35,8 +37,8 @@ REGISTRY: tuple[type[Codemod], ...] = (
     RateLimitRequest,
     QueryInLoop,  # findings only
     # codemod classes are added here, in this order:
-    # bare-except, print-to-logging, pydantic-config, loop-commit, secret-compare, request-timeout, utcnow,
-    # route-commit, asyncio-run, rate-limit-request, query-in-loop
+    # bare-except, print-to-logging, pydantic-config, pydantic-api, loop-commit, secret-compare,
+    # request-timeout, utcnow, route-commit, asyncio-run, rate-limit-request, query-in-loop
 )
 
 

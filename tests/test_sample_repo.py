@@ -24,12 +24,13 @@ PROJECT = Path(__file__).resolve().parent.parent
 SAMPLE = PROJECT / "sample_repo"
 EXPECTED = PROJECT / "tests" / "expected" / "sample_repo"
 IGNORED = shutil.ignore_patterns("__pycache__", ".pytest_cache", ".auditfix_cache", "*.db")
-# After pydantic-config, no warning about the v1 configuration style may remain.  (Other v1
-# APIs such as ``.dict()`` are outside what pydantic-config fixes.)
+# After pydantic-config and pydantic-api, no warning about the v1 API may remain: neither the
+# configuration style nor any other deprecated v1 method, decorator or import.
 NO_PYDANTIC_V1_WARNINGS = [
     "-W", "error:Support for class-based `config` is deprecated:pydantic.warnings.PydanticDeprecatedSince20",
     "-W", "error:`pydantic.config.Extra` is deprecated:pydantic.warnings.PydanticDeprecatedSince20",
     "-W", "error:Valid config keys have changed in V2:UserWarning",
+    "-W", "error::pydantic.warnings.PydanticDeprecatedSince20",
 ]  # fmt: skip
 
 
@@ -60,7 +61,7 @@ def rewritten(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_registry_is_complete() -> None:
     assert [c.name for c in REGISTRY] == [
-        "bare-except", "print-to-logging", "pydantic-config", "loop-commit",
+        "bare-except", "print-to-logging", "pydantic-config", "pydantic-api", "loop-commit",
         "secret-compare", "request-timeout", "utcnow", "route-commit",
         "asyncio-run", "rate-limit-request", "query-in-loop",
     ]  # fmt: skip

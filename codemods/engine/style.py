@@ -139,6 +139,12 @@ class _LongLineWrapper(cst.CSTTransformer):
             return updated_node  # already spans lines
         small = updated_node.body[0]
         call = _wrappable_value(small)
+        if isinstance(small, cst.Assert) and not small.test.lpar and small.msg is None:
+            # ``assert (`` / the test on its own indented line / ``)``
+            test = small.test.with_changes(
+                lpar=[cst.LeftParen(whitespace_after=_newline(1))], rpar=[cst.RightParen(whitespace_before=_newline(0))]
+            )
+            return updated_node.with_changes(body=[small.with_changes(test=test, whitespace_after_assert=cst.SimpleWhitespace(" "))])
         if call is None:
             return self._wrap_collection(updated_node, small, position.start.column)
         indent = position.start.column

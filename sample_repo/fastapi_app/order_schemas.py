@@ -2,7 +2,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, root_validator
 
 from .schemas import APIModel
 
@@ -24,6 +24,13 @@ class OrderCreate(BaseModel):
         # The storefront sends camelCase; the back-office tools send field names.
         allow_population_by_field_name = True
         anystr_strip_whitespace = True  # pasted e-mail addresses often carry spaces
+
+    @root_validator(skip_on_failure=True)
+    def one_line_per_item(cls, values):
+        item_ids = [line.item_id for line in values["lines"]]
+        if len(item_ids) != len(set(item_ids)):
+            raise ValueError("each item may appear only once per order")
+        return values
 
 
 class OrderStatusUpdate(BaseModel):

@@ -1,7 +1,7 @@
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, Extra, Field
+from pydantic import BaseModel, Extra, Field, validator
 
 
 class APIModel(BaseModel):
@@ -18,6 +18,11 @@ class ItemBase(BaseModel):
 
     class Config:
         anystr_strip_whitespace = True
+
+    @validator("sku", pre=True)
+    def normalise_sku(cls, v):
+        # Warehouse scanners send lower-case codes; SKUs are stored upper-case.
+        return v.strip().upper() if isinstance(v, str) else v
 
 
 class ItemCreate(ItemBase):

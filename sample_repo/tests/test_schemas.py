@@ -25,6 +25,17 @@ def test_item_create_validates_inherited_fields():
         ItemCreate(sku="MUG-001", name="Mug", price="-1")
 
 
+def test_item_sku_is_normalised_before_its_length_is_checked():
+    assert ItemCreate(sku=" mug-002 ", name="Mug", price="1").sku == "MUG-002"
+    with pytest.raises(ValidationError):
+        ItemCreate(sku=" m ", name="Mug", price="1")
+
+
+def test_order_create_rejects_the_same_item_twice():
+    with pytest.raises(ValidationError, match="only once per order"):
+        OrderCreate(customerEmail="ana@example.com", lines=[{"itemId": 3, "quantity": 1}, {"itemId": 3, "quantity": 2}])
+
+
 def test_item_update_forbids_extra_fields():
     assert ItemUpdate(price="2").dict(exclude_unset=True) == {"price": Decimal("2")}
     with pytest.raises(ValidationError):

@@ -568,6 +568,61 @@ def model_fragment(draw: st.DrawFn) -> list[Line]:
     return lines
 
 
+# -- the rest of the Pydantic v1 API: methods, validators, Field arguments ---------------------------
+
+V1_FIELDS = st.sampled_from(
+    [
+        "name: str",
+        "nickname: Optional[str]",
+        'code: str = Field(..., regex="[A-Z]+")',
+        "tags: list[str] = Field(default_factory=list, min_items=1)",
+        "frozen_id: int = Field(0, allow_mutation=False)",
+        "size: int = Field(1, example=3)",
+        'db_url: str = Field("sqlite://", env="DATABASE_URL")',
+        "kind: str = Field('a', const=True)",
+    ]
+)
+V1_VALIDATORS = st.sampled_from(
+    [
+        ['@validator("name", pre=True)', "def strip(cls, v):", "    return v.strip()"],
+        ['@validator("name")', "def differs(cls, v, values):", '    return v if v != values.get("nickname") else v + "!"'],
+        ['@validator("name", always=True)', "def lower(cls, v):", "    return v.lower()"],
+        ['@validator("tags", each_item=True)', "def item(cls, v):", "    return v"],
+        ["@root_validator(pre=True)", "def before(cls, values):", "    return values"],
+        ["@root_validator(skip_on_failure=True)", "def after(cls, values):", '    assert values["name"]', "    return values"],
+        ["@root_validator", "def whole(cls, values):", "    return dict(values)"],
+    ]
+)
+V1_CALLS = st.sampled_from(
+    [
+        "return item.dict()",
+        "return item.json(indent=2)",
+        "return item.json(encoder=str)",
+        'return item.copy(update={"name": "x"})',
+        "return item.copy(include={'name'})",
+        "return Model.parse_obj(data)",
+        "return Model.from_orm(data)",
+        "return Model.parse_raw(data).dict(by_alias=True)",
+        "return Model.schema_json(indent=2)",
+        "return list(Model.__fields__), item.__fields_set__",
+        "return [i.dict() for i in items]",
+        "return data.copy(), data.json()",
+    ]
+)
+
+
+@st.composite
+def pydantic_api_fragment(draw: st.DrawFn) -> list[Line]:
+    base = draw(st.sampled_from(["BaseModel", "BaseSettings", "pydantic.BaseModel", "GenericModel, Generic[T]"]))
+    body: list[Line] = [(0, f) for f in draw(st.lists(V1_FIELDS, min_size=1, max_size=3, unique=True))]
+    for validator in draw(st.lists(V1_VALIDATORS, max_size=2, unique_by=lambda v: v[1])):
+        body += [(0, "")] + [(1 if line.startswith("    ") else 0, line.strip()) for line in validator]
+    lines = block(f"class Model({base}):", body)
+    calls = [(0, call) for call in draw(st.lists(V1_CALLS, min_size=1, max_size=2))]
+    signature = draw(st.sampled_from(["item: Model, data, items: list[Model]", "item: Optional[Model], data, items", "item, data, items"]))
+    return lines + [(0, "")] + block(f"def use({signature}):", calls)
+
+
 # -- whole programs -------------------------------------------------------------------------------------
 
 HEADER_LINES = [
@@ -584,7 +639,7 @@ HEADER_LINES = [
     "from flask import Blueprint, Flask, abort, flash, jsonify, redirect, request, url_for",
     "from flask.views import MethodView",
     "from flask_restful import Resource",
-    "from pydantic import BaseConfig, BaseModel, BaseSettings, Extra, Field",
+    "from pydantic import BaseConfig, BaseModel, BaseSettings, Extra, Field, root_validator, validator",
     "from pydantic.generics import GenericModel",
     "from sqlalchemy import update",
     "from sqlalchemy.exc import IntegrityError, SQLAlchemyError",
@@ -689,6 +744,7 @@ PATTERNS: dict[str, Callable[[], st.SearchStrategy[list[Line]]]] = {
     "secret-compare": secret_compare_fragment,
     "request-timeout": request_timeout_fragment,
     "utcnow": utcnow_fragment,
+    "pydantic-api": pydantic_api_fragment,
 }
 
 

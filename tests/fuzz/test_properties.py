@@ -33,6 +33,7 @@ FOCUS = {
     "bare-except": "bare-except",
     "print-to-logging": "print",
     "pydantic-config": "pydantic-config",
+    "pydantic-api": "pydantic-api",
     "loop-commit": "loop-commit",
     "route-commit": "route-commit",
     "secret-compare": "secret-compare",

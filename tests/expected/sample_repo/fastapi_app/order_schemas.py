@@ -2,7 +2,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .schemas import APIModel
 
@@ -24,6 +24,13 @@ class OrderCreate(BaseModel):
         populate_by_name=True,
         str_strip_whitespace=True,  # pasted e-mail addresses often carry spaces
     )
+
+    @model_validator(mode="after")
+    def one_line_per_item(self):
+        item_ids = [line.item_id for line in self.lines]
+        if len(item_ids) != len(set(item_ids)):
+            raise ValueError("each item may appear only once per order")
+        return self
 
 
 class OrderStatusUpdate(BaseModel):

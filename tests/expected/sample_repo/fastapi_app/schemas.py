@@ -1,7 +1,7 @@
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class APIModel(BaseModel):
@@ -16,6 +16,12 @@ class ItemBase(BaseModel):
     price: Decimal = Field(..., ge=0)
 
     model_config = ConfigDict(str_strip_whitespace=True)
+
+    @field_validator("sku", mode="before")
+    @classmethod
+    def normalise_sku(cls, v):
+        # Warehouse scanners send lower-case codes; SKUs are stored upper-case.
+        return v.strip().upper() if isinstance(v, str) else v
 
 
 class ItemCreate(ItemBase):

@@ -56,7 +56,7 @@ def update_item(item_id: int, payload: ItemUpdate, db: Session = Depends(get_db)
     item = db.get(Item, item_id)
     if item is None:
         raise HTTPException(status_code=404, detail="Item not found")
-    for field, value in payload.dict(exclude_unset=True).items():
+    for field, value in payload.model_dump(exclude_unset=True).items():
         setattr(item, field, value)
     try:
         db.commit()

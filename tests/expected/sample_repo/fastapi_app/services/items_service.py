@@ -8,7 +8,7 @@ from ..schemas import ItemCreate, ItemStatusUpdate
 
 def create_item(db: Session, payload: ItemCreate):
     """Create the item and commit."""
-    item = Item(**payload.dict())
+    item = Item(**payload.model_dump())
     db.add(item)
     db.commit()
     return item

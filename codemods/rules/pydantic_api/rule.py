@@ -1,0 +1,1320 @@
+"""pydantic-api: the rest of the Pydantic v1 -> v2 migration, on the models the code really uses."""
+
+from __future__ import annotations
+
+import dataclasses
+import textwrap
+from collections.abc import Mapping
+from typing import Any
+
+import libcst as cst
+
+from codemods.base import Codemod, FileContext
+from codemods.options import Option
+from codemods.rules.pydantic_api import tables
+from codemods.rules.pydantic_api.edits import (
+    ReplaceName,
+    RequiredUses,
+    RootValuesToSelf,
+    append_args,
+    bool_literal,
+    keyword_arg,
+    name_uses,
+    short,
+    string_literal,
+    without_args,
+)
+from codemods.rules.pydantic_api.index import (
+    ApiFacts,
+    ApiIndex,
+    FileFactsPath,
+    build_index,
+    index_file,
+)
+from codemods.rules.pydantic_api.scopes import (
+    IMPORT,
+    Scope,
+    ScopeBuilder,
+    Types,
+    dotted_name,
+)
+
+TODO_PREFIX = "# TODO[pydantic-api]:"
+_MODULE_FORM = "module"  # a decorator or Field written as pydantic.X
+
+
+class _Decline(Exception):
+    """A rewrite that cannot be made exactly: ``str(self)`` says why, ``todo`` in a few words."""
+
+    def __init__(self, message: str, todo: str | None = None) -> None:
+        super().__init__(message)
+        self.todo = todo or message
+
+
+@dataclasses.dataclass
+class _ValidatorResult:
+    function: cst.FunctionDef
+    validate_default: tuple[str, ...] = ()  # fields whose default the validator must see
+
+
+class PydanticApi(Codemod):
+    """Migrate the Pydantic v1 API that v2 removed or deprecated, on models the code really uses.
+
+    What it does:
+    Completes what `pydantic-config` starts:
+
+    - **Imports**: `BaseSettings` and `SettingsError` move to `pydantic_settings`; names v2
+      moved (`pydantic.error_wrappers.ValidationError`, `PyObject` -> `ImportString`,
+      `pydantic.utils.to_camel` -> `pydantic.alias_generators.to_pascal`, ...) are imported
+      from their new place under the name the code uses; `GenericModel` bases become
+      `BaseModel` (the class keeps its `Generic[T]` base); `parse_obj_as(T, x)` becomes
+      `TypeAdapter(T).validate_python(x)`; `Required` becomes `...` where every use is a
+      default; `validator`/`root_validator` give way to what the file now uses.  Names v2
+      removed (`ConstrainedInt`, `NoneStr`, `pydantic.errors`, ...) are reported.
+    - **Model methods**, only where the receiver is known to be a Pydantic model: `.dict()` ->
+      `.model_dump()`, `.json()` -> `.model_dump_json()`, `.copy()` -> `.model_copy()`,
+      `parse_obj` -> `model_validate`, `from_orm(x)` -> `model_validate(x,
+      from_attributes=True)` (explicit, so it works whatever the model's config says),
+      `parse_raw` -> `model_validate_json`, `.schema()` -> `.model_json_schema()`,
+      `.schema_json()` -> `json.dumps(....model_json_schema())`, `construct` ->
+      `model_construct`, `update_forward_refs()` -> `model_rebuild()`, `__fields__` ->
+      `model_fields` (on an instance: `type(x).model_fields`), `__fields_set__` ->
+      `model_fields_set`.  A receiver is known to be a model when every binding of its name
+      says so: a model class of the scanned tree (pydantic-config's whole-tree index, through
+      imports and re-exports) or its constructor call, a parameter annotated with a model
+      (`User`, `Optional[User]`, `User | None`, `Annotated[User, Body()]`, `type[User]`; so
+      FastAPI body parameters too), a variable annotated so, a call of a function of the file
+      whose return annotation is a model, a model's `copy()`, a loop or comprehension variable
+      over a name annotated as a collection of models (`users: list[User]`), a field that a
+      model of the same file declares as a model or a collection of them
+      (`order.customer`, `order.lines`), and `self`/`cls` in a model's methods and validators.
+    - **Validators**: `@validator` -> `@field_validator` + `@classmethod` (`pre=True` ->
+      `mode="before"`; `always=True` -> `validate_default=True` on the fields of the class; a
+      `values` parameter -> `info: ValidationInfo`, with `values` read as `info.data`);
+      `@root_validator(pre=True)` -> `@model_validator(mode="before")` + `@classmethod`; a post
+      `@root_validator` -> `@model_validator(mode="after")` when its body only reads fields
+      (`values["a"]`, `values.get("a")` -> `self.a`) and returns `values` (-> `self`).
+    - **Fields**: in settings classes `Field(env=...)` -> `validation_alias=` (a list of names
+      -> `AliasChoices(...)`); `regex=` -> `pattern=` (anchored with `^`, as v1's `re.match`
+      was); `min_items`/`max_items` -> `min_length`/`max_length`; `allow_mutation=False` ->
+      `frozen=True`; other unknown keywords (`example=...`) -> `json_schema_extra={...}`; in a
+      module that shows v1 code (a nested `class Config`, v1 validators, `GenericModel`,
+      `BaseSettings` from pydantic, v1-only keywords), an `Optional[...]` (or `Any`) field
+      without a default gets `= None`, the default v1 gave it.
+
+    Why is this bad?
+    Under Pydantic v2 `from pydantic import BaseSettings` fails at import; `.dict()`, `.json()`,
+    `parse_obj()`, `@validator` and friends warn (`PydanticDeprecatedSince20`) and are removed
+    in v3; a post `@root_validator` without `skip_on_failure=True` fails when the class is
+    defined; `Field(env=...)` and `Field(regex=...)` are ignored with a warning (a settings
+    field then reads another variable), and `Optional` fields without a default become
+    required.
+
+    Example:
+    ```python
+    from pydantic import BaseModel, BaseSettings, Field, validator
+
+    class Settings(BaseSettings):
+        db_url: str = Field("sqlite://", env="DATABASE_URL")
+
+    class User(BaseModel):
+        name: str
+        nickname: Optional[str]
+
+        @validator("nickname", pre=True)
+        def strip(cls, v, values):
+            return v.strip() if v else values["name"]
+
+    def save(user: User) -> dict:
+        return user.dict(exclude_none=True)
+    ```
+
+    Use instead:
+    ```python
+    from pydantic import ValidationInfo, field_validator, BaseModel, Field
+    from pydantic_settings import BaseSettings
+
+    class Settings(BaseSettings):
+        db_url: str = Field("sqlite://", validation_alias="DATABASE_URL")
+
+    class User(BaseModel):
+        name: str
+        nickname: Optional[str] = None
+
+        @field_validator("nickname", mode="before")
+        @classmethod
+        def strip(cls, v, info: ValidationInfo):
+            return v.strip() if v else info.data["name"]
+
+    def save(user: User) -> dict:
+        return user.model_dump(exclude_none=True)
+    ```
+
+    Fix safety:
+    Every rewrite gives the value v1 gave, with these documented differences of v2:
+    `model_dump_json()` writes compact JSON (no spaces after `,` and `:`), `Decimal` as a
+    string, `timedelta` as an ISO 8601 duration and UTC datetimes ending in `Z`;
+    `model_json_schema()` is v2's JSON Schema (`$defs`, `anyOf` for optionals), not v1's
+    document; `model_validate_json()` parses the JSON itself.  A settings field converted to
+    `validation_alias` reads the same variable, but is then set by that name only:
+    `Settings(db_url=...)` needs `populate_by_name=True` (which also reads the prefixed
+    variable).  `frozen=True` is enforced always, where v1 enforced `allow_mutation=False`
+    only with `validate_assignment`.  A `pattern` whose regular expression Rust's engine
+    cannot run (look-arounds, back-references) is reported, not converted.  Anything without
+    an exact v2 form is left as it is and reported, with a short `# TODO[pydantic-api]:`
+    comment (option `todo-comments`) that fits the line length (option `line-length`).
+
+    Limitations:
+    Declined and reported: `.json(encoder=..., models_as_dict=..., sort_keys=...)`,
+    `.copy(include=/exclude=)`, `parse_raw(content_type=...)`, `parse_file`, `Model.validate`,
+    `update_forward_refs(**localns)`, calls with `*args`/`**kwargs`, a method a model (or a
+    class above or below it in the tree) defines itself, `__fields__` used other than for its
+    names (v2 holds `FieldInfo`, not v1's `ModelField`), validators with `each_item=True`, a
+    `field` or `config` parameter, `**kwargs`, `always=True` on a field the class does not
+    declare itself, post root validators that use `values` as a whole or assign into it,
+    `Field(const=..., unique_items=..., include=...)` and non-literal `regex`/`env`/
+    `allow_mutation` values.  Receivers whose type is not written down are not followed:
+    fields declared in another file or inherited (`order.customer` where `Order` is imported),
+    loops over anything else (`enumerate(users)`), results of methods and of functions of other
+    modules.  Aliased v1 names are recognised through imports, not
+    through assignments (`v = validator`).
+    """
+
+    name = "pydantic-api"
+    summary = (
+        "Migrate the rest of the Pydantic v1 API (.dict(), parse_obj, @validator, BaseSettings, Field args) to v2."
+    )
+    safety = (
+        "Only calls on receivers known to be Pydantic models change, to the v2 method that returns the "
+        "same value; arguments without an exact v2 form are declined with a finding. JSON text and JSON "
+        "schemas are v2's (compact JSON, Decimal as string)."
+    )
+    markers = (
+        b"pydantic",
+        b".dict(",
+        b".json(",
+        b".copy(",
+        b"parse_obj",
+        b"parse_raw",
+        b"parse_file",
+        b"from_orm",
+        b".schema(",
+        b".schema_json(",
+        b".construct(",
+        b"update_forward_refs",
+        b"__fields__",
+        b"__fields_set__",
+        b".validate(",
+    )
+    options = (
+        Option("todo-comments", True, "leave a short # TODO[pydantic-api]: comment above what is declined", bool),
+        Option("line-length", 88, "the longest line a TODO comment may make", int),
+    )
+    index_markers = (b"class ", b"import")
+
+    # -- whole-tree pass --------------------------------------------------------------------------
+
+    @classmethod
+    def index_file(cls, path: str, source: bytes) -> ApiFacts | None:
+        return index_file(path, source, cls.markers)
+
+    @classmethod
+    def build_index(cls, facts: Mapping[str, Any], options: Mapping[str, Any]) -> ApiIndex:
+        return build_index(facts)
+
+    # -- per file ---------------------------------------------------------------------------------
+
+    def __init__(self, file: FileContext) -> None:
+        super().__init__(file)
+        self._module = cst.Module(body=[])
+        self._types: Types | None = None
+        self._builder: ScopeBuilder | None = None
+        self._scopes: list[Scope] = []
+        self._statements: list[cst.CSTNode] = []
+        self._todos: dict[int, list[str]] = {}
+        self._depth = 0
+        self._field_views: set[int] = set()  # `__fields__` nodes used only for their names
+        self._settings_fields: set[int] = set()  # Field(...) calls that are a settings field's value
+        self._required: tuple[str, bool] | None = None  # pydantic.Required's name; all uses convertible
+
+    @property
+    def _index(self) -> ApiIndex:
+        assert self._types is not None
+        return self._types.index
+
+    @property
+    def _scope(self) -> Scope:
+        return self._scopes[-1]
+
+    def visit_Module(self, node: cst.Module) -> bool:
+        self._module = node
+        index = self.file.index
+        if not isinstance(index, ApiIndex):  # run without the whole-tree pass: this file alone
+            index = self.build_index({self.file.path: self.index_file(self.file.path, node.bytes)}, {})
+        path = FileFactsPath(self.file.path)
+        if (
+            self.file.shortcuts
+            and self.file.source
+            and b"pydantic" not in self.file.source
+            and path.name not in index.users
+        ):
+            return False  # nothing here is or imports a model: no receiver can be known (the tests compare)
+        self._builder = ScopeBuilder(path.name, path.package)
+        node.visit(self._builder)
+        self._types = Types(self._builder, index, self._decorator_name)
+        self._scopes = [self._builder.module]
+        if b"Required" in self.file.source or not self.file.source:
+            self._required = self._required_uses(node)
+        return True
+
+    def _required_uses(self, module: cst.Module) -> tuple[str, bool] | None:
+        """The local name of pydantic's ``Required``, and whether every use of it is a default
+        (a keyword or positional argument, a parameter's default, a field's value) that becomes
+        ``...``."""
+        for name, bindings in self._scopes[0].bindings.items():
+            if any(b.kind == IMPORT and b.target == "pydantic.Required" for b in bindings):
+                uses = RequiredUses(name)
+                module.visit(uses)
+                return name, uses.total == uses.defaults
+        return None
+
+    # -- scopes and statements --------------------------------------------------------------------
+
+    def _enter(self, node: cst.CSTNode) -> None:
+        assert self._builder is not None
+        scope = self._builder.scopes.get(node)
+        if scope is not None:
+            self._scopes.append(scope)
+
+    def _exit(self, node: cst.CSTNode) -> None:
+        assert self._builder is not None
+        if node in self._builder.scopes:
+            self._scopes.pop()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self._statements.append(node)
+        self._enter(node)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._statements.append(node)
+        self._enter(node)
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self._enter(node)
+
+    def leave_Lambda(self, original_node: cst.Lambda, updated_node: cst.Lambda) -> cst.BaseExpression:
+        self._exit(original_node)
+        return updated_node
+
+    def visit_ListComp(self, node: cst.ListComp) -> None:
+        self._enter(node)
+
+    def leave_ListComp(self, original_node: cst.ListComp, updated_node: cst.ListComp) -> cst.BaseExpression:
+        self._exit(original_node)
+        return updated_node
+
+    def visit_SetComp(self, node: cst.SetComp) -> None:
+        self._enter(node)
+
+    def leave_SetComp(self, original_node: cst.SetComp, updated_node: cst.SetComp) -> cst.BaseExpression:
+        self._exit(original_node)
+        return updated_node
+
+    def visit_DictComp(self, node: cst.DictComp) -> None:
+        self._enter(node)
+
+    def leave_DictComp(self, original_node: cst.DictComp, updated_node: cst.DictComp) -> cst.BaseExpression:
+        self._exit(original_node)
+        return updated_node
+
+    def visit_GeneratorExp(self, node: cst.GeneratorExp) -> None:
+        self._enter(node)
+
+    def leave_GeneratorExp(self, original_node: cst.GeneratorExp, updated_node: cst.GeneratorExp) -> cst.BaseExpression:
+        self._exit(original_node)
+        return updated_node
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self._depth += 1
+
+    def leave_IndentedBlock(
+        self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock
+    ) -> cst.IndentedBlock:
+        self._depth -= 1
+        return updated_node
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self._statements.append(node)
+
+    def visit_If(self, node: cst.If) -> None:
+        self._statements.append(node)
+
+    def leave_If(self, original_node: cst.If, updated_node: cst.If) -> cst.BaseStatement:
+        return self._leave_statement(original_node, updated_node)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._statements.append(node)
+        if self._fields_attribute(node.iter):
+            self._field_views.add(id(node.iter))
+
+    def leave_For(self, original_node: cst.For, updated_node: cst.For) -> cst.BaseStatement:
+        return self._leave_statement(original_node, updated_node)
+
+    def visit_While(self, node: cst.While) -> None:
+        self._statements.append(node)
+
+    def leave_While(self, original_node: cst.While, updated_node: cst.While) -> cst.BaseStatement:
+        return self._leave_statement(original_node, updated_node)
+
+    def visit_With(self, node: cst.With) -> None:
+        self._statements.append(node)
+
+    def leave_With(self, original_node: cst.With, updated_node: cst.With) -> cst.BaseStatement:
+        return self._leave_statement(original_node, updated_node)
+
+    def visit_Try(self, node: cst.Try) -> None:
+        self._statements.append(node)
+
+    def leave_Try(self, original_node: cst.Try, updated_node: cst.Try) -> cst.BaseStatement:
+        return self._leave_statement(original_node, updated_node)
+
+    def _leave_statement(self, original: cst.CSTNode, updated: Any) -> Any:
+        """Pop the statement; put the TODO comments of what was declined in it above it."""
+        self._statements.pop()
+        todos = self._todos.pop(id(original), None)
+        if not todos or isinstance(updated, cst.RemovalSentinel):
+            return updated
+        if isinstance(updated, cst.FlattenSentinel):
+            first, *rest = updated.nodes
+            return cst.FlattenSentinel([self._with_todos(original, first, todos), *rest])
+        return self._with_todos(original, updated, todos)
+
+    def _with_todos(self, original: cst.CSTNode, updated: Any, todos: list[str]) -> Any:
+        # (above a module's first statement, libcst reads comments as the module's header)
+        above = [*updated.leading_lines, *(self._module.header if len(self._statements) == 0 else ())]
+        present = {line.comment.value for line in above if line.comment is not None}
+        lines: list[cst.EmptyLine] = []
+        for todo in dict.fromkeys(todos):
+            wrapped = self._wrap_todo(todo)
+            if wrapped[0] in present:
+                continue
+            self.report(original, f"added a TODO comment: {todo}")
+            lines.extend(cst.EmptyLine(comment=cst.Comment(text)) for text in wrapped)
+        if not lines:
+            return updated
+        return updated.with_changes(leading_lines=[*updated.leading_lines, *lines])
+
+    def _wrap_todo(self, todo: str) -> list[str]:
+        width = max(self.option("line-length") - len(self._module.default_indent) * self._depth, 40)
+        return textwrap.wrap(
+            f"{TODO_PREFIX} {todo}",
+            width=width,
+            subsequent_indent="#   ",
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+
+    def _decline(self, node: cst.CSTNode, message: str, todo: str | None = None) -> None:
+        self.report(node, message, fixable=False)
+        if self.option("todo-comments") and self._statements:
+            self._todos.setdefault(id(self._statements[-1]), []).append(todo or message)
+
+    # -- names ------------------------------------------------------------------------------------
+
+    def _resolve(self, expr: cst.BaseExpression, scope: Scope | None = None) -> str | None:
+        assert self._types is not None
+        return self._types.resolve(expr, scope or self._scope)
+
+    def _decorator_name(self, decorator: cst.Decorator, scope: Scope) -> str | None:
+        expr = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
+        if (
+            isinstance(expr, cst.Name)
+            and expr.value in ("classmethod", "staticmethod")
+            and not scope.lookup(expr.value)
+        ):
+            return expr.value
+        dotted = self._resolve(expr, scope)
+        if dotted is None:
+            return None
+        if dotted in tables.VALIDATOR_NAMES:
+            return "validator"
+        if dotted in tables.ROOT_VALIDATOR_NAMES:
+            return "root_validator"
+        if dotted in ("pydantic.field_validator", "pydantic.model_validator"):
+            return dotted.rpartition(".")[2]
+        return None
+
+    def _pydantic_name(self, name: str, like: cst.BaseExpression) -> cst.BaseExpression:
+        """``name`` of pydantic, written the way ``like`` (a pydantic name of this file) is:
+        ``pydantic.name`` after ``pydantic.X``, else the bare name, imported if needed."""
+        if isinstance(like, cst.Attribute) and self._resolve(like.value) == tables.PYDANTIC:
+            return like.with_changes(attr=cst.Name(name))
+        return self._import_name(tables.PYDANTIC, name)
+
+    def _import_name(self, module: str, name: str) -> cst.Name:
+        """The bare ``name`` from ``module``, imported at the top if the file does not yet bind it."""
+        bindings = self._scopes[0].lookup(name) or []
+        if any(b.kind != IMPORT or b.target != f"{module}.{name}" for b in bindings):
+            raise _Decline(f"the name `{name}` it needs is bound to something else in this file", f"`{name}` is taken")
+        if not bindings:
+            self.add_import(module, name)
+        return cst.Name(name)
+
+    def _usable_builtin(self, name: str) -> bool:
+        return not self._scope.lookup(name)
+
+    # -- imports ----------------------------------------------------------------------------------
+
+    def leave_SimpleStatementLine(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
+    ) -> Any:
+        result: Any = updated_node
+        if len(updated_node.body) == 1 and isinstance(updated_node.body[0], cst.ImportFrom):
+            result = self._moved_imports(original_node, updated_node)
+        return self._leave_statement(original_node, result)
+
+    def _moved_imports(self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine) -> Any:
+        statement = updated.body[0]
+        assert isinstance(statement, cst.ImportFrom)
+        if statement.relative or statement.module is None or isinstance(statement.names, cst.ImportStar):
+            return updated
+        module = dotted_name(statement.module) or ""
+        if module.partition(".")[0] != tables.PYDANTIC or module.startswith("pydantic.v1"):
+            return updated
+        guarded = any(isinstance(s, cst.Try) for s in self._statements[:-1])
+        at_top = len(self._statements) == 1
+        kept: list[cst.ImportAlias] = []
+        added: list[tuple[str, str, str | None]] = []
+        for alias in statement.names:
+            name = dotted_name(alias.name) or ""
+            asname = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
+            moved = tables.MOVED.get((module, name))
+            if moved is not None and not guarded:
+                new_module, new_name = moved
+                local = asname or name
+                added.append((new_module, new_name, None if local == new_name else local))
+                self.report(
+                    original,
+                    f"`{name}` is imported from {new_module}" + (f" (as {new_name})" if new_name != name else ""),
+                )
+                continue
+            kept.append(alias)
+            if guarded:
+                continue
+            reason = tables.REMOVED.get(name) if module == tables.PYDANTIC else None
+            if name == "Required" and self._required is not None and self._required[1]:
+                reason = None  # every use becomes ... (see _required_default)
+            if reason is None and module in tables.REMOVED_MODULES and moved is None:
+                reason = tables.REMOVED_MODULES[module]
+            if reason is not None:
+                self._decline(original, f"`{name}` of {module} has no v2 equivalent: {reason}", f"{name}: {reason}")
+        if not added:
+            return updated
+        if kept:
+            kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+            remaining: Any = updated.with_changes(body=[statement.with_changes(names=kept)])
+        else:
+            remaining = None
+        # At module level a name joins an existing import from its new module; otherwise its new
+        # import line goes right below the old one (pydantic_settings sorts next to pydantic).
+        existing = self._top_level_from_modules() if at_top else set()
+        for new_module, new_name, asname in added:
+            if new_module in existing:
+                self.add_import(new_module, new_name, asname)
+        by_module: dict[str, list[str]] = {}
+        for new_module, new_name, asname in added:
+            if new_module not in existing:
+                by_module.setdefault(new_module, []).append(new_name + (f" as {asname}" if asname else ""))
+        config = self._module.config_for_parsing
+        new_lines = [
+            cst.parse_statement(f"from {m} import {', '.join(names)}", config=config) for m, names in by_module.items()
+        ]
+        if not new_lines:
+            return remaining if remaining is not None else cst.RemoveFromParent()
+        if remaining is None:
+            new_lines[0] = new_lines[0].with_changes(leading_lines=updated.leading_lines)
+            return cst.FlattenSentinel(new_lines)
+        return cst.FlattenSentinel([remaining, *new_lines])
+
+    def _top_level_from_modules(self) -> set[str]:
+        modules = set()
+        for statement in self._module.body:
+            if isinstance(statement, cst.SimpleStatementLine):
+                for small in statement.body:
+                    if isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None:
+                        modules.add(dotted_name(small.module) or "")
+        return modules
+
+    # -- Required -> ... ---------------------------------------------------------------------------
+
+    def _required_default(self, value: cst.BaseExpression | None) -> cst.BaseExpression | None:
+        """``...`` for a default that is pydantic's ``Required`` (v1 defined it as ``...``)."""
+        if self._required is None or not self._required[1] or not isinstance(value, cst.Name):
+            return None
+        if value.value != self._required[0] or self._resolve(value) != "pydantic.Required":
+            return None
+        self.report(value, "Required → ... (v2 removed Required; v1 defined it as ...)")
+        self.remove_import("pydantic", "Required", None if self._required[0] == "Required" else self._required[0])
+        return cst.Ellipsis(lpar=value.lpar, rpar=value.rpar)
+
+    def leave_Arg(self, original_node: cst.Arg, updated_node: cst.Arg) -> cst.Arg:
+        new = self._required_default(original_node.value)
+        return updated_node if new is None else updated_node.with_changes(value=new)
+
+    def leave_Param(self, original_node: cst.Param, updated_node: cst.Param) -> cst.Param:
+        new = self._required_default(original_node.default)
+        return updated_node if new is None else updated_node.with_changes(default=new)
+
+    def leave_AnnAssign(self, original_node: cst.AnnAssign, updated_node: cst.AnnAssign) -> cst.AnnAssign:
+        new = self._required_default(original_node.value)
+        return updated_node if new is None else updated_node.with_changes(value=new)
+
+    # -- calls ------------------------------------------------------------------------------------
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "keys" and self._fields_attribute(func.value):
+            self._field_views.add(id(func.value))
+        elif (
+            isinstance(func, cst.Name)
+            and func.value in ("len", "list", "set", "sorted", "tuple", "frozenset")
+            and len(node.args) == 1
+            and self._fields_attribute(node.args[0].value)
+        ):
+            self._field_views.add(id(node.args[0].value))
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        if self._fields_attribute(node.iter):
+            self._field_views.add(id(node.iter))
+
+    def visit_ComparisonTarget(self, node: cst.ComparisonTarget) -> None:
+        if isinstance(node.operator, (cst.In, cst.NotIn)) and self._fields_attribute(node.comparator):
+            self._field_views.add(id(node.comparator))
+
+    @staticmethod
+    def _fields_attribute(node: cst.CSTNode) -> bool:
+        return isinstance(node, cst.Attribute) and node.attr.value == "__fields__"
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if (
+            isinstance(node.value, cst.Call)
+            and self._scope.kind == "class"
+            and self._scope.qualname in self._index.settings
+        ):
+            self._settings_fields.add(id(node.value))
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        func = original_node.func
+        try:
+            if isinstance(func, cst.Attribute):
+                method = func.attr.value
+                if (
+                    method in tables.INSTANCE_METHODS
+                    or method in tables.CLASS_METHODS
+                    or method in tables.NO_EQUIVALENT
+                ):
+                    return self._method_call(original_node, updated_node, method)
+            last = (
+                func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+            )
+            if last in ("Field", "parse_obj_as"):
+                dotted = self._resolve(func)
+                if dotted in tables.FIELD_NAMES:
+                    return self._field_call(original_node, updated_node)
+                if dotted in tables.PARSE_OBJ_AS_NAMES:
+                    return self._parse_obj_as(original_node, updated_node)
+        except _Decline as decline:
+            self._decline(original_node, str(decline), decline.todo)
+        return updated_node
+
+    def _method_call(self, original: cst.Call, updated: cst.Call, method: str) -> cst.BaseExpression:
+        assert self._types is not None and isinstance(original.func, cst.Attribute)
+        receiver = self._types.of(original.func.value, self._scope)
+        if receiver is None or not receiver.models:
+            return updated
+        if method in tables.INSTANCE_METHODS and receiver.is_class:
+            return updated  # Model.dict(instance): unbound calls are rare enough to leave alone
+        what = short(self._module, original.func.value, 30)
+        new_name = tables.INSTANCE_METHODS.get(method) or tables.CLASS_METHODS.get(method) or method
+        for model in sorted(receiver.models):
+            facts = self._index.facts.get(model)
+            if facts is not None and method in facts.overridden:
+                cls = model.rpartition(".")[2]
+                raise _Decline(
+                    f"`{what}.{method}()` not converted: {cls} (or a class above or below it) defines its own "
+                    f"{method}(), which {new_name}() would bypass",
+                    f"{method}() is overridden in {cls}'s class hierarchy; migrate it and its callers",
+                )
+        if method in tables.NO_EQUIVALENT:
+            raise _Decline(
+                f"`{what}.{method}()` has no exact v2 equivalent: {tables.NO_EQUIVALENT[method]}",
+                f".{method}(): {tables.NO_EQUIVALENT[method]}",
+            )
+        args, dumps = self._method_args(updated, method, what)
+        func = updated.func
+        assert isinstance(func, cst.Attribute)
+        new_func = func.with_changes(attr=cst.Name(new_name))
+        if method == "from_orm":
+            args = append_args(args, [keyword_arg("from_attributes", "True")])
+        result: cst.BaseExpression = updated.with_changes(func=new_func, args=args)
+        if method == "schema_json":
+            call = cst.Call(
+                func=cst.Attribute(value=self._json_module(), attr=cst.Name("dumps")), args=[cst.Arg(result)]
+            )
+            result = call.with_changes(args=append_args(call.args, dumps))
+            self.report(original, f"`{what}.schema_json()` → json.dumps({what}.model_json_schema())")
+            return result
+        note = " (from_attributes=True, as from_orm required orm_mode)" if method == "from_orm" else ""
+        self.report(original, f"`{what}.{method}()` → .{new_name}(){note}")
+        return result
+
+    def _json_module(self) -> cst.Name:
+        bindings = self._scope.lookup("json") or []
+        if any(b.kind != IMPORT or b.target != "json" for b in bindings):
+            raise _Decline(
+                "`.schema_json()` needs the json module, and `json` is bound to something else here", "`json` is taken"
+            )
+        if not bindings:
+            self.add_import("json")
+        return cst.Name("json")
+
+    def _method_args(self, call: cst.Call, method: str, what: str) -> tuple[list[cst.Arg], list[cst.Arg]]:
+        """The arguments the v2 method takes (keywords renamed), and those for json.dumps."""
+        kept: list[cst.Arg] = []
+        dumps: list[cst.Arg] = []
+        positional = 0
+        present = {arg.keyword.value for arg in call.args if arg.keyword is not None}
+        for arg in call.args:
+            if arg.star == "**" and method == "construct":  # model_construct(**values) takes the same
+                kept.append(arg)
+                continue
+            if arg.star:
+                raise _Decline(
+                    f"`{what}.{method}({arg.star}...)`: which arguments it passes is unknown",
+                    f".{method}() with {arg.star}args",
+                )
+            if arg.keyword is None:
+                positional += 1
+                if positional > tables.POSITIONAL.get(method, 0):
+                    raise _Decline(
+                        f"`{what}.{method}()` with positional arguments v1 did not take", f".{method}() arguments"
+                    )
+                kept.append(arg)
+                continue
+            keyword = arg.keyword.value
+            if keyword in tables.RENAMED_KEYWORDS and method in ("dict", "json"):
+                new = tables.RENAMED_KEYWORDS[keyword]
+                if new in present:
+                    raise _Decline(f"`{what}.{method}()` passes both {keyword} and {new}", f"{keyword} and {new}")
+                kept.append(arg.with_changes(keyword=cst.Name(new)))
+            elif keyword in tables.KEPT_KEYWORDS[method] or method == "construct":  # construct(**values)
+                kept.append(arg)
+            elif method == "schema_json":
+                dumps.append(arg)
+            else:
+                reason = tables.DECLINED_KEYWORDS.get(keyword, "v2 has no such argument")
+                raise _Decline(
+                    f"`{what}.{method}({keyword}=...)` not converted: {reason}", f".{method}({keyword}=...): {reason}"
+                )
+        last_comma = call.args[-1].comma if call.args else cst.MaybeSentinel.DEFAULT
+        if kept:
+            kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT if dumps else last_comma)
+        if dumps:
+            dumps[-1] = dumps[-1].with_changes(comma=last_comma)
+        return kept, dumps
+
+    def _parse_obj_as(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        args = updated.args
+        if len(args) != 2 or any(a.keyword is not None or a.star for a in args):
+            raise _Decline(
+                "`parse_obj_as(...)` with other arguments than (type, value)",
+                "parse_obj_as: TypeAdapter(T).validate_python(x)",
+            )
+        adapter = self._pydantic_name("TypeAdapter", original.func)
+        call = cst.Call(func=adapter, args=[args[0].with_changes(comma=cst.MaybeSentinel.DEFAULT)])
+        result = cst.Call(func=cst.Attribute(value=call, attr=cst.Name("validate_python")), args=[args[1]])
+        self.report(original, "parse_obj_as(T, x) → TypeAdapter(T).validate_python(x)")
+        self._remove_import_of(original.func)
+        return result
+
+    def _remove_import_of(self, expr: cst.BaseExpression) -> None:
+        """Ask to remove the from-import that binds a bare name, should nothing use it any more."""
+        if not isinstance(expr, cst.Name):
+            return
+        for binding in self._scopes[0].lookup(expr.value) or []:
+            alias = binding.node
+            if binding.kind == IMPORT and isinstance(alias, cst.ImportAlias) and "." in binding.target:
+                module, _, name = binding.target.rpartition(".")
+                asname = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
+                self.remove_import(module, name, asname)
+
+    # -- attributes -------------------------------------------------------------------------------
+
+    def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.BaseExpression:
+        attr = original_node.attr.value
+        if attr not in ("__fields__", "__fields_set__", "BaseSettings"):
+            return updated_node
+        try:
+            if attr == "BaseSettings":
+                return self._settings_attribute(original_node, updated_node)
+            return self._fields_access(original_node, updated_node)
+        except _Decline as decline:
+            self._decline(original_node, str(decline), decline.todo)
+            return updated_node
+
+    def _settings_attribute(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
+        if self._resolve(original) not in ("pydantic.BaseSettings", "pydantic.env_settings.BaseSettings"):
+            return updated
+        bindings = self._scopes[0].lookup("pydantic_settings") or []
+        if any(b.kind != IMPORT or b.target != "pydantic_settings" for b in bindings):
+            raise _Decline("`pydantic.BaseSettings` moved to pydantic_settings, a name bound to something else here")
+        if not bindings:
+            self.add_import("pydantic_settings")
+        self.report(original, "pydantic.BaseSettings → pydantic_settings.BaseSettings")
+        return cst.Attribute(value=cst.Name("pydantic_settings"), attr=cst.Name("BaseSettings"))
+
+    def _fields_access(self, original: cst.Attribute, updated: cst.Attribute) -> cst.BaseExpression:
+        assert self._types is not None
+        receiver = self._types.of(original.value, self._scope)
+        if receiver is None or not receiver.models:
+            return updated
+        what = short(self._module, original.value, 30)
+        if original.attr.value == "__fields_set__":
+            if receiver.is_class:
+                return updated
+            self.report(original, f"`{what}.__fields_set__` → .model_fields_set")
+            return updated.with_changes(attr=cst.Name("model_fields_set"))
+        if id(original) not in self._field_views:
+            raise _Decline(
+                f"`{what}.__fields__` not converted: its values are v1 ModelField objects, v2's model_fields "
+                "holds FieldInfo (`.required` -> `.is_required()`, `.type_` -> `.annotation`)",
+                "__fields__ values are FieldInfo in v2 (model_fields); convert by hand",
+            )
+        if receiver.is_class:
+            self.report(original, f"`{what}.__fields__` → .model_fields")
+            return updated.with_changes(attr=cst.Name("model_fields"))
+        if not self._usable_builtin("type"):
+            raise _Decline(f"`{what}.__fields__` needs type(), which is rebound here", "type() is rebound")
+        self.report(original, f"`{what}.__fields__` → type({what}).model_fields")
+        owner = cst.Call(func=cst.Name("type"), args=[cst.Arg(updated.value)])
+        return updated.with_changes(value=owner, attr=cst.Name("model_fields"))
+
+    # -- Field(...) -------------------------------------------------------------------------------
+
+    def _field_call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
+        settings_field = id(original) in self._settings_fields
+        args = list(updated.args)
+        present = {a.keyword.value for a in args if a.keyword is not None}
+        dropped: set[int] = set()
+        extras: list[int] = []  # keywords v2 does not know: v1 put them into the JSON schema
+        changes: list[str] = []
+        for i, arg in enumerate(args):
+            if arg.keyword is None or arg.star:
+                if arg.star:
+                    raise _Decline(
+                        f"`Field({arg.star}...)`: which arguments it passes is unknown", f"Field({arg.star}...)"
+                    )
+                continue
+            keyword = arg.keyword.value
+            if keyword == "regex":
+                args[i] = arg.with_changes(keyword=cst.Name("pattern"), value=self._pattern(arg.value))
+                changes.append("regex= → pattern=")
+            elif keyword in tables.FIELD_RENAMES:
+                new = tables.FIELD_RENAMES[keyword]
+                if new in present:
+                    raise _Decline(f"`Field()` sets both {keyword} and {new}", f"Field: both {keyword} and {new}")
+                args[i] = arg.with_changes(keyword=cst.Name(new))
+                changes.append(f"{keyword}= → {new}=")
+            elif keyword == "allow_mutation":
+                allowed = bool_literal(arg.value)
+                if allowed is None:
+                    raise _Decline(
+                        "`Field(allow_mutation=...)` with a value that is not True/False",
+                        "allow_mutation: set frozen=True by hand",
+                    )
+                if allowed:
+                    dropped.add(i)
+                    changes.append("allow_mutation=True dropped (the default)")
+                else:
+                    if "frozen" in present:
+                        raise _Decline(
+                            "`Field()` sets both allow_mutation and frozen", "Field: allow_mutation and frozen"
+                        )
+                    args[i] = arg.with_changes(keyword=cst.Name("frozen"), value=cst.Name("True"))
+                    changes.append("allow_mutation=False → frozen=True")
+            elif keyword in tables.FIELD_DECLINED:
+                raise _Decline(
+                    f"`Field({keyword}=...)` not converted: {tables.FIELD_DECLINED[keyword]}",
+                    tables.FIELD_DECLINED[keyword],
+                )
+            elif keyword == "env" and settings_field:
+                if "validation_alias" in present or "alias" in present:
+                    raise _Decline(
+                        "`Field(env=...)` on a field that also has an alias",
+                        "env= and alias: set validation_alias by hand",
+                    )
+                args[i] = arg.with_changes(
+                    keyword=cst.Name("validation_alias"), value=self._env_alias(arg.value, original)
+                )
+                changes.append("env= → validation_alias=")
+            elif keyword not in tables.V2_FIELD_KEYWORDS:
+                dropped.add(i)
+                extras.append(i)
+        if extras:
+            if "json_schema_extra" in present:
+                raise _Decline(
+                    "`Field()` has extra keywords and json_schema_extra", "merge extra keywords into json_schema_extra"
+                )
+            names = [args[i].keyword.value for i in extras if args[i].keyword is not None]
+            values = [self._module.code_for_node(args[i].value) for i in extras]
+            entries = ", ".join(f'"{name}": {value}' for name, value in zip(names, values, strict=True))
+            args[extras[0]] = keyword_arg("json_schema_extra", "{" + entries + "}").with_changes(
+                comma=args[extras[0]].comma
+            )
+            dropped.discard(extras[0])
+            changes.append(f"{', '.join(names)} → json_schema_extra")
+        if not changes:
+            return updated
+        self.report(original, f"Field(): {'; '.join(changes)}")
+        return updated.with_changes(args=without_args(args, dropped))
+
+    def _pattern(self, value: cst.BaseExpression) -> cst.BaseExpression:
+        """v1's regex (``re.match``: anchored at the start) as a v2 pattern (searched anywhere)."""
+        text = string_literal(value)
+        if text is None or not isinstance(value, cst.SimpleString):
+            raise _Decline(
+                "`Field(regex=...)` with a value that is not a string literal", "regex: make it pattern='^...'"
+            )
+        if any(feature in text for feature in tables.PYTHON_ONLY_REGEX):
+            raise _Decline(
+                "`Field(regex=...)` uses look-arounds, back-references or possessive repeats, which v2's default "
+                "regex engine lacks (set regex_engine='python-re' in model_config)",
+                "regex needs regex_engine='python-re'",
+            )
+        if text.startswith(("^", "\\A")):
+            return value
+        quote = value.quote
+        body = value.value[len(value.prefix) + len(quote) : -len(quote)]
+        anchored = f"^{body}" if "|" not in text else f"^(?:{body})"
+        return value.with_changes(value=f"{value.prefix}{quote}{anchored}{quote}")
+
+    def _env_alias(self, value: cst.BaseExpression, original: cst.Call) -> cst.BaseExpression:
+        if string_literal(value) is not None:
+            return value
+        literals = isinstance(value, (cst.List, cst.Tuple, cst.Set)) and value.elements
+        if literals and all(string_literal(e.value) is not None for e in value.elements):
+            if isinstance(value, cst.Set):
+                raise _Decline(
+                    "`Field(env={...})`: a set of names has no order; v2 tries names in order",
+                    "env set: use AliasChoices",
+                )
+            choices = self._pydantic_name("AliasChoices", original.func)
+            names = [cst.Arg(e.value) for e in value.elements]
+            return cst.Call(func=choices, args=append_args([], names))
+        raise _Decline(
+            "`Field(env=...)` with a value that is not a literal name or list of names",
+            "env: set validation_alias by hand",
+        )
+
+    # -- classes ----------------------------------------------------------------------------------
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> Any:
+        self._exit(original_node)
+        return self._leave_statement(original_node, updated_node)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> Any:
+        qualname = self._scope.qualname
+        self._exit(original_node)
+        try:
+            updated_node = self._generic_bases(original_node, updated_node)
+        except _Decline as decline:
+            self._decline(original_node, str(decline), decline.todo)
+        if qualname in self._index.models and isinstance(updated_node.body, cst.IndentedBlock):
+            updated_node = self._model_body(original_node, updated_node, qualname)
+        return self._leave_statement(original_node, updated_node)
+
+    def _generic_bases(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
+        bases = list(updated.bases)
+        changed = False
+        for i, arg in enumerate(original.bases):
+            if arg.keyword is None and self._resolve(arg.value, self._scope) in tables.GENERIC_MODEL_NAMES:
+                base_model = self._pydantic_name("BaseModel", arg.value)
+                bases[i] = bases[i].with_changes(value=base_model)
+                self._remove_import_of(arg.value)
+                changed = True
+        if not changed:
+            return updated
+        self.report(
+            original, f"{original.name.value}: GenericModel → BaseModel (its Generic[...] base makes it generic)"
+        )
+        return updated.with_changes(bases=bases)
+
+    def _model_body(self, original: cst.ClassDef, updated: cst.ClassDef, qualname: str) -> cst.ClassDef:
+        assert isinstance(original.body, cst.IndentedBlock) and isinstance(updated.body, cst.IndentedBlock)
+        body = list(updated.body.body)
+        fields = self._own_fields(original)
+        known = set(fields) | set(self._index.facts[qualname].fields if qualname in self._index.facts else ())
+        validate_default: dict[str, cst.CSTNode] = {}
+        for i, statement in enumerate(original.body.body):
+            if not isinstance(statement, cst.FunctionDef):
+                continue
+            kind = self._validator_kind(statement)
+            if kind is None:
+                continue
+            self._statements.append(statement)
+            try:
+                result = self._convert_validator(statement, body[i], kind, fields, known)
+            except _Decline as decline:
+                self._decline(statement, f"{statement.name.value}: {decline}", decline.todo)
+                result = None
+            self._statements.pop()
+            if result is not None:
+                body[i] = self._leave_statement_again(statement, result.function)
+                for name in result.validate_default:
+                    validate_default[name] = statement
+            else:
+                body[i] = self._leave_statement_again(statement, body[i])
+        for i, statement in enumerate(original.body.body):
+            if isinstance(statement, cst.SimpleStatementLine) and isinstance(statement.body[0], cst.AnnAssign):
+                body[i] = self._field_default(statement, body[i], validate_default)
+        return updated.with_changes(body=updated.body.with_changes(body=body))
+
+    def _leave_statement_again(self, original: cst.CSTNode, updated: Any) -> Any:
+        """The TODO comments of declines found after the statement itself was left."""
+        self._statements.append(original)
+        return self._leave_statement(original, updated)
+
+    def _own_fields(self, cls: cst.ClassDef) -> dict[str, int]:
+        assert isinstance(cls.body, cst.IndentedBlock)
+        fields = {}
+        for i, statement in enumerate(cls.body.body):
+            if isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1:
+                small = statement.body[0]
+                if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                    fields[small.target.value] = i
+        return fields
+
+    def _validator_kind(self, function: cst.FunctionDef) -> str | None:
+        for decorator in function.decorators:
+            name = self._decorator_name(decorator, self._scope)
+            if name in ("validator", "root_validator"):
+                return name
+        return None
+
+    # -- fields -----------------------------------------------------------------------------------
+
+    def _field_default(
+        self, original: cst.SimpleStatementLine, updated: Any, validate_default: Mapping[str, cst.CSTNode]
+    ) -> Any:
+        if not isinstance(updated, cst.SimpleStatementLine) or len(updated.body) != 1:
+            return updated
+        small = updated.body[0]
+        if not isinstance(small, cst.AnnAssign) or not isinstance(small.target, cst.Name):
+            return updated
+        name = small.target.value
+        if name.startswith("_") or self._classvar(small.annotation.annotation):
+            return updated
+        optional = self.file.module_name in self._index.v1_modules and self._optional(small.annotation.annotation)
+        value = small.value
+        new_value = value
+        notes = []
+        if value is None and optional:
+            new_value = cst.Name("None")
+            notes.append("default None (v1 gave Optional fields one; v2 would make it required)")
+        elif (
+            optional
+            and isinstance(value, cst.Call)
+            and self._resolve(value.func) in tables.FIELD_NAMES
+            and not any(a.keyword is None or a.keyword.value in ("default", "default_factory") for a in value.args)
+        ):
+            new_value = value.with_changes(args=append_args(value.args, [keyword_arg("default", "None")]))
+            notes.append("default=None (v1 gave Optional fields one; v2 would make it required)")
+        if name in validate_default:
+            try:
+                new_value = self._with_validate_default(new_value)
+            except _Decline as decline:
+                self._decline(validate_default[name], str(decline), decline.todo)
+                return updated
+            if new_value is not value:
+                notes.append("validate_default=True (its validator had always=True)")
+        if new_value is value:
+            return updated
+        self.report(original, f"field {name}: {'; '.join(notes)}")
+        equal = small.equal if value is not None else cst.AssignEqual()
+        return updated.with_changes(body=[small.with_changes(value=new_value, equal=equal)])
+
+    def _with_validate_default(self, value: cst.BaseExpression | None) -> cst.BaseExpression | None:
+        if value is None:
+            return None  # a required field: its validator always runs
+        if isinstance(value, cst.Call) and self._resolve(value.func) in tables.FIELD_NAMES:
+            if any(a.keyword is not None and a.keyword.value == "validate_default" for a in value.args):
+                return value
+            return value.with_changes(args=append_args(value.args, [keyword_arg("validate_default", "True")]))
+        field = self._field_name()
+        return cst.Call(func=field, args=append_args([cst.Arg(value)], [keyword_arg("validate_default", "True")]))
+
+    def _field_name(self) -> cst.BaseExpression:
+        for binding in self._scopes[0].lookup("Field") or []:
+            if binding.kind == IMPORT and binding.target in tables.FIELD_NAMES:
+                return cst.Name("Field")
+        pydantic = self._scopes[0].lookup(tables.PYDANTIC) or []
+        if pydantic and all(b.kind == IMPORT and b.target == tables.PYDANTIC for b in pydantic):
+            return cst.Attribute(value=cst.Name(tables.PYDANTIC), attr=cst.Name("Field"))
+        return self._import_name(tables.PYDANTIC, "Field")
+
+    def _optional(self, annotation: cst.BaseExpression) -> bool:
+        """Whether v1 gave a field with this annotation the default None (Optional, a union with
+        None, Any)."""
+        if isinstance(annotation, cst.SimpleString):
+            text = annotation.evaluated_value
+            try:
+                annotation = cst.parse_expression(text) if isinstance(text, str) else annotation
+            except cst.ParserSyntaxError:
+                return False
+        if isinstance(annotation, cst.Name) and annotation.value == "None":
+            return True
+        if isinstance(annotation, (cst.Name, cst.Attribute)):
+            return self._resolve(annotation) in tables.ANY_NAMES
+        if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+            return self._optional(annotation.left) or self._optional(annotation.right)
+        if isinstance(annotation, cst.Subscript):
+            head = self._resolve(annotation.value)
+            if head in tables.OPTIONAL_NAMES:
+                return True
+            elements = [e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)]
+            if head in tables.UNION_NAMES:
+                return any(self._optional(e) for e in elements)
+            if head in tables.ANNOTATED_NAMES and elements:
+                return self._optional(elements[0])
+        return False
+
+    def _classvar(self, annotation: cst.BaseExpression) -> bool:
+        target = annotation.value if isinstance(annotation, cst.Subscript) else annotation
+        return self._resolve(target) in tables.CLASSVAR_NAMES
+
+    # -- validators -------------------------------------------------------------------------------
+
+    def _convert_validator(
+        self, original: cst.FunctionDef, updated: Any, kind: str, fields: Mapping[str, int], known: set[str]
+    ) -> _ValidatorResult | None:
+        if not isinstance(updated, cst.FunctionDef):
+            return None
+        decorators = list(updated.decorators)
+        positions = [i for i, d in enumerate(original.decorators) if self._decorator_name(d, self._scope) == kind]
+        if len(positions) != 1:
+            raise _Decline(f"it has {len(positions)} {kind} decorators", f"several {kind} decorators")
+        position = positions[0]
+        decorator = original.decorators[position].decorator
+        call_args = list(decorator.args) if isinstance(decorator, cst.Call) else []
+        head = decorator.func if isinstance(decorator, cst.Call) else decorator
+        if kind == "validator":
+            return self._field_validator(original, updated, decorators, position, head, call_args, fields)
+        return self._root_validator(original, updated, decorators, position, head, call_args, known)
+
+    def _field_validator(
+        self,
+        original: cst.FunctionDef,
+        updated: cst.FunctionDef,
+        decorators: list[cst.Decorator],
+        position: int,
+        head: cst.BaseExpression,
+        call_args: list[cst.Arg],
+        fields: Mapping[str, int],
+    ) -> _ValidatorResult:
+        names: list[str] = []
+        kept: list[cst.Arg] = []
+        mode: str | None = None
+        always = False
+        for arg in call_args:
+            if arg.keyword is None:
+                if arg.star:
+                    raise _Decline("its field names are passed with *", "validator(*fields): convert by hand")
+                name = string_literal(arg.value)
+                if name is None:
+                    raise _Decline("a field name is not a string literal", "validator field names: not literal")
+                names.append(name)
+                kept.append(arg)
+                continue
+            keyword, flag = arg.keyword.value, bool_literal(arg.value)
+            if (
+                keyword in ("pre", "always", "each_item", "whole", "allow_reuse")
+                and flag is None
+                and keyword != "allow_reuse"
+            ):
+                raise _Decline(f"`{keyword}=` is not a literal True/False", f"validator {keyword}=: not literal")
+            if keyword == "pre":
+                mode = "before" if flag else None
+            elif keyword == "always":
+                always = bool(flag)
+            elif keyword == "each_item" and flag or keyword == "whole" and flag is False:
+                raise _Decline(
+                    "each_item=True has no v2 form: validate the items with an Annotated item type "
+                    "(list[Annotated[T, AfterValidator(f)]])",
+                    "each_item=True: use Annotated item validators",
+                )
+            elif keyword == "check_fields":
+                kept.append(arg)
+            elif keyword not in ("each_item", "whole", "allow_reuse"):
+                raise _Decline(f"`validator({keyword}=...)` has no v2 equivalent", f"validator {keyword}=")
+        if not names:
+            raise _Decline("it names no field", "validator without fields")
+        if always:
+            if "*" in names:
+                raise _Decline("always=True on '*' would need validate_default on every field", "always=True on '*'")
+            missing = [n for n in names if n not in fields]
+            if missing:
+                raise _Decline(
+                    f"always=True for {', '.join(missing)}, which this class does not declare: set "
+                    "validate_default=True where it is declared",
+                    f"always=True: validate_default=True on {', '.join(missing)}",
+                )
+        function, uses_info = self._validator_signature(original, updated)
+        new_head = self._pydantic_name("field_validator", head)
+        new_args = [*kept[:-1], kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)] if kept else []
+        if mode is not None:
+            new_args = append_args(new_args, [keyword_arg("mode", f'"{mode}"')])
+        new_decorator = decorators[position].with_changes(decorator=cst.Call(func=new_head, args=new_args))
+        decorators = self._with_classmethod(decorators, position, new_decorator)
+        self._remove_import_of(head)
+        what = f'@field_validator(mode="{mode}")' if mode else "@field_validator"
+        extra = "; values → info.data" if uses_info else ""
+        self.report(original, f"{original.name.value}: @validator → {what} + @classmethod{extra}")
+        return _ValidatorResult(function.with_changes(decorators=decorators), tuple(names) if always else ())
+
+    def _with_classmethod(
+        self, decorators: list[cst.Decorator], position: int, new: cst.Decorator
+    ) -> list[cst.Decorator]:
+        decorators = [*decorators[:position], new, *decorators[position + 1 :]]
+        if any(isinstance(d.decorator, cst.Name) and d.decorator.value == "classmethod" for d in decorators):
+            return decorators
+        if not self._usable_builtin("classmethod"):
+            raise _Decline("`classmethod` is rebound in this file", "classmethod is rebound")
+        classmethod = new.with_changes(decorator=cst.Name("classmethod"))
+        return [*decorators[: position + 1], classmethod, *decorators[position + 1 :]]
+
+    def _validator_signature(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> tuple[cst.FunctionDef, bool]:
+        params = updated.params
+        if isinstance(params.star_arg, cst.Param) or params.star_kwarg is not None:
+            raise _Decline(
+                "it takes *args or **kwargs (v1 passed values/field/config through them)",
+                "validator **kwargs: convert by hand",
+            )
+        if params.kwonly_params or params.posonly_params:
+            raise _Decline("it has keyword-only or positional-only parameters", "validator signature")
+        positional = list(params.params)
+        if len(positional) < 2:
+            raise _Decline("it does not take (cls, value)", "validator signature")
+        extra = positional[2:]
+        names = [p.name.value for p in extra]
+        for name in names:
+            if name in ("field", "config"):
+                raise _Decline(
+                    f"it takes `{name}`: v2 passes a ValidationInfo instead (info.field_name, the model's config)",
+                    f"validator `{name}` parameter: use info: ValidationInfo",
+                )
+            if name != "values":
+                raise _Decline(f"its parameter `{name}` is not one v1 passes", f"validator parameter `{name}`")
+        if not names:
+            return updated, False
+        uses = name_uses(original.body)
+        if "info" in uses.all or "info" in uses.stored:
+            raise _Decline("it uses the name `info`, which its ValidationInfo parameter needs", "`info` is taken")
+        if "values" in uses.stored:
+            raise _Decline("it rebinds `values`", "validator rebinds values")
+        annotation = self._pydantic_name("ValidationInfo", self._validator_head(original))
+        info = extra[0].with_changes(name=cst.Name("info"), annotation=cst.Annotation(annotation))
+        data = cst.Attribute(value=cst.Name("info"), attr=cst.Name("data"))
+        body = updated.body.visit(ReplaceName("values", data))
+        new_params = params.with_changes(params=[*positional[:2], info])
+        return updated.with_changes(params=new_params, body=body), True
+
+    def _validator_head(self, function: cst.FunctionDef) -> cst.BaseExpression:
+        for decorator in function.decorators:
+            if self._decorator_name(decorator, self._scope) in ("validator", "root_validator"):
+                expr = decorator.decorator
+                return expr.func if isinstance(expr, cst.Call) else expr
+        return cst.Name("validator")
+
+    def _root_validator(
+        self,
+        original: cst.FunctionDef,
+        updated: cst.FunctionDef,
+        decorators: list[cst.Decorator],
+        position: int,
+        head: cst.BaseExpression,
+        call_args: list[cst.Arg],
+        known: set[str],
+    ) -> _ValidatorResult:
+        pre = False
+        for arg in call_args:
+            keyword = arg.keyword.value if arg.keyword is not None else None
+            flag = bool_literal(arg.value)
+            if keyword == "pre" and flag is not None:
+                pre = flag
+            elif keyword in ("allow_reuse", "skip_on_failure") and flag is not None:
+                continue
+            else:
+                raise _Decline(
+                    f"`root_validator({short(self._module, arg)})` not understood", "root_validator arguments"
+                )
+        params = updated.params
+        positional = list(params.params)
+        if (
+            len(positional) != 2
+            or params.kwonly_params
+            or params.posonly_params
+            or params.star_kwarg is not None
+            or isinstance(params.star_arg, cst.Param)
+        ):
+            raise _Decline("it does not take exactly (cls, values)", "root_validator signature")
+        new_head = self._pydantic_name("model_validator", head)
+        if pre:
+            decorator = decorators[position].with_changes(
+                decorator=cst.Call(func=new_head, args=[keyword_arg("mode", '"before"')])
+            )
+            decorators = self._with_classmethod(decorators, position, decorator)
+            self._remove_import_of(head)
+            self.report(
+                original,
+                f'{original.name.value}: @root_validator(pre=True) → @model_validator(mode="before") + @classmethod',
+            )
+            return _ValidatorResult(updated.with_changes(decorators=decorators))
+        if any(isinstance(d.decorator, cst.Name) and d.decorator.value == "classmethod" for d in decorators):
+            raise _Decline("it is also a classmethod", "root_validator with @classmethod")
+        cls_name, values = positional[0].name.value, positional[1].name.value
+        uses = name_uses(original.body)
+        if cls_name in uses.all:
+            raise _Decline(
+                f"its body uses `{cls_name}`; an after-validator gets the instance", "root_validator uses cls"
+            )
+        if values in uses.stored:
+            raise _Decline(f"it rebinds `{values}`", "root_validator rebinds values")
+        body = original.body
+        last: Any = body.body[-1] if body.body else None
+        if isinstance(last, cst.SimpleStatementLine):
+            last = last.body[-1]
+        if not (isinstance(last, cst.Return) and isinstance(last.value, cst.Name) and last.value.value == values):
+            raise _Decline(
+                f"it does not end with `return {values}`", f"root_validator: does not end with return {values}"
+            )
+        rewriter = RootValuesToSelf(values, known)
+        new_body = updated.body.visit(rewriter)
+        if rewriter.problem is not None:
+            raise _Decline(
+                'a post root_validator becomes @model_validator(mode="after") on the model instance, and '
+                + rewriter.problem,
+                f"root_validator: {rewriter.problem}",
+            )
+        decorator = decorators[position].with_changes(
+            decorator=cst.Call(func=new_head, args=[keyword_arg("mode", '"after"')])
+        )
+        decorators[position] = decorator
+        self_param = positional[0].with_changes(name=cst.Name("self"), comma=cst.MaybeSentinel.DEFAULT)
+        function = updated.with_changes(
+            decorators=decorators, params=params.with_changes(params=[self_param]), body=new_body
+        )
+        self._remove_import_of(head)
+        self.report(
+            original, f'{original.name.value}: @root_validator → @model_validator(mode="after"), values["a"] → self.a'
+        )
+        return _ValidatorResult(function)
