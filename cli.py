@@ -665,14 +665,14 @@ class FleetDisplay:
             line = "skipped (up to date)" if result.status == SKIPPED else "done"
             files = sum(c.changed_files for c in kept.codemods.values())
             if kept.mode == DRY_RUN:
-                line += f": {files} file changes previewed"
+                line += f": {_count(files, 'file change')} previewed"
             else:
                 pushed = sum(1 for b in kept.made_branches if b.pushed)
-                line += f": {len(kept.made_branches)} branches" + (f" ({pushed} pushed)" if pushed else "")
-                line += f", {files} file changes"
-            line += f", {len(kept.findings)} findings"
+                line += f": {_count(len(kept.made_branches), 'branch')}" + (f" ({pushed} pushed)" if pushed else "")
+                line += f", {_count(files, 'file change')}"
+            line += f", {_count(len(kept.findings), 'finding')}"
             if kept.not_processed:
-                line += f", {len(kept.not_processed)} files not processed"
+                line += f", {_count(len(kept.not_processed), 'file')} not processed"
         self.message(f"{result.name}: {line}")
         if self.progress is not None:
             self.progress.update(self.task, advance=1, description=self._counts())
@@ -687,6 +687,10 @@ class FleetDisplay:
     def stop(self) -> None:
         if self.progress is not None:
             self.progress.stop()
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "es" if noun.endswith("ch") else "s")
 
 
 def print_fleet_table(report: FleetReport) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -25,18 +25,37 @@ TINY = {
 BROKEN = "def broken(:\n    print(\"a file auditfix cannot parse\")\n"  # has a marker: it is read
 
 
-@pytest.fixture(autouse=True)
-def hermetic_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Git (here and in every worker started from here) sees an identity and nothing else."""
-    home = tmp_path_factory.mktemp("home")
+def git_environment(home: Path) -> dict[str, str]:
+    """Environment variables under which git (here and in every worker started from here) sees
+    an identity and nothing of the developer's configuration."""
+    home.mkdir(parents=True, exist_ok=True)
     config = home / "gitconfig"
     config.write_text("[user]\n\tname = Fleet Test\n\temail = fleet@example.com\n[init]\n\tdefaultBranch = main\n")
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
-    monkeypatch.setenv("GIT_CONFIG_SYSTEM", os.devnull)
-    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL",
-                 "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL"):  # fmt: skip
+    return {"HOME": str(home), "GIT_CONFIG_GLOBAL": str(config), "GIT_CONFIG_SYSTEM": os.devnull}
+
+
+_LEAKING = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL",
+            "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL")  # fmt: skip
+
+
+def isolate(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
+    for name, value in git_environment(home).items():
+        monkeypatch.setenv(name, value)
+    for name in _LEAKING:
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def hermetic_git(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    isolate(monkeypatch, tmp_path_factory.mktemp("home"))
+
+
+@pytest.fixture(scope="module")
+def module_git(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """hermetic_git for module-scoped fixtures (which are set up before it)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        isolate(monkeypatch, tmp_path_factory.mktemp("module-home"))
+        yield
 
 
 def sample_files(*folders: str) -> dict[str, str]:
@@ -57,7 +76,7 @@ def make_origin(
 ) -> Path:
     """A bare repository ``root/<name>.git`` holding ``files`` on main, and each of ``branches``
     (name -> files added on top of main)."""
-    work = make_repo(root / "work" / name, files)
+    work = make_repo(root / "sources" / name, files)
     for branch, extra in (branches or {}).items():
         git(work, "checkout", "--quiet", "-b", branch, "main")
         write_files(work, extra)
