@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from codemods import __version__
+from codemods.engine.templating import TemplateSet
 from codemods.fleet.cluster import DIFFS_DIR, LOGS_DIR, REPOS_DIR, FleetRun
 from codemods.fleet.results import DONE, DRY_RUN, FAILED, PUSH, SKIPPED, UP_TO_DATE, CodemodCounts, RepoResult
 from codemods.output.reports import inline_code
-from codemods.engine.templating import TemplateSet
 
 JSON_SCHEMA_VERSION = 1
 PENDING = "pending"  # listed, but not reached by the run (it was interrupted)

@@ -15,6 +15,7 @@ Nothing here imports Dask.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import os
 import shutil
@@ -26,8 +27,10 @@ from pathlib import Path
 
 import git
 
+import codemods
+import templates as templates_package
 from codemods import __version__
-from codemods.engine.cache import content_key, tool_digest
+from codemods.engine.cache import content_key
 from codemods.engine.config import ConfigError, Settings
 from codemods.fleet.results import (
     BRANCH_FAILED,
@@ -192,16 +195,26 @@ def _target_commit(command: git.Git, job: RepoJob) -> str:
 
 
 def fingerprint_of(job: RepoJob) -> str:
-    """What, besides the commit, decides a repository's result: this auditfix (version and code,
-    this package's included), the codemods asked for, the mode and where the repository is."""
-    fleet_code = hashlib.blake2b(digest_size=20)
-    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
-        fleet_code.update(path.name.encode() + b"\0" + path.read_bytes())
+    """What, besides the commit, decides a repository's result: this auditfix (version, code and
+    templates), the codemods asked for, the mode and where the repository is."""
     spec = job.spec
     return content_key(
-        __version__, tool_digest(), fleet_code.hexdigest(), job.mode, ",".join(job.select), ",".join(job.ignore),
+        __version__, code_digest(), job.mode, ",".join(job.select), ",".join(job.ignore),
         spec.location, spec.branch or "", spec.branch_scope,
     )  # fmt: skip
+
+
+@functools.cache
+def code_digest() -> str:
+    """A hash of every module of the codemods package and every template: a development build
+    keeps its version number across changes, and a repository fixed by other code is not up to date."""
+    package = Path(codemods.__file__).resolve().parent
+    templates = Path(templates_package.__file__).resolve().parent
+    digest = hashlib.blake2b(digest_size=20)
+    for folder, pattern in ((package, "**/*.py"), (templates, "*.j2")):
+        for path in sorted(folder.glob(pattern)):
+            digest.update(path.relative_to(folder.parent).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def is_up_to_date(job: RepoJob, clone: Path, commit: str, fingerprint: str) -> bool:
@@ -279,8 +292,8 @@ def make_branches(
 
 def preview(job: RepoJob, clone: Path, settings: Settings, commit: str, fingerprint: str) -> RepoResult:
     """``--dry-run``: the engine over the checked-out commit; its diff and findings."""
-    from codemods.output.diffs import unified_diff
     from codemods.engine.runner import Engine
+    from codemods.output.diffs import unified_diff
 
     engine = Engine(clone, settings)
     if settings.cache:

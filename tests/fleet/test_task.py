@@ -242,3 +242,11 @@ def test_every_result_says_where_and_how_long(origin: Path, tmp_path: Path) -> N
 
 def test_a_spec_knows_whether_it_is_local() -> None:
     assert RepoSpec("/a/b", None, "b", 1).is_local and not RepoSpec("https://h/a/b", None, "b", 1).is_local
+
+
+def test_other_auditfix_code_is_not_up_to_date(origin: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A development build keeps its version number: the digest of the code and templates tells.
+    job = job_for(origin, tmp_path)
+    first = process_repository(job)
+    monkeypatch.setattr("codemods.fleet.task.code_digest", lambda: "another build")
+    assert process_repository(again(job, first)).status == DONE
