@@ -613,6 +613,10 @@ def fleet(
             )  # fmt: skip
     except (FleetError, StateError, OSError) as exc:
         raise fail(str(exc)) from None
+    except KeyboardInterrupt:  # while the cluster started or stopped (during the run, run_fleet returns)
+        stderr.print("auditfix: interrupted; every repository that finished is recorded: run the same command "
+                     "again to continue", markup=False)  # fmt: skip
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:
         display.stop()
     report = build_report(run, workdir, mode, known)

@@ -8,7 +8,8 @@ Usage (from the repository root; see benchmarks/README.md, "Fleet mode"):
 What it measures:
 - ``auditfix fleet REPOS --workdir DIR --workers W --push`` as a subprocess (the console script,
   as users start it), on freshly generated repositories: copies of sample_repo that differ by a
-  comment, each pushed to its own local bare origin.  Every run starts from an empty work folder:
+  file naming the copy (git mode caches per clone: equal files are no cheaper), each pushed to its own
+  local bare origin.  Every run starts from an empty work folder:
   clones, the per-repository git-mode cache and the state are cold.
 - From the command's own stderr, read as it is written: when the cluster was ready (its "N
   repositories on local cluster" line), when each repository's result arrived, and when the
@@ -73,8 +74,8 @@ def generate(scratch: Path, count: int, sample: Path, env: dict[str, str]) -> Pa
     for number in range(count):
         work = scratch / "sources" / f"service-{number:02d}"
         shutil.copytree(sample, work, ignore=shutil.ignore_patterns("__pycache__", ".auditfix_cache"))
-        with open(work / "flask_app" / "views.py", "a", encoding="utf-8") as handle:
-            handle.write(f"# service {number}\n")
+        with open(work / "SERVICE.md", "w", encoding="utf-8") as handle:
+            handle.write(f"service {number}\n")
         git(work, "init", "--quiet", env=env)
         git(work, "add", "--all", env=env)
         git(work, "commit", "--quiet", "--message", "initial", env=env)

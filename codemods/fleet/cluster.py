@@ -21,7 +21,7 @@ import logging
 import os
 import subprocess
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -90,14 +90,17 @@ def run_fleet(
             run_id = store.begin_run(options.mode, _settings(options), __version__, len(specs))
             run = FleetRun(run_id, list(specs), {}, {})
             on_start(description)
+            results = _results(client, jobs, task)
             try:
-                for job, result in _results(client, jobs, task):
+                for job, result in results:
                     record = store.record(run_id, result)
                     run.outcomes[job.spec.name] = result.status
                     _write_artifacts(workdir, run_id, result)
                     on_result(result, record)
             except KeyboardInterrupt:
                 run.interrupted = True
+            finally:
+                results.close()  # cancels what did not finish, while the client is still connected
             store.finish_run(run_id, "interrupted" if run.interrupted else "completed")
         run.records = store.records([spec.name for spec in specs])
     return run
@@ -120,7 +123,9 @@ def _settings(options: FleetOptions) -> dict[str, Any]:
     return {"select": list(options.select), "ignore": list(options.ignore), "scheduler": options.scheduler or "local"}
 
 
-def _results(client: Any, jobs: list[RepoJob], task: Callable[[RepoJob], RepoResult]) -> Any:
+def _results(
+    client: Any, jobs: list[RepoJob], task: Callable[[RepoJob], RepoResult]
+) -> Generator[tuple[RepoJob, RepoResult], None, None]:
     """(job, result) as each task completes; a task Dask gave up on becomes a failed result."""
     from distributed import as_completed
     from distributed.scheduler import KilledWorker

@@ -62,7 +62,7 @@ from codemods.gitmode import CACHE_DIR_NAME, _command_output, _one_line, _worktr
 DEFAULT_HEAD_REF = "refs/auditfix-fleet/default-head"
 NETWORK_TIMEOUT = 900  # seconds a fetch may take before it is killed (a hung server must not hold a worker)
 
-# The engine keeps its per-run plan in a module global of the process (codemods.engine), so a
+# The engine keeps its per-run plan in a module global of the process (codemods.engine.runner), so a
 # worker process runs one repository at a time however many threads Dask gives it; fetching,
 # which waits on the network, happens outside.
 _RUN_LOCK = threading.Lock()

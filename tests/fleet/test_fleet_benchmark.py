@@ -9,15 +9,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.fleet.conftest import PROJECT
+from tests.fleet.conftest import PROJECT, TINY
+from tests.gitrepo import write_files
 
 pytestmark = pytest.mark.slow
 
 
 def test_the_fleet_benchmark_measures_one_and_two_workers_and_a_re_run(tmp_path: Path) -> None:
+    # The shape of the results only: two copies of a tiny project instead of twenty of sample_repo.
+    sample = tmp_path / "sample"
+    write_files(sample, TINY)
     output = tmp_path / "fleet.json"
     command = [sys.executable, str(PROJECT / "benchmarks" / "fleet_benchmark.py"), "--repos", "2", "--overhead-tasks", "20",
-               "--json", str(output)]  # fmt: skip
+               "--json", str(output), "--sample-repo", str(sample)]  # fmt: skip
     result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=900)
     assert result.returncode == 0, result.stderr
     data = json.loads(output.read_text())

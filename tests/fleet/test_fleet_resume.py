@@ -75,3 +75,43 @@ def test_a_killed_run_resumes_without_losing_or_redoing_any_repository(tmp_path:
         clone = workdir / "repos" / name
         assert git(clone, "worktree", "list", "--porcelain").count("worktree ") == 1
         assert not (clone / ".git" / "auditfix.lock").exists()
+
+
+def test_sigterm_stops_the_run_writes_the_report_and_leaves_no_worker(tmp_path: Path) -> None:
+    origins = {f"large-{n}": make_origin(tmp_path, f"large-{n}", {**sample_files("fastapi_app"), "N.md": f"{n}\n"}) for n in range(2)}
+    origins["small"] = make_origin(tmp_path, "small", TINY)
+    listing = tmp_path / "repos.txt"
+    listing.write_text("".join(f"{origin}\n" for origin in origins.values()))
+    workdir = tmp_path / "work"
+    command = [sys.executable, "-c", "import sys; from cli import entry; sys.argv[0] = 'auditfix'; entry()",
+               "fleet", str(listing), "--workdir", str(workdir), "--workers", "1", "--no-progress"]  # fmt: skip
+    process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)  # fmt: skip
+    deadline = time.monotonic() + 600
+    while not recorded(workdir / STATE_FILE_NAME):
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)  # to the command only, as a service manager does
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 130, stderr
+    assert "interrupted; run the same command again to finish" in stderr
+    report = json.loads((workdir / "fleet-report.json").read_text())
+    assert report["run"]["interrupted"] is True
+    statuses = [r["status"] for r in report["repositories"]]
+    assert "done" in statuses and "pending" in statuses
+    with StateStore(workdir / STATE_FILE_NAME) as store:
+        assert [run["outcome"] for run in store.runs()] == ["interrupted"]
+    assert group_ends(process.pid), subprocess.run(["ps", "-o", "pid,ppid,etime,cmd", "-g", str(process.pid)],
+                                                   capture_output=True, text=True).stdout  # fmt: skip
+
+
+def group_ends(group: int, seconds: float = 20) -> bool:
+    """Whether every process of ``group`` (the command and its local cluster) is gone within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.2)
+    return False
