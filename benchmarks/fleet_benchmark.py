@@ -21,7 +21,8 @@ What it measures:
 - A re-run of the 2-worker command: every repository is up to date (fetch, compare, skip).
 - Dask's own cost per task on this machine: a local cluster with one worker process runs
   ``--overhead-tasks`` trivial tasks, all submitted at once (throughput) and one at a time
-  (round trip), so the scheduler's share of a repository's seconds is known.
+  (round trip), so the scheduler's share of a repository's seconds is known; and the command's
+  serial share: recording one result (80 findings, 5 branches) in the SQLite state.
 
 The machine is shared: its load average is recorded before and after, and every figure should be
 read with it.  Unix only.
@@ -151,6 +152,24 @@ def dask_overhead(tasks: int) -> dict[str, float]:
     }
 
 
+def state_cost(scratch: Path, records: int) -> float:
+    """Milliseconds the command spends recording one result in the state (its serial share per repository)."""
+    from codemods.fleet.results import DONE, PUSH, BranchRecord, CodemodCounts, FindingRecord, RepoResult
+    from codemods.fleet.state import StateStore
+
+    findings = tuple(FindingRecord("print-to-logging", f"app/m{n}.py", n + 1, 1, "print() to logger.info()", True) for n in range(80))
+    branches = tuple(BranchRecord(f"c{n}", f"auditfix/c{n}", "created", "a" * 40, "b" * 12, 5, 20, 10, True) for n in range(5))
+    counts = {f"c{n}": CodemodCounts(5, 20, 10, 16, 16, 0) for n in range(5)}
+    with StateStore(scratch / "state-cost.sqlite") as store:
+        run = store.begin_run(PUSH, {}, "bench", records)
+        started = time.perf_counter()
+        for number in range(records):
+            result = RepoResult(f"r{number}", "/x", None, DONE, PUSH, commit="c" * 40, fingerprint="f", branches=branches,
+                                codemods=counts, findings=findings)  # fmt: skip
+            store.record(run, result)
+        return 1000 * (time.perf_counter() - started) / records
+
+
 def markdown(results: dict[str, Any]) -> str:
     lines = [
         f"Fleet benchmark: {results['repositories']} copies of sample_repo ({results['python']}, {results['cores']} cores, "
@@ -170,6 +189,7 @@ def markdown(results: dict[str, Any]) -> str:
         f"Speed-up of 2 workers over 1: {results['speedup_work']:.2f}x on the work phase, {results['speedup_total']:.2f}x end to end.",
         f"Dask per task ({results['overhead']['tasks']} trivial tasks, one worker process): "
         f"{results['overhead']['batch_ms_per_task']:.2f} ms submitted together, {results['overhead']['round_trip_ms']:.2f} ms one at a time.",
+        f"Recording one result in the state (80 findings, 5 branches): {results['state_ms_per_record']:.2f} ms.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -199,6 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         rerun = timed_fleet(listing, scratch / "work-2", 2, env)
         runs.append({"name": "2 workers, re-run (all up to date)", **rerun})
         overhead = dask_overhead(arguments.overhead_tasks)
+        state_ms = state_cost(scratch, 200)
         one, two = runs[0], runs[1]
         results = {
             "schema_version": SCHEMA_VERSION,
@@ -211,6 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "speedup_work": round(one["work_seconds"] / two["work_seconds"], 3),
             "speedup_total": round(one["seconds"] / two["seconds"], 3),
             "overhead": overhead,
+            "state_ms_per_record": round(state_ms, 3),
         }
         sys.stdout.write(markdown(results))
         if arguments.json is not None:

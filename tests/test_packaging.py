@@ -36,6 +36,7 @@ def test_wheel_contains_the_cli_codemods_and_templates(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "cli.py" in names
     assert "codemods/engine/runner.py" in names
+    assert "codemods/fleet/task.py" in names  # what Dask workers import
     templates = {Path(name).name for name in names if name.startswith("templates/") and name.endswith(".j2")}
     packaged = {p.name for p in (PROJECT / "templates").glob("*.j2")}
     assert packaged and templates == packaged

@@ -18,7 +18,7 @@ from typing import Any
 from codemods import __version__
 from codemods.engine.templating import TemplateSet
 from codemods.fleet.cluster import DIFFS_DIR, LOGS_DIR, REPOS_DIR, FleetRun
-from codemods.fleet.results import DONE, DRY_RUN, FAILED, PUSH, SKIPPED, UP_TO_DATE, CodemodCounts, RepoResult
+from codemods.fleet.results import DONE, DRY_RUN, FAILED, PUSH, SKIPPED, UP_TO_DATE, RepoResult
 from codemods.output.reports import inline_code
 
 JSON_SCHEMA_VERSION = 1
@@ -210,7 +210,6 @@ def _template_values(report: FleetReport) -> dict[str, Any]:
         "failures": [r for r in report.repositories if r.status == FAILED],
         "not_processed": [(r, p) for r in report.repositories if r.result for p in r.result.not_processed],
         "number": _number,
-        "blank": CodemodCounts(),
     }
 
 

@@ -149,15 +149,22 @@ class StateStore:
     def record(self, run_id: int, result: RepoResult) -> Record:
         """Store one repository's outcome (its own transaction); a skip keeps the earlier result."""
         with self._transaction():
-            earlier = self._get(result.name)
+            earlier = self.connection.execute(
+                "SELECT done_run_id, result FROM repositories WHERE name = ?", (result.name,)
+            ).fetchone()
             if result.status == SKIPPED and earlier is not None:
                 kept = dataclasses.replace(
-                    earlier.result, status=SKIPPED, reason=result.reason, seconds=result.seconds, worker=result.worker
-                )
-                done_run_id = earlier.done_run_id
+                    RepoResult.from_dict(json.loads(earlier[1])), status=SKIPPED, reason=result.reason,
+                    seconds=result.seconds, worker=result.worker,
+                )  # fmt: skip
+                done_run_id = earlier[0]
             else:
                 kept = result
-                done_run_id = run_id if result.status == DONE else earlier.done_run_id if earlier else None
+                done_run_id = run_id if result.status == DONE else earlier[0] if earlier is not None else None
+            record = Record(
+                result.name, result.location, result.branch, result.status, result.reason, kept.commit, kept.fingerprint,
+                kept, run_id, done_run_id, _now(),
+            )  # fmt: skip
             self.connection.execute(
                 """INSERT INTO repositories VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT (name) DO UPDATE SET location = excluded.location, branch = excluded.branch,
@@ -165,13 +172,11 @@ class StateStore:
                    fingerprint = excluded.fingerprint, result = excluded.result, run_id = excluded.run_id,
                    done_run_id = excluded.done_run_id, updated = excluded.updated""",
                 (
-                    result.name, result.location, result.branch, result.status, result.reason,
-                    kept.commit, kept.fingerprint, json.dumps(kept.to_dict()), run_id, done_run_id, _now(),
+                    record.name, record.location, record.branch, record.status, record.reason, record.commit,
+                    record.fingerprint, json.dumps(kept.to_dict()), run_id, done_run_id, record.updated,
                 ),
             )  # fmt: skip
-            recorded = self._get(result.name)
-        assert recorded is not None
-        return recorded
+        return record
 
     def get(self, name: str) -> Record | None:
         return self._get(name)

@@ -30,5 +30,5 @@ def test_the_fleet_benchmark_measures_one_and_two_workers_and_a_re_run(tmp_path:
     for run in data["runs"]:
         assert run["repositories"] == 2 and run["work_seconds"] > 0 and run["startup_seconds"] > 0
     assert data["runs"][0]["workers_used"] == 1
-    assert data["speedup_work"] > 0 and data["overhead"]["round_trip_ms"] > 0
+    assert data["speedup_work"] > 0 and data["overhead"]["round_trip_ms"] > 0 and data["state_ms_per_record"] > 0
     assert "| 2 workers, cold | " in result.stdout
