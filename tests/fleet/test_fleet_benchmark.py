@@ -28,7 +28,7 @@ def test_the_fleet_benchmark_measures_one_and_two_workers_and_a_re_run(tmp_path:
     assert [run["name"] for run in data["runs"]] == ["1 worker, cold", "2 workers, cold", "2 workers, re-run (all up to date)"]
     assert [run["statuses"] for run in data["runs"]] == [["done"], ["done"], ["skipped"]]
     for run in data["runs"]:
-        assert run["repositories"] == 2 and run["work_seconds"] > 0 and run["startup_seconds"] > 0
+        assert run["repositories"] == 2 and run["work_seconds"] > 0 and run["startup_seconds"] > 0 and run["cpu_seconds"] > 0
     assert data["runs"][0]["workers_used"] == 1
     assert data["speedup_work"] > 0 and data["overhead"]["round_trip_ms"] > 0 and data["state_ms_per_record"] > 0
     assert "| 2 workers, cold | " in result.stdout

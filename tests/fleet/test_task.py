@@ -250,3 +250,18 @@ def test_other_auditfix_code_is_not_up_to_date(origin: Path, tmp_path: Path, mon
     first = process_repository(job)
     monkeypatch.setattr("codemods.fleet.task.code_digest", lambda: "another build")
     assert process_repository(again(job, first)).status == DONE
+
+
+def test_a_worker_process_running_repositories_starts_no_thread_per_run(
+    origin: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A Dask worker is a child process: the engine's in-process runs must not start a watcher of
+    # the parent per codemod and repository (they would pile up for the worker's whole life).
+    import multiprocessing
+    import threading
+
+    monkeypatch.setattr(multiprocessing, "parent_process", lambda: object())
+    before = threading.active_count()
+    assert process_repository(job_for(origin, tmp_path)).status == DONE
+    assert threading.active_count() == before
+    assert not any(t.name == "auditfix-parent-watch" for t in threading.enumerate())
