@@ -672,7 +672,7 @@ class FleetDisplay:
                 line += f": {_count(files, 'file change')} previewed"
             else:
                 pushed = sum(1 for b in kept.made_branches if b.pushed)
-                line += f": {_count(len(kept.made_branches), 'branch')}" + (f" ({pushed} pushed)" if pushed else "")
+                line += f": {_count(len(kept.made_branches), 'branch')}" + (f" ({pushed} on origin)" if pushed else "")
                 line += f", {_count(files, 'file change')}"
             line += f", {_count(len(kept.findings), 'finding')}"
             if kept.not_processed:

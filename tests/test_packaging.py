@@ -82,9 +82,12 @@ def test_every_third_party_import_is_a_declared_dependency() -> None:
     project = tomllib.loads((PROJECT / "pyproject.toml").read_text())["project"]
     runtime = {_normalized(r) for r in project["dependencies"]}
     testing = runtime | {_normalized(r) for r in project["optional-dependencies"]["test"]}
+    fleet = runtime | {_normalized(r) for r in project["optional-dependencies"]["fleet"]}
     distributions = packages_distributions()
+    fleet_files = _python_files("codemods/fleet")  # fleet mode may use its optional extra
     groups = {
-        "dependencies": (_python_files("codemods") + [PROJECT / "cli.py"], runtime),
+        "dependencies": ([p for p in _python_files("codemods") if p not in fleet_files] + [PROJECT / "cli.py"], runtime),
+        "the fleet extra": (fleet_files, fleet),
         "test extras": (_python_files("tests", "sample_repo", "benchmarks"), testing),
     }
     undeclared = []

@@ -14,6 +14,8 @@ from codemods.fleet.repos import RepoSpec
 # What became of a repository in a run.
 DONE, FAILED, SKIPPED = "done", "failed", "skipped"
 UP_TO_DATE = "up to date"  # the reason of a skip
+# Git mode's statuses of a branch that exists with auditfix's change (codemods.git.run).
+BRANCH_EXISTS = ("created", "replaced", "rebuilt", "up to date")
 # Modes: --dry-run, neither (branches in the clone), --push.
 DRY_RUN, BRANCHES, PUSH = "dry-run", "branches", "push"
 MODES = (DRY_RUN, BRANCHES, PUSH)
@@ -61,14 +63,19 @@ class BranchRecord:
 
     codemod: str
     branch: str
-    status: str  # created, replaced, no changes, refused, failed
-    commit: str = ""
+    status: str  # created, rebuilt, up to date, deleted, kept, no changes, findings only, refused, failed
+    commit: str = ""  # the branch's commit (a deleted branch: the commit it had)
     base: str = ""
     files: int = 0
     added: int = 0
     removed: int = 0
-    pushed: bool = False
-    message: str = ""  # why it was refused or failed, or what went wrong after (push)
+    pushed: bool = False  # origin holds this commit (--push)
+    message: str = ""  # why it was deleted, kept, refused or failed, or what failed after (push)
+
+    @property
+    def made(self) -> bool:
+        """The branch exists with auditfix's change (made now, or left as it was, up to date)."""
+        return self.status in BRANCH_EXISTS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,7 +146,7 @@ class RepoResult:
 
     @property
     def made_branches(self) -> tuple[BranchRecord, ...]:
-        return tuple(b for b in self.branches if b.commit)
+        return tuple(b for b in self.branches if b.made)
 
 
 def finished(job: RepoJob, status: str, **values: Any) -> RepoResult:

@@ -78,7 +78,7 @@ class Record:
             self.status,
             self.commit,
             self.fingerprint,
-            tuple((b.branch, b.commit) for b in self.result.branches if b.commit),
+            tuple((b.branch, b.commit) for b in self.result.made_branches),
         )
 
 

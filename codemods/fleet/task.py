@@ -14,9 +14,8 @@ Nothing here imports Dask.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import functools
-import hashlib
 import os
 import shutil
 import socket
@@ -27,10 +26,8 @@ from pathlib import Path
 
 import git
 
-import codemods
-import templates as templates_package
 from codemods import __version__
-from codemods.engine.cache import content_key
+from codemods.engine.cache import content_key, tool_digest
 from codemods.engine.config import ConfigError, Settings
 from codemods.fleet.results import (
     BRANCH_FAILED,
@@ -56,7 +53,9 @@ from codemods.fleet.results import (
     failed,
     finished,
 )
-from codemods.gitmode import CACHE_DIR_NAME, _command_output, _one_line, _worktree_git
+from codemods.git import BUILT_REFS, CACHE_DIR_NAME, DELETED, CategoryResult
+from codemods.git import UP_TO_DATE as BRANCH_UP_TO_DATE
+from codemods.git.run import _command_output, _git_error_line, _worktree_git
 
 # The remote's default branch (its HEAD), fetched with the branches: one connection tells both.
 DEFAULT_HEAD_REF = "refs/auditfix-fleet/default-head"
@@ -166,7 +165,7 @@ def _git_error(exc: git.GitCommandError) -> str:
         for prefix in ("fatal:", "error:"):
             if line.strip().startswith(prefix):
                 return line.strip()[len(prefix) :].strip()
-    return _one_line(exc)
+    return _git_error_line(exc)
 
 
 def _is_repository(path: Path) -> bool:
@@ -195,30 +194,19 @@ def _target_commit(command: git.Git, job: RepoJob) -> str:
 
 
 def fingerprint_of(job: RepoJob) -> str:
-    """What, besides the commit, decides a repository's result: this auditfix (version, code and
-    templates), the codemods asked for, the mode and where the repository is."""
+    """What, besides the commit, decides a repository's result: this auditfix (version, code,
+    templates and the versions of what it runs on), the codemods asked for, the mode and where
+    the repository is."""
     spec = job.spec
     return content_key(
-        __version__, code_digest(), job.mode, ",".join(job.select), ",".join(job.ignore),
+        __version__, tool_digest(), job.mode, ",".join(job.select), ",".join(job.ignore),
         spec.location, spec.branch or "", spec.branch_scope,
     )  # fmt: skip
 
 
-@functools.cache
-def code_digest() -> str:
-    """A hash of every module of the codemods package and every template: a development build
-    keeps its version number across changes, and a repository fixed by other code is not up to date."""
-    package = Path(codemods.__file__).resolve().parent
-    templates = Path(templates_package.__file__).resolve().parent
-    digest = hashlib.blake2b(digest_size=20)
-    for folder, pattern in ((package, "**/*.py"), (templates, "*.j2")):
-        for path in sorted(folder.glob(pattern)):
-            digest.update(path.relative_to(folder.parent).as_posix().encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
-
-
 def is_up_to_date(job: RepoJob, clone: Path, commit: str, fingerprint: str) -> bool:
-    """The last run finished on this commit with this fingerprint, and its branches are still there."""
+    """The last run finished on this commit with this fingerprint, and its branches are still
+    there (in the clone, and with --push on origin)."""
     previous = job.previous
     if previous is None or previous.status not in (DONE, SKIPPED):
         return False
@@ -227,12 +215,14 @@ def is_up_to_date(job: RepoJob, clone: Path, commit: str, fingerprint: str) -> b
     if job.mode == DRY_RUN:
         return True
     command = _worktree_git(clone)
+    namespaces = ["refs/heads/"] + (["refs/remotes/origin/"] if job.mode == PUSH else [])
     for branch, made in previous.branches:
-        try:
-            if command.rev_parse("--verify", "--quiet", f"refs/heads/{branch}") != made:
+        for namespace in namespaces:
+            try:
+                if command.rev_parse("--verify", "--quiet", f"{namespace}{branch}") != made:
+                    return False
+            except git.GitCommandError:
                 return False
-        except git.GitCommandError:
-            return False
     return True
 
 
@@ -254,40 +244,119 @@ def settings_for(job: RepoJob, clone: Path) -> Settings:
 def make_branches(
     job: RepoJob, clone: Path, settings: Settings, commit: str, fingerprint: str, log: list[str]
 ) -> RepoResult:
-    from codemods.gitmode import GitModeError, GitOptions, run_git_mode
+    """Git mode on the clone, as a second ``auditfix run`` would do it: branches made, rebuilt on a
+    moved base, deleted once merged, kept when someone else committed on them; with --push,
+    origin's branches are the ones refreshed, and pushed back."""
+    from codemods.git import GitModeError, GitOptions, run_git_mode
 
-    options = GitOptions(base=commit, force=True, push="origin" if job.mode == PUSH else None)
+    pushing = job.mode == PUSH
+    if pushing:
+        recorded = dict(job.previous.branches) if job.previous is not None else {}
+        log.extend(follow_origin(clone, settings.branch_prefix, recorded))
+    options = GitOptions(base=commit, push="origin" if pushing else None)
     try:
         outcome = run_git_mode(clone, settings, options, notify=log.append)
     except GitModeError as exc:
         return failed(job, GIT_MODE, str(exc), commit=commit, fingerprint=fingerprint, log=tuple(log))
-    branches = tuple(
-        BranchRecord(
-            c.codemod, c.branch, c.status, c.commit, c.start, c.files, c.added, c.removed, c.pushed,
-            c.message or c.follow_up_error,
-        )
-        for c in outcome.categories
-    )  # fmt: skip
+    if pushing:
+        remember_pushed(clone, outcome.categories)
+    branches = tuple(_branch_record(clone, c, pushing) for c in outcome.categories)
     for category in outcome.categories:
         if category.detail:
             log.append(f"{category.branch}: git said:\n{category.detail}")
     findings = _findings(outcome.findings)
-    codemods = {
-        b.codemod: CodemodCounts(b.files, b.added, b.removed, *_finding_counts(findings, b.codemod)) for b in branches
-    }
+    codemods = {}
+    for name in dict.fromkeys(b.codemod for b in branches):
+        made = [b for b in branches if b.codemod == name and b.made]
+        codemods[name] = CodemodCounts(
+            sum(b.files for b in made), sum(b.added for b in made), sum(b.removed for b in made),
+            *_finding_counts(findings, name),
+        )  # fmt: skip
     not_processed = tuple(ProblemRecord(p.path, p.message) for p in outcome.problems)
     log.extend(f"not fixed {p.path}: {p.reason}" for p in not_processed)
+    made = [b for b in branches if b.made]
     values = {
         "commit": commit, "fingerprint": fingerprint, "branches": branches, "codemods": codemods, "findings": findings,
-        "not_processed": not_processed, "added": sum(b.added for b in branches), "removed": sum(b.removed for b in branches),
+        "not_processed": not_processed, "added": sum(b.added for b in made), "removed": sum(b.removed for b in made),
         "log": tuple(log),
     }  # fmt: skip
     broken = [c for c in outcome.categories if not c.ok]
     if broken:
-        only_pushes = all(c.has_branch and c.follow_up_error.startswith("push") for c in broken)
+        only_pushes = all(c.follow_up_error.startswith("push") for c in broken)
         detail = "; ".join(f"{c.branch}: {c.message or c.follow_up_error}" for c in broken)
         return failed(job, PUSH_FAILED if only_pushes else BRANCH_FAILED, detail, **values)
     return finished(job, DONE, **values)
+
+
+def _branch_record(clone: Path, category: CategoryResult, pushing: bool) -> BranchRecord:
+    files, added, removed = category.files, category.added, category.removed
+    if category.status == BRANCH_UP_TO_DATE:
+        added, removed, files = _commit_stats(clone, category.commit)  # left as it was: nothing was counted
+    return BranchRecord(
+        category.codemod, category.branch, category.status, category.commit, category.start, files, added, removed,
+        pushing and category.has_branch and not category.follow_up_error, category.message or category.follow_up_error,
+    )  # fmt: skip
+
+
+def _commit_stats(clone: Path, commit: str) -> tuple[int, int, int]:
+    """Lines added, removed and files changed by one commit (auditfix's, on its parent)."""
+    output = _worktree_git(clone).diff("--numstat", "--no-renames", f"{commit}^", commit)
+    rows = [line.split("\t", 2) for line in output.splitlines() if line.strip()]
+    return (
+        sum(int(r[0]) for r in rows if r[0].isdigit()), sum(int(r[1]) for r in rows if r[1].isdigit()), len(rows)
+    )  # fmt: skip
+
+
+# -- origin's branches (--push) -----------------------------------------------------------------------
+
+# The commit each branch had on origin after this clone last pushed it (or found it there).
+PUSHED_REFS = "refs/auditfix-fleet/pushed/"
+
+
+def follow_origin(clone: Path, prefix: str, recorded: dict[str, str]) -> list[str]:
+    """Make the clone's branches under ``prefix`` the ones origin has, so git mode refreshes
+    what is under review: a reviewer's commits on top of auditfix's are seen (the branch is kept),
+    and a branch whose last push from here failed is rebuilt from what origin still holds.
+
+    Auditfix's own commit on each branch (its built ref) is what this clone last pushed there,
+    or, in a new clone, the commit the state recorded for the branch (``recorded``)."""
+    command = _worktree_git(clone)
+    remote = _branches(command, "refs/remotes/origin/", prefix)
+    local = _branches(command, "refs/heads/", prefix)
+    ours = {**recorded, **_branches(command, PUSHED_REFS, prefix)}
+    lines = []
+    for branch, commit in remote.items():
+        if local.get(branch) == commit:
+            continue
+        command.update_ref(f"refs/heads/{branch}", commit)
+        if branch in ours:
+            command.update_ref(f"{BUILT_REFS}{branch}", ours[branch])
+        lines.append(f"{branch}: as origin has it ({commit[:12]})")
+    return lines
+
+
+def remember_pushed(clone: Path, categories: list[CategoryResult]) -> None:
+    """Record what origin holds now for each branch this run pushed, or deleted there."""
+    command = _worktree_git(clone)
+    for category in categories:
+        if category.follow_up_error:
+            continue
+        if category.has_branch:
+            command.update_ref(f"{PUSHED_REFS}{category.branch}", category.commit)
+        elif category.status == DELETED:
+            with contextlib.suppress(git.GitCommandError):  # never pushed from here
+                command.update_ref("-d", f"{PUSHED_REFS}{category.branch}")
+
+
+def _branches(command: git.Git, namespace: str, prefix: str) -> dict[str, str]:
+    output = command.for_each_ref("--format=%(refname)%00%(objectname)", namespace)
+    found = {}
+    for line in output.splitlines():
+        ref, _, commit = line.partition("\0")
+        branch = ref.removeprefix(namespace)
+        if branch.startswith(prefix):
+            found[branch] = commit
+    return found
 
 
 def preview(job: RepoJob, clone: Path, settings: Settings, commit: str, fingerprint: str) -> RepoResult:

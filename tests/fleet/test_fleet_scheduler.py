@@ -18,6 +18,7 @@ from typing import Any
 import distributed
 import pytest
 
+from codemods.fleet.results import BRANCH_EXISTS
 from tests.fleet.conftest import BROKEN, TINY, auditfix, make_origin, origin_branches, sample_files
 
 pytestmark = pytest.mark.slow
@@ -121,7 +122,7 @@ def test_the_report_lists_all_six_with_a_status(runs: Runs, dask_cluster: str) -
 
 def test_every_good_origin_gets_its_auditfix_branches(runs: Runs) -> None:
     for name, branches in runs.branches_after_first.items():
-        made = {b["branch"]: b["commit"] for r in runs.first_report["repositories"] if r["name"] == name for b in r["branches"] if b["commit"]}
+        made = {b["branch"]: b["commit"] for r in runs.first_report["repositories"] if r["name"] == name for b in r["branches"] if b["status"] in BRANCH_EXISTS}
         assert made and {b: c for b, c in branches.items() if b.startswith("auditfix/")} == made, name
     assert {"auditfix/bare-except", "auditfix/print-to-logging", "auditfix/route-commit"} <= runs.branches_after_first["orders"].keys()
 
@@ -130,7 +131,7 @@ def test_the_unparsable_file_is_named_and_the_rest_of_that_repository_fixed(runs
     legacy = next(r for r in runs.first_report["repositories"] if r["name"] == "legacy")
     assert [p["path"] for p in legacy["not_processed"]] == ["app/legacy.py"]
     assert {"auditfix/bare-except", "auditfix/print-to-logging"} <= runs.branches_after_first["legacy"].keys()
-    assert "legacy: done: 2 branches (2 pushed), 2 file changes, 2 findings, 1 file not processed" in runs.first.stderr
+    assert "legacy: done: 2 branches (2 on origin), 2 file changes, 2 findings, 1 file not processed" in runs.first.stderr
 
 
 def test_the_folder_that_is_not_a_repository_is_a_failure_and_nothing_crashed(runs: Runs) -> None:

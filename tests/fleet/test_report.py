@@ -50,9 +50,11 @@ def run(tmp_path: Path) -> FleetRun:
     api = RepoResult(
         "api", "/git/api.git", None, DONE, PUSH, commit="a" * 40, fingerprint="f",
         branches=(branch("bare-except", 2, 5, 2), branch("print-to-logging", 1, 4, 1),
-                  BranchRecord("loop-commit", "auditfix/loop-commit", "no changes")),
+                  BranchRecord("loop-commit", "auditfix/loop-commit", "no changes"),
+                  BranchRecord("route-commit", "auditfix/route-commit/app", "created", "d" * 40, "1234567890ab", 2, 20, 3, True),
+                  BranchRecord("route-commit", "auditfix/route-commit/lib", "rebuilt", "e" * 40, "1234567890ab", 1, 10, 1, True)),
         codemods={"bare-except": CodemodCounts(2, 5, 2, 3, 2, 1), "print-to-logging": CodemodCounts(1, 4, 1, 1, 1, 0),
-                  "loop-commit": CodemodCounts(0, 0, 0, 1, 0, 1)},
+                  "loop-commit": CodemodCounts(0, 0, 0, 1, 0, 1), "route-commit": CodemodCounts(3, 30, 4, 0, 0, 0)},
         findings=(finding("bare-except"), finding("bare-except"), finding("bare-except", False), finding("print-to-logging"),
                   finding("loop-commit", False)),
         not_processed=(ProblemRecord("app/broken.py", "syntax error at line 1: invalid syntax"),),
@@ -103,7 +105,8 @@ def test_json_lists_every_repository_with_its_status_and_follows_the_schema(run:
 
 def test_totals_per_codemod_add_up_over_the_fleet(run: FleetRun, tmp_path: Path) -> None:
     document = json.loads(render_json(build_report(run, tmp_path, PUSH, ORDER)))
-    assert list(document["totals"]) == ["bare-except", "print-to-logging", "loop-commit"]  # registry order
+    assert list(document["totals"]) == ["bare-except", "print-to-logging", "loop-commit", "route-commit"]  # registry order
+    assert document["totals"]["route-commit"]["branches"] == 2
     assert document["totals"]["bare-except"] == {
         "repositories": 3, "branches": 2, "pushed": 2, "changed_files": 6, "added": 6, "removed": 3,
         "findings": 7, "fixable": 6, "declined": 1,
@@ -111,7 +114,7 @@ def test_totals_per_codemod_add_up_over_the_fleet(run: FleetRun, tmp_path: Path)
     assert document["totals"]["loop-commit"]["repositories"] == 0 and document["totals"]["loop-commit"]["declined"] == 1
     summary = document["summary"]
     assert (summary["done"], summary["skipped"], summary["failed"], summary["pending"]) == (2, 1, 1, 1)
-    assert (summary["branches"], summary["findings"], summary["files_not_processed"]) == (3, 9, 1)
+    assert (summary["branches"], summary["findings"], summary["files_not_processed"]) == (5, 9, 1)
 
 
 def test_markdown_names_failures_and_files_not_processed(run: FleetRun, tmp_path: Path) -> None:
@@ -120,7 +123,10 @@ def test_markdown_names_failures_and_files_not_processed(run: FleetRun, tmp_path
     assert "| `web` | skipped (up to date) | `bbbbbbbbbbbb` | 1 | 1 | 1 |  |" in text
     assert "- `folder` (/plain/folder): not a git repository: /plain/folder (log: `logs/folder.log`)" in text
     assert "- `api`: `app/broken.py`: syntax error at line 1: invalid syntax" in text
-    assert "| `bare-except` | `auditfix/bare-except` (created, pushed) | 2 | +5 -2 | 3 | 2 | 1 |" in text
+    assert "| `bare-except` | `auditfix/bare-except` (created, on origin) | 2 | +5 -2 | 3 | 2 | 1 |" in text
+    assert ("| `route-commit` | `auditfix/route-commit/app` (created, on origin); `auditfix/route-commit/lib` (rebuilt, "
+            "on origin) | 3 | +30 -4 | 0 | 0 | 0 |") in text  # a change split per package: one branch each
+    assert "| `loop-commit` | no changes | 0 | +0 -0 | 1 | 0 | 1 |" in text
     assert "| `bare-except` | 3 | 2 | 6 | 6 | 3 | 7 | 6 | 1 |" in text
     assert "Review in `repos/api`: `git diff 1234567890ab..auditfix/bare-except`" in text
 

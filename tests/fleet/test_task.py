@@ -27,7 +27,7 @@ from codemods.fleet.results import (
     RepoResult,
 )
 from codemods.fleet.task import diff_line_counts, process_repository
-from codemods.gitmode import CACHE_DIR_NAME
+from codemods.git import CACHE_DIR_NAME
 from tests.fleet.conftest import BROKEN, TINY, make_origin, origin_branches, push_commit
 from tests.gitrepo import git, install_hook, make_repo
 
@@ -248,7 +248,7 @@ def test_other_auditfix_code_is_not_up_to_date(origin: Path, tmp_path: Path, mon
     # A development build keeps its version number: the digest of the code and templates tells.
     job = job_for(origin, tmp_path)
     first = process_repository(job)
-    monkeypatch.setattr("codemods.fleet.task.code_digest", lambda: "another build")
+    monkeypatch.setattr("codemods.fleet.task.tool_digest", lambda: "another build")
     assert process_repository(again(job, first)).status == DONE
 
 
@@ -265,3 +265,72 @@ def test_a_worker_process_running_repositories_starts_no_thread_per_run(
     assert process_repository(job_for(origin, tmp_path)).status == DONE
     assert threading.active_count() == before
     assert not any(t.name == "auditfix-parent-watch" for t in threading.enumerate())
+
+
+# -- --push refreshes origin's branches as a second `auditfix run` would ------------------------------
+
+
+def test_a_reviewer_s_commit_on_origin_keeps_the_branch_as_it_is(origin: Path, tmp_path: Path) -> None:
+    job = job_for(origin, tmp_path, PUSH)
+    first = process_repository(job)
+    reviewed = push_commit(origin, {"app/jobs.py": "# reviewed\n"}, "review fix", branch="auditfix/bare-except")
+    push_commit(origin, {"app/more.py": "def f():\n    print('x')\n"})  # the base moves too
+    second = process_repository(again(job, first))
+    assert second.status == DONE, second.reason
+    kept = next(b for b in second.branches if b.branch == "auditfix/bare-except")
+    assert kept.status == "kept" and "review fix" in kept.message
+    assert origin_branches(origin)["auditfix/bare-except"] == reviewed  # never overwritten
+    rebuilt = next(b for b in second.branches if b.branch == "auditfix/print-to-logging")
+    assert rebuilt.status == "rebuilt" and origin_branches(origin)["auditfix/print-to-logging"] == rebuilt.commit
+
+
+def test_a_branch_merged_on_origin_is_deleted_there(origin: Path, tmp_path: Path) -> None:
+    job = job_for(origin, tmp_path, PUSH)
+    first = process_repository(job)
+    scratch = tmp_path / "merger"
+    git(tmp_path, "clone", "--quiet", str(origin), str(scratch))
+    git(scratch, "merge", "--quiet", "--no-edit", "origin/auditfix/bare-except")
+    git(scratch, "push", "--quiet", "origin", "HEAD:main")
+    second = process_repository(again(job, first))
+    assert second.status == DONE, second.reason
+    deleted = next(b for b in second.branches if b.branch == "auditfix/bare-except")
+    assert deleted.status == "deleted" and "merged" in deleted.message
+    assert "auditfix/bare-except" not in origin_branches(origin)
+    assert second.codemods["bare-except"].changed_files == 0
+
+
+def test_a_push_that_failed_is_made_good_by_the_next_run(origin: Path, tmp_path: Path) -> None:
+    job = job_for(origin, tmp_path, PUSH)
+    first = process_repository(job)
+    newer = push_commit(origin, {"app/more.py": "def f():\n    print('x')\n"})  # the base moves
+    install_hook(origin, "pre-receive", "exit 1\n")  # and origin refuses every push for a while
+    refused = process_repository(again(job, first))
+    assert refused.failure == PUSH_FAILED
+    (origin / "hooks" / "pre-receive").unlink()
+    # Origin still holds the first run's branches; the clone, rebuilt ones that never got there.
+    recovered = process_repository(again(job, refused))
+    assert recovered.status == DONE, recovered.reason
+    for branch in recovered.made_branches:
+        assert branch.pushed and origin_branches(origin)[branch.branch] == branch.commit
+        assert git(origin, "merge-base", "--is-ancestor", newer, branch.commit) == ""
+
+
+def test_a_branch_left_as_it_was_still_counts_its_change(origin: Path, tmp_path: Path) -> None:
+    job = job_for(origin, tmp_path)
+    first = process_repository(job)
+    retried = process_repository(again(job, dataclasses.replace(first, status=FAILED)))
+    assert {b.status for b in retried.made_branches} == {"up to date"}
+    assert retried.codemods == first.codemods and (retried.added, retried.removed) == (first.added, first.removed)
+
+
+def test_a_new_clone_knows_origin_s_branches_from_the_state(origin: Path, tmp_path: Path) -> None:
+    import shutil
+
+    job = job_for(origin, tmp_path, PUSH)
+    first = process_repository(job)
+    shutil.rmtree(tmp_path / "repos" / "tiny")
+    push_commit(origin, {"app/more.py": "def f():\n    print('x')\n"})
+    second = process_repository(again(job, first))
+    assert second.status == DONE, second.reason
+    assert {b.status for b in second.made_branches} == {"rebuilt"}  # not kept as someone else's
+    assert all(origin_branches(origin)[b.branch] == b.commit for b in second.made_branches)
