@@ -8,10 +8,12 @@ not be written (the rest of the run completed).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import dataclasses
 import gc
+import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -28,6 +30,9 @@ from codemods.engine.config import ConfigError
 if TYPE_CHECKING:
     from codemods.engine.config import Settings
     from codemods.engine.runner import Engine, RunReport
+    from codemods.fleet.report import FleetReport
+    from codemods.fleet.results import RepoResult
+    from codemods.fleet.state import Record
     from codemods.git import GitOptions, GitRunResult
 
 EXIT_OK, EXIT_FOUND, EXIT_ERROR, EXIT_INCOMPLETE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -541,3 +546,187 @@ def print_preview_parts(console: Console, result: GitRunResult, preview_path: st
         console.print(f"    preview: auditfix run {preview_path} --dry-run --select {c.codemod}", soft_wrap=True)
         if c.verification:
             console.print(f"    verified: {c.verification}", soft_wrap=True)
+
+
+@app.command()
+def fleet(
+    repos: Annotated[
+        Path,
+        typer.Argument(
+            help="File listing the repositories: one git URL or local path per line, optionally followed by a branch; "
+            "# comments and blank lines are ignored.",
+            show_default=False,
+        ),
+    ],
+    workdir: Annotated[
+        Path,
+        typer.Option("--workdir", metavar="DIR", help="Clones (DIR/repos), state, logs and the fleet report.", show_default=False),
+    ],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Collect the diffs and findings only; no branch is made.")] = False,
+    push: Annotated[bool, typer.Option("--push", help="Push every branch made to the repository's origin.")] = False,
+    select: SelectOption = None,
+    ignore: IgnoreOption = None,
+    scheduler: Annotated[
+        Optional[str],
+        typer.Option("--scheduler", metavar="ADDRESS", help="Run on this Dask cluster (tcp://host:8786) instead of a local one."),
+    ] = None,
+    workers: Annotated[
+        Optional[int], typer.Option("--workers", help="Worker processes of the local cluster (default: one per core).")
+    ] = None,
+    no_progress: NoProgressOption = False,
+) -> None:
+    """Run the same fixes over many repositories, one Dask task each: branches per codemod, one report.
+
+    Exit 0 when every repository is done or up to date, 3 when some failed, 2 on usage errors.
+    """
+    if dry_run and push:
+        raise fail("--dry-run and --push cannot be used together")
+    if scheduler is not None and workers is not None:
+        raise fail("--workers sizes the local cluster; with --scheduler the cluster's own workers run the tasks")
+    if workers is not None and workers < 1:
+        raise fail(f"--workers: expected a positive number, got {workers}")
+    from codemods import REGISTRY
+    from codemods.fleet.cluster import FleetError, FleetOptions, run_fleet
+    from codemods.fleet.repos import ReposFileError, read_repos_file
+    from codemods.fleet.report import build_report, write_reports
+    from codemods.fleet.results import BRANCHES, DRY_RUN, FAILED, PUSH
+    from codemods.fleet.state import StateError
+
+    try:
+        specs = read_repos_file(repos)
+    except ReposFileError as exc:
+        raise fail(str(exc)) from None
+    known = [codemod.name for codemod in REGISTRY]
+    for option, names in (("--select", _names(select)), ("--ignore", _names(ignore))):
+        unknown = [name for name in names or () if name not in known]
+        if unknown:
+            raise fail(f"{option}: unknown codemod {unknown[0]!r}; expected one of {', '.join(sorted(known))}")
+    mode = DRY_RUN if dry_run else PUSH if push else BRANCHES
+    options = FleetOptions(
+        workdir, mode, tuple(_names(select) or ()), tuple(_names(ignore) or ()), scheduler=scheduler, workers=workers
+    )
+    display = FleetDisplay(len(specs), not no_progress)
+    try:
+        with _terminate_as_interrupt():
+            run = run_fleet(
+                specs, options, on_start=display.start, on_result=display.result, notify=display.message,
+            )  # fmt: skip
+    except (FleetError, StateError, OSError) as exc:
+        raise fail(str(exc)) from None
+    except KeyboardInterrupt:  # while the cluster started or stopped (during the run, run_fleet returns)
+        stderr.print("auditfix: interrupted; every repository that finished is recorded: run the same command "
+                     "again to continue", markup=False)  # fmt: skip
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    finally:
+        display.stop()
+    report = build_report(run, workdir, mode, known)
+    try:
+        written = write_reports(report, workdir.resolve())
+    except OSError as exc:
+        raise fail(f"cannot write the fleet report: {exc}") from None
+    print_fleet_table(report)
+    summary = report.summary()
+    text = (f"{summary['repositories']} repositories: {summary['done']} done, {summary['skipped']} skipped (up to date), "
+            f"{summary['failed']} failed")  # fmt: skip
+    if run.interrupted:
+        text += f", {summary['pending']} not reached: interrupted; run the same command again to finish"
+    stderr.print(f"auditfix: fleet: {text}; report: {written[-1]}", markup=False)
+    if run.interrupted:
+        raise typer.Exit(EXIT_INTERRUPTED)
+    raise typer.Exit(EXIT_INCOMPLETE if report.count(FAILED) else EXIT_OK)
+
+
+class FleetDisplay:
+    """One line per repository on stderr as its result arrives, under a progress bar on a terminal."""
+
+    def __init__(self, total: int, progress: bool) -> None:
+        self.total = total
+        self.counts = {"done": 0, "failed": 0, "skipped": 0}
+        self.progress = None
+        self.task = 0
+        if progress and sys.stderr.isatty():
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.progress = Progress(
+                TextColumn("repositories"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                TimeElapsedColumn(), console=stderr, transient=True,
+            )  # fmt: skip
+
+    def start(self, description: str) -> None:
+        self.message(f"{self.total} repositories on {description}")
+        if self.progress is not None:
+            self.progress.start()
+            self.task = self.progress.add_task(self._counts(), total=self.total)
+
+    def result(self, result: RepoResult, record: Record) -> None:
+        from codemods.fleet.results import DRY_RUN, FAILED, SKIPPED
+
+        self.counts[result.status] = self.counts.get(result.status, 0) + 1
+        kept = record.result  # a skip reports what the run that did the work found
+        if result.status == FAILED:
+            line = f"failed: {result.reason}"
+        else:
+            line = "skipped (up to date)" if result.status == SKIPPED else "done"
+            files = sum(c.changed_files for c in kept.codemods.values())
+            if kept.mode == DRY_RUN:
+                line += f": {_count(files, 'file change')} previewed"
+            else:
+                pushed = sum(1 for b in kept.made_branches if b.pushed)
+                line += f": {_count(len(kept.made_branches), 'branch')}" + (f" ({pushed} on origin)" if pushed else "")
+                line += f", {_count(files, 'file change')}"
+            line += f", {_count(len(kept.findings), 'finding')}"
+            if kept.not_processed:
+                line += f", {_count(len(kept.not_processed), 'file')} not processed"
+        self.message(f"{result.name}: {line}")
+        if self.progress is not None:
+            self.progress.update(self.task, advance=1, description=self._counts())
+
+    def _counts(self) -> str:
+        return f"{self.counts['done']} done, {self.counts['skipped']} skipped, {self.counts['failed']} failed"
+
+    def message(self, text: str) -> None:
+        console = self.progress.console if self.progress is not None else stderr
+        console.print(f"auditfix: {text}", markup=False, highlight=False)
+
+    def stop(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "es" if noun.endswith("ch") else "s")
+
+
+def print_fleet_table(report: FleetReport) -> None:
+    """The repositories and where each stands, on stdout."""
+    from rich.table import Table
+
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+    table = Table()
+    for column, justify in (("repository", "left"), ("status", "left"), ("commit", "left"), ("branches", "right"),
+                            ("files", "right"), ("findings", "right"), ("notes", "left")):  # fmt: skip
+        table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for r in report.repositories:
+        result = r.result
+        notes = r.reason if r.status == "failed" else ""
+        if not notes and result is not None and result.not_processed:
+            notes = f"{len(result.not_processed)} files not processed: " + ", ".join(p.path for p in result.not_processed)
+        table.add_row(
+            r.name, r.status_label, result.commit[:12] if result else "", str(len(result.made_branches) if result else 0),
+            str(r.changed_files), str(len(result.findings) if result else 0), notes,
+        )  # fmt: skip
+    console.print(table)
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM stops a fleet run as Ctrl-C does: the cluster is shut down and the report written."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -36,6 +36,7 @@ def test_wheel_contains_the_cli_codemods_and_templates(tmp_path: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "cli.py" in names
     assert "codemods/engine/runner.py" in names
+    assert "codemods/fleet/task.py" in names  # what Dask workers import
     templates = {Path(name).name for name in names if name.startswith("templates/") and name.endswith(".j2")}
     packaged = {p.name for p in (PROJECT / "templates").glob("*.j2")}
     assert packaged and templates == packaged
@@ -81,9 +82,12 @@ def test_every_third_party_import_is_a_declared_dependency() -> None:
     project = tomllib.loads((PROJECT / "pyproject.toml").read_text())["project"]
     runtime = {_normalized(r) for r in project["dependencies"]}
     testing = runtime | {_normalized(r) for r in project["optional-dependencies"]["test"]}
+    fleet = runtime | {_normalized(r) for r in project["optional-dependencies"]["fleet"]}
     distributions = packages_distributions()
+    fleet_files = _python_files("codemods/fleet")  # fleet mode may use its optional extra
     groups = {
-        "dependencies": (_python_files("codemods") + [PROJECT / "cli.py"], runtime),
+        "dependencies": ([p for p in _python_files("codemods") if p not in fleet_files] + [PROJECT / "cli.py"], runtime),
+        "the fleet extra": (fleet_files, fleet),
         "test extras": (_python_files("tests", "sample_repo", "benchmarks"), testing),
     }
     undeclared = []

@@ -208,7 +208,9 @@ def _parallel_map(
 ) -> list[Any]:
     results: list[Any] = []
     if jobs <= 1 or len(batches) <= 1:
-        _init_worker(plan)
+        # In this process: there is no pool parent to watch (a fleet task runs here, inside a
+        # Dask worker process, once per codemod of every repository).
+        _WORKER_STATE["plan"] = plan
         for batch in batches:
             results.extend(function(batch))
             progress(len(batch))

@@ -164,6 +164,7 @@ class GitRunResult:
     dirty: bool
     categories: list[CategoryResult] = dataclasses.field(default_factory=list)
     problems: list[Problem] = dataclasses.field(default_factory=list)  # files skipped or failed
+    findings: list[Finding] = dataclasses.field(default_factory=list)  # of every codemod that ran
 
     @property
     def failed(self) -> bool:
@@ -318,6 +319,7 @@ class _GitRun:
                     categories, report = self.build_category(codemod, start, start_label)
                     if report is not None:
                         _merge_problems(result.problems, report)
+                        result.findings.extend(report.findings)
                     for category in categories:
                         result.categories.append(category)
                         self.notify(_describe(category))
