@@ -55,7 +55,8 @@ from codemods.fleet.results import (
 )
 from codemods.git import BUILT_REFS, CACHE_DIR_NAME, DELETED, CategoryResult
 from codemods.git import UP_TO_DATE as BRANCH_UP_TO_DATE
-from codemods.git.run import _command_output, _git_error_line, _worktree_git
+from codemods.git.run import _worktree_git
+from codemods.git.safety import command_output, git_error_line
 
 # The remote's default branch (its HEAD), fetched with the branches: one connection tells both.
 DEFAULT_HEAD_REF = "refs/auditfix-fleet/default-head"
@@ -132,7 +133,7 @@ def update_clone(job: RepoJob, clone: Path, log: list[str]) -> str:
     except git.GitCommandError as exc:
         if first:
             shutil.rmtree(clone, ignore_errors=True)  # nothing of a repository that could not be cloned stays
-        if "couldn't find remote ref HEAD" in _command_output(exc):
+        if "couldn't find remote ref HEAD" in command_output(exc):
             raise _Failure(NO_SUCH_BRANCH, f"{spec.location} has no default branch (no commits yet?)") from None
         raise _fetch_failure(spec.location, spec.is_local, first, exc) from None
     log.append(("cloned " if first else "fetched ") + spec.label)
@@ -161,11 +162,11 @@ def _fetch_failure(location: str, local: bool, first: bool, exc: git.GitCommandE
 
 def _git_error(exc: git.GitCommandError) -> str:
     """Git's own reason (its first ``fatal:`` or ``error:`` line), not the advice that follows it."""
-    for line in _command_output(exc).splitlines():
+    for line in command_output(exc).splitlines():
         for prefix in ("fatal:", "error:"):
             if line.strip().startswith(prefix):
                 return line.strip()[len(prefix) :].strip()
-    return _git_error_line(exc)
+    return git_error_line(exc)
 
 
 def _is_repository(path: Path) -> bool:

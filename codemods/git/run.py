@@ -40,6 +40,8 @@ from codemods.engine.templating import TemplateError
 from codemods.git.safety import (
     GitModeError,
     RepositoryLock,
+    command_output,
+    git_error_line,
     interrupted,
     signals_deferred,
     terminate_as_interrupt,
@@ -366,8 +368,8 @@ class _GitRun:
                 self._make_branch(codemod, category, start, engine, report, changes, existing.get(branch))
         except (git.GitCommandError, TemplateError, OSError) as exc:
             category = CategoryResult(codemod.name, name, start=start_label)
-            category.status, category.message = FAILED, _git_error_line(exc)
-            category.detail = _command_output(exc)
+            category.status, category.message = FAILED, git_error_line(exc)
+            category.detail = command_output(exc)
             results.append(category)
             self._discard_worktree()  # whatever state it is in, the next codemod starts afresh
         return results or [CategoryResult(codemod.name, name, start=start_label)], report
@@ -503,7 +505,7 @@ class _GitRun:
                 raise KeyboardInterrupt from exc
             category.status = FAILED
             category.message = "git commit failed" + ("" if self.options.no_verify else " (refused by a hook?)")
-            category.detail = _command_output(exc)
+            category.detail = command_output(exc)
             return
         finally:
             message_file.unlink(missing_ok=True)
@@ -519,7 +521,7 @@ class _GitRun:
             try:
                 category.pr_body = self._write_pr_body(change)
             except (OSError, TemplateError) as exc:
-                category.follow_up_error = f"pull-request description not written: {_git_error_line(exc)}"
+                category.follow_up_error = f"pull-request description not written: {git_error_line(exc)}"
 
     def _leave_existing(self, category: CategoryResult, existing: str) -> bool:
         """Settle an existing branch that must not be rebuilt (True): checked out somewhere,
@@ -764,8 +766,8 @@ class _GitRun:
         try:
             self.git.push(*arguments, self.options.push, refspec)
         except git.GitCommandError as exc:
-            category.follow_up_error = f"push to {self.options.push} failed: {_git_error_line(exc)}"
-            category.detail = _command_output(exc)
+            category.follow_up_error = f"push to {self.options.push} failed: {git_error_line(exc)}"
+            category.detail = command_output(exc)
             self.notify(f"{category.branch}: {category.follow_up_error}")
         else:
             category.pushed = True
@@ -878,27 +880,6 @@ def _describe(category: CategoryResult) -> str:
     if category.status == KEPT:
         return f"warning: {category.branch}: {category.message}"
     return f"{category.branch}: {category.status}: {category.message}"
-
-
-def _git_error_line(exc: BaseException) -> str:
-    if isinstance(exc, git.GitCommandError):
-        text = (exc.stderr or exc.stdout or "").strip()
-        for prefix in ("stderr:", "stdout:"):
-            text = text.removeprefix(prefix).strip().strip("'").strip()
-        lines = [line.strip() for line in text.splitlines() if line.strip()]
-        return lines[-1] if lines else f"git {exc.command[1] if len(exc.command) > 1 else ''} failed"
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-
-
-def _command_output(exc: BaseException) -> str:
-    if not isinstance(exc, git.GitCommandError):
-        return ""
-    parts = []
-    for text in (exc.stdout, exc.stderr):
-        text = re.sub(r"^\s*(stdout|stderr): '?", "", text or "").rstrip().removesuffix("'")
-        if text.strip():
-            parts.append(text.rstrip())
-    return "\n".join(parts)
 
 
 def _slug(subpath: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import threading
@@ -185,3 +186,29 @@ def without_repository_environment() -> Iterator[None]:
         yield
     finally:
         os.environ.update(saved)
+
+
+# -- what a failed git command said ----------------------------------------------------------
+
+
+def git_error_line(exc: BaseException) -> str:
+    """The line of a failed git command (or other error) that says why, for the user."""
+    if isinstance(exc, git.GitCommandError):
+        text = (exc.stderr or exc.stdout or "").strip()
+        for prefix in ("stderr:", "stdout:"):
+            text = text.removeprefix(prefix).strip().strip("'").strip()
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        return lines[-1] if lines else f"git {exc.command[1] if len(exc.command) > 1 else ''} failed"
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def command_output(exc: BaseException) -> str:
+    """Everything a failed git command printed (a hook's output, say), for --verbose."""
+    if not isinstance(exc, git.GitCommandError):
+        return ""
+    parts = []
+    for text in (exc.stdout, exc.stderr):
+        text = re.sub(r"^\s*(stdout|stderr): '?", "", text or "").rstrip().removesuffix("'")
+        if text.strip():
+            parts.append(text.rstrip())
+    return "\n".join(parts)
