@@ -442,30 +442,129 @@ class Engine:
     def _finalize(self, outcomes: list[FileOutcome], plan: Plan, report: RunReport) -> None:
         for codemod in plan.codemods:
             extras = [(o.path, extra) for o in outcomes if o.status == CHANGED for name, extra in o.extras if name == codemod.name]
-            if not extras:
+            if extras:
+                self._finalize_one(codemod, extras, plan, report)
+
+    def _finalize_one(
+        self, codemod: type[Codemod], extras: list[tuple[str, Any]], plan: Plan, report: RunReport
+    ) -> None:
+        """Generate ``codemod``'s files from the files that gave it extras, isolating failures.
+
+        A generated file that fails its checks fails only its contributors; finalize runs again
+        without them (their code must not reach any other generated file either), until every
+        generated file passes.  A crash of finalize fails the files whose extras make it crash.
+        """
+        failed: dict[str, Problem] = {}
+        while True:
+            live = [(path, extra) for path, extra in extras if path not in failed]
+            if not live:
+                break
+            outcome = self._generate(codemod, live, plan, report)
+            if isinstance(outcome, dict):
+                failed.update(outcome)
+                # Their rewrites are withdrawn now: finalize must not read them again.
+                report.changes = [c for c in report.changes if c.path not in failed]
                 continue
+            self._accept_generated(*outcome, report)
+            break
+        report.failed.extend(failed[path] for path in sorted(failed))
+
+    def _generate(
+        self, codemod: type[Codemod], extras: list[tuple[str, Any]], plan: Plan, report: RunReport
+    ) -> tuple[list[Change], dict[str, list[str]], list[Finding]] | dict[str, Problem]:
+        """The checked generated files, their contributors and findings, or the contributors
+        that must fail."""
+        contributors = sorted({path for path, _ in extras})
+        try:
+            result = self._call_finalize(codemod, extras, plan, report)
+        except Exception as exc:  # noqa: BLE001 - a codemod bug fails its files, not the run
+            culprits = self._crashing_contributors(codemod, extras, plan, report) or contributors
+            reason = f"{codemod.name}: internal error: {type(exc).__name__}: {exc}; file left unchanged"
+            return {path: Problem(path, reason, traceback.format_exc()) for path in culprits}
+        changes: list[Change] = []
+        sources_of: dict[str, list[str]] = {}
+        findings = list(result.findings)
+        rejected: dict[str, Problem] = {}
+        for generated in result.files:
+            sources = contributors if generated.contributors is None else sorted(generated.contributors)
             try:
-                result = codemod.finalize(
-                    extras, self._read_current(report), plan.options.get(codemod.name, {}), plan.templates
-                )
-                generated = [self._generated_change(codemod, g.path, g.content.encode("utf-8"), report) for g in result.files]
-                generated = [dataclasses.replace(c, new=tidy(c.old, c.new, plan.style)) for c in generated]
-                for change in generated:
-                    problem = verify_rewrite(change.path, change.old, change.new, plan)
-                    if problem is not None:
-                        raise _GeneratedFileRejected(f"generated {change.path}: {problem}")
-            except Exception as exc:  # noqa: BLE001 - undo this codemod's part, keep the rest of the run
-                self._revert_files_of(codemod, extras, exc, report)
+                change = self._generated_change(codemod, generated.path, generated.content.encode("utf-8"), report)
+                change = dataclasses.replace(change, new=tidy(change.old, change.new, plan.style))
+                change, new_findings = self._check_generated(change, plan, report)
+            except _GeneratedFileRejected as exc:
+                for path in sources:
+                    rejected.setdefault(path, Problem(path, f"{codemod.name}: {exc}; file left unchanged"))
                 continue
-            report.findings.extend(result.findings)
-            generated_paths = {change.path for change in generated}
-            users = {path for path, _ in extras} - generated_paths
-            report.changes = [
-                dataclasses.replace(c, requires=tuple(sorted({*c.requires, *generated_paths}))) if c.path in users else c
-                for c in report.changes
-                if c.path not in generated_paths
-            ]
-            report.changes.extend(generated)
+            changes.append(change)
+            sources_of[change.path] = sources
+            findings.extend(new_findings)
+        return rejected or (changes, sources_of, findings)
+
+    def _call_finalize(
+        self, codemod: type[Codemod], extras: list[tuple[str, Any]], plan: Plan, report: RunReport
+    ) -> Any:
+        return codemod.finalize(extras, self._read_current(report), plan.options.get(codemod.name, {}), plan.templates)
+
+    def _crashing_contributors(
+        self, codemod: type[Codemod], extras: list[tuple[str, Any]], plan: Plan, report: RunReport
+    ) -> list[str]:
+        """The files whose extras alone make finalize crash (empty when only the mix does)."""
+        culprits = []
+        for path in sorted({path for path, _ in extras}):
+            try:
+                self._call_finalize(codemod, [(p, e) for p, e in extras if p == path], plan, report)
+            except Exception:  # noqa: BLE001
+                culprits.append(path)
+        return culprits
+
+    def _check_generated(self, change: Change, plan: Plan, report: RunReport) -> tuple[Change, list[Finding]]:
+        """Run the selected codemods over a generated file, as over any other file of the run.
+
+        Code moved into it (a ``print`` from a route into a service module) is fixed in the same
+        run, so the run's result is a fixed point.  The file is rejected when it does not parse,
+        does not compile, a second pass would change it, or it would generate code in turn.
+        Findings already reported for the same file (a decline in the module merged into) are
+        not repeated.
+        """
+        outcome = transform_source(change.path, change.new, plan)
+        if outcome.status in (FAILED, UNPARSABLE):
+            raise _GeneratedFileRejected(f"generated {change.path}: {outcome.message or 'rejected'}")
+        if outcome.extras:
+            raise _GeneratedFileRejected(f"generated {change.path}: the codemods would generate code from it in turn")
+        if outcome.status == CHANGED and outcome.new_source is not None:
+            names = (*change.codemods, *(n for n in outcome.changed_by if n not in change.codemods))
+            change = dataclasses.replace(change, new=outcome.new_source, codemods=names)
+        else:
+            problem = verify_rewrite(change.path, change.old, change.new, plan)
+            if problem is not None:
+                raise _GeneratedFileRejected(f"generated {change.path}: {problem}")
+        known = collections.Counter((f.codemod, f.message, f.fixable) for f in report.findings if f.path == change.path)
+        fresh = []
+        for finding in outcome.findings:
+            key = (finding.codemod, finding.message, finding.fixable)
+            if known[key]:
+                known[key] -= 1
+            else:
+                fresh.append(finding)
+        return change, fresh
+
+    @staticmethod
+    def _accept_generated(
+        generated: list[Change], sources_of: dict[str, list[str]], findings: list[Finding], report: RunReport
+    ) -> None:
+        """Add the generated files; each contributor is written only after the files it needs."""
+        report.findings.extend(findings)
+        needs: dict[str, set[str]] = {}
+        for path, sources in sources_of.items():
+            for source in sources:
+                if source != path:
+                    needs.setdefault(source, set()).add(path)
+        report.changes = [
+            dataclasses.replace(c, requires=tuple(sorted({*c.requires, *needs[c.path]}))) if c.path in needs else c
+            for c in report.changes
+            if c.path not in sources_of
+        ]
+        report.changes.extend(generated)
 
     def _generated_change(self, codemod: type[Codemod], path: str, new: bytes, report: RunReport) -> Change:
         earlier = next((c for c in report.changes if c.path == path), None)
@@ -482,17 +581,6 @@ class Engine:
             info = full.stat()
             return Change(path, full.read_bytes(), new, (codemod.name,), stat.S_IMODE(info.st_mode), info.st_mtime_ns)
         return Change(path, None, new, (codemod.name,))
-
-    @staticmethod
-    def _revert_files_of(
-        codemod: type[Codemod], extras: list[tuple[str, Any]], exc: Exception, report: RunReport
-    ) -> None:
-        reason = str(exc) if isinstance(exc, _GeneratedFileRejected) else f"internal error: {type(exc).__name__}: {exc}"
-        detail = "" if isinstance(exc, _GeneratedFileRejected) else traceback.format_exc()
-        paths = {path for path, _ in extras}
-        report.changes = [c for c in report.changes if c.path not in paths]
-        for path in sorted(paths):
-            report.failed.append(Problem(path, f"{codemod.name}: {reason}; file left unchanged", detail))
 
 
 class _GeneratedFileRejected(Exception):
