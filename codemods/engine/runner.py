@@ -26,6 +26,7 @@ from typing import Any
 from codemods import __version__
 from codemods.analysis import precheck
 from codemods.base import Codemod, Finding
+from codemods.engine import journal
 from codemods.engine.cache import CACHE_DIR_NAME, ResultCache, content_key, folder_digest, stable_bytes, tool_digest
 from codemods.engine.config import Settings
 from codemods.engine.discovery import discover
@@ -596,10 +597,64 @@ def write_changes(folder: Path, changes: Sequence[Change]) -> list[Problem]:
     Files other files need (generated service modules) and created files go first, so a run
     stopped at any moment leaves code that imports only what exists.  A file whose requirement
     could not be written is not written either.  Paths are relative to ``folder`` (``Engine.folder``).
+    The whole set is recorded in the write journal first (``codemods.engine.journal``), so a
+    run killed half-way is finished by the next :func:`finish_interrupted_write`.
     """
+    if not changes:
+        return []
+    try:
+        journal.record(
+            folder,
+            [journal.Entry(c.path, journal.digest(c.old), c.new, c.mode, c.requires, c.codemods) for c in changes],
+        )
+    except OSError:
+        pass  # a folder where no journal can be kept is still written, file by file atomically
+    problems = _write_in_order(folder, changes, set())
+    journal.clear(folder)
+    return problems
+
+
+@dataclasses.dataclass(frozen=True)
+class Finished:
+    """What :func:`finish_interrupted_write` did."""
+
+    written: list[str]
+    done_before: int  # files the interrupted run had written already
+    problems: list[Problem]
+
+
+def finish_interrupted_write(folder: Path) -> Finished | None:
+    """Complete the writes of a ``run --write`` that was killed; None when there is none.
+
+    Each file of the journal is its old bytes (written now), its new bytes (written before the
+    run stopped), or something else: changed by someone since, so it is left alone, and so are
+    the files that need it.  Raises ``journal.JournalError`` for a journal that cannot be used.
+    """
+    entries = journal.load(folder)
+    if entries is None:
+        return None
+    changes: list[Change] = []
+    problems: list[Problem] = []
+    done_before = 0
+    for entry in entries:
+        full = folder / entry.path
+        current = full.read_bytes() if full.is_file() and not full.is_symlink() else None
+        if current == entry.new:
+            done_before += 1
+        elif journal.digest(current) == entry.old_digest and (current is not None or not full.exists()):
+            changes.append(Change(entry.path, current, entry.new, entry.codemods, entry.mode, None, entry.requires))
+        else:
+            problems.append(Problem(entry.path, "changed since the interrupted run read it; that run's change is not finished"))
+    unfinished = {problem.path for problem in problems}
+    problems += _write_in_order(folder, changes, unfinished)
+    journal.clear(folder)
+    failed = {problem.path for problem in problems}
+    return Finished(sorted(c.path for c in changes if c.path not in failed), done_before, problems)
+
+
+def _write_in_order(folder: Path, changes: Sequence[Change], unwritten: set[str]) -> list[Problem]:
     needed = {path for change in changes for path in change.requires}
     problems = []
-    unwritten: set[str] = set()
     for change in sorted(changes, key=lambda c: (c.path not in needed, c.old is not None, c.path)):
         missing = sorted(unwritten.intersection(change.requires))
         if missing:
