@@ -1,9 +1,9 @@
 """A `run --write` killed with SIGKILL at any moment of its write phase is finished by the next
 `run --write`, and the tree is then byte for byte what an uninterrupted run leaves.
 
-The killed runs are real processes: a small launcher replaces ``os.replace`` with one that
-sends the process SIGKILL just before or just after its Nth call (the journal is the first
-replace, each file one more), then runs the console script as usual.
+The killed runs are real processes: ``tests.fuzz.trees.KILL_LAUNCHER`` replaces ``os.replace``
+with one that sends the process SIGKILL just before or just after its Nth call (the journal is
+the first replace, each file one more), then runs the console script as usual.
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ import pytest
 
 from codemods.engine.journal import journal_path
 from tests.fuzz.checks import read_tree, write_tree
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.fuzz.trees import REPOSITORY, run_write
 
 APP = {
     "app/__init__.py": (
@@ -56,36 +55,8 @@ APP = {
     ),
 }
 
-LAUNCHER = """
-import os, signal, sys
-kill_at, when = int(sys.argv[1]), sys.argv[2]
-real_replace = os.replace
-calls = 0
-
-def replace(source, target, *args, **kwargs):
-    global calls
-    calls += 1
-    if calls == kill_at and when == "before":
-        os.kill(os.getpid(), signal.SIGKILL)
-    real_replace(source, target, *args, **kwargs)
-    if calls == kill_at and when == "after":
-        os.kill(os.getpid(), signal.SIGKILL)
-
-os.replace = replace
-sys.argv = ["auditfix", *sys.argv[3:]]
-import cli
-cli.entry()
-"""
-
-COMMON = ["--write", "--no-cache", "--no-progress", "--jobs", "1"]
-
-
-def auditfix(folder: Path, *launcher_args: str) -> subprocess.CompletedProcess[str]:
-    if launcher_args:
-        command = [sys.executable, "-c", LAUNCHER, *launcher_args, "run", str(folder), *COMMON]
-    else:
-        command = [sys.executable, "-c", "import cli; cli.entry()", "run", str(folder), *COMMON]
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+def auditfix(folder: Path, *kill: str) -> subprocess.CompletedProcess[str]:
+    return run_write(folder, kill=(int(kill[0]), kill[1]) if kill else None, timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -171,5 +142,5 @@ def test_dry_run_says_an_interrupted_write_is_waiting(tmp_path: Path) -> None:
     write_tree(tmp_path, APP)
     assert auditfix(tmp_path, "1", "after").returncode == -signal.SIGKILL
     command = [sys.executable, "-c", "import cli; cli.entry()", "run", str(tmp_path), "--dry-run", "--no-cache", "--no-progress", "-j", "1"]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(command, cwd=REPOSITORY, capture_output=True, text=True, timeout=300)
     assert "a run --write was interrupted here" in result.stderr
