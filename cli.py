@@ -418,6 +418,7 @@ def run(
         replay_key = ReplayKey(root, command, exclude or ())
         if replay_key.value is not None:
             replay_output(replay.lookup(replay_key.folder, replay_key.value))
+    from codemods.engine.journal import journal_path
     from codemods.engine.runner import Engine, write_changes
 
     settings = load_settings(path, select, ignore, exclude, jobs, no_cache)
@@ -439,6 +440,10 @@ def run(
             settings = dataclasses.replace(settings, max_branch_files=max_branch_files)
         run_in_git_mode(root, settings, options, not no_progress, verbose)
     engine = Engine(root, settings, only=only)
+    if write:
+        finish_interrupted(engine.folder)
+    elif journal_path(engine.folder).exists():
+        stderr.print("auditfix: a run --write was interrupted here; the next run --write finishes it first", markup=False)
     report = execute(engine, not no_progress)
     print_problems(report, verbose)
     if dry_run and html is not None:
@@ -471,6 +476,26 @@ def run(
     written = len(report.changes) - len(problems)
     stderr.print(f"auditfix: {report.summary()}; {written} files written", markup=False)
     raise typer.Exit(EXIT_INCOMPLETE if report.skipped or report.failed or problems else EXIT_OK)
+
+
+def finish_interrupted(folder: Path) -> None:
+    """Finish the writes of a killed run --write before this run reads the tree."""
+    from codemods.engine.journal import JournalError
+    from codemods.engine.runner import finish_interrupted_write
+
+    try:
+        finished = finish_interrupted_write(folder)
+    except JournalError as exc:
+        raise fail(str(exc)) from None
+    if finished is None:
+        return
+    for problem in finished.problems:
+        stderr.print(f"not finished {problem.path}: {problem.message}", markup=False)
+    stderr.print(
+        f"auditfix: finished an interrupted run --write: {len(finished.written)} files written now, "
+        f"{finished.done_before} written before it stopped",
+        markup=False,
+    )
 
 
 def run_in_git_mode(root: Path, settings: Settings, options: GitOptions, show_progress: bool, verbose: bool) -> None:

@@ -86,6 +86,9 @@ class GeneratedFile:
 
     path: str  # posix path relative to the scanned folder
     content: str
+    # The files whose code goes into this one (their extras' paths).  When this file fails its
+    # checks, only they fail; None means every file that gave the codemod extras.
+    contributors: tuple[str, ...] | None = None
 
 
 @dataclasses.dataclass

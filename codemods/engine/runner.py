@@ -26,6 +26,7 @@ from typing import Any
 from codemods import __version__
 from codemods.analysis import precheck
 from codemods.base import Codemod, Finding
+from codemods.engine import journal
 from codemods.engine.cache import CACHE_DIR_NAME, ResultCache, content_key, folder_digest, stable_bytes, tool_digest
 from codemods.engine.config import Settings
 from codemods.engine.discovery import discover
@@ -442,30 +443,129 @@ class Engine:
     def _finalize(self, outcomes: list[FileOutcome], plan: Plan, report: RunReport) -> None:
         for codemod in plan.codemods:
             extras = [(o.path, extra) for o in outcomes if o.status == CHANGED for name, extra in o.extras if name == codemod.name]
-            if not extras:
+            if extras:
+                self._finalize_one(codemod, extras, plan, report)
+
+    def _finalize_one(
+        self, codemod: type[Codemod], extras: list[tuple[str, Any]], plan: Plan, report: RunReport
+    ) -> None:
+        """Generate ``codemod``'s files from the files that gave it extras, isolating failures.
+
+        A generated file that fails its checks fails only its contributors; finalize runs again
+        without them (their code must not reach any other generated file either), until every
+        generated file passes.  A crash of finalize fails the files whose extras make it crash.
+        """
+        failed: dict[str, Problem] = {}
+        while True:
+            live = [(path, extra) for path, extra in extras if path not in failed]
+            if not live:
+                break
+            outcome = self._generate(codemod, live, plan, report)
+            if isinstance(outcome, dict):
+                failed.update(outcome)
+                # Their rewrites are withdrawn now: finalize must not read them again.
+                report.changes = [c for c in report.changes if c.path not in failed]
                 continue
+            self._accept_generated(*outcome, report)
+            break
+        report.failed.extend(failed[path] for path in sorted(failed))
+
+    def _generate(
+        self, codemod: type[Codemod], extras: list[tuple[str, Any]], plan: Plan, report: RunReport
+    ) -> tuple[list[Change], dict[str, list[str]], list[Finding]] | dict[str, Problem]:
+        """The checked generated files, their contributors and findings, or the contributors
+        that must fail."""
+        contributors = sorted({path for path, _ in extras})
+        try:
+            result = self._call_finalize(codemod, extras, plan, report)
+        except Exception as exc:  # noqa: BLE001 - a codemod bug fails its files, not the run
+            culprits = self._crashing_contributors(codemod, extras, plan, report) or contributors
+            reason = f"{codemod.name}: internal error: {type(exc).__name__}: {exc}; file left unchanged"
+            return {path: Problem(path, reason, traceback.format_exc()) for path in culprits}
+        changes: list[Change] = []
+        sources_of: dict[str, list[str]] = {}
+        findings = list(result.findings)
+        rejected: dict[str, Problem] = {}
+        for generated in result.files:
+            sources = contributors if generated.contributors is None else sorted(generated.contributors)
             try:
-                result = codemod.finalize(
-                    extras, self._read_current(report), plan.options.get(codemod.name, {}), plan.templates
-                )
-                generated = [self._generated_change(codemod, g.path, g.content.encode("utf-8"), report) for g in result.files]
-                generated = [dataclasses.replace(c, new=tidy(c.old, c.new, plan.style)) for c in generated]
-                for change in generated:
-                    problem = verify_rewrite(change.path, change.old, change.new, plan)
-                    if problem is not None:
-                        raise _GeneratedFileRejected(f"generated {change.path}: {problem}")
-            except Exception as exc:  # noqa: BLE001 - undo this codemod's part, keep the rest of the run
-                self._revert_files_of(codemod, extras, exc, report)
+                change = self._generated_change(codemod, generated.path, generated.content.encode("utf-8"), report)
+                change = dataclasses.replace(change, new=tidy(change.old, change.new, plan.style))
+                change, new_findings = self._check_generated(change, plan, report)
+            except _GeneratedFileRejected as exc:
+                for path in sources:
+                    rejected.setdefault(path, Problem(path, f"{codemod.name}: {exc}; file left unchanged"))
                 continue
-            report.findings.extend(result.findings)
-            generated_paths = {change.path for change in generated}
-            users = {path for path, _ in extras} - generated_paths
-            report.changes = [
-                dataclasses.replace(c, requires=tuple(sorted({*c.requires, *generated_paths}))) if c.path in users else c
-                for c in report.changes
-                if c.path not in generated_paths
-            ]
-            report.changes.extend(generated)
+            changes.append(change)
+            sources_of[change.path] = sources
+            findings.extend(new_findings)
+        return rejected or (changes, sources_of, findings)
+
+    def _call_finalize(
+        self, codemod: type[Codemod], extras: list[tuple[str, Any]], plan: Plan, report: RunReport
+    ) -> Any:
+        return codemod.finalize(extras, self._read_current(report), plan.options.get(codemod.name, {}), plan.templates)
+
+    def _crashing_contributors(
+        self, codemod: type[Codemod], extras: list[tuple[str, Any]], plan: Plan, report: RunReport
+    ) -> list[str]:
+        """The files whose extras alone make finalize crash (empty when only the mix does)."""
+        culprits = []
+        for path in sorted({path for path, _ in extras}):
+            try:
+                self._call_finalize(codemod, [(p, e) for p, e in extras if p == path], plan, report)
+            except Exception:  # noqa: BLE001
+                culprits.append(path)
+        return culprits
+
+    def _check_generated(self, change: Change, plan: Plan, report: RunReport) -> tuple[Change, list[Finding]]:
+        """Run the selected codemods over a generated file, as over any other file of the run.
+
+        Code moved into it (a ``print`` from a route into a service module) is fixed in the same
+        run, so the run's result is a fixed point.  The file is rejected when it does not parse,
+        does not compile, a second pass would change it, or it would generate code in turn.
+        Findings already reported for the same file (a decline in the module merged into) are
+        not repeated.
+        """
+        outcome = transform_source(change.path, change.new, plan)
+        if outcome.status in (FAILED, UNPARSABLE):
+            raise _GeneratedFileRejected(f"generated {change.path}: {outcome.message or 'rejected'}")
+        if outcome.extras:
+            raise _GeneratedFileRejected(f"generated {change.path}: the codemods would generate code from it in turn")
+        if outcome.status == CHANGED and outcome.new_source is not None:
+            names = (*change.codemods, *(n for n in outcome.changed_by if n not in change.codemods))
+            change = dataclasses.replace(change, new=outcome.new_source, codemods=names)
+        else:
+            problem = verify_rewrite(change.path, change.old, change.new, plan)
+            if problem is not None:
+                raise _GeneratedFileRejected(f"generated {change.path}: {problem}")
+        known = collections.Counter((f.codemod, f.message, f.fixable) for f in report.findings if f.path == change.path)
+        fresh = []
+        for finding in outcome.findings:
+            key = (finding.codemod, finding.message, finding.fixable)
+            if known[key]:
+                known[key] -= 1
+            else:
+                fresh.append(finding)
+        return change, fresh
+
+    @staticmethod
+    def _accept_generated(
+        generated: list[Change], sources_of: dict[str, list[str]], findings: list[Finding], report: RunReport
+    ) -> None:
+        """Add the generated files; each contributor is written only after the files it needs."""
+        report.findings.extend(findings)
+        needs: dict[str, set[str]] = {}
+        for path, sources in sources_of.items():
+            for source in sources:
+                if source != path:
+                    needs.setdefault(source, set()).add(path)
+        report.changes = [
+            dataclasses.replace(c, requires=tuple(sorted({*c.requires, *needs[c.path]}))) if c.path in needs else c
+            for c in report.changes
+            if c.path not in sources_of
+        ]
+        report.changes.extend(generated)
 
     def _generated_change(self, codemod: type[Codemod], path: str, new: bytes, report: RunReport) -> Change:
         earlier = next((c for c in report.changes if c.path == path), None)
@@ -483,17 +583,6 @@ class Engine:
             return Change(path, full.read_bytes(), new, (codemod.name,), stat.S_IMODE(info.st_mode), info.st_mtime_ns)
         return Change(path, None, new, (codemod.name,))
 
-    @staticmethod
-    def _revert_files_of(
-        codemod: type[Codemod], extras: list[tuple[str, Any]], exc: Exception, report: RunReport
-    ) -> None:
-        reason = str(exc) if isinstance(exc, _GeneratedFileRejected) else f"internal error: {type(exc).__name__}: {exc}"
-        detail = "" if isinstance(exc, _GeneratedFileRejected) else traceback.format_exc()
-        paths = {path for path, _ in extras}
-        report.changes = [c for c in report.changes if c.path not in paths]
-        for path in sorted(paths):
-            report.failed.append(Problem(path, f"{codemod.name}: {reason}; file left unchanged", detail))
-
 
 class _GeneratedFileRejected(Exception):
     pass
@@ -508,10 +597,64 @@ def write_changes(folder: Path, changes: Sequence[Change]) -> list[Problem]:
     Files other files need (generated service modules) and created files go first, so a run
     stopped at any moment leaves code that imports only what exists.  A file whose requirement
     could not be written is not written either.  Paths are relative to ``folder`` (``Engine.folder``).
+    The whole set is recorded in the write journal first (``codemods.engine.journal``), so a
+    run killed half-way is finished by the next :func:`finish_interrupted_write`.
     """
+    if not changes:
+        return []
+    try:
+        journal.record(
+            folder,
+            [journal.Entry(c.path, journal.digest(c.old), c.new, c.mode, c.requires, c.codemods) for c in changes],
+        )
+    except OSError:
+        pass  # a folder where no journal can be kept is still written, file by file atomically
+    problems = _write_in_order(folder, changes, set())
+    journal.clear(folder)
+    return problems
+
+
+@dataclasses.dataclass(frozen=True)
+class Finished:
+    """What :func:`finish_interrupted_write` did."""
+
+    written: list[str]
+    done_before: int  # files the interrupted run had written already
+    problems: list[Problem]
+
+
+def finish_interrupted_write(folder: Path) -> Finished | None:
+    """Complete the writes of a ``run --write`` that was killed; None when there is none.
+
+    Each file of the journal is its old bytes (written now), its new bytes (written before the
+    run stopped), or something else: changed by someone since, so it is left alone, and so are
+    the files that need it.  Raises ``journal.JournalError`` for a journal that cannot be used.
+    """
+    entries = journal.load(folder)
+    if entries is None:
+        return None
+    changes: list[Change] = []
+    problems: list[Problem] = []
+    done_before = 0
+    for entry in entries:
+        full = folder / entry.path
+        current = full.read_bytes() if full.is_file() and not full.is_symlink() else None
+        if current == entry.new:
+            done_before += 1
+        elif journal.digest(current) == entry.old_digest and (current is not None or not full.exists()):
+            changes.append(Change(entry.path, current, entry.new, entry.codemods, entry.mode, None, entry.requires))
+        else:
+            problems.append(Problem(entry.path, "changed since the interrupted run read it; that run's change is not finished"))
+    unfinished = {problem.path for problem in problems}
+    problems += _write_in_order(folder, changes, unfinished)
+    journal.clear(folder)
+    failed = {problem.path for problem in problems}
+    return Finished(sorted(c.path for c in changes if c.path not in failed), done_before, problems)
+
+
+def _write_in_order(folder: Path, changes: Sequence[Change], unwritten: set[str]) -> list[Problem]:
     needed = {path for change in changes for path in change.requires}
     problems = []
-    unwritten: set[str] = set()
     for change in sorted(changes, key=lambda c: (c.path not in needed, c.old is not None, c.path)):
         missing = sorted(unwritten.intersection(change.requires))
         if missing:

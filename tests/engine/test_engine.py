@@ -14,7 +14,7 @@ import pytest
 from codemods.engine.config import resolve
 from codemods.output.diffs import unified_diff
 from codemods.engine.runner import Engine, RunReport, write_changes
-from tests.engine.toy_codemods import CollectRegistered, Crasher, Flipper, OldToNew
+from tests.engine.toy_codemods import CollectRegistered, Crasher, Flipper, MoveMarked, OldToNew
 
 
 def make_tree(root: Path, files: dict[str, bytes | str]) -> Path:
@@ -398,3 +398,77 @@ def test_work_units_cover_every_file_once_largest_first_and_end_short(sizes: lis
     # A file larger than an average unit is a unit of its own.
     for unit in units:
         assert len(unit) == 1 or all(len(i[1]) + 1 < average for i in unit)
+
+
+# -- generated files fail alone ------------------------------------------------------------------
+
+
+def test_code_moved_into_a_generated_file_is_fixed_by_the_other_codemods_in_the_same_run(tmp_path: Path) -> None:
+    make_tree(tmp_path, {"a.py": 'x = "old"  # move to shared\ny = 1\n'})
+    # MoveMarked runs first: the line leaves a.py before OldToNew sees it there.
+    report = write(tmp_path, MoveMarked, OldToNew)
+    assert (tmp_path / "moved/shared.py").read_text() == 'x = "new"\n'
+    assert {(f.path, f.message) for f in report.findings} >= {("moved/shared.py", "'old' replaced")}
+    assert run_engine(tmp_path, MoveMarked, OldToNew).changes == []  # a fixed point in one run
+
+
+@pytest.mark.parametrize(
+    ("bad_line", "reason"),
+    [
+        pytest.param("flag = True  # move to bad", "second pass would change the file again (flipper)", id="not-a-fixed-point"),
+        pytest.param("await fetch()  # move to bad", "does not compile", id="does-not-compile"),
+    ],
+)
+def test_a_generated_file_that_fails_its_checks_fails_only_its_contributors(
+    tmp_path: Path, bad_line: str, reason: str
+) -> None:
+    make_tree(
+        tmp_path,
+        {
+            "feeds_bad.py": f'{bad_line}\nx = "old"\n',
+            "feeds_good.py": 'y = "old"  # move to good\nkeep = 1\n',
+            "unrelated.py": 'z = "old"\n',
+        },
+    )
+    codemods = (MoveMarked, OldToNew, Flipper) if "True" in bad_line else (MoveMarked, OldToNew)
+    report = write(tmp_path, *codemods)
+    assert list(problems(report)) == ["feeds_bad.py"]
+    assert reason in problems(report)["feeds_bad.py"] and "generated moved/bad.py" in problems(report)["feeds_bad.py"]
+    assert (tmp_path / "feeds_bad.py").read_text() == f'{bad_line}\nx = "old"\n'
+    assert not (tmp_path / "moved/bad.py").exists()
+    assert (tmp_path / "moved/good.py").read_text() == 'y = "new"\n'
+    assert (tmp_path / "feeds_good.py").read_text() == "keep = 1\n"
+    assert (tmp_path / "unrelated.py").read_text() == 'z = "new"\n'
+
+
+def test_a_generated_file_several_files_feed_is_written_without_the_failing_ones(tmp_path: Path) -> None:
+    make_tree(
+        tmp_path,
+        {
+            "a.py": "await fetch()  # move to mixed\n",
+            "b.py": "await fetch()  # move to mixed\nw = 1  # move to other\n",
+            "c.py": 'v = "old"  # move to other\n',
+        },
+    )
+    report = write(tmp_path, MoveMarked, OldToNew)
+    # a.py and b.py feed the module that cannot compile; b.py's other line must not reach
+    # moved/other.py either, or that module would hold code its file still has.
+    assert sorted(problems(report)) == ["a.py", "b.py"]
+    assert (tmp_path / "moved/other.py").read_text() == 'v = "new"\n'
+    assert (tmp_path / "b.py").read_text() == "await fetch()  # move to mixed\nw = 1  # move to other\n"
+
+
+def test_a_crashing_finalize_fails_the_files_whose_extras_crash_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    original = MoveMarked.finalize.__func__
+
+    def finalize(cls, extras, read_file, options, templates):
+        if any(extra.target == "crash" for _, extra in extras):
+            raise RuntimeError("finalize bug")
+        return original(cls, extras, read_file, options, templates)
+
+    monkeypatch.setattr(MoveMarked, "finalize", classmethod(finalize))
+    make_tree(tmp_path, {"a.py": "x = 1  # move to crash\n", "b.py": "y = 2  # move to fine\n"})
+    report = write(tmp_path, MoveMarked)
+    assert list(problems(report)) == ["a.py"]
+    assert "internal error: RuntimeError: finalize bug" in problems(report)["a.py"]
+    assert (tmp_path / "moved/fine.py").read_text() == "y = 2\n"

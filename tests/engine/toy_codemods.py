@@ -108,3 +108,53 @@ class CollectRegistered(Codemod):
         for _path, extra in sorted(extras, key=lambda e: (e[1].module, e[1].function)):
             lines.append(f"from {extra.module} import {extra.function}\n")
         return FinalizeResult(files=[GeneratedFile("registry.py", "".join(lines))])
+
+
+@dataclasses.dataclass(frozen=True)
+class Moved:
+    target: str  # moved/<target>.py
+    code: str
+
+
+class MoveMarked(Codemod):
+    """Moves each module-level line ending in ``# move to NAME`` into the generated ``moved/NAME.py``.
+
+    Exercises generated files that several files feed, and their checks: the moved code goes
+    through the run's codemods, and a generated file that fails them fails only its contributors.
+    """
+
+    name = "move-marked"
+    summary = "Move marked lines into generated modules."
+    safety = "None."
+    markers = (b"# move to ",)
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+        kept = []
+        for statement in updated_node.body:
+            comment = statement.trailing_whitespace.comment if isinstance(statement, cst.SimpleStatementLine) else None
+            if comment is None or not comment.value.startswith("# move to "):
+                kept.append(statement)
+                continue
+            target = comment.value[len("# move to ") :].strip()
+            code = cst.Module([]).code_for_node(statement.with_changes(leading_lines=(), trailing_whitespace=cst.TrailingWhitespace()))
+            self.report(original_node, f"moved a line to moved/{target}.py")
+            self.extras.append(Moved(target, code))
+        return updated_node.with_changes(body=kept)
+
+    @classmethod
+    def finalize(
+        cls,
+        extras: Sequence[tuple[str, Any]],
+        read_file: Callable[[str], str | None],
+        options: Mapping[str, Any],
+        templates: TemplateSet,
+    ) -> FinalizeResult:
+        lines: dict[str, list[str]] = {}
+        contributors: dict[str, set[str]] = {}
+        for path, extra in sorted(extras, key=lambda e: (e[0], e[1].code)):
+            target = f"moved/{extra.target}.py"
+            lines.setdefault(target, [read_file(target) or ""]).append(extra.code)
+            contributors.setdefault(target, set()).add(path)
+        return FinalizeResult(
+            files=[GeneratedFile(p, "".join(c), tuple(sorted(contributors[p]))) for p, c in sorted(lines.items())]
+        )

@@ -606,12 +606,18 @@ class RouteCommit(Codemod):
             if isinstance(request, ServiceFunctionRequest):
                 by_service.setdefault(request.service_path, []).append(request)
         files: dict[str, str] = {}
+        contributors: dict[str, set[str]] = {}  # generated path -> the routes whose code goes in
         for path, requests in sorted(by_service.items()):
             files[path] = service_module_source(path, requests, read_file(path), templates)
+            routes = {r.route_path for r in requests}
+            contributors.setdefault(path, set()).update(routes)
             init = path.rsplit("/", 1)[0] + "/__init__.py" if "/" in path else "__init__.py"
-            if read_file(init) is None and init not in files:
+            if init in files or read_file(init) is None:
                 files[init] = ""
-        return FinalizeResult(files=[GeneratedFile(p, c) for p, c in sorted(files.items())])
+                contributors.setdefault(init, set()).update(routes)
+        return FinalizeResult(
+            files=[GeneratedFile(p, c, tuple(sorted(contributors[p]))) for p, c in sorted(files.items())]
+        )
 
 
 # -- paths and imports ---------------------------------------------------------------------------
