@@ -258,3 +258,11 @@ class RequiredUses(cst.CSTVisitor):
 
     def visit_Name(self, node: cst.Name) -> None:
         self.total += node.value == self.name
+
+
+class Decline(Exception):
+    """A rewrite that cannot be made exactly: ``str(self)`` says why, ``todo`` in a few words."""
+
+    def __init__(self, message: str, todo: str | None = None) -> None:
+        super().__init__(message)
+        self.todo = todo or message

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import textwrap
 from collections.abc import Mapping
 from typing import Any
@@ -13,17 +12,13 @@ from codemods.base import Codemod, FileContext
 from codemods.options import Option
 from codemods.rules.pydantic_api import tables
 from codemods.rules.pydantic_api.edits import (
-    ReplaceName,
+    Decline,
     RequiredUses,
-    RootValuesToSelf,
     append_args,
-    bool_literal,
     keyword_arg,
-    name_uses,
     short,
-    string_literal,
-    without_args,
 )
+from codemods.rules.pydantic_api.fields import FieldConversions
 from codemods.rules.pydantic_api.index import (
     ApiFacts,
     ApiIndex,
@@ -38,26 +33,18 @@ from codemods.rules.pydantic_api.scopes import (
     Types,
     dotted_name,
 )
+from codemods.rules.pydantic_api.validators import ValidatorConversions
 
 TODO_PREFIX = "# TODO[pydantic-api]:"
 _MODULE_FORM = "module"  # a decorator or Field written as pydantic.X
 
 
-class _Decline(Exception):
-    """A rewrite that cannot be made exactly: ``str(self)`` says why, ``todo`` in a few words."""
-
-    def __init__(self, message: str, todo: str | None = None) -> None:
-        super().__init__(message)
-        self.todo = todo or message
 
 
-@dataclasses.dataclass
-class _ValidatorResult:
-    function: cst.FunctionDef
-    validate_default: tuple[str, ...] = ()  # fields whose default the validator must see
 
 
-class PydanticApi(Codemod):
+
+class PydanticApi(FieldConversions, ValidatorConversions, Codemod):
     """Migrate the Pydantic v1 API that v2 removed or deprecated, on models the code really uses.
 
     What it does:
@@ -455,7 +442,7 @@ class PydanticApi(Codemod):
         """The bare ``name`` from ``module``, imported at the top if the file does not yet bind it."""
         bindings = self._scopes[0].lookup(name) or []
         if any(b.kind != IMPORT or b.target != f"{module}.{name}" for b in bindings):
-            raise _Decline(f"the name `{name}` it needs is bound to something else in this file", f"`{name}` is taken")
+            raise Decline(f"the name `{name}` it needs is bound to something else in this file", f"`{name}` is taken")
         if not bindings:
             self.add_import(module, name)
         return cst.Name(name)
@@ -547,16 +534,6 @@ class PydanticApi(Codemod):
 
     # -- Required -> ... ---------------------------------------------------------------------------
 
-    def _required_default(self, value: cst.BaseExpression | None) -> cst.BaseExpression | None:
-        """``...`` for a default that is pydantic's ``Required`` (v1 defined it as ``...``)."""
-        if self._required is None or not self._required[1] or not isinstance(value, cst.Name):
-            return None
-        if value.value != self._required[0] or self._resolve(value) != "pydantic.Required":
-            return None
-        self.report(value, "Required → ... (v2 removed Required; v1 defined it as ...)")
-        self.remove_import("pydantic", "Required", None if self._required[0] == "Required" else self._required[0])
-        return cst.Ellipsis(lpar=value.lpar, rpar=value.rpar)
-
     def leave_Arg(self, original_node: cst.Arg, updated_node: cst.Arg) -> cst.Arg:
         new = self._required_default(original_node.value)
         return updated_node if new is None else updated_node.with_changes(value=new)
@@ -623,7 +600,7 @@ class PydanticApi(Codemod):
                     return self._field_call(original_node, updated_node)
                 if dotted in tables.PARSE_OBJ_AS_NAMES:
                     return self._parse_obj_as(original_node, updated_node)
-        except _Decline as decline:
+        except Decline as decline:
             self._decline(original_node, str(decline), decline.todo)
         return updated_node
 
@@ -640,13 +617,13 @@ class PydanticApi(Codemod):
             facts = self._index.facts.get(model)
             if facts is not None and method in facts.overridden:
                 cls = model.rpartition(".")[2]
-                raise _Decline(
+                raise Decline(
                     f"`{what}.{method}()` not converted: {cls} (or a class above or below it) defines its own "
                     f"{method}(), which {new_name}() would bypass",
                     f"{method}() is overridden in {cls}'s class hierarchy; migrate it and its callers",
                 )
         if method in tables.NO_EQUIVALENT:
-            raise _Decline(
+            raise Decline(
                 f"`{what}.{method}()` has no exact v2 equivalent: {tables.NO_EQUIVALENT[method]}",
                 f".{method}(): {tables.NO_EQUIVALENT[method]}",
             )
@@ -671,7 +648,7 @@ class PydanticApi(Codemod):
     def _json_module(self) -> cst.Name:
         bindings = self._scope.lookup("json") or []
         if any(b.kind != IMPORT or b.target != "json" for b in bindings):
-            raise _Decline(
+            raise Decline(
                 "`.schema_json()` needs the json module, and `json` is bound to something else here", "`json` is taken"
             )
         if not bindings:
@@ -689,14 +666,14 @@ class PydanticApi(Codemod):
                 kept.append(arg)
                 continue
             if arg.star:
-                raise _Decline(
+                raise Decline(
                     f"`{what}.{method}({arg.star}...)`: which arguments it passes is unknown",
                     f".{method}() with {arg.star}args",
                 )
             if arg.keyword is None:
                 positional += 1
                 if positional > tables.POSITIONAL.get(method, 0):
-                    raise _Decline(
+                    raise Decline(
                         f"`{what}.{method}()` with positional arguments v1 did not take", f".{method}() arguments"
                     )
                 kept.append(arg)
@@ -705,7 +682,7 @@ class PydanticApi(Codemod):
             if keyword in tables.RENAMED_KEYWORDS and method in ("dict", "json"):
                 new = tables.RENAMED_KEYWORDS[keyword]
                 if new in present:
-                    raise _Decline(f"`{what}.{method}()` passes both {keyword} and {new}", f"{keyword} and {new}")
+                    raise Decline(f"`{what}.{method}()` passes both {keyword} and {new}", f"{keyword} and {new}")
                 kept.append(arg.with_changes(keyword=cst.Name(new)))
             elif keyword in tables.KEPT_KEYWORDS[method] or method == "construct":  # construct(**values)
                 kept.append(arg)
@@ -713,7 +690,7 @@ class PydanticApi(Codemod):
                 dumps.append(arg)
             else:
                 reason = tables.DECLINED_KEYWORDS.get(keyword, "v2 has no such argument")
-                raise _Decline(
+                raise Decline(
                     f"`{what}.{method}({keyword}=...)` not converted: {reason}", f".{method}({keyword}=...): {reason}"
                 )
         last_comma = call.args[-1].comma if call.args else cst.MaybeSentinel.DEFAULT
@@ -726,7 +703,7 @@ class PydanticApi(Codemod):
     def _parse_obj_as(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
         args = updated.args
         if len(args) != 2 or any(a.keyword is not None or a.star for a in args):
-            raise _Decline(
+            raise Decline(
                 "`parse_obj_as(...)` with other arguments than (type, value)",
                 "parse_obj_as: TypeAdapter(T).validate_python(x)",
             )
@@ -758,7 +735,7 @@ class PydanticApi(Codemod):
             if attr == "BaseSettings":
                 return self._settings_attribute(original_node, updated_node)
             return self._fields_access(original_node, updated_node)
-        except _Decline as decline:
+        except Decline as decline:
             self._decline(original_node, str(decline), decline.todo)
             return updated_node
 
@@ -767,7 +744,7 @@ class PydanticApi(Codemod):
             return updated
         bindings = self._scopes[0].lookup("pydantic_settings") or []
         if any(b.kind != IMPORT or b.target != "pydantic_settings" for b in bindings):
-            raise _Decline("`pydantic.BaseSettings` moved to pydantic_settings, a name bound to something else here")
+            raise Decline("`pydantic.BaseSettings` moved to pydantic_settings, a name bound to something else here")
         if not bindings:
             self.add_import("pydantic_settings")
         self.report(original, "pydantic.BaseSettings → pydantic_settings.BaseSettings")
@@ -785,7 +762,7 @@ class PydanticApi(Codemod):
             self.report(original, f"`{what}.__fields_set__` → .model_fields_set")
             return updated.with_changes(attr=cst.Name("model_fields_set"))
         if id(original) not in self._field_views:
-            raise _Decline(
+            raise Decline(
                 f"`{what}.__fields__` not converted: its values are v1 ModelField objects, v2's model_fields "
                 "holds FieldInfo (`.required` -> `.is_required()`, `.type_` -> `.annotation`)",
                 "__fields__ values are FieldInfo in v2 (model_fields); convert by hand",
@@ -794,127 +771,12 @@ class PydanticApi(Codemod):
             self.report(original, f"`{what}.__fields__` → .model_fields")
             return updated.with_changes(attr=cst.Name("model_fields"))
         if not self._usable_builtin("type"):
-            raise _Decline(f"`{what}.__fields__` needs type(), which is rebound here", "type() is rebound")
+            raise Decline(f"`{what}.__fields__` needs type(), which is rebound here", "type() is rebound")
         self.report(original, f"`{what}.__fields__` → type({what}).model_fields")
         owner = cst.Call(func=cst.Name("type"), args=[cst.Arg(updated.value)])
         return updated.with_changes(value=owner, attr=cst.Name("model_fields"))
 
     # -- Field(...) -------------------------------------------------------------------------------
-
-    def _field_call(self, original: cst.Call, updated: cst.Call) -> cst.BaseExpression:
-        settings_field = id(original) in self._settings_fields
-        args = list(updated.args)
-        present = {a.keyword.value for a in args if a.keyword is not None}
-        dropped: set[int] = set()
-        extras: list[int] = []  # keywords v2 does not know: v1 put them into the JSON schema
-        changes: list[str] = []
-        for i, arg in enumerate(args):
-            if arg.keyword is None or arg.star:
-                if arg.star:
-                    raise _Decline(
-                        f"`Field({arg.star}...)`: which arguments it passes is unknown", f"Field({arg.star}...)"
-                    )
-                continue
-            keyword = arg.keyword.value
-            if keyword == "regex":
-                args[i] = arg.with_changes(keyword=cst.Name("pattern"), value=self._pattern(arg.value))
-                changes.append("regex= → pattern=")
-            elif keyword in tables.FIELD_RENAMES:
-                new = tables.FIELD_RENAMES[keyword]
-                if new in present:
-                    raise _Decline(f"`Field()` sets both {keyword} and {new}", f"Field: both {keyword} and {new}")
-                args[i] = arg.with_changes(keyword=cst.Name(new))
-                changes.append(f"{keyword}= → {new}=")
-            elif keyword == "allow_mutation":
-                allowed = bool_literal(arg.value)
-                if allowed is None:
-                    raise _Decline(
-                        "`Field(allow_mutation=...)` with a value that is not True/False",
-                        "allow_mutation: set frozen=True by hand",
-                    )
-                if allowed:
-                    dropped.add(i)
-                    changes.append("allow_mutation=True dropped (the default)")
-                else:
-                    if "frozen" in present:
-                        raise _Decline(
-                            "`Field()` sets both allow_mutation and frozen", "Field: allow_mutation and frozen"
-                        )
-                    args[i] = arg.with_changes(keyword=cst.Name("frozen"), value=cst.Name("True"))
-                    changes.append("allow_mutation=False → frozen=True")
-            elif keyword in tables.FIELD_DECLINED:
-                raise _Decline(
-                    f"`Field({keyword}=...)` not converted: {tables.FIELD_DECLINED[keyword]}",
-                    tables.FIELD_DECLINED[keyword],
-                )
-            elif keyword == "env" and settings_field:
-                if "validation_alias" in present or "alias" in present:
-                    raise _Decline(
-                        "`Field(env=...)` on a field that also has an alias",
-                        "env= and alias: set validation_alias by hand",
-                    )
-                args[i] = arg.with_changes(
-                    keyword=cst.Name("validation_alias"), value=self._env_alias(arg.value, original)
-                )
-                changes.append("env= → validation_alias=")
-            elif keyword not in tables.V2_FIELD_KEYWORDS:
-                dropped.add(i)
-                extras.append(i)
-        if extras:
-            if "json_schema_extra" in present:
-                raise _Decline(
-                    "`Field()` has extra keywords and json_schema_extra", "merge extra keywords into json_schema_extra"
-                )
-            names = [args[i].keyword.value for i in extras if args[i].keyword is not None]
-            values = [self._module.code_for_node(args[i].value) for i in extras]
-            entries = ", ".join(f'"{name}": {value}' for name, value in zip(names, values, strict=True))
-            args[extras[0]] = keyword_arg("json_schema_extra", "{" + entries + "}").with_changes(
-                comma=args[extras[0]].comma
-            )
-            dropped.discard(extras[0])
-            changes.append(f"{', '.join(names)} → json_schema_extra")
-        if not changes:
-            return updated
-        self.report(original, f"Field(): {'; '.join(changes)}")
-        return updated.with_changes(args=without_args(args, dropped))
-
-    def _pattern(self, value: cst.BaseExpression) -> cst.BaseExpression:
-        """v1's regex (``re.match``: anchored at the start) as a v2 pattern (searched anywhere)."""
-        text = string_literal(value)
-        if text is None or not isinstance(value, cst.SimpleString):
-            raise _Decline(
-                "`Field(regex=...)` with a value that is not a string literal", "regex: make it pattern='^...'"
-            )
-        if any(feature in text for feature in tables.PYTHON_ONLY_REGEX):
-            raise _Decline(
-                "`Field(regex=...)` uses look-arounds, back-references or possessive repeats, which v2's default "
-                "regex engine lacks (set regex_engine='python-re' in model_config)",
-                "regex needs regex_engine='python-re'",
-            )
-        if text.startswith(("^", "\\A")):
-            return value
-        quote = value.quote
-        body = value.value[len(value.prefix) + len(quote) : -len(quote)]
-        anchored = f"^{body}" if "|" not in text else f"^(?:{body})"
-        return value.with_changes(value=f"{value.prefix}{quote}{anchored}{quote}")
-
-    def _env_alias(self, value: cst.BaseExpression, original: cst.Call) -> cst.BaseExpression:
-        if string_literal(value) is not None:
-            return value
-        literals = isinstance(value, (cst.List, cst.Tuple, cst.Set)) and value.elements
-        if literals and all(string_literal(e.value) is not None for e in value.elements):
-            if isinstance(value, cst.Set):
-                raise _Decline(
-                    "`Field(env={...})`: a set of names has no order; v2 tries names in order",
-                    "env set: use AliasChoices",
-                )
-            choices = self._pydantic_name("AliasChoices", original.func)
-            names = [cst.Arg(e.value) for e in value.elements]
-            return cst.Call(func=choices, args=append_args([], names))
-        raise _Decline(
-            "`Field(env=...)` with a value that is not a literal name or list of names",
-            "env: set validation_alias by hand",
-        )
 
     # -- classes ----------------------------------------------------------------------------------
 
@@ -927,7 +789,7 @@ class PydanticApi(Codemod):
         self._exit(original_node)
         try:
             updated_node = self._generic_bases(original_node, updated_node)
-        except _Decline as decline:
+        except Decline as decline:
             self._decline(original_node, str(decline), decline.todo)
         if qualname in self._index.models and isinstance(updated_node.body, cst.IndentedBlock):
             updated_node = self._model_body(original_node, updated_node, qualname)
@@ -964,7 +826,7 @@ class PydanticApi(Codemod):
             self._statements.append(statement)
             try:
                 result = self._convert_validator(statement, body[i], kind, fields, known)
-            except _Decline as decline:
+            except Decline as decline:
                 self._decline(statement, f"{statement.name.value}: {decline}", decline.todo)
                 result = None
             self._statements.pop()
@@ -994,327 +856,7 @@ class PydanticApi(Codemod):
                     fields[small.target.value] = i
         return fields
 
-    def _validator_kind(self, function: cst.FunctionDef) -> str | None:
-        for decorator in function.decorators:
-            name = self._decorator_name(decorator, self._scope)
-            if name in ("validator", "root_validator"):
-                return name
-        return None
-
     # -- fields -----------------------------------------------------------------------------------
-
-    def _field_default(
-        self, original: cst.SimpleStatementLine, updated: Any, validate_default: Mapping[str, cst.CSTNode]
-    ) -> Any:
-        if not isinstance(updated, cst.SimpleStatementLine) or len(updated.body) != 1:
-            return updated
-        small = updated.body[0]
-        if not isinstance(small, cst.AnnAssign) or not isinstance(small.target, cst.Name):
-            return updated
-        name = small.target.value
-        if name.startswith("_") or self._classvar(small.annotation.annotation):
-            return updated
-        optional = self.file.module_name in self._index.v1_modules and self._optional(small.annotation.annotation)
-        value = small.value
-        new_value = value
-        notes = []
-        if value is None and optional:
-            new_value = cst.Name("None")
-            notes.append("default None (v1 gave Optional fields one; v2 would make it required)")
-        elif (
-            optional
-            and isinstance(value, cst.Call)
-            and self._resolve(value.func) in tables.FIELD_NAMES
-            and not any(a.keyword is None or a.keyword.value in ("default", "default_factory") for a in value.args)
-        ):
-            new_value = value.with_changes(args=append_args(value.args, [keyword_arg("default", "None")]))
-            notes.append("default=None (v1 gave Optional fields one; v2 would make it required)")
-        if name in validate_default:
-            try:
-                new_value = self._with_validate_default(new_value)
-            except _Decline as decline:
-                self._decline(validate_default[name], str(decline), decline.todo)
-                return updated
-            if new_value is not value:
-                notes.append("validate_default=True (its validator had always=True)")
-        if new_value is value:
-            return updated
-        self.report(original, f"field {name}: {'; '.join(notes)}")
-        equal = small.equal if value is not None else cst.AssignEqual()
-        return updated.with_changes(body=[small.with_changes(value=new_value, equal=equal)])
-
-    def _with_validate_default(self, value: cst.BaseExpression | None) -> cst.BaseExpression | None:
-        if value is None:
-            return None  # a required field: its validator always runs
-        if isinstance(value, cst.Call) and self._resolve(value.func) in tables.FIELD_NAMES:
-            if any(a.keyword is not None and a.keyword.value == "validate_default" for a in value.args):
-                return value
-            return value.with_changes(args=append_args(value.args, [keyword_arg("validate_default", "True")]))
-        field = self._field_name()
-        return cst.Call(func=field, args=append_args([cst.Arg(value)], [keyword_arg("validate_default", "True")]))
-
-    def _field_name(self) -> cst.BaseExpression:
-        for binding in self._scopes[0].lookup("Field") or []:
-            if binding.kind == IMPORT and binding.target in tables.FIELD_NAMES:
-                return cst.Name("Field")
-        pydantic = self._scopes[0].lookup(tables.PYDANTIC) or []
-        if pydantic and all(b.kind == IMPORT and b.target == tables.PYDANTIC for b in pydantic):
-            return cst.Attribute(value=cst.Name(tables.PYDANTIC), attr=cst.Name("Field"))
-        return self._import_name(tables.PYDANTIC, "Field")
-
-    def _optional(self, annotation: cst.BaseExpression) -> bool:
-        """Whether v1 gave a field with this annotation the default None (Optional, a union with
-        None, Any)."""
-        if isinstance(annotation, cst.SimpleString):
-            text = annotation.evaluated_value
-            try:
-                annotation = cst.parse_expression(text) if isinstance(text, str) else annotation
-            except cst.ParserSyntaxError:
-                return False
-        if isinstance(annotation, cst.Name) and annotation.value == "None":
-            return True
-        if isinstance(annotation, (cst.Name, cst.Attribute)):
-            return self._resolve(annotation) in tables.ANY_NAMES
-        if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
-            return self._optional(annotation.left) or self._optional(annotation.right)
-        if isinstance(annotation, cst.Subscript):
-            head = self._resolve(annotation.value)
-            if head in tables.OPTIONAL_NAMES:
-                return True
-            elements = [e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)]
-            if head in tables.UNION_NAMES:
-                return any(self._optional(e) for e in elements)
-            if head in tables.ANNOTATED_NAMES and elements:
-                return self._optional(elements[0])
-        return False
-
-    def _classvar(self, annotation: cst.BaseExpression) -> bool:
-        target = annotation.value if isinstance(annotation, cst.Subscript) else annotation
-        return self._resolve(target) in tables.CLASSVAR_NAMES
 
     # -- validators -------------------------------------------------------------------------------
 
-    def _convert_validator(
-        self, original: cst.FunctionDef, updated: Any, kind: str, fields: Mapping[str, int], known: set[str]
-    ) -> _ValidatorResult | None:
-        if not isinstance(updated, cst.FunctionDef):
-            return None
-        decorators = list(updated.decorators)
-        positions = [i for i, d in enumerate(original.decorators) if self._decorator_name(d, self._scope) == kind]
-        if len(positions) != 1:
-            raise _Decline(f"it has {len(positions)} {kind} decorators", f"several {kind} decorators")
-        position = positions[0]
-        decorator = original.decorators[position].decorator
-        call_args = list(decorator.args) if isinstance(decorator, cst.Call) else []
-        head = decorator.func if isinstance(decorator, cst.Call) else decorator
-        if kind == "validator":
-            return self._field_validator(original, updated, decorators, position, head, call_args, fields)
-        return self._root_validator(original, updated, decorators, position, head, call_args, known)
-
-    def _field_validator(
-        self,
-        original: cst.FunctionDef,
-        updated: cst.FunctionDef,
-        decorators: list[cst.Decorator],
-        position: int,
-        head: cst.BaseExpression,
-        call_args: list[cst.Arg],
-        fields: Mapping[str, int],
-    ) -> _ValidatorResult:
-        names: list[str] = []
-        kept: list[cst.Arg] = []
-        mode: str | None = None
-        always = False
-        for arg in call_args:
-            if arg.keyword is None:
-                if arg.star:
-                    raise _Decline("its field names are passed with *", "validator(*fields): convert by hand")
-                name = string_literal(arg.value)
-                if name is None:
-                    raise _Decline("a field name is not a string literal", "validator field names: not literal")
-                names.append(name)
-                kept.append(arg)
-                continue
-            keyword, flag = arg.keyword.value, bool_literal(arg.value)
-            if (
-                keyword in ("pre", "always", "each_item", "whole", "allow_reuse")
-                and flag is None
-                and keyword != "allow_reuse"
-            ):
-                raise _Decline(f"`{keyword}=` is not a literal True/False", f"validator {keyword}=: not literal")
-            if keyword == "pre":
-                mode = "before" if flag else None
-            elif keyword == "always":
-                always = bool(flag)
-            elif keyword == "each_item" and flag or keyword == "whole" and flag is False:
-                raise _Decline(
-                    "each_item=True has no v2 form: validate the items with an Annotated item type "
-                    "(list[Annotated[T, AfterValidator(f)]])",
-                    "each_item=True: use Annotated item validators",
-                )
-            elif keyword == "check_fields":
-                kept.append(arg)
-            elif keyword not in ("each_item", "whole", "allow_reuse"):
-                raise _Decline(f"`validator({keyword}=...)` has no v2 equivalent", f"validator {keyword}=")
-        if not names:
-            raise _Decline("it names no field", "validator without fields")
-        if always:
-            if "*" in names:
-                raise _Decline("always=True on '*' would need validate_default on every field", "always=True on '*'")
-            missing = [n for n in names if n not in fields]
-            if missing:
-                raise _Decline(
-                    f"always=True for {', '.join(missing)}, which this class does not declare: set "
-                    "validate_default=True where it is declared",
-                    f"always=True: validate_default=True on {', '.join(missing)}",
-                )
-        function, uses_info = self._validator_signature(original, updated)
-        new_head = self._pydantic_name("field_validator", head)
-        new_args = [*kept[:-1], kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)] if kept else []
-        if mode is not None:
-            new_args = append_args(new_args, [keyword_arg("mode", f'"{mode}"')])
-        new_decorator = decorators[position].with_changes(decorator=cst.Call(func=new_head, args=new_args))
-        decorators = self._with_classmethod(decorators, position, new_decorator)
-        self._remove_import_of(head)
-        what = f'@field_validator(mode="{mode}")' if mode else "@field_validator"
-        extra = "; values → info.data" if uses_info else ""
-        self.report(original, f"{original.name.value}: @validator → {what} + @classmethod{extra}")
-        return _ValidatorResult(function.with_changes(decorators=decorators), tuple(names) if always else ())
-
-    def _with_classmethod(
-        self, decorators: list[cst.Decorator], position: int, new: cst.Decorator
-    ) -> list[cst.Decorator]:
-        decorators = [*decorators[:position], new, *decorators[position + 1 :]]
-        if any(isinstance(d.decorator, cst.Name) and d.decorator.value == "classmethod" for d in decorators):
-            return decorators
-        if not self._usable_builtin("classmethod"):
-            raise _Decline("`classmethod` is rebound in this file", "classmethod is rebound")
-        classmethod = new.with_changes(decorator=cst.Name("classmethod"))
-        return [*decorators[: position + 1], classmethod, *decorators[position + 1 :]]
-
-    def _validator_signature(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> tuple[cst.FunctionDef, bool]:
-        params = updated.params
-        if isinstance(params.star_arg, cst.Param) or params.star_kwarg is not None:
-            raise _Decline(
-                "it takes *args or **kwargs (v1 passed values/field/config through them)",
-                "validator **kwargs: convert by hand",
-            )
-        if params.kwonly_params or params.posonly_params:
-            raise _Decline("it has keyword-only or positional-only parameters", "validator signature")
-        positional = list(params.params)
-        if len(positional) < 2:
-            raise _Decline("it does not take (cls, value)", "validator signature")
-        extra = positional[2:]
-        names = [p.name.value for p in extra]
-        for name in names:
-            if name in ("field", "config"):
-                raise _Decline(
-                    f"it takes `{name}`: v2 passes a ValidationInfo instead (info.field_name, the model's config)",
-                    f"validator `{name}` parameter: use info: ValidationInfo",
-                )
-            if name != "values":
-                raise _Decline(f"its parameter `{name}` is not one v1 passes", f"validator parameter `{name}`")
-        if not names:
-            return updated, False
-        uses = name_uses(original.body)
-        if "info" in uses.all or "info" in uses.stored:
-            raise _Decline("it uses the name `info`, which its ValidationInfo parameter needs", "`info` is taken")
-        if "values" in uses.stored:
-            raise _Decline("it rebinds `values`", "validator rebinds values")
-        annotation = self._pydantic_name("ValidationInfo", self._validator_head(original))
-        info = extra[0].with_changes(name=cst.Name("info"), annotation=cst.Annotation(annotation))
-        data = cst.Attribute(value=cst.Name("info"), attr=cst.Name("data"))
-        body = updated.body.visit(ReplaceName("values", data))
-        new_params = params.with_changes(params=[*positional[:2], info])
-        return updated.with_changes(params=new_params, body=body), True
-
-    def _validator_head(self, function: cst.FunctionDef) -> cst.BaseExpression:
-        for decorator in function.decorators:
-            if self._decorator_name(decorator, self._scope) in ("validator", "root_validator"):
-                expr = decorator.decorator
-                return expr.func if isinstance(expr, cst.Call) else expr
-        return cst.Name("validator")
-
-    def _root_validator(
-        self,
-        original: cst.FunctionDef,
-        updated: cst.FunctionDef,
-        decorators: list[cst.Decorator],
-        position: int,
-        head: cst.BaseExpression,
-        call_args: list[cst.Arg],
-        known: set[str],
-    ) -> _ValidatorResult:
-        pre = False
-        for arg in call_args:
-            keyword = arg.keyword.value if arg.keyword is not None else None
-            flag = bool_literal(arg.value)
-            if keyword == "pre" and flag is not None:
-                pre = flag
-            elif keyword in ("allow_reuse", "skip_on_failure") and flag is not None:
-                continue
-            else:
-                raise _Decline(
-                    f"`root_validator({short(self._module, arg)})` not understood", "root_validator arguments"
-                )
-        params = updated.params
-        positional = list(params.params)
-        if (
-            len(positional) != 2
-            or params.kwonly_params
-            or params.posonly_params
-            or params.star_kwarg is not None
-            or isinstance(params.star_arg, cst.Param)
-        ):
-            raise _Decline("it does not take exactly (cls, values)", "root_validator signature")
-        new_head = self._pydantic_name("model_validator", head)
-        if pre:
-            decorator = decorators[position].with_changes(
-                decorator=cst.Call(func=new_head, args=[keyword_arg("mode", '"before"')])
-            )
-            decorators = self._with_classmethod(decorators, position, decorator)
-            self._remove_import_of(head)
-            self.report(
-                original,
-                f'{original.name.value}: @root_validator(pre=True) → @model_validator(mode="before") + @classmethod',
-            )
-            return _ValidatorResult(updated.with_changes(decorators=decorators))
-        if any(isinstance(d.decorator, cst.Name) and d.decorator.value == "classmethod" for d in decorators):
-            raise _Decline("it is also a classmethod", "root_validator with @classmethod")
-        cls_name, values = positional[0].name.value, positional[1].name.value
-        uses = name_uses(original.body)
-        if cls_name in uses.all:
-            raise _Decline(
-                f"its body uses `{cls_name}`; an after-validator gets the instance", "root_validator uses cls"
-            )
-        if values in uses.stored:
-            raise _Decline(f"it rebinds `{values}`", "root_validator rebinds values")
-        body = original.body
-        last: Any = body.body[-1] if body.body else None
-        if isinstance(last, cst.SimpleStatementLine):
-            last = last.body[-1]
-        if not (isinstance(last, cst.Return) and isinstance(last.value, cst.Name) and last.value.value == values):
-            raise _Decline(
-                f"it does not end with `return {values}`", f"root_validator: does not end with return {values}"
-            )
-        rewriter = RootValuesToSelf(values, known)
-        new_body = updated.body.visit(rewriter)
-        if rewriter.problem is not None:
-            raise _Decline(
-                'a post root_validator becomes @model_validator(mode="after") on the model instance, and '
-                + rewriter.problem,
-                f"root_validator: {rewriter.problem}",
-            )
-        decorator = decorators[position].with_changes(
-            decorator=cst.Call(func=new_head, args=[keyword_arg("mode", '"after"')])
-        )
-        decorators[position] = decorator
-        self_param = positional[0].with_changes(name=cst.Name("self"), comma=cst.MaybeSentinel.DEFAULT)
-        function = updated.with_changes(
-            decorators=decorators, params=params.with_changes(params=[self_param]), body=new_body
-        )
-        self._remove_import_of(head)
-        self.report(
-            original, f'{original.name.value}: @root_validator → @model_validator(mode="after"), values["a"] → self.a'
-        )
-        return _ValidatorResult(function)
