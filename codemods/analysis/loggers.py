@@ -8,7 +8,9 @@ use, or :class:`LoggerUnavailable` with the reason it cannot be used there), and
 ``logger = logging.getLogger(__name__)`` if a new logger was used.
 
 An existing logger is a module-level ``NAME = logging.getLogger(...)`` (however ``logging`` or
-``getLogger`` is imported) or ``from loguru import logger``, bound exactly once in the module.
+``getLogger`` is imported), ``NAME = structlog.get_logger(...)``, ``from loguru import logger``
+or the project's own logger imported by a logger's name (``from app.logging_setup import
+logger``), bound exactly once in the module.
 A new logger is placed right after the module's import header (docstring, ``__future__`` and
 other imports, ``if TYPE_CHECKING:`` blocks, ``try: import ... except ImportError:`` blocks,
 dunder assignments such as ``__all__``), which is never before the place libcst's
@@ -44,6 +46,8 @@ LOG_RECEIVERS = (*PREFERRED_NAMES, "logging", "self.logger", "self.log", "curren
 # A new logger takes the first of these names that the module does not use anywhere.
 NEW_LOGGER_NAMES = ("logger", "_logger", "log", "_log", "module_logger", "_module_logger")
 
+_STRUCTLOG_FACTORIES = ("structlog.get_logger", "structlog.getLogger", "structlog.stdlib.get_logger")
+
 _NEW_LOGGER_STATEMENT = "logger = logging.getLogger(__name__)\n"
 
 
@@ -52,6 +56,7 @@ class LoggingStyle(enum.Enum):
 
     PERCENT = "percent"  # the standard library: msg % args, only when args are given
     BRACE = "brace"  # loguru: msg.format(*args), only when args are given
+    EVENT = "event"  # structlog: an event name and key-value pairs; positional args are not formatted
 
 
 class LoggerUnavailable(Exception):
@@ -171,10 +176,19 @@ class ModuleLogger:
                     if m.matches(alias.name, m.Name("logger")):
                         name = alias.evaluated_alias or "logger"
                         yield _Candidate(name, index, LoggingStyle.BRACE, True)
+            elif isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                # ``from app.logging_setup import logger``: the project's own logger, reused
+                for alias in small.names:
+                    name = alias.evaluated_alias or alias.evaluated_name
+                    if alias.evaluated_name in PREFERRED_NAMES and name in PREFERRED_NAMES:
+                        yield _Candidate(name, index, LoggingStyle.PERCENT, False)
             target, value = _single_name_assignment(small)
-            if target is not None and isinstance(value, cst.Call) and self._is_get_logger(value):
+            if target is not None and isinstance(value, cst.Call):
                 uses_module_name = bool(value.args) and m.matches(value.args[0].value, m.Name("__name__"))
-                yield _Candidate(target, index, LoggingStyle.PERCENT, uses_module_name)
+                if self._is_get_logger(value):
+                    yield _Candidate(target, index, LoggingStyle.PERCENT, uses_module_name)
+                elif self._names.refers_to(value.func, _STRUCTLOG_FACTORIES):
+                    yield _Candidate(target, index, LoggingStyle.EVENT, uses_module_name)
 
     def _is_get_logger(self, call: cst.Call) -> bool:
         return bool(self._names.refers_to(call.func, ("logging.getLogger",)))

@@ -389,6 +389,11 @@ class PrintToLogging(TracksAncestors, Codemod):
             pieces = [piece for piece in pieces if not isinstance(piece, _Value) or piece in merged]
         unprefixed = _without_level_prefix(merged, level)
         message, arguments = _render(unprefixed, style)
+        if style is LoggingStyle.EVENT and arguments:
+            raise Decline(
+                "the module logger is structlog's: it logs an event and key-value pairs, not formatted text; "
+                "convert by hand"
+            )
         reused = [piece.expr for piece in pieces if isinstance(piece, _Value)]
         literal = _string_value(positional[0].value) if len(positional) == 1 else None
         if written_as_one and literal is not None and unprefixed == as_printed:
