@@ -216,11 +216,23 @@ class BareExcept(TracksAncestors, Codemod):
             return "debug"  # one input item skipped: the loop goes on with the others
         function = self._function()
         answers = (cst.Return, cst.Assign, cst.AnnAssign)  # a fallback value (silent: plain values only)
-        if function is not None and any(isinstance(s, answers) for s in statements):
+        answered = any(isinstance(s, answers) for s in statements) or self._returns_after_the_try()
+        if function is not None and answered:
             words = function.name.value.lstrip("_").lower().split("_")
             if words[0] in _ANSWERING_VERBS:
                 return "debug"  # verify_token() -> False: the caller asked a question, this is the answer
         return "exception"
+
+    def _returns_after_the_try(self) -> bool:
+        """``try: return int(v) except: pass`` then ``return 0``: the default is the answer."""
+        if len(self.ancestors) < 3 or not isinstance(self.ancestors[-3], cst.IndentedBlock):
+            return False
+        block, try_node = self.ancestors[-3], self.ancestors[-2]
+        position = next((i for i, s in enumerate(block.body) if s is try_node), None)
+        if position is None or position + 1 >= len(block.body):
+            return False
+        following = block.body[position + 1]
+        return isinstance(following, cst.SimpleStatementLine) and isinstance(following.body[0], cst.Return)
 
     def _function(self) -> cst.FunctionDef | None:
         return next((a for a in reversed(self.ancestors) if isinstance(a, cst.FunctionDef)), None)

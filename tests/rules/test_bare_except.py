@@ -856,3 +856,10 @@ def test_loguru_debug_keeps_the_traceback() -> None:
     source = "from loguru import logger\n\n\ndef parse(t):\n    try:\n        return int(t)\n    except:\n        return None\n"
     converted = run_codemod(BareExcept, source).new_source.decode()
     assert 'logger.opt(exception=True).debug("Handled error in parse")' in converted
+
+
+def test_a_default_returned_after_the_try_is_the_answer() -> None:
+    source = "def safe_int(value):\n    try:\n        return int(value)\n    except:\n        pass\n    return 0\n"
+    converted = run_codemod(BareExcept, source).new_source.decode()
+    assert 'logger.debug("Handled error in safe_int", exc_info=True)\n    return 0' in converted
+    assert "pass" not in converted

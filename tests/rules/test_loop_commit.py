@@ -669,7 +669,7 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
                     user.welcomed = True
                     db.session.commit()
             """,
-            "not batched, mail.send() at line 4 is a queue call with an effect outside the database: "
+            "not batched, mail.send() at line 4 is a messaging call with an effect outside the database: "
             "the per-item commit records each one, so a crash half-way would leave effects without their rows "
             "and a retry would repeat them",
             id="mail-per-item",

@@ -27,8 +27,8 @@ EFFECT_CALLS: dict[str, tuple[str, ...]] = {
     "network": (
         "requests.*", "httpx.*", "aiohttp.*", "urllib.request.*", "urlopen", "*.urlopen", "*.post", "*webhook*",
     ),
-    "mail": ("smtplib.*", "*.sendmail", "send_mail", "send_mass_mail", "mail_admins", "*.send_message"),
-    "queue": ("*.send", "*.send_*", "*.publish", "*.basic_publish", "*.produce", "*.enqueue", "*.xadd", "*.lpush"),
+    "mail": ("smtplib.*", "*.sendmail", "*.send_mail", "send_mail", "send_mass_mail", "mail_admins", "*.send_message"),
+    "messaging": ("*.send", "*.send_*", "*.publish", "*.basic_publish", "*.produce", "*.enqueue", "*.xadd", "*.lpush"),
     "task": ("*.delay", "*.apply_async", "*.send_task", "*.enqueue_call", "*.kiq", "*.defer"),
     "payment": (
         "charge*", "*.charge*", "*.refund*", "*.capture*", "*.payout*", "*payment*", "stripe.*", "braintree.*",
