@@ -1,17 +1,8 @@
 """Small parsing helpers shared by routes and services."""
+from datetime import date
 import logging
-from datetime import date, datetime, timezone
 
 logger = logging.getLogger(__name__)
-
-
-def utcnow():
-    """The current time, timezone-aware: the one clock the services read."""
-    return datetime.now(timezone.utc)
-
-
-def older_than(moment, max_age):
-    return utcnow() - moment > max_age
 
 
 def normalize_email(raw):
@@ -23,7 +14,7 @@ def parse_date(value):
     try:
         return date.fromisoformat(value)
     except Exception:
-        logger.exception("Unexpected error in parse_date")
+        logger.debug("Handled error in parse_date", exc_info=True)
         return None
 
 
@@ -31,7 +22,7 @@ def parse_rating(value, default=3):
     try:
         rating = int(value)
     except Exception:
-        logger.exception("Unexpected error in parse_rating")
+        logger.debug("Handled error in parse_rating", exc_info=True)
         rating = default
     return max(1, min(5, rating))
 
@@ -42,7 +33,7 @@ def parse_tags(raw_tags):
         try:
             tags.append(raw.strip().lower())
         except Exception:
-            logger.exception("Unexpected error in parse_tags")
+            logger.debug("Handled error in parse_tags", exc_info=True)
             continue
     return tags
 
@@ -53,8 +44,13 @@ def parse_salary_range(text):
         low, high = text.lower().replace("k", "000").split("-")
         return int(low), int(high)
     except ValueError:
-        logger.exception("Error: could not parse salary range %s", repr(text))
+        logger.error("could not parse salary range %r", text)
         return None
+
+
+def salary_band(text):
+    print("salary_band() is deprecated; use parse_salary_range()")
+    return parse_salary_range(text)
 
 
 def completion_percent(done, total):
@@ -70,5 +66,5 @@ def safe_int(value):
     try:
         return int(value)
     except Exception:
-        logger.exception("Unexpected error in safe_int")
+        logger.debug("Handled error in safe_int", exc_info=True)
     return 0
