@@ -634,6 +634,20 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
             "would never run",
             id="polling-loop",
         ),
+        pytest.param(
+            """
+            class Worker:
+                def run(self):
+                    while not self._stop.is_set():
+                        item = self.inbox.get()
+                        self.handle(item)
+                        self.session.add(Result(item=item))
+                        self.session.commit()
+            """,
+            "not batched, while not self._stop.is_set(): the body does not change self._stop, so the loop may "
+            "only end when another thread or a signal says so, and a crash would lose everything since it started",
+            id="worker-method-event",
+        ),
         # -- effects outside the database: the per-item commit records each one --
         pytest.param(
             """
@@ -699,6 +713,32 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
             "the per-item commit records each one, so a crash half-way would leave effects without their rows "
             "and a retry would repeat them",
             id="file-write-per-item",
+        ),
+        pytest.param(
+            """
+            def remind(users):
+                for user in users:
+                    send_email(user.email, "reminder")
+                    user.reminded = True
+                    session.commit()
+            """,
+            "not batched, send_email() at line 4 is a messaging call with an effect outside the database: "
+            "the per-item commit records each one, so a crash half-way would leave effects without their rows "
+            "and a retry would repeat them",
+            id="bare-send-function",
+        ),
+        pytest.param(
+            """
+            def settle(orders):
+                for order in orders:
+                    stripe.Charge.create(amount=order.amount, source=order.token)
+                    order.paid = True
+                    db.session.commit()
+            """,
+            "not batched, stripe.Charge.create() at line 4 is a payment call with an effect outside the database: "
+            "the per-item commit records each one, so a crash half-way would leave effects without their rows "
+            "and a retry would repeat them",
+            id="stripe-charge",
         ),
         # -- a commit per chunk is deliberate --
         pytest.param(
@@ -1277,10 +1317,10 @@ def test_commit_not_last_in_the_body_is_reported() -> None:
                 item = Item(**row)
                 session.add(item)
                 session.commit()
-                send_welcome_email(item.id)
+                index_for_search(item.id)
         """
     assert decline_reasons(source) == [
-        "not batched, send_welcome_email() at line 7 runs after the commit in every iteration"
+        "not batched, index_for_search() at line 7 runs after the commit in every iteration"
     ]
 
 

@@ -28,7 +28,7 @@ EFFECT_CALLS: dict[str, tuple[str, ...]] = {
         "requests.*", "httpx.*", "aiohttp.*", "urllib.request.*", "urlopen", "*.urlopen", "*.post", "*webhook*",
     ),
     "mail": ("smtplib.*", "*.sendmail", "*.send_mail", "send_mail", "send_mass_mail", "mail_admins", "*.send_message"),
-    "messaging": ("*.send", "*.send_*", "*.publish", "*.basic_publish", "*.produce", "*.enqueue", "*.xadd", "*.lpush"),
+    "messaging": ("send_*", "*.send", "*.send_*", "*.publish", "*.basic_publish", "*.produce", "*.enqueue", "*.xadd", "*.lpush"),
     "task": ("*.delay", "*.apply_async", "*.send_task", "*.enqueue_call", "*.kiq", "*.defer"),
     "payment": (
         "charge*", "*.charge*", "*.refund*", "*.capture*", "*.payout*", "*payment*", "stripe.*", "braintree.*",
@@ -71,8 +71,14 @@ def unbounded_reason(loop: Loop, line_of: Callable[[cst.CSTNode], int]) -> str |
                 f"the loop polls ({dotted_name(node.func)}() at line {line_of(node)}) and may never end: "
                 "the commit after it would never run"
             )
-    names = _condition_names(test)
-    if names and not _changes_any(loop.body, names):
+    event = _event_checked(test)
+    if event is not None:  # only event.set() / event.clear() ends it, never a method of its owner
+        changed = any(c.session_name == event and c.method in ("set", "clear") for c in method_calls(loop.body))
+        names = set() if changed else {event}
+    else:
+        names = _condition_names(test)
+        names = names if not _changes_any(loop.body, names) else set()
+    if names:
         text = cst.Module([]).code_for_node(test)
         return (
             f"while {text}: the body does not change {', '.join(sorted(names))}, so the loop may only end "
@@ -160,6 +166,15 @@ def _endless_iterable(loop: cst.For, line_of: Callable[[cst.CSTNode], int]) -> s
     if not endless:
         return None
     return f"{name or 'the iterable'}() at line {line_of(loop)} may never end: the commit after the loop would never run"
+
+
+def _event_checked(test: cst.BaseExpression) -> str | None:
+    """``stop`` in ``while not stop.is_set()`` / ``while self._running.is_set()``."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        test = test.expression
+    if isinstance(test, cst.Call) and isinstance(test.func, cst.Attribute) and test.func.attr.value == "is_set":
+        return dotted_name(test.func.value)
+    return None
 
 
 def _condition_names(test: cst.BaseExpression) -> set[str]:
