@@ -379,3 +379,38 @@ def guards_optional_import(try_node: cst.CSTNode | None) -> bool:
     body = try_node.body
     statements = body.body if isinstance(body, cst.IndentedBlock) else [cst.SimpleStatementLine(body.body)]
     return bool(statements) and all(is_import_line(s) for s in statements)
+
+
+def logger_call(
+    original: cst.Call, logger_name: str, level: str, arguments: Sequence[cst.BaseExpression]
+) -> cst.Call:
+    """The logger call, laid out like ``original``: one line, or one argument per line."""
+    separator: cst.BaseParenthesizableWhitespace = cst.SimpleWhitespace(" ")
+    for arg in original.args:
+        if isinstance(arg.comma, cst.Comma) and isinstance(arg.comma.whitespace_after, cst.ParenthesizedWhitespace):
+            separator = without_comments(arg.comma.whitespace_after)
+            break
+    else:
+        if isinstance(original.whitespace_before_args, cst.ParenthesizedWhitespace):
+            separator = without_comments(original.whitespace_before_args)
+    args = [cst.Arg(value, comma=cst.Comma(whitespace_after=separator)) for value in arguments]
+    last_original = original.args[-1] if original.args else None
+    last = args[-1]
+    if last_original is not None and isinstance(last_original.comma, cst.Comma):
+        last = last.with_changes(comma=cst.Comma(whitespace_after=without_comments(last_original.comma.whitespace_after)))
+    else:
+        last = last.with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    if last_original is not None:
+        last = last.with_changes(whitespace_after_arg=without_comments(last_original.whitespace_after_arg))
+    args[-1] = last
+    return original.with_changes(
+        func=cst.Attribute(cst.Name(logger_name), cst.Name(level)),
+        args=args,
+        whitespace_before_args=without_comments(original.whitespace_before_args),
+    )
+
+
+def without_comments(whitespace: cst.BaseParenthesizableWhitespace) -> cst.BaseParenthesizableWhitespace:
+    if isinstance(whitespace, cst.ParenthesizedWhitespace):
+        return whitespace.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
+    return whitespace

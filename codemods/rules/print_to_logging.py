@@ -15,6 +15,7 @@ import libcst.matchers as m
 from codemods.analysis import interfaces, precheck
 from codemods.analysis.logging_setup import INDEX_MARKERS as LOGGING_MARKERS
 from codemods.analysis.logging_setup import FileLogging, LoggingSetup, file_logging, logging_setup
+from codemods.analysis.format_specs import percent_spec
 from codemods.analysis.nodes import dotted_name
 from codemods.speedups import traversal
 from codemods.base import Codemod, Option
@@ -26,6 +27,7 @@ from codemods.analysis.loggers import (
     TracksAncestors,
     enclosing_name,
     guards_optional_import,
+    logger_call,
     string_literal,
 )
 from codemods.analysis.paths import is_test_path
@@ -43,12 +45,6 @@ _PREFIX_LEVELS = {"warning": ("warning",), "warn": ("warning",), "error": ("erro
 _BROAD_EXCEPTIONS = ("Exception", "BaseException", "builtins.Exception", "builtins.BaseException")
 _DECORATION = re.compile(r"[-=*_#~+.\s]*")
 
-# f-string format specs that %-formatting renders identically (for str, int, float and bool values).
-_STR_SPEC = re.compile(r"(?P<align>[<>])?(?P<width>[1-9][0-9]*)?(?:\.(?P<precision>[0-9]+))?(?P<type>s?)")
-_NUMBER_SPEC = re.compile(
-    r"(?P<align>[<>])?(?P<sign>[+ ])?(?P<alt>#)?(?P<zero>0)?(?P<width>[1-9][0-9]*)?"
-    r"(?:\.(?P<precision>[0-9]+))?(?P<type>[dxXoeEfFgG])"
-)
 # One conversion of a %-format string: %[flags][width][.precision][length]type
 _PERCENT_CONVERSION = re.compile(
     r"%(?P<key>\([^)]*\))?(?P<spec>[-#0 +]*(?:\*|[0-9]+)?(?:\.(?:\*|[0-9]*))?[hlL]?(?P<type>[diouxXeEfFgGcrsa%]))"
@@ -404,7 +400,7 @@ class PrintToLogging(TracksAncestors, Codemod):
         logger_name = self._logger_name(call)
         if file_arg is not None:
             self._remove_stream_import(file_arg.value)
-        new_call = _logger_call(call, logger_name, level, [message, *arguments])
+        new_call = logger_call(call, logger_name, level, [message, *arguments])
         return new_call, comments, f"print() → {logger_name}.{level}()"
 
     def _stream(self, file_arg: cst.Arg | None) -> str | None:
@@ -494,7 +490,7 @@ class PrintToLogging(TracksAncestors, Codemod):
         comments = _comments_to_move(call, [], comments_allowed)
         logger_name = self._logger_name(call)
         where = enclosing_name(self.ancestors, self.file.module_name or self.file.path)
-        new_call = _logger_call(call, logger_name, "exception", [string_literal(f"Unexpected error in {where}")])
+        new_call = logger_call(call, logger_name, "exception", [string_literal(f"Unexpected error in {where}")])
         self._remove_traceback_import(call.func)
         return new_call, comments, f"traceback.print_exc() → {logger_name}.exception()"
 
@@ -863,30 +859,8 @@ def _placeholder(piece: _Value, style: LoggingStyle) -> str | None:
         return "%" + piece.percent
     if not piece.spec:
         return "%" + (piece.conversion or "s")
-    translated = _percent_spec(piece.spec, piece.conversion)
+    translated = percent_spec(piece.spec, piece.conversion)
     return None if translated is None else "%" + translated
-
-
-def _percent_spec(spec: str, conversion: str | None) -> str | None:
-    """The %-format equivalent of an f-string spec, or None when there is no exact one."""
-    strings = _STR_SPEC.fullmatch(spec)
-    if strings is not None and (conversion is not None or strings["type"] == "s"):
-        # The value is a str (a conversion's result, or the "s" type demands one): strings
-        # align left unless ">" says otherwise.
-        flag = "-" if strings["width"] and strings["align"] != ">" else ""
-        precision = f".{strings['precision']}" if strings["precision"] is not None else ""
-        return f"{flag}{strings['width'] or ''}{precision}{conversion or 's'}"
-    number = _NUMBER_SPEC.fullmatch(spec)
-    if number is None or conversion is not None:
-        return None
-    if number["zero"] and number["align"]:
-        return None  # "<05d" pads with zeros on the right; % cannot
-    if number["precision"] is not None and number["type"] in "dxXo":
-        return None  # invalid for integers: the original raises
-    flags = ("-" if number["align"] == "<" else "") + (number["sign"] or "") + (number["alt"] or "")
-    flags += number["zero"] or ""
-    precision = f".{number['precision']}" if number["precision"] is not None else ""
-    return f"{flags}{number['width'] or ''}{precision}{number['type']}"
 
 
 def _single_field_fstring(piece: _Value) -> cst.BaseExpression:
@@ -900,44 +874,6 @@ def _single_field_fstring(piece: _Value) -> cst.BaseExpression:
     assert piece.fstring is not None
     start = piece.fstring.start
     return cst.FormattedString(parts=[field], start=start, end=piece.fstring.end)
-
-
-# -- the new call -------------------------------------------------------------------------------
-
-
-def _logger_call(
-    original: cst.Call, logger_name: str, level: str, arguments: Sequence[cst.BaseExpression]
-) -> cst.Call:
-    """The logger call, laid out like ``original``: one line, or one argument per line."""
-    separator: cst.BaseParenthesizableWhitespace = cst.SimpleWhitespace(" ")
-    for arg in original.args:
-        if isinstance(arg.comma, cst.Comma) and isinstance(arg.comma.whitespace_after, cst.ParenthesizedWhitespace):
-            separator = _without_comments(arg.comma.whitespace_after)
-            break
-    else:
-        if isinstance(original.whitespace_before_args, cst.ParenthesizedWhitespace):
-            separator = _without_comments(original.whitespace_before_args)
-    args = [cst.Arg(value, comma=cst.Comma(whitespace_after=separator)) for value in arguments]
-    last_original = original.args[-1] if original.args else None
-    last = args[-1]
-    if last_original is not None and isinstance(last_original.comma, cst.Comma):
-        last = last.with_changes(comma=cst.Comma(whitespace_after=_without_comments(last_original.comma.whitespace_after)))
-    else:
-        last = last.with_changes(comma=cst.MaybeSentinel.DEFAULT)
-    if last_original is not None:
-        last = last.with_changes(whitespace_after_arg=_without_comments(last_original.whitespace_after_arg))
-    args[-1] = last
-    return original.with_changes(
-        func=cst.Attribute(cst.Name(logger_name), cst.Name(level)),
-        args=args,
-        whitespace_before_args=_without_comments(original.whitespace_before_args),
-    )
-
-
-def _without_comments(whitespace: cst.BaseParenthesizableWhitespace) -> cst.BaseParenthesizableWhitespace:
-    if isinstance(whitespace, cst.ParenthesizedWhitespace):
-        return whitespace.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
-    return whitespace
 
 
 class _CommentCollector(traversal.Visitor):

@@ -355,7 +355,7 @@ def test_statement_rewrites(before: str, after: str) -> None:
             def send(message):
                 try:
                     deliver(message)
-                except ConnectionError as exc:
+                except Exception as exc:
                     print(f"Warning: delivery to {message['to']} failed: {exc}")
                     print("Gave up:", exc)
                     print(f"Gave up ({exc}).")
@@ -371,7 +371,7 @@ def test_statement_rewrites(before: str, after: str) -> None:
             def send(message):
                 try:
                     deliver(message)
-                except ConnectionError:
+                except Exception:
                     logger.exception("Warning: delivery to %s failed", message['to'])
                     logger.exception("Gave up")
                     logger.exception("Gave up")
@@ -390,7 +390,7 @@ def test_statement_rewrites(before: str, after: str) -> None:
             def send(message):
                 try:
                     deliver(message)
-                except ConnectionError as exc:
+                except Exception as exc:
                     print(f"{exc} while sending, retrying")
             """,
             """
@@ -402,7 +402,7 @@ def test_statement_rewrites(before: str, after: str) -> None:
             def send(message):
                 try:
                     deliver(message)
-                except ConnectionError as exc:
+                except Exception as exc:
                     logger.error("%s while sending, retrying", exc)
             """,
             # In mid-sentence the exception is part of the text: logged as printed, without traceback.
