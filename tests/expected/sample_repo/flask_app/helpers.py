@@ -1,6 +1,6 @@
 """Small parsing helpers shared by routes and services."""
-from datetime import date
 import logging
+from datetime import date
 
 logger = logging.getLogger(__name__)
 
