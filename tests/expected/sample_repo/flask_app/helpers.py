@@ -1,8 +1,17 @@
 """Small parsing helpers shared by routes and services."""
 import logging
-from datetime import date
+from datetime import date, datetime, timezone
 
 logger = logging.getLogger(__name__)
+
+
+def utcnow():
+    """The current time, timezone-aware: the one clock the services read."""
+    return datetime.now(timezone.utc)
+
+
+def older_than(moment, max_age):
+    return utcnow() - moment > max_age
 
 
 def normalize_email(raw):
