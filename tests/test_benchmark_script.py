@@ -59,7 +59,7 @@ def test_the_fixed_cost_file_is_changed_by_every_codemod(tmp_path: Path) -> None
     from codemods.engine.runner import Engine
 
     (tmp_path / "app" / "routes").mkdir(parents=True)
-    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "__init__.py").write_text(bench.ONE_FILE_PACKAGE)
     (tmp_path / "app" / "routes" / "__init__.py").write_text("")
     (tmp_path / "app" / "routes" / "items.py").write_text(bench.ONE_FILE)
     report = Engine(tmp_path, resolve(tmp_path, REGISTRY, jobs=1, cache=False)).run()

@@ -58,7 +58,7 @@ def project(tmp_path: Path) -> Path:
     make_tree(
         tmp_path / "proj",
         {
-            "app/__init__.py": "",
+            "app/__init__.py": "import logging\n\nlogging.basicConfig(level=logging.INFO)\n",  # prints convert
             "app/jobs.py": "def run():\n    try:\n        work()\n    except:\n        pass\n    print('done')\n",
             "app/clean.py": "x = 1\n",
         },

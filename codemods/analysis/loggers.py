@@ -8,7 +8,9 @@ use, or :class:`LoggerUnavailable` with the reason it cannot be used there), and
 ``logger = logging.getLogger(__name__)`` if a new logger was used.
 
 An existing logger is a module-level ``NAME = logging.getLogger(...)`` (however ``logging`` or
-``getLogger`` is imported) or ``from loguru import logger``, bound exactly once in the module.
+``getLogger`` is imported), ``NAME = structlog.get_logger(...)``, ``from loguru import logger``
+or the project's own logger imported by a logger's name (``from app.logging_setup import
+logger``), bound exactly once in the module.
 A new logger is placed right after the module's import header (docstring, ``__future__`` and
 other imports, ``if TYPE_CHECKING:`` blocks, ``try: import ... except ImportError:`` blocks,
 dunder assignments such as ``__all__``), which is never before the place libcst's
@@ -44,6 +46,8 @@ LOG_RECEIVERS = (*PREFERRED_NAMES, "logging", "self.logger", "self.log", "curren
 # A new logger takes the first of these names that the module does not use anywhere.
 NEW_LOGGER_NAMES = ("logger", "_logger", "log", "_log", "module_logger", "_module_logger")
 
+_STRUCTLOG_FACTORIES = ("structlog.get_logger", "structlog.getLogger", "structlog.stdlib.get_logger")
+
 _NEW_LOGGER_STATEMENT = "logger = logging.getLogger(__name__)\n"
 
 
@@ -52,6 +56,7 @@ class LoggingStyle(enum.Enum):
 
     PERCENT = "percent"  # the standard library: msg % args, only when args are given
     BRACE = "brace"  # loguru: msg.format(*args), only when args are given
+    EVENT = "event"  # structlog: an event name and key-value pairs; positional args are not formatted
 
 
 class LoggerUnavailable(Exception):
@@ -171,10 +176,19 @@ class ModuleLogger:
                     if m.matches(alias.name, m.Name("logger")):
                         name = alias.evaluated_alias or "logger"
                         yield _Candidate(name, index, LoggingStyle.BRACE, True)
+            elif isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                # ``from app.logging_setup import logger``: the project's own logger, reused
+                for alias in small.names:
+                    name = alias.evaluated_alias or alias.evaluated_name
+                    if alias.evaluated_name in PREFERRED_NAMES and name in PREFERRED_NAMES:
+                        yield _Candidate(name, index, LoggingStyle.PERCENT, False)
             target, value = _single_name_assignment(small)
-            if target is not None and isinstance(value, cst.Call) and self._is_get_logger(value):
+            if target is not None and isinstance(value, cst.Call):
                 uses_module_name = bool(value.args) and m.matches(value.args[0].value, m.Name("__name__"))
-                yield _Candidate(target, index, LoggingStyle.PERCENT, uses_module_name)
+                if self._is_get_logger(value):
+                    yield _Candidate(target, index, LoggingStyle.PERCENT, uses_module_name)
+                elif self._names.refers_to(value.func, _STRUCTLOG_FACTORIES):
+                    yield _Candidate(target, index, LoggingStyle.EVENT, uses_module_name)
 
     def _is_get_logger(self, call: cst.Call) -> bool:
         return bool(self._names.refers_to(call.func, ("logging.getLogger",)))
@@ -365,3 +379,38 @@ def guards_optional_import(try_node: cst.CSTNode | None) -> bool:
     body = try_node.body
     statements = body.body if isinstance(body, cst.IndentedBlock) else [cst.SimpleStatementLine(body.body)]
     return bool(statements) and all(is_import_line(s) for s in statements)
+
+
+def logger_call(
+    original: cst.Call, logger_name: str, level: str, arguments: Sequence[cst.BaseExpression]
+) -> cst.Call:
+    """The logger call, laid out like ``original``: one line, or one argument per line."""
+    separator: cst.BaseParenthesizableWhitespace = cst.SimpleWhitespace(" ")
+    for arg in original.args:
+        if isinstance(arg.comma, cst.Comma) and isinstance(arg.comma.whitespace_after, cst.ParenthesizedWhitespace):
+            separator = without_comments(arg.comma.whitespace_after)
+            break
+    else:
+        if isinstance(original.whitespace_before_args, cst.ParenthesizedWhitespace):
+            separator = without_comments(original.whitespace_before_args)
+    args = [cst.Arg(value, comma=cst.Comma(whitespace_after=separator)) for value in arguments]
+    last_original = original.args[-1] if original.args else None
+    last = args[-1]
+    if last_original is not None and isinstance(last_original.comma, cst.Comma):
+        last = last.with_changes(comma=cst.Comma(whitespace_after=without_comments(last_original.comma.whitespace_after)))
+    else:
+        last = last.with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    if last_original is not None:
+        last = last.with_changes(whitespace_after_arg=without_comments(last_original.whitespace_after_arg))
+    args[-1] = last
+    return original.with_changes(
+        func=cst.Attribute(cst.Name(logger_name), cst.Name(level)),
+        args=args,
+        whitespace_before_args=without_comments(original.whitespace_before_args),
+    )
+
+
+def without_comments(whitespace: cst.BaseParenthesizableWhitespace) -> cst.BaseParenthesizableWhitespace:
+    if isinstance(whitespace, cst.ParenthesizedWhitespace):
+        return whitespace.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
+    return whitespace

@@ -14,6 +14,7 @@ from codemods.base import Codemod, Option
 from codemods.analysis.loggers import (
     METADATA_DEPENDENCIES,
     LoggerUnavailable,
+    LoggingStyle,
     ModuleLogger,
     TracksAncestors,
     enclosing_name,
@@ -27,6 +28,14 @@ _BARE_EXCEPT_CODES = {"E722", "B001", "W0702", "bare-except"}
 _NOQA = re.compile(r"#\s*noqa\s*:\s*(?P<codes>[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*)(?P<rest>.*)$", re.IGNORECASE)
 _PYLINT = re.compile(r"#\s*pylint\s*:\s*disable\s*=\s*(?P<codes>[\w-]+(?:\s*,\s*[\w-]+)*)(?P<rest>.*)$")
 _BARE_EXCEPT_SOURCE = re.compile(rb"\bexcept[ \t\f]*(?:\\\r?\n[ \t\f]*)*:")
+# Functions whose failure is an answer: a token that does not verify, text that does not parse,
+# a key that is not found.  Their handler returning a fallback is expected, not an error.
+_ANSWERING_VERBS = (
+    "verify", "validate", "check", "is", "has", "can", "parse", "load", "loads", "decode", "deserialize",
+    "lookup", "look", "find", "get", "fetch", "read", "resolve", "convert", "to", "try", "guess", "detect",
+    "match", "confirm", "authenticate", "authorize", "coerce", "from", "as", "safe",
+)  # fmt: skip
+_LEVELS = ("auto", "debug", "info", "warning", "error", "exception")
 
 
 class BareExcept(TracksAncestors, Codemod):
@@ -36,11 +45,23 @@ class BareExcept(TracksAncestors, Codemod):
         Rewrites ``except:`` to ``except BaseException:`` when the handler ends with a bare
         ``raise`` (it only cleans up and re-raises), and to ``except Exception:`` otherwise.
         A handler that swallows the error silently (its body is only ``pass``, ``continue``,
-        ``break``, ``return``, ``...`` or assignments of plain fallback values) also gets
-        ``logger.exception("Unexpected error in <function>")`` as its first statement, on the
-        module's logger (an existing ``logging.getLogger(...)`` or loguru logger is reused;
-        otherwise ``logger = logging.getLogger(__name__)`` is added after the imports).
-        Set ``log-swallowed = false`` to only name the exception.
+        ``break``, ``return``, ``...`` or assignments of plain fallback values) also gets a log
+        call as its first statement, at a level that fits the handler (option ``log-level``,
+        ``"auto"`` by default): a handler that turns an expected failure into an answer (it
+        returns or assigns a fallback in a function that verifies, validates, checks, parses,
+        loads, decodes, looks up, finds, gets, reads or converts something, or ``continue``s
+        past one input item) logs ``logger.debug("Handled error in <function>",
+        exc_info=True)``: visible when debugging, no ERROR record or error mail for every bad
+        token a client sends.  An error swallowed with no answer (``pass``) logs
+        ``logger.exception("Unexpected error in <function>")``.  A ``pass`` or ``...`` that
+        only held the place of the log call is removed.
+
+        The module's own logger is reused: ``NAME = logging.getLogger(...)``,
+        ``structlog.get_logger()``, loguru's ``logger`` (``logger.opt(exception=True)`` for a
+        traceback at debug level), or the project's logger imported by a logger's name
+        (``from app.logging_setup import logger``); otherwise
+        ``logger = logging.getLogger(__name__)`` is added after the imports.  Set
+        ``log-swallowed = false`` to only name the exception.
 
         A ``# noqa: E722`` / ``B001`` or ``# pylint: disable=bare-except`` on the ``except`` line
         is removed (other codes on the same comment stay), since nothing left violates it.
@@ -57,6 +78,13 @@ class BareExcept(TracksAncestors, Codemod):
                 return read(path)
             except:
                 return {}
+
+
+        def refresh(cache):
+            try:
+                cache.reload()
+            except:
+                pass
         ```
 
     Use instead:
@@ -65,8 +93,15 @@ class BareExcept(TracksAncestors, Codemod):
             try:
                 return read(path)
             except Exception:
-                logger.exception("Unexpected error in load_config")
+                logger.debug("Handled error in load_config", exc_info=True)
                 return {}
+
+
+        def refresh(cache):
+            try:
+                cache.reload()
+            except Exception:
+                logger.exception("Unexpected error in refresh")
         ```
 
     Fix safety:
@@ -75,8 +110,8 @@ class BareExcept(TracksAncestors, Codemod):
         ``SystemExit``, ``GeneratorExit`` and ``asyncio.CancelledError``: Ctrl-C and
         ``sys.exit()`` now stop the program, generators close normally and cancelled tasks stop,
         which is what the code almost always meant (code that really wants to survive those
-        re-raises, and keeps ``BaseException``).  The added ``logger.exception`` call only
-        writes a log record.  No ``as exc`` name is added: ``logger.exception`` and
+        re-raises, and keeps ``BaseException``).  The added log call only writes a log record;
+        the ``pass`` it replaces did nothing.  No ``as exc`` name is added: ``logger.exception`` and
         ``sys.exc_info()`` find the exception without one.
 
     Limitations:
@@ -85,6 +120,8 @@ class BareExcept(TracksAncestors, Codemod):
         the module logger cannot be called: at import time before the logger is defined, or
         where a local variable has the logger's name (a finding says so).  If ``Exception`` or
         ``BaseException`` is rebound in the module the handler is left alone, with a finding.
+        Whether a failure is expected is read from the function's name and the handler's
+        shape; a function named otherwise gets ``exception`` (set ``log-level`` to choose).
     """
 
     name = "bare-except"
@@ -98,8 +135,16 @@ class BareExcept(TracksAncestors, Codemod):
         Option(
             "log-swallowed",
             True,
-            "add logger.exception(...) to bare handlers that swallow the error silently",
+            "add a log call to bare handlers that swallow the error silently",
             bool,
+        ),
+        Option(
+            "log-level",
+            "auto",
+            'the level of the added log call: "auto" (debug with exc_info for an expected failure turned into '
+            "an answer, exception otherwise) or a fixed level",
+            str,
+            choices=_LEVELS,
         ),
     )
     METADATA_DEPENDENCIES: ClassVar = METADATA_DEPENDENCIES
@@ -145,8 +190,9 @@ class BareExcept(TracksAncestors, Codemod):
             except LoggerUnavailable as reason:
                 self.report(original_node, f"bare except swallows errors; no log call added: {reason}", fixable=False)
             else:
-                new_node = new_node.with_changes(body=self._with_log_call(new_node.body, logger_name))
-                message += f" + {logger_name}.exception()"
+                level = self._level(original_node)
+                new_node = new_node.with_changes(body=self._with_log_call(new_node.body, logger_name, level))
+                message += f" + {logger_name}.{level}()"
         self.report(original_node, message)
         return new_node
 
@@ -160,14 +206,40 @@ class BareExcept(TracksAncestors, Codemod):
             return False
         return not guards_optional_import(self.ancestors[-2])  # the try statement
 
-    def _with_log_call(self, body: cst.BaseSuite, logger_name: str) -> cst.BaseSuite:
+    def _level(self, handler: cst.ExceptHandler) -> str:
+        """``debug`` for an expected failure the handler turns into an answer, else ``exception``."""
+        fixed = self.option("log-level")
+        if fixed != "auto":
+            return fixed
+        statements = _small_statements(handler.body)
+        if any(isinstance(s, cst.Continue) for s in statements):
+            return "debug"  # one input item skipped: the loop goes on with the others
+        function = self._function()
+        answers = (cst.Return, cst.Assign, cst.AnnAssign)  # a fallback value (silent: plain values only)
+        answered = any(isinstance(s, answers) for s in statements) or self._returns_after_the_try()
+        if function is not None and answered:
+            words = function.name.value.lstrip("_").lower().split("_")
+            if words[0] in _ANSWERING_VERBS:
+                return "debug"  # verify_token() -> False: the caller asked a question, this is the answer
+        return "exception"
+
+    def _returns_after_the_try(self) -> bool:
+        """``try: return int(v) except: pass`` then ``return 0``: the default is the answer."""
+        if len(self.ancestors) < 3 or not isinstance(self.ancestors[-3], cst.IndentedBlock):
+            return False
+        block, try_node = self.ancestors[-3], self.ancestors[-2]
+        position = next((i for i, s in enumerate(block.body) if s is try_node), None)
+        if position is None or position + 1 >= len(block.body):
+            return False
+        following = block.body[position + 1]
+        return isinstance(following, cst.SimpleStatementLine) and isinstance(following.body[0], cst.Return)
+
+    def _function(self) -> cst.FunctionDef | None:
+        return next((a for a in reversed(self.ancestors) if isinstance(a, cst.FunctionDef)), None)
+
+    def _with_log_call(self, body: cst.BaseSuite, logger_name: str, level: str) -> cst.BaseSuite:
         where = enclosing_name(self.ancestors, self.file.module_name or self.file.path)
-        # Called without arguments, neither logging nor loguru formats the message: no escaping.
-        call = cst.Call(
-            func=cst.Attribute(cst.Name(logger_name), cst.Name("exception")),
-            args=[cst.Arg(string_literal(f"Unexpected error in {where}"))],
-        )
-        log_line = cst.SimpleStatementLine([cst.Expr(call)])
+        log_line = cst.SimpleStatementLine([cst.Expr(self._log_call(logger_name, level, where))])
         if isinstance(body, cst.SimpleStatementSuite):
             # ``except: pass`` on one line becomes an indented block; its comment moves to the header.
             rest = [s for s in body.body if not _is_placeholder(s)]
@@ -177,6 +249,18 @@ class BareExcept(TracksAncestors, Codemod):
         if not kept:  # ``pass  # why``: the comment now stands above the log call
             return body.with_changes(body=[log_line.with_changes(leading_lines=comments)])
         return body.with_changes(body=[log_line, *kept], footer=[*comments, *body.footer])
+
+    def _log_call(self, logger_name: str, level: str, where: str) -> cst.Call:
+        # Called without arguments, neither logging nor loguru formats the message: no escaping.
+        text = f"Unexpected error in {where}" if level in ("exception", "error") else f"Handled error in {where}"
+        receiver: cst.BaseExpression = cst.Name(logger_name)
+        args = [cst.Arg(string_literal(text))]
+        with_traceback = level != "exception"
+        if with_traceback and self.logger.style is LoggingStyle.BRACE:  # loguru
+            receiver = cst.parse_expression(f"{logger_name}.opt(exception=True)")
+        elif with_traceback:
+            args.append(cst.Arg(cst.Name("True"), keyword=cst.Name("exc_info"), equal=_EQUAL))
+        return cst.Call(func=cst.Attribute(receiver, cst.Name(level)), args=args)
 
 
 def _is_placeholder(statement: cst.BaseSmallStatement) -> bool:
@@ -219,6 +303,9 @@ def _small_statements(body: cst.BaseSuite) -> list[cst.CSTNode]:
         else:
             statements.extend(statement.body)
     return statements
+
+
+_EQUAL = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace(""))
 
 
 def _ends_with_bare_raise(body: cst.BaseSuite) -> bool:

@@ -12,9 +12,13 @@ from typing import Any, ClassVar
 import libcst as cst
 import libcst.matchers as m
 
-from codemods.analysis import precheck
+from codemods.analysis import interfaces, precheck
+from codemods.analysis.logging_setup import INDEX_MARKERS as LOGGING_MARKERS
+from codemods.analysis.logging_setup import FileLogging, LoggingSetup, file_logging, logging_setup
+from codemods.analysis.format_specs import percent_spec
+from codemods.analysis.nodes import dotted_name
 from codemods.speedups import traversal
-from codemods.base import Codemod
+from codemods.base import Codemod, Option
 from codemods.analysis.loggers import (
     METADATA_DEPENDENCIES,
     LoggerUnavailable,
@@ -23,6 +27,7 @@ from codemods.analysis.loggers import (
     TracksAncestors,
     enclosing_name,
     guards_optional_import,
+    logger_call,
     string_literal,
 )
 from codemods.analysis.paths import is_test_path
@@ -31,15 +36,15 @@ from codemods.analysis.precheck import SyntaxFacts
 _ERROR_WORDS = {"error", "errors", "fail", "fails", "failed", "failure", "failures", "exception", "fatal", "critical"}
 _WARNING_WORDS = {"warn", "warning", "warnings", "deprecated", "deprecation", "caution"}
 _FIRST_WORD = re.compile(r"[\W_]*(?P<word>[A-Za-z]+)")
-_CLI_MODULES = {"argparse", "optparse", "click", "typer", "docopt", "fire"}
 _PRINT_KEYWORDS = {"sep", "end", "file", "flush"}
+# A prefix the level now carries: "Warning: x" logged at WARNING says "x".
+_LEVEL_PREFIX = re.compile(r"(?i)(?P<word>warning|warn|error|fatal|critical)\s*(?::|!|-)\s+")
+_PREFIX_LEVELS = {"warning": ("warning",), "warn": ("warning",), "error": ("error", "exception"),
+                  "fatal": ("error", "exception", "critical"), "critical": ("error", "exception", "critical")}  # fmt: skip
+# Exceptions a handler catching them expects nothing in particular: an unexpected error.
+_BROAD_EXCEPTIONS = ("Exception", "BaseException", "builtins.Exception", "builtins.BaseException")
+_DECORATION = re.compile(r"[-=*_#~+.\s]*")
 
-# f-string format specs that %-formatting renders identically (for str, int, float and bool values).
-_STR_SPEC = re.compile(r"(?P<align>[<>])?(?P<width>[1-9][0-9]*)?(?:\.(?P<precision>[0-9]+))?(?P<type>s?)")
-_NUMBER_SPEC = re.compile(
-    r"(?P<align>[<>])?(?P<sign>[+ ])?(?P<alt>#)?(?P<zero>0)?(?P<width>[1-9][0-9]*)?"
-    r"(?:\.(?P<precision>[0-9]+))?(?P<type>[dxXoeEfFgG])"
-)
 # One conversion of a %-format string: %[flags][width][.precision][length]type
 _PERCENT_CONVERSION = re.compile(
     r"%(?P<key>\([^)]*\))?(?P<spec>[-#0 +]*(?:\*|[0-9]+)?(?:\.(?:\*|[0-9]*))?[hlL]?(?P<type>[diouxXeEfFgGcrsa%]))"
@@ -82,16 +87,39 @@ class PrintToLogging(TracksAncestors, Codemod):
         formatting: ``print("Saved", n, "rows")`` becomes ``logger.info("Saved %s rows", n)``,
         ``print(f"Failed: {err!r}")`` becomes ``logger.error("Failed: %r", err)``.
 
-        The level is ``exception`` inside an ``except`` handler (but not in the handler of a
-        ``try`` that only imports: a missing optional package is expected), and the caught
-        exception at the end of the text is dropped (``logger.exception`` logs it, with its
-        traceback: ``print(f"Failed: {exc}")`` becomes ``logger.exception("Failed")``; a
-        message that names it in mid-sentence stays as printed, at ``error`` level); otherwise ``error``
-        for a message starting with error / failed / failure / exception / fatal / critical,
-        ``warning`` for one starting with warn / warning / deprecated / caution (even on
-        stderr), ``error`` for any other ``file=sys.stderr``, and ``info`` for the rest.  ``traceback.print_exc()`` in a handler becomes
+        The level follows what the message says.  In an ``except`` handler it is ``exception``
+        (with the traceback) only for an unexpected error: a bare ``except:`` or one catching
+        ``Exception`` / ``BaseException``; a handler for specific exceptions is an expected
+        fallback and logs ``warning`` (``error`` when the message starts with an error word), and
+        the handler of a ``try`` that only imports (a missing optional package) uses the
+        message's own level.  Otherwise ``error`` for a message starting with error / failed /
+        failure / exception / fatal / critical, ``warning`` for one starting with warn / warning /
+        caution (even on stderr), ``error`` for any other ``file=sys.stderr``, and ``info`` for
+        the rest.  At ``exception`` level the caught exception at the end of the text is
+        dropped (``logger.exception`` logs it, with its traceback: ``print(f"Failed: {exc}")``
+        becomes ``logger.exception("Failed")``; a message that names it in mid-sentence stays
+        as printed, at ``error`` level).  A ``Warning:`` / ``Error:`` prefix the level now
+        carries is dropped, and ``repr(x)`` arguments become ``%r``.  ``traceback.print_exc()`` in a handler becomes
         ``logger.exception("Unexpected error in <function>")`` and an unused ``traceback``
         import is removed.
+
+        Prints that are the program's interface stay, each with a finding that says why:
+        modules that are command-line programs (a ``__main__`` guard or ``__main__.py``,
+        ``manage.py``, argparse / optparse / click / typer / docopt / fire imports,
+        ``sys.argv``, anything under ``scripts/``, ``bin/`` or ``tools/``), commands (functions
+        decorated ``@app.cli.command``, ``@bp.cli.command``, ``@<AppGroup>.command``,
+        ``@cli.command``, ``@click.option``..., functions passed to ``add_command``, methods of
+        Django ``BaseCommand`` classes), prints right before a prompt (``input()``,
+        ``getpass()``, ``click.confirm()``), and deprecation notices (which belong in
+        ``warnings.warn(..., DeprecationWarning)``).  Migrations (Django ``migrations/``,
+        Alembic ``versions/``) are never edited.  Empty ``print()`` and separator lines
+        (``"-" * 40``) are left alone.
+
+        Only prints whose output stays visible are converted: when no file of the project
+        configures logging (``basicConfig``, ``dictConfig``, ``fileConfig``, ``addHandler``,
+        ``setLevel``, Django's ``LOGGING``, ``structlog.configure``, Flask's ``app.logger``,
+        loguru), nothing is converted and the project gets one finding (option
+        ``assume-logging-configured = true`` converts anyway).
 
         Message text is preserved exactly: ``sep`` is honoured, ``%`` is escaped when arguments
         follow, ``{x!r}`` becomes ``%r``, ``{x=}`` becomes ``x=%r``, format specs that
@@ -132,16 +160,17 @@ class PrintToLogging(TracksAncestors, Codemod):
         ``__format__`` for these specs (``Decimal`` rounding, for example) may render differently,
         as may ``{x}`` for types whose ``format(x, "")`` differs from ``str(x)`` (mixed-in enums
         before Python 3.12).  Prints that build one line over several calls (``end=""``) become
-        one record each.  ``print()`` becomes ``logger.info("")``.
+        one record each.
 
     Limitations:
-        Left alone on purpose, without findings: command-line modules (a ``__main__`` guard, a
-        ``__main__.py`` file, argparse / optparse / click / typer / docopt / fire imports or
-        ``sys.argv``), test files (``test_*.py``, ``*_test.py``, ``conftest.py``, anything under
-        ``tests/`` or ``test/``), modules that rebind ``print``, prints to another ``file=``,
+        Left alone on purpose, without findings: test files (``test_*.py``, ``*_test.py``,
+        ``conftest.py``, anything under ``tests/`` or ``test/``), modules that rebind ``print``, prints to another ``file=``,
         and prints used as a value (``x = print(...)``, ``lambda: print(x)``).  Declined with a
         finding: ``print(*args)`` / ``print(**kwargs)``, a ``sep`` / ``end`` / ``flush`` that is
-        not a literal, and places where the module logger cannot be called.
+        not a literal, and places where the module logger cannot be called.  Commands are
+        recognised by their decorators and registrations in the same module; a function made
+        a command elsewhere is converted.  Whether logging is configured is read from the text
+        of the project's files, not from what runs.
     """
 
     name = "print-to-logging"
@@ -151,6 +180,26 @@ class PrintToLogging(TracksAncestors, Codemod):
         "must configure a logging handler."
     )
     markers = (b"print(", b"print (", b"print_exc")
+    options = (
+        Option(
+            "assume-logging-configured",
+            False,
+            "convert even when no file of the project configures logging (the records would reach no handler)",
+            bool,
+        ),
+    )
+
+    # -- the whole-tree pass: does the project configure logging anywhere? ---------------------
+
+    index_markers = LOGGING_MARKERS
+
+    @classmethod
+    def index_file(cls, path: str, source: bytes) -> FileLogging:
+        return file_logging(path, source)
+
+    @classmethod
+    def build_index(cls, facts: Mapping[str, Any], options: Mapping[str, Any]) -> LoggingSetup:
+        return logging_setup(facts)
 
     @classmethod
     def applies_to(cls, source: bytes) -> bool:
@@ -173,6 +222,7 @@ class PrintToLogging(TracksAncestors, Codemod):
         self.logger.scan(node)
         if self._leave_module_alone(node):
             return False
+        self._interface = interfaces.command_reasons(node, self.names.qualified_names)
         traceback_names = _traceback_imports(self.file.source)
         self.visit_only_statements_containing(node, lambda n: _may_be_print_statement(n, traceback_names))
         return True
@@ -216,15 +266,36 @@ class PrintToLogging(TracksAncestors, Codemod):
     # -- module-level decisions -------------------------------------------------------------------
 
     def _leave_module_alone(self, module: cst.Module) -> bool:
-        """Command-line programs and tests print on purpose; a rebound print is not the builtin."""
-        if _is_test_or_main_path(self.file.path):
+        """Tests print on purpose; command-line programs and migrations are declined with one
+        finding; a rebound print is not the builtin; nothing converts where logging is not set up."""
+        if is_test_path(self.file.path):
             return True
-        if _may_be_command_line(self.file.source):
-            facts = _ModuleFacts()
-            module.visit(facts)
-            if facts.main_guard or facts.cli_import or facts.uses_argv:
-                return True
-        return self.names.bound_anywhere("print")
+        reason = interfaces.path_reason(self.file.path, self.file.source)
+        if reason is None:
+            reason = interfaces.program_reason(module, self.file.source)
+        if reason is not None:
+            self._report_once(module, f"print() not converted: {reason}")
+            return True
+        if self.names.bound_anywhere("print"):
+            return True
+        setup = self.file.index
+        if isinstance(setup, LoggingSetup) and setup.configured_by is None and not self.option("assume-logging-configured"):
+            if setup.reporter == self.file.path:
+                self._report_once(
+                    module,
+                    "print() not converted anywhere: the project configures no logging (no basicConfig, "
+                    "dictConfig or fileConfig, no handler, no level, no framework logger), so the converted "
+                    "prints would show nothing below WARNING; configure logging, or set "
+                    "assume-logging-configured = true",
+                )
+            return True
+        return False
+
+    def _report_once(self, module: cst.Module, message: str) -> None:
+        """One finding for the module, at its first print (a module without one gets none)."""
+        first = next(interfaces.all_print_calls(module), None)
+        if first is not None:
+            self.report(first, message, fixable=False)
 
     # -- statements -------------------------------------------------------------------------------
 
@@ -274,20 +345,31 @@ class PrintToLogging(TracksAncestors, Codemod):
         stream = self._stream(file_arg)
         if stream is None:
             return None  # printing to a file or buffer is not console output
+        if id(call) in self._interface:
+            raise Decline(self._interface[id(call)])
         positional, keywords = _split_arguments(call)
+        if not positional or (len(positional) == 1 and _is_decoration(positional[0].value)):
+            return None  # a blank line or a separator: layout for a reader of the output, not a message
+        if "deprecat" in _leading_text(positional[0].value).lower():
+            raise Decline(
+                "a deprecation notice; it should be warnings.warn(..., DeprecationWarning), which the caller can see"
+            )
         sep = _literal_keyword(keywords.get("sep"), "sep", default=" ")
         end = _literal_keyword(keywords.get("end"), "end", default="\n")
         _check_flush(keywords.get("flush"))
         style = self.logger.style
         pieces: list[_Piece] = []
+        repr_free = not self.names.bound_anywhere("repr")
         for index, arg in enumerate(positional):
             if index:
                 pieces.append(_Text(sep))
-            pieces.extend(_pieces_of(arg.value, style))
+            pieces.extend(_pieces_of(arg.value, style, repr_free))
         if end.strip():
             pieces.append(_Text(end.rstrip("\r\n")))  # printed text, not just the line break
         level = self._level(positional, stream)
+        written_as_one = len(pieces) == 1
         merged = _merged(pieces)
+        as_printed = list(merged)
         if level == "exception":
             # logger.exception logs the exception with its traceback: not a second time in the text.
             caught = self._caught_name()
@@ -301,9 +383,16 @@ class PrintToLogging(TracksAncestors, Codemod):
                 where = enclosing_name(self.ancestors, self.file.module_name or self.file.path)
                 merged = [_Text(f"Unexpected error in {where}")]
             pieces = [piece for piece in pieces if not isinstance(piece, _Value) or piece in merged]
-        message, arguments = _render(merged, style)
+        unprefixed = _without_level_prefix(merged, level)
+        message, arguments = _render(unprefixed, style)
+        if style is LoggingStyle.EVENT and arguments:
+            raise Decline(
+                "the module logger is structlog's: it logs an event and key-value pairs, not formatted text; "
+                "convert by hand"
+            )
         reused = [piece.expr for piece in pieces if isinstance(piece, _Value)]
-        if len(pieces) == 1 and len(positional) == 1 and _string_value(positional[0].value) is not None:
+        literal = _string_value(positional[0].value) if len(positional) == 1 else None
+        if written_as_one and literal is not None and unprefixed == as_printed:
             # print("...") keeps its literal as written (quotes, triple quotes, escapes, comments).
             message = positional[0].value
             reused.append(message)
@@ -311,7 +400,7 @@ class PrintToLogging(TracksAncestors, Codemod):
         logger_name = self._logger_name(call)
         if file_arg is not None:
             self._remove_stream_import(file_arg.value)
-        new_call = _logger_call(call, logger_name, level, [message, *arguments])
+        new_call = logger_call(call, logger_name, level, [message, *arguments])
         return new_call, comments, f"print() → {logger_name}.{level}()"
 
     def _stream(self, file_arg: cst.Arg | None) -> str | None:
@@ -337,10 +426,13 @@ class PrintToLogging(TracksAncestors, Codemod):
 
     def _level(self, positional: Sequence[cst.Arg], stream: str) -> str:
         handler, try_node = self._handler_around()
-        if handler is not None and not guards_optional_import(try_node):
-            return "exception"  # a missing optional package is expected: no traceback for it
         first = _FIRST_WORD.match(_leading_text(positional[0].value)) if positional else None
         word = first["word"].lower() if first else ""
+        if handler is not None and not guards_optional_import(try_node):  # an optional package is expected
+            if self._catches_anything(handler):
+                return "exception"  # an unexpected error: its traceback is what a reader needs
+            # ``except ValueError: print("not a number, using 0")``: an expected failure, handled
+            return "error" if word in _ERROR_WORDS else "warning"
         if word in _ERROR_WORDS:
             return "error"
         if word in _WARNING_WORDS:
@@ -354,6 +446,16 @@ class PrintToLogging(TracksAncestors, Codemod):
         if isinstance(name, cst.AsName) and isinstance(name.name, cst.Name):
             return name.name.value
         return None
+
+    def _catches_anything(self, handler: cst.CSTNode) -> bool:
+        """A bare ``except:`` or one catching ``Exception`` / ``BaseException``."""
+        kind = getattr(handler, "type", None)
+        if kind is None:
+            return True
+        kinds = [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind]
+        return any(
+            dotted_name(k) in _BROAD_EXCEPTIONS or self.names.refers_to(k, _BROAD_EXCEPTIONS) for k in kinds
+        )
 
     def _handler_around(self) -> tuple[cst.CSTNode | None, cst.CSTNode | None]:
         """The except handler (and its try) handling an exception while the current statement runs."""
@@ -388,7 +490,7 @@ class PrintToLogging(TracksAncestors, Codemod):
         comments = _comments_to_move(call, [], comments_allowed)
         logger_name = self._logger_name(call)
         where = enclosing_name(self.ancestors, self.file.module_name or self.file.path)
-        new_call = _logger_call(call, logger_name, "exception", [string_literal(f"Unexpected error in {where}")])
+        new_call = logger_call(call, logger_name, "exception", [string_literal(f"Unexpected error in {where}")])
         self._remove_traceback_import(call.func)
         return new_call, comments, f"traceback.print_exc() → {logger_name}.exception()"
 
@@ -427,45 +529,25 @@ def _may_be_print_statement(node: ast.AST, traceback_names: set[str]) -> bool:
     return isinstance(func, ast.Attribute) and func.attr == "print_exc"
 
 
-def _is_test_or_main_path(path: str) -> bool:
-    return is_test_path(path) or path.rsplit("/", 1)[-1] == "__main__.py"
+def _is_decoration(node: cst.BaseExpression) -> bool:
+    """``"-" * 40``, ``"=" * width`` or ``"----------"``: a separator line."""
+    if m.matches(node, m.BinaryOperation(operator=m.Multiply())):
+        node = node.left if isinstance(node.left, (cst.SimpleString, cst.ConcatenatedString)) else node.right
+    text = _string_value(node)
+    return text is not None and _DECORATION.fullmatch(text) is not None
 
 
-def _may_be_command_line(source: bytes) -> bool:
-    """False only when the text rules out every sign _ModuleFacts looks for (no source: unknown)."""
-    if not source:
-        return True
-    return b"__main__" in source or b"argv" in source or any(name.encode() in source for name in _CLI_MODULES)
-
-
-class _ModuleFacts(traversal.Visitor):
-    """What makes a module a command-line program."""
-
-    def __init__(self) -> None:
-        self.main_guard = False
-        self.cli_import = False
-        self.uses_argv = False
-
-    def visit_Comparison(self, node: cst.Comparison) -> None:
-        operands = [node.left, *(target.comparator for target in node.comparisons)]
-        has_name = any(m.matches(o, m.Name("__name__")) for o in operands)
-        has_main = any(isinstance(o, cst.SimpleString) and o.evaluated_value == "__main__" for o in operands)
-        if has_name and has_main:
-            self.main_guard = True
-
-    def visit_Import(self, node: cst.Import) -> None:
-        if any(alias.evaluated_name.split(".")[0] in _CLI_MODULES for alias in node.names):
-            self.cli_import = True
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-        if node.relative or node.module is None:
-            return
-        if cst.helpers.get_full_name_for_node(node.module).split(".")[0] in _CLI_MODULES:
-            self.cli_import = True
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        if m.matches(node, m.Attribute(value=m.Name("sys"), attr=m.Name("argv"))):
-            self.uses_argv = True
+def _without_level_prefix(pieces: list[_Piece], level: str) -> list[_Piece]:
+    """``Warning: `` / ``Error: `` dropped from the start of the message when the level says it."""
+    if not pieces or not isinstance(pieces[0], _Text):
+        return pieces
+    found = _LEVEL_PREFIX.match(pieces[0].text)
+    if found is None or level not in _PREFIX_LEVELS[found["word"].lower()]:
+        return pieces
+    rest = pieces[0].text[found.end() :]
+    if not rest and len(pieces) == 1:
+        return pieces
+    return ([_Text(rest)] if rest else []) + pieces[1:]
 
 
 # -- arguments of print() -----------------------------------------------------------------------
@@ -530,20 +612,43 @@ def _leading_text(node: cst.BaseExpression) -> str:
     return ""
 
 
-def _pieces_of(node: cst.BaseExpression, style: LoggingStyle) -> list[_Piece]:
-    """The text and values one print() argument contributes to the message."""
+def _pieces_of(node: cst.BaseExpression, style: LoggingStyle, repr_free: bool = False) -> list[_Piece]:
+    """The text and values one print() argument contributes to the message.
+
+    ``repr_free``: ``repr`` is the builtin, so ``repr(x)`` is ``x`` with a ``%r`` placeholder."""
     text = _string_value(node)
     if text is not None:
         return [_Text(text)]
     if isinstance(node, cst.FormattedString):
-        return _fstring_pieces(node)
+        pieces = _fstring_pieces(node)
+        return [_unrepr(p) if repr_free else p for p in pieces]
     if isinstance(node, cst.ConcatenatedString) and not _is_bytes(node):
-        return _pieces_of(node.left, style) + _pieces_of(node.right, style)
+        return _pieces_of(node.left, style, repr_free) + _pieces_of(node.right, style, repr_free)
+    if repr_free and _repr_argument(node) is not None:
+        return [_Value(_repr_argument(node), conversion="r")]
     if style is LoggingStyle.PERCENT and m.matches(node, m.BinaryOperation(operator=m.Modulo())):
         folded = _percent_operation_pieces(node)
         if folded is not None:
             return folded
     return [_Value(node)]
+
+
+def _repr_argument(node: cst.BaseExpression) -> cst.BaseExpression | None:
+    """``x`` of ``repr(x)``."""
+    if isinstance(node, cst.Call) and m.matches(node.func, m.Name("repr")) and len(node.args) == 1:
+        arg = node.args[0]
+        if arg.keyword is None and not arg.star:
+            return arg.value
+    return None
+
+
+def _unrepr(piece: _Piece) -> _Piece:
+    """``f"{repr(x)}"`` is ``f"{x!r}"``."""
+    if isinstance(piece, _Value) and piece.conversion is None and not piece.spec and piece.field is None:
+        inner = _repr_argument(piece.expr)
+        if inner is not None:
+            return dataclasses.replace(piece, expr=inner, conversion="r")
+    return piece
 
 
 def _is_bytes(node: cst.BaseExpression) -> bool:
@@ -754,30 +859,8 @@ def _placeholder(piece: _Value, style: LoggingStyle) -> str | None:
         return "%" + piece.percent
     if not piece.spec:
         return "%" + (piece.conversion or "s")
-    translated = _percent_spec(piece.spec, piece.conversion)
+    translated = percent_spec(piece.spec, piece.conversion)
     return None if translated is None else "%" + translated
-
-
-def _percent_spec(spec: str, conversion: str | None) -> str | None:
-    """The %-format equivalent of an f-string spec, or None when there is no exact one."""
-    strings = _STR_SPEC.fullmatch(spec)
-    if strings is not None and (conversion is not None or strings["type"] == "s"):
-        # The value is a str (a conversion's result, or the "s" type demands one): strings
-        # align left unless ">" says otherwise.
-        flag = "-" if strings["width"] and strings["align"] != ">" else ""
-        precision = f".{strings['precision']}" if strings["precision"] is not None else ""
-        return f"{flag}{strings['width'] or ''}{precision}{conversion or 's'}"
-    number = _NUMBER_SPEC.fullmatch(spec)
-    if number is None or conversion is not None:
-        return None
-    if number["zero"] and number["align"]:
-        return None  # "<05d" pads with zeros on the right; % cannot
-    if number["precision"] is not None and number["type"] in "dxXo":
-        return None  # invalid for integers: the original raises
-    flags = ("-" if number["align"] == "<" else "") + (number["sign"] or "") + (number["alt"] or "")
-    flags += number["zero"] or ""
-    precision = f".{number['precision']}" if number["precision"] is not None else ""
-    return f"{flags}{number['width'] or ''}{precision}{number['type']}"
 
 
 def _single_field_fstring(piece: _Value) -> cst.BaseExpression:
@@ -791,44 +874,6 @@ def _single_field_fstring(piece: _Value) -> cst.BaseExpression:
     assert piece.fstring is not None
     start = piece.fstring.start
     return cst.FormattedString(parts=[field], start=start, end=piece.fstring.end)
-
-
-# -- the new call -------------------------------------------------------------------------------
-
-
-def _logger_call(
-    original: cst.Call, logger_name: str, level: str, arguments: Sequence[cst.BaseExpression]
-) -> cst.Call:
-    """The logger call, laid out like ``original``: one line, or one argument per line."""
-    separator: cst.BaseParenthesizableWhitespace = cst.SimpleWhitespace(" ")
-    for arg in original.args:
-        if isinstance(arg.comma, cst.Comma) and isinstance(arg.comma.whitespace_after, cst.ParenthesizedWhitespace):
-            separator = _without_comments(arg.comma.whitespace_after)
-            break
-    else:
-        if isinstance(original.whitespace_before_args, cst.ParenthesizedWhitespace):
-            separator = _without_comments(original.whitespace_before_args)
-    args = [cst.Arg(value, comma=cst.Comma(whitespace_after=separator)) for value in arguments]
-    last_original = original.args[-1] if original.args else None
-    last = args[-1]
-    if last_original is not None and isinstance(last_original.comma, cst.Comma):
-        last = last.with_changes(comma=cst.Comma(whitespace_after=_without_comments(last_original.comma.whitespace_after)))
-    else:
-        last = last.with_changes(comma=cst.MaybeSentinel.DEFAULT)
-    if last_original is not None:
-        last = last.with_changes(whitespace_after_arg=_without_comments(last_original.whitespace_after_arg))
-    args[-1] = last
-    return original.with_changes(
-        func=cst.Attribute(cst.Name(logger_name), cst.Name(level)),
-        args=args,
-        whitespace_before_args=_without_comments(original.whitespace_before_args),
-    )
-
-
-def _without_comments(whitespace: cst.BaseParenthesizableWhitespace) -> cst.BaseParenthesizableWhitespace:
-    if isinstance(whitespace, cst.ParenthesizedWhitespace):
-        return whitespace.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
-    return whitespace
 
 
 class _CommentCollector(traversal.Visitor):

@@ -51,6 +51,11 @@ def parse_salary_range(text):
         return None
 
 
+def salary_band(text):
+    print("salary_band() is deprecated; use parse_salary_range()")
+    return parse_salary_range(text)
+
+
 def completion_percent(done, total):
     try:
         percent = done / total * 100

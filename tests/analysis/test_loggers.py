@@ -36,6 +36,7 @@ def swallowed_with(logger_name: str) -> str:
     ("header", "name"),
     [
         pytest.param("import logging\nlogger = logging.getLogger(__name__)\n", "logger", id="logging-getlogger"),
+        pytest.param("from app.logs import logger\n", "logger", id="logger-imported-from-elsewhere"),
         pytest.param("import logging as lg\nlog = lg.getLogger(__name__)\n", "log", id="aliased-logging-module"),
         pytest.param("from logging import getLogger\n_logger = getLogger(__name__)\n", "_logger", id="from-logging-import"),
         pytest.param(
@@ -75,12 +76,6 @@ def test_logger_defined_below_the_function_is_reused() -> None:
 @pytest.mark.parametrize(
     ("header", "new_header", "name"),
     [
-        pytest.param(
-            "from app.logs import logger\n",
-            "from app.logs import logger\nimport logging\n\n_logger = logging.getLogger(__name__)\n",
-            "_logger",
-            id="logger-imported-from-elsewhere",
-        ),
         pytest.param(
             "import logging\nlogger = logging.getLogger(__name__)\nlogger = logger.getChild('x')\n",
             "import logging\n\n_logger = logging.getLogger(__name__)\n\nlogger = logging.getLogger(__name__)\n"
@@ -180,7 +175,8 @@ def test_no_logger_is_created_when_nothing_needs_one() -> None:
 
 
 def test_print_before_a_late_logging_import_at_import_time_declines() -> None:
-    findings = assert_noop(PrintToLogging, "import os\nprint('loading')\nimport logging\n")
+    configured = {"app/setup.py": "import logging\n\nlogging.basicConfig()\n"}
+    findings = assert_noop(PrintToLogging, "import os\nprint('loading')\nimport logging\n", other_files=configured)
     assert declined(findings) == [
         "print() not converted: runs at import time before the module logger 'logger' is defined"
     ]
@@ -216,7 +212,7 @@ def test_print_to_logging_reuses_the_logger_bare_except_created() -> None:
             try:
                 return json.load(open(path))
             except Exception:
-                logger.exception("Unexpected error in load")
+                logger.debug("Handled error in load", exc_info=True)
                 return {}
         """
     )

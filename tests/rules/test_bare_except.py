@@ -137,7 +137,7 @@ def noop(source: str, **kwargs):
                 try:
                     return read(path)
                 except Exception:
-                    logger.exception("Unexpected error in load_config")
+                    logger.debug("Handled error in load_config", exc_info=True)
                     return {}
             """,
             id="swallowed-return-logged-with-existing-logger",
@@ -250,7 +250,7 @@ def noop(source: str, **kwargs):
                     try:
                         value = self.data[key]
                     except Exception:
-                        logger.exception("Unexpected error in Cache.get")
+                        logger.debug("Handled error in Cache.get", exc_info=True)
                         value = None
                         hits = -1
                     return value
@@ -277,7 +277,7 @@ def noop(source: str, **kwargs):
                     try:
                         handle(item)
                     except Exception:
-                        logger.exception("Unexpected error in consume")
+                        logger.debug("Handled error in consume", exc_info=True)
                         continue
             """,
             id="swallowed-continue",
@@ -730,18 +730,136 @@ def test_swallow_case_logs_with_traceback_and_lets_keyboard_interrupt_through(ca
     outcome = run_codemod(
         BareExcept,
         """
-        def load(error):
+        def refresh(error):
             try:
                 raise error
             except:
-                return {}
+                pass
         """,
     )
     namespace = _run_module(outcome.new_source.decode())
     with caplog.at_level(logging.ERROR, logger="converted"):
-        assert namespace["load"](ValueError("broken")) == {}
+        assert namespace["refresh"](ValueError("broken")) is None
     [record] = caplog.records
-    assert record.getMessage() == "Unexpected error in load"
+    assert record.getMessage() == "Unexpected error in refresh"
+    assert record.levelname == "ERROR"
     assert record.exc_info is not None and isinstance(record.exc_info[1], ValueError)
     with pytest.raises(KeyboardInterrupt):  # the intended change: Ctrl-C is no longer swallowed
-        namespace["load"](KeyboardInterrupt())
+        namespace["refresh"](KeyboardInterrupt())
+
+
+# -- the level fits the handler; the module's own logger is reused ------------------------------------
+
+
+def test_expected_failure_turned_into_an_answer_logs_at_debug(caplog) -> None:
+    outcome = run_codemod(
+        BareExcept,
+        """
+        class BadSignature(Exception):
+            pass
+
+
+        def verify_reset_token(token):
+            try:
+                return decode(token)
+            except:
+                return False
+
+
+        def decode(token):
+            raise BadSignature("expired")
+        """,
+    )
+    source = outcome.new_source.decode()
+    assert 'logger.debug("Handled error in verify_reset_token", exc_info=True)' in source
+    namespace = _run_module(source)
+    with caplog.at_level(logging.DEBUG, logger="converted"):
+        assert namespace["verify_reset_token"]("bad") is False
+    [record] = caplog.records
+    assert record.levelname == "DEBUG" and record.exc_info is not None
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="converted"):  # production: no error, no mail
+        namespace["verify_reset_token"]("bad")
+    assert caplog.records == []
+
+
+def test_a_fallback_in_an_ordinary_function_is_still_an_error() -> None:
+    rewrite(
+        """
+        import logging
+
+        logger = logging.getLogger(__name__)
+
+
+        def send_welcome(user):
+            try:
+                mailer.send(user.email)
+            except:
+                return False
+        """,
+        """
+        import logging
+
+        logger = logging.getLogger(__name__)
+
+
+        def send_welcome(user):
+            try:
+                mailer.send(user.email)
+            except Exception:
+                logger.exception("Unexpected error in send_welcome")
+                return False
+        """,
+    )
+
+
+@pytest.mark.parametrize("level", ["warning", "error", "exception"])
+def test_a_fixed_log_level(level: str) -> None:
+    source = "import logging\n\nlogger = logging.getLogger(__name__)\n\n\ndef parse(t):\n    try:\n        return int(t)\n    except:\n        return None\n"
+    outcome = run_codemod(BareExcept, source, options={"log-level": level})
+    assert f"logger.{level}(" in outcome.new_source.decode()
+
+
+@pytest.mark.parametrize(
+    ("header", "call"),
+    [
+        pytest.param(
+            "from app.logging_setup import logger\n",
+            'logger.exception("Unexpected error in refresh")',
+            id="imported-project-logger",
+        ),
+        pytest.param(
+            "from app.logging_setup import log as logger\n",
+            'logger.exception("Unexpected error in refresh")',
+            id="imported-under-a-logger-name",
+        ),
+        pytest.param(
+            "import structlog\n\nlog = structlog.get_logger()\n",
+            'log.exception("Unexpected error in refresh")',
+            id="structlog",
+        ),
+        pytest.param(
+            "from loguru import logger\n",
+            'logger.exception("Unexpected error in refresh")',
+            id="loguru",
+        ),
+    ],
+)
+def test_the_module_logger_is_reused(header: str, call: str) -> None:
+    source = header + "\n\ndef refresh(cache):\n    try:\n        cache.reload()\n    except:\n        pass\n"
+    converted = run_codemod(BareExcept, source).new_source.decode()
+    assert converted == header + f"\n\ndef refresh(cache):\n    try:\n        cache.reload()\n    except Exception:\n        {call}\n"
+    assert "_logger =" not in converted and "getLogger(__name__)" not in converted
+
+
+def test_loguru_debug_keeps_the_traceback() -> None:
+    source = "from loguru import logger\n\n\ndef parse(t):\n    try:\n        return int(t)\n    except:\n        return None\n"
+    converted = run_codemod(BareExcept, source).new_source.decode()
+    assert 'logger.opt(exception=True).debug("Handled error in parse")' in converted
+
+
+def test_a_default_returned_after_the_try_is_the_answer() -> None:
+    source = "def safe_int(value):\n    try:\n        return int(value)\n    except:\n        pass\n    return 0\n"
+    converted = run_codemod(BareExcept, source).new_source.decode()
+    assert 'logger.debug("Handled error in safe_int", exc_info=True)\n    return 0' in converted
+    assert "pass" not in converted

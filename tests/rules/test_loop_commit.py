@@ -77,27 +77,6 @@ def decline_reasons(source: str, **kwargs) -> list[str]:
         ),
         pytest.param(
             """
-            def drain(queue):
-                while True:
-                    item = queue.get()
-                    if item is None:
-                        break
-                    db.add(Event(payload=item))
-                    db.commit()
-            """,
-            """
-            def drain(queue):
-                while True:
-                    item = queue.get()
-                    if item is None:
-                        break
-                    db.add(Event(payload=item))
-                db.commit()
-            """,
-            id="while-true-with-break",
-        ),
-        pytest.param(
-            """
             def import_rows(rows):
                 for row in rows:
                     session.add(Candidate(**row))
@@ -584,6 +563,217 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
 @pytest.mark.parametrize(
     ("source", "reason"),
     [
+        # -- loops that may never end: the commit after them would never run --
+        pytest.param(
+            """
+            def drain(queue):
+                while True:
+                    item = queue.get()
+                    if item is None:
+                        break
+                    db.add(Event(payload=item))
+                    db.commit()
+            """,
+            "not batched, while True only ends at a break (a sentinel): until then nothing would be committed",
+            id="while-true-with-break",
+        ),
+        pytest.param(
+            """
+            def worker(inbox):
+                while 1:
+                    session.add(Event(payload=inbox.get()))
+                    session.commit()
+            """,
+            "not batched, while 1 may never end: the commit after it would never run",
+            id="while-1-worker",
+        ),
+        pytest.param(
+            """
+            def consume(stop, inbox):
+                while not stop.is_set():
+                    payload = inbox.get(timeout=1)
+                    session.add(Event(payload=payload))
+                    session.commit()
+            """,
+            "not batched, while not stop.is_set(): the body does not change stop, so the loop may only end "
+            "when another thread or a signal says so, and a crash would lose everything since it started",
+            id="while-event-not-set",
+        ),
+        pytest.param(
+            """
+            class Worker:
+                def run(self):
+                    while self.running:
+                        job = self.inbox.get()
+                        self.session.add(Result(job=job))
+                        self.session.commit()
+            """,
+            "not batched, while self.running: the body does not change self.running, so the loop may only "
+            "end when another thread or a signal says so, and a crash would lose everything since it started",
+            id="while-flag-attribute",
+        ),
+        pytest.param(
+            """
+            def consume(inbox):
+                for payload in iter(inbox.get, None):
+                    session.add(Event(payload=payload))
+                    session.commit()
+            """,
+            "not batched, iter() at line 3 may never end: the commit after the loop would never run",
+            id="iter-with-a-sentinel",
+        ),
+        pytest.param(
+            """
+            def poll(feed):
+                while feed.open:
+                    session.add(Event(payload=feed.read()))
+                    session.commit()
+                    time.sleep(5)
+            """,
+            "not batched, the loop polls (time.sleep() at line 6) and may never end: the commit after it "
+            "would never run",
+            id="polling-loop",
+        ),
+        pytest.param(
+            """
+            class Worker:
+                def run(self):
+                    while not self._stop.is_set():
+                        item = self.inbox.get()
+                        self.handle(item)
+                        self.session.add(Result(item=item))
+                        self.session.commit()
+            """,
+            "not batched, while not self._stop.is_set(): the body does not change self._stop, so the loop may "
+            "only end when another thread or a signal says so, and a crash would lose everything since it started",
+            id="worker-method-event",
+        ),
+        # -- effects outside the database: the per-item commit records each one --
+        pytest.param(
+            """
+            def settle(orders):
+                for order in orders:
+                    payments.charge(order.card, order.amount)
+                    order.paid = True
+                    db.session.commit()
+            """,
+            "not batched, payments.charge() at line 4 is a payment call with an effect outside the database: "
+            "the per-item commit records each one, so a crash half-way would leave effects without their rows "
+            "and a retry would repeat them",
+            id="payment-per-item",
+        ),
+        pytest.param(
+            """
+            def notify(users):
+                for user in users:
+                    requests.post(WEBHOOK, json={"id": user.id})
+                    user.notified = True
+                    session.commit()
+            """,
+            "not batched, requests.post() at line 4 is a network call with an effect outside the database: "
+            "the per-item commit records each one, so a crash half-way would leave effects without their rows "
+            "and a retry would repeat them",
+            id="http-call-per-item",
+        ),
+        pytest.param(
+            """
+            def welcome(users):
+                for user in users:
+                    mail.send(Message(recipients=[user.email]))
+                    user.welcomed = True
+                    db.session.commit()
+            """,
+            "not batched, mail.send() at line 4 is a messaging call with an effect outside the database: "
+            "the per-item commit records each one, so a crash half-way would leave effects without their rows "
+            "and a retry would repeat them",
+            id="mail-per-item",
+        ),
+        pytest.param(
+            """
+            def schedule(reports):
+                for report in reports:
+                    report.queued = True
+                    db.session.commit()
+                    render_report.delay(report.id)
+            """,
+            "not batched, render_report.delay() at line 6 is a task call with an effect outside the database: "
+            "the per-item commit records each one, so a crash half-way would leave effects without their rows "
+            "and a retry would repeat them",
+            id="task-after-the-commit",
+        ),
+        pytest.param(
+            """
+            def export(rows, path):
+                for row in rows:
+                    open(path, "a").write(row.line)
+                    row.exported = True
+                    session.commit()
+            """,
+            "not batched, open.write() at line 4 is a file call with an effect outside the database: "
+            "the per-item commit records each one, so a crash half-way would leave effects without their rows "
+            "and a retry would repeat them",
+            id="file-write-per-item",
+        ),
+        pytest.param(
+            """
+            def remind(users):
+                for user in users:
+                    send_email(user.email, "reminder")
+                    user.reminded = True
+                    session.commit()
+            """,
+            "not batched, send_email() at line 4 is a messaging call with an effect outside the database: "
+            "the per-item commit records each one, so a crash half-way would leave effects without their rows "
+            "and a retry would repeat them",
+            id="bare-send-function",
+        ),
+        pytest.param(
+            """
+            def settle(orders):
+                for order in orders:
+                    stripe.Charge.create(amount=order.amount, source=order.token)
+                    order.paid = True
+                    db.session.commit()
+            """,
+            "not batched, stripe.Charge.create() at line 4 is a payment call with an effect outside the database: "
+            "the per-item commit records each one, so a crash half-way would leave effects without their rows "
+            "and a retry would repeat them",
+            id="stripe-charge",
+        ),
+        # -- a commit per chunk is deliberate --
+        pytest.param(
+            """
+            def load(chunks):
+                for chunk in chunks:
+                    session.bulk_save_objects(chunk)
+                    session.commit()
+            """,
+            "not batched, the commit closes a chunk (session.bulk_save_objects() at line 4): one transaction "
+            "per chunk is deliberate, merging them would make one unbounded transaction",
+            id="bulk-save-per-chunk",
+        ),
+        pytest.param(
+            """
+            def load(rows):
+                for batch in batched(rows, 500):
+                    session.add_all([Item(**row) for row in batch])
+                    session.commit()
+            """,
+            "not batched, the commit closes a chunk (the loop iterates over batch (line 3)): one transaction "
+            "per chunk is deliberate, merging them would make one unbounded transaction",
+            id="iterating-batches",
+        ),
+        pytest.param(
+            """
+            def load(rows):
+                for start in range(0, len(rows), 1000):
+                    session.execute(insert(Item), rows[start : start + 1000])
+                    session.commit()
+            """,
+            "not batched, the commit closes a chunk (session.execute() of many rows at line 4): one transaction "
+            "per chunk is deliberate, merging them would make one unbounded transaction",
+            id="executemany-per-slice",
+        ),
         pytest.param(
             """
             def close_jobs(job_ids):
@@ -818,7 +1008,9 @@ def test_the_fixable_finding_names_the_commit_line_and_target_loop() -> None:
                     session.commit()
                     notify(item)
             """,
-            "not batched, notify() at line 7 runs after the commit in every iteration",
+            "not batched, notify() at line 7 is a notification call with an effect outside the database: the "
+            "per-item commit records each one, so a crash half-way would leave effects without their rows and a "
+            "retry would repeat them",
             id="call-after-the-commit-may-depend-on-it",
         ),
         pytest.param(
@@ -1125,10 +1317,10 @@ def test_commit_not_last_in_the_body_is_reported() -> None:
                 item = Item(**row)
                 session.add(item)
                 session.commit()
-                send_welcome_email(item.id)
+                index_for_search(item.id)
         """
     assert decline_reasons(source) == [
-        "not batched, send_welcome_email() at line 7 runs after the commit in every iteration"
+        "not batched, index_for_search() at line 7 runs after the commit in every iteration"
     ]
 
 
@@ -1195,3 +1387,36 @@ def test_a_session_alias_defined_in_another_module_is_a_session() -> None:
     assert noop(source) == []  # without the other module: not known as a session
     outcome = run_codemod(LoopCommit, source, path="app/api/items.py", other_files={"app/api/deps.py": deps})
     assert "        store.add(Item(**row))\n    store.commit()\n" in outcome.new_source.decode()
+
+
+def test_effect_calls_are_configurable() -> None:
+    source = """
+        def sync(accounts):
+            for account in accounts:
+                ledger_client.push(account.balance)
+                account.synced = True
+                session.commit()
+        """
+    assert "ledger_client.push() at line 4 is a call with an effect outside" in decline_reasons(
+        source, options={"effect-calls": ["ledger_client.*"]}
+    )[0]
+    rewrite(source, source.replace("        session.commit()\n", "").rstrip() + "\n            session.commit()\n")
+
+
+def test_a_drained_queue_and_a_counted_while_loop_are_still_batched() -> None:
+    rewrite(
+        """
+        def drain(pending, remaining):
+            while pending and remaining > 0:
+                session.add(Event(payload=pending.pop()))
+                session.commit()
+                remaining -= 1
+        """,
+        """
+        def drain(pending, remaining):
+            while pending and remaining > 0:
+                session.add(Event(payload=pending.pop()))
+                remaining -= 1
+            session.commit()
+        """,
+    )

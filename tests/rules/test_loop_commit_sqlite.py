@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import copy
 import dataclasses
+import queue
+import threading
 import textwrap
 from collections.abc import Callable
 from typing import Any
@@ -121,16 +123,95 @@ def test_continue_before_the_commit_and_for_else() -> None:
     assert_same_rows_one_commit(source, "import_rows", ROWS, original_commits=len(ROWS) - 2)
 
 
-def test_while_true_with_break() -> None:
+def declined_source(source: str) -> str:
+    """The source loop-commit leaves as it is (with a finding): what runs after the codemod."""
+    outcome = run_codemod(LoopCommit, source)
+    assert outcome.status != CHANGED, outcome.new_source
+    assert outcome.findings and not any(f.fixable for f in outcome.findings)
+    return textwrap.dedent(source)
+
+
+def names_in(engine: Engine) -> list[str]:
+    with Session(engine) as session:
+        return list(session.scalars(select(Item.name).order_by(Item.id)))
+
+
+def test_queue_consumer_still_commits_every_item_as_it_arrives(tmp_path) -> None:
+    """A thread feeds the consumer one item at a time and waits for each to be committed."""
     source = """
-        def drain(session, queue):
+        def consume(session, inbox):
             while True:
-                if not queue:
+                name = inbox.get()
+                if name is None:
                     break
-                session.add(Item(name=queue.pop(0)["name"]))
+                session.add(Item(name=name))
                 session.commit()
         """
-    assert_same_rows_one_commit(source, "drain", list(ROWS), original_commits=len(ROWS))
+    engine, _ = counting_engine(f"sqlite:///{tmp_path / 'queue.db'}")
+    committed = threading.Event()
+    inbox: queue.Queue[str | None] = queue.Queue()
+    seen: list[list[str]] = []
+
+    def feed() -> None:
+        for index in range(4):
+            inbox.put(f"item-{index}")
+            assert committed.wait(timeout=10), "the consumer did not commit the item it received"
+            committed.clear()
+            seen.append(names_in(engine))
+        inbox.put(None)
+
+    feeder = threading.Thread(target=feed)
+    with Session(engine) as session:
+        event.listen(session, "after_commit", lambda _: committed.set())
+        feeder.start()
+        load(declined_source(source), "consume")(session, inbox)
+    feeder.join(timeout=10)
+    assert seen == [[f"item-{i}" for i in range(n)] for n in range(1, 5)]
+
+
+class FakePayments:
+    """A payment API that fails on its third charge, like a card declined half-way."""
+
+    def __init__(self) -> None:
+        self.charged: list[str] = []
+
+    def charge(self, name: str) -> None:
+        if len(self.charged) == 2:
+            raise RuntimeError("card declined")
+        self.charged.append(name)
+
+
+def test_payment_loop_keeps_every_charge_recorded_when_it_fails_half_way() -> None:
+    source = """
+        def settle(session, payments):
+            for item in session.scalars(select(Item).order_by(Item.id)).all():
+                payments.charge(item.name)
+                item.batch = 1
+                session.commit()
+        """
+    engine, commits = counting_engine()
+    with Session(engine) as session:
+        session.add_all([Item(name=f"order-{i}") for i in range(4)])
+        session.commit()
+    payments = FakePayments()
+    with Session(engine) as session, pytest.raises(RuntimeError, match="declined"):
+        load(declined_source(source), "settle")(session, payments)
+    paid = [name for _, name, _, batch in table(engine) if batch == 1]
+    assert paid == payments.charged == ["order-0", "order-1"]
+    assert len(commits) == 1 + 2  # the setup, then one per charge, in order
+
+
+def test_bulk_chunks_still_commit_chunk_by_chunk() -> None:
+    source = """
+        def load_chunks(session, chunks):
+            for chunk in chunks:
+                session.bulk_insert_mappings(Item, chunk)
+                session.commit()
+        """
+    chunks = [[{"name": f"c{c}-{i}"} for i in range(3)] for c in range(3)]
+    run = run_sync(declined_source(source), "load_chunks", chunks)
+    assert run.commits == 3
+    assert [row[1] for row in run.rows] == [row["name"] for chunk in chunks for row in chunk]
 
 
 def test_nested_loops_updating_loaded_rows() -> None:

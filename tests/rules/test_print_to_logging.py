@@ -15,11 +15,17 @@ from tests.rules.helpers import assert_noop, assert_rewrite, declined, run_codem
 HEADER = "import logging\n\nlogger = logging.getLogger(__name__)\n\n\n"
 
 
+# Most cases are single modules of a project that configures logging elsewhere.
+CONFIGURED = {"app/logging_setup.py": "import logging\n\nlogging.basicConfig(level=logging.INFO)\n"}
+
+
 def rewrite(before: str, after: str, **kwargs):
+    kwargs.setdefault("other_files", CONFIGURED)
     return assert_rewrite(PrintToLogging, before, after, **kwargs)
 
 
 def noop(source: str, **kwargs):
+    kwargs.setdefault("other_files", CONFIGURED)
     return assert_noop(PrintToLogging, source, **kwargs)
 
 
@@ -44,7 +50,6 @@ def in_function(body: str) -> str:
         pytest.param('print("x", a, b)', 'logger.info("x %s %s", a, b)', id="several-args-joined-by-space"),
         pytest.param("print(a)", "logger.info(a)", id="single-value-is-the-message"),
         pytest.param('print("Done")', 'logger.info("Done")', id="single-literal"),
-        pytest.param("print()", 'logger.info("")', id="no-args-logs-empty-line"),
         pytest.param('print("a", "b")', 'logger.info("a b")', id="literals-folded-together"),
         pytest.param('print(a, b, sep=", ")', 'logger.info("%s, %s", a, b)', id="literal-sep"),
         pytest.param('print(a, b, sep="")', 'logger.info("%s%s", a, b)', id="empty-sep"),
@@ -100,20 +105,24 @@ def in_function(body: str) -> str:
             'print("""Usage:\n  run FILE""")', 'logger.info("""Usage:\n  run FILE""")', id="single-literal-kept-as-written"
         ),
         # levels
-        pytest.param('print("ERROR: disk full")', 'logger.error("ERROR: disk full")', id="level-error-upper"),
+        pytest.param('print("ERROR: disk full")', 'logger.error("disk full")', id="level-error-upper-prefix-dropped"),
         pytest.param('print("[fatal]", a)', 'logger.error("[fatal] %s", a)', id="level-fatal-after-punctuation"),
         pytest.param('print("Failure in", a)', 'logger.error("Failure in %s", a)', id="level-failure"),
         pytest.param('print("Exception:", e)', 'logger.error("Exception: %s", e)', id="level-exception-word"),
-        pytest.param('print("critical:", a)', 'logger.error("critical: %s", a)', id="level-critical"),
-        pytest.param('print("Warning:", a)', 'logger.warning("Warning: %s", a)', id="level-warning"),
-        pytest.param('print(f"DEPRECATED: {a}")', 'logger.warning("DEPRECATED: %s", a)', id="level-deprecated"),
+        pytest.param('print("critical:", a)', 'logger.error(a)', id="level-critical-prefix-dropped"),
+        pytest.param('print("Warning:", a)', 'logger.warning(a)', id="level-warning-prefix-dropped"),
+        pytest.param('print("Warning - slow:", a)', 'logger.warning("slow: %s", a)', id="level-warning-dash-prefix-dropped"),
+        pytest.param('print("Error: ", repr(a))', 'logger.error("%r", a)', id="repr-argument-is-percent-r"),
+        pytest.param('print(f"bad value {repr(a)}")', 'logger.info("bad value %r", a)', id="repr-in-fstring-is-percent-r"),
+        pytest.param('print("Error:")', 'logger.error("Error:")', id="prefix-alone-is-the-message"),
+        pytest.param('print("caution: warning ahead")', 'logger.warning("caution: warning ahead")', id="caution-is-no-prefix"),
         pytest.param('print("warn", a)', 'logger.warning("warn %s", a)', id="level-warn"),
         pytest.param('print("caution!")', 'logger.warning("caution!")', id="level-caution"),
         pytest.param('print("Errorless run", a)', 'logger.info("Errorless run %s", a)', id="level-word-must-be-whole"),
         pytest.param('print("No errors", a)', 'logger.info("No errors %s", a)', id="level-only-first-word"),
         pytest.param("print(a, file=sys.stderr)", "logger.error(a)", id="stderr-is-error"),
         pytest.param(
-            'print("Warning: slow", a, file=sys.stderr)', 'logger.warning("Warning: slow %s", a)', id="stderr-warning-text-is-warning"
+            'print("Warning: slow", a, file=sys.stderr)', 'logger.warning("slow %s", a)', id="stderr-warning-text-is-warning"
         ),
         pytest.param("print(a, file=sys.stdout)", "logger.info(a)", id="stdout-is-info"),
         pytest.param("print(a, file=None)", "logger.info(a)", id="file-none-is-stdout"),
@@ -132,29 +141,76 @@ def test_print_rewrites(before: str, after: str) -> None:
             """
             try:
                 step()
-            except ValueError:
+            except Exception:
                 print("Retrying", a)
             """,
             """
             try:
                 step()
-            except ValueError:
+            except Exception:
                 logger.exception("Retrying %s", a)
             """,
-            id="in-except-handler-is-exception",
+            id="unexpected-error-in-a-broad-handler-is-exception",
         ),
         pytest.param(
             """
             try:
                 step()
+            except:
+                print("step crashed")
+            """,
+            """
+            try:
+                step()
+            except:
+                logger.exception("step crashed")
+            """,
+            id="bare-handler-is-exception",
+        ),
+        pytest.param(
+            """
+            try:
+                n = int(s)
             except ValueError:
+                print("not a number, using 0")
+                n = 0
+            """,
+            """
+            try:
+                n = int(s)
+            except ValueError:
+                logger.warning("not a number, using 0")
+                n = 0
+            """,
+            id="expected-fallback-is-warning",
+        ),
+        pytest.param(
+            """
+            try:
+                step()
+            except (KeyError, ValueError) as err:
+                print("Error: bad entry", err)
+            """,
+            """
+            try:
+                step()
+            except (KeyError, ValueError) as err:
+                logger.error("bad entry %s", err)
+            """,
+            id="expected-failure-reported-as-error-without-traceback",
+        ),
+        pytest.param(
+            """
+            try:
+                step()
+            except Exception:
                 print("Error:", a, file=sys.stderr)
             """,
             """
             try:
                 step()
-            except ValueError:
-                logger.exception("Error: %s", a)
+            except Exception:
+                logger.exception(a)
             """,
             id="handler-wins-over-stderr",
         ),
@@ -192,7 +248,7 @@ def test_print_rewrites(before: str, after: str) -> None:
             try:
                 import ujson as json
             except ImportError:
-                logger.warning("Warning: ujson missing")
+                logger.warning("ujson missing")
                 logger.info("using json")
                 import json
             """,
@@ -299,7 +355,7 @@ def test_statement_rewrites(before: str, after: str) -> None:
             def send(message):
                 try:
                     deliver(message)
-                except ConnectionError as exc:
+                except Exception as exc:
                     print(f"Warning: delivery to {message['to']} failed: {exc}")
                     print("Gave up:", exc)
                     print(f"Gave up ({exc}).")
@@ -315,7 +371,7 @@ def test_statement_rewrites(before: str, after: str) -> None:
             def send(message):
                 try:
                     deliver(message)
-                except ConnectionError:
+                except Exception:
                     logger.exception("Warning: delivery to %s failed", message['to'])
                     logger.exception("Gave up")
                     logger.exception("Gave up")
@@ -334,7 +390,7 @@ def test_statement_rewrites(before: str, after: str) -> None:
             def send(message):
                 try:
                     deliver(message)
-                except ConnectionError as exc:
+                except Exception as exc:
                     print(f"{exc} while sending, retrying")
             """,
             """
@@ -346,7 +402,7 @@ def test_statement_rewrites(before: str, after: str) -> None:
             def send(message):
                 try:
                     deliver(message)
-                except ConnectionError as exc:
+                except Exception as exc:
                     logger.error("%s while sending, retrying", exc)
             """,
             # In mid-sentence the exception is part of the text: logged as printed, without traceback.
@@ -438,7 +494,7 @@ def test_import_time_print_in_the_import_header_moves_the_new_logger_up() -> Non
         try:
             import ujson as json
         except ImportError:
-            logger.warning("Warning: ujson missing, using json")
+            logger.warning("ujson missing, using json")
             import json
 
 
@@ -555,11 +611,199 @@ LIBRARY_PRINT = "def run(a):\n    print('x', a)\n"
         "app/test_models.py",
         "app/models_test.py",
         "conftest.py",
-        "app/__main__.py",
     ],
 )
-def test_untransformed_in_tests_and_main_files(path: str) -> None:
+def test_untransformed_in_tests(path: str) -> None:
     assert noop(LIBRARY_PRINT, path=path) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("app/__main__.py", "__main__.py is a command-line program: its prints are its output"),
+        ("manage.py", "manage.py is a command-line program: its prints are its output"),
+        ("scripts/backfill.py", "a script under scripts/: its prints are its output"),
+        ("project/bin/rotate_keys.py", "a script under bin/: its prints are its output"),
+        ("tools/report.py", "a script under tools/: its prints are its output"),
+        ("shop/migrations/0007_backfill.py", "a database migration; migrations are history and are never edited"),
+    ],
+)
+def test_programs_and_migrations_are_declined_by_path(path: str, reason: str) -> None:
+    assert [f.message for f in noop(LIBRARY_PRINT, path=path)] == [f"print() not converted: {reason}"]
+
+
+def test_alembic_revision_is_never_edited() -> None:
+    source = 'revision = "a1"\ndown_revision = "a0"\n\n\ndef upgrade():\n    print("backfilling")\n'
+    findings = noop(source, path="migrations/versions/a1_backfill.py")
+    assert [f.message for f in findings] == [
+        "print() not converted: a database migration; migrations are history and are never edited"
+    ]
+
+
+# -- the program's interface: commands, prompts, notices ------------------------------------------
+
+COMMAND_REASON = "print() not converted: {name}() is a command-line command (@{decorator}): its prints are its output"
+
+
+@pytest.mark.parametrize(
+    ("source", "decorator"),
+    [
+        pytest.param(
+            "@app.cli.command('count-users')\ndef count_users():\n    print(User.query.count())\n",
+            "app.cli.command",
+            id="flask-app-cli",
+        ),
+        pytest.param(
+            "@bp.cli.command()\ndef count_users():\n    print(42)\n", "bp.cli.command", id="flask-blueprint-cli"
+        ),
+        pytest.param(
+            "from flask.cli import AppGroup\n\nuser_cli = AppGroup('user')\n\n\n"
+            "@user_cli.command('count')\ndef count_users():\n    print(42)\n",
+            "user_cli.command",
+            id="flask-appgroup",
+        ),
+        pytest.param(
+            "@cli.command()\n@with_appcontext\ndef count_users():\n    print(42)\n",
+            "cli.command",
+            id="click-group-command",
+        ),
+    ],
+)
+def test_command_functions_keep_their_prints(source: str, decorator: str) -> None:
+    findings = noop(HEADER + "\n" + source)
+    assert [f.message for f in findings] == [COMMAND_REASON.format(name="count_users", decorator=decorator)]
+
+
+def test_a_command_registered_with_add_command_keeps_its_prints() -> None:
+    source = HEADER + "def count_users():\n    print(42)\n\n\napp.cli.add_command(count_users)\n"
+    assert [f.message for f in noop(source)] == [
+        "print() not converted: count_users() is a command (registered with add_command): its prints are its output"
+    ]
+
+
+def test_django_management_command_keeps_its_prints() -> None:
+    source = HEADER + (
+        "from django.core.management.base import BaseCommand\n\n\n"
+        "class Command(BaseCommand):\n    def handle(self, *args, **options):\n        print('Closed', 3, 'jobs')\n"
+    )
+    assert [f.message for f in noop(source)] == [
+        "print() not converted: Command.handle() is a Django management command: its prints are its output"
+    ]
+
+
+def test_prints_before_a_prompt_stay() -> None:
+    source = in_function(
+        """
+        print("Back up your database before proceeding!")
+        print("This drops", n, "tables.")
+        answer = input("Continue? [y/N] ")
+        print("Dropping", n)
+        """
+    )
+    outcome = run_codemod(PrintToLogging, source, other_files=CONFIGURED)
+    assert 'logger.info("Dropping %s", n)' in outcome.new_source.decode()
+    assert [f.message for f in outcome.findings if not f.fixable] == [
+        "print() not converted: it prompts the user (the input that follows needs it on screen)"
+    ] * 2
+
+
+def test_deprecation_notice_is_declined() -> None:
+    assert [f.message for f in noop(in_function('print("old_api() is deprecated, use new_api()")'))] == [
+        "print() not converted: a deprecation notice; it should be warnings.warn(..., DeprecationWarning), "
+        "which the caller can see"
+    ]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["print()", 'print("-" * 40)', 'print(40 * "=")', 'print("==========")', 'print("")'],
+)
+def test_blank_lines_and_separators_stay(statement: str) -> None:
+    # layout for a reader of the console, not a message worth a log record
+    assert noop(in_function(statement)) == []
+
+
+# -- only where the output stays visible ----------------------------------------------------------
+
+
+def test_project_without_logging_configuration_gets_one_finding() -> None:
+    library = HEADER + "def sync(rows):\n    print('Syncing', len(rows))\n    print('done')\n"
+    other = {"app/other.py": "def f():\n    print('other')\n"}
+    first = run_codemod(PrintToLogging, library, path="app/jobs.py", other_files=other)
+    second = run_codemod(PrintToLogging, other["app/other.py"], path="app/other.py", other_files={"app/jobs.py": library})
+    assert first.new_source is None and second.new_source is None
+    assert second.findings == []
+    assert [f.message for f in first.findings] == [
+        "print() not converted anywhere: the project configures no logging (no basicConfig, dictConfig or "
+        "fileConfig, no handler, no level, no framework logger), so the converted prints would show nothing below "
+        "WARNING; configure logging, or set assume-logging-configured = true"
+    ]
+
+
+@pytest.mark.parametrize(
+    "configuration",
+    [
+        "logging.basicConfig(level=logging.INFO)\n",
+        "logging.config.dictConfig(LOGGING)\n",
+        "app.logger.setLevel(logging.INFO)\n",
+        "root = logging.getLogger()\nroot.addHandler(logging.StreamHandler())\n",
+        "LOGGING = {'version': 1}\n",
+        "app.logger.info('started')\n",
+    ],
+)
+def test_any_logging_configuration_in_the_project_allows_converting(configuration: str) -> None:
+    library = "def sync(rows):\n    print('Syncing', len(rows))\n"
+    outcome = run_codemod(PrintToLogging, library, other_files={"app/setup.py": "import logging\n" + configuration})
+    assert b"logger.info" in outcome.new_source
+
+
+def test_assume_logging_configured_converts_anyway() -> None:
+    library = "def sync(rows):\n    print('Syncing', len(rows))\n"
+    outcome = run_codemod(PrintToLogging, library, other_files={}, options={"assume-logging-configured": True})
+    assert b"logger.info" in outcome.new_source
+
+
+# -- proofs: the command still prints, the levels are the ones the messages call for -------------
+
+
+def test_flask_cli_command_still_prints_after_the_codemod() -> None:
+    flask = pytest.importorskip("flask")
+    source = HEADER + (
+        "from flask import Flask\n\napp = Flask(__name__)\n\n\n"
+        "@app.cli.command('count-users')\ndef count_users():\n    print(42)\n\n\n"
+        "def sync(rows):\n    print('Syncing', len(rows))\n"
+    )
+    outcome = run_codemod(PrintToLogging, source, other_files=CONFIGURED)
+    converted = outcome.new_source.decode()
+    assert "logger.info(\"Syncing %s\", len(rows))" in converted
+    namespace: dict = {"__name__": "cli_app"}
+    exec(compile(converted, "cli_app.py", "exec"), namespace)
+    result = namespace["app"].test_cli_runner().invoke(args=["count-users"])
+    assert result.exit_code == 0 and result.output == "42\n"
+    assert isinstance(namespace["app"], flask.Flask)
+
+
+def test_levels_follow_the_message(caplog: pytest.LogCaptureFixture) -> None:
+    source = HEADER + (
+        "def parse(text):\n"
+        "    try:\n        return int(text)\n    except ValueError:\n        print('not a number, using 0')\n        return 0\n\n\n"
+        "def run(step):\n"
+        "    try:\n        step()\n    except Exception:\n        print('step failed')\n\n\n"
+        "def check(value):\n    print('Warning: odd value', repr(value))\n"
+    )
+    converted = run_codemod(PrintToLogging, source, other_files=CONFIGURED).new_source.decode()
+    namespace: dict = {"__name__": "levels"}
+    exec(compile(converted, "levels.py", "exec"), namespace)
+    with caplog.at_level(logging.DEBUG, logger="levels"):
+        assert namespace["parse"]("x") == 0
+        namespace["run"](lambda: 1 / 0)
+        namespace["check"]("7")
+    records = [(r.levelname, r.getMessage(), r.exc_info is not None) for r in caplog.records]
+    assert records == [
+        ("WARNING", "not a number, using 0", False),
+        ("ERROR", "step failed", True),
+        ("WARNING", "odd value '7'", False),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -575,8 +819,10 @@ def test_untransformed_in_tests_and_main_files(path: str) -> None:
         pytest.param("import sys\nARGS = sys.argv[1:]\n", id="sys-argv"),
     ],
 )
-def test_untransformed_in_command_line_modules(extra: str) -> None:
-    assert noop(LIBRARY_PRINT + extra) == []
+def test_command_line_modules_are_declined_once(extra: str) -> None:
+    findings = noop(LIBRARY_PRINT + "\n" + extra + "\n\ndef more():\n    print('y')\n")
+    assert [f.message.split(" (")[0] for f in findings] == ["print() not converted: a command-line program"]
+    assert findings[0].line == 2
 
 
 # print is not the builtin here
@@ -637,7 +883,6 @@ PRINT_ARGUMENTS = [
     'a, b, sep=""',
     'a, b, sep="%"',
     "a, None",
-    "",
     '"Loading", end="..."',
     'f"Failed: {e}"',
     'f"{x!r} {s!s} {s!a} {e!r}"',
@@ -688,7 +933,7 @@ def _printed(arguments: str) -> str:
 def _converted_module(header: str) -> str:
     """One module with an ``emit_<i>()`` per entry of PRINT_ARGUMENTS, converted once."""
     functions = "".join(f"\n\ndef emit_{i}():\n    print({arguments})\n" for i, arguments in enumerate(PRINT_ARGUMENTS))
-    outcome = run_codemod(PrintToLogging, f"{header}{VALUES}{functions}")
+    outcome = run_codemod(PrintToLogging, f"{header}{VALUES}{functions}", other_files=CONFIGURED)
     assert outcome.new_source is not None, outcome.findings
     assert not any(not f.fixable for f in outcome.findings), outcome.findings
     converted = outcome.new_source.decode()

@@ -17,6 +17,8 @@ from codemods.analysis.sessions import (
     bindings,
     method_calls,
 )
+from codemods.rules.loop_commit import hazards
+from codemods.rules.loop_commit.hazards import walk as _walk
 
 Loop = cst.For | cst.While
 
@@ -123,9 +125,19 @@ class Planner:
     libcst visitor: on a large module this walk is the codemod's main cost.
     """
 
-    def __init__(self, matcher: SessionMatcher, *, flush: bool, line_of: Callable[[cst.CSTNode], int]) -> None:
+    def __init__(
+        self,
+        matcher: SessionMatcher,
+        *,
+        flush: bool,
+        line_of: Callable[[cst.CSTNode], int],
+        effect_calls: Sequence[str] = tuple(hazards.DEFAULT_EFFECT_CALLS),
+        chunk_words: Sequence[str] = tuple(hazards.DEFAULT_CHUNK_WORDS),
+    ) -> None:
         self.matcher = matcher
         self.flush = flush
+        self.effect_calls = tuple(effect_calls)
+        self.chunk_words = frozenset(w.lower() for w in chunk_words)
         self.line_of = line_of
         self.declines: list[tuple[cst.CSTNode, str]] = []
         self._scopes: list[_Scope] = []
@@ -221,7 +233,7 @@ class Planner:
         units = list(_units(loop.body))
         tail_index, tail = self._find_tail(units)
         if tail is None:
-            self._decline_direct_commits(units)
+            self._decline_direct_commits(loop, units)
             return
         self._handled.add(id(tail.statement))
         reason = self._unsafe(loop, tail, units, tail_index)
@@ -249,8 +261,14 @@ class Planner:
                 return index, None
         return -1, None
 
-    def _decline_direct_commits(self, units: list[_Unit]) -> None:
+    def _decline_direct_commits(self, loop: Loop, units: list[_Unit]) -> None:
+        """Commits followed by work: the loop's own hazard, if it has one, is the better reason."""
+        hazard = hazards.unbounded_reason(loop, self.line_of) or self._effects(loop)
         for index, unit in enumerate(units):
+            if hazard is not None and isinstance(unit.node, cst.Expr) and self._commit(unit.node) is not None:
+                self._handled.add(id(unit.node))
+                self._decline(unit.node, f"not batched, {hazard}")
+                continue
             if isinstance(unit.node, cst.Expr) and self._commit(unit.node) is not None:
                 after = next(u for u in units[index + 1 :] if not self._bookkeeping()(u.node))
                 self._handled.add(id(unit.node))
@@ -274,6 +292,8 @@ class Planner:
         """Why moving ``tail`` out of ``loop`` could change what gets committed, or None."""
         body = loop.body
         for check in (
+            lambda: hazards.unbounded_reason(loop, self.line_of),
+            lambda: self._effects(loop),
             lambda: self._early_exit(body),
             lambda: self._else_exit(loop),
             lambda: self._transaction_calls(loop, tail),
@@ -283,8 +303,22 @@ class Planner:
             lambda: None if self.flush else self._carried_objects(loop, units, tail_index),
             lambda: self._stale_collections(loop),
             lambda: self._after_commit(units, tail_index, loop),
+            lambda: hazards.chunk_reason(
+                loop, self.chunk_words, self._is_session, self.line_of, by_name=tail.levels == 0
+            ),
         ):
             reason = check()
+            if reason is not None:
+                return reason
+        return None
+
+    def _is_session(self, expr: cst.BaseExpression) -> bool:
+        return self.matcher.is_session(expr, self.scope)
+
+    def _effects(self, loop: Loop) -> str | None:
+        parts: list[cst.CSTNode] = [loop.body, loop.test] if isinstance(loop, cst.While) else [loop.body]
+        for part in parts:
+            reason = hazards.effect_reason(part, self.effect_calls, self._is_session, self.line_of)
             if reason is not None:
                 return reason
         return None
@@ -495,20 +529,6 @@ def _units(body: cst.BaseSuite) -> Iterator[_Unit]:
                 yield _Unit(small, statement)
         else:
             yield _Unit(statement, None)
-
-
-def _walk(node: cst.CSTNode, *, skip_loops: bool = False) -> Iterator[cst.CSTNode]:
-    """Every node under ``node`` (itself included), not entering nested functions, classes, lambdas."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        for child in reversed(current.children):
-            if isinstance(child, NESTED_SCOPES):
-                continue
-            if skip_loops and isinstance(child, (cst.For, cst.While)):
-                continue
-            stack.append(child)
 
 
 def _describe(node: cst.CSTNode) -> str:

@@ -22,6 +22,7 @@ from codemods.analysis.sessions import (
 from codemods.analysis.session_index import build_session_index, session_facts
 from codemods.speedups.positions import positions_of
 from codemods.analysis.precheck import SyntaxFacts
+from codemods.rules.loop_commit.hazards import DEFAULT_CHUNK_WORDS, DEFAULT_EFFECT_CALLS
 from codemods.rules.loop_commit.planner import Move, Planner
 
 class LoopCommit(Codemod):
@@ -46,7 +47,20 @@ class LoopCommit(Codemod):
         ``Session`` / ``AsyncSession`` (also in ``Optional``, ``| None``, ``Annotated``).
         ``git`` commits, ``sqlite3`` connections and other ``.commit()`` calls are left alone.
 
-        The loop is left as it is, with a finding that says why, when its body has a ``return``,
+        The per-item commit is a checkpoint, and the loop is left as it is with a finding, when
+        the loop may never end (``while True`` / ``while 1``, a ``while`` whose condition is an
+        event, flag or attribute the body does not change such as ``while not stop.is_set()``,
+        a polling loop that sleeps, ``for x in iter(queue.get, None)``): the commit after it would
+        never run; when the body has an effect outside the database (network, mail, queue, task,
+        payment, notification, subprocess or file calls: ``requests.*``, ``*.send*``,
+        ``*.delay``, ``*.publish``, ``*.charge*``, ``open(...).write``; option ``effect-calls``):
+        a crash half-way would leave cards charged or mails sent with no row saying so; and when
+        the commit closes a deliberate chunk (``bulk_save_objects``/``bulk_insert_mappings``,
+        ``execute(insert(...), rows)``, a loop over chunks, batches or pages, option
+        ``chunk-words``, or over ``range(0, n, size)``): merging them makes one unbounded
+        transaction.
+
+        The loop is also left as it is, with a finding that says why, when its body has a ``return``,
         ``raise`` or ``yield`` (the work of earlier iterations would never be committed),
         rolls back, closes or begins transactions in the body (deliberate per-item
         isolation), commits conditionally or more than once per iteration, rebinds the session
@@ -128,6 +142,21 @@ class LoopCommit(Codemod):
             list,
             item_kind=str,
         ),
+        Option(
+            "effect-calls",
+            list(DEFAULT_EFFECT_CALLS),
+            "calls with an effect outside the database (network, mail, queues, tasks, payments, subprocesses, "
+            "files; fnmatch patterns on the called name): a loop making one keeps its per-item commit",
+            list,
+            item_kind=str,
+        ),
+        Option(
+            "chunk-words",
+            list(DEFAULT_CHUNK_WORDS),
+            "words in a loop variable or iterable name that say the loop commits chunk by chunk",
+            list,
+            item_kind=str,
+        ),
     )
 
     @classmethod
@@ -169,7 +198,13 @@ class LoopCommit(Codemod):
         matcher = SessionMatcher(self.option("session-names"), self.option("session-factories")).for_module(
             node, index, self.file.module_name, self.file.is_package_init
         )
-        planner = Planner(matcher, flush=self.option("mode") == "flush", line_of=self._line)
+        planner = Planner(
+            matcher,
+            flush=self.option("mode") == "flush",
+            line_of=self._line,
+            effect_calls=self.option("effect-calls"),
+            chunk_words=self.option("chunk-words"),
+        )
         planner.plan(node)
         for node_, message in planner.declines:
             self.report(node_, message, fixable=False)

@@ -1,4 +1,5 @@
 import hmac
+import logging
 
 from fastapi import Depends, FastAPI, Header, HTTPException
 from slowapi import _rate_limit_exceeded_handler
@@ -11,6 +12,9 @@ from .limits import limiter
 from .models import Item, Order
 from .routers import items, orders
 from .settings import settings
+
+# Uvicorn configures only its own loggers; the app's modules log through the root logger.
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 app = FastAPI(title=settings.app_name)
 app.state.limiter = limiter

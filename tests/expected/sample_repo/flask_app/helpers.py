@@ -23,7 +23,7 @@ def parse_date(value):
     try:
         return date.fromisoformat(value)
     except Exception:
-        logger.exception("Unexpected error in parse_date")
+        logger.debug("Handled error in parse_date", exc_info=True)
         return None
 
 
@@ -31,7 +31,7 @@ def parse_rating(value, default=3):
     try:
         rating = int(value)
     except Exception:
-        logger.exception("Unexpected error in parse_rating")
+        logger.debug("Handled error in parse_rating", exc_info=True)
         rating = default
     return max(1, min(5, rating))
 
@@ -42,7 +42,7 @@ def parse_tags(raw_tags):
         try:
             tags.append(raw.strip().lower())
         except Exception:
-            logger.exception("Unexpected error in parse_tags")
+            logger.debug("Handled error in parse_tags", exc_info=True)
             continue
     return tags
 
@@ -53,8 +53,13 @@ def parse_salary_range(text):
         low, high = text.lower().replace("k", "000").split("-")
         return int(low), int(high)
     except ValueError:
-        logger.exception("Error: could not parse salary range %s", repr(text))
+        logger.error("could not parse salary range %r", text)
         return None
+
+
+def salary_band(text):
+    print("salary_band() is deprecated; use parse_salary_range()")
+    return parse_salary_range(text)
 
 
 def completion_percent(done, total):
@@ -70,5 +75,5 @@ def safe_int(value):
     try:
         return int(value)
     except Exception:
-        logger.exception("Unexpected error in safe_int")
+        logger.debug("Handled error in safe_int", exc_info=True)
     return 0

@@ -37,7 +37,9 @@ def test_order_create_rejects_the_same_item_twice():
 
 
 def test_item_update_forbids_extra_fields():
-    assert ItemUpdate(price="2").model_dump(exclude_unset=True) == {"price": Decimal("2")}
+    assert (
+        ItemUpdate(price="2").model_dump(exclude_unset=True) == {"price": Decimal("2")}
+    )
     with pytest.raises(ValidationError):
         ItemUpdate(prcie="2")
 

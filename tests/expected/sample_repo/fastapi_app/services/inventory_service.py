@@ -15,7 +15,7 @@ logger = logging.getLogger(__name__)
 def restock(db: Session, item_id: int, quantity: int):
     item = db.get(Item, item_id)
     if item is None:
-        logger.warning("Warning: restock for missing item %s", item_id)
+        logger.warning("restock for missing item %s", item_id)
         return None
     item.quantity += quantity
     if item.status == "backorder" and item.quantity > 0:

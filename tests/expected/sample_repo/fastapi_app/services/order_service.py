@@ -49,5 +49,5 @@ async def mark_shipped(session: AsyncSession, refs):
             shipped.append(ref)
         except Exception:
             await session.rollback()
-            logger.exception("Error: could not ship order %s", ref)
+            logger.exception("could not ship order %s", ref)
     return shipped

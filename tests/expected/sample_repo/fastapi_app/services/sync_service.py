@@ -47,7 +47,7 @@ def apply_price_feed(db: Session, feed):
             db.commit()
             updated += 1
     else:
-        logger.warning("Warning: price feed had no end-of-feed marker")
+        logger.warning("price feed had no end-of-feed marker")
     return updated
 
 

@@ -43,7 +43,7 @@ def request_password_reset():
     user = User.query.filter_by(email=email).first()
     if user is None:
         # Same answer either way so the endpoint cannot be used to probe accounts.
-        logger.warning("Warning: password reset requested for unknown address")
+        logger.warning("password reset requested for unknown address")
         return jsonify(status="sent"), 202
     auth_service.request_password_reset(user)
     send_email(user.email, "Reset your password", f"Your reset code: {user.reset_token}")

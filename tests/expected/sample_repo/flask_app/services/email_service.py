@@ -37,8 +37,8 @@ def drain_outbox(deliver):
         try:
             deliver(message)
             sent += 1
-        except ConnectionError:
-            logger.exception("Warning: delivery to %s failed", message['to'])
+        except ConnectionError as exc:
+            logger.warning("delivery to %s failed: %s", message['to'], exc)
             OUTBOX.append(message)
             break
     logger.info(" done")

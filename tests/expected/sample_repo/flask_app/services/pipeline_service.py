@@ -62,7 +62,7 @@ def close_filled_jobs(job_ids):
     for job_id in job_ids:
         job = db.session.get(Job, job_id)
         if any(a.stage == "offer" for a in job.applications):
-            logger.warning("Warning: job %s has an open offer, stopping", job_id)
+            logger.warning("job %s has an open offer, stopping", job_id)
             return closed
         job.is_open = False
         db.session.commit()
