@@ -15,6 +15,7 @@ from codemods.analysis.module_helpers import ModuleHelper, names_of, top_level_i
 from codemods.analysis.nodes import dotted_name
 from codemods.analysis.paths import is_test_path
 from codemods.analysis.precheck import SyntaxFacts, is_equality
+from codemods.analysis.wrapping import wrap_docstring
 from codemods.base import Codemod
 from codemods.speedups import traversal
 
@@ -48,6 +49,11 @@ _TEXT_TYPES = frozenset({"str", "bytes", "Optional", "None", "Annotated", "Union
 _SETTING_READERS = frozenset({"getenv", "config", "env"})
 _ROUTE_DECORATORS = frozenset({"route", "get", "post", "put", "patch", "delete", "api_route", "websocket"})
 _HELPER_NAMES = ("_constant_time_equal", "_secrets_equal")
+_HELPER_DOCSTRING = (
+    "``left == right``, in constant time when both are text or both are bytes.\n\n"
+    "Text is compared as UTF-8 bytes, so non-ASCII text compares as ``==`` does; a missing value "
+    "(``None``) or any other type falls back to ``==``."
+)
 _COMPARE_DIGEST = ("hmac.compare_digest", "secrets.compare_digest")
 
 
@@ -229,9 +235,12 @@ class SecretCompare(TracksAncestors, Codemod):
                 self.report(comparison, "no free name to import hmac under: not rewritten", fixable=False)
                 return None
             indent = self._module.default_indent
+            docstring = wrap_docstring(_HELPER_DOCSTRING, indent=indent, limit=self.file.style.line_length)
 
             def definition(name: str) -> str:
-                return self.render("secret_compare.py.j2", name=name, compare_digest=compare_digest, indent=indent)
+                return self.render(
+                    "secret_compare.py.j2", name=name, compare_digest=compare_digest, indent=indent, docstring=docstring
+                )
 
             self._helper = ModuleHelper(self.names, self._module, _HELPER_NAMES, definition)
         name = self._helper.name_at(self.ancestors)

@@ -11,6 +11,7 @@ import libcst as cst
 from codemods.analysis.loggers import TracksAncestors
 from codemods.analysis.module_helpers import ModuleHelper, names_of, top_level_imports
 from codemods.analysis.nodes import dotted_name
+from codemods.analysis.wrapping import wrap_docstring
 from codemods.base import Codemod, Option
 
 _METHODS = ("utcnow", "utcfromtimestamp")
@@ -22,6 +23,8 @@ _TIMEZONE_NAMES = ("timezone", "dt_timezone")
 # Names of the module helper passed where ``datetime.utcnow`` was passed, in order of preference.
 _NAIVE_HELPERS = ("_naive_utcnow", "_utcnow_naive")
 _AWARE_HELPERS = ("_utcnow", "_utc_now")
+_NAIVE_DOCSTRING = "The current UTC time without tzinfo, as ``datetime.utcnow()`` gave it."
+_AWARE_DOCSTRING = "The current time, timezone-aware in UTC."
 # Positions where a lambda may replace a name without parentheses.
 _VALUE_PARENTS = (cst.Arg, cst.Assign, cst.AnnAssign, cst.Return, cst.Element, cst.Param)
 _COLUMN_CALLS = ("Column", "mapped_column")
@@ -252,8 +255,13 @@ class Utcnow(TracksAncestors, Codemod):
         if self._helper is None:
             aware = self.option("aware")
             now = _code(self._now(cst.Attribute(owner.with_changes(lpar=(), rpar=()), cst.Name("utcnow")), spelling))
+            indent = self._module.default_indent
+            text = _AWARE_DOCSTRING if aware else _NAIVE_DOCSTRING
+            # The closing quotes go on the last line of a one-line docstring: leave room for them.
+            docstring = wrap_docstring(text, indent=indent, limit=self.file.style.line_length - 3)
+
             def definition(name: str) -> str:
-                return self.render("utcnow.py.j2", name=name, aware=aware, now=now, indent=self._module.default_indent)
+                return self.render("utcnow.py.j2", name=name, now=now, indent=indent, docstring=docstring)
 
             self._helper = ModuleHelper(self.names, self._module, _AWARE_HELPERS if aware else _NAIVE_HELPERS, definition)
         return self._helper.name_at(self.ancestors)

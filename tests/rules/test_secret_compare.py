@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from codemods.engine.pipeline import CHANGED
+from codemods.options import CodeStyle
 from codemods.rules.secret_compare import SecretCompare
 from tests.rules.helpers import assert_noop, assert_rewrite, declined, run_codemod
 
@@ -20,8 +21,8 @@ HELPER = '''
 def _constant_time_equal(left, right):
     """``left == right``, in constant time when both are text or both are bytes.
 
-    Text is compared as UTF-8 bytes, so non-ASCII text compares as ``==`` does;
-    a missing value (``None``) or any other type falls back to ``==``.
+    Text is compared as UTF-8 bytes, so non-ASCII text compares as ``==`` does; a
+    missing value (``None``) or any other type falls back to ``==``.
     """
     if isinstance(left, str) and isinstance(right, str):
         left = left.encode("utf-8", "surrogatepass")
@@ -374,6 +375,18 @@ def test_helper_from_an_earlier_run_is_reused() -> None:
         existing + "\n\ndef b(key):\n    return key == settings.API_KEY\n",
         existing + "\n\ndef b(key):\n    return _constant_time_equal(key, settings.API_KEY)\n",
     )
+
+
+@pytest.mark.parametrize("limit", [79, 100])
+def test_helper_fits_the_projects_line_length(limit: int) -> None:
+    outcome = run_codemod(
+        SecretCompare,
+        "import hmac\n\ndef a(token):\n    return token == settings.TOKEN\n",
+        style=CodeStyle(line_length=limit, isort_settings=(("profile", "black"), ("line_length", limit))),
+    )
+    lines = outcome.new_source.decode().splitlines()
+    assert max(len(line) for line in lines) <= limit
+    assert max(len(line) for line in lines if not line.startswith("        ")) > limit - 12  # filled, not squeezed
 
 
 def test_crlf_file_gets_a_crlf_helper() -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from codemods.engine.pipeline import CHANGED
+from codemods.options import CodeStyle
 from codemods.rules.utcnow import Utcnow
 from tests.rules.helpers import assert_noop, assert_rewrite, declined, run_codemod
 
@@ -395,6 +396,17 @@ def test_helper_name_taken_by_something_else_uses_the_next_one() -> None:
             issued_at: dt.datetime = field(default_factory=_utcnow_naive)
         """,
     )
+
+
+def test_helper_docstring_fits_the_projects_line_length() -> None:
+    outcome = run_codemod(
+        Utcnow,
+        "from datetime import datetime\n\nclass Event(Base):\n    at = Column(DateTime, default=datetime.utcnow)\n",
+        style=CodeStyle(line_length=60, isort_settings=(("profile", "black"), ("line_length", 60))),
+    )
+    new_source = outcome.new_source.decode()
+    assert '    """The current UTC time without tzinfo, as\n    ``datetime.utcnow()`` gave it.\n    """' in new_source
+    assert max(len(line) for line in new_source.splitlines()) <= 60
 
 
 def test_crlf_file_gets_a_crlf_helper() -> None:

@@ -26,8 +26,8 @@ app.include_router(orders.router)
 def _constant_time_equal(left, right):
     """``left == right``, in constant time when both are text or both are bytes.
 
-    Text is compared as UTF-8 bytes, so non-ASCII text compares as ``==`` does;
-    a missing value (``None``) or any other type falls back to ``==``.
+    Text is compared as UTF-8 bytes, so non-ASCII text compares as ``==`` does; a
+    missing value (``None``) or any other type falls back to ``==``.
     """
     if isinstance(left, str) and isinstance(right, str):
         left = left.encode("utf-8", "surrogatepass")
