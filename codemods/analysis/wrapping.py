@@ -22,3 +22,22 @@ def wrap_comment(text: str, *, indent: int, limit: int, prefix: str = "# ", cont
         break_long_words=False,
         break_on_hyphens=False,
     ) or [prefix.rstrip()]
+
+
+def wrap_docstring(text: str, *, indent: str, limit: int) -> str:
+    """The body of a docstring opened by ``\"\"\"`` at ``indent``: ``text`` wrapped so that every
+    line fits in ``limit``; the continuation lines carry ``indent``.  Paragraphs (separated by
+    a blank line) stay apart."""
+    paragraphs = []
+    for number, paragraph in enumerate(text.split("\n\n")):
+        lines = textwrap.wrap(
+            " ".join(paragraph.split()),
+            width=max(limit - len(indent), 40),
+            initial_indent='"""' if number == 0 else "",
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        if number == 0 and lines:
+            lines[0] = lines[0][3:]
+        paragraphs.append(f"\n{indent}".join(lines))
+    return f"\n\n{indent}".join(paragraphs)
