@@ -19,7 +19,9 @@ SAMPLE = PROJECT / "sample_repo"
 # A project every default codemod run finds something in: a bare except and a print.
 TINY = {
     "README.md": "tiny\n",
-    "app/__init__.py": "",
+    # The app configures logging, as real apps do: print-to-logging converts only where the
+    # records reach a handler.
+    "app/__init__.py": "import logging\n\nlogging.basicConfig(level=logging.INFO)\n",
     "app/jobs.py": "def run(job):\n    try:\n        job()\n    except:\n        print('failed')\n",
 }
 BROKEN = "def broken(:\n    print(\"a file auditfix cannot parse\")\n"  # has a marker: it is read
