@@ -6,6 +6,7 @@ import textwrap
 
 import pytest
 
+from codemods.options import CodeStyle
 from codemods.rules.pydantic_api import PydanticApi
 from codemods.rules.pydantic_api.index import ApiIndex
 from tests.rules.helpers import assert_noop, assert_rewrite, declined, run_codemod
@@ -722,7 +723,7 @@ def test_decline_leaves_a_todo_within_the_line_length() -> None:
             #   encoder: use a field_serializer or model_serializer
             return user.json(encoder=str)
         """
-    declined_after_todo(before, after, options={"line-length": 70}, **with_models())
+    declined_after_todo(before, after, style=CodeStyle(line_length=70), **with_models())
     assert all(len(line) <= 70 for line in textwrap.dedent(after).splitlines())
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Mapping
 from typing import Any
 
 import libcst as cst
 
+from codemods.analysis.wrapping import wrap_comment
 from codemods.base import Codemod, FileContext
 from codemods.options import Option
 from codemods.rules.pydantic_api import tables
@@ -36,6 +36,7 @@ from codemods.rules.pydantic_api.scopes import (
 from codemods.rules.pydantic_api.validators import ValidatorConversions
 
 TODO_PREFIX = "# TODO[pydantic-api]:"
+TODO_CONTINUATION = "#   "  # the further lines of a TODO wrapped at the project's line length
 _MODULE_FORM = "module"  # a decorator or Field written as pydantic.X
 
 
@@ -149,7 +150,7 @@ class PydanticApi(FieldConversions, ValidatorConversions, Codemod):
     only with `validate_assignment`.  A `pattern` whose regular expression Rust's engine
     cannot run (look-arounds, back-references) is reported, not converted.  Anything without
     an exact v2 form is left as it is and reported, with a short `# TODO[pydantic-api]:`
-    comment (option `todo-comments`) that fits the line length (option `line-length`).
+    comment (option `todo-comments`) that fits the project's line length.
 
     Limitations:
     Declined and reported: `.json(encoder=..., models_as_dict=..., sort_keys=...)`,
@@ -195,7 +196,6 @@ class PydanticApi(FieldConversions, ValidatorConversions, Codemod):
     )
     options = (
         Option("todo-comments", True, "leave a short # TODO[pydantic-api]: comment above what is declined", bool),
-        Option("line-length", 88, "the longest line a TODO comment may make", int),
     )
     index_markers = (b"class ", b"import")
 
@@ -392,13 +392,13 @@ class PydanticApi(FieldConversions, ValidatorConversions, Codemod):
         return updated.with_changes(leading_lines=[*updated.leading_lines, *lines])
 
     def _wrap_todo(self, todo: str) -> list[str]:
-        width = max(self.option("line-length") - len(self._module.default_indent) * self._depth, 40)
-        return textwrap.wrap(
-            f"{TODO_PREFIX} {todo}",
-            width=width,
-            subsequent_indent="#   ",
-            break_long_words=False,
-            break_on_hyphens=False,
+        """The lines of a TODO comment above the current statement, within the project's line length."""
+        return wrap_comment(
+            todo,
+            indent=len(self._module.default_indent) * self._depth,
+            limit=self.file.style.line_length,
+            prefix=TODO_PREFIX + " ",
+            continuation=TODO_CONTINUATION,
         )
 
     def _decline(self, node: cst.CSTNode, message: str, todo: str | None = None) -> None:
