@@ -228,7 +228,8 @@ def test_an_awaited_assignment_is_split() -> None:
 def test_a_run_follows_the_projects_settings(tmp_path: Path) -> None:
     root = project(tmp_path, {
         "pyproject.toml": "[tool.ruff]\nline-length = 60\n",
-        "app/__init__.py": "",
+        # the app configures logging: print-to-logging converts only where records reach a handler
+        "app/__init__.py": "import logging\n\nlogging.basicConfig(level=logging.INFO)\n",
         "app/jobs.py": """\
             import os
 
