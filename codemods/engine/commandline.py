@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from codemods.engine import replay
+from codemods.engine.cache import CACHE_DIR_NAME
 
 if TYPE_CHECKING:
     from codemods.engine.config import Settings
@@ -472,14 +473,19 @@ def run_command_line(argv: Sequence[str]) -> int | None:
 
 
 def _settings(root: Path, run: PlainRun) -> Settings | None:
-    from codemods import REGISTRY
-    from codemods.engine.config import ConfigError, resolve
+    """The run's settings, with the codemods as CodemodInfo: each is imported only when a file
+    contains one of its markers (see codemods.engine.manifest)."""
+    from codemods.engine.config import ConfigError, find_pyproject, read_pyproject_table, resolve
+    from codemods.engine.manifest import registry_infos
 
     def names(value: str) -> list[str] | None:
         return [name.strip() for name in value.split(",") if name.strip()] or None
 
+    folder = root if root.is_dir() else root.parent
     try:
-        return resolve(root, REGISTRY, select=names(run.select), ignore=names(run.ignore), exclude=run.excludes, jobs=run.jobs)
+        cache = read_pyproject_table(find_pyproject(root)).get("cache", True) is not False
+        infos = registry_infos(folder / CACHE_DIR_NAME if cache else None, replay.tool_fingerprint(with_registry=False))
+        return resolve(root, infos, select=names(run.select), ignore=names(run.ignore), exclude=run.excludes, jobs=run.jobs)
     except ConfigError:
         return None  # the CLI prints the error
 

@@ -59,14 +59,15 @@ def file_state(path: Path) -> str | None:
         return "unreadable"
 
 
-def tool_fingerprint() -> bytes:
-    """auditfix's own files (size and modification time), and the versions that shape results."""
+def tool_fingerprint(*, with_registry: bool = True) -> bytes:
+    """auditfix's own files (size and modification time), and the versions that shape results;
+    with the registry's classes when it is imported (a test's own registry is part of the tool)."""
     parts = [__version__, dependency_versions()]
     for path in tool_files():
         info = path.stat()
         parts.append(f"{path.as_posix()}:{info.st_size}:{info.st_mtime_ns}")
     registry = sys.modules.get("codemods.registry")
-    if registry is not None:  # imported already (a test's own registry): part of the tool
+    if registry is not None and with_registry:
         parts.append(",".join(f"{c.__module__}.{c.__qualname__}" for c in registry.REGISTRY))
     return "\n".join(parts).encode()
 
