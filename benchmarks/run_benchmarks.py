@@ -688,11 +688,12 @@ def markdown(
                 f"{p['less_startup_seconds_per_kloc']:.3f} | {p['marginal_seconds_per_kloc']:.3f} |"
             )
         lines.append("")
-    names = sorted({name for r in results for name in r.marker_matches})
+    with_markers = [r for r in results if r.marker_matches]
+    names = sorted({name for r in with_markers for name in r.marker_matches})
     if names:
         lines += ["Files each codemod's markers let through the pre-filter:", ""]
         lines += ["| corpus | files | " + " | ".join(names) + " |", "|---|---:|" + "---:|" * len(names)]
-        for r in results:
+        for r in with_markers:
             lines.append(f"| {r.name} | {r.files} | " + " | ".join(str(r.marker_matches.get(n, "")) for n in names) + " |")
         lines.append("")
     lines += ["| target | value | limit | met |", "|---|---:|---:|---|"]
