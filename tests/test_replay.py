@@ -234,7 +234,8 @@ PLAIN_FORMS = [
 # A value for every option of ``run`` that takes one: an option added without one fails below.
 EXAMPLE_VALUES = {
     "select": "bare-except", "ignore": "loop-commit", "exclude": "app/x.py", "jobs": "2", "html": "r.html",
-    "base": "HEAD", "branch_prefix": "fix/", "push": "origin", "pr_body_dir": "bodies",
+    "base": "HEAD", "branch_prefix": "fix/", "push": "origin", "pr_body_dir": "bodies", "verify": "pytest -x",
+    "max_branch_files": "10",
 }  # fmt: skip
 
 
