@@ -41,23 +41,24 @@ class Plan:
 
     codemods: tuple[type[Codemod] | CodemodInfo, ...]
     options: Mapping[str, Mapping[str, Any]]  # codemod name -> its validated options
-    # codemod name -> its whole-tree index; an indexer missing here was not needed by any file
-    # the run was given, and gets the index of no facts if a rewrite calls on it.
-    indexes: Mapping[str, Any]
+    indexes: Mapping[str, Any]  # codemod name -> its whole-tree index
     templates: TemplateSet
     style: CodeStyle = CodeStyle()
     # Fit the result to the style (codemods.engine.style: imports where isort puts them, new
     # lines within the limit).  The engine always does; codemod tests see the codemods alone.
     tidy: bool = False
+    # Codemods whose index no file of the run needed: they get the index of no facts, built
+    # only if a rewrite calls on them (the engine does not import a codemod just for that).
+    empty_indexes: tuple[str, ...] = ()
 
     def applicable(self, source: bytes) -> list[type[Codemod]]:
         """The codemods whose markers occur in ``source`` (imported, if they were not yet)."""
         return [loaded(c) for c in self.codemods if c.applies_to(source)]
 
     def index(self, codemod: type[Codemod]) -> Any:
-        if codemod.name in self.indexes or not codemod.index_markers:
-            return self.indexes.get(codemod.name)
-        return codemod.build_index({}, self.options.get(codemod.name, {}))
+        if codemod.name in self.empty_indexes and codemod.name not in self.indexes:
+            return codemod.build_index({}, self.options.get(codemod.name, {}))
+        return self.indexes.get(codemod.name)
 
     def context(self, codemod: type[Codemod], path: str, source: bytes = b"", *, shortcuts: bool = True) -> FileContext:
         return FileContext(

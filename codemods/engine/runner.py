@@ -286,7 +286,11 @@ class Engine:
         indexes = self._build_indexes(indexers, index_sources)
         from codemods.engine.pipeline import Plan
 
-        plan = Plan(codemods, self.settings.options, indexes, self.settings.templates, self.settings.style, tidy=True)
+        unused = tuple(c.name for c in codemods if c.index_markers and c.name not in indexes)
+        plan = Plan(
+            codemods, self.settings.options, indexes, self.settings.templates, self.settings.style, tidy=True,
+            empty_indexes=unused,
+        )  # fmt: skip
         for config_file in self.settings.style.sources:  # a replayed run is stale once one changes
             report.external[config_file] = file_state(Path(config_file))
         outcomes = self._transform(sources, plan, report)
