@@ -534,7 +534,7 @@ def create_item():
         db.session.commit()
     db.session.add(item)
     db.session.commit()
-    return {"name": item.name, "at": datetime.utcnow().isoformat()}
+    return {"item": item.dict(), "at": datetime.utcnow().isoformat()}
 
 
 @router.get("/items")
