@@ -13,20 +13,32 @@ import dataclasses
 import gc
 import signal
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
-import click
 import typer
 from rich.console import Console
 
 from codemods import __version__
-from codemods.engine import replay
+from codemods.engine import commandline, replay
+from codemods.engine.commandline import (
+    EXIT_ERROR,
+    EXIT_FOUND,
+    EXIT_INCOMPLETE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    Interrupted,
+    ReplayKey,
+    display_path,
+    print_problems,
+    progress_reporter,
+)
 from codemods.engine.config import ConfigError
 
 # libcst, the codemods, the engine, git and the report templates are imported by the commands
-# that use them: a preview replayed from .auditfix_cache/ (codemods.engine.replay) needs none of them.
+# that use them.  The console script is codemods.engine.commandline.entry: it runs a plain
+# ``run --check|--dry-run|--write`` without importing this module (Typer, click, rich, pydantic).
 if TYPE_CHECKING:
     from codemods.engine.config import Settings
     from codemods.engine.runner import Engine, RunReport
@@ -34,8 +46,6 @@ if TYPE_CHECKING:
     from codemods.fleet.results import RepoResult
     from codemods.fleet.state import Record
     from codemods.git import GitOptions, GitRunResult
-
-EXIT_OK, EXIT_FOUND, EXIT_ERROR, EXIT_INCOMPLETE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 # At exit, the interpreter's last garbage collections walk every object still alive (libcst's
 # thousands of node and matcher classes): about 0.3 s after every run.  Frozen objects are
@@ -53,14 +63,7 @@ app = typer.Typer(
 stderr = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
-def entry() -> None:
-    """The console script.  A repeated plain preview (``run PATH --dry-run`` or ``--check``) is
-    replayed before Typer parses anything: its parameter handling costs more than the replay
-    itself (see codemods.engine.replay.replay_command_line).  Everything else is the Typer app."""
-    code = replay.replay_command_line(sys.argv[1:])
-    if code is not None:
-        sys.exit(code)
-    app()
+entry = commandline.entry  # the console script (kept here for ``python -c "from cli import entry"``)
 
 
 def _version(value: bool) -> None:
@@ -94,15 +97,22 @@ PathsArgument = Annotated[
         metavar="PATH",
     ),
 ]
-SelectOption = Annotated[Optional[str], typer.Option("--select", help="Comma-separated codemods to run (default: all).")]
-IgnoreOption = Annotated[Optional[str], typer.Option("--ignore", help="Comma-separated codemods not to run.")]
-ExcludeOption = Annotated[
-    Optional[list[str]], typer.Option("--exclude", help="Gitignore-style pattern of files to leave alone (repeatable).")
-]
-JobsOption = Annotated[Optional[int], typer.Option("--jobs", "-j", help="Worker processes (default: one per core).")]
-NoProgressOption = Annotated[bool, typer.Option("--no-progress", help="Do not show a progress bar.")]
-NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Ignore and do not update .auditfix_cache/.")]
-VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Show internal tracebacks of failed files.")]
+
+
+def option(name: str) -> typer.models.OptionInfo:
+    """The Typer option of ``run`` called ``name``, from the table the console script's fast path
+    reads too (codemods.engine.commandline.RUN_OPTIONS)."""
+    spec = commandline.run_option(name)
+    return typer.Option(*spec.flags, help=spec.help, metavar=spec.metavar)
+
+
+SelectOption = Annotated[Optional[str], option("select")]
+IgnoreOption = Annotated[Optional[str], option("ignore")]
+ExcludeOption = Annotated[Optional[list[str]], option("exclude")]
+JobsOption = Annotated[Optional[int], option("jobs")]
+NoProgressOption = Annotated[bool, option("no_progress")]
+NoCacheOption = Annotated[bool, option("no_cache")]
+VerboseOption = Annotated[bool, option("verbose")]
 
 
 def fail(message: str) -> typer.Exit:
@@ -145,14 +155,6 @@ def combine_paths(paths: list[Path]) -> tuple[Path, Optional[list[str]]]:
     return replay.common_root(paths)
 
 
-def display_path(path: Path) -> str:
-    """``path`` as the user would type it: relative to the current folder when it is inside it."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return str(path)
-
-
 def write_output(path: Path, text: str) -> None:
     try:
         path.write_text(text, encoding="utf-8")
@@ -160,68 +162,11 @@ def write_output(path: Path, text: str) -> None:
         raise fail(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 
-def progress_reporter(enabled: bool) -> tuple[Callable[[str, int, int], None], Callable[[], None]]:
-    """A rich progress bar on stderr when it is a terminal; otherwise silence."""
-    if not enabled or not sys.stderr.isatty():
-        return (lambda phase, done, total: None), (lambda: None)
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    progress = Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=stderr, transient=True,
-    )  # fmt: skip
-    tasks: dict[str, int] = {}
-
-    def update(phase: str, done: int, total: int) -> None:
-        if phase not in tasks:
-            if not tasks:
-                progress.start()
-            tasks[phase] = progress.add_task(phase, total=total)
-        progress.update(tasks[phase], completed=done, total=total)
-
-    return update, progress.stop
-
-
 def execute(engine: Engine, show_progress: bool) -> RunReport:
-    update, stop = progress_reporter(show_progress)
-    engine.progress = update
     try:
-        return engine.run()
-    except KeyboardInterrupt:
-        stop()
-        stderr.print("auditfix: interrupted before anything was written", markup=False)
+        return commandline.execute(engine, show_progress)
+    except Interrupted:
         raise typer.Exit(EXIT_INTERRUPTED) from None
-    finally:
-        stop()
-
-
-def problem_lines(report: RunReport, verbose: bool) -> list[str]:
-    lines = [f"skipped {problem.path}: {problem.message}" for problem in report.skipped]
-    for problem in report.failed:
-        lines.append(f"failed {problem.path}: {problem.message}")
-        if verbose and problem.detail:
-            lines.append(problem.detail)
-    return lines
-
-
-def print_problems(report: RunReport, verbose: bool) -> None:
-    for line in problem_lines(report, verbose):
-        stderr.print(line, markup=False)
-
-
-def colourise(diff: bytes) -> bytes:
-    colours = {b"+": b"\x1b[32m", b"-": b"\x1b[31m", b"@": b"\x1b[36m", b"d": b"\x1b[1m"}
-    lines = []
-    for line in diff.splitlines(keepends=True):
-        colour = colours.get(line[:1]) if not line.startswith((b"+++", b"---")) else b"\x1b[1m"
-        lines.append(colour + line.rstrip(b"\n") + b"\x1b[0m\n" if colour else line)
-    return b"".join(lines)
 
 
 @app.command("list")
@@ -297,66 +242,13 @@ def scan(
     raise typer.Exit(EXIT_FOUND if report.findings else EXIT_OK)
 
 
-def run_check(engine: Engine, show_progress: bool, verbose: bool, replay_key: ReplayKey | None = None) -> int:
-    """``run --check``: print only the files that would change, one per line; 1 if there are any."""
-    report = execute(engine, show_progress)
-    print_problems(report, verbose)
-    listing = "".join(display_path(engine.folder / change.path) + "\n" for change in report.changes)
-    typer.echo(listing, nl=False)
-    code = EXIT_FOUND if report.changes else EXIT_INCOMPLETE if report.skipped or report.failed else EXIT_OK
-    remember(engine, report, replay_key, listing.encode(), problem_lines(report, verbose), code)
-    return code
-
-
-class ReplayKey:
-    """The replay key of a preview, computed before the run (see codemods.engine.replay)."""
-
-    def __init__(self, root: Path, command: tuple[str, ...], excludes: Sequence[str]) -> None:
-        self.root, self.command, self.excludes = root, command, tuple(excludes)
-        self.folder = root if root.is_dir() else root.parent
-        key = replay.run_key(self.root, self.folder, self.command, self.excludes)
-        self.key = key
-        self.value = key.value if key is not None else None
-
-
-def remember(
-    engine: Engine, report: RunReport, key: ReplayKey | None, stdout: bytes, problems: list[str], code: int
-) -> None:
-    """Record a completed preview, to replay it while nothing it depends on changes."""
-    if key is None or key.value is None or not engine.settings.cache:
-        return
-    if key.key is None or not replay.unchanged(key.key, key.folder):
-        return  # a file changed while the run read it: the output may belong to either state
-    summary = dataclasses.replace(report, cached=report.parsed).summary()
-    lines = (*problems, f"auditfix: {summary}; replayed: nothing changed since an identical run")
-    recorded = replay.Recorded(stdout, lines, code, tuple(sorted(report.external.items())))
-    replay.record(engine.folder, key.value, recorded)
-
-
-def replay_output(recorded: replay.Recorded | None) -> None:
-    """Print what an identical earlier run printed and exit as it did; return if there is none."""
-    if recorded is None:
-        return
-    stdout = click.get_binary_stream("stdout")
-    stdout.write(recorded.stdout)
-    stdout.flush()
-    for line in recorded.stderr_lines:
-        stderr.print(line, markup=False)
-    raise typer.Exit(recorded.exit_code)
-
-
 @app.command()
 def run(
     paths: PathsArgument,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print a unified diff; write nothing.")] = False,
-    write: Annotated[bool, typer.Option("--write", help="Apply the changes in place (no git).")] = False,
-    check: Annotated[
-        bool, typer.Option("--check", help="Write nothing; list the files that would change and exit 1 if any (for CI).")
-    ] = False,
-    html: Annotated[
-        Optional[Path],
-        typer.Option("--html", help="With --dry-run: write a self-contained HTML report here instead of the diff."),
-    ] = None,
+    dry_run: Annotated[bool, option("dry_run")] = False,
+    write: Annotated[bool, option("write")] = False,
+    check: Annotated[bool, option("check")] = False,
+    html: Annotated[Optional[Path], option("html")] = None,
     select: SelectOption = None,
     ignore: IgnoreOption = None,
     exclude: ExcludeOption = None,
@@ -364,38 +256,15 @@ def run(
     no_progress: NoProgressOption = False,
     no_cache: NoCacheOption = False,
     verbose: VerboseOption = False,
-    base: Annotated[
-        Optional[str], typer.Option("--base", metavar="REF", help="Git mode: build the branches from this commit (default: HEAD).")
-    ] = None,
-    branch_prefix: Annotated[
-        Optional[str], typer.Option("--branch-prefix", help="Git mode: prefix of the branch names (default: auditfix/).")
-    ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Git mode: replace existing branches under the prefix.")] = False,
-    stack: Annotated[bool, typer.Option("--stack", help="Git mode: start each branch from the previous one.")] = False,
-    no_verify: Annotated[bool, typer.Option("--no-verify", help="Git mode: skip the commit (and push) hooks.")] = False,
-    push: Annotated[
-        Optional[str], typer.Option("--push", metavar="REMOTE", help="Git mode: push every branch made to this remote.")
-    ] = None,
-    pr_body_dir: Annotated[
-        Optional[Path], typer.Option("--pr-body-dir", metavar="DIR", help="Git mode: write a pull-request description per branch.")
-    ] = None,
-    verify: Annotated[
-        Optional[str],
-        typer.Option(
-            "--verify",
-            metavar="CMD",
-            help="Git mode: run this command (the project's tests, linters) on the base and on each branch; "
-            "files that make it fail are left out of the branch.",
-        ),
-    ] = None,
-    max_branch_files: Annotated[
-        Optional[int],
-        typer.Option(
-            "--max-branch-files",
-            metavar="N",
-            help="Git mode: a codemod changing more files gets one branch per top-level package (default 25; 0: never).",
-        ),
-    ] = None,
+    base: Annotated[Optional[str], option("base")] = None,
+    branch_prefix: Annotated[Optional[str], option("branch_prefix")] = None,
+    force: Annotated[bool, option("force")] = False,
+    stack: Annotated[bool, option("stack")] = False,
+    no_verify: Annotated[bool, option("no_verify")] = False,
+    push: Annotated[Optional[str], option("push")] = None,
+    pr_body_dir: Annotated[Optional[Path], option("pr_body_dir")] = None,
+    verify: Annotated[Optional[str], option("verify")] = None,
+    max_branch_files: Annotated[Optional[int], option("max_branch_files")] = None,
 ) -> None:
     """Fix: --dry-run prints a diff, --write edits files, neither makes one git branch per codemod."""
     git_only = (base, push, pr_body_dir, branch_prefix, verify, max_branch_files) != (None,) * 6
@@ -415,16 +284,12 @@ def run(
     replay_key = None
     if (check or (dry_run and html is None)) and not no_cache:
         command = replay.preview_command(check, select or "", ignore or "", only, verbose)
-        replay_key = ReplayKey(root, command, exclude or ())
-        if replay_key.value is not None:
-            replay_output(replay.lookup(replay_key.folder, replay_key.value))
-    from codemods.engine.journal import journal_path
-    from codemods.engine.runner import Engine, write_changes
-
+        replay_key = ReplayKey.compute(root, command, exclude or ())
+        recorded = replay.lookup(replay_key.folder, replay_key.value) if replay_key.value is not None else None
+        if recorded is not None:
+            raise typer.Exit(commandline.replay_recorded(recorded))
     settings = load_settings(path, select, ignore, exclude, jobs, no_cache)
-    if check:
-        raise typer.Exit(run_check(Engine(root, settings, only=only), not no_progress, verbose, replay_key))
-    if not dry_run and not write:
+    if not dry_run and not write and not check:
         from codemods.git import GitOptions
 
         options = GitOptions(
@@ -439,63 +304,28 @@ def run(
                 raise fail(f"--max-branch-files: expected a positive integer or 0, got {max_branch_files}")
             settings = dataclasses.replace(settings, max_branch_files=max_branch_files)
         run_in_git_mode(root, settings, options, not no_progress, verbose)
-    engine = Engine(root, settings, only=only)
-    if write:
-        finish_interrupted(engine.folder)
-    elif journal_path(engine.folder).exists():
-        stderr.print("auditfix: a run --write was interrupted here; the next run --write finishes it first", markup=False)
-    report = execute(engine, not no_progress)
-    print_problems(report, verbose)
     if dry_run and html is not None:
+        from codemods.engine.runner import Engine
         from codemods.output.reports import render_html
 
+        engine = Engine(root, settings, only=only)
+        commandline.warn_of_interrupted_write(engine.folder)
+        report = execute(engine, not no_progress)
+        print_problems(report, verbose)
         write_output(html, render_html(report, settings))
         stderr.print(f"auditfix: {report.summary()}; report written to {html}", markup=False)
         incomplete = report.skipped or report.failed
         raise typer.Exit(EXIT_INCOMPLETE if incomplete else EXIT_FOUND if report.changes else EXIT_OK)
-    if dry_run:
-        from codemods.output.diffs import unified_diff
-
-        diff = unified_diff(report.changes)
-        output = colourise(diff) if sys.stdout.isatty() else diff
-        stdout = click.get_binary_stream("stdout")
-        stdout.write(output)
-        stdout.flush()
-        stderr.print(f"auditfix: {report.summary()}", markup=False)
-        incomplete = report.skipped or report.failed
-        code = EXIT_INCOMPLETE if incomplete else EXIT_FOUND if report.changes else EXIT_OK
-        remember(engine, report, replay_key, output, problem_lines(report, verbose), code)
-        raise typer.Exit(code)
+    mode = "check" if check else "dry-run" if dry_run else "write"
     try:
-        problems = write_changes(engine.folder, report.changes)
-    except KeyboardInterrupt:
-        stderr.print("auditfix: interrupted; every file is either as it was or fully rewritten", markup=False)
+        code = commandline.run_plain(
+            root, settings, mode, only=only, show_progress=not no_progress, verbose=verbose, replay_key=replay_key
+        )
+    except Interrupted:
         raise typer.Exit(EXIT_INTERRUPTED) from None
-    for problem in problems:
-        stderr.print(f"not written {problem.path}: {problem.message}", markup=False)
-    written = len(report.changes) - len(problems)
-    stderr.print(f"auditfix: {report.summary()}; {written} files written", markup=False)
-    raise typer.Exit(EXIT_INCOMPLETE if report.skipped or report.failed or problems else EXIT_OK)
-
-
-def finish_interrupted(folder: Path) -> None:
-    """Finish the writes of a killed run --write before this run reads the tree."""
-    from codemods.engine.journal import JournalError
-    from codemods.engine.runner import finish_interrupted_write
-
-    try:
-        finished = finish_interrupted_write(folder)
-    except JournalError as exc:
+    except commandline.CommandError as exc:
         raise fail(str(exc)) from None
-    if finished is None:
-        return
-    for problem in finished.problems:
-        stderr.print(f"not finished {problem.path}: {problem.message}", markup=False)
-    stderr.print(
-        f"auditfix: finished an interrupted run --write: {len(finished.written)} files written now, "
-        f"{finished.done_before} written before it stopped",
-        markup=False,
-    )
+    raise typer.Exit(code)
 
 
 def run_in_git_mode(root: Path, settings: Settings, options: GitOptions, show_progress: bool, verbose: bool) -> None:

@@ -31,10 +31,12 @@ _COMPLETE = ".complete"
 # The real-world corpora of issue 7 (pip requirement specifiers).
 LANGCHAIN = "langchain==0.0.350"
 SUPERSET = "apache-superset==3.1.0"
-# Not corpora: langchain-core and langchain-community releases langchain 0.0.350 accepts, where
-# most of langchain's model classes get their Pydantic base.  Only the check of bump-pydantic's
-# conversions reads them.
-LANGCHAIN_CONTEXT = ("langchain-core==0.1.0", "langchain-community==0.0.3")
+# Public sdists with Pydantic v1 ``class Config`` blocks on the real v1 API: pydantic-config against
+# bump-pydantic.  fastapi 0.99.1 (the last release before Pydantic v2): 47, most in its docs
+# examples and its OpenAPI models; openapi-schema-pydantic 1.2.4: 53, with renamed keys
+# (schema_extra, allow_population_by_field_name) in most.
+PYDANTIC_V1 = ("fastapi==0.99.1", "openapi-schema-pydantic==1.2.4")
+
 
 
 class CorpusError(Exception):

@@ -17,7 +17,7 @@ from codemods.engine.runner import Change, RunReport, Problem
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "benchmarks" / "run_benchmarks.py"
-RUNS = ["floor", "cold -j2", "warm -j2"]  # --quick leaves the one-core run to the full benchmark
+RUNS = ["libcst, all files", "libcst, parsed files", "cold -j2", "warm -j2 (replay)"]  # --quick: no one-core run
 
 
 @pytest.fixture(scope="module")
@@ -33,17 +33,28 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict]:
 def test_quick_mode_measures_every_run_of_the_replicated_sample_repo(quick_run: tuple[str, dict]) -> None:
     _, data = quick_run
     assert data["schema_version"] == bench.SCHEMA_VERSION and data["quick"] is True
-    [corpus] = data["corpora"]
+    corpus, precommit = data["corpora"]
     assert corpus["name"] == "sample_repo x2"
     assert [m["run"] for m in corpus["measurements"]] == RUNS
-    files = corpus["measurements"][0]["files"]
+    everything, same_files = corpus["measurements"][:2]
+    files = everything["files"]
     assert files == corpus["files"] > 0
+    # The equal-work baseline parses exactly the files auditfix parses.
+    assert same_files["files"] == same_files["parsed"] == corpus["parsed_files"] < files
     for measurement in corpus["measurements"]:
         assert measurement["seconds"] > 0 and measurement["peak_mb"] > 0
-        assert measurement["ratio"] == pytest.approx(measurement["seconds"] / corpus["measurements"][0]["seconds"])
-    for measurement in corpus["measurements"][1:]:
+        assert measurement["ratio"] == pytest.approx(measurement["seconds"] / everything["seconds"])
+        assert measurement["equal_work_ratio"] == pytest.approx(measurement["seconds"] / same_files["seconds"])
+    for measurement in corpus["measurements"][2:]:
         assert measurement["files"] == files
         assert measurement["parsed"] + measurement["filtered"] == files
+    cold = corpus["measurements"][2]
+    # A difference between the run's parsed count and the pre-computed list is never silent.
+    assert cold["parsed"] == corpus["parsed_files"] or str(corpus["parsed_files"]) in cold["note"]
+    assert precommit["name"] == "sample_repo x2 pre-commit"
+    baseline, check = precommit["measurements"]
+    assert baseline["run"] == "python -c 'import libcst'" and check["run"] == "one changed file"
+    assert check["ratio"] == pytest.approx(check["seconds"] / baseline["seconds"]) and check["changed"] == 1
 
 
 def test_quick_mode_measures_the_start_up_and_leaves_the_fixed_cost_to_the_series(quick_run: tuple[str, dict]) -> None:
@@ -71,8 +82,8 @@ def test_quick_mode_second_run_comes_from_the_cache(quick_run: tuple[str, dict])
     _, data = quick_run
     by_run = {m["run"]: m for m in data["corpora"][0]["measurements"]}
     assert by_run["cold -j2"]["cached"] == 0
-    assert by_run["warm -j2"]["cached"] == by_run["warm -j2"]["parsed"] > 0
-    assert by_run["warm -j2"]["changed"] == by_run["cold -j2"]["changed"]
+    assert by_run["warm -j2 (replay)"]["cached"] == by_run["warm -j2 (replay)"]["parsed"] > 0
+    assert by_run["warm -j2 (replay)"]["changed"] == by_run["cold -j2"]["changed"]
 
 
 def test_quick_mode_prints_a_markdown_table_with_a_row_per_run(quick_run: tuple[str, dict]) -> None:
@@ -113,19 +124,37 @@ def test_config_classes_are_counted_from_removed_lines_of_a_diff() -> None:
     assert bench.count_removed_config_classes(diff) == 2
 
 
-def measurement(run: str, seconds: float, floor: float, **counts: int) -> bench.Measurement:
-    return bench.Measurement("c", run, seconds, seconds, 100.0, ratio=seconds / floor, **counts)
+def measurement(run: str, seconds: float, baseline: float, **counts: int) -> bench.Measurement:
+    return bench.Measurement("c", run, seconds, seconds, 100.0, ratio=seconds / baseline, **counts)
 
 
-def test_targets_are_judged_on_ratios_of_the_same_run() -> None:
+def test_targets_are_judged_on_ratios_to_the_all_files_libcst_baseline_of_the_same_run() -> None:
     result = bench.CorpusResult(
         "langchain-0.0.350", 10, 1000, {},
-        [measurement("floor", 10, 10), measurement("cold -j1", 9, 10), measurement("cold -j2", 6, 10), measurement("warm -j2", 0.5, 10)],
+        [
+            measurement(bench.ALL_FILES, 10, 10), measurement(bench.PARSED_FILES, 2, 10), measurement("cold -j1", 9, 10),
+            measurement("cold -j2", 6, 10), measurement("warm -j2 (replay)", 1.5, 10),
+        ],
     )  # fmt: skip
     targets = {t.name: t for t in bench.evaluate_targets([result], [], jobs=2)}
-    assert targets["langchain-0.0.350: cold -j1 / floor"].met is True
-    assert targets["langchain-0.0.350: cold -j1 / cold -j2 (speed-up)"].met is False  # 1.5 < 1.7
-    assert targets["langchain-0.0.350: warm -j2 / floor"].met is True
+    assert targets["langchain-0.0.350: cold -j1 / libcst all files"].met is True
+    assert targets["langchain-0.0.350: warm -j2 (replay) / libcst all files"].met is False  # 0.15 > 0.1
+    assert len(targets) == 2  # the -j2 speed-up target was retired
+
+
+def test_the_pre_commit_and_bump_pydantic_targets() -> None:
+    precommit = bench.CorpusResult(
+        "apache-superset-3.1.0 pre-commit", 1, 1, {},
+        [measurement("python -c 'import libcst'", 0.2, 0.2), measurement("one changed file", 0.6, 0.2)],
+    )  # fmt: skip
+    ours = bench.Measurement("fastapi-0.99.1", "pydantic-config", 1.0, 1.0, 50.0, configs_converted=47, configs_wrong=0)
+    theirs = bench.Measurement("fastapi-0.99.1", "bump-pydantic (BP002)", 30.0, 30.0, 80.0, configs_converted=47, configs_wrong=2)
+    pydantic = bench.CorpusResult("fastapi-0.99.1", 1, 1, {}, [ours, theirs])
+    targets = {t.name: t for t in bench.evaluate_targets([precommit, pydantic], [], jobs=2)}
+    assert targets["apache-superset-3.1.0 pre-commit: one changed file / import libcst"].met is False  # 3.0 > 2.5
+    assert targets["fastapi-0.99.1: bump-pydantic / pydantic-config (speed-up)"].value == 30.0
+    assert targets["fastapi-0.99.1: Config classes handled, pydantic-config minus bump-pydantic"].met is True
+    assert targets["fastapi-0.99.1: pydantic-config's wrong conversions (oracle)"].met is True
 
 
 def test_scale_series_linearity_compares_every_point_with_the_largest() -> None:
@@ -136,6 +165,30 @@ def test_scale_series_linearity_compares_every_point_with_the_largest() -> None:
     ]
     [target] = bench.evaluate_targets([], scale, jobs=2)
     assert target.value == pytest.approx(0.3) and target.met is False
+
+
+def test_the_oracle_judges_a_lost_a_renamed_and_a_v1_key(tmp_path: Path) -> None:
+    """benchmarks/pydantic_oracle.py on known conversions (Pydantic v2 is a test dependency)."""
+    model = "from pydantic import BaseModel{extra}\n\n\nclass {name}(BaseModel):\n    x: int = 0\n\n{body}\n"
+    v1 = "    class Config:\n        orm_mode = True\n        extra = 'forbid'\n"
+    conversions = {
+        "right": ("model_config = ConfigDict(from_attributes=True, extra='forbid')", ", ConfigDict"),
+        "lost": ("model_config = ConfigDict(from_attributes=True)", ", ConfigDict"),
+        "v1_key": ("model_config = ConfigDict(orm_mode=True, extra='forbid')", ", ConfigDict"),
+        "left": (v1.strip(), ""),
+    }
+    for name, (body, extra) in conversions.items():
+        (tmp_path / "before").mkdir(exist_ok=True)
+        (tmp_path / "after").mkdir(exist_ok=True)
+        (tmp_path / "before" / f"{name}.py").write_text(model.format(extra="", name="M", body=v1))
+        (tmp_path / "after" / f"{name}.py").write_text(model.format(extra=extra, name="M", body="    " + body.replace("\n", "\n    ")))
+    verdict = bench.judge_conversions(tmp_path / "before", tmp_path / "after", tmp_path)
+    by_file = {r["path"]: r for r in verdict["results"]}
+    assert (verdict["classes"], verdict["handled"], verdict["wrong"]) == (4, 3, 2)
+    assert not by_file["right.py"].get("wrong") and by_file["right.py"]["module_import"] == "ok"
+    assert "`extra` lost" in by_file["lost.py"]["wrong"]
+    assert "orm_mode" in by_file["v1_key.py"]["wrong"]
+    assert not by_file["left.py"]["handled"]
 
 
 def test_scale_points_subtract_the_fixed_cost_of_a_run() -> None:

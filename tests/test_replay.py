@@ -13,21 +13,24 @@ from pathlib import Path
 
 import pytest
 
-from codemods.engine import replay
+from codemods.engine import commandline
+from codemods.engine.commandline import FastPath
 from tests.engine.test_engine import make_tree
 
 REPO = Path(__file__).resolve().parent.parent
-# The console script, plus lines on stderr saying whether libcst was imported and whether
-# Typer parsed the command line (its parameter handling imports typer._adapters, and pydantic).
+# The console script, plus lines on stderr saying whether libcst was imported, whether Typer
+# parsed the command line (its parameter handling imports typer._adapters, and pydantic) and
+# whether Typer was imported at all.
 PROGRAM = (
     "import sys\n"
-    "from cli import entry\n"
+    "from codemods.engine.commandline import entry\n"
     "try:\n"
     "    entry()\n"
     "except SystemExit as stop:\n"
     "    code = stop.code\n"
     "print('libcst imported:', 'libcst' in sys.modules, file=sys.stderr)\n"
     "print('typer parsed:', 'typer._adapters' in sys.modules, file=sys.stderr)\n"
+    "print('typer imported:', 'typer' in sys.modules, file=sys.stderr)\n"
     "sys.exit(code)\n"
 )
 ROUTES = '''
@@ -176,18 +179,43 @@ def test_a_damaged_replay_file_is_ignored(project: Path) -> None:
 # -- the console script's fast path -----------------------------------------------------------
 
 
-def test_a_plain_repeated_preview_is_replayed_before_typer_parses_anything(project: Path) -> None:
+def test_a_plain_preview_runs_without_typer_and_its_repetition_is_replayed(project: Path) -> None:
     first = auditfix("run", project, "--dry-run", "--no-progress", cwd=project.parent)
     second = auditfix("run", project, "--dry-run", "--no-progress", cwd=project.parent)
-    assert "typer parsed: True" in first.stderr
-    assert replayed(second) and "typer parsed: False" in second.stderr
+    assert "typer imported: False" in first.stderr and "libcst imported: True" in first.stderr
+    assert replayed(second) and "typer imported: False" in second.stderr
     assert (second.stdout, second.returncode) == (first.stdout, first.returncode)
-    # The lines on stderr are those the CLI itself prints when it replays.
     odd = auditfix("run", project, "--no-progress", "--dry-run", "-j", "1", cwd=project.parent)
-    assert "typer parsed: False" in odd.stderr
+    assert replayed(odd) and "typer imported: False" in odd.stderr
     typer_replay = auditfix("run", project, "--dry-run", "--no-progress", "--jobs=+1", cwd=project.parent)
     assert replayed(typer_replay) and "typer parsed: True" in typer_replay.stderr  # a form left to Typer
-    assert typer_replay.stderr.splitlines()[:-2] == second.stderr.splitlines()[:-2]
+    # The lines on stderr are those the CLI itself prints when it replays.
+    assert typer_replay.stderr.splitlines()[:-3] == second.stderr.splitlines()[:-3]
+
+
+def test_check_and_write_run_without_typer_and_print_what_the_typer_command_prints(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    import cli
+
+    trees = {}
+    for name in ("fast", "typer"):
+        make_tree(tmp_path / name, {"app/__init__.py": "", "app/jobs.py": "try:\n    x = 1\nexcept:\n    pass\n"})
+        trees[name] = tmp_path / name
+    fast = [auditfix("run", "--check", "app/jobs.py", cwd=trees["fast"]), auditfix("run", "--write", "app/jobs.py", cwd=trees["fast"])]
+    assert all("typer imported: False" in result.stderr for result in fast)
+    outputs = []
+    for mode in ("--check", "--write"):
+        os.chdir(trees["typer"])
+        try:
+            outputs.append(CliRunner().invoke(cli.app, ["run", mode, "app/jobs.py"]))
+        finally:
+            os.chdir(REPO)
+    for result, typer_result in zip(fast, outputs):
+        assert (result.returncode, result.stdout) == (typer_result.exit_code, typer_result.stdout)
+        assert result.stderr.splitlines()[:-3] == typer_result.stderr.splitlines()
+    assert (trees["fast"] / "app/jobs.py").read_text() == (trees["typer"] / "app/jobs.py").read_text()
+    assert "except Exception:" in (trees["fast"] / "app/jobs.py").read_text()
 
 
 PLAIN_FORMS = [
@@ -197,37 +225,95 @@ PLAIN_FORMS = [
     pytest.param(["run", "{p}", "--dry-run", "--select=bare-except", "--ignore", "loop-commit"], id="equals-forms"),
     pytest.param(["run", "{p}", "--check", "--exclude", "app/x.py", "--exclude=app/y/"], id="repeated-exclude"),
     pytest.param(["run", "{p}", "--dry-run", "-j", "2", "--no-progress", "-v"], id="jobs-and-flags"),
-    pytest.param(["run", "{p}", "--dry-run", "-j4", "--jobs", "0"][:-2], id="short-jobs-attached"),
+    pytest.param(["run", "{p}", "--dry-run", "-j4"], id="short-jobs-attached"),
     pytest.param(["run", "{p}/app/jobs.py", "{p}/app/clean.py", "--check"], id="several-files"),
     pytest.param(["run", "--dry-run", "--", "{p}"], id="double-dash"),
     pytest.param(["run", "{p}", "--dry-run", "--select", ""], id="empty-select"),
 ]
 
+# A value for every option of ``run`` that takes one: an option added without one fails below.
+EXAMPLE_VALUES = {
+    "select": "bare-except", "ignore": "loop-commit", "exclude": "app/x.py", "jobs": "2", "html": "r.html",
+    "base": "HEAD", "branch_prefix": "fix/", "push": "origin", "pr_body_dir": "bodies", "verify": "pytest -x",
+    "max_branch_files": "10",
+}  # fmt: skip
 
-@pytest.mark.parametrize("argv", PLAIN_FORMS)
-def test_the_fast_path_computes_the_key_the_cli_computes(project: Path, argv: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+
+def with_each_option() -> list:
+    cases = []
+    for option in commandline.RUN_OPTIONS:
+        if option.fast_path in (FastPath.PREVIEW_MODE, FastPath.WRITE_MODE):
+            continue
+        value = [EXAMPLE_VALUES[option.name]] if option.takes_value else []
+        cases.append(pytest.param(option, ["run", "{p}", "--check", option.flags[0], *value], id=option.name))
+    return cases
+
+
+def cli_key(project: Path, arguments: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple | None:
+    """The (root, command, excludes) the Typer command computes its replay key from (None: none)."""
     import typer
     from typer.testing import CliRunner
 
     import cli
 
-    arguments = [a.format(p=project) for a in argv]
     seen: list[tuple[Path, tuple[str, ...], tuple[str, ...]]] = []
 
-    def capture(self: object, root: Path, command: tuple[str, ...], excludes: tuple[str, ...]) -> None:
+    def capture(cls: type, root: Path, command: tuple[str, ...], excludes: tuple[str, ...]) -> None:
         seen.append((root, tuple(command), tuple(excludes)))
         raise typer.Exit(0)
 
-    monkeypatch.setattr(cli.ReplayKey, "__init__", capture)
+    monkeypatch.setattr(commandline.ReplayKey, "compute", classmethod(capture))
     monkeypatch.chdir(project.parent)
     result = CliRunner().invoke(cli.app, arguments)
-    assert result.exit_code == 0 and len(seen) == 1, result.output
-    preview = replay.parse_preview(arguments)
-    assert preview is not None
-    where = replay.preview_key(preview)
+    assert len(seen) <= 1, result.output
+    return seen[0] if seen else None
+
+
+def fast_path_key(arguments: list[str]) -> tuple | None:
+    run = commandline.parse_plain_run(arguments)
+    if run is None:
+        return None
+    where = commandline.plain_run_key(run)
     assert where is not None
     root, _, command = where
-    assert (root, command, preview.excludes) == seen[0]
+    return root, command, run.excludes
+
+
+@pytest.mark.parametrize("argv", PLAIN_FORMS)
+def test_the_fast_path_computes_the_key_the_cli_computes(project: Path, argv: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    arguments = [a.format(p=project) for a in argv]
+    key = fast_path_key(arguments)
+    assert key is not None and key == cli_key(project, arguments, monkeypatch)
+
+
+def test_every_option_of_run_is_in_the_table_the_fast_path_reads() -> None:
+    """The Typer command ``run`` is built from RUN_OPTIONS: an option added to it any other way
+    (so that the fast path does not know whether it may replay or run it) fails here."""
+    import typer.main
+
+    import cli
+
+    command = typer.main.get_command(cli.app).commands["run"]  # type: ignore[attr-defined]
+    params = [p for p in command.params if p.param_type_name == "option"]
+    options = {p.name: (tuple(p.opts + p.secondary_opts), not p.is_flag) for p in params}
+    table = {o.name: (o.flags, o.takes_value) for o in commandline.RUN_OPTIONS}
+    assert options == table
+    assert all(isinstance(o.fast_path, FastPath) for o in commandline.RUN_OPTIONS)
+
+
+@pytest.mark.parametrize(("option", "argv"), with_each_option())
+def test_each_option_is_replayed_by_its_role_and_keyed_as_the_cli_keys_it(
+    project: Path, option: commandline.CommandOption, argv: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arguments = [a.format(p=project) for a in argv]
+    key = fast_path_key(arguments)
+    if option.fast_path is FastPath.CLI_ONLY:
+        assert key is None  # left to the Typer app
+        return
+    assert key is not None and key == cli_key(project, arguments, monkeypatch)
+    without = fast_path_key(["run", str(project), "--check"])
+    # An option that changes the output is part of the key; one that does not, is not.
+    assert (key != without) == (option.fast_path is FastPath.IN_KEY)
 
 
 @pytest.mark.parametrize(
@@ -235,7 +321,7 @@ def test_the_fast_path_computes_the_key_the_cli_computes(project: Path, argv: li
     [
         pytest.param(["run", "{p}"], id="git-mode"),
         pytest.param(["run", "{p}", "--dry-run", "--check"], id="both-modes"),
-        pytest.param(["run", "{p}", "--write"], id="write"),
+        pytest.param(["run", "{p}", "--dry-run", "--write"], id="preview-and-write"),
         pytest.param(["run", "{p}", "--dry-run", "--html", "r.html"], id="html"),
         pytest.param(["run", "{p}", "--dry-run", "--no-cache"], id="no-cache"),
         pytest.param(["run", "{p}", "--dry-run", "--select", "a", "--select", "b"], id="repeated-select"),
@@ -250,30 +336,25 @@ def test_the_fast_path_computes_the_key_the_cli_computes(project: Path, argv: li
     ],
 )
 def test_other_command_lines_are_left_to_the_cli(project: Path, argv: list[str]) -> None:
-    assert replay.parse_preview([a.format(p=project) for a in argv]) is None
+    assert commandline.parse_plain_run([a.format(p=project) for a in argv]) is None
+
+
+def test_a_write_is_plain_but_never_replayed(project: Path) -> None:
+    run = commandline.parse_plain_run(["run", str(project), "--write"])
+    assert run is not None and run.mode == "write" and not run.replayable
 
 
 def test_a_path_that_does_not_exist_is_left_to_the_cli(project: Path) -> None:
-    preview = replay.parse_preview(["run", str(project / "missing"), "--dry-run"])
-    assert preview is not None and replay.preview_key(preview) is None
-    assert replay.replay_command_line(["run", str(project / "missing"), "--dry-run"]) is None
+    run = commandline.parse_plain_run(["run", str(project / "missing"), "--dry-run"])
+    assert run is not None and commandline.plain_run_key(run) is None
+    assert commandline.run_command_line(["run", str(project / "missing"), "--dry-run"]) is None
 
 
-def test_a_miss_hands_its_key_to_the_cli_so_the_files_are_hashed_once(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    argv = ["run", str(project), "--dry-run"]
-    monkeypatch.chdir(project.parent)
-    assert replay.replay_command_line(argv) is None  # nothing recorded yet
-    preview = replay.parse_preview(argv)
-    assert preview is not None
-    where = replay.preview_key(preview)
-    assert where is not None
-    root, folder, command = where
-    computed = []
-    monkeypatch.setattr(replay, "_compute_run_key", lambda *arguments: computed.append(arguments))
-    handed = replay.run_key(root, folder, command, [])
-    assert handed is not None and handed.root == root and computed == []  # reused, not recomputed
-    replay.run_key(root, folder, command, [])
-    assert len(computed) == 1  # used once only: a later run computes its own key
+def test_a_configuration_error_is_left_to_the_cli_which_reports_it(project: Path) -> None:
+    (project / "pyproject.toml").write_text("[tool.auditfix]\nselect = ['no-such-codemod']\n")
+    result = auditfix("run", project, "--check", cwd=project.parent)
+    assert result.returncode == 2 and "unknown codemod 'no-such-codemod'" in result.stderr
+    assert "typer parsed: True" in result.stderr
 
 
 def test_an_edited_partial_of_the_template_override_shows_in_every_mode(tmp_path: Path) -> None:

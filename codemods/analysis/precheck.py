@@ -25,9 +25,10 @@ import ast
 import dataclasses
 import warnings
 from collections.abc import Callable, Collection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import libcst as cst
+if TYPE_CHECKING:  # the pre-check decides whether libcst is needed at all: it never imports it
+    import libcst as cst
 
 _LOOPS = (ast.For, ast.AsyncFor, ast.While)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
@@ -120,6 +121,8 @@ def statements_containing(
     tree = parse_shared(source) if source else None
     if tree is None:
         return None
+    import libcst as cst
+
     statements = tree.body
     position = 0
     found: set[int] = set()

@@ -20,6 +20,7 @@ from libcst.metadata import MetadataWrapper
 
 from codemods.analysis import precheck as precheck_module
 from codemods.base import Codemod, FileContext, Finding
+from codemods.engine.manifest import CodemodInfo, loaded
 from codemods.engine.style import tidy
 from codemods.engine.templating import TemplateSet
 from codemods.options import CodeStyle
@@ -33,9 +34,12 @@ FAILED = "failed"  # parsed, but a codemod or a safety check failed; left untouc
 
 @dataclasses.dataclass(frozen=True)
 class Plan:
-    """Everything a worker needs to rewrite files; pickled once per worker process."""
+    """Everything a worker needs to rewrite files; pickled once per worker process.
 
-    codemods: tuple[type[Codemod], ...]
+    A codemod may be given as a :class:`~codemods.engine.manifest.CodemodInfo`: its class is
+    imported when a file contains one of its markers."""
+
+    codemods: tuple[type[Codemod] | CodemodInfo, ...]
     options: Mapping[str, Mapping[str, Any]]  # codemod name -> its validated options
     indexes: Mapping[str, Any]  # codemod name -> its whole-tree index
     templates: TemplateSet
@@ -43,12 +47,24 @@ class Plan:
     # Fit the result to the style (codemods.engine.style: imports where isort puts them, new
     # lines within the limit).  The engine always does; codemod tests see the codemods alone.
     tidy: bool = False
+    # Codemods whose index no file of the run needed: they get the index of no facts, built
+    # only if a rewrite calls on them (the engine does not import a codemod just for that).
+    empty_indexes: tuple[str, ...] = ()
+
+    def applicable(self, source: bytes) -> list[type[Codemod]]:
+        """The codemods whose markers occur in ``source`` (imported, if they were not yet)."""
+        return [loaded(c) for c in self.codemods if c.applies_to(source)]
+
+    def index(self, codemod: type[Codemod]) -> Any:
+        if codemod.name in self.empty_indexes and codemod.name not in self.indexes:
+            return codemod.build_index({}, self.options.get(codemod.name, {}))
+        return self.indexes.get(codemod.name)
 
     def context(self, codemod: type[Codemod], path: str, source: bytes = b"", *, shortcuts: bool = True) -> FileContext:
         return FileContext(
             path=path,
             options=self.options.get(codemod.name, {}),
-            index=self.indexes.get(codemod.name),
+            index=self.index(codemod),
             templates=self.templates,
             source=source,
             shortcuts=shortcuts,
@@ -74,7 +90,7 @@ def transform_source(path: str, source: bytes, plan: Plan, *, precheck: bool = T
     ``precheck=False`` runs every codemod whose markers match, without the syntax pre-check (and
     the second pass in full): the tests compare both ways to prove the pre-check changes nothing.
     """
-    applicable = [c for c in plan.codemods if c.applies_to(source)]
+    applicable = plan.applicable(source)
     if applicable and precheck:
         applicable = candidates(applicable, precheck_module.parse_shared(source), plan)
     if not applicable:
@@ -187,7 +203,7 @@ def verify_rewrite(
     new_error = _compile_error(new_source if syntax is None else syntax)
     if new_error is not None and (source is None or _compile_error(source) is None):
         return f"the rewrite does not compile ({new_error}); left unchanged"
-    applicable = [c for c in plan.codemods if c.applies_to(new_source)]
+    applicable = plan.applicable(new_source)
     if applicable and precheck:
         applicable = candidates(applicable, syntax, plan)
     if not applicable and syntax is not None:

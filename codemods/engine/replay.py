@@ -14,12 +14,8 @@ The files a run reads besides the discovered ones (an existing service module or
 ``__init__.py`` that route-commit extends) are recorded with their state and checked before
 a replay.  Only this module, the discovery and the cache format are imported on that path.
 
-The console script tries :func:`replay_command_line` before the CLI is even set up: a command
-line in the plain forms it understands (``run PATH... --dry-run|--check`` with ``--select``,
-``--ignore``, ``--exclude``, ``--jobs``, ``--no-progress``, ``--verbose``) is replayed without
-importing the CLI framework, whose argument parsing alone costs more than a replay.  Anything
-else (another form, an option it does not know, a path that does not exist) goes to the CLI,
-which replays it just the same when it can.
+The console script (:mod:`codemods.engine.commandline`) replays a plain command line before the
+CLI framework is even imported; the Typer command replays any other form of the same preview.
 """
 
 from __future__ import annotations
@@ -27,7 +23,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -64,14 +59,15 @@ def file_state(path: Path) -> str | None:
         return "unreadable"
 
 
-def tool_fingerprint() -> bytes:
-    """auditfix's own files (size and modification time), and the versions that shape results."""
+def tool_fingerprint(*, with_registry: bool = True) -> bytes:
+    """auditfix's own files (size and modification time), and the versions that shape results;
+    with the registry's classes when it is imported (a test's own registry is part of the tool)."""
     parts = [__version__, dependency_versions()]
     for path in tool_files():
         info = path.stat()
         parts.append(f"{path.as_posix()}:{info.st_size}:{info.st_mtime_ns}")
     registry = sys.modules.get("codemods.registry")
-    if registry is not None:  # imported already (a test's own registry): part of the tool
+    if registry is not None and with_registry:
         parts.append(",".join(f"{c.__module__}.{c.__qualname__}" for c in registry.REGISTRY))
     return "\n".join(parts).encode()
 
@@ -99,11 +95,6 @@ def _stamp(path: Path) -> tuple[int, int]:
     return info.st_size, info.st_mtime_ns
 
 
-# The key the console script's fast path computed and found no record for, handed to the CLI's
-# own computation of the same key a moment later in the same process (used once).
-_handed_over: list[tuple[tuple[Path, Path, tuple[str, ...], tuple[str, ...]], RunKey | None]] = []
-
-
 def run_key(
     root: Path,
     folder: Path,
@@ -112,15 +103,6 @@ def run_key(
 ) -> RunKey | None:
     """The key of a run, computed before it: None when its inputs cannot be read (the full run
     reports why)."""
-    arguments = (root, folder, tuple(command), tuple(excludes))
-    if _handed_over:
-        computed, key = _handed_over.pop()
-        if computed == arguments:
-            return key  # the fast path read and hashed every file just now: not again
-    return _compute_run_key(*arguments)
-
-
-def _compute_run_key(root: Path, folder: Path, command: Sequence[str], excludes: Sequence[str]) -> RunKey | None:
     try:
         pyproject = _pyproject(folder)
         pyproject_bytes = pyproject.read_bytes() if pyproject is not None else b""
@@ -205,70 +187,6 @@ def record(folder: Path, key: str, recorded: Recorded) -> None:
     cache.save()
 
 
-# -- the console script's fast path ------------------------------------------------------------
-
-_FLAGS = {"--dry-run": "dry-run", "--check": "check", "--no-progress": "", "--verbose": "verbose", "-v": "verbose"}
-_VALUED = {"--select": "select", "--ignore": "ignore", "--exclude": "exclude", "--jobs": "jobs", "-j": "jobs"}
-_JOBS = re.compile(r"[0-9]+")
-
-
-@dataclasses.dataclass(frozen=True)
-class Preview:
-    """A ``run --dry-run`` or ``run --check`` command line, as the CLI's ``run`` would read it."""
-
-    paths: tuple[str, ...]
-    check: bool
-    select: str
-    ignore: str
-    excludes: tuple[str, ...]
-    verbose: bool
-
-
-def parse_preview(argv: Sequence[str]) -> Preview | None:
-    """The preview ``argv`` asks for, if it is in a plain form whose meaning is certain; else
-    None (the CLI parses it)."""
-    if not argv or argv[0] != "run":
-        return None
-    paths: list[str] = []
-    flags: set[str] = set()
-    values: dict[str, list[str]] = {"select": [], "ignore": [], "exclude": [], "jobs": []}
-    tokens = list(argv[1:])
-    while tokens:
-        token = tokens.pop(0)
-        if token == "--":
-            paths.extend(tokens)
-            break
-        if not token.startswith("-") or token == "-":
-            paths.append(token)
-        elif token in _FLAGS:
-            flags.add(_FLAGS[token])
-        elif token in _VALUED:
-            if not tokens:
-                return None
-            values[_VALUED[token]].append(tokens.pop(0))
-        elif "=" in token and token.split("=", 1)[0] in _VALUED and token.startswith("--"):
-            name, value = token.split("=", 1)
-            values[_VALUED[name]].append(value)
-        elif token.startswith("-j") and not token.startswith("--"):
-            values["jobs"].append(token[2:])
-        else:
-            return None  # an option this parser does not know: the CLI decides
-    if ("dry-run" in flags) == ("check" in flags) or not paths:
-        return None
-    if any(len(values[name]) > 1 for name in ("select", "ignore", "jobs")):
-        return None
-    if any(_JOBS.fullmatch(job) is None for job in values["jobs"]):
-        return None
-    return Preview(
-        paths=tuple(paths),
-        check="check" in flags,
-        select=values["select"][0] if values["select"] else "",
-        ignore=values["ignore"][0] if values["ignore"] else "",
-        excludes=tuple(values["exclude"]),
-        verbose="verbose" in flags,
-    )
-
-
 def common_root(paths: Sequence[Path]) -> tuple[Path, list[str] | None]:
     """One path is the root; several are worked on from their common folder, and only they
     (posix, relative to it) are rewritten.  The paths must exist."""
@@ -282,40 +200,3 @@ def common_root(paths: Sequence[Path]) -> tuple[Path, list[str] | None]:
 def preview_command(check: bool, select: str, ignore: str, only: Sequence[str] | None, verbose: bool) -> tuple[str, ...]:
     """The command part of a preview's key (``--jobs`` and ``--no-progress`` change no output)."""
     return ("run", "check" if check else "dry-run", select, ignore, *(only or ()), f"verbose={verbose}")
-
-
-def preview_key(preview: Preview) -> tuple[Path, Path, tuple[str, ...]] | None:
-    """(root, folder, command) of the key the CLI's ``run`` computes for ``preview``; None if a
-    path does not exist (the CLI reports it)."""
-    paths = [Path(p) for p in preview.paths]
-    if not all(p.exists() for p in paths):
-        return None
-    path, only = common_root(paths)
-    root = path.resolve()
-    folder = root if root.is_dir() else root.parent
-    return root, folder, preview_command(preview.check, preview.select, preview.ignore, only, preview.verbose)
-
-
-def replay_command_line(argv: Sequence[str]) -> int | None:
-    """Print what an identical earlier preview printed and return its exit code; None when
-    ``argv`` is not a plain preview, or nothing identical was recorded."""
-    try:
-        preview = parse_preview(argv)
-        where = preview_key(preview) if preview is not None else None
-        if preview is None or where is None:
-            return None
-        root, folder, command = where
-        key = _compute_run_key(root, folder, command, preview.excludes)
-        recorded = lookup(folder, key.value) if key is not None else None
-        if recorded is None:
-            _handed_over[:] = [((root, folder, command, preview.excludes), key)]
-    except Exception:  # noqa: BLE001 - anything odd: the CLI runs and reports
-        return None
-    if recorded is None or not all(line.isprintable() for line in recorded.stderr_lines):
-        return None  # (the CLI prints lines through rich, which treats control characters itself)
-    sys.stdout.flush()
-    sys.stdout.buffer.write(recorded.stdout)
-    sys.stdout.buffer.flush()
-    sys.stderr.write("".join(f"{line}\n" for line in recorded.stderr_lines))
-    sys.stderr.flush()
-    return recorded.exit_code

@@ -21,27 +21,22 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codemods import __version__
 from codemods.analysis import precheck
-from codemods.base import Codemod, Finding
 from codemods.engine import journal
 from codemods.engine.cache import CACHE_DIR_NAME, ResultCache, content_key, folder_digest, stable_bytes, tool_digest
 from codemods.engine.config import Settings
 from codemods.engine.discovery import discover
-from codemods.engine.pipeline import (
-    CHANGED,
-    FAILED,
-    FILTERED,
-    UNPARSABLE,
-    FileOutcome,
-    Plan,
-    transform_source,
-    verify_rewrite,
-)
+from codemods.engine.manifest import CodemodInfo, loaded
 from codemods.engine.replay import file_state
-from codemods.engine.style import tidy
+
+# libcst, the codemods and the pipeline are imported when a file needs them (codemods.engine.pipeline):
+# a run whose files contain no codemod's markers never imports them.
+if TYPE_CHECKING:
+    from codemods.base import Codemod, Finding
+    from codemods.engine.pipeline import FileOutcome, Plan
 
 ProgressCallback = Callable[[str, int, int], None]  # (phase, done, total)
 
@@ -155,6 +150,8 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def _transform_batch(batch: Sequence[tuple[str, bytes]]) -> list[FileOutcome]:
+    from codemods.engine.pipeline import transform_source
+
     plan = _WORKER_STATE["plan"]
     return [transform_source(path, data, plan) for path, data in batch]
 
@@ -164,7 +161,7 @@ def _index_batch(batch: Sequence[tuple[Sequence[type[Codemod]], str, bytes]]) ->
     facts None.  A file's indexers run one after the other, so they share its parse."""
     results = []
     for codemods, path, data in batch:
-        for codemod in codemods:
+        for codemod in map(loaded, codemods):
             try:
                 facts = codemod.index_file(path, data)
             except Exception:  # noqa: BLE001 - one odd file must not stop the index
@@ -270,22 +267,40 @@ class Engine:
             report.skipped.append(Problem(link, "symbolic link: not rewritten (its target is processed if it is in the folder)"))
         report.files = len(found.paths) + len(found.symlinks)
         sources = read_sources(self.folder, found.paths, report)
+        codemods = self.settings.codemods
+        if not any(c.applies_to(source.data) for source in sources for c in codemods):
+            # No codemod can act on any file: nothing to index, parse or import (the result a
+            # full pass gives: every file filtered).
+            report.filtered = len(sources)
+            return self._sorted(report)
+        # The whole-tree index of a codemod is consulted only by the files it may act on: those
+        # the run was given decide whether it is built (a run on a few files of a large tree
+        # reads the rest of the tree only for an index they need).
+        indexers = [c for c in codemods if c.index_markers and self._may_act_anywhere(c, sources)]
         index_sources = sources
-        if self.only is not None and any(c.index_markers for c in self.settings.codemods):
+        if self.only is not None and indexers:
             # The whole-tree index still sees the whole tree, so a named file is rewritten as in a full run.
             named = {source.path for source in sources}
             others = [p for p in everything.paths if p not in named]
             index_sources = sources + read_sources(self.folder, others, RunReport(self.root, report.codemods))
-        indexes = self._build_indexes(index_sources, report)
+        indexes = self._build_indexes(indexers, index_sources)
+        from codemods.engine.pipeline import Plan
+
+        unused = tuple(c.name for c in codemods if c.index_markers and c.name not in indexes)
         plan = Plan(
-            self.settings.codemods, self.settings.options, indexes, self.settings.templates, self.settings.style, tidy=True
-        )
+            codemods, self.settings.options, indexes, self.settings.templates, self.settings.style, tidy=True,
+            empty_indexes=unused,
+        )  # fmt: skip
         for config_file in self.settings.style.sources:  # a replayed run is stale once one changes
             report.external[config_file] = file_state(Path(config_file))
         outcomes = self._transform(sources, plan, report)
         by_path = {s.path: s for s in sources}
         self._collect(outcomes, by_path, report)
         self._finalize(outcomes, plan, report)
+        return self._sorted(report)
+
+    @staticmethod
+    def _sorted(report: RunReport) -> RunReport:
         report.changes.sort(key=lambda c: c.path)
         report.findings.sort()
         report.skipped.sort(key=lambda p: p.path)
@@ -294,19 +309,18 @@ class Engine:
 
     # whole-tree indexes ---------------------------------------------------------------------
 
-    def _build_indexes(self, sources: list[SourceFile], report: RunReport) -> dict[str, Any]:
-        indexers = [c for c in self.settings.codemods if c.index_markers]
-        unused = [c for c in indexers if not self._may_act_anywhere(c, sources)]
-        indexers = [c for c in indexers if c not in unused]
-        empty = {c.name: c.build_index({}, self.settings.options.get(c.name, {})) for c in unused}
+    def _build_indexes(self, indexers: list[type[Codemod] | CodemodInfo], sources: list[SourceFile]) -> dict[str, Any]:
+        """The index of each of ``indexers`` over ``sources``, with its facts of each file from
+        the cache when that file's content is as it was (a run on a few files of an unchanged
+        tree reads every fact from there)."""
         if not indexers:
-            return empty
+            return {}
         cache = ResultCache(self.cache_folder, "index")
         facts: dict[str, dict[str, Any]] = {c.name: {} for c in indexers}
-        todo: list[tuple[tuple[type[Codemod], ...], str, bytes]] = []  # a file's indexers together
+        todo: list[tuple[tuple[type[Codemod] | CodemodInfo, ...], str, bytes]] = []  # a file's indexers together
         keys: dict[tuple[str, str], str] = {}
         for source in sources:
-            missing: list[type[Codemod]] = []
+            missing: list[type[Codemod] | CodemodInfo] = []
             for codemod in indexers:
                 if not any(marker in source.data for marker in codemod.index_markers):
                     continue
@@ -333,10 +347,11 @@ class Engine:
             cache.put(keys[name, path], (fact,))
         cache.retain(set(keys.values()))
         cache.save()
-        built = {c.name: c.build_index(facts[c.name], self.settings.options.get(c.name, {})) for c in indexers}
-        return {**empty, **built}
+        return {
+            c.name: loaded(c).build_index(facts[c.name], self.settings.options.get(c.name, {})) for c in indexers
+        }
 
-    def _may_act_anywhere(self, codemod: type[Codemod], sources: list[SourceFile]) -> bool:
+    def _may_act_anywhere(self, codemod: type[Codemod] | CodemodInfo, sources: list[SourceFile]) -> bool:
         """Whether any file read may be changed or reported by ``codemod`` (else its whole-tree
         index is never consulted).  Decided by the text pre-filter, and by the syntax pre-check
         when only a few files pass that; otherwise assumed."""
@@ -346,7 +361,7 @@ class Engine:
         options = self.settings.options.get(codemod.name, {})
         for source in passing:
             syntax = precheck.parse_shared(source.data)
-            if syntax is None or codemod.may_change(precheck.facts_of(syntax), options):
+            if syntax is None or loaded(codemod).may_change(precheck.facts_of(syntax), options):
                 return True
         return False
 
@@ -370,6 +385,8 @@ class Engine:
         return text + str(file_state(Path(plan.style.isort_file)) if plan.style.isort_file else "")
 
     def _transform(self, sources: list[SourceFile], plan: Plan, report: RunReport) -> list[FileOutcome]:
+        from codemods.engine.pipeline import FAILED, FILTERED
+
         cache = ResultCache(self.cache_folder, "results")
         fingerprint = self._fingerprint(plan)
         outcomes: list[FileOutcome] = []
@@ -411,6 +428,8 @@ class Engine:
 
     @staticmethod
     def _collect(outcomes: list[FileOutcome], by_path: dict[str, SourceFile], report: RunReport) -> None:
+        from codemods.engine.pipeline import CHANGED, FAILED, UNPARSABLE
+
         for outcome in outcomes:
             report.findings.extend(outcome.findings)
             if outcome.status == CHANGED:
@@ -441,10 +460,12 @@ class Engine:
         return read_file
 
     def _finalize(self, outcomes: list[FileOutcome], plan: Plan, report: RunReport) -> None:
+        from codemods.engine.pipeline import CHANGED
+
         for codemod in plan.codemods:
             extras = [(o.path, extra) for o in outcomes if o.status == CHANGED for name, extra in o.extras if name == codemod.name]
             if extras:
-                self._finalize_one(codemod, extras, plan, report)
+                self._finalize_one(loaded(codemod), extras, plan, report)
 
     def _finalize_one(
         self, codemod: type[Codemod], extras: list[tuple[str, Any]], plan: Plan, report: RunReport
@@ -490,6 +511,8 @@ class Engine:
             sources = contributors if generated.contributors is None else sorted(generated.contributors)
             try:
                 change = self._generated_change(codemod, generated.path, generated.content.encode("utf-8"), report)
+                from codemods.engine.style import tidy
+
                 change = dataclasses.replace(change, new=tidy(change.old, change.new, plan.style))
                 change, new_findings = self._check_generated(change, plan, report)
             except _GeneratedFileRejected as exc:
@@ -527,6 +550,8 @@ class Engine:
         Findings already reported for the same file (a decline in the module merged into) are
         not repeated.
         """
+        from codemods.engine.pipeline import CHANGED, FAILED, UNPARSABLE, transform_source, verify_rewrite
+
         outcome = transform_source(change.path, change.new, plan)
         if outcome.status in (FAILED, UNPARSABLE):
             raise _GeneratedFileRejected(f"generated {change.path}: {outcome.message or 'rejected'}")

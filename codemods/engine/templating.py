@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
+if TYPE_CHECKING:  # imported when a template is first used: most runs render none
+    import jinja2
 
 from codemods.engine.cache import files_under
 
@@ -30,6 +31,8 @@ class TemplateSet:
 
     @functools.cached_property
     def environment(self) -> jinja2.Environment:
+        import jinja2
+
         loaders: list[jinja2.BaseLoader] = []
         if self.override_dir is not None:
             loaders.append(jinja2.FileSystemLoader(self.override_dir))
@@ -44,6 +47,8 @@ class TemplateSet:
         )
 
     def render(self, name: str, /, **values: Any) -> str:
+        import jinja2
+
         try:
             return self.environment.get_template(name).render(**values)
         except jinja2.TemplateSyntaxError as exc:
@@ -62,6 +67,8 @@ class TemplateSet:
         folder = Path(self.override_dir)
         if not folder.is_dir():
             raise TemplateError(f"templates folder {self.override_dir} does not exist")
+        import jinja2
+
         for path in files_under(folder):
             if path.suffix != ".j2":
                 continue

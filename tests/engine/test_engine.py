@@ -371,6 +371,75 @@ def test_a_whole_tree_index_no_file_can_use_is_not_built(tmp_path: Path, monkeyp
     assert "app/models.py" in indexed
 
 
+def test_named_files_decide_whether_the_rest_of_the_tree_is_read_and_its_facts_come_from_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pre-commit's case: a run on a few files of a tree reads the other files only for a
+    whole-tree index those files need, and then takes each unchanged file's facts from the cache."""
+    from codemods.engine import runner
+    from codemods.rules.pydantic_config import PydanticConfig
+
+    indexed: list[str] = []
+    original = PydanticConfig.index_file.__func__
+
+    def counting(cls, path: str, source: bytes):
+        indexed.append(path)
+        return original(cls, path, source)
+
+    monkeypatch.setattr(PydanticConfig, "index_file", classmethod(counting))
+    read: list[str] = []
+    read_sources = runner.read_sources
+    monkeypatch.setattr(runner, "read_sources", lambda folder, paths, report: read_sources(folder, read.extend(paths) or paths, report))
+    make_tree(
+        tmp_path,
+        {
+            "app/models.py": "from pydantic import BaseModel\n\nclass Base(BaseModel):\n    pass\n",
+            "app/user.py": "from app.models import Base\n\nclass User(Base):\n    class Config:\n        orm_mode = True\n",
+            "app/plain.py": "x = 1\n",
+        },
+    )
+
+    def run(*named: str) -> RunReport:
+        read.clear()
+        settings = resolve(tmp_path, (PydanticConfig,), jobs=1, cache=True)
+        return Engine(tmp_path, settings, only=named).run()
+
+    assert run("app/plain.py").changes == [] and read == ["app/plain.py"] and indexed == []
+    report = run("app/user.py")
+    assert [c.path for c in report.changes] == ["app/user.py"]  # the base came from the whole tree
+    assert sorted(read) == ["app/models.py", "app/plain.py", "app/user.py"] and sorted(indexed) == ["app/models.py", "app/user.py"]
+    (tmp_path / "app/user.py").write_text((tmp_path / "app/user.py").read_text() + "# changed\n")
+    indexed.clear()
+    assert [c.path for c in run("app/user.py").changes] == ["app/user.py"]
+    assert indexed == ["app/user.py"]  # the unchanged model module's facts came from the cache
+
+
+def test_a_run_whose_files_no_codemod_can_act_on_imports_no_codemod_and_no_libcst(tmp_path: Path) -> None:
+    make_tree(tmp_path, {"app/__init__.py": "", "app/plain.py": "x = 1\n", "app/jobs.py": "print('done')\n"})
+    program = (
+        "import sys\n"
+        "from codemods.engine.commandline import run_command_line\n"
+        "for files in (['app/plain.py', 'app/__init__.py'], ['app/jobs.py']):\n"
+        "    run_command_line(['run', '--dry-run', *files])\n"
+        "    print(sorted({m.split('.')[0] for m in sys.modules if m.startswith(('libcst', 'typer', 'jinja2'))}),\n"
+        "          sorted(m for m in sys.modules if m.startswith('codemods.rules.')), file=sys.stderr)\n"
+    )
+
+    def run() -> list[str]:
+        environment = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+        result = subprocess.run([sys.executable, "-c", program], cwd=tmp_path, capture_output=True, text=True, env=environment)
+        return result.stderr.splitlines()
+
+    run()  # the first run in a project reads the codemods' markers from their classes, and keeps them
+    (tmp_path / "app/plain.py").write_text("x = 2\n")  # not replays of the first run
+    (tmp_path / "app/jobs.py").write_text("print('done again')\n")
+    lines = run()
+    assert lines[0] == "auditfix: 2 files scanned (0 parsed, 2 skipped by the pre-filter), 0 changed, 0 skipped, 0 failed"
+    assert lines[1] == "[] []"  # nothing imported for files without markers
+    # A file with a print needs libcst and print-to-logging (and its markers let no other codemod in).
+    assert lines[-1] == "['libcst'] ['codemods.rules.print_to_logging']"
+
+
 @pytest.mark.parametrize("jobs", [1, 2, 8])
 @pytest.mark.parametrize(
     "sizes",
