@@ -42,6 +42,8 @@ from codemods.analysis.routes import (
     find_route,
     router_prefixes,
 )
+from codemods.rules.route_commit.boundary import MARKERS as BOUNDARY_MARKERS
+from codemods.rules.route_commit.boundary import BoundaryCheck, boundary_facts, build_boundary_index, without_statement
 from codemods.rules.route_commit.flow import (
     Decline,
     Flow,
@@ -198,7 +200,8 @@ class RouteCommit(Codemod):
         self._removals = CodemodContext(
             filename=file.path, full_module_name=file.module_name, full_package_name=".".join(_package_of(file))
         )
-        self._plans: dict[cst.IndentedBlock, list[tuple[int, int, cst.BaseStatement]]] = {}
+        # block -> (start, end, the statement replacing body[start:end], None to remove it)
+        self._plans: dict[cst.IndentedBlock, list[tuple[int, int, cst.BaseStatement | None]]] = {}
         self._scopes: list[cst.ClassDef | cst.FunctionDef] = []  # the definitions around the visitor
         self._used_names: set[str] = set()
 
@@ -225,7 +228,8 @@ class RouteCommit(Codemod):
         if tree is None:
             return UNPARSABLE
         facts = module_facts(tree, b"commit" in source)
-        return dataclasses.replace(facts, sessions=session_facts(tree) if defines_sessions else None)
+        boundary = boundary_facts(path, tree) if any(m in source for m in BOUNDARY_MARKERS) else None
+        return dataclasses.replace(facts, sessions=session_facts(tree) if defines_sessions else None, boundary=boundary)
 
     @classmethod
     def build_index(cls, facts: Mapping[str, Any], options: Mapping[str, Any]) -> RouteCommitIndex:
@@ -248,7 +252,8 @@ class RouteCommit(Codemod):
                 blocked[service] = f"{service} exists but does not parse, so the function cannot be added to it"
         wanted = set(claims)
         kept = {p: f for p, f in services.items() if p in wanted}
-        return RouteCommitIndex(kept, owners, blocked, frozenset(facts), build_session_index(sessions))
+        boundary = build_boundary_index({path: fact.boundary for path, fact in services.items()})
+        return RouteCommitIndex(kept, owners, blocked, frozenset(facts), build_session_index(sessions), boundary)
 
     # -- the per-file transform ---------------------------------------------------------------
 
@@ -267,6 +272,7 @@ class RouteCommit(Codemod):
         self._prefixes = router_prefixes(node)
         self._location = service_location(self.file.path, self.file.options)
         self._index = self._index_of()
+        self._boundary = BoundaryCheck(self._index.boundary, node, self.file.module_name, _package_of(self.file))
         return True
 
     def _index_of(self) -> RouteCommitIndex:
@@ -300,7 +306,10 @@ class RouteCommit(Codemod):
             return updated_node
         body = list(updated_node.body)
         for start, end, replacement in sorted(plan, key=lambda p: p[0], reverse=True):
-            body[start:end] = [replacement]
+            if replacement is None:
+                body = without_statement(body, start)
+            else:
+                body[start:end] = [replacement]
         return updated_node.with_changes(body=body)
 
     # -- planning one route -------------------------------------------------------------------
@@ -309,6 +318,7 @@ class RouteCommit(Codemod):
         commits, declines = find_commits(route, self._matcher, self._module_sessions)
         for decline in declines:
             self.report(decline.node, decline.reason, fixable=False)
+        commits = self._not_redundant(route, commits)
         if not commits:
             return
         problem = self._route_problem(route)
@@ -330,6 +340,26 @@ class RouteCommit(Codemod):
             accepted.append((run, flow))
         for run, flow in sorted(accepted, key=lambda item: self._start(item[0])):
             self._extract(route, run, flow)
+
+    def _not_redundant(self, route: Route, commits: Sequence[Any]) -> list[Any]:
+        """The commits left once those the request boundary makes redundant are removed."""
+        kept = []
+        for commit in commits:
+            found = commit_statement(commit, self._meta)
+            verdict = None if isinstance(found, Decline) else self._boundary.verdict(commit, route.function, found[0], self._meta)
+            if verdict is None or isinstance(found, Decline):
+                kept.append(commit)
+                continue
+            line, block = found
+            if verdict.remove and len(block.body) > 1:
+                index = next(i for i, s in enumerate(block.body) if s is line)
+                self._plans.setdefault(block, []).append((index, index + 1, None))
+                self.report(commit.call, verdict.message)
+                continue
+            message = verdict.message if not verdict.remove else "not removed: it is the only statement of its block"
+            self.report(commit.call, message, fixable=False)
+            kept.append(commit)
+        return kept
 
     def _session_names(self, route: Route) -> frozenset[str]:
         """The route's plain names that hold database sessions (they come first in signatures)."""

@@ -1,0 +1,590 @@
+"""Commits the request boundary already makes: a route's commit that is redundant.
+
+A FastAPI dependency that commits the session it yields on every normal exit (``yield db``
+then ``db.commit()``, ``with SessionLocal.begin() as db: yield db``), or a Flask
+``after_request`` hook that commits ``db.session``, makes the route's own last commit
+redundant.  The facts are read with ``ast`` in the whole-tree index pass
+(:func:`boundary_facts`), gathered by :func:`build_boundary_index`, and asked per commit in the
+route module (:class:`BoundaryCheck`).
+
+What was measured (FastAPI 0.165, Starlette 1.10, Flask 3.1, Flask-SQLAlchemy 3.1; see
+tests/rules/test_route_commit_strategy.py): the code after ``yield`` of a dependency declared
+with the default scope runs *after the response is sent*: a commit failing there answers 200
+while the rows are rolled back.  With ``Depends(get_db, scope="function")`` it runs before the
+response, and a failing commit answers 500, as a failing commit in the route does.  A Flask
+``after_request`` hook runs before the response is sent (a failing commit answers 500);
+a ``teardown_request`` hook runs after the response is built, and Flask-SQLAlchemy 3 ignores
+``SQLALCHEMY_COMMIT_ON_TEARDOWN``.  So only the first and the third make a route's commit
+removable; the others are named in a finding and the commit is kept.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+from collections.abc import Iterator, Mapping, Sequence
+
+import libcst as cst
+
+from codemods.analysis.metadata import Metadata
+from codemods.analysis.nodes import dotted_name
+from codemods.analysis.paths import module_name
+from codemods.analysis.sessions import SessionCall
+
+Ref = tuple[str, str]  # (dotted module, name in it)
+
+AFTER_HOOKS = ("after_request", "after_app_request")
+LATE_HOOKS = ("teardown_request", "teardown_appcontext", "teardown_app_request")
+# Text one of which a module with a boundary fact contains (the index reads only those).
+MARKERS = (b"yield", b"Depends", *(h.encode() for h in AFTER_HOOKS + LATE_HOOKS), b"COMMIT_ON_TEARDOWN")
+# What a route may still do after a removed commit: names of the web frameworks (their calls
+# build responses, they do not read the database) and builtins on plain values.
+WEB_MODULES = ("flask", "fastapi", "starlette", "werkzeug", "http")
+PLAIN_BUILTINS = ("dict", "list", "tuple", "str", "int", "float", "bool", "len")
+PLAIN_TYPES = ("int", "str", "float", "bool", "UUID", "uuid.UUID")
+
+
+@dataclasses.dataclass(frozen=True)
+class BoundaryFacts:
+    """What one module defines that commits at the request boundary."""
+
+    providers: frozenset[str] = frozenset()  # dependencies that commit what they yield
+    aliases: tuple[tuple[str, Ref, bool], ...] = ()  # alias, its provider, scope="function"
+    after_hooks: tuple[Ref, ...] = ()  # the ``db`` objects whose session an after_request hook commits
+    late: tuple[str, ...] = ()  # commits after the response: teardown hooks, COMMIT_ON_TEARDOWN
+
+
+@dataclasses.dataclass(frozen=True)
+class BoundaryIndex:
+    providers: frozenset[Ref] = frozenset()
+    aliases: Mapping[Ref, tuple[Ref, bool]] = dataclasses.field(default_factory=dict)
+    after_hooks: frozenset[Ref] = frozenset()
+    late: tuple[str, ...] = ()
+
+    def find(self, ref: Ref, table: frozenset[Ref] | Mapping[Ref, object]) -> Ref | None:
+        """``ref`` as the table spells it, also when the scanned folder is above the import root."""
+        if ref in table:
+            return ref
+        module, name = ref
+        ends = [r for r in table if r[1] == name and (r[0].endswith("." + module) or module.endswith("." + r[0]))]
+        return ends[0] if len(ends) == 1 else None
+
+
+# -- the index pass (ast) -------------------------------------------------------------------------
+
+
+def boundary_facts(path: str, tree: ast.Module) -> BoundaryFacts | None:
+    module = module_name(path)
+    package = module if path.endswith("__init__.py") else module.rpartition(".")[0]
+    imports = _ast_imports(tree, package)
+    providers = frozenset(
+        n.name
+        for n in tree.body
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and not n.decorator_list and commits_on_exit(n)
+    )
+    aliases = tuple(_ast_aliases(tree, module, imports))
+    after: list[Ref] = []
+    late: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            hook = _hook_kind(node)
+            committed = _hook_commit(node) if hook else None
+            if committed is not None and hook in AFTER_HOOKS:
+                resolved = _resolve(committed, imports, module)
+                if resolved is not None:
+                    after.append(resolved)
+            elif committed is not None:
+                late.append(f"the `{hook}` hook `{node.name}` ({path}, line {node.lineno}) commits after the response is built")
+        elif _sets_commit_on_teardown(node):
+            late.append(
+                f"{path} sets SQLALCHEMY_COMMIT_ON_TEARDOWN (line {getattr(node, 'lineno', 0)}), which Flask-SQLAlchemy 3 "
+                "ignores and 2.x applies after the response is built"
+            )
+    if not (providers or aliases or after or late):
+        return None
+    return BoundaryFacts(providers, aliases, tuple(after), tuple(late))
+
+
+def build_boundary_index(facts: Mapping[str, BoundaryFacts | None]) -> BoundaryIndex:
+    providers: set[Ref] = set()
+    aliases: dict[Ref, tuple[Ref, bool]] = {}
+    after: set[Ref] = set()
+    late: list[str] = []
+    for path, fact in sorted(facts.items()):
+        if fact is None:
+            continue
+        module = module_name(path)
+        providers.update((module, name) for name in fact.providers)
+        for alias, provider, function_scope in fact.aliases:
+            aliases[(module, alias)] = (provider, function_scope)
+        after.update(fact.after_hooks)
+        late.extend(fact.late)
+    return BoundaryIndex(frozenset(providers), aliases, frozenset(after), tuple(late))
+
+
+def commits_on_exit(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether a generator dependency commits the session it yields on every normal exit: a
+    ``session.commit()`` after the one ``yield session`` with only plain statements between them
+    (in its block, or the ``else``/``finally`` of the ``try`` around it), or a
+    ``with ... begin()`` around it.  Nothing past a ``with`` that closes the session or a
+    ``try`` with a ``finally`` counts, and nothing past an ``if`` or a loop."""
+    found = _yield_path(function.body)
+    if found is None:
+        return False
+    path, session = found
+    closed = False  # a with/finally between the yield and here may have closed the session
+    for body, index, container in reversed(path):
+        if not closed and _commits_in(body[index + 1 :], session):
+            return True
+        if isinstance(container, (ast.With, ast.AsyncWith)):
+            if _begins(container, session):
+                return True
+            closed = True
+        elif isinstance(container, ast.Try):
+            if body is not container.body:
+                return False  # the yield is in an else or finally block
+            if not closed and (_commits_in(container.orelse, session) or _commits_in(container.finalbody, session)):
+                return True
+            closed = closed or bool(container.finalbody)
+        elif container is not None:
+            return False  # if, loops, match: the commit after it would be conditional, or repeated
+    return False
+
+
+Step = tuple[list[ast.stmt], int, "ast.AST | None"]  # a block, the index in it, the statement owning it
+
+
+def _yield_path(body: list[ast.stmt]) -> tuple[list[Step], str] | None:
+    """The blocks down to the one ``yield <name>`` statement, with that name; None unless exactly one."""
+    yields = [n for n in _own_nodes(body) if isinstance(n, (ast.Yield, ast.YieldFrom))]
+    if len(yields) != 1:
+        return None
+    return _path_to(yields[0], body, [], None)
+
+
+def _path_to(target: ast.AST, body: list[ast.stmt], path: list[Step], container: ast.AST | None) -> tuple[list[Step], str] | None:
+    for index, statement in enumerate(body):
+        if isinstance(statement, ast.Expr) and statement.value is target:
+            if isinstance(target, ast.Yield) and isinstance(target.value, ast.Name):
+                return [*path, (body, index, container)], target.value.id
+            return None
+        if not any(node is target for node in ast.walk(statement)):
+            continue
+        for field in ("body", "orelse", "finalbody"):
+            inner = getattr(statement, field, None)
+            if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                found = _path_to(target, inner, [*path, (body, index, container)], statement)
+                if found is not None:
+                    return found
+        for handler in getattr(statement, "handlers", []):
+            found = _path_to(target, handler.body, [*path, (body, index, container)], statement)
+            if found is not None:
+                return None  # a yield in an except handler: not on the normal path
+        return None
+    return None
+
+
+def _commits_in(statements: Sequence[ast.stmt], session: str) -> bool:
+    """A ``session.commit()`` statement with only plain statements (which can only go on or
+    raise) before it."""
+    for statement in statements:
+        if _is_commit_of(statement, session):
+            return True
+        if not isinstance(statement, (ast.Expr, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Pass)):
+            return False
+    return False
+
+
+def _is_commit_of(statement: ast.stmt, session: str) -> bool:
+    if not isinstance(statement, ast.Expr):
+        return False
+    value = statement.value.value if isinstance(statement.value, ast.Await) else statement.value
+    return (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and value.func.attr == "commit"
+        and _ast_dotted(value.func.value) == session
+        and not value.args
+    )
+
+
+def _begins(statement: ast.With | ast.AsyncWith, session: str) -> bool:
+    """``with SessionLocal.begin() as session`` / ``with session.begin()``: commits on normal exit."""
+    for item in statement.items:
+        call = item.context_expr
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "begin":
+            named = isinstance(item.optional_vars, ast.Name) and item.optional_vars.id == session
+            if named or _ast_dotted(call.func.value) == session:
+                return True
+    return False
+
+
+def _ast_aliases(tree: ast.Module, module: str, imports: Mapping[str, Ref]) -> Iterator[tuple[str, Ref, bool]]:
+    """``SessionDep = Annotated[Session, Depends(get_db, scope="function")]``: alias, provider, scope."""
+    for node in tree.body:
+        target, value = None, None
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            target, value = node.targets[0].id, node.value
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            target, value = node.target.id, node.value
+        elif type(node).__name__ == "TypeAlias":
+            target, value = node.name.id, node.value  # type: ignore[attr-defined]
+        if target is None or not isinstance(value, ast.Subscript) or _ast_dotted(value.value) not in ("Annotated", "typing.Annotated"):
+            continue
+        elements = value.slice.elts if isinstance(value.slice, ast.Tuple) else []
+        for extra in elements[1:]:
+            depends = _ast_depends(extra)
+            if depends is not None:
+                provider = _resolve(depends[0], imports, module)
+                if provider is not None:
+                    yield target, provider, depends[1]
+
+
+def _ast_depends(node: ast.expr) -> tuple[str, bool] | None:
+    if not (isinstance(node, ast.Call) and (_ast_dotted(node.func) or "").rsplit(".", 1)[-1] in ("Depends", "Security")):
+        return None
+    provider = _ast_dotted(node.args[0]) if node.args else None
+    if provider is None:
+        return None
+    scope = next((k.value for k in node.keywords if k.arg == "scope"), None)
+    return provider, isinstance(scope, ast.Constant) and scope.value == "function"
+
+
+def _hook_kind(function: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    for decorator in function.decorator_list:
+        if isinstance(decorator, ast.Attribute) and decorator.attr in (*AFTER_HOOKS, *LATE_HOOKS):
+            return decorator.attr
+    return None
+
+
+def _hook_commit(function: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    """``X`` of an unconditional ``X.session.commit()`` at the top of the hook's body."""
+    for statement in function.body:
+        if isinstance(statement, ast.Expr):
+            value = statement.value
+            if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "commit":
+                receiver = _ast_dotted(value.func.value) or ""
+                if receiver.endswith(".session"):
+                    return receiver[: -len(".session")]
+        if not isinstance(statement, (ast.Expr, ast.Assign, ast.AnnAssign, ast.Pass)):
+            return None
+    return None
+
+
+def _sets_commit_on_teardown(node: ast.AST) -> bool:
+    def named(target: ast.AST) -> bool:
+        if isinstance(target, ast.Name):
+            return target.id == "SQLALCHEMY_COMMIT_ON_TEARDOWN"
+        if isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant):
+            return target.slice.value == "SQLALCHEMY_COMMIT_ON_TEARDOWN"
+        return False
+
+    if isinstance(node, ast.Assign):
+        return any(named(t) for t in node.targets) and not (isinstance(node.value, ast.Constant) and not node.value.value)
+    if isinstance(node, ast.AnnAssign):
+        return named(node.target)
+    if isinstance(node, ast.keyword):
+        return node.arg == "SQLALCHEMY_COMMIT_ON_TEARDOWN"
+    return False
+
+
+def _ast_imports(tree: ast.Module, package: str) -> dict[str, Ref]:
+    """Top-level import bindings: name -> (module, name); a bound module is (module, "")."""
+    table: dict[str, Ref] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom):
+            source = _absolute(node.module or "", node.level, package)
+            if source is None:
+                continue
+            for alias in node.names:
+                table[alias.asname or alias.name] = (source, alias.name)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    table[alias.asname] = (alias.name, "")
+    return table
+
+
+def _absolute(module: str, level: int, package: str) -> str | None:
+    if not level:
+        return module
+    parts = package.split(".") if package else []
+    if level - 1 > len(parts):
+        return None
+    base = parts[: len(parts) - (level - 1)]
+    return ".".join([*base, *([module] if module else [])])
+
+
+def _resolve(dotted: str, imports: Mapping[str, Ref], module: str) -> Ref | None:
+    """Where the object ``dotted`` names in a module is defined: (module, name)."""
+    first, _, rest = dotted.partition(".")
+    if first not in imports:
+        return None if rest else (module, first)
+    source, name = imports[first]
+    if not rest:
+        return (source, name) if name else None
+    full = ".".join(p for p in (source, name, rest) if p)
+    owner, _, last = full.rpartition(".")
+    return (owner, last)
+
+
+def _ast_dotted(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _ast_dotted(node.value)
+        return None if base is None else f"{base}.{node.attr}"
+    return None
+
+
+def _own_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
+    pending: list[ast.AST] = list(body)
+    while pending:
+        node = pending.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                pending.append(child)
+
+
+# -- the route module (libcst) --------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """What the boundary says about one commit: ``remove`` it, and the finding's text."""
+
+    remove: bool
+    message: str
+
+
+class BoundaryCheck:
+    """Asks the boundary index about the commits of one route module."""
+
+    def __init__(self, index: BoundaryIndex, module: cst.Module, module_name_: str, package: Sequence[str]) -> None:
+        self.index = index
+        self.module_name = module_name_
+        self.imports = _cst_imports(module, ".".join(package))
+        self.web = frozenset(n for n, (source, _) in self.imports.items() if source.split(".", 1)[0] in WEB_MODULES)
+
+    def verdict(
+        self, commit: SessionCall, function: cst.FunctionDef, line: cst.SimpleStatementLine, meta: Metadata
+    ) -> Verdict | None:
+        """None when nothing at the boundary commits this commit's session."""
+        who = self._committer(commit, function)
+        if who is None:
+            if commit.session_name.endswith(".session") and self.index.late:
+                return Verdict(False, f"not removed: {self.index.late[0]}, so the route's commit is what saves its writes")
+            return None
+        committer, provider, in_time = who
+        if not in_time:
+            return Verdict(
+                False,
+                f"not removed: {committer} commits the session after the route too, but FastAPI runs that code "
+                "after the response is sent (the default dependency scope: a commit failing there answers 200 and "
+                "loses the rows), so this commit is what reports a failure; declare "
+                f'`Depends({provider}, scope="function")` and it is redundant',
+            )
+        held = _after_commit(line, function, meta, _Known(_plain_parameters(function), self.web))
+        if held is not None:
+            return Verdict(False, f"not removed: {committer} commits the session after the route too, but {held}")
+        return Verdict(
+            True,
+            f"removed a redundant commit: {committer} commits the session after the route, before the response "
+            "is sent, and nothing after this commit reads the database; the writes stay in the route",
+        )
+
+    def _committer(self, commit: SessionCall, function: cst.FunctionDef) -> tuple[str, str, bool] | None:
+        """(what commits at the boundary, the dependency's name, whether before the response is sent)."""
+        session = commit.session_name
+        if not session:
+            return None
+        if session.endswith(".session"):
+            owner = self._resolve(session[: -len(".session")])
+            if owner is not None and self.index.find(owner, self.index.after_hooks) is not None:
+                return "an `after_request` hook", "", True
+            return None
+        if "." in session:
+            return None
+        params = function.params
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+            if param.name.value == session:
+                return self._param_committer(param)
+        return None
+
+    def _param_committer(self, param: cst.Param) -> tuple[str, str, bool] | None:
+        candidates: list[cst.BaseExpression] = []
+        if param.default is not None:
+            candidates.append(param.default)
+        annotation = param.annotation.annotation if param.annotation is not None else None
+        if isinstance(annotation, cst.Subscript) and dotted_name(annotation.value) in ("Annotated", "typing.Annotated"):
+            candidates.extend(e.slice.value for e in annotation.slice[1:] if isinstance(e.slice, cst.Index))
+        for candidate in candidates:
+            depends = _cst_depends(candidate)
+            if depends is not None:
+                provider = self._resolve(depends[0])
+                if provider is not None and self.index.find(provider, self.index.providers) is not None:
+                    return f"the dependency `{depends[0]}`", depends[0], depends[1]
+                return None
+        alias_name = dotted_name(annotation) if annotation is not None else None
+        alias = self._resolve(alias_name) if alias_name else None
+        found = self.index.find(alias, self.index.aliases) if alias is not None else None
+        if found is None:
+            return None
+        provider, function_scope = self.index.aliases[found]
+        if self.index.find(provider, self.index.providers) is None:
+            return None
+        return f"the dependency `{provider[1]}` (through `{alias_name}`)", provider[1], function_scope
+
+    def _resolve(self, dotted: str) -> Ref | None:
+        return _resolve(dotted, self.imports, self.module_name)
+
+
+def without_statement(body: Sequence[cst.BaseStatement], index: int) -> list[cst.BaseStatement]:
+    """``body`` without its statement ``index``; the comments above it and its blank line (when
+    the next statement has none) go to the next statement."""
+    removed, rest = body[index], [*body[: index], *body[index + 1 :]]
+    if index < len(rest):
+        following = rest[index]
+        comments = [line for line in removed.leading_lines if line.comment is not None]
+        blank = [line for line in removed.leading_lines[:1] if line.comment is None]
+        own = list(following.leading_lines)
+        lines = [*(blank if not own or own[0].comment is not None else []), *comments, *own]
+        rest[index] = following.with_changes(leading_lines=lines)
+    return rest
+
+
+def _cst_depends(node: cst.BaseExpression) -> tuple[str, bool] | None:
+    if not isinstance(node, cst.Call) or (dotted_name(node.func) or "").rsplit(".", 1)[-1] not in ("Depends", "Security"):
+        return None
+    positional = [a for a in node.args if a.keyword is None]
+    provider = dotted_name(positional[0].value) if positional else None
+    if provider is None:
+        return None
+    scope = next((a.value for a in node.args if a.keyword is not None and a.keyword.value == "scope"), None)
+    function_scope = isinstance(scope, cst.SimpleString) and scope.evaluated_value == "function"
+    return provider, function_scope
+
+
+def _cst_imports(module: cst.Module, package: str) -> dict[str, Ref]:
+    table: dict[str, Ref] = {}
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                name = dotted_name(small.module) if small.module is not None else ""
+                source = _absolute(name or "", len(small.relative), package)
+                if source is None:
+                    continue
+                for alias in small.names:
+                    table[str(alias.evaluated_alias or alias.evaluated_name)] = (source, alias.evaluated_name)
+            elif isinstance(small, cst.Import):
+                for alias in small.names:
+                    if alias.asname is not None:
+                        table[str(alias.evaluated_alias)] = (alias.evaluated_name, "")
+    return table
+
+
+def _plain_parameters(function: cst.FunctionDef) -> frozenset[str]:
+    """Parameters that hold plain request values (URL parts, numbers, strings), not objects a
+    commit would refresh: unannotated ones (Flask's URL converters) and those annotated with a
+    plain type, without a default that is a call (``Depends(...)``)."""
+    params = function.params
+    plain = set()
+    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+        if param.default is not None and isinstance(param.default, cst.Call):
+            continue
+        annotation = param.annotation.annotation if param.annotation is not None else None
+        if annotation is None or dotted_name(annotation) in PLAIN_TYPES:
+            plain.add(param.name.value)
+    return frozenset(plain) - {"self", "cls"}
+
+
+@dataclasses.dataclass(frozen=True)
+class _Known:
+    plain: frozenset[str]  # parameters holding plain request values
+    web: frozenset[str]  # names the module imports from a web framework
+
+
+def _after_commit(line: cst.SimpleStatementLine, function: cst.FunctionDef, meta: Metadata, known: _Known) -> str | None:
+    """Why the route may observe the commit after it (it reads, loops, catches), or None."""
+    node: cst.CSTNode = line
+    while node is not function:
+        block = meta.parent(node)
+        owner = meta.parent(block) if block is not None else None
+        if not isinstance(block, cst.IndentedBlock) or owner is None:
+            return "the commit is not a statement of an indented block"
+        if isinstance(owner, (cst.For, cst.While)):
+            return "the commit is inside a loop"
+        if isinstance(owner, (cst.Try, cst.ExceptHandler, cst.Finally, cst.TryStar, cst.ExceptStarHandler)):
+            return "the commit is inside a `try` statement, whose handlers would no longer see its errors"
+        if isinstance(owner, (cst.With, cst.Match, cst.MatchCase)):
+            return "the commit is inside a `with` or `match` statement"
+        index = next(i for i, s in enumerate(block.body) if s is node)
+        for statement in block.body[index + 1 :]:
+            if not _inert_statement(statement, known):
+                position = meta.position(statement).start.line
+                return f"the route goes on after it (line {position}) with code that may read what the commit refreshed"
+        node = owner if isinstance(owner, cst.FunctionDef) else _statement_of(owner, meta)
+    return None
+
+
+def _statement_of(node: cst.CSTNode, meta: Metadata) -> cst.CSTNode:
+    """The statement an ``else``/``elif`` part belongs to (the ``if`` in its block)."""
+    while not isinstance(meta.parent(node), cst.IndentedBlock) and not isinstance(node, cst.FunctionDef):
+        parent = meta.parent(node)
+        if parent is None:
+            return node
+        node = parent
+    return node
+
+
+def _inert_statement(statement: cst.BaseStatement, known: _Known) -> bool:
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return False
+    for small in statement.body:
+        if isinstance(small, cst.Pass):
+            continue
+        if isinstance(small, cst.Return):
+            if small.value is not None and not _inert(small.value, known):
+                return False
+            continue
+        if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and _inert(small.value, known):
+            continue
+        return False
+    return True
+
+
+def _inert(node: cst.BaseExpression, known: _Known) -> bool:
+    """An expression that reads no database state: literals, plain parameters, calls of the
+    web framework's helpers (``jsonify``, ``redirect(url_for(...))``, ``Response``) on those."""
+    if isinstance(node, (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.Ellipsis)):
+        return True
+    if isinstance(node, cst.Name):
+        return node.value in ("None", "True", "False") or node.value in known.plain
+    if isinstance(node, cst.ConcatenatedString):
+        return _inert(node.left, known) and _inert(node.right, known)
+    if isinstance(node, cst.FormattedString):
+        return all(_inert(p.expression, known) for p in node.parts if isinstance(p, cst.FormattedStringExpression))
+    if isinstance(node, (cst.Tuple, cst.List, cst.Set)):
+        return all(_inert(e.value, known) for e in node.elements)
+    if isinstance(node, cst.Dict):
+        return all(
+            isinstance(e, cst.DictElement) and _inert(e.key, known) and _inert(e.value, known) for e in node.elements
+        )
+    if isinstance(node, cst.UnaryOperation):
+        return _inert(node.expression, known)
+    if isinstance(node, cst.BinaryOperation):
+        return _inert(node.left, known) and _inert(node.right, known)
+    if isinstance(node, cst.Attribute):
+        return _is_web_name(node, known)
+    if isinstance(node, cst.Call):
+        callee_ok = _is_web_name(node.func, known) or dotted_name(node.func) in PLAIN_BUILTINS
+        return callee_ok and all(_inert(a.value, known) for a in node.args)
+    return False
+
+
+def _is_web_name(node: cst.BaseExpression, known: _Known) -> bool:
+    name = dotted_name(node)
+    return name is not None and name.split(".", 1)[0] in known.web
