@@ -132,6 +132,8 @@ def commits_on_exit(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     if found is None:
         return False
     path, session = found
+    if any(isinstance(c, (ast.If, ast.For, ast.AsyncFor, ast.While, ast.Match)) for _, _, c in path):
+        return False  # a yield that may not happen, or happen again
     closed = False  # a with/finally between the yield and here may have closed the session
     for body, index, container in reversed(path):
         if not closed and _commits_in(body[index + 1 :], session):
@@ -146,8 +148,6 @@ def commits_on_exit(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
             if not closed and (_commits_in(container.orelse, session) or _commits_in(container.finalbody, session)):
                 return True
             closed = closed or bool(container.finalbody)
-        elif container is not None:
-            return False  # if, loops, match: the commit after it would be conditional, or repeated
     return False
 
 

@@ -222,7 +222,7 @@ class RouteCommit(Codemod):
         # Only route modules (they commit) and service modules (they commit, or their path
         # says "service") matter; the layout options are not known yet, so this is a superset.
         defines_sessions = any(marker in source for marker in SESSION_INDEX_MARKERS)
-        if b"commit" not in source and "service" not in path.lower() and not defines_sessions:
+        if b"commit" not in source and "service" not in path.lower() and not defines_sessions and b"COMMIT_ON" not in source:
             return None
         tree = precheck.parse_shared(source)  # pydantic-config's indexer reads the same file
         if tree is None:
