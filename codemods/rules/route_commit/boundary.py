@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import libcst as cst
+import libcst.metadata
 
 from codemods.analysis.metadata import Metadata
 from codemods.analysis.nodes import dotted_name
@@ -52,10 +53,12 @@ class BoundaryFacts:
     aliases: tuple[tuple[str, Ref, bool], ...] = ()  # alias, its provider, scope="function"
     after_hooks: tuple[Ref, ...] = ()  # the ``db`` objects whose session an after_request hook commits
     late: tuple[str, ...] = ()  # commits after the response: teardown hooks, COMMIT_ON_TEARDOWN
+    editable: frozenset[str] = frozenset()  # dependencies that yield once and do not commit yet
 
 
 @dataclasses.dataclass(frozen=True)
 class BoundaryIndex:
+    editable: Mapping[Ref, str] = dataclasses.field(default_factory=dict)  # dependency -> its module's path
     providers: frozenset[Ref] = frozenset()
     aliases: Mapping[Ref, tuple[Ref, bool]] = dataclasses.field(default_factory=dict)
     after_hooks: frozenset[Ref] = frozenset()
@@ -82,6 +85,12 @@ def boundary_facts(path: str, tree: ast.Module) -> BoundaryFacts | None:
         for n in tree.body
         if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and not n.decorator_list and commits_on_exit(n)
     )
+    editable = frozenset(
+        n.name
+        for n in tree.body
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and not n.decorator_list
+        and n.name not in providers and _commit_insertion(n) is not None
+    )
     aliases = tuple(_ast_aliases(tree, module, imports))
     after: list[Ref] = []
     late: list[str] = []
@@ -100,13 +109,14 @@ def boundary_facts(path: str, tree: ast.Module) -> BoundaryFacts | None:
                 f"{path} sets SQLALCHEMY_COMMIT_ON_TEARDOWN (line {getattr(node, 'lineno', 0)}), which Flask-SQLAlchemy 3 "
                 "ignores and 2.x applies after the response is built"
             )
-    if not (providers or aliases or after or late):
+    if not (providers or aliases or after or late or editable):
         return None
-    return BoundaryFacts(providers, aliases, tuple(after), tuple(late))
+    return BoundaryFacts(providers, aliases, tuple(after), tuple(late), editable)
 
 
 def build_boundary_index(facts: Mapping[str, BoundaryFacts | None]) -> BoundaryIndex:
     providers: set[Ref] = set()
+    editable: dict[Ref, str] = {}
     aliases: dict[Ref, tuple[Ref, bool]] = {}
     after: set[Ref] = set()
     late: list[str] = []
@@ -115,11 +125,12 @@ def build_boundary_index(facts: Mapping[str, BoundaryFacts | None]) -> BoundaryI
             continue
         module = module_name(path)
         providers.update((module, name) for name in fact.providers)
+        editable.update({(module, name): path for name in fact.editable})
         for alias, provider, function_scope in fact.aliases:
             aliases[(module, alias)] = (provider, function_scope)
         after.update(fact.after_hooks)
         late.extend(fact.late)
-    return BoundaryIndex(frozenset(providers), aliases, frozenset(after), tuple(late))
+    return BoundaryIndex(editable, frozenset(providers), aliases, frozenset(after), tuple(late))
 
 
 def commits_on_exit(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -149,6 +160,23 @@ def commits_on_exit(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
                 return True
             closed = closed or bool(container.finalbody)
     return False
+
+
+def _commit_insertion(function: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[int, str] | None:
+    """(line of the one ``yield <session>``, the session's name) where a commit can follow it so
+    that it runs on every normal exit and never after an error: the yield is in no ``if``,
+    loop or handler, and is a statement of its own (an error raised into it skips the commit)."""
+    found = _yield_path(function.body)
+    if found is None:
+        return None
+    path, session = found
+    for body, _, container in path:
+        if container is not None and not isinstance(container, (ast.With, ast.AsyncWith, ast.Try)):
+            return None
+        if isinstance(container, ast.Try) and body is not container.body:
+            return None
+    body, index, _ = path[-1]
+    return body[index].lineno, session
 
 
 Step = tuple[list[ast.stmt], int, "ast.AST | None"]  # a block, the index in it, the statement owning it
@@ -351,6 +379,21 @@ def _own_nodes(body: list[ast.stmt]) -> Iterator[ast.AST]:
 
 
 @dataclasses.dataclass(frozen=True)
+class BoundaryEdit:
+    """A request to ``finalize``: make the dependency ``function`` of ``path`` commit after its yield."""
+
+    path: str
+    function: str
+    route_path: str = ""  # the route module asking for it
+
+
+@dataclasses.dataclass(frozen=True)
+class UnitOfWork:
+    committer: str  # what commits at the boundary, for the finding
+    edit: BoundaryEdit | None  # the dependency edit that needs, if it does not commit yet
+
+
+@dataclasses.dataclass(frozen=True)
 class Verdict:
     """What the boundary says about one commit: ``remove`` it, and the finding's text."""
 
@@ -413,6 +456,14 @@ class BoundaryCheck:
         return None
 
     def _param_committer(self, param: cst.Param) -> tuple[str, str, bool] | None:
+        found = self._provider(param)
+        if found is None or self.index.find(found[2], self.index.providers) is None:
+            return None
+        return found[0], found[1], found[3]
+
+    def _provider(self, param: cst.Param) -> tuple[str, str, Ref, bool] | None:
+        """(description, name as written, where it is defined, scope="function") of the
+        dependency that gives ``param``: ``Depends(get_db)`` or an alias of one."""
         candidates: list[cst.BaseExpression] = []
         if param.default is not None:
             candidates.append(param.default)
@@ -423,18 +474,57 @@ class BoundaryCheck:
             depends = _cst_depends(candidate)
             if depends is not None:
                 provider = self._resolve(depends[0])
-                if provider is not None and self.index.find(provider, self.index.providers) is not None:
-                    return f"the dependency `{depends[0]}`", depends[0], depends[1]
-                return None
+                return None if provider is None else (f"the dependency `{depends[0]}`", depends[0], provider, depends[1])
         alias_name = dotted_name(annotation) if annotation is not None else None
         alias = self._resolve(alias_name) if alias_name else None
         found = self.index.find(alias, self.index.aliases) if alias is not None else None
         if found is None:
             return None
         provider, function_scope = self.index.aliases[found]
-        if self.index.find(provider, self.index.providers) is None:
-            return None
-        return f"the dependency `{provider[1]}` (through `{alias_name}`)", provider[1], function_scope
+        return f"the dependency `{provider[1]}` (through `{alias_name}`)", provider[1], provider, function_scope
+
+    # -- the unit-of-work strategy ----------------------------------------------------------
+
+    def unit_of_work(
+        self, commit: SessionCall, function: cst.FunctionDef, line: cst.SimpleStatementLine, meta: Metadata
+    ) -> UnitOfWork | str:
+        """What commits this commit's session at the boundary (and the dependency edit that
+        needs), or why the commit cannot move there."""
+        boundary = self._uow_boundary(commit, function)
+        if isinstance(boundary, str):
+            return f"not moved: unit-of-work: {boundary}"
+        held = _after_commit(line, function, meta, _Known(_plain_parameters(function), self.web, reads=True))
+        if held is not None:
+            return f"not moved: unit-of-work: {held}, and with the commit at the boundary an error there would roll the writes back"
+        return boundary
+
+    def _uow_boundary(self, commit: SessionCall, function: cst.FunctionDef) -> UnitOfWork | str:
+        session = commit.session_name
+        if session.endswith(".session"):
+            owner = self._resolve(session[: -len(".session")])
+            if owner is not None and self.index.find(owner, self.index.after_hooks) is not None:
+                return UnitOfWork("an `after_request` hook", None)
+            return (
+                f"no `after_request` hook commits `{session}`; add one to the app factory "
+                "(docs/configuration.md shows it) and run again"
+            )
+        params = function.params
+        param = next((p for p in (*params.posonly_params, *params.params, *params.kwonly_params) if p.name.value == session), None)
+        found = self._provider(param) if param is not None and "." not in session else None
+        if found is None:
+            return f"`{session}` comes from no dependency of the scanned tree, so there is no boundary to commit at"
+        description, name, ref, function_scope = found
+        if not function_scope:
+            return (
+                f"FastAPI runs the code after `{name}`'s yield after the response is sent (the default "
+                f'dependency scope), where a failing commit answers 200 and loses the rows; declare `Depends({name}, scope="function")`'
+            )
+        if self.index.find(ref, self.index.providers) is not None:
+            return UnitOfWork(description, None)
+        editable = self.index.find(ref, self.index.editable)
+        if editable is None:
+            return f"{description} yields the session more than once, or inside an `if`, a loop or a handler, so no commit can follow it safely"
+        return UnitOfWork(description, BoundaryEdit(self.index.editable[editable], editable[1]))
 
     def _resolve(self, dotted: str) -> Ref | None:
         return _resolve(dotted, self.imports, self.module_name)
@@ -505,6 +595,7 @@ def _plain_parameters(function: cst.FunctionDef) -> frozenset[str]:
 class _Known:
     plain: frozenset[str]  # parameters holding plain request values
     web: frozenset[str]  # names the module imports from a web framework
+    reads: bool = False  # reading any name and attribute is allowed (after a flush, not a commit)
 
 
 def _after_commit(line: cst.SimpleStatementLine, function: cst.FunctionDef, meta: Metadata, known: _Known) -> str | None:
@@ -562,7 +653,7 @@ def _inert(node: cst.BaseExpression, known: _Known) -> bool:
     if isinstance(node, (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.Ellipsis)):
         return True
     if isinstance(node, cst.Name):
-        return node.value in ("None", "True", "False") or node.value in known.plain
+        return known.reads or node.value in ("None", "True", "False") or node.value in known.plain
     if isinstance(node, cst.ConcatenatedString):
         return _inert(node.left, known) and _inert(node.right, known)
     if isinstance(node, cst.FormattedString):
@@ -578,7 +669,10 @@ def _inert(node: cst.BaseExpression, known: _Known) -> bool:
     if isinstance(node, cst.BinaryOperation):
         return _inert(node.left, known) and _inert(node.right, known)
     if isinstance(node, cst.Attribute):
-        return _is_web_name(node, known)
+        return _is_web_name(node, known) or (known.reads and _inert(node.value, known))
+    if isinstance(node, cst.Subscript) and known.reads:
+        indexes = [e.slice.value for e in node.slice if isinstance(e.slice, cst.Index)]
+        return len(indexes) == len(node.slice) and _inert(node.value, known) and all(_inert(i, known) for i in indexes)
     if isinstance(node, cst.Call):
         callee_ok = _is_web_name(node.func, known) or dotted_name(node.func) in PLAIN_BUILTINS
         return callee_ok and all(_inert(a.value, known) for a in node.args)
@@ -588,3 +682,34 @@ def _inert(node: cst.BaseExpression, known: _Known) -> bool:
 def _is_web_name(node: cst.BaseExpression, known: _Known) -> bool:
     name = dotted_name(node)
     return name is not None and name.split(".", 1)[0] in known.web
+
+
+# -- finalize: the dependency edits of the unit-of-work strategy ------------------------------------
+
+
+def commit_after_yield(source: str, function: str, render: Callable[..., str]) -> str | None:
+    """``source`` with a commit after the yield of the dependency ``function`` (None when it
+    already commits, or no longer has the shape the index saw)."""
+    tree = ast.parse(source)
+    target = next((n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == function), None)
+    if target is None or commits_on_exit(target):
+        return None
+    insertion = _commit_insertion(target)
+    if insertion is None:
+        return None
+    line, session = insertion
+    statement = cst.parse_statement(render("boundary_commit.py.j2", session=session, is_async=isinstance(target, ast.AsyncFunctionDef)))
+    module = cst.parse_module(source)
+    wrapper = cst.metadata.MetadataWrapper(module, unsafe_skip_copy=True)
+    lines = wrapper.resolve(cst.metadata.PositionProvider)
+
+    class _Insert(cst.CSTTransformer):
+        def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock) -> cst.IndentedBlock:
+            for index, child in enumerate(original_node.body):
+                if isinstance(child, cst.SimpleStatementLine) and lines[child].start.line == line:
+                    body = list(updated_node.body)
+                    body.insert(index + 1, statement)
+                    return updated_node.with_changes(body=body)
+            return updated_node
+
+    return wrapper.module.visit(_Insert()).code

@@ -43,7 +43,15 @@ from codemods.analysis.routes import (
     router_prefixes,
 )
 from codemods.rules.route_commit.boundary import MARKERS as BOUNDARY_MARKERS
-from codemods.rules.route_commit.boundary import BoundaryCheck, boundary_facts, build_boundary_index, without_statement
+from codemods.rules.route_commit.boundary import (
+    BoundaryCheck,
+    BoundaryEdit,
+    UnitOfWork,
+    boundary_facts,
+    build_boundary_index,
+    commit_after_yield,
+    without_statement,
+)
 from codemods.rules.route_commit.flow import (
     Decline,
     Flow,
@@ -191,6 +199,14 @@ class RouteCommit(Codemod):
         Option("module-name", "{stem}_service", "service module name; {stem} is the route module's stem", str),
         Option("route-packages", list(DEFAULT_ROUTE_PACKAGES), "package names that hold route modules", list, item_kind=str),
         Option("style", "functions", "module functions, or static methods of a <Stem>Service class", str, choices=("functions", "class")),
+        Option(
+            "strategy",
+            "service",
+            "service: the commit moves into the service with the writes; unit-of-work: the service only "
+            "writes (and flushes), the commit is made once at the request boundary",
+            str,
+            choices=("service", "unit-of-work"),
+        ),
     )
 
     def __init__(self, file: FileContext) -> None:
@@ -204,6 +220,7 @@ class RouteCommit(Codemod):
         self._plans: dict[cst.IndentedBlock, list[tuple[int, int, cst.BaseStatement | None]]] = {}
         self._scopes: list[cst.ClassDef | cst.FunctionDef] = []  # the definitions around the visitor
         self._used_names: set[str] = set()
+        self._units: dict[int, UnitOfWork] = {}  # id of a commit call -> its boundary (unit-of-work)
 
     @classmethod
     def may_change(cls, facts: SyntaxFacts, options: Mapping[str, Any]) -> bool:
@@ -318,7 +335,10 @@ class RouteCommit(Codemod):
         commits, declines = find_commits(route, self._matcher, self._module_sessions)
         for decline in declines:
             self.report(decline.node, decline.reason, fixable=False)
-        commits = self._not_redundant(route, commits)
+        if self.option("strategy") == "unit-of-work":
+            commits = self._units_of_work(route, commits)
+        else:
+            commits = self._not_redundant(route, commits)
         if not commits:
             return
         problem = self._route_problem(route)
@@ -360,6 +380,30 @@ class RouteCommit(Codemod):
             self.report(commit.call, message, fixable=False)
             kept.append(commit)
         return kept
+
+    def _units_of_work(self, route: Route, commits: Sequence[Any]) -> list[Any]:
+        """The one commit of the route whose writes move into a service that only writes, the
+        boundary committing them; the others are declined with the reason."""
+        if len(commits) > 1:
+            for commit in commits:
+                self.report(
+                    commit.call,
+                    f"not moved: unit-of-work: the route commits {len(commits)} times; one commit at the boundary "
+                    "would undo the first ones when a later step fails",
+                    fixable=False,
+                )
+            return []
+        commit = commits[0]
+        found = commit_statement(commit, self._meta)
+        if isinstance(found, Decline):
+            self.report(found.node, found.reason, fixable=False)
+            return []
+        unit = self._boundary.unit_of_work(commit, route.function, found[0], self._meta)
+        if isinstance(unit, str):
+            self.report(commit.call, unit, fixable=False)
+            return []
+        self._units[id(commit.call)] = unit
+        return [commit]
 
     def _session_names(self, route: Route) -> frozenset[str]:
         """The route's plain names that hold database sessions (they come first in signatures)."""
@@ -493,7 +537,19 @@ class RouteCommit(Codemod):
         moved = len(run.statements) - 1
         what = f"the commit and {moved} statement{'s' if moved != 1 else ''} before it" if moved else "the commit"
         where = f"{location.class_name}.{function_name}" if self.option("style") == "class" else function_name
-        self.report(run.commit.call, f"moved {what} into {where} in {location.path}")
+        unit = self._units.get(id(run.commit.call))
+        if unit is None:
+            self.report(run.commit.call, f"moved {what} into {where} in {location.path}")
+            return
+        if unit.edit is not None:
+            self.extras.append(dataclasses.replace(unit.edit, route_path=self.file.path))
+        what = f"the {moved} statement{'s' if moved != 1 else ''} before the commit"
+        self.report(
+            run.commit.call,
+            f"moved {what} into {where} in {location.path}, which flushes instead of committing; "
+            f"{unit.committer} commits at the request boundary"
+            + (f" ({unit.edit.path} now does, after its yield)" if unit.edit is not None else ""),
+        )
 
     def _service_import(self, location: ServiceLocation, route: Route) -> tuple[str, str, int] | str:
         """(module, name, relative level) of the route's import of the service, or why not."""
@@ -571,11 +627,11 @@ class RouteCommit(Codemod):
         function = ServiceFunction(
             name=name,
             parameters=[_parameter_code(p.name, p.annotation) for p in flow.parameters],
-            body=_body_code(run.statements),
+            body=_body_code(self._service_statements(run)),
             returns=list(flow.returns),
             is_async=flow.is_async,
             static=self.option("style") == "class",
-            summary=_docstring_safe(summary_of(name, run.statements)),
+            summary=_docstring_safe(self._summary(name, run)),
         )
         source = self.render("service_function.py.j2", fn=function)
         parsed = cst.parse_module(source)
@@ -583,6 +639,22 @@ class RouteCommit(Codemod):
         if len(functions) != 1 or functions[0].name.value != name:
             raise ValueError(f"service_function.py.j2 must render exactly one function named {name}")
         return parsed.code
+
+    def _summary(self, name: str, run: Run) -> str:
+        summary = summary_of(name, run.statements)
+        if id(run.commit.call) not in self._units:
+            return summary
+        return summary.removesuffix(" and commit.").removesuffix(".") + " and flush (the request commits)."
+
+    def _service_statements(self, run: Run) -> Sequence[cst.BaseStatement]:
+        """The moved statements; in a unit of work the commit becomes a flush (the same SQL at the
+        same point: its errors and generated ids stay where they were)."""
+        if id(run.commit.call) not in self._units:
+            return run.statements
+        commit = run.commit.call.func
+        assert isinstance(commit, cst.Attribute)
+        last = run.statements[-1].deep_replace(commit.attr, cst.Name("flush"))
+        return [*run.statements[:-1], last]
 
     def _call_statement(self, run: Run, flow: Flow, owner: str, name: str) -> cst.SimpleStatementLine:
         call: cst.BaseExpression = cst.Call(
@@ -645,8 +717,14 @@ class RouteCommit(Codemod):
             if init in files or read_file(init) is None:
                 files[init] = ""
                 contributors.setdefault(init, set()).update(routes)
+        for request in sorted({r for _, r in extras if isinstance(r, BoundaryEdit)}, key=lambda r: (r.path, r.function)):
+            current = files.get(request.path, read_file(request.path))
+            edited = commit_after_yield(current, request.function, templates.render) if current is not None else None
+            if edited is not None:
+                files[request.path] = edited
+            contributors.setdefault(request.path, set()).add(request.route_path)
         return FinalizeResult(
-            files=[GeneratedFile(p, c, tuple(sorted(contributors[p]))) for p, c in sorted(files.items())]
+            files=[GeneratedFile(p, c, tuple(sorted(contributors[p]))) for p, c in sorted(files.items()) if p in files]
         )
 
 
