@@ -765,3 +765,281 @@ def test_flask_after_request_commit_fails_before_the_response_is_sent(tmp_path: 
     assert client.post("/rows/a").status_code == 200
     assert client.post("/rows/a").status_code == 500
     assert table_rows(tmp_path / "rows.db")["row"] == [(1, "a")]
+
+
+# -- strategy = "unit-of-work": the service writes and flushes, the boundary commits ---------------
+
+
+UOW = {"strategy": "unit-of-work"}
+
+CLOSING_DATABASE = """\
+    from sqlalchemy.orm import sessionmaker
+
+    SessionLocal = sessionmaker()
+
+
+    def get_db():
+        db = SessionLocal()
+        try:
+            yield db
+        finally:
+            db.close()
+    """
+
+UOW_ROUTE = """\
+    from fastapi import APIRouter, Depends
+    from sqlalchemy.orm import Session
+
+    from ..database import get_db
+    from ..models import Item
+
+    router = APIRouter()
+
+
+    @router.post("/items")
+    def create_item(name: str, db: Session = Depends(get_db, scope="function")):
+        item = Item(name=name)
+        db.add(item)
+        db.commit()
+        return {"id": item.id}
+    """
+
+
+def finalized(outcome: Any, files: dict[str, str], options: dict[str, Any]) -> dict[str, str]:
+    from codemods.engine.config import default_options
+    from codemods.engine.templating import TemplateSet
+
+    merged = {**default_options(RouteCommit), **options}
+    result = RouteCommit.finalize([(outcome.path, e) for _, e in outcome.extras], files.get, merged, TemplateSet())
+    return {g.path: g.content for g in result.files if not g.path.endswith("__init__.py")}
+
+
+def test_unit_of_work_moves_the_writes_into_a_flushing_service_and_the_dependency_commits() -> None:
+    files = {"app/database.py": textwrap.dedent(CLOSING_DATABASE)}
+    after = """\
+        from fastapi import APIRouter, Depends
+        from sqlalchemy.orm import Session
+
+        from ..database import get_db
+        from ..services import items_service
+
+        router = APIRouter()
+
+
+        @router.post("/items")
+        def create_item(name: str, db: Session = Depends(get_db, scope="function")):
+            item = items_service.create_item(db, name)
+            return {"id": item.id}
+        """
+    outcome = assert_rewrite(RouteCommit, UOW_ROUTE, after, path="app/routers/items.py", other_files=files, options=UOW)
+    generated = finalized(outcome, files, UOW)
+    assert generated["app/database.py"] == textwrap.dedent(CLOSING_DATABASE).replace(
+        "        yield db\n", "        yield db\n        db.commit()\n"
+    )
+    assert generated["app/services/items_service.py"].endswith(
+        textwrap.dedent(
+            '''\
+            def create_item(db: Session, name: str):
+                """Create the item and flush (the request commits)."""
+                item = Item(name=name)
+                db.add(item)
+                db.flush()
+                return item
+            '''
+        )
+    )
+    [finding] = outcome.findings
+    assert finding.message.endswith(
+        "which flushes instead of committing; the dependency `get_db` commits at the request boundary "
+        "(app/database.py now does, after its yield)"
+    )
+
+
+def test_unit_of_work_edits_an_async_dependency_once_and_leaves_a_committing_one_alone() -> None:
+    async_database = textwrap.dedent(
+        """\
+        from sqlalchemy.ext.asyncio import async_sessionmaker
+
+        AsyncSessionLocal = async_sessionmaker()
+
+
+        async def get_session():
+            async with AsyncSessionLocal() as session:
+                yield session
+        """
+    )
+    route = """\
+        from fastapi import APIRouter, Depends
+        from sqlalchemy.ext.asyncio import AsyncSession
+
+        from ..database import get_session
+        from ..models import Item
+
+        router = APIRouter()
+
+
+        @router.post("/items")
+        async def create_item(name: str, db: AsyncSession = Depends(get_session, scope="function")):
+            db.add(Item(name=name))
+            await db.commit()
+            return {"created": name}
+
+
+        @router.delete("/items/{item_id}")
+        async def delete_item(item_id: int, db: AsyncSession = Depends(get_session, scope="function")):
+            item = await db.get(Item, item_id)
+            await db.delete(item)
+            await db.commit()
+            return {"deleted": item_id}
+        """
+    files = {"app/database.py": async_database}
+    outcome = run_codemod(RouteCommit, route, path="app/routers/items.py", other_files=files, options=UOW)
+    assert sorted(type(e).__name__ for _, e in outcome.extras) == ["BoundaryEdit", "BoundaryEdit", "ServiceFunctionRequest", "ServiceFunctionRequest"]
+    edited = finalized(outcome, files, UOW)["app/database.py"]
+    assert edited.count("await session.commit()") == 1
+    assert "        yield session\n        await session.commit()\n" in edited
+    # Run again over the edited dependency: it commits now, so nothing asks for an edit.
+    again = run_codemod(RouteCommit, route, path="app/routers/items.py", other_files={"app/database.py": edited}, options=UOW)
+    assert [type(e).__name__ for _, e in again.extras] == ["ServiceFunctionRequest", "ServiceFunctionRequest"]
+
+
+def test_unit_of_work_with_a_flask_after_request_hook_moves_the_writes_and_flushes() -> None:
+    route = FLASK_HEADER + textwrap.dedent(
+        """\
+        @bp.post("/items/<name>")
+        def create_item(name):
+            item = Item(name=name)
+            db.session.add(item)
+            db.session.commit()
+            return {"id": item.id}
+        """
+    )
+    outcome = run_codemod(RouteCommit, route, path="app/routes.py", other_files=FLASK_FILES, options=UOW)
+    assert "item = routes_service.create_item(name)" in outcome.new_source.decode()
+    assert "db.session.flush()" in finalized(outcome, FLASK_FILES, UOW)["app/services/routes_service.py"]
+    assert [e for _, e in outcome.extras if type(e).__name__ == "BoundaryEdit"] == []
+    assert "an `after_request` hook commits at the request boundary" in outcome.findings[0].message
+
+
+# Declined: the route stays as it is, with the reason.
+UOW_DECLINED = [
+    pytest.param(
+        {"app/database.py": textwrap.dedent(CLOSING_DATABASE)},
+        UOW_ROUTE.replace(', scope="function"', ""),
+        "FastAPI runs the code after `get_db`'s yield after the response is sent",
+        id="default-dependency-scope",
+    ),
+    pytest.param(
+        {"app/database.py": textwrap.dedent(CLOSING_DATABASE)},
+        UOW_ROUTE.replace('    return {"id": item.id}', '    db.add(Item(name=name + "2"))\n        db.commit()\n        return {}'),
+        "the route commits 2 times",
+        id="several-commits",
+    ),
+    pytest.param(
+        {"app/database.py": textwrap.dedent(CLOSING_DATABASE)},
+        UOW_ROUTE.replace('    return {"id": item.id}', "    notify(item)\n        return {}"),
+        "an error there would roll the writes back",
+        id="the-route-goes-on-after-the-commit",
+    ),
+    pytest.param(
+        {"app/database.py": textwrap.dedent(CLOSING_DATABASE).replace("        yield db\n", "        if True:\n            yield db\n")},
+        UOW_ROUTE,
+        "yields the session more than once, or inside an `if`",
+        id="dependency-yields-in-an-if",
+    ),
+    pytest.param(
+        {"app/extensions.py": textwrap.dedent(EXTENSIONS)},
+        FLASK_HEADER + textwrap.dedent(
+            """\
+            @bp.post("/items/<name>")
+            def create_item(name):
+                db.session.add(Item(name=name))
+                db.session.commit()
+                return {"created": name}
+            """
+        ),
+        "no `after_request` hook commits `db.session`",
+        id="flask-without-a-committing-hook",
+    ),
+]
+
+
+@pytest.mark.parametrize(("other_files", "route", "reason"), UOW_DECLINED)
+def test_unit_of_work_declines_where_the_boundary_cannot_commit_safely(
+    other_files: dict[str, str], route: str, reason: str
+) -> None:
+    path = "app/routes.py" if "app/extensions.py" in other_files else "app/routers/items.py"
+    outcome = run_codemod(RouteCommit, textwrap.dedent(route), path=path, other_files=other_files, options=UOW)
+    assert outcome.status in ("unchanged", "filtered") and not outcome.extras
+    messages = declined(outcome.findings)
+    assert messages and all(m.startswith("not moved: unit-of-work: ") for m in messages)
+    assert reason in messages[0], messages
+
+
+def rewrite_with(files: dict[str, str], options: dict[str, Any]) -> dict[str, str]:
+    """The app after route-commit with ``options``, as the engine writes it."""
+    from codemods.engine.config import default_options
+    from codemods.engine.pipeline import CHANGED, transform_source
+    from tests.rules.helpers import make_plan
+
+    sources = {path: textwrap.dedent(content) for path, content in files.items()}
+    plan = make_plan(RouteCommit, sources, options)
+    result = dict(sources)
+    extras = []
+    for path, source in sorted(sources.items()):
+        outcome = transform_source(path, source.encode(), plan)
+        if outcome.status == CHANGED:
+            result[path] = outcome.new_source.decode()
+            extras.extend((path, extra) for _, extra in outcome.extras)
+    merged = {**default_options(RouteCommit), **options}
+    for generated in RouteCommit.finalize(extras, result.get, merged, plan.templates).files:
+        result[generated.path] = generated.content
+    return result
+
+
+def run_both_with(tmp_path: Path, files: dict[str, str], package: str, scenario: Callable[[Any, Path], list[Any]]) -> tuple[dict[str, str], list[Any], dict[str, Any]]:
+    rewritten = rewrite_with(files, UOW)
+    results = []
+    for name, tree in (("original", {p: textwrap.dedent(c) for p, c in files.items()}), ("rewritten", rewritten)):
+        root = tmp_path / name
+        write_tree(root, tree)
+        database = root / "app.db"
+        os.environ["ROUTE_COMMIT_TEST_DB"] = str(database)
+        with imported(root, package) as module:
+            responses = scenario(module, database)
+        results.append((responses, table_rows(database)))
+    assert results[1][0] == results[0][0], "responses differ after the rewrite"
+    assert results[1][1] == results[0][1], "database rows differ after the rewrite"
+    return rewritten, results[0][0], results[0][1]
+
+
+UOW_API_APP = {
+    **UOW_API,
+    "uowapi/database.py": UOW_API["uowapi/database.py"].replace(
+        "                yield db\n                db.commit()\n            except Exception:\n                db.rollback()\n                raise\n",
+        "                yield db\n",
+    ),
+    "uowapi/routers/items.py": UOW_API["uowapi/routers/items.py"].replace(
+        '            db.add(Item(name=name))\n            db.commit()\n            return {"created": name}',
+        '            item = Item(name=name)\n            db.add(item)\n            db.commit()\n            return {"id": item.id, "name": item.name}',
+    ),
+}
+
+
+def test_fastapi_unit_of_work_app_answers_and_saves_the_same(tmp_path: Path) -> None:
+    assert "db.commit()" not in UOW_API_APP["uowapi/database.py"]  # the dependency only closes
+    rewritten, responses, rows = run_both_with(tmp_path, UOW_API_APP, "uowapi", fastapi_scenario)
+    assert "commit" not in rewritten["uowapi/routers/items.py"]
+    assert "yield db\n        db.commit()\n" in rewritten["uowapi/database.py"]
+    assert rewritten["uowapi/services/items_service.py"].count("db.flush()") == 2
+    assert [r[2] for r in responses] == [200, 200, 500, 200, 500, 404, 200]
+    assert responses[0][3] == '{"id":1,"name":"pen"}'  # the generated id, read after the flush
+    assert rows["items"] == [(1, "quill"), (2, "ink")]
+
+
+def test_flask_unit_of_work_app_answers_and_saves_the_same(tmp_path: Path) -> None:
+    rewritten, responses, rows = run_both_with(tmp_path, UOW_FLASK, "uowflask", flask_scenario)
+    assert "commit" not in rewritten["uowflask/routes.py"]
+    assert rewritten["uowflask/services/routes_service.py"].count("db.session.flush()") == 2
+    assert [r[1] for r in responses] == [302, 302, 500, 200, 500, 404, 200]
+    assert rows["item"] == [(1, "quill"), (2, "ink")]

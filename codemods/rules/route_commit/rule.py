@@ -384,7 +384,7 @@ class RouteCommit(Codemod):
     def _units_of_work(self, route: Route, commits: Sequence[Any]) -> list[Any]:
         """The one commit of the route whose writes move into a service that only writes, the
         boundary committing them; the others are declined with the reason."""
-        if len(commits) > 1:
+        if len(commits) != 1:
             for commit in commits:
                 self.report(
                     commit.call,
