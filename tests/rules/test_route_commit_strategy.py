@@ -90,6 +90,9 @@ EXTENSIONS = """\
     db = SQLAlchemy()
     """
 
+GUARDED_INIT = FLASK_INIT.replace(
+    "            db.session.commit()\n", "            if response.status_code < 400:\n                db.session.commit()\n"
+)
 FASTAPI_FILES = {"app/database.py": textwrap.dedent(DATABASE), "app/deps.py": textwrap.dedent(DEPS)}
 ASYNC_FILES = {"app/database.py": textwrap.dedent(ASYNC_DATABASE)}
 FLASK_FILES = {"app/__init__.py": textwrap.dedent(FLASK_INIT), "app/extensions.py": textwrap.dedent(EXTENSIONS)}
@@ -246,6 +249,39 @@ REMOVED = [
         """,
         id="flask-after-request-hook",
     ),
+    pytest.param(
+        {**FLASK_FILES, "app/__init__.py": textwrap.dedent(GUARDED_INIT)},
+        """\
+        from flask import Blueprint
+
+        from .extensions import db
+        from .models import Item
+
+        bp = Blueprint("items", __name__)
+
+
+        @bp.post("/items/<name>")
+        def create_item(name):
+            db.session.add(Item(name=name))
+            db.session.commit()
+            return {"created": name}, 201
+        """,
+        """\
+        from flask import Blueprint
+
+        from .extensions import db
+        from .models import Item
+
+        bp = Blueprint("items", __name__)
+
+
+        @bp.post("/items/<name>")
+        def create_item(name):
+            db.session.add(Item(name=name))
+            return {"created": name}, 201
+        """,
+        id="flask-hook-committing-below-400-and-a-201",
+    ),
 ]
 
 
@@ -358,6 +394,18 @@ KEPT = [
         """,
         "app/config.py sets SQLALCHEMY_COMMIT_ON_TEARDOWN (line 1), which Flask-SQLAlchemy 3 ignores",
         id="flask-sqlalchemy-commit-on-teardown",
+    ),
+    pytest.param(
+        {**FLASK_FILES, "app/__init__.py": textwrap.dedent(GUARDED_INIT)},
+        """\
+        @bp.post("/items/<name>")
+        def create_item(name):
+            db.session.add(Item(name=name))
+            db.session.commit()
+            return {"created": name}, 409
+        """,
+        "the route answers a status the hook does not commit (line 13)",
+        id="flask-hook-committing-below-400-and-a-409",
     ),
 ]
 
@@ -1038,7 +1086,13 @@ def test_fastapi_unit_of_work_app_answers_and_saves_the_same(tmp_path: Path) -> 
 
 
 def test_flask_unit_of_work_app_answers_and_saves_the_same(tmp_path: Path) -> None:
-    rewritten, responses, rows = run_both_with(tmp_path, UOW_FLASK, "uowflask", flask_scenario)
+    """With the hook docs/unit-of-work.md recommends (it commits responses below 400 only)."""
+    guarded = UOW_FLASK["uowflask/__init__.py"].replace(
+        "                db.session.commit()\n", "                if response.status_code < 400:\n                    db.session.commit()\n"
+    )
+    assert guarded != UOW_FLASK["uowflask/__init__.py"]
+    files = {**UOW_FLASK, "uowflask/__init__.py": guarded}
+    rewritten, responses, rows = run_both_with(tmp_path, files, "uowflask", flask_scenario)
     assert "commit" not in rewritten["uowflask/routes.py"]
     assert rewritten["uowflask/services/routes_service.py"].count("db.session.flush()") == 2
     assert [r[1] for r in responses] == [302, 302, 500, 200, 500, 404, 200]

@@ -52,6 +52,7 @@ class BoundaryFacts:
     providers: frozenset[str] = frozenset()  # dependencies that commit what they yield
     aliases: tuple[tuple[str, Ref, bool], ...] = ()  # alias, its provider, scope="function"
     after_hooks: tuple[Ref, ...] = ()  # the ``db`` objects whose session an after_request hook commits
+    success_hooks: tuple[Ref, ...] = ()  # the same, on responses with a status below 400 only
     late: tuple[str, ...] = ()  # commits after the response: teardown hooks, COMMIT_ON_TEARDOWN
     editable: frozenset[str] = frozenset()  # dependencies that yield once and do not commit yet
 
@@ -62,6 +63,7 @@ class BoundaryIndex:
     providers: frozenset[Ref] = frozenset()
     aliases: Mapping[Ref, tuple[Ref, bool]] = dataclasses.field(default_factory=dict)
     after_hooks: frozenset[Ref] = frozenset()
+    success_hooks: frozenset[Ref] = frozenset()
     late: tuple[str, ...] = ()
 
     def find(self, ref: Ref, table: frozenset[Ref] | Mapping[Ref, object]) -> Ref | None:
@@ -93,15 +95,16 @@ def boundary_facts(path: str, tree: ast.Module) -> BoundaryFacts | None:
     )
     aliases = tuple(_ast_aliases(tree, module, imports))
     after: list[Ref] = []
+    success: list[Ref] = []
     late: list[str] = []
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             hook = _hook_kind(node)
             committed = _hook_commit(node) if hook else None
             if committed is not None and hook in AFTER_HOOKS:
-                resolved = _resolve(committed, imports, module)
+                resolved = _resolve(committed[0], imports, module)
                 if resolved is not None:
-                    after.append(resolved)
+                    (success if committed[1] else after).append(resolved)
             elif committed is not None:
                 late.append(f"the `{hook}` hook `{node.name}` ({path}, line {node.lineno}) commits after the response is built")
         elif _sets_commit_on_teardown(node):
@@ -109,9 +112,9 @@ def boundary_facts(path: str, tree: ast.Module) -> BoundaryFacts | None:
                 f"{path} sets SQLALCHEMY_COMMIT_ON_TEARDOWN (line {getattr(node, 'lineno', 0)}), which Flask-SQLAlchemy 3 "
                 "ignores and 2.x applies after the response is built"
             )
-    if not (providers or aliases or after or late or editable):
+    if not (providers or aliases or after or success or late or editable):
         return None
-    return BoundaryFacts(providers, aliases, tuple(after), tuple(late), editable)
+    return BoundaryFacts(providers, aliases, tuple(after), tuple(success), tuple(late), editable)
 
 
 def build_boundary_index(facts: Mapping[str, BoundaryFacts | None]) -> BoundaryIndex:
@@ -119,6 +122,7 @@ def build_boundary_index(facts: Mapping[str, BoundaryFacts | None]) -> BoundaryI
     editable: dict[Ref, str] = {}
     aliases: dict[Ref, tuple[Ref, bool]] = {}
     after: set[Ref] = set()
+    success: set[Ref] = set()
     late: list[str] = []
     for path, fact in sorted(facts.items()):
         if fact is None:
@@ -129,8 +133,9 @@ def build_boundary_index(facts: Mapping[str, BoundaryFacts | None]) -> BoundaryI
         for alias, provider, function_scope in fact.aliases:
             aliases[(module, alias)] = (provider, function_scope)
         after.update(fact.after_hooks)
+        success.update(fact.success_hooks)
         late.extend(fact.late)
-    return BoundaryIndex(editable, frozenset(providers), aliases, frozenset(after), tuple(late))
+    return BoundaryIndex(editable, frozenset(providers), aliases, frozenset(after), frozenset(success), tuple(late))
 
 
 def commits_on_exit(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -285,18 +290,43 @@ def _hook_kind(function: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
     return None
 
 
-def _hook_commit(function: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
-    """``X`` of an unconditional ``X.session.commit()`` at the top of the hook's body."""
+def _hook_commit(function: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, bool] | None:
+    """(``X`` of ``X.session.commit()``, whether only below status 400) for a hook that commits
+    at the top of its body, or under ``if response.status_code < 400:``, before anything else."""
+    response = function.args.args[0].arg if function.args.args else None
     for statement in function.body:
-        if isinstance(statement, ast.Expr):
-            value = statement.value
-            if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "commit":
-                receiver = _ast_dotted(value.func.value) or ""
-                if receiver.endswith(".session"):
-                    return receiver[: -len(".session")]
+        receiver = _session_commit(statement)
+        if receiver is not None:
+            return receiver, False
+        if isinstance(statement, ast.If) and not statement.orelse and len(statement.body) == 1 and _below_400(statement.test, response):
+            receiver = _session_commit(statement.body[0])
+            if receiver is not None:
+                return receiver, True
         if not isinstance(statement, (ast.Expr, ast.Assign, ast.AnnAssign, ast.Pass)):
             return None
     return None
+
+
+def _session_commit(statement: ast.stmt) -> str | None:
+    if isinstance(statement, ast.Expr):
+        value = statement.value
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "commit":
+            receiver = _ast_dotted(value.func.value) or ""
+            if receiver.endswith(".session"):
+                return receiver[: -len(".session")]
+    return None
+
+
+def _below_400(test: ast.expr, response: str | None) -> bool:
+    """``response.status_code < 400``."""
+    return (
+        isinstance(test, ast.Compare)
+        and len(test.ops) == 1
+        and isinstance(test.ops[0], ast.Lt)
+        and _ast_dotted(test.left) == f"{response}.status_code"
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value == 400
+    )
 
 
 def _sets_commit_on_teardown(node: ast.AST) -> bool:
@@ -391,6 +421,7 @@ class BoundaryEdit:
 class UnitOfWork:
     committer: str  # what commits at the boundary, for the finding
     edit: BoundaryEdit | None  # the dependency edit that needs, if it does not commit yet
+    below_400: bool = False  # the boundary commits only responses below 400
 
 
 @dataclasses.dataclass(frozen=True)
@@ -419,7 +450,7 @@ class BoundaryCheck:
             if commit.session_name.endswith(".session") and self.index.late:
                 return Verdict(False, f"not removed: {self.index.late[0]}, so the route's commit is what saves its writes")
             return None
-        committer, provider, in_time = who
+        committer, provider, in_time, below_400 = who
         if not in_time:
             return Verdict(
                 False,
@@ -428,7 +459,7 @@ class BoundaryCheck:
                 "loses the rows), so this commit is what reports a failure; declare "
                 f'`Depends({provider}, scope="function")` and it is redundant',
             )
-        held = _after_commit(line, function, meta, _Known(_plain_parameters(function), self.web))
+        held = _after_commit(line, function, meta, _Known(_plain_parameters(function), self.web, below_400=below_400))
         if held is not None:
             return Verdict(False, f"not removed: {committer} commits the session after the route too, but {held}")
         return Verdict(
@@ -437,16 +468,15 @@ class BoundaryCheck:
             "is sent, and nothing after this commit reads the database; the writes stay in the route",
         )
 
-    def _committer(self, commit: SessionCall, function: cst.FunctionDef) -> tuple[str, str, bool] | None:
-        """(what commits at the boundary, the dependency's name, whether before the response is sent)."""
+    def _committer(self, commit: SessionCall, function: cst.FunctionDef) -> tuple[str, str, bool, bool] | None:
+        """(what commits at the boundary, the dependency's name, whether before the response is
+        sent, whether only below status 400)."""
         session = commit.session_name
         if not session:
             return None
         if session.endswith(".session"):
-            owner = self._resolve(session[: -len(".session")])
-            if owner is not None and self.index.find(owner, self.index.after_hooks) is not None:
-                return "an `after_request` hook", "", True
-            return None
+            hook = self._hook(session)
+            return None if hook is None else (hook[0], "", True, hook[1])
         if "." in session:
             return None
         params = function.params
@@ -455,11 +485,11 @@ class BoundaryCheck:
                 return self._param_committer(param)
         return None
 
-    def _param_committer(self, param: cst.Param) -> tuple[str, str, bool] | None:
+    def _param_committer(self, param: cst.Param) -> tuple[str, str, bool, bool] | None:
         found = self._provider(param)
         if found is None or self.index.find(found[2], self.index.providers) is None:
             return None
-        return found[0], found[1], found[3]
+        return found[0], found[1], found[3], False
 
     def _provider(self, param: cst.Param) -> tuple[str, str, Ref, bool] | None:
         """(description, name as written, where it is defined, scope="function") of the
@@ -493,7 +523,8 @@ class BoundaryCheck:
         boundary = self._uow_boundary(commit, function)
         if isinstance(boundary, str):
             return f"not moved: unit-of-work: {boundary}"
-        held = _after_commit(line, function, meta, _Known(_plain_parameters(function), self.web, reads=True))
+        known = _Known(_plain_parameters(function), self.web, reads=True, below_400=boundary.below_400)
+        held = _after_commit(line, function, meta, known)
         if held is not None:
             return f"not moved: unit-of-work: {held}, and with the commit at the boundary an error there would roll the writes back"
         return boundary
@@ -501,12 +532,12 @@ class BoundaryCheck:
     def _uow_boundary(self, commit: SessionCall, function: cst.FunctionDef) -> UnitOfWork | str:
         session = commit.session_name
         if session.endswith(".session"):
-            owner = self._resolve(session[: -len(".session")])
-            if owner is not None and self.index.find(owner, self.index.after_hooks) is not None:
-                return UnitOfWork("an `after_request` hook", None)
+            hook = self._hook(session)
+            if hook is not None:
+                return UnitOfWork(hook[0], None, hook[1])
             return (
                 f"no `after_request` hook commits `{session}`; add one to the app factory "
-                "(docs/configuration.md shows it) and run again"
+                "(docs/unit-of-work.md shows one) and run again"
             )
         params = function.params
         param = next((p for p in (*params.posonly_params, *params.params, *params.kwonly_params) if p.name.value == session), None)
@@ -525,6 +556,16 @@ class BoundaryCheck:
         if editable is None:
             return f"{description} yields the session more than once, or inside an `if`, a loop or a handler, so no commit can follow it safely"
         return UnitOfWork(description, BoundaryEdit(self.index.editable[editable], editable[1]))
+
+    def _hook(self, session: str) -> tuple[str, bool] | None:
+        """The ``after_request`` hook that commits ``session`` (``db.session``), described, and
+        whether it commits only responses below 400."""
+        owner = self._resolve(session[: -len(".session")])
+        if owner is not None and self.index.find(owner, self.index.after_hooks) is not None:
+            return "an `after_request` hook", False
+        if owner is not None and self.index.find(owner, self.index.success_hooks) is not None:
+            return "an `after_request` hook (on responses below 400)", True
+        return None
 
     def _resolve(self, dotted: str) -> Ref | None:
         return _resolve(dotted, self.imports, self.module_name)
@@ -596,6 +637,7 @@ class _Known:
     plain: frozenset[str]  # parameters holding plain request values
     web: frozenset[str]  # names the module imports from a web framework
     reads: bool = False  # reading any name and attribute is allowed (after a flush, not a commit)
+    below_400: bool = False  # the boundary commits only responses below 400: returns must say 2xx/3xx
 
 
 def _after_commit(line: cst.SimpleStatementLine, function: cst.FunctionDef, meta: Metadata, known: _Known) -> str | None:
@@ -616,6 +658,8 @@ def _after_commit(line: cst.SimpleStatementLine, function: cst.FunctionDef, meta
         for statement in block.body[index + 1 :]:
             if not _inert_statement(statement, known):
                 position = meta.position(statement).start.line
+                if known.below_400 and _inert_statement(statement, dataclasses.replace(known, below_400=False)):
+                    return f"the route answers a status the hook does not commit (line {position})"
                 return f"the route goes on after it (line {position}) with code that may read what the commit refreshed"
         node = owner if isinstance(owner, cst.FunctionDef) else _statement_of(owner, meta)
     return None
@@ -639,6 +683,8 @@ def _inert_statement(statement: cst.BaseStatement, known: _Known) -> bool:
             continue
         if isinstance(small, cst.Return):
             if small.value is not None and not _inert(small.value, known):
+                return False
+            if known.below_400 and small.value is not None and not _status_below_400(small.value):
                 return False
             continue
         if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and _inert(small.value, known):
@@ -713,3 +759,15 @@ def commit_after_yield(source: str, function: str, render: Callable[..., str]) -
             return updated_node
 
     return wrapper.module.visit(_Insert()).code
+
+
+def _status_below_400(value: cst.BaseExpression) -> bool:
+    """A return value whose status, if it sets one, is a literal below 400 (``body, 201``,
+    ``Response(status=204)``, ``redirect(url, code=302)``)."""
+    statuses: list[cst.BaseExpression] = []
+    if isinstance(value, cst.Tuple) and len(value.elements) > 1:
+        statuses.append(value.elements[1].value)
+        value = value.elements[0].value
+    if isinstance(value, cst.Call):
+        statuses += [a.value for a in value.args if a.keyword is not None and a.keyword.value in ("status", "status_code", "code")]
+    return all(isinstance(s, cst.Integer) and int(s.value) < 400 for s in statuses)

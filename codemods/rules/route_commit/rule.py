@@ -126,6 +126,24 @@ class RouteCommit(Codemod):
     name for what the code writes (``create_audit_log``), never a number. Each function has a
     one-line docstring that says what it does.
 
+    A commit the request boundary already makes is removed instead, with its writes left in the
+    route and no service: when the session comes from a FastAPI dependency that commits what it
+    yields on every normal exit (``yield db`` then ``db.commit()``, ``with
+    SessionLocal.begin() as db: yield db``; directly or through an ``Annotated`` alias of any
+    module) declared with ``scope="function"``, or a Flask ``after_request`` hook commits
+    ``db.session``, and nothing after the commit reads the database (only returns of literals,
+    plain parameters and the web framework's helpers). With FastAPI's default dependency scope
+    the commit after ``yield`` runs after the response is sent, so the route's commit is kept
+    and a finding says why; so it is for teardown hooks and ``SQLALCHEMY_COMMIT_ON_TEARDOWN``.
+
+    With ``strategy = "unit-of-work"`` the service only writes: the commit becomes a
+    ``flush()`` in it and the request boundary commits, once per request, as SQLAlchemy's
+    session documentation recommends for web apps. The session dependency gets
+    ``db.commit()`` after its ``yield`` (``templates/boundary_commit.py.j2``) if it does not
+    commit yet, or an existing ``after_request`` hook commits; the route must have one commit,
+    nothing but reads after it, and (FastAPI) ``Depends(..., scope="function")``, else it is
+    declined with the reason. See docs/unit-of-work.md.
+
     Why is this bad?
     A route that writes and commits mixes HTTP handling with the unit of work: the transaction
     cannot be reused by a CLI command, a worker or another route, and it can only be tested
@@ -159,6 +177,15 @@ class RouteCommit(Codemod):
     the same request: only the frame they run in changes. Exceptions propagate unchanged, so an
     ``except: rollback()`` around the commit in the route still applies. Code that reads a moved
     name the analysis cannot see (``locals()``, ``eval``) would change behaviour.
+
+    A removed redundant commit leaves the writes to the boundary's commit, which runs before the
+    response is sent, after nothing but returns that read no database state: a failing commit
+    still answers 500 with nothing saved. Unit-of-work flushes where the route committed (the
+    same SQL at the same point: errors and generated ids stay where they were), then the
+    boundary commits before the response. What changes: objects are no longer expired by a
+    commit in the route (a relationship collection loaded before the write is not reloaded),
+    and with unit-of-work every request using the dependency commits its writes at the end,
+    also one whose route wrote without committing.
 
     Limitations:
     Test modules (``tests/``, ``test_*.py``, ``conftest.py``) and functions decorated with
