@@ -899,7 +899,7 @@ def test_unit_of_work_moves_the_writes_into_a_flushing_service_and_the_dependenc
     [finding] = outcome.findings
     assert finding.message.endswith(
         "which flushes instead of committing; the dependency `get_db` commits at the request boundary "
-        "(app/database.py now does, after its yield)"
+        "(its commit after the yield is added to app/database.py)"
     )
 
 
@@ -996,7 +996,7 @@ UOW_DECLINED = [
         id="dependency-yields-in-an-if",
     ),
     pytest.param(
-        {"app/extensions.py": textwrap.dedent(EXTENSIONS)},
+        {"app/extensions.py": textwrap.dedent(EXTENSIONS)},  # and no app setup to add a hook to
         FLASK_HEADER + textwrap.dedent(
             """\
             @bp.post("/items/<name>")
@@ -1006,8 +1006,8 @@ UOW_DECLINED = [
                 return {"created": name}
             """
         ),
-        "no `after_request` hook commits `db.session`",
-        id="flask-without-a-committing-hook",
+        "no `after_request` hook commits `db.session`, and no app setups",
+        id="flask-without-a-hook-or-an-app-setup",
     ),
 ]
 
@@ -1097,3 +1097,45 @@ def test_flask_unit_of_work_app_answers_and_saves_the_same(tmp_path: Path) -> No
     assert rewritten["uowflask/services/routes_service.py"].count("db.session.flush()") == 2
     assert [r[1] for r in responses] == [302, 302, 500, 200, 500, 404, 200]
     assert rows["item"] == [(1, "quill"), (2, "ink")]
+
+
+def test_flask_unit_of_work_adds_the_committing_hook_where_the_app_gets_its_extension(tmp_path: Path) -> None:
+    """No hook yet: the app factory gets the one of templates/boundary_hook.py.j2, once, and
+    the app answers and saves the same (a failing commit included)."""
+    files = {**UOW_FLASK, "uowflask/__init__.py": UOW_FLASK["uowflask/__init__.py"].replace(
+        "            @app.after_request\n            def commit_session(response):\n                db.session.commit()\n                return response\n\n", ""
+    )}
+    assert "after_request" not in files["uowflask/__init__.py"]
+    rewritten, responses, rows = run_both_with(tmp_path, files, "uowflask", flask_scenario)
+    assert "commit" not in rewritten["uowflask/routes.py"]
+    assert textwrap.dedent(
+        '''\
+            db.init_app(app)
+
+            @app.after_request
+            def commit_session(response):
+                """Commit the request's writes when it succeeded, roll them back when it did not."""
+                if response.status_code < 400:
+                    db.session.commit()
+                else:
+                    db.session.rollback()
+                return response
+
+            from .routes import bp
+        '''
+    ) in textwrap.dedent(rewritten["uowflask/__init__.py"].split("def create_app():\n", 1)[1])
+    assert [r[1] for r in responses] == [302, 302, 500, 200, 500, 404, 200]
+    assert rows["item"] == [(1, "quill"), (2, "ink")]
+    # A second run finds the hook it added: nothing more to change.
+    assert rewrite_with(rewritten, UOW) == rewritten
+
+
+def test_flask_unit_of_work_declines_when_the_app_is_set_up_twice() -> None:
+    init = textwrap.dedent(FLASK_INIT).replace(
+        "    @app.after_request\n    def commit_session(response):\n        db.session.commit()\n        return response\n\n", ""
+    )
+    assert "after_request" not in init
+    files = {"app/__init__.py": init, "app/admin.py": "from .extensions import db\n\n\ndef admin_app(app):\n    db.init_app(app)\n", "app/extensions.py": textwrap.dedent(EXTENSIONS)}
+    route = FLASK_HEADER + '@bp.post("/items/<name>")\ndef create_item(name):\n    db.session.add(Item(name=name))\n    db.session.commit()\n    return {}\n'
+    [message] = declined(run_codemod(RouteCommit, route, path="app/routes.py", other_files=files, options=UOW).findings)
+    assert "and 2 app setups (`db.init_app(app)`, `SQLAlchemy(app)`) were found to add one to" in message

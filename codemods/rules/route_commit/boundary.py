@@ -37,7 +37,7 @@ Ref = tuple[str, str]  # (dotted module, name in it)
 AFTER_HOOKS = ("after_request", "after_app_request")
 LATE_HOOKS = ("teardown_request", "teardown_appcontext", "teardown_app_request")
 # Text one of which a module with a boundary fact contains (the index reads only those).
-MARKERS = (b"yield", b"Depends", *(h.encode() for h in AFTER_HOOKS + LATE_HOOKS), b"COMMIT_ON_TEARDOWN")
+MARKERS = (b"yield", b"Depends", b"init_app", b"SQLAlchemy(", *(h.encode() for h in AFTER_HOOKS + LATE_HOOKS), b"COMMIT_ON_TEARDOWN")
 # What a route may still do after a removed commit: names of the web frameworks (their calls
 # build responses, they do not read the database) and builtins on plain values.
 WEB_MODULES = ("flask", "fastapi", "starlette", "werkzeug", "http")
@@ -55,6 +55,8 @@ class BoundaryFacts:
     success_hooks: tuple[Ref, ...] = ()  # the same, on responses with a status below 400 only
     late: tuple[str, ...] = ()  # commits after the response: teardown hooks, COMMIT_ON_TEARDOWN
     editable: frozenset[str] = frozenset()  # dependencies that yield once and do not commit yet
+    # where an app gets its extension: (the ``db`` object, line, app name, db name here, free hook name)
+    app_setups: tuple[tuple[Ref, int, str, str, str], ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,6 +66,7 @@ class BoundaryIndex:
     aliases: Mapping[Ref, tuple[Ref, bool]] = dataclasses.field(default_factory=dict)
     after_hooks: frozenset[Ref] = frozenset()
     success_hooks: frozenset[Ref] = frozenset()
+    app_setups: Mapping[Ref, tuple[tuple[str, int, str, str, str], ...]] = dataclasses.field(default_factory=dict)
     late: tuple[str, ...] = ()
 
     def find(self, ref: Ref, table: frozenset[Ref] | Mapping[Ref, object]) -> Ref | None:
@@ -112,9 +115,10 @@ def boundary_facts(path: str, tree: ast.Module) -> BoundaryFacts | None:
                 f"{path} sets SQLALCHEMY_COMMIT_ON_TEARDOWN (line {getattr(node, 'lineno', 0)}), which Flask-SQLAlchemy 3 "
                 "ignores and 2.x applies after the response is built"
             )
-    if not (providers or aliases or after or success or late or editable):
+    setups = tuple(_app_setups(tree, imports, module))
+    if not (providers or aliases or after or success or late or editable or setups):
         return None
-    return BoundaryFacts(providers, aliases, tuple(after), tuple(success), tuple(late), editable)
+    return BoundaryFacts(providers, aliases, tuple(after), tuple(success), tuple(late), editable, setups)
 
 
 def build_boundary_index(facts: Mapping[str, BoundaryFacts | None]) -> BoundaryIndex:
@@ -124,6 +128,7 @@ def build_boundary_index(facts: Mapping[str, BoundaryFacts | None]) -> BoundaryI
     after: set[Ref] = set()
     success: set[Ref] = set()
     late: list[str] = []
+    setups: dict[Ref, list[tuple[str, int, str, str, str]]] = {}
     for path, fact in sorted(facts.items()):
         if fact is None:
             continue
@@ -134,8 +139,11 @@ def build_boundary_index(facts: Mapping[str, BoundaryFacts | None]) -> BoundaryI
             aliases[(module, alias)] = (provider, function_scope)
         after.update(fact.after_hooks)
         success.update(fact.success_hooks)
+        for db, *where in fact.app_setups:
+            setups.setdefault(db, []).append((path, *where))  # type: ignore[arg-type]
         late.extend(fact.late)
-    return BoundaryIndex(editable, frozenset(providers), aliases, frozenset(after), frozenset(success), tuple(late))
+    frozen = {db: tuple(found) for db, found in setups.items()}
+    return BoundaryIndex(editable, frozenset(providers), aliases, frozenset(after), frozenset(success), frozen, tuple(late))
 
 
 def commits_on_exit(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -290,6 +298,32 @@ def _hook_kind(function: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
     return None
 
 
+def _app_setups(tree: ast.Module, imports: Mapping[str, Ref], module: str) -> Iterator[tuple[Ref, int, str, str, str]]:
+    """``db.init_app(app)`` / ``db = SQLAlchemy(app)`` statements of the module's body or of a
+    top-level function's (an app factory): (db, line, app, db, a hook name the module does not use)."""
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | {
+        n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
+    name = next((n for n in ("commit_session", "commit_db_session") if n not in used), "")
+    bodies = [tree.body, *(n.body for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))]
+    for body in bodies:
+        for statement in body:
+            value = statement.value if isinstance(statement, (ast.Expr, ast.Assign)) else None
+            if not (isinstance(value, ast.Call) and len(value.args) == 1 and isinstance(value.args[0], ast.Name)):
+                continue
+            app = value.args[0].id
+            if isinstance(statement, ast.Expr) and isinstance(value.func, ast.Attribute) and value.func.attr == "init_app":
+                db = _ast_dotted(value.func.value)
+            elif isinstance(statement, ast.Assign) and (_ast_dotted(value.func) or "").rsplit(".", 1)[-1] == "SQLAlchemy":
+                target = statement.targets[0]
+                db = target.id if len(statement.targets) == 1 and isinstance(target, ast.Name) else None
+            else:
+                continue
+            resolved = _resolve(db, imports, module) if db and "." not in db else None
+            if resolved is not None and name:
+                yield resolved, statement.end_lineno or statement.lineno, app, db, name  # type: ignore[misc]
+
+
 def _hook_commit(function: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str, bool] | None:
     """(``X`` of ``X.session.commit()``, whether only below status 400) for a hook that commits
     at the top of its body, or under ``if response.status_code < 400:``, before anything else."""
@@ -298,19 +332,19 @@ def _hook_commit(function: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[str,
         receiver = _session_commit(statement)
         if receiver is not None:
             return receiver, False
-        if isinstance(statement, ast.If) and not statement.orelse and len(statement.body) == 1 and _below_400(statement.test, response):
+        if isinstance(statement, ast.If) and len(statement.body) == 1 and _below_400(statement.test, response):
             receiver = _session_commit(statement.body[0])
-            if receiver is not None:
+            if receiver is not None and all(_session_commit(s, "rollback") == receiver for s in statement.orelse):
                 return receiver, True
         if not isinstance(statement, (ast.Expr, ast.Assign, ast.AnnAssign, ast.Pass)):
             return None
     return None
 
 
-def _session_commit(statement: ast.stmt) -> str | None:
+def _session_commit(statement: ast.stmt, method: str = "commit") -> str | None:
     if isinstance(statement, ast.Expr):
         value = statement.value
-        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == "commit":
+        if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and value.func.attr == method:
             receiver = _ast_dotted(value.func.value) or ""
             if receiver.endswith(".session"):
                 return receiver[: -len(".session")]
@@ -418,9 +452,21 @@ class BoundaryEdit:
 
 
 @dataclasses.dataclass(frozen=True)
+class HookEdit:
+    """A request to ``finalize``: add the committing ``after_request`` hook after the statement
+    of ``path`` that sets up ``db`` for ``app``."""
+
+    path: str
+    app: str
+    db: str
+    name: str
+    route_path: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
 class UnitOfWork:
     committer: str  # what commits at the boundary, for the finding
-    edit: BoundaryEdit | None  # the dependency edit that needs, if it does not commit yet
+    edit: BoundaryEdit | HookEdit | None  # the edit that needs, if nothing commits there yet
     below_400: bool = False  # the boundary commits only responses below 400
 
 
@@ -535,10 +581,7 @@ class BoundaryCheck:
             hook = self._hook(session)
             if hook is not None:
                 return UnitOfWork(hook[0], None, hook[1])
-            return (
-                f"no `after_request` hook commits `{session}`; add one to the app factory "
-                "(docs/unit-of-work.md shows one) and run again"
-            )
+            return self._new_hook(session)
         params = function.params
         param = next((p for p in (*params.posonly_params, *params.params, *params.kwonly_params) if p.name.value == session), None)
         found = self._provider(param) if param is not None and "." not in session else None
@@ -556,6 +599,23 @@ class BoundaryCheck:
         if editable is None:
             return f"{description} yields the session more than once, or inside an `if`, a loop or a handler, so no commit can follow it safely"
         return UnitOfWork(description, BoundaryEdit(self.index.editable[editable], editable[1]))
+
+    def _new_hook(self, session: str) -> UnitOfWork | str:
+        """The hook to add where the one app gets ``session``'s extension, or why there is none."""
+        owner = self._resolve(session[: -len(".session")])
+        found = self.index.find(owner, self.index.app_setups) if owner is not None else None
+        setups = self.index.app_setups[found] if found is not None else ()
+        if len(setups) != 1:
+            where = "no" if not setups else f"{len(setups)}"
+            return (
+                f"no `after_request` hook commits `{session}`, and {where} app setups (`db.init_app(app)`, "
+                "`SQLAlchemy(app)`) were found to add one to; add it (docs/unit-of-work.md shows one) and run again"
+            )
+        if self.index.late:
+            return f"{self.index.late[0]}: a second boundary commit would be added"
+        path, _, app, db, name = setups[0]
+        edit = HookEdit(path, app, db, name)
+        return UnitOfWork(f"an `after_request` hook (on responses below 400)", edit, True)
 
     def _hook(self, session: str) -> tuple[str, bool] | None:
         """The ``after_request`` hook that commits ``session`` (``db.session``), described, and
@@ -738,25 +798,52 @@ def commit_after_yield(source: str, function: str, render: Callable[..., str]) -
     already commits, or no longer has the shape the index saw)."""
     tree = ast.parse(source)
     target = next((n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == function), None)
-    if target is None or commits_on_exit(target):
+    if target is not None and commits_on_exit(target):
         return None
-    insertion = _commit_insertion(target)
+    insertion = _commit_insertion(target) if target is not None else None
     if insertion is None:
-        return None
+        raise ValueError(f"route-commit: the dependency `{function}` no longer has the shape a commit can follow")
     line, session = insertion
     statement = cst.parse_statement(render("boundary_commit.py.j2", session=session, is_async=isinstance(target, ast.AsyncFunctionDef)))
+    return _insert_after(source, line, [statement])
+
+
+def add_after_request_hook(source: str, edit: HookEdit, render: Callable[..., str]) -> str:
+    """``source`` with the committing hook after the statement that sets up the app's ``db``."""
+    hook = cst.parse_module(render("boundary_hook.py.j2", app=edit.app, db=edit.db, name=edit.name))
+    if len(hook.body) != 1 or not isinstance(hook.body[0], cst.FunctionDef):
+        raise ValueError("boundary_hook.py.j2 must render exactly one function")
+    lines = [line for _, line, app, db, _ in _app_setups(ast.parse(source), {}, "") if (app, db) == (edit.app, edit.db)]
+    if len(lines) != 1:  # found again in the text as it is now (other codemods may have moved it)
+        raise ValueError(f"route-commit: {edit.path} no longer sets up `{edit.db}` for `{edit.app}` once")
+    function = hook.body[0].with_changes(leading_lines=[cst.EmptyLine(indent=False)])
+    return _insert_after(source, lines[0], [function], blank_after=True)
+
+
+def _insert_after(source: str, line: int, statements: Sequence[cst.BaseStatement], *, blank_after: bool = False) -> str:
+    """``source`` with ``statements`` after the statement line that ends on ``line``."""
     module = cst.parse_module(source)
     wrapper = cst.metadata.MetadataWrapper(module, unsafe_skip_copy=True)
     lines = wrapper.resolve(cst.metadata.PositionProvider)
 
+    def inserted(original: Sequence[cst.BaseStatement], updated: Sequence[cst.BaseStatement]) -> list[cst.BaseStatement] | None:
+        for index, child in enumerate(original):
+            if isinstance(child, cst.SimpleStatementLine) and lines[child].end.line == line:
+                body = list(updated)
+                after = body[index + 1 :]
+                if blank_after and after and not after[0].leading_lines:
+                    after[0] = after[0].with_changes(leading_lines=[cst.EmptyLine(indent=False)])
+                return [*body[: index + 1], *statements, *after]
+        return None
+
     class _Insert(cst.CSTTransformer):
         def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock) -> cst.IndentedBlock:
-            for index, child in enumerate(original_node.body):
-                if isinstance(child, cst.SimpleStatementLine) and lines[child].start.line == line:
-                    body = list(updated_node.body)
-                    body.insert(index + 1, statement)
-                    return updated_node.with_changes(body=body)
-            return updated_node
+            body = inserted(original_node.body, updated_node.body)
+            return updated_node if body is None else updated_node.with_changes(body=body)
+
+        def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
+            body = inserted(original_node.body, updated_node.body)
+            return updated_node if body is None else updated_node.with_changes(body=body)
 
     return wrapper.module.visit(_Insert()).code
 

@@ -46,7 +46,9 @@ from codemods.rules.route_commit.boundary import MARKERS as BOUNDARY_MARKERS
 from codemods.rules.route_commit.boundary import (
     BoundaryCheck,
     BoundaryEdit,
+    HookEdit,
     UnitOfWork,
+    add_after_request_hook,
     boundary_facts,
     build_boundary_index,
     commit_after_yield,
@@ -266,7 +268,8 @@ class RouteCommit(Codemod):
         # Only route modules (they commit) and service modules (they commit, or their path
         # says "service") matter; the layout options are not known yet, so this is a superset.
         defines_sessions = any(marker in source for marker in SESSION_INDEX_MARKERS)
-        if b"commit" not in source and "service" not in path.lower() and not defines_sessions and b"COMMIT_ON" not in source:
+        boundary_only = b"COMMIT_ON" in source or b"init_app" in source  # config, an app factory
+        if b"commit" not in source and "service" not in path.lower() and not defines_sessions and not boundary_only:
             return None
         tree = precheck.parse_shared(source)  # pydantic-config's indexer reads the same file
         if tree is None:
@@ -575,7 +578,7 @@ class RouteCommit(Codemod):
             run.commit.call,
             f"moved {what} into {where} in {location.path}, which flushes instead of committing; "
             f"{unit.committer} commits at the request boundary"
-            + (f" ({unit.edit.path} now does, after its yield)" if unit.edit is not None else ""),
+            + (f" ({_EDITS[type(unit.edit)]} {unit.edit.path})" if unit.edit is not None else ""),
         )
 
     def _service_import(self, location: ServiceLocation, route: Route) -> tuple[str, str, int] | str:
@@ -735,6 +738,7 @@ class RouteCommit(Codemod):
             if isinstance(request, ServiceFunctionRequest):
                 by_service.setdefault(request.service_path, []).append(request)
         files: dict[str, str] = {}
+        done: set[Any] = set()  # boundary edits made (one per dependency or app, whatever the routes)
         contributors: dict[str, set[str]] = {}  # generated path -> the routes whose code goes in
         for path, requests in sorted(by_service.items()):
             files[path] = service_module_source(path, requests, read_file(path), templates)
@@ -744,15 +748,29 @@ class RouteCommit(Codemod):
             if init in files or read_file(init) is None:
                 files[init] = ""
                 contributors.setdefault(init, set()).update(routes)
-        for request in sorted({r for _, r in extras if isinstance(r, BoundaryEdit)}, key=lambda r: (r.path, r.function)):
-            current = files.get(request.path, read_file(request.path))
-            edited = commit_after_yield(current, request.function, templates.render) if current is not None else None
+        edits = {r for _, r in extras if isinstance(r, (BoundaryEdit, HookEdit))}
+        for edit in sorted(edits, key=lambda r: (r.path, repr(r))):
+            current = files.get(edit.path, read_file(edit.path))
+            if current is None:
+                raise ValueError(f"route-commit: {edit.path} is gone, so the request boundary cannot commit")
+            key = dataclasses.replace(edit, route_path="")
+            if key in done:
+                contributors[edit.path].add(edit.route_path)
+                continue
+            done.add(key)
+            if isinstance(edit, BoundaryEdit):
+                edited = commit_after_yield(current, edit.function, templates.render)
+            else:
+                edited = add_after_request_hook(current, edit, templates.render)
             if edited is not None:
-                files[request.path] = edited
-            contributors.setdefault(request.path, set()).add(request.route_path)
+                files[edit.path] = edited
+            contributors.setdefault(edit.path, set()).add(edit.route_path)
         return FinalizeResult(
             files=[GeneratedFile(p, c, tuple(sorted(contributors[p]))) for p, c in sorted(files.items()) if p in files]
         )
+
+
+_EDITS = {BoundaryEdit: "its commit after the yield is added to", HookEdit: "it is added to"}
 
 
 # -- paths and imports ---------------------------------------------------------------------------
