@@ -142,9 +142,11 @@ class RouteCommit(Codemod):
     ``flush()`` in it and the request boundary commits, once per request, as SQLAlchemy's
     session documentation recommends for web apps. The session dependency gets
     ``db.commit()`` after its ``yield`` (``templates/boundary_commit.py.j2``) if it does not
-    commit yet, or an existing ``after_request`` hook commits; the route must have one commit,
-    nothing but reads after it, and (FastAPI) ``Depends(..., scope="function")``, else it is
-    declined with the reason. See docs/unit-of-work.md.
+    commit yet; a Flask app gets an ``after_request`` hook that commits responses below 400
+    and rolls back the others (``templates/boundary_hook.py.j2``, after its one
+    ``db.init_app(app)``) unless one commits already. The route must have one commit, nothing
+    but reads after it, and (FastAPI) ``Depends(..., scope="function")``, else it is declined
+    with the reason. See docs/unit-of-work.md.
 
     Why is this bad?
     A route that writes and commits mixes HTTP handling with the unit of work: the transaction
