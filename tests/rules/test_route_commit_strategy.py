@@ -24,7 +24,12 @@ import pytest
 from codemods.rules.route_commit import RouteCommit
 from codemods.rules.route_commit.boundary import commits_on_exit
 from tests.rules.helpers import assert_rewrite, declined, run_codemod
-from tests.rules.test_route_commit_apps import imported, rewrite_tree, table_rows, write_tree
+from tests.rules.test_route_commit_apps import (
+    imported,
+    rewrite_tree,
+    table_rows,
+    write_tree,
+)
 
 DATABASE = """\
     from sqlalchemy.orm import sessionmaker
@@ -341,6 +346,24 @@ KEPT = [
         """,
         "inside a `try` statement",
         id="commit-errors-caught-by-the-route",
+    ),
+    pytest.param(
+        FASTAPI_FILES,
+        """\
+        @router.post("/items")
+        def create_item(name: str, db: SessionDep):
+            try:
+                db.add(Item(name=name))
+            except ValueError:
+                raise HTTPException(status_code=422)
+            else:
+                db.commit()
+            finally:
+                db.close()
+            return {"created": name}
+        """,
+        "inside a `try` statement",
+        id="commit-in-the-else-of-a-try-with-finally",
     ),
     pytest.param(
         FASTAPI_FILES,

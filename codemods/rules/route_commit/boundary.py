@@ -615,7 +615,7 @@ class BoundaryCheck:
             return f"{self.index.late[0]}: a second boundary commit would be added"
         path, _, app, db, name = setups[0]
         edit = HookEdit(path, app, db, name)
-        return UnitOfWork(f"an `after_request` hook (on responses below 400)", edit, True)
+        return UnitOfWork("an `after_request` hook (on responses below 400)", edit, True)
 
     def _hook(self, session: str) -> tuple[str, bool] | None:
         """The ``after_request`` hook that commits ``session`` (``db.session``), described, and
@@ -710,7 +710,8 @@ def _after_commit(line: cst.SimpleStatementLine, function: cst.FunctionDef, meta
             return "the commit is not a statement of an indented block"
         if isinstance(owner, (cst.For, cst.While)):
             return "the commit is inside a loop"
-        if isinstance(owner, (cst.Try, cst.ExceptHandler, cst.Finally, cst.TryStar, cst.ExceptStarHandler)):
+        in_try_else = isinstance(owner, cst.Else) and isinstance(meta.parent(owner), (cst.Try, cst.TryStar))
+        if in_try_else or isinstance(owner, (cst.Try, cst.ExceptHandler, cst.Finally, cst.TryStar, cst.ExceptStarHandler)):
             return "the commit is inside a `try` statement, whose handlers would no longer see its errors"
         if isinstance(owner, (cst.With, cst.Match, cst.MatchCase)):
             return "the commit is inside a `with` or `match` statement"
