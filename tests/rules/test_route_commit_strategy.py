@@ -257,7 +257,7 @@ REMOVED = [
     pytest.param(
         {**FLASK_FILES, "app/__init__.py": textwrap.dedent(GUARDED_INIT)},
         """\
-        from flask import Blueprint
+        from flask import Blueprint, jsonify
 
         from .extensions import db
         from .models import Item
@@ -270,9 +270,17 @@ REMOVED = [
             db.session.add(Item(name=name))
             db.session.commit()
             return {"created": name}, 201
+
+
+        @bp.post("/items/<name>/tag")
+        def tag_item(name):
+            db.session.add(Item(name=name, tag=True))
+            db.session.commit()
+            logger.info("tagged %s", name)
+            return jsonify(status="tagged")
         """,
         """\
-        from flask import Blueprint
+        from flask import Blueprint, jsonify
 
         from .extensions import db
         from .models import Item
@@ -284,8 +292,15 @@ REMOVED = [
         def create_item(name):
             db.session.add(Item(name=name))
             return {"created": name}, 201
+
+
+        @bp.post("/items/<name>/tag")
+        def tag_item(name):
+            db.session.add(Item(name=name, tag=True))
+            logger.info("tagged %s", name)
+            return jsonify(status="tagged")
         """,
-        id="flask-hook-committing-below-400-and-a-201",
+        id="flask-hook-committing-below-400-a-201-a-log-and-jsonify",
     ),
 ]
 
@@ -297,7 +312,7 @@ def test_a_commit_the_boundary_makes_is_removed_and_the_writes_stay(
     path = "app/routes.py" if "app/extensions.py" in other_files else "app/routers/items.py"
     outcome = assert_rewrite(RouteCommit, before, after, path=path, other_files=other_files)
     assert not outcome.extras, "no service function is generated for a removed commit"
-    assert [f.message.split(":")[0] for f in outcome.findings] == ["removed a redundant commit"]
+    assert {f.message.split(":")[0] for f in outcome.findings} == {"removed a redundant commit"}
 
 
 def reasons(source: str, other_files: dict[str, str], path: str = "app/routers/items.py") -> list[str]:
@@ -982,7 +997,8 @@ def test_unit_of_work_with_a_flask_after_request_hook_moves_the_writes_and_flush
             item = Item(name=name)
             db.session.add(item)
             db.session.commit()
-            return {"id": item.id}
+            print("created", item.id)
+            return {"item": item.to_dict()}
         """
     )
     outcome = run_codemod(RouteCommit, route, path="app/routes.py", other_files=FLASK_FILES, options=UOW)

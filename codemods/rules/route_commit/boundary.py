@@ -41,7 +41,11 @@ MARKERS = (b"yield", b"Depends", b"init_app", b"SQLAlchemy(", *(h.encode() for h
 # What a route may still do after a removed commit: names of the web frameworks (their calls
 # build responses, they do not read the database) and builtins on plain values.
 WEB_MODULES = ("flask", "fastapi", "starlette", "werkzeug", "http")
-PLAIN_BUILTINS = ("dict", "list", "tuple", "str", "int", "float", "bool", "len")
+PLAIN_BUILTINS = ("dict", "list", "tuple", "str", "int", "float", "bool", "len", "print")
+LOGGERS = ("logger", "log", "_logger", "LOGGER", "logging", "current_app.logger", "app.logger")
+LOG_METHODS = ("debug", "info", "warning", "warn", "error", "exception", "critical")
+# Methods that turn a loaded object into plain data (read after a flush in the unit of work).
+READERS = ("to_", "as_", "model_dump", "dict", "json", "isoformat", "strftime")
 PLAIN_TYPES = ("int", "str", "float", "bool", "UUID", "uuid.UUID")
 
 
@@ -721,7 +725,8 @@ def _after_commit(line: cst.SimpleStatementLine, function: cst.FunctionDef, meta
                 position = meta.position(statement).start.line
                 if known.below_400 and _inert_statement(statement, dataclasses.replace(known, below_400=False)):
                     return f"the route answers a status the hook does not commit (line {position})"
-                return f"the route goes on after it (line {position}) with code that may read what the commit refreshed"
+                what = "may fail or write" if known.reads else "may read what the commit refreshed"
+                return f"the route goes on after it (line {position}) with code that {what}"
         node = owner if isinstance(owner, cst.FunctionDef) else _statement_of(owner, meta)
     return None
 
@@ -781,9 +786,21 @@ def _inert(node: cst.BaseExpression, known: _Known) -> bool:
         indexes = [e.slice.value for e in node.slice if isinstance(e.slice, cst.Index)]
         return len(indexes) == len(node.slice) and _inert(node.value, known) and all(_inert(i, known) for i in indexes)
     if isinstance(node, cst.Call):
-        callee_ok = _is_web_name(node.func, known) or dotted_name(node.func) in PLAIN_BUILTINS
-        return callee_ok and all(_inert(a.value, known) for a in node.args)
+        return _inert_callee(node.func, known) and all(_inert(a.value, known) for a in node.args)
     return False
+
+
+def _inert_callee(func: cst.BaseExpression, known: _Known) -> bool:
+    """A web framework helper, a builtin on plain values, a log call; with ``reads``, a method
+    that turns an object into data (``item.to_dict()``, ``user.model_dump()``)."""
+    if _is_web_name(func, known) or dotted_name(func) in PLAIN_BUILTINS:
+        return True
+    if not isinstance(func, cst.Attribute):
+        return False
+    method = func.attr.value
+    if dotted_name(func.value) in LOGGERS and method in LOG_METHODS:
+        return True
+    return known.reads and method.startswith(READERS) and _inert(func.value, known)
 
 
 def _is_web_name(node: cst.BaseExpression, known: _Known) -> bool:
@@ -856,6 +873,8 @@ def _status_below_400(value: cst.BaseExpression) -> bool:
     if isinstance(value, cst.Tuple) and len(value.elements) > 1:
         statuses.append(value.elements[1].value)
         value = value.elements[0].value
-    if isinstance(value, cst.Call):
-        statuses += [a.value for a in value.args if a.keyword is not None and a.keyword.value in ("status", "status_code", "code")]
+    callee = (dotted_name(value.func) or "").rsplit(".", 1)[-1] if isinstance(value, cst.Call) else ""
+    if isinstance(value, cst.Call) and (callee.endswith("Response") or callee in ("make_response", "redirect")):
+        keywords = ("code",) if callee == "redirect" else ("status", "status_code")
+        statuses += [a.value for a in value.args if a.keyword is not None and a.keyword.value in keywords]
     return all(isinstance(s, cst.Integer) and int(s.value) < 400 for s in statuses)
