@@ -998,7 +998,8 @@ def test_unit_of_work_with_a_flask_after_request_hook_moves_the_writes_and_flush
             db.session.add(item)
             db.session.commit()
             print("created", item.id)
-            return {"item": item.to_dict()}
+            location = f"/items/{item.id}"
+            return {"item": item.to_dict()}, 201, {"Location": location}
         """
     )
     outcome = run_codemod(RouteCommit, route, path="app/routes.py", other_files=FLASK_FILES, options=UOW)
