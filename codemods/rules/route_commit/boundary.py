@@ -305,10 +305,7 @@ def _hook_kind(function: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
 def _app_setups(tree: ast.Module, imports: Mapping[str, Ref], module: str) -> Iterator[tuple[Ref, int, str, str, str]]:
     """``db.init_app(app)`` / ``db = SQLAlchemy(app)`` statements of the module's body or of a
     top-level function's (an app factory): (db, line, app, db, a hook name the module does not use)."""
-    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | {
-        n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
-    }
-    name = next((n for n in ("commit_session", "commit_db_session") if n not in used), "")
+    name: str | None = None  # the hook's name, once a setup is found
     bodies = [tree.body, *(n.body for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))]
     for body in bodies:
         for statement in body:
@@ -324,6 +321,10 @@ def _app_setups(tree: ast.Module, imports: Mapping[str, Ref], module: str) -> It
             else:
                 continue
             resolved = _resolve(db, imports, module) if db and "." not in db else None
+            if resolved is not None and name is None:
+                used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+                used |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+                name = next((n for n in ("commit_session", "commit_db_session") if n not in used), "")
             if resolved is not None and name:
                 yield resolved, statement.end_lineno or statement.lineno, app, db, name  # type: ignore[misc]
 
