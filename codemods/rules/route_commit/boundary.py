@@ -756,9 +756,9 @@ def _inert_statement(statement: cst.BaseStatement, known: _Known) -> bool:
             continue
         if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and _inert(small.value, known):
             continue
-        if isinstance(small, cst.Assign) and known.reads and _inert(small.value, known):
-            if all(isinstance(t.target, cst.Name) for t in small.targets):
-                continue  # a local computed from what the unit of work wrote
+        named = isinstance(small, cst.Assign) and all(isinstance(t.target, cst.Name) for t in small.targets)
+        if named and known.reads and _inert(small.value, known):  # type: ignore[union-attr]
+            continue  # a local computed from what the unit of work wrote
         return False
     return True
 
