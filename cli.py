@@ -272,6 +272,8 @@ def run(
         raise fail("--base, --branch-prefix, --force, --stack, --no-verify, --push, --pr-body-dir, --verify and "
                    "--max-branch-files are for git mode (without --dry-run, --write or --check)")  # fmt: skip
     path, only = combine_paths(paths)
+    if len(paths) == 1 and not (dry_run or write or check):
+        path, only = paths[0], None  # git mode: one folder (or file) is the root, as always
     if dry_run and write:
         raise fail("--dry-run and --write cannot be used together")
     if check and (dry_run or write):
