@@ -55,6 +55,8 @@ from codemods.rules.route_commit.flow import (
     http_parameters,
     keep_handler_values,
 )
+from codemods.rules.route_commit.request_values import RequestValues, hoist_values, in_try_body
+from codemods.rules.route_commit.service_checks import body_shape, http_reference
 from codemods.rules.route_commit.services import (
     DEFAULT_ROUTE_PACKAGES,
     UNPARSABLE,
@@ -201,6 +203,7 @@ class RouteCommit(Codemod):
         self._plans: dict[cst.IndentedBlock, list[tuple[int, int, cst.BaseStatement]]] = {}
         self._scopes: list[cst.ClassDef | cst.FunctionDef] = []  # the definitions around the visitor
         self._used_names: set[str] = set()
+        self._shapes: dict[tuple[str, str], tuple[str, str]] = {}  # (service, body shape) -> (function, route)
 
     @classmethod
     def may_change(cls, facts: SyntaxFacts, options: Mapping[str, Any]) -> bool:
@@ -357,6 +360,7 @@ class RouteCommit(Codemod):
         between them share one run (one service function, one unit of work)."""
         http_names = self.option("http-names")
         http_locals = http_parameters(route, self._meta, http_names)
+        values = RequestValues(route.function, self._meta, http_names)
         runs: list[Run] = []
         lower_bounds: dict[cst.IndentedBlock, int] = {}
         for commit in commits:
@@ -366,7 +370,7 @@ class RouteCommit(Codemod):
                 continue
             line, block = found
             lower = lower_bounds.get(block, 0)
-            run = extract_run(line, block, lower, commit, self._meta, http_names, http_locals)
+            run = extract_run(line, block, lower, commit, self._meta, http_names, http_locals, values)
             lower_bounds[block] = next(i for i, s in enumerate(block.body) if s is line) + 1
             if isinstance(run, Decline):
                 self.report(run.node, run.reason, fixable=False)
@@ -381,6 +385,8 @@ class RouteCommit(Codemod):
             run = keep_handler_values(whole, route.function, self._meta)
             if run.start != whole.start:
                 run = dataclasses.replace(run, held_by="assigns a value the route reads if the commit fails")
+            in_try = in_try_body(run.block, route.function, self._meta)
+            run = hoist_values(run, route.function, self._meta, values, in_try)
             if run.end - run.start == 1:
                 self.report(run.commit.call, self._only_commit_reason(run), fixable=False)
                 continue
@@ -433,6 +439,11 @@ class RouteCommit(Codemod):
             self.report(run.commit.call, call_target, fixable=False)
             return
         import_module, import_obj, import_level = call_target
+        kept = {i.bound_name for i in flow.imports} | ({flow.logger_name} if flow.logger_name else set())
+        shape = (location.path, f"{flow.is_async}\n{body_shape(run.body, flow.parameters, flow.returns, kept)}")
+        if shape in self._shapes:
+            self._share(run, flow, import_obj, *self._shapes[shape], location)
+            return
         function_name = self._function_name(route.service_name, run, location, service_imports)
         if function_name is None:
             self.report(
@@ -442,7 +453,12 @@ class RouteCommit(Codemod):
             )
             return
         source = self._render_function(route, run, flow, function_name)
+        used = http_reference(source, service_imports, self.option("http-names"))
+        if used is not None:
+            self.report(run.commit.call, f"not moved: the service function would use {used} of the HTTP layer", fixable=False)
+            return
         self._used_names.add(function_name)
+        self._shapes[shape] = (function_name, route.qualified_name)
         replacement = self._call_statement(run, flow, import_obj, function_name)
         self._plans.setdefault(run.block, []).append((run.start, run.end, replacement))
         if not self._already_imported(import_obj):
@@ -460,10 +476,20 @@ class RouteCommit(Codemod):
                 logger_name=flow.logger_name,
             )
         )
-        moved = len(run.statements) - 1
-        what = f"the commit and {moved} statement{'s' if moved != 1 else ''} before it" if moved else "the commit"
         where = f"{location.class_name}.{function_name}" if self.option("style") == "class" else function_name
-        self.report(run.commit.call, f"moved {what} into {where} in {location.path}")
+        self.report(run.commit.call, f"moved {_moved_what(run)} into {where} in {location.path}")
+
+    def _share(self, run: Run, flow: Flow, owner: str, name: str, other: str, location: ServiceLocation) -> None:
+        """Call the function an earlier route of the module generated for the same code."""
+        replacement = self._call_statement(run, flow, owner, name)
+        self._plans.setdefault(run.block, []).append((run.start, run.end, replacement))
+        for item in flow.imports:
+            self._remove_if_unused(item)
+        where = f"{location.class_name}.{name}" if self.option("style") == "class" else name
+        self.report(
+            run.commit.call,
+            f"moved {_moved_what(run)} into {where} in {location.path}, the function of `{other}`, which does the same",
+        )
 
     def _service_import(self, location: ServiceLocation, route: Route) -> tuple[str, str, int] | str:
         """(module, name, relative level) of the route's import of the service, or why not."""
@@ -531,7 +557,7 @@ class RouteCommit(Codemod):
                 taken |= existing.class_methods.get(location.class_name, frozenset())
             else:
                 taken |= set(existing.bindings)
-        described = describe_writes(run.statements)
+        described = describe_writes(run.body)
         for name in (base, described, f"{base}_{described}" if described else None):
             if name and name not in taken and name.isidentifier() and not keyword.iskeyword(name):
                 return name
@@ -541,11 +567,11 @@ class RouteCommit(Codemod):
         function = ServiceFunction(
             name=name,
             parameters=[_parameter_code(p.name, p.annotation) for p in flow.parameters],
-            body=_body_code(run.statements),
+            body=_body_code(run.body),
             returns=list(flow.returns),
             is_async=flow.is_async,
             static=self.option("style") == "class",
-            summary=_docstring_safe(summary_of(name, run.statements)),
+            summary=_docstring_safe(summary_of(name, run.body)),
         )
         source = self.render("service_function.py.j2", fn=function)
         parsed = cst.parse_module(source)
@@ -557,7 +583,7 @@ class RouteCommit(Codemod):
     def _call_statement(self, run: Run, flow: Flow, owner: str, name: str) -> cst.SimpleStatementLine:
         call: cst.BaseExpression = cst.Call(
             func=cst.Attribute(cst.Name(owner), cst.Name(name)),
-            args=[cst.Arg(cst.Name(p.name)) for p in flow.parameters],
+            args=[cst.Arg(p.argument if p.argument is not None else cst.Name(p.name)) for p in flow.parameters],
         )
         if flow.is_async:
             call = cst.Await(call)
@@ -662,6 +688,11 @@ def _inner_statements(statement: cst.CSTNode) -> list[cst.CSTNode]:
         elif part is not None and isinstance(getattr(part, "body", None), cst.BaseSuite):
             inner.extend(part.body.body)  # else, finally, except handlers, match cases
     return inner
+
+
+def _moved_what(run: Run) -> str:
+    moved = len(run.statements) - 1
+    return f"the commit and {moved} statement{'s' if moved != 1 else ''} before it" if moved else "the commit"
 
 
 def _package_of(file: FileContext) -> tuple[str, ...]:

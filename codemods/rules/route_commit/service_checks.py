@@ -1,0 +1,86 @@
+"""Two questions about a service function before it is generated.
+
+* :func:`http_reference` -- does it use anything of the HTTP layer?  The statements that move
+  were chosen so that it does not; this is the safety net that declines if it does anyway
+  (an import of ``flask.request``, a ``get_or_404`` lookup, an ``auth.current_user()``).
+* :func:`body_shape` -- the function's code with its parameters and locals renamed by
+  position: two routes whose moved code has the same shape (a web route and its JSON twin)
+  share one function instead of generating the same one twice.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Sequence
+
+import libcst as cst
+
+from codemods.analysis.nodes import dotted_name
+from codemods.analysis.routes import HTTP_METHODS
+from codemods.rules.route_commit.flow import ImportItem, Parameter
+
+
+def http_reference(source: str, imports: Sequence[ImportItem], http_names: Sequence[str]) -> str | None:
+    """The first HTTP-layer object the service function ``source`` uses, if any."""
+    module = cst.parse_module(source)
+    bound = {item.bound_name: _imported(item) for item in imports if item.level == 0}
+    pending: list[cst.CSTNode] = [module]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, cst.Attribute) and node.attr.value in HTTP_METHODS:
+            return f"`{node.attr.value}`"
+        dotted = dotted_name(node) if isinstance(node, (cst.Name, cst.Attribute)) else None
+        if dotted is not None:
+            head, _, rest = dotted.partition(".")
+            if head in bound:
+                qualified = bound[head] + (f".{rest}" if rest else "")
+                for name in http_names:
+                    if qualified == name or qualified.startswith(name + ".") or name.startswith(qualified + "."):
+                        return f"`{name}`"
+            continue  # a name chain: its parts are not expressions of their own
+        pending.extend(node.children)
+    return None
+
+
+def _imported(item: ImportItem) -> str:
+    return f"{item.module}.{item.obj}" if item.obj is not None else item.module
+
+
+def body_shape(
+    statements: Sequence[cst.BaseStatement],
+    parameters: Sequence[Parameter],
+    returns: Sequence[str],
+    kept: set[str],
+) -> str:
+    """The moved code with parameters (by position) and locals (by first use) renamed; ``kept``
+    are the module names it uses (imports, the logger), which keep theirs."""
+    names = {p.name: f"_p{i}" for i, p in enumerate(parameters)}
+    body = cst.Module(list(statements)).visit(_Rename(names, kept))
+    returned = ", ".join(names.get(r, r) for r in returns)
+    annotations = ", ".join(
+        cst.Module([]).code_for_node(p.annotation) if p.annotation is not None else "" for p in parameters
+    )
+    return f"({annotations}) -> ({returned})\n{body.code}"
+
+
+class _Rename(cst.CSTTransformer):
+    """Every variable name not in ``kept`` becomes ``_p<i>`` (given) or ``_l<i>`` (first use)."""
+
+    def __init__(self, names: dict[str, str], kept: set[str]) -> None:
+        super().__init__()
+        self.names = names
+        self.kept = kept | set(dir(builtins))
+        self.skip: set[int] = set()
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.skip.add(id(node.attr))
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self.skip.add(id(node.keyword))
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
+        if id(original_node) in self.skip or original_node.value in self.kept:
+            return updated_node
+        name = self.names.setdefault(original_node.value, f"_l{len(self.names)}")
+        return updated_node.with_changes(value=name)
