@@ -113,6 +113,7 @@ class Run:
     held_by: str = ""  # why the statement before the run stays in the route ("" if none does)
     values: tuple[Hoisted, ...] = ()  # request values the route evaluates and passes in
     moved: tuple[cst.BaseStatement, ...] = ()  # the statements as the service has them, if they differ
+    note: str = ""  # what a request value the route passes held back, if anything
 
     @property
     def statements(self) -> Sequence[cst.BaseStatement]:

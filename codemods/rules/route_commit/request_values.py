@@ -129,6 +129,7 @@ class Hoisted:
     expression: cst.BaseExpression
     nodes: tuple[cst.CSTNode, ...]  # every occurrence in the moved statements (original tree)
     binding: cst.BaseStatement | None = None  # ``name = <value>``: the service has it as its parameter
+    may_raise: bool = False
 
 
 INSIDE = "inside"  # classify(): a request value sits deeper in this node's chain
@@ -550,7 +551,9 @@ def hoist_values(
                 return dataclasses.replace(run, values=hoisted, moved=_rewrite(run.statements, hoisted))
             conflict = hoisted
         index, reason = conflict
-        run = dataclasses.replace(run, start=run.start + index + 1, held_by=reason)
+        line = meta.position(run.statements[index]).start.line
+        note = f"the statement at line {line} stays in the route: it {reason}"
+        run = dataclasses.replace(run, start=run.start + index + 1, held_by=reason, note=note)
         if run.start >= run.end - 1:
             return run
 
@@ -609,12 +612,10 @@ def _conflict(
             allowed = ("pure",) if in_try else ("pure", "inert")
             before = [e for e in events[:position] if e.kind not in ("value", *allowed)]
             if before:
-                last = before[-1]
-                call = _code(last.node).split("\n", 1)[0]
                 conflicts.append(
                     (
-                        last.statement,
-                        f"runs `{call}`, which must come before {where}: reading it may fail, "
+                        before[-1].statement,
+                        f"{_does(before[-1])}, which must happen before {where} is read: reading it may fail, "
                         "and reading it first would skip this",
                     )
                 )
@@ -625,9 +626,7 @@ def _conflict(
                 end = max(i for i, e in enumerate(events) if e.statement == event.statement) + 1
             changing = [e for e in events[:end] if e.kind == "other"]
             if changing:
-                last = changing[-1]
-                call = _code(last.node).split("\n", 1)[0]
-                conflicts.append((last.statement, f"runs `{call}`, which may change {where}, read after it"))
+                conflicts.append((changing[-1].statement, f"{_does(changing[-1])}, which may change {where}, read after it"))
     return max(conflicts, key=lambda c: c[0]) if conflicts else None
 
 
@@ -676,14 +675,14 @@ def _name_values(
     for key, nodes in by_key.items():
         if key in bindings:
             name, statement = bindings[key]
-            hoisted.append(Hoisted(name, nodes[0], tuple(nodes), statement))
+            hoisted.append(Hoisted(name, nodes[0], tuple(nodes), statement, found[id(nodes[0])][1].may_raise))
             continue
         value = found[id(nodes[0])][1]
         name = next((n for n in value.names if n.isidentifier() and n not in taken), None)
         if name is None:
             return statements[key], f"reads `{_code(nodes[0])}`, and every parameter name for it is taken"
         taken.add(name)
-        hoisted.append(Hoisted(name, nodes[0], tuple(nodes)))
+        hoisted.append(Hoisted(name, nodes[0], tuple(nodes), may_raise=value.may_raise))
     return tuple(hoisted)
 
 
@@ -725,10 +724,10 @@ def _rewrite(statements: Sequence[cst.BaseStatement], hoisted: Sequence[Hoisted]
 
 
 def order_parameters(names: Sequence[str], hoisted: Sequence[Hoisted]) -> list[str]:
-    """``names`` with the request values, in their own slots, in the order the original code
-    read them (the first that fails fails first, as before)."""
-    own = {value.name for value in hoisted}
-    queue = [value.name for value in hoisted if value.name in names]
+    """``names`` with the values that may fail, in their own slots, in the order the original
+    code read them: the first that fails is the one that failed before."""
+    own = {value.name for value in hoisted if value.may_raise}
+    queue = [value.name for value in hoisted if value.name in own and value.name in names]
     return [queue.pop(0) if name in own else name for name in names]
 
 
@@ -741,6 +740,11 @@ def inside_values(hoisted: Sequence[Hoisted]) -> set[int]:
         found.add(id(node))
         pending.extend(node.children)
     return found
+
+
+def _does(event: _Event) -> str:
+    verb = "runs" if isinstance(event.node, cst.Call) else "writes" if isinstance(event.node, cst.BaseExpression) else "enters"
+    return f"{verb} `{_code(event.node).splitlines()[0]}`"
 
 
 def _code(node: cst.CSTNode) -> str:

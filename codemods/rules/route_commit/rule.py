@@ -477,7 +477,8 @@ class RouteCommit(Codemod):
             )
         )
         where = f"{location.class_name}.{function_name}" if self.option("style") == "class" else function_name
-        self.report(run.commit.call, f"moved {_moved_what(run)} into {where} in {location.path}")
+        note = f"; {run.note}" if run.note else ""
+        self.report(run.commit.call, f"moved {_moved_what(run)} into {where} in {location.path}{note}")
 
     def _share(self, run: Run, flow: Flow, owner: str, name: str, other: str, location: ServiceLocation) -> None:
         """Call the function an earlier route of the module generated for the same code."""
@@ -488,7 +489,8 @@ class RouteCommit(Codemod):
         where = f"{location.class_name}.{name}" if self.option("style") == "class" else name
         self.report(
             run.commit.call,
-            f"moved {_moved_what(run)} into {where} in {location.path}, the function of `{other}`, which does the same",
+            f"moved {_moved_what(run)} into {where} in {location.path}, the function of `{other}`, which does the same"
+            + (f"; {run.note}" if run.note else ""),
         )
 
     def _service_import(self, location: ServiceLocation, route: Route) -> tuple[str, str, int] | str:
