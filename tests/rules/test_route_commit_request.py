@@ -675,3 +675,274 @@ def test_http_reference_accepts_parameters_named_like_the_http_layer() -> None:
     # a parameter that holds the value the route passed is no reference to flask_login
     source = "def follow(current_user, user):\n    current_user.follow(user)\n    db.session.commit()\n"
     assert http_reference(source, [ImportItem("app.extensions", "db", None)], DEFAULT_HTTP_NAMES) is None
+
+
+# -- proof: a Flask-Login app behaves the same before and after --------------------------------------
+
+
+LOGIN_APP = {
+    "loginflask/__init__.py": """\
+        import os
+
+        from flask import Flask, g
+        from flask_login import current_user
+
+        from .extensions import db, login
+
+
+        def create_app():
+            app = Flask(__name__)
+            app.config["SECRET_KEY"] = "test"
+            app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.environ["ROUTE_COMMIT_TEST_DB"]
+            db.init_app(app)
+            login.init_app(app)
+            from .routes.main import bp
+
+            app.register_blueprint(bp)
+
+            @app.before_request
+            def load_user():
+                g.user = current_user._get_current_object() if current_user.is_authenticated else None
+
+            with app.app_context():
+                db.create_all()
+            return app
+        """,
+    "loginflask/extensions.py": """\
+        from flask_login import LoginManager
+        from flask_sqlalchemy import SQLAlchemy
+
+        db = SQLAlchemy()
+        login = LoginManager()
+        """,
+    "loginflask/models.py": """\
+        from flask_login import UserMixin
+
+        from .extensions import db, login
+
+        followers = db.Table(
+            "followers",
+            db.Column("follower_id", db.Integer, db.ForeignKey("user.id"), primary_key=True),
+            db.Column("followed_id", db.Integer, db.ForeignKey("user.id"), primary_key=True),
+        )
+
+
+        class User(UserMixin, db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+            username = db.Column(db.String, unique=True, nullable=False)
+            about_me = db.Column(db.String)
+            visits = db.Column(db.Integer, default=0)
+            followed = db.relationship(
+                "User",
+                secondary=followers,
+                primaryjoin=followers.c.follower_id == id,
+                secondaryjoin=followers.c.followed_id == id,
+            )
+
+            def follow(self, user):
+                if user not in self.followed:
+                    self.followed.append(user)
+
+
+        class Post(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+            title = db.Column(db.String, nullable=False)
+            body = db.Column(db.String)
+            user_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+            author = db.relationship(User)
+
+
+        @login.user_loader
+        def load_user(user_id):
+            return db.session.get(User, int(user_id))
+        """,
+    "loginflask/forms.py": """\
+        from flask import request
+
+
+        class Field:
+            def __init__(self, name):
+                self.data = request.form.get(name)
+
+
+        class PostForm:
+            # what a Flask-WTF form gives a route: fields with .data, validate_on_submit()
+            def __init__(self):
+                self.title = Field("title")
+                self.body = Field("body")
+
+            def validate_on_submit(self):
+                return request.method == "POST" and bool(self.title.data)
+
+
+        class ProfileForm(PostForm):
+            def __init__(self):
+                self.username = Field("username")
+                self.about_me = Field("about_me")
+
+            def validate_on_submit(self):
+                return request.method == "POST" and bool(self.username.data)
+        """,
+    "loginflask/routes/__init__.py": "",
+    "loginflask/routes/main.py": """\
+        from flask import Blueprint, g, jsonify, request
+        from flask_login import current_user, login_required, login_user
+
+        from ..extensions import db
+        from ..forms import PostForm, ProfileForm
+        from ..models import Post, User
+
+        bp = Blueprint("main", __name__)
+
+
+        def touch(user):
+            user.about_me = (user.about_me or "") + "!"
+
+
+        @bp.post("/users")
+        def create_user():
+            user = User(username=request.form["username"], about_me=request.form.get("about_me"))
+            db.session.add(user)
+            db.session.commit()
+            return str(user.id), 201
+
+
+        @bp.post("/login/<int:user_id>")
+        def login(user_id):
+            login_user(db.get_or_404(User, user_id))
+            return "in"
+
+
+        @bp.post("/follow/<username>")
+        @login_required
+        def follow(username):
+            user = db.first_or_404(db.select(User).filter_by(username=username))
+            current_user.follow(user)
+            db.session.commit()
+            return "", 204
+
+
+        @bp.post("/profile")
+        @login_required
+        def edit_profile():
+            form = ProfileForm()
+            if form.validate_on_submit():
+                current_user.username = form.username.data
+                current_user.about_me = form.about_me.data
+                db.session.commit()
+                return "saved"
+            return "invalid", 400
+
+
+        @bp.post("/posts")
+        @login_required
+        def create_post():
+            form = PostForm()
+            if form.validate_on_submit():
+                post = Post(title=form.title.data, body=form.body.data, author=current_user)
+                db.session.add(post)
+                db.session.commit()
+                return str(post.id), 201
+            return "invalid", 400
+
+
+        @bp.post("/api/posts")
+        @login_required
+        def api_create_post():
+            post = Post(title=request.json["title"], body=request.json.get("body"), author=g.user)
+            db.session.add(post)
+            db.session.commit()
+            return jsonify(id=post.id), 201
+
+
+        @bp.post("/visit")
+        @login_required
+        def visit():
+            touch(g.user)
+            g.user.visits += 1
+            db.session.commit()
+            return str(g.user.visits)
+
+
+        @bp.post("/posts/<int:post_id>/edit")
+        @login_required
+        def edit_post(post_id):
+            post = db.get_or_404(Post, post_id)
+            try:
+                post.title = request.form["title"]
+                post.body = request.form["body"]
+                db.session.commit()
+            except KeyError:
+                db.session.rollback()
+                return "missing", 400
+            return "edited"
+        """,
+}
+
+
+def login_scenario(package: Any) -> list[Any]:
+    client = package.create_app().test_client()
+    calls = [
+        ("/users", {"username": "alice"}, None),
+        ("/users", {"username": "bob", "about_me": "hi"}, None),
+        ("/users", {"about_me": "no name"}, None),  # request.form["username"] answers 400
+        ("/follow/bob", None, None),  # not logged in: Flask-Login answers 401
+        ("/login/1", None, None),
+        ("/follow/bob", None, None),
+        ("/follow/nobody", None, None),  # the 404 lookup stays in the route
+        ("/profile", {"username": "alice2", "about_me": "me"}, None),
+        ("/profile", {"about_me": "invalid"}, None),
+        ("/posts", {"title": "first", "body": "web"}, None),
+        ("/posts", {"body": "no title"}, None),
+        ("/api/posts", None, {"title": "second", "body": "api"}),
+        ("/api/posts", None, {"body": "no title"}),  # request.json["title"]: a KeyError, 500
+        ("/visit", None, None),
+        ("/visit", None, None),
+        ("/posts/1/edit", {"title": "renamed", "body": "both"}, None),
+        ("/posts/1/edit", {"title": "half"}, None),  # the route's handler rolls the title back
+    ]
+    responses = []
+    for url, form, body in calls:
+        response = client.post(url, data=form, json=body) if body is not None else client.post(url, data=form)
+        responses.append((url, response.status_code, response.get_data(as_text=True)))
+    return responses
+
+
+@pytest.fixture(scope="module")
+def rewritten_login_app() -> dict[str, str]:
+    return rewrite_tree(LOGIN_APP)
+
+
+def test_a_flask_login_app_behaves_the_same_after_its_request_values_are_passed_in(
+    tmp_path: Path, rewritten_login_app: dict[str, str]
+) -> None:
+    results = []
+    original = {path: textwrap.dedent(content) for path, content in LOGIN_APP.items()}
+    for name, tree in (("original", original), ("rewritten", rewritten_login_app)):
+        root = tmp_path / name
+        write_tree(root, tree)
+        os.environ["ROUTE_COMMIT_TEST_DB"] = str(root / "app.db")
+        with imported(root, "loginflask") as package:
+            responses = login_scenario(package)
+        results.append((responses, table_rows(root / "app.db")))
+    assert results[1][0] == results[0][0], "responses differ after the rewrite"
+    assert results[1][1] == results[0][1], "database rows differ after the rewrite"
+    statuses = [r[1] for r in results[0][0]]
+    assert statuses == [201, 201, 400, 401, 200, 204, 404, 200, 400, 201, 400, 201, 500, 200, 200, 200, 400]
+    assert results[0][1]["followers"] == [(1, 2)]
+
+
+def test_the_flask_login_app_keeps_only_http_in_its_routes(rewritten_login_app: dict[str, str]) -> None:
+    routes = rewritten_login_app["loginflask/routes/main.py"]
+    service = rewritten_login_app["loginflask/services/main_service.py"]
+    assert routes.count(".commit()") == 0
+    assert "    main_service.follow(current_user, user)\n" in routes
+    assert "main_service.edit_profile(current_user, form.username.data, form.about_me.data)" in routes
+    # the web form and the JSON route write the same row: one function
+    assert "post = main_service.create_post(form.title.data, form.body.data, current_user)" in routes
+    assert 'request.json["title"], request.json.get("body"), g.user' in routes  # wrapped at 88
+    assert routes.count("post = main_service.create_post(") == 2
+    assert service.count("def create_post(") == 1
+    assert "    touch(g.user)\n    main_service.visit(g.user)\n" in routes
+    assert "flask" not in service and "form" not in service.replace("format", "")
+    assert http_reference(service, (), DEFAULT_HTTP_NAMES) is None
