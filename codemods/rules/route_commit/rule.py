@@ -118,6 +118,16 @@ class RouteCommit(Codemod):
     name for what the code writes (``create_audit_log``), never a number. Each function has a
     one-line docstring that says what it does.
 
+    Writes on request-bound objects move too: the route evaluates ``current_user``,
+    ``g.<attr>``, ``request.form[...]``, ``request.args.get(...)``, ``request.json``,
+    ``request.get_json()``, Flask-HTTPAuth's ``auth.current_user()`` and a form's
+    ``form.<field>.data``, and passes each value as an argument named for it
+    (``post_service.follow(current_user, user)``, ``create_post(form.title.data, ...)`` with
+    ``def create_post(title, ...)``). A service never names the HTTP layer and never takes a
+    form object; a generated function that would is not generated (a finding says what it used).
+    Routes of one module whose moved code is the same, parameter names aside (a web form and
+    its JSON twin), share one function.
+
     Why is this bad?
     A route that writes and commits mixes HTTP handling with the unit of work: the transaction
     cannot be reused by a CLI command, a worker or another route, and it can only be tested
@@ -148,7 +158,14 @@ class RouteCommit(Codemod):
 
     Fix safety:
     The moved statements run in the same order, on the same objects (passed by reference), in
-    the same request: only the frame they run in changes. Exceptions propagate unchanged, so an
+    the same request: only the frame they run in changes. A request value the route passes is
+    read once, before the call, instead of where the moved code read it; it is passed only when
+    that gives the same value and the same failure: nothing that could change it runs before
+    its read (``g`` after a call of the project's own code), one that may fail (``request.form["x"]``
+    answers 400, ``g.user`` raises) is read on every path and after nothing that would leave a
+    trace when the request fails, and values that may fail are passed in the order they were
+    read. ``current_user`` is passed as Flask-Login's proxy itself, so its attributes are read
+    when they were. Exceptions propagate unchanged, so an
     ``except: rollback()`` around the commit in the route still applies. Code that reads a moved
     name the analysis cannot see (``locals()``, ``eval``) would change behaviour.
 
@@ -167,9 +184,12 @@ class RouteCommit(Codemod):
     that set makes the generation fail, and the engine then leaves the routes unchanged.
     Only the block that holds the commit is considered, so a commit inside
     ``try:`` or ``if`` moves with the statements before it in that block, and the
-    ``except: rollback()`` stays in the route. Writes on request-bound objects
-    (``current_user.follow(user)``) are not yet passed in as plain values: such a route is
-    declined with a finding.
+    ``except: rollback()`` stays in the route. A statement whose request value cannot be read
+    earlier (read after a call that may change it, on one branch only, in a lambda, or a form
+    bound on some paths only) stays in the route with the statements before it, and the
+    finding says which and why; so does any other use of a form object (``form.populate_obj``).
+    Only Flask's request values are passed; FastAPI's ``Request`` and Flask's ``session`` stay
+    in the route. Only routes of the same module share a function.
     """
 
     name = "route-commit"
