@@ -56,7 +56,7 @@ from codemods.rules.route_commit.flow import (
     keep_handler_values,
 )
 from codemods.rules.route_commit.request_values import RequestValues, hoist_values, in_try_body
-from codemods.rules.route_commit.service_checks import body_shape, http_reference
+from codemods.rules.route_commit.service_checks import body_shape, http_reference, share_across_modules
 from codemods.rules.route_commit.services import (
     DEFAULT_ROUTE_PACKAGES,
     UNPARSABLE,
@@ -494,6 +494,7 @@ class RouteCommit(Codemod):
                 source=source,
                 imports=tuple(service_imports),
                 logger_name=flow.logger_name,
+                shape=shape[1],
             )
         )
         where = f"{location.class_name}.{function_name}" if self.option("style") == "class" else function_name
@@ -650,9 +651,9 @@ class RouteCommit(Codemod):
         templates: Templates,
     ) -> FinalizeResult:
         by_service: dict[str, list[ServiceFunctionRequest]] = {}
-        for _, request in sorted(extras, key=lambda item: item[0]):
-            if isinstance(request, ServiceFunctionRequest):
-                by_service.setdefault(request.service_path, []).append(request)
+        ordered = [r for _, r in sorted(extras, key=lambda item: item[0]) if isinstance(r, ServiceFunctionRequest)]
+        for request in share_across_modules(ordered):
+            by_service.setdefault(request.service_path, []).append(request)
         files: dict[str, str] = {}
         contributors: dict[str, set[str]] = {}  # generated path -> the routes whose code goes in
         for path, requests in sorted(by_service.items()):

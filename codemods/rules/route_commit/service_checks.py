@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import builtins
+import dataclasses
 from collections.abc import Sequence
 
 import libcst as cst
@@ -18,6 +19,7 @@ import libcst as cst
 from codemods.analysis.nodes import dotted_name
 from codemods.analysis.routes import HTTP_METHODS
 from codemods.rules.route_commit.flow import ImportItem, Parameter
+from codemods.rules.route_commit.services import ServiceFunctionRequest
 
 
 def http_reference(source: str, imports: Sequence[ImportItem], http_names: Sequence[str]) -> str | None:
@@ -84,3 +86,40 @@ class _Rename(cst.CSTTransformer):
             return updated_node
         name = self.names.setdefault(original_node.value, f"_l{len(self.names)}")
         return updated_node.with_changes(value=name)
+
+
+def share_across_modules(requests: Sequence[ServiceFunctionRequest]) -> list[ServiceFunctionRequest]:
+    """``requests`` with each function that a module next to its own also gets (same code, same
+    imports) imported from that module instead of generated twice: ``from .bills_service import
+    pay_bill as api_pay_bill``.  The function lives in the module that ranks first (a module
+    without "api" in its name, then by path), so imports between them never go round in a
+    cycle.  Class-style services, functions that log (each module has its own logger) and
+    modules in other folders keep their own function."""
+    owners: dict[tuple[str, ...], ServiceFunctionRequest] = {}
+    for request in sorted(requests, key=_rank):
+        key = _share_key(request)
+        if key is not None:
+            owners.setdefault(key, request)
+    result = []
+    for request in requests:
+        key = _share_key(request)
+        owner = owners.get(key) if key is not None else None
+        if owner is None or owner.service_path == request.service_path:
+            result.append(request)
+            continue
+        module = owner.service_path.rpartition("/")[2].removesuffix(".py")
+        alias = request.function_name if request.function_name != owner.function_name else None
+        shared = ImportItem(module, owner.function_name, alias, 1)
+        result.append(dataclasses.replace(request, source="", imports=(shared,), shape=""))
+    return result
+
+
+def _rank(request: ServiceFunctionRequest) -> tuple[bool, str]:
+    return ("api" in request.service_path.rpartition("/")[2], request.service_path)
+
+
+def _share_key(request: ServiceFunctionRequest) -> tuple[str, ...] | None:
+    if not request.shape or request.class_name is not None or request.logger_name is not None:
+        return None
+    folder = request.service_path.rpartition("/")[0]
+    return (folder, request.shape, *sorted(item.signature for item in request.imports))
