@@ -37,10 +37,10 @@ def write_tree(root: Path, files: Mapping[str, str]) -> None:
         target.write_text(textwrap.dedent(content))
 
 
-def rewrite_tree(files: Mapping[str, str]) -> dict[str, str]:
+def rewrite_tree(files: Mapping[str, str], options: Mapping[str, Any] | None = None) -> dict[str, str]:
     """The app after route-commit, as the engine would write it (path -> content)."""
     sources = {path: textwrap.dedent(content) for path, content in files.items()}
-    plan = dataclasses.replace(make_plan(RouteCommit, sources), tidy=True)  # as the engine: isort, long lines
+    plan = dataclasses.replace(make_plan(RouteCommit, sources, options), tidy=True)  # as the engine: isort, long lines
     result = dict(sources)
     extras = []
     for path, source in sorted(sources.items()):
@@ -49,7 +49,8 @@ def rewrite_tree(files: Mapping[str, str]) -> dict[str, str]:
         if outcome.status == CHANGED:
             result[path] = outcome.new_source.decode()
             extras.extend((path, extra) for _, extra in outcome.extras)
-    finalized = RouteCommit.finalize(extras, result.get, default_options(RouteCommit), plan.templates)
+    merged = {**default_options(RouteCommit), **(options or {})}
+    finalized = RouteCommit.finalize(extras, result.get, merged, plan.templates)
     for generated in finalized.files:
         old = result.get(generated.path)
         new = tidy(old.encode() if old is not None else None, generated.content.encode(), plan.style)

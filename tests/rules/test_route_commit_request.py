@@ -971,3 +971,48 @@ def test_the_web_form_and_the_json_api_share_one_function(rewritten_login_app: d
 
 def test_the_rewritten_flask_login_app_is_a_fixed_point(rewritten_login_app: dict[str, str]) -> None:
     assert rewrite_tree(rewritten_login_app) == rewritten_login_app
+
+
+SHARED_ROUTE = """\
+    from flask import Blueprint, g
+
+    from .extensions import db
+    from .models import Bill
+
+    bp = Blueprint("{name}", __name__)
+
+
+    @bp.post("/bills/<int:bill_id>/pay")
+    def {name}_pay_bill(bill_id):
+        bill = db.get_or_404(Bill, bill_id)
+        bill.paid = True
+        bill.payer = g.user
+        db.session.commit()
+        return "", 204
+    """
+SHARED_BASE = {"app/__init__.py": "", "app/extensions.py": "db = None\n", "app/models.py": "Bill = None\n"}
+
+
+def test_modules_in_one_folder_share_a_function_and_other_folders_keep_their_own() -> None:
+    files = {
+        **SHARED_BASE,
+        "app/views.py": SHARED_ROUTE.format(name="web"),
+        "app/api.py": SHARED_ROUTE.format(name="api"),
+        "app/admin/__init__.py": "",
+        "app/admin/routes.py": SHARED_ROUTE.format(name="admin").replace("from .", "from .."),
+    }
+    rewritten = rewrite_tree(files)
+    assert "    api_service.api_pay_bill(bill, g.user)\n" in rewritten["app/api.py"]
+    assert rewritten["app/services/api_service.py"] == (
+        '"""Api services: database writes and their commits."""\n\n'
+        "from .views_service import web_pay_bill as api_pay_bill\n"
+    )
+    assert "def web_pay_bill(bill: Bill, user):\n" in rewritten["app/services/views_service.py"]
+    # another folder: importing across packages could reach one that is not importable there
+    assert "def admin_pay_bill(bill: Bill, user):\n" in rewritten["app/admin/services/routes_service.py"]
+
+
+def test_class_style_services_keep_their_own_function() -> None:
+    files = {**SHARED_BASE, "app/views.py": SHARED_ROUTE.format(name="web"), "app/api.py": SHARED_ROUTE.format(name="api")}
+    rewritten = rewrite_tree(files, {"style": "class"})
+    assert "    def api_pay_bill(bill: Bill, user):" in rewritten["app/services/api_service.py"]

@@ -125,8 +125,10 @@ class RouteCommit(Codemod):
     (``post_service.follow(current_user, user)``, ``create_post(form.title.data, ...)`` with
     ``def create_post(title, ...)``). A service never names the HTTP layer and never takes a
     form object; a generated function that would is not generated (a finding says what it used).
-    Routes of one module whose moved code is the same, parameter names aside (a web form and
-    its JSON twin), share one function.
+    Routes whose moved code is the same, parameter names aside (a web form and its JSON twin),
+    share one function: in one module the second route calls the first's; across modules whose
+    services sit in one folder, the function lives in one service module and the other imports it
+    (``from .views_service import pay_bill as api_pay_bill``).
 
     Why is this bad?
     A route that writes and commits mixes HTTP handling with the unit of work: the transaction
@@ -189,7 +191,8 @@ class RouteCommit(Codemod):
     bound on some paths only) stays in the route with the statements before it, and the
     finding says which and why; so does any other use of a form object (``form.populate_obj``).
     Only Flask's request values are passed; FastAPI's ``Request`` and Flask's ``session`` stay
-    in the route. Only routes of the same module share a function.
+    in the route. Service modules in different folders, class-style services and functions that
+    log do not share functions across modules.
     """
 
     name = "route-commit"
