@@ -149,6 +149,8 @@ class RequestValues:
     def classify(self, node: cst.CSTNode) -> RequestValue | str | None:
         """The value ``node`` is; INSIDE when one is further down its chain (``current_user`` in
         ``current_user.follow``); "form" for any other use of a form object; else None."""
+        if not self.roots and not self.forms:
+            return None
         value = self.match(node)
         if value is not None:
             return value
@@ -535,12 +537,15 @@ def hoist_values(
 ) -> Run:
     """``run`` with the request values the route passes in, or shortened until every value it
     still reads can be passed exactly (``held_by`` then says what stays in the route and why)."""
-    local = local_names(function)
+    if not values.roots and not values.forms:
+        return run
     run = _leave_request_bindings(run, values)
+    local: frozenset[str] | None = None
     while True:
         found = values.occurrences(run.statements)
         if not found:
             return run
+        local = local_names(function) if local is None else local
         conflict = _conflict(run, found, function, meta, local, in_try)
         if conflict is None:
             bindings = _bindings(run, found, function, local)
