@@ -627,6 +627,31 @@ def later():
         "it reads `g.user` (line 13) in a function that may run later",
         id="a-value-read-in-a-lambda",
     ),
+    pytest.param(
+        """\
+@bp.post("/first")
+def first():
+    g.user.posts.first_or_404().seen = True
+    db.session.commit()
+    return "", 204
+""",
+        # a value inside the chain does not hide the 404 lookup on it
+        "it calls `first_or_404`, which answers HTTP itself",
+        id="a-404-lookup-on-a-value",
+    ),
+    pytest.param(
+        """\
+@bp.post("/rename")
+def rename():
+    form = PostForm()
+    title, form_title = Post.query.get(1), None
+    title.name = form.title.data
+    db.session.commit()
+    return "", 204
+""",
+        "it reads `form.title.data`, and every parameter name for it is taken",
+        id="no-free-parameter-name",
+    ),
 ]
 
 

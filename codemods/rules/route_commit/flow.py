@@ -265,6 +265,8 @@ class _Mobility(traversal.Visitor):
                 return self._stop(type(node).__name__.lower())
         if isinstance(node, cst.Attribute):
             self._not_variables.add(id(node.attr))
+            if node.attr.value in HTTP_METHODS and not isinstance(self.values and self.values.match(node), RequestValue):
+                return self._stop(f"calls `{node.attr.value}`, which answers HTTP itself")
         elif isinstance(node, cst.Arg) and node.keyword is not None:
             self._not_variables.add(id(node.keyword))
         if self.values is not None and id(node) not in self._not_variables:
@@ -275,8 +277,6 @@ class _Mobility(traversal.Visitor):
                 return self._stop(f"uses the form object `{node.value}`: a service takes its fields' values")
             if found == INSIDE:
                 return True
-        if isinstance(node, cst.Attribute) and node.attr.value in HTTP_METHODS:
-            return self._stop(f"calls `{node.attr.value}`, which answers HTTP itself")
         if isinstance(node, (cst.Name, cst.Attribute)) and id(node) not in self._not_variables:
             http = http_name(node, self.meta, self.http_names, self.http_locals)
             if http is not None:

@@ -552,8 +552,8 @@ def hoist_values(
             if len(run.statements) - len(bindings) < 2:
                 bindings = {}  # the service would only commit
             hoisted = _name_values(run, found, bindings)
-            if isinstance(hoisted, tuple):
-                return dataclasses.replace(run, values=hoisted, moved=_rewrite(run.statements, hoisted))
+            if isinstance(hoisted, list):
+                return dataclasses.replace(run, values=tuple(hoisted), moved=_rewrite(run.statements, hoisted))
             conflict = hoisted
         index, reason = conflict
         line = meta.position(run.statements[index]).start.line
@@ -665,7 +665,7 @@ def _name_values(
     run: Run,
     found: dict[int, tuple[cst.CSTNode, RequestValue]],
     bindings: dict[str, tuple[str, cst.BaseStatement]],
-) -> tuple[Hoisted, ...] | tuple[int, str]:
+) -> list[Hoisted] | tuple[int, str]:
     """A parameter name for each distinct value, in the order the original code reads them."""
     events = _Order(found, frozenset()).run(run.statements)
     by_key: dict[str, list[cst.CSTNode]] = {}
@@ -688,7 +688,7 @@ def _name_values(
             return statements[key], f"reads `{_code(nodes[0])}`, and every parameter name for it is taken"
         taken.add(name)
         hoisted.append(Hoisted(name, nodes[0], tuple(nodes), may_raise=value.may_raise))
-    return tuple(hoisted)
+    return hoisted
 
 
 def variable_names(statements: Iterable[cst.CSTNode], skip: Iterable[int] = ()) -> Iterator[str]:
