@@ -1041,3 +1041,125 @@ def test_class_style_services_keep_their_own_function() -> None:
     files = {**SHARED_BASE, "app/views.py": SHARED_ROUTE.format(name="web"), "app/api.py": SHARED_ROUTE.format(name="api")}
     rewritten = rewrite_tree(files, {"style": "class"})
     assert "    def api_pay_bill(bill: Bill, user):" in rewritten["app/services/api_service.py"]
+
+
+# -- which expressions are request values, and the names their parameters get -----------------------
+
+
+@pytest.mark.parametrize(
+    ("expression", "parameter"),
+    [
+        pytest.param("current_user", "user", id="current-user"),
+        pytest.param("current_user._get_current_object()", "user", id="current-user-object"),
+        pytest.param("g.user", "user", id="g-attribute"),
+        pytest.param('g.get("tenant")', "tenant", id="g-get"),
+        pytest.param('request.form["title"]', "title", id="form-item"),
+        pytest.param('request.form.get("title", "")', "title", id="form-get"),
+        pytest.param('request.form.getlist("tags")', "tags", id="form-getlist"),
+        pytest.param('request.args.get("page", 1, type=int)', "page", id="args-get-with-type"),
+        pytest.param('request.headers.get("X-Request-Id")', "x_request_id", id="header"),
+        pytest.param('request.files["avatarImage"]', "avatar_image", id="file"),
+        pytest.param('request.json["name"]', "name", id="json-item"),
+        pytest.param('request.get_json()["name"]', "name", id="get-json-item"),
+        pytest.param("request.get_json(silent=True)", "data", id="get-json"),
+        pytest.param("request.json", "data", id="json"),
+        pytest.param("request.remote_addr", "remote_addr", id="remote-addr"),
+        pytest.param("request.form", "form_data", id="whole-form"),
+        pytest.param("form.title.data", "title", id="form-field"),
+        pytest.param("form.data", "form_data", id="form-data"),
+        pytest.param("auth.current_user()", "user", id="httpauth-user"),
+    ],
+)
+def test_request_values_and_their_parameter_names(expression: str, parameter: str) -> None:
+    source = f"""\
+from flask import Blueprint, g, request
+from flask_login import current_user
+
+from ..auth import auth
+from ..extensions import db
+from ..models import Item
+from .forms import ItemForm
+
+bp = Blueprint("items", __name__)
+
+
+@bp.post("/items/<int:item_id>")
+def update_item(item_id):
+    form = ItemForm()
+    item = db.get_or_404(Item, item_id)
+    item.value = {expression}
+    db.session.commit()
+    return "", 204
+"""
+    outcome = run_codemod(RouteCommit, source, path="app/items/routes.py")
+    assert f"    routes_service.update_item(item, {expression})\n" in outcome.new_source.decode()
+    service = generate(outcome)["app/items/services/routes_service.py"]
+    assert f"def update_item(item: Item, {parameter}):\n" in service
+    assert f"    item.value = {parameter}\n" in service
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        pytest.param('request.environ["REMOTE_USER"]', id="the-wsgi-environment"),
+        pytest.param("request.stream", id="the-body-stream"),
+        pytest.param("request", id="the-request-itself"),
+        pytest.param("g", id="g-itself"),
+        pytest.param('session["cart"]', id="the-flask-session"),
+    ],
+)
+def test_other_http_expressions_stay_in_the_route(expression: str) -> None:
+    source = f"""\
+from flask import Blueprint, g, request, session
+
+from ..extensions import db
+from ..models import Item
+from ..parsing import key, parse
+
+bp = Blueprint("items", __name__)
+
+
+@bp.post("/items/<int:item_id>")
+def update_item(item_id):
+    item = db.get_or_404(Item, item_id)
+    item.value = {expression}
+    db.session.commit()
+    return "", 204
+"""
+    (reason,) = reasons(source, path="app/items/routes.py")
+    assert reason.startswith("not moved: the statement before the commit (line 13) stays in the route: it uses `flask.")
+
+
+@pytest.mark.parametrize(
+    ("expression", "argument", "in_service"),
+    [
+        pytest.param("request.form[key]", "request.form", "form_data[key]", id="a-key-that-is-not-a-constant"),
+        pytest.param('request.args.get("n", type=parse)', "request.args", 'args.get("n", type=parse)', id="a-conversion"),
+        pytest.param("current_user.name.upper()", "current_user", "user.name.upper()", id="a-call-on-the-user"),
+        pytest.param('request.form["name"].strip()', 'request.form["name"]', "name.strip()", id="a-call-on-a-value"),
+    ],
+)
+def test_the_route_passes_the_largest_value_and_the_service_does_the_rest(
+    expression: str, argument: str, in_service: str
+) -> None:
+    source = f"""\
+from flask import Blueprint, request
+from flask_login import current_user
+
+from ..extensions import db
+from ..models import Item
+from ..parsing import key, parse
+
+bp = Blueprint("items", __name__)
+
+
+@bp.post("/items/<int:item_id>")
+def update_item(item_id):
+    item = db.get_or_404(Item, item_id)
+    item.value = {expression}
+    db.session.commit()
+    return "", 204
+"""
+    outcome = run_codemod(RouteCommit, source, path="app/items/routes.py")
+    assert f"    routes_service.update_item(item, {argument})\n" in outcome.new_source.decode()
+    assert f"    item.value = {in_service}\n" in generate(outcome)["app/items/services/routes_service.py"]
