@@ -35,7 +35,9 @@ that read could make it differ, so:
 A statement that breaks a rule stays in the route with the statements before it (the moved
 code starts after it); the finding of a route that is left with only its commit says which.
 Statements at the start of the moved code that only bind a request value to a name
-(``title = request.form["title"]``) stay in the route: reading the request is its job.
+(``title = request.form["title"]``) stay in the route: reading the request is its job.  Such
+a binding further down becomes the parameter of that name when nothing else uses the name
+before it or assigns it after it, and the route does not read it afterwards.
 """
 
 from __future__ import annotations
@@ -448,6 +450,9 @@ class _Order:
             return
         if isinstance(node, cst.AugAssign):
             self.walk(node.value, certain, deferred)
+            self.target(node.target, certain, deferred)
+            return
+        if isinstance(node, cst.Del):
             self.target(node.target, certain, deferred)
             return
         if isinstance(node, cst.IfExp):
