@@ -1018,7 +1018,7 @@ SHARED_ROUTE = """\
 SHARED_BASE = {"app/__init__.py": "", "app/extensions.py": "db = None\n", "app/models.py": "Bill = None\n"}
 
 
-def test_modules_in_one_folder_share_a_function_and_other_folders_keep_their_own() -> None:
+def test_service_modules_share_a_function_through_relative_imports_between_packages() -> None:
     files = {
         **SHARED_BASE,
         "app/views.py": SHARED_ROUTE.format(name="web"),
@@ -1028,13 +1028,29 @@ def test_modules_in_one_folder_share_a_function_and_other_folders_keep_their_own
     }
     rewritten = rewrite_tree(files)
     assert "    api_service.api_pay_bill(bill, g.user)\n" in rewritten["app/api.py"]
+    # the first module by path whose route is no API defines it; the others import it
+    assert "def admin_pay_bill(bill: Bill, user):\n" in rewritten["app/admin/services/routes_service.py"]
     assert rewritten["app/services/api_service.py"] == (
         '"""Api services: database writes and their commits."""\n\n'
-        "from .views_service import web_pay_bill as api_pay_bill\n"
+        "from ..admin.services.routes_service import admin_pay_bill as api_pay_bill\n"
     )
-    assert "def web_pay_bill(bill: Bill, user):\n" in rewritten["app/services/views_service.py"]
-    # another folder: importing across packages could reach one that is not importable there
+    assert "from ..admin.services.routes_service import admin_pay_bill as web_pay_bill\n" in rewritten[
+        "app/services/views_service.py"
+    ]
+
+
+def test_a_folder_that_is_no_package_is_not_imported_through() -> None:
+    # app/admin has no __init__.py: the services next to it cannot be imported from app/services
+    files = {
+        **SHARED_BASE,
+        "app/views.py": SHARED_ROUTE.format(name="web"),
+        "app/api.py": SHARED_ROUTE.format(name="api"),
+        "app/admin/routes.py": SHARED_ROUTE.format(name="admin").replace("from .", "from app."),
+    }
+    rewritten = rewrite_tree(files)
     assert "def admin_pay_bill(bill: Bill, user):\n" in rewritten["app/admin/services/routes_service.py"]
+    assert "def web_pay_bill(bill: Bill, user):\n" in rewritten["app/services/views_service.py"]
+    assert "from .views_service import web_pay_bill as api_pay_bill\n" in rewritten["app/services/api_service.py"]
 
 
 def test_class_style_services_keep_their_own_function() -> None:

@@ -126,9 +126,10 @@ class RouteCommit(Codemod):
     ``def create_post(title, ...)``). A service never names the HTTP layer and never takes a
     form object; a generated function that would is not generated (a finding says what it used).
     Routes whose moved code is the same, parameter names aside (a web form and its JSON twin),
-    share one function: in one module the second route calls the first's; across modules whose
-    services sit in one folder, the function lives in one service module and the other imports it
-    (``from .views_service import pay_bill as api_pay_bill``).
+    share one function: in one module the second route calls the first's; across modules, the
+    function lives in one service module (one whose route is not in an API module, then the
+    first by path) and the others import it (``from .views_service import pay_bill as
+    api_pay_bill``).
 
     Why is this bad?
     A route that writes and commits mixes HTTP handling with the unit of work: the transaction
@@ -191,8 +192,8 @@ class RouteCommit(Codemod):
     bound on some paths only) stays in the route with the statements before it, and the
     finding says which and why; so does any other use of a form object (``form.populate_obj``).
     Only Flask's request values are passed; FastAPI's ``Request`` and Flask's ``session`` stay
-    in the route. Service modules in different folders, class-style services and functions that
-    log do not share functions across modules.
+    in the route. Service modules do not share a function across folders that are not packages,
+    in the class style, or when it logs (each module has its own logger).
     """
 
     name = "route-commit"
@@ -655,7 +656,7 @@ class RouteCommit(Codemod):
     ) -> FinalizeResult:
         by_service: dict[str, list[ServiceFunctionRequest]] = {}
         ordered = [r for _, r in sorted(extras, key=lambda item: item[0]) if isinstance(r, ServiceFunctionRequest)]
-        for request in share_across_modules(ordered):
+        for request in share_across_modules(ordered, read_file):
             by_service.setdefault(request.service_path, []).append(request)
         files: dict[str, str] = {}
         contributors: dict[str, set[str]] = {}  # generated path -> the routes whose code goes in

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import libcst as cst
 
@@ -88,38 +88,73 @@ class _Rename(cst.CSTTransformer):
         return updated_node.with_changes(value=name)
 
 
-def share_across_modules(requests: Sequence[ServiceFunctionRequest]) -> list[ServiceFunctionRequest]:
-    """``requests`` with each function that a module next to its own also gets (same code, same
+def share_across_modules(
+    requests: Sequence[ServiceFunctionRequest], read_file: Callable[[str], str | None]
+) -> list[ServiceFunctionRequest]:
+    """``requests`` with each function that another service module also gets (same code, same
     imports) imported from that module instead of generated twice: ``from .bills_service import
-    pay_bill as api_pay_bill``.  The function lives in the module that ranks first (a module
-    without "api" in its name, then by path), so imports between them never go round in a
-    cycle.  Class-style services, functions that log (each module has its own logger) and
-    modules in other folders keep their own function."""
-    owners: dict[tuple[str, ...], ServiceFunctionRequest] = {}
+    pay_bill as api_pay_bill``.  The function lives in the module that ranks first (one whose
+    route is not in an "api" module or folder, then by path), so imports between service
+    modules never go round in a cycle.  Modules in different folders share only when a
+    relative import can reach one from the other (every folder between them is a package);
+    class-style services and functions that log (each module has its own logger) keep their own."""
+    generated = {r.service_path.rpartition("/")[0] for r in requests}
+
+    def is_package(folder: str) -> bool:
+        return folder in generated or read_file(f"{folder}/__init__.py") is not None
+
+    definers: dict[tuple[str, ...], list[ServiceFunctionRequest]] = {}
+    shared: dict[int, ImportItem] = {}
     for request in sorted(requests, key=_rank):
         key = _share_key(request)
-        if key is not None:
-            owners.setdefault(key, request)
-    result = []
-    for request in requests:
-        key = _share_key(request)
-        owner = owners.get(key) if key is not None else None
-        if owner is None or owner.service_path == request.service_path:
-            result.append(request)
+        if key is None:
             continue
-        module = owner.service_path.rpartition("/")[2].removesuffix(".py")
-        alias = request.function_name if request.function_name != owner.function_name else None
-        shared = ImportItem(module, owner.function_name, alias, 1)
-        result.append(dataclasses.replace(request, source="", imports=(shared,), shape=""))
-    return result
+        for owner in definers.get(key, []):
+            found = None if owner.service_path == request.service_path else _import_of(owner, request, is_package)
+            if found is not None:
+                shared[id(request)] = found
+                break
+        else:
+            definers.setdefault(key, []).append(request)
+    return [
+        dataclasses.replace(r, source="", imports=(shared[id(r)],), shape="") if id(r) in shared else r for r in requests
+    ]
 
 
 def _rank(request: ServiceFunctionRequest) -> tuple[bool, str]:
-    return ("api" in request.service_path.rpartition("/")[2], request.service_path)
+    parts = request.route_path.lower().split("/")
+    return (any("api" in part for part in parts), request.service_path)
 
 
 def _share_key(request: ServiceFunctionRequest) -> tuple[str, ...] | None:
     if not request.shape or request.class_name is not None or request.logger_name is not None:
         return None
-    folder = request.service_path.rpartition("/")[0]
-    return (folder, request.shape, *sorted(item.signature for item in request.imports))
+    package = request.service_path.split("/")[:-1]
+    imports = []
+    for item in request.imports:
+        if item.level > len(package) + 1:
+            return None
+        base = package[: len(package) - item.level + 1] if item.level else []
+        module = ".".join([*base, *([item.module] if item.module else [])])
+        imports.append(f"{module}|{item.obj or ''}|{item.bound_name}")
+    return (request.shape, *sorted(imports))
+
+
+def _import_of(
+    owner: ServiceFunctionRequest, request: ServiceFunctionRequest, is_package: Callable[[str], bool]
+) -> ImportItem | None:
+    """``from <owner's module> import <function> [as <request's name>]``, relative to the
+    request's module, if every folder it goes through is a package."""
+    there = owner.service_path.split("/")
+    here = request.service_path.split("/")[:-1]
+    common = 0
+    while common < min(len(there) - 1, len(here)) and there[common] == here[common]:
+        common += 1
+    if common == 0:
+        return None  # no package holds both
+    folders = {"/".join(path[:k]) for path in (there[:-1], here) for k in range(common, len(path) + 1)}
+    if not all(is_package(folder) for folder in folders):
+        return None
+    module = ".".join([*there[common:-1], there[-1].removesuffix(".py")])
+    alias = request.function_name if request.function_name != owner.function_name else None
+    return ImportItem(module, owner.function_name, alias, len(here) - common + 1)
