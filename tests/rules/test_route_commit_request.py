@@ -1179,3 +1179,122 @@ def update_item(item_id):
     outcome = run_codemod(RouteCommit, source, path="app/items/routes.py")
     assert f"    routes_service.update_item(item, {argument})\n" in outcome.new_source.decode()
     assert f"    item.value = {in_service}\n" in generate(outcome)["app/items/services/routes_service.py"]
+
+
+# -- FastAPI: the attributes of a ``request: Request`` parameter ---------------------------------------
+
+FASTAPI_APP = {
+    "viewapi/__init__.py": "",
+    "viewapi/database.py": """\
+        import os
+
+        from sqlalchemy import create_engine
+        from sqlalchemy.orm import DeclarativeBase, sessionmaker
+
+        engine = create_engine("sqlite:///" + os.environ["ROUTE_COMMIT_TEST_DB"])
+        SessionLocal = sessionmaker(bind=engine)
+
+
+        class Base(DeclarativeBase):
+            pass
+
+
+        def get_db():
+            db = SessionLocal()
+            try:
+                yield db
+            finally:
+                db.close()
+        """,
+    "viewapi/models.py": """\
+        from sqlalchemy import Integer, String
+        from sqlalchemy.orm import Mapped, mapped_column
+
+        from .database import Base
+
+
+        class Item(Base):
+            __tablename__ = "item"
+            id: Mapped[int] = mapped_column(Integer, primary_key=True)
+            views: Mapped[int] = mapped_column(Integer, default=0)
+
+
+        class AuditLog(Base):
+            __tablename__ = "audit_log"
+            id: Mapped[int] = mapped_column(Integer, primary_key=True)
+            ip: Mapped[str] = mapped_column(String)
+            agent: Mapped[str | None] = mapped_column(String, nullable=True)
+            path: Mapped[str] = mapped_column(String)
+        """,
+    "viewapi/main.py": """\
+        from fastapi import FastAPI
+
+        from .database import Base, engine
+        from .routers.items import router
+
+
+        def create_app():
+            Base.metadata.create_all(engine)
+            app = FastAPI()
+            app.include_router(router)
+            return app
+        """,
+    "viewapi/routers/__init__.py": "",
+    "viewapi/routers/items.py": """\
+        from fastapi import APIRouter, Depends, HTTPException, Request
+        from sqlalchemy.orm import Session
+
+        from ..database import get_db
+        from ..models import AuditLog, Item
+
+        router = APIRouter()
+
+
+        @router.post("/items")
+        def create_item(db: Session = Depends(get_db)):
+            item = Item(views=0)
+            db.add(item)
+            db.commit()
+            return {"id": item.id}
+
+
+        @router.post("/items/{item_id}/view")
+        def view_item(item_id: int, request: Request, db: Session = Depends(get_db)):
+            item = db.get(Item, item_id)
+            if item is None:
+                raise HTTPException(status_code=404)
+            item.views += 1
+            db.add(AuditLog(ip=request.client.host, agent=request.headers.get("user-agent"), path=request.url.path))
+            db.commit()
+            return {"views": item.views}
+        """,
+}
+
+
+def test_a_fastapi_app_passes_its_request_attributes_and_behaves_the_same(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    rewritten = rewrite_tree(FASTAPI_APP)
+    routes = rewritten["viewapi/routers/items.py"]
+    assert 'db, item, request.client, request.headers.get("user-agent"), request.url' in routes
+    service = rewritten["viewapi/services/items_service.py"]
+    assert "    db.add(AuditLog(ip=client.host, agent=user_agent, path=url.path))\n" in service
+    assert http_reference(service, (), DEFAULT_HTTP_NAMES) is None
+    results = []
+    original = {path: textwrap.dedent(content) for path, content in FASTAPI_APP.items()}
+    for name, tree in (("original", original), ("rewritten", rewritten)):
+        root = tmp_path / name
+        write_tree(root, tree)
+        os.environ["ROUTE_COMMIT_TEST_DB"] = str(root / "app.db")
+        with imported(root, "viewapi") as package:
+            import importlib
+
+            client = TestClient(importlib.import_module("viewapi.main").create_app())
+            calls = [("/items", {}), ("/items/1/view", {"User-Agent": "a"}), ("/items/1/view", {}), ("/items/9/view", {})]
+            responses = [(url, client.post(url, headers=headers).status_code) for url, headers in calls]
+            client.close()
+            package.database.engine.dispose()
+        results.append((responses, table_rows(root / "app.db")))
+    assert results[1] == results[0]
+    assert [r[1] for r in results[0][0]] == [200, 200, 200, 404]
+    assert len(results[0][1]["audit_log"]) == 2

@@ -11,7 +11,10 @@ every attribute read still happens when the original code made it), ``g.<attr>``
 ``g.get(<constant>)``, Flask's ``request.<attr>`` for the attributes fixed for a request
 (``form``, ``args``, ``json``, ``headers``, ``remote_addr``...), one ``[<constant>]``,
 ``.get(<constants>)`` or ``.getlist(<constant>)`` on its mappings, ``request.get_json(...)``,
-Flask-HTTPAuth's ``auth.current_user()``, and ``form.<field>.data`` / ``form.data`` of a form
+Flask-HTTPAuth's ``auth.current_user()``, the attributes of FastAPI's ``request: Request``
+parameter that do not read the body (``headers``, ``cookies``, ``query_params``,
+``path_params``, one ``[<constant>]`` or ``.get(<constants>)`` on them, ``method``, ``url``,
+``client``), and ``form.<field>.data`` / ``form.data`` of a form
 object (a local made by a ``...Form(...)`` call, annotated with a ``...Form`` class, or
 validated with ``validate_on_submit()``).  Any other use of a form object keeps its statement
 in the route: services take values, not forms.
@@ -96,6 +99,10 @@ _REQUEST_ATTRIBUTES = {
     "referrer": False,
 }
 _MAPPINGS = ("form", "files", "values", "json", "args", "headers", "cookies", "view_args")
+# FastAPI's (Starlette's) ``request: Request`` parameter: attributes fixed for the request, none
+# of which reads the body; the first four are mappings.
+_STARLETTE_ATTRIBUTES = ("headers", "cookies", "query_params", "path_params", "method", "url", "base_url", "client")
+_STARLETTE_TYPES = ("fastapi.Request", "fastapi.requests.Request", "starlette.requests.Request")
 _REQUEST_NAMES = {"form": "form_data", "json": "data", "data": "raw_data", "values": "request_values"}
 
 _PURE_BUILTINS = frozenset(
@@ -145,13 +152,14 @@ class RequestValues:
         self.meta = meta
         self.roots = {name: kind for name, kind in _ROOTS.items() if _configured(name, http_names)}
         self.forms = form_names(function)
+        self.requests = request_parameters(function, meta) if any(_configured(t, http_names) for t in _STARLETTE_TYPES) else frozenset()
 
     # -- recognising ---------------------------------------------------------------------------
 
     def classify(self, node: cst.CSTNode) -> RequestValue | str | None:
         """The value ``node`` is; INSIDE when one is further down its chain (``current_user`` in
         ``current_user.follow``); "form" for any other use of a form object; else None."""
-        if not self.roots and not self.forms:
+        if not self.roots and not self.forms and not self.requests:
             return None
         value = self.match(node)
         if value is not None:
@@ -194,6 +202,8 @@ class RequestValues:
             if kind == "request" and attr in _REQUEST_ATTRIBUTES:
                 names = (_REQUEST_NAMES.get(attr, attr), f"request_{attr}")
                 return RequestValue(f"request.{attr}", names, _REQUEST_ATTRIBUTES[attr], False)
+            if kind == "starlette" and attr in _STARLETTE_ATTRIBUTES:
+                return RequestValue(f"{base}.{attr}", (attr, f"request_{attr}"), False, False)
             if base in self.forms and attr == "data":
                 return RequestValue(f"{base}.data", (f"{base}_data",), False, False, base)
             return None
@@ -250,6 +260,9 @@ class RequestValues:
             if self._root(node.value) == "request":
                 attr = node.attr.value
                 return f"request.{attr}", attr, _REQUEST_ATTRIBUTES[attr]
+        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.attr.value in _STARLETTE_ATTRIBUTES[:4]:
+            if self._root(node.value) == "starlette":
+                return f"{node.value.value}.{node.attr.value}", node.attr.value, False
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Name):
             if node.func.attr.value == "get_json" and self._root(node.func.value) == "request":
                 arguments = _constant_arguments(node.args)
@@ -258,6 +271,8 @@ class RequestValues:
         return None
 
     def _root(self, node: cst.Name) -> str | None:
+        if node.value in self.requests:
+            return "starlette"
         if node.value in self.forms or not self.roots:
             return None
         found = self.meta.refers_to_any(node, tuple(self.roots))
@@ -319,6 +334,23 @@ def form_names(function: cst.FunctionDef) -> frozenset[str]:
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Name):
             if node.func.attr.value == "validate_on_submit":
                 names.add(node.func.value.value)
+    return frozenset(names)
+
+
+def request_parameters(function: cst.FunctionDef, meta: Metadata) -> frozenset[str]:
+    """The route's parameters annotated with FastAPI's (Starlette's) ``Request`` that it never rebinds."""
+    names = set()
+    params = function.params
+    for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+        if param.annotation is not None and isinstance(param.annotation.annotation, (cst.Name, cst.Attribute)):
+            annotation = param.annotation.annotation
+            found = meta.refers_to_any(annotation, _STARLETTE_TYPES)
+            qualified = found if found is not None else {q.name for q in meta.qualified_names(annotation)}
+            if qualified & set(_STARLETTE_TYPES):
+                names.add(param.name.value)
+    if names:
+        rebound = effects(list(function.body.body), frozenset(names)).assigned
+        names -= rebound
     return frozenset(names)
 
 
@@ -542,7 +574,7 @@ def hoist_values(
 ) -> Run:
     """``run`` with the request values the route passes in, or shortened until every value it
     still reads can be passed exactly (``held_by`` then says what stays in the route and why)."""
-    if not values.roots and not values.forms:
+    if not values.roots and not values.forms and not values.requests:
         return run
     run = _leave_request_bindings(run, values)
     local: frozenset[str] | None = None

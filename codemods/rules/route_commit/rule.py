@@ -120,8 +120,9 @@ class RouteCommit(Codemod):
 
     Writes on request-bound objects move too: the route evaluates ``current_user``,
     ``g.<attr>``, ``request.form[...]``, ``request.args.get(...)``, ``request.json``,
-    ``request.get_json()``, Flask-HTTPAuth's ``auth.current_user()`` and a form's
-    ``form.<field>.data``, and passes each value as an argument named for it
+    ``request.get_json()``, Flask-HTTPAuth's ``auth.current_user()``, a form's
+    ``form.<field>.data`` and the attributes of FastAPI's ``request: Request`` that do not read
+    the body (``request.headers.get(...)``, ``request.client``), and passes each value as an argument named for it
     (``post_service.follow(current_user, user)``, ``create_post(form.title.data, ...)`` with
     ``def create_post(title, ...)``). A service never names the HTTP layer and never takes a
     form object; a generated function that would is not generated (a finding says what it used).
@@ -191,8 +192,8 @@ class RouteCommit(Codemod):
     earlier (read after a call that may change it, on one branch only, in a lambda, or a form
     bound on some paths only) stays in the route with the statements before it, and the
     finding says which and why; so does any other use of a form object (``form.populate_obj``).
-    Only Flask's request values are passed; FastAPI's ``Request`` and Flask's ``session`` stay
-    in the route. Service modules do not share a function across folders that are not packages,
+    FastAPI's request body (``await request.json()``), Flask's ``session`` and ``current_app``
+    stay in the route. Service modules do not share a function across folders that are not packages,
     in the class style, or when it logs (each module has its own logger).
     """
 
