@@ -576,8 +576,7 @@ async def update_item(
     item = await db.get(Item, item_id)
     if item is None:
         raise HTTPException(status_code=404)
-    item.updated_by = request.client.host
-    await items_service.update_item(db, item, payload)
+    await items_service.update_item(db, item, request.client, payload)
     return {"id": item.id}
 """,
         {
@@ -590,8 +589,9 @@ from ..models import Item
 from ..schemas import ItemUpdate
 
 
-async def update_item(db: AsyncSession, item: Item, payload: ItemUpdate):
+async def update_item(db: AsyncSession, item: Item, client, payload: ItemUpdate):
     """Update the item and commit."""
+    item.updated_by = client.host
     item.name = payload.name
     await db.commit()
 ''',
