@@ -42,6 +42,18 @@ from codemods.analysis.routes import (
     find_route,
     router_prefixes,
 )
+from codemods.rules.route_commit.boundary import MARKERS as BOUNDARY_MARKERS
+from codemods.rules.route_commit.boundary import (
+    BoundaryCheck,
+    BoundaryEdit,
+    HookEdit,
+    UnitOfWork,
+    add_after_request_hook,
+    boundary_facts,
+    build_boundary_index,
+    commit_after_yield,
+    without_statement,
+)
 from codemods.rules.route_commit.flow import (
     Decline,
     Flow,
@@ -56,7 +68,7 @@ from codemods.rules.route_commit.flow import (
     keep_handler_values,
 )
 from codemods.rules.route_commit.request_values import RequestValues, hoist_values, in_try_body
-from codemods.rules.route_commit.service_checks import body_shape, http_reference, share_across_modules
+from codemods.rules.route_commit.service_checks import body_shape, http_reference, moved_what, share_across_modules
 from codemods.rules.route_commit.services import (
     DEFAULT_ROUTE_PACKAGES,
     UNPARSABLE,
@@ -118,19 +130,33 @@ class RouteCommit(Codemod):
     name for what the code writes (``create_audit_log``), never a number. Each function has a
     one-line docstring that says what it does.
 
-    Writes on request-bound objects move too: the route evaluates ``current_user``,
-    ``g.<attr>``, ``request.form[...]``, ``request.args.get(...)``, ``request.json``,
-    ``request.get_json()``, Flask-HTTPAuth's ``auth.current_user()``, a form's
-    ``form.<field>.data`` and the attributes of FastAPI's ``request: Request`` that do not read
-    the body (``request.headers.get(...)``, ``request.client``), and passes each value as an argument named for it
-    (``post_service.follow(current_user, user)``, ``create_post(form.title.data, ...)`` with
-    ``def create_post(title, ...)``). A service never names the HTTP layer and never takes a
-    form object; a generated function that would is not generated (a finding says what it used).
-    Routes whose moved code is the same, parameter names aside (a web form and its JSON twin),
-    share one function: in one module the second route calls the first's; across modules, the
-    function lives in one service module (one whose route is not in an API module, then the
-    first by path) and the others import it (``from .views_service import pay_bill as
-    api_pay_bill``).
+    Writes on request-bound objects move too: the route passes ``current_user``, ``g.<attr>``,
+    ``request.form[...]``, ``request.json``, ``auth.current_user()``, ``form.<field>.data``, a
+    FastAPI ``request.headers.get(...)``... as values (``follow(current_user, user)``; see
+    request_values.py). A service never names the HTTP layer nor takes a form object (one that
+    would is not generated). Routes whose moved code is the same (a web form and its JSON twin)
+    share one function: a module's second route calls the first's, another service module
+    imports it (``from .views_service import pay_bill as api_pay_bill``).
+
+    A commit the request boundary already makes is removed instead, with its writes left in the
+    route and no service: when the session comes from a FastAPI dependency that commits what it
+    yields on every normal exit (``yield db`` then ``db.commit()``, ``with
+    SessionLocal.begin() as db: yield db``; directly or through an ``Annotated`` alias of any
+    module) declared with ``scope="function"``, or a Flask ``after_request`` hook commits
+    ``db.session``, and nothing after the commit reads the database (only returns of literals,
+    plain parameters and the web framework's helpers). With FastAPI's default dependency scope
+    the commit after ``yield`` runs after the response is sent, so the route's commit is kept
+    and a finding says why; so it is for teardown hooks and ``SQLALCHEMY_COMMIT_ON_TEARDOWN``.
+
+    With ``strategy = "unit-of-work"`` the service only writes: the commit becomes a
+    ``flush()`` in it and the request boundary commits, once per request, as SQLAlchemy's
+    session documentation recommends for web apps. The session dependency gets
+    ``db.commit()`` after its ``yield`` (``templates/boundary_commit.py.j2``) if it does not
+    commit yet; a Flask app gets an ``after_request`` hook that commits responses below 400
+    and rolls back the others (``templates/boundary_hook.py.j2``, after its one
+    ``db.init_app(app)``) unless one commits already. The route must have one commit, nothing
+    but reads after it, and (FastAPI) ``Depends(..., scope="function")``, else it is declined
+    with the reason. See docs/unit-of-work.md.
 
     Why is this bad?
     A route that writes and commits mixes HTTP handling with the unit of work: the transaction
@@ -162,16 +188,21 @@ class RouteCommit(Codemod):
 
     Fix safety:
     The moved statements run in the same order, on the same objects (passed by reference), in
-    the same request: only the frame they run in changes. A request value the route passes is
-    read once, before the call, instead of where the moved code read it; it is passed only when
-    that gives the same value and the same failure: nothing that could change it runs before
-    its read (``g`` after a call of the project's own code), one that may fail (``request.form["x"]``
-    answers 400, ``g.user`` raises) is read on every path and after nothing that would leave a
-    trace when the request fails, and values that may fail are passed in the order they were
-    read. ``current_user`` is passed as Flask-Login's proxy itself, so its attributes are read
-    when they were. Exceptions propagate unchanged, so an
-    ``except: rollback()`` around the commit in the route still applies. Code that reads a moved
+    the same request: only the frame they run in changes. A request value is read before the
+    call, and only when that gives the same value and failure: nothing that may change it runs
+    before its read, one that may fail (``request.form["x"]``) is read on every path and after
+    nothing that leaves a trace, in its order (``current_user`` is passed as the proxy itself).
+    Exceptions propagate unchanged, so an ``except: rollback()`` in the route still applies. Code that reads a moved
     name the analysis cannot see (``locals()``, ``eval``) would change behaviour.
+
+    A removed redundant commit leaves the writes to the boundary's commit, which runs before the
+    response is sent, after nothing but returns that read no database state: a failing commit
+    still answers 500 with nothing saved. Unit-of-work flushes where the route committed (the
+    same SQL at the same point: errors and generated ids stay where they were), then the
+    boundary commits before the response. What changes: objects are no longer expired by a
+    commit in the route (a relationship collection loaded before the write is not reloaded),
+    and with unit-of-work every request using the dependency commits its writes at the end,
+    also one whose route wrote without committing.
 
     Limitations:
     Test modules (``tests/``, ``test_*.py``, ``conftest.py``) and functions decorated with
@@ -189,12 +220,9 @@ class RouteCommit(Codemod):
     Only the block that holds the commit is considered, so a commit inside
     ``try:`` or ``if`` moves with the statements before it in that block, and the
     ``except: rollback()`` stays in the route. A statement whose request value cannot be read
-    earlier (read after a call that may change it, on one branch only, in a lambda, or a form
-    bound on some paths only) stays in the route with the statements before it, and the
-    finding says which and why; so does any other use of a form object (``form.populate_obj``).
-    FastAPI's request body (``await request.json()``), Flask's ``session`` and ``current_app``
-    stay in the route. Service modules do not share a function across folders that are not packages,
-    in the class style, or when it logs (each module has its own logger).
+    earlier, or that uses a form object otherwise, stays in the route with those before it (the
+    finding says why); so do Flask's ``session`` and FastAPI's request body. No function is
+    shared through folders that are not packages, in the class style, or when it logs.
     """
 
     name = "route-commit"
@@ -216,6 +244,14 @@ class RouteCommit(Codemod):
         Option("module-name", "{stem}_service", "service module name; {stem} is the route module's stem", str),
         Option("route-packages", list(DEFAULT_ROUTE_PACKAGES), "package names that hold route modules", list, item_kind=str),
         Option("style", "functions", "module functions, or static methods of a <Stem>Service class", str, choices=("functions", "class")),
+        Option(
+            "strategy",
+            "service",
+            "service: the commit moves into the service with the writes; unit-of-work: the service only "
+            "writes (and flushes), the commit is made once at the request boundary",
+            str,
+            choices=("service", "unit-of-work"),
+        ),
     )
 
     def __init__(self, file: FileContext) -> None:
@@ -225,10 +261,12 @@ class RouteCommit(Codemod):
         self._removals = CodemodContext(
             filename=file.path, full_module_name=file.module_name, full_package_name=".".join(_package_of(file))
         )
-        self._plans: dict[cst.IndentedBlock, list[tuple[int, int, cst.BaseStatement]]] = {}
+        # block -> (start, end, the statement replacing body[start:end], None to remove it)
+        self._plans: dict[cst.IndentedBlock, list[tuple[int, int, cst.BaseStatement | None]]] = {}
         self._scopes: list[cst.ClassDef | cst.FunctionDef] = []  # the definitions around the visitor
         self._used_names: set[str] = set()
         self._shapes: dict[tuple[str, str], tuple[str, str]] = {}  # (service, body shape) -> (function, route)
+        self._units: dict[int, UnitOfWork] = {}  # id of a commit call -> its boundary (unit-of-work)
 
     @classmethod
     def may_change(cls, facts: SyntaxFacts, options: Mapping[str, Any]) -> bool:
@@ -247,13 +285,15 @@ class RouteCommit(Codemod):
         # Only route modules (they commit) and service modules (they commit, or their path
         # says "service") matter; the layout options are not known yet, so this is a superset.
         defines_sessions = any(marker in source for marker in SESSION_INDEX_MARKERS)
-        if b"commit" not in source and "service" not in path.lower() and not defines_sessions:
+        boundary_only = b"COMMIT_ON" in source or b"init_app" in source  # config, an app factory
+        if b"commit" not in source and "service" not in path.lower() and not defines_sessions and not boundary_only:
             return None
         tree = precheck.parse_shared(source)  # pydantic-config's indexer reads the same file
         if tree is None:
             return UNPARSABLE
         facts = module_facts(tree, b"commit" in source)
-        return dataclasses.replace(facts, sessions=session_facts(tree) if defines_sessions else None)
+        boundary = boundary_facts(path, tree) if any(m in source for m in BOUNDARY_MARKERS) else None
+        return dataclasses.replace(facts, sessions=session_facts(tree) if defines_sessions else None, boundary=boundary)
 
     @classmethod
     def build_index(cls, facts: Mapping[str, Any], options: Mapping[str, Any]) -> RouteCommitIndex:
@@ -276,7 +316,8 @@ class RouteCommit(Codemod):
                 blocked[service] = f"{service} exists but does not parse, so the function cannot be added to it"
         wanted = set(claims)
         kept = {p: f for p, f in services.items() if p in wanted}
-        return RouteCommitIndex(kept, owners, blocked, frozenset(facts), build_session_index(sessions))
+        boundary = build_boundary_index({path: fact.boundary for path, fact in services.items()})
+        return RouteCommitIndex(kept, owners, blocked, frozenset(facts), build_session_index(sessions), boundary)
 
     # -- the per-file transform ---------------------------------------------------------------
 
@@ -295,6 +336,7 @@ class RouteCommit(Codemod):
         self._prefixes = router_prefixes(node)
         self._location = service_location(self.file.path, self.file.options)
         self._index = self._index_of()
+        self._boundary = BoundaryCheck(self._index.boundary, node, self.file.module_name, _package_of(self.file))
         return True
 
     def _index_of(self) -> RouteCommitIndex:
@@ -328,7 +370,10 @@ class RouteCommit(Codemod):
             return updated_node
         body = list(updated_node.body)
         for start, end, replacement in sorted(plan, key=lambda p: p[0], reverse=True):
-            body[start:end] = [replacement]
+            if replacement is None:
+                body = without_statement(body, start)
+            else:
+                body[start:end] = [replacement]
         return updated_node.with_changes(body=body)
 
     # -- planning one route -------------------------------------------------------------------
@@ -337,6 +382,10 @@ class RouteCommit(Codemod):
         commits, declines = find_commits(route, self._matcher, self._module_sessions)
         for decline in declines:
             self.report(decline.node, decline.reason, fixable=False)
+        if self.option("strategy") == "unit-of-work":
+            commits = self._units_of_work(route, commits)
+        else:
+            commits = self._not_redundant(route, commits)
         if not commits:
             return
         problem = self._route_problem(route)
@@ -358,6 +407,50 @@ class RouteCommit(Codemod):
             accepted.append((run, flow))
         for run, flow in sorted(accepted, key=lambda item: self._start(item[0])):
             self._extract(route, run, flow)
+
+    def _not_redundant(self, route: Route, commits: Sequence[Any]) -> list[Any]:
+        """The commits left once those the request boundary makes redundant are removed."""
+        kept = []
+        for commit in commits:
+            found = commit_statement(commit, self._meta)
+            verdict = None if isinstance(found, Decline) else self._boundary.verdict(commit, route.function, found[0], self._meta)
+            if verdict is None or isinstance(found, Decline):
+                kept.append(commit)
+                continue
+            line, block = found
+            if verdict.remove and len(block.body) > 1:
+                index = next(i for i, s in enumerate(block.body) if s is line)
+                self._plans.setdefault(block, []).append((index, index + 1, None))
+                self.report(commit.call, verdict.message)
+                continue
+            message = verdict.message if not verdict.remove else "not removed: it is the only statement of its block"
+            self.report(commit.call, message, fixable=False)
+            kept.append(commit)
+        return kept
+
+    def _units_of_work(self, route: Route, commits: Sequence[Any]) -> list[Any]:
+        """The one commit of the route whose writes move into a service that only writes, the
+        boundary committing them; the others are declined with the reason."""
+        if len(commits) != 1:
+            for commit in commits:
+                self.report(
+                    commit.call,
+                    f"not moved: unit-of-work: the route commits {len(commits)} times; one commit at the boundary "
+                    "would undo the first ones when a later step fails",
+                    fixable=False,
+                )
+            return []
+        commit = commits[0]
+        found = commit_statement(commit, self._meta)
+        if isinstance(found, Decline):
+            self.report(found.node, found.reason, fixable=False)
+            return []
+        unit = self._boundary.unit_of_work(commit, route.function, found[0], self._meta)
+        if isinstance(unit, str):
+            self.report(commit.call, unit, fixable=False)
+            return []
+        self._units[id(commit.call)] = unit
+        return [commit]
 
     def _session_names(self, route: Route) -> frozenset[str]:
         """The route's plain names that hold database sessions (they come first in signatures)."""
@@ -466,7 +559,8 @@ class RouteCommit(Codemod):
         import_module, import_obj, import_level = call_target
         kept = {i.bound_name for i in flow.imports} | ({flow.logger_name} if flow.logger_name else set())
         shape = (location.path, f"{flow.is_async}\n{body_shape(run.body, flow.parameters, flow.returns, kept)}")
-        if shape in self._shapes:
+        unit_of_work = id(run.commit.call) in self._units  # each route's commit has its own boundary edit
+        if shape in self._shapes and not unit_of_work:
             self._share(run, flow, import_obj, *self._shapes[shape], location)
             return
         function_name = self._function_name(route.service_name, run, location, service_imports)
@@ -483,7 +577,8 @@ class RouteCommit(Codemod):
             self.report(run.commit.call, f"not moved: the service function would use {used} of the HTTP layer", fixable=False)
             return
         self._used_names.add(function_name)
-        self._shapes[shape] = (function_name, route.qualified_name)
+        if not unit_of_work:
+            self._shapes[shape] = (function_name, route.qualified_name)
         replacement = self._call_statement(run, flow, import_obj, function_name)
         self._plans.setdefault(run.block, []).append((run.start, run.end, replacement))
         if not self._already_imported(import_obj):
@@ -504,7 +599,21 @@ class RouteCommit(Codemod):
         )
         where = f"{location.class_name}.{function_name}" if self.option("style") == "class" else function_name
         note = f"; {run.note}" if run.note else ""
-        self.report(run.commit.call, f"moved {_moved_what(run)} into {where} in {location.path}{note}")
+        unit = self._units.get(id(run.commit.call))
+        if unit is None:
+            self.report(run.commit.call, f"moved {moved_what(run)} into {where} in {location.path}{note}")
+            return
+        if unit.edit is not None:
+            self.extras.append(dataclasses.replace(unit.edit, route_path=self.file.path))
+        moved = len(run.statements) - 1
+        what = f"the {moved} statement{'s' if moved != 1 else ''} before the commit"
+        self.report(
+            run.commit.call,
+            f"moved {what} into {where} in {location.path}, which flushes instead of committing; "
+            f"{unit.committer} commits at the request boundary"
+            + (f" ({_EDITS[type(unit.edit)]} {unit.edit.path})" if unit.edit is not None else "")
+            + note,
+        )
 
     def _share(self, run: Run, flow: Flow, owner: str, name: str, other: str, location: ServiceLocation) -> None:
         """Call the function an earlier route of the module generated for the same code."""
@@ -515,7 +624,7 @@ class RouteCommit(Codemod):
         where = f"{location.class_name}.{name}" if self.option("style") == "class" else name
         self.report(
             run.commit.call,
-            f"moved {_moved_what(run)} into {where} in {location.path}, the function of `{other}`, which does the same"
+            f"moved {moved_what(run)} into {where} in {location.path}, the function of `{other}`, which does the same"
             + (f"; {run.note}" if run.note else ""),
         )
 
@@ -595,11 +704,11 @@ class RouteCommit(Codemod):
         function = ServiceFunction(
             name=name,
             parameters=[_parameter_code(p.name, p.annotation) for p in flow.parameters],
-            body=_body_code(run.body),
+            body=_body_code(self._service_statements(run)),
             returns=list(flow.returns),
             is_async=flow.is_async,
             static=self.option("style") == "class",
-            summary=_docstring_safe(summary_of(name, run.body)),
+            summary=_docstring_safe(self._summary(name, run)),
         )
         source = self.render("service_function.py.j2", fn=function)
         parsed = cst.parse_module(source)
@@ -607,6 +716,25 @@ class RouteCommit(Codemod):
         if len(functions) != 1 or functions[0].name.value != name:
             raise ValueError(f"service_function.py.j2 must render exactly one function named {name}")
         return parsed.code
+
+    def _summary(self, name: str, run: Run) -> str:
+        summary = summary_of(name, run.body)
+        if id(run.commit.call) not in self._units:
+            return summary
+        return summary.removesuffix(" and commit.").removesuffix(".") + " and flush (the request commits)."
+
+    def _service_statements(self, run: Run) -> Sequence[cst.BaseStatement]:
+        """The moved statements; in a unit of work the commit becomes a flush (the same SQL at the
+        same point: its errors and generated ids stay where they were)."""
+        body = run.body  # the statements reading the request values the route passes, if any
+        if id(run.commit.call) not in self._units:
+            return body
+        last = body[-1]
+        assert isinstance(last, cst.SimpleStatementLine) and isinstance(last.body[-1], cst.Expr)
+        call = last.body[-1].value
+        call = call.expression if isinstance(call, cst.Await) else call
+        assert isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
+        return [*body[:-1], last.deep_replace(call.func.attr, cst.Name("flush"))]
 
     def _call_statement(self, run: Run, flow: Flow, owner: str, name: str) -> cst.SimpleStatementLine:
         call: cst.BaseExpression = cst.Call(
@@ -660,6 +788,7 @@ class RouteCommit(Codemod):
         for request in share_across_modules(ordered, read_file):
             by_service.setdefault(request.service_path, []).append(request)
         files: dict[str, str] = {}
+        done: set[Any] = set()  # boundary edits made (one per dependency or app, whatever the routes)
         contributors: dict[str, set[str]] = {}  # generated path -> the routes whose code goes in
         for path, requests in sorted(by_service.items()):
             files[path] = service_module_source(path, requests, read_file(path), templates)
@@ -669,9 +798,29 @@ class RouteCommit(Codemod):
             if init in files or read_file(init) is None:
                 files[init] = ""
                 contributors.setdefault(init, set()).update(routes)
+        edits = {r for _, r in extras if isinstance(r, (BoundaryEdit, HookEdit))}
+        for edit in sorted(edits, key=lambda r: (r.path, repr(r))):
+            current = files.get(edit.path, read_file(edit.path))
+            if current is None:
+                raise ValueError(f"route-commit: {edit.path} is gone, so the request boundary cannot commit")
+            key = dataclasses.replace(edit, route_path="")
+            if key in done:
+                contributors[edit.path].add(edit.route_path)
+                continue
+            done.add(key)
+            if isinstance(edit, BoundaryEdit):
+                edited = commit_after_yield(current, edit.function, templates.render)
+            else:
+                edited = add_after_request_hook(current, edit, templates.render)
+            if edited is not None:
+                files[edit.path] = edited
+            contributors.setdefault(edit.path, set()).add(edit.route_path)
         return FinalizeResult(
-            files=[GeneratedFile(p, c, tuple(sorted(contributors[p]))) for p, c in sorted(files.items())]
+            files=[GeneratedFile(p, c, tuple(sorted(contributors[p]))) for p, c in sorted(files.items()) if p in files]
         )
+
+
+_EDITS = {BoundaryEdit: "its commit after the yield is added to", HookEdit: "it is added to"}
 
 
 # -- paths and imports ---------------------------------------------------------------------------
@@ -716,11 +865,6 @@ def _inner_statements(statement: cst.CSTNode) -> list[cst.CSTNode]:
         elif part is not None and isinstance(getattr(part, "body", None), cst.BaseSuite):
             inner.extend(part.body.body)  # else, finally, except handlers, match cases
     return inner
-
-
-def _moved_what(run: Run) -> str:
-    moved = len(run.statements) - 1
-    return f"the commit and {moved} statement{'s' if moved != 1 else ''} before it" if moved else "the commit"
 
 
 def _package_of(file: FileContext) -> tuple[str, ...]:

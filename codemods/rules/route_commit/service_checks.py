@@ -18,7 +18,7 @@ import libcst as cst
 
 from codemods.analysis.nodes import dotted_name
 from codemods.analysis.routes import HTTP_METHODS
-from codemods.rules.route_commit.flow import ImportItem, Parameter
+from codemods.rules.route_commit.flow import ImportItem, Parameter, Run
 from codemods.rules.route_commit.services import ServiceFunctionRequest
 
 
@@ -42,6 +42,12 @@ def http_reference(source: str, imports: Sequence[ImportItem], http_names: Seque
             continue  # a name chain: its parts are not expressions of their own
         pending.extend(node.children)
     return None
+
+
+def moved_what(run: Run) -> str:
+    """What a finding says moved: "the commit and 2 statements before it"."""
+    moved = len(run.statements) - 1
+    return f"the commit and {moved} statement{'s' if moved != 1 else ''} before it" if moved else "the commit"
 
 
 def _imported(item: ImportItem) -> str:

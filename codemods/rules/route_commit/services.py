@@ -18,6 +18,7 @@ from codemods.analysis.nodes import dotted_name
 from codemods.analysis.routes import snake_case
 from codemods.analysis.sessions import SessionFacts, SessionIndex
 from codemods.base import Templates
+from codemods.rules.route_commit.boundary import BoundaryFacts, BoundaryIndex
 from codemods.rules.route_commit.flow import ImportItem
 
 
@@ -88,6 +89,7 @@ class ModuleFacts:
     class_methods: Mapping[str, frozenset[str]]
     maybe_routes: bool  # decorated functions or classes, and a commit
     sessions: SessionFacts | None = None  # session aliases, module sessions, providers, commit helpers
+    boundary: BoundaryFacts | None = None  # dependencies and hooks that commit at the request boundary
 
 
 
@@ -102,6 +104,7 @@ class RouteCommitIndex:
     blocked: Mapping[str, str] = dataclasses.field(default_factory=dict)  # service path -> why not there
     modules: frozenset[str] = frozenset()  # every Python file the index saw, to tell siblings apart
     sessions: SessionIndex = dataclasses.field(default_factory=SessionIndex)
+    boundary: BoundaryIndex = dataclasses.field(default_factory=BoundaryIndex)
 
 
 
