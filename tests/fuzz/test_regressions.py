@@ -121,7 +121,7 @@ def test_route_commit_existing_service_defining_the_route_name_is_declined_not_a
     check_tree(_SERVICE_TAKES_THE_NAME_FINALIZE, REGISTRY)
 
 
-@pytest.mark.xfail(strict=True, reason="route-commit: the rewrite is not a fixed point (a second pass moves again)")
+# Fixed by sharing: the two identical routes now call one function instead of generating two.
 def test_route_commit_existing_service_defining_the_route_name_is_a_fixed_point() -> None:
     from tests.fuzz.checks import check_tree
 

@@ -9,6 +9,7 @@ be identical, and the rewritten copy must really have moved its commits.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib
 import os
@@ -24,6 +25,7 @@ import pytest
 
 from codemods.engine.config import default_options
 from codemods.engine.pipeline import CHANGED, transform_source
+from codemods.engine.style import tidy
 from codemods.rules.route_commit import RouteCommit
 from tests.rules.helpers import make_plan
 
@@ -35,10 +37,10 @@ def write_tree(root: Path, files: Mapping[str, str]) -> None:
         target.write_text(textwrap.dedent(content))
 
 
-def rewrite_tree(files: Mapping[str, str]) -> dict[str, str]:
+def rewrite_tree(files: Mapping[str, str], options: Mapping[str, Any] | None = None) -> dict[str, str]:
     """The app after route-commit, as the engine would write it (path -> content)."""
     sources = {path: textwrap.dedent(content) for path, content in files.items()}
-    plan = make_plan(RouteCommit, sources)
+    plan = dataclasses.replace(make_plan(RouteCommit, sources, options), tidy=True)  # as the engine: isort, long lines
     result = dict(sources)
     extras = []
     for path, source in sorted(sources.items()):
@@ -47,9 +49,12 @@ def rewrite_tree(files: Mapping[str, str]) -> dict[str, str]:
         if outcome.status == CHANGED:
             result[path] = outcome.new_source.decode()
             extras.extend((path, extra) for _, extra in outcome.extras)
-    finalized = RouteCommit.finalize(extras, result.get, default_options(RouteCommit), plan.templates)
+    merged = {**default_options(RouteCommit), **(options or {})}
+    finalized = RouteCommit.finalize(extras, result.get, merged, plan.templates)
     for generated in finalized.files:
-        result[generated.path] = generated.content
+        old = result.get(generated.path)
+        new = tidy(old.encode() if old is not None else None, generated.content.encode(), plan.style)
+        result[generated.path] = new.decode()
     return result
 
 
@@ -655,7 +660,7 @@ def test_data_flow_app_behaves_the_same_on_every_branch_and_loop_count(tmp_path:
     assert ".commit()" not in routes
     # loop variables of the moved loop are not passed in, though the route binds them earlier
     assert "user = routes_service.register(data)" in routes
-    assert "note, count = routes_service.add_note(text, level, data)" in routes
+    assert "level, note, count = routes_service.add_note(data, request.json[\"text\"])" in routes
     assert "status = routes_service.close_note(note)" in routes
     assert "note = routes_service.reuse_note(note)" in routes
     assert "total = routes_service.add_lines(row, total)" in routes

@@ -45,6 +45,14 @@ from codemods.analysis.sessions import (
     SessionScope,
     method_calls,
 )
+from codemods.rules.route_commit.request_values import (
+    INSIDE,
+    Hoisted,
+    RequestValue,
+    RequestValues,
+    inside_values,
+    order_parameters,
+)
 from codemods.speedups import traversal
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
@@ -91,6 +99,7 @@ class Parameter:
     name: str
     annotation: cst.BaseExpression | None
     annotation_imports: tuple[ImportItem, ...] = ()
+    argument: cst.BaseExpression | None = None  # what the route passes, if not its own ``name``
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,10 +111,18 @@ class Run:
     end: int
     commit: SessionCall
     held_by: str = ""  # why the statement before the run stays in the route ("" if none does)
+    values: tuple[Hoisted, ...] = ()  # request values the route evaluates and passes in
+    moved: tuple[cst.BaseStatement, ...] = ()  # the statements as the service has them, if they differ
+    note: str = ""  # what a request value the route passes held back, if anything
 
     @property
     def statements(self) -> Sequence[cst.BaseStatement]:
         return self.block.body[self.start : self.end]
+
+    @property
+    def body(self) -> Sequence[cst.BaseStatement]:
+        """The service's statements: ``statements`` reading the passed values by name."""
+        return self.moved or self.statements
 
 
 @dataclasses.dataclass(frozen=True)
@@ -213,10 +230,13 @@ def commit_statement(commit: SessionCall, meta: Metadata) -> tuple[cst.SimpleSta
 class _Mobility(traversal.Visitor):
     """Why a statement must stay in the route (first reason found), or None."""
 
-    def __init__(self, meta: Metadata, http_names: Sequence[str], http_locals: frozenset[str]) -> None:
+    def __init__(
+        self, meta: Metadata, http_names: Sequence[str], http_locals: frozenset[str], values: RequestValues | None
+    ) -> None:
         self.meta = meta
         self.http_names = http_names
         self.http_locals = http_locals
+        self.values = values
         self.reason: str | None = None
         self._loops = 0
         self._nested = 0
@@ -245,10 +265,18 @@ class _Mobility(traversal.Visitor):
                 return self._stop(type(node).__name__.lower())
         if isinstance(node, cst.Attribute):
             self._not_variables.add(id(node.attr))
-            if node.attr.value in HTTP_METHODS:
+            if node.attr.value in HTTP_METHODS and not isinstance(self.values and self.values.match(node), RequestValue):
                 return self._stop(f"calls `{node.attr.value}`, which answers HTTP itself")
         elif isinstance(node, cst.Arg) and node.keyword is not None:
             self._not_variables.add(id(node.keyword))
+        if self.values is not None and id(node) not in self._not_variables:
+            found = self.values.classify(node)
+            if isinstance(found, RequestValue):
+                return False  # the route evaluates it and passes the value (request_values)
+            if found == "form" and isinstance(node, cst.Name):
+                return self._stop(f"uses the form object `{node.value}`: a service takes its fields' values")
+            if found == INSIDE:
+                return True
         if isinstance(node, (cst.Name, cst.Attribute)) and id(node) not in self._not_variables:
             http = http_name(node, self.meta, self.http_names, self.http_locals)
             if http is not None:
@@ -317,20 +345,22 @@ def extract_run(
     meta: Metadata,
     http_names: Sequence[str],
     http_locals: frozenset[str],
+    values: RequestValues | None = None,
 ) -> Run | Decline:
     """The longest run of movable statements of ``block`` ending with the commit's ``line``.
 
-    ``lower`` is the first index the run may start at (after an earlier commit of the block).
+    ``lower`` is the first index the run may start at (after an earlier commit of the block);
+    ``values`` are the request values the route can pass in (they do not hold a statement back).
     """
     end = next(i for i, statement in enumerate(block.body) if statement is line) + 1
     if lower == 0 and _is_docstring(block, meta):
         lower = 1  # the route's docstring stays with the route
-    reason = _why_stays(line, meta, http_names, http_locals)
+    reason = _why_stays(line, meta, http_names, http_locals, values)
     if reason is not None:
         return Decline(commit.call, f"not moved: the commit itself {reason}, which belongs to the HTTP layer")
     start = end - 1
     while start > lower:
-        held_by = _why_stays(block.body[start - 1], meta, http_names, http_locals)
+        held_by = _why_stays(block.body[start - 1], meta, http_names, http_locals, values)
         if held_by is not None:
             return Run(block, start, end, commit, held_by)
         start -= 1
@@ -386,8 +416,14 @@ def _is_docstring(block: cst.IndentedBlock, meta: Metadata) -> bool:
     )
 
 
-def _why_stays(statement: cst.CSTNode, meta: Metadata, http_names: Sequence[str], http_locals: frozenset[str]) -> str | None:
-    mobility = _Mobility(meta, http_names, http_locals)
+def _why_stays(
+    statement: cst.CSTNode,
+    meta: Metadata,
+    http_names: Sequence[str],
+    http_locals: frozenset[str],
+    values: RequestValues | None = None,
+) -> str | None:
+    mobility = _Mobility(meta, http_names, http_locals, values)
     statement.visit(mobility)
     return mobility.reason
 
@@ -422,8 +458,9 @@ def analyse_flow(
     if isinstance(imported, Decline):
         return imported
     imports, logger_name = imported
-    ordered = _signature_order(run, parameters, sessions)
-    params = tuple(_parameter(function, name, meta, alias_types or {}) for name in ordered)
+    passed = {value.name: Parameter(value.name, None, argument=value.expression) for value in run.values}
+    ordered = order_parameters(_signature_order(run, [*parameters, *passed], sessions), run.values)
+    params = tuple(passed.get(name) or _parameter(function, name, meta, alias_types or {}) for name in ordered)
     return Flow(params, tuple(returns), tuple(imports), logger_name, _needs_async(function, run.statements))
 
 
@@ -438,17 +475,18 @@ def _local_interface(function: cst.FunctionDef, run: Run) -> tuple[list[str], li
     (its loop and branch variables) are neither.
     """
     local = local_names(function)
-    moved = effects(run.statements, local)
+    moved = effects(run.body, local)
+    exposed = moved.exposed - {value.name for value in run.values}  # passed by the route: see analyse_flow
     bound_at_call = defined_before(function, run.block, run.start, local)
     live = live_after(function, run.block, run.end, local)
-    for name in _in_source_order(run.statements, moved.exposed):
+    for name in _in_source_order(run.body, exposed):
         if name not in bound_at_call:
             return Decline(
                 run.commit.call,
                 f"not moved: `{name}` is read by the moved statements but may be unassigned when they start",
             )
-    parameters = set(moved.exposed)
-    returns = _in_source_order(run.statements, moved.assigned & live)
+    parameters = set(exposed)
+    returns = _in_source_order(run.body, moved.assigned & live)
     for name in returns:
         if name in moved.definite:
             continue
@@ -464,7 +502,10 @@ def _module_names(function: cst.FunctionDef, run: Run, meta: Metadata) -> dict[s
     function_scope = meta.scope(function.body)
     assert isinstance(function_scope, FunctionScope)
     module_names: dict[str, set[Assignment]] = {}
+    passed = inside_values(run.values)  # the route evaluates these: their names stay with it
     for access in _accesses_under(run.statements, meta):
+        if id(access.node) in passed:
+            continue
         name = access.node.value
         referents = [r for r in access.referents if not isinstance(r, BuiltinAssignment)]
         if not referents and name.startswith("__") and name.endswith("__") and name != "__debug__":
@@ -524,7 +565,7 @@ def _module_imports(
 
 def _signature_order(run: Run, names: Iterable[str], sessions: frozenset[str]) -> list[str]:
     """Sessions first, then the other values in the order the moved code first uses them."""
-    order = _in_source_order(run.statements, names)
+    order = _in_source_order(run.body, names)
     return sorted(order, key=lambda n: (n not in sessions, order.index(n)))
 
 

@@ -67,6 +67,8 @@ from codemods.rules.route_commit.flow import (
     http_parameters,
     keep_handler_values,
 )
+from codemods.rules.route_commit.request_values import RequestValues, hoist_values, in_try_body
+from codemods.rules.route_commit.service_checks import body_shape, http_reference, moved_what, share_across_modules
 from codemods.rules.route_commit.services import (
     DEFAULT_ROUTE_PACKAGES,
     UNPARSABLE,
@@ -128,6 +130,14 @@ class RouteCommit(Codemod):
     name for what the code writes (``create_audit_log``), never a number. Each function has a
     one-line docstring that says what it does.
 
+    Writes on request-bound objects move too: the route passes ``current_user``, ``g.<attr>``,
+    ``request.form[...]``, ``request.json``, ``auth.current_user()``, ``form.<field>.data``, a
+    FastAPI ``request.headers.get(...)``... as values (``follow(current_user, user)``; see
+    request_values.py). A service never names the HTTP layer nor takes a form object (one that
+    would is not generated). Routes whose moved code is the same (a web form and its JSON twin)
+    share one function: a module's second route calls the first's, another service module
+    imports it (``from .views_service import pay_bill as api_pay_bill``).
+
     A commit the request boundary already makes is removed instead, with its writes left in the
     route and no service: when the session comes from a FastAPI dependency that commits what it
     yields on every normal exit (``yield db`` then ``db.commit()``, ``with
@@ -178,8 +188,11 @@ class RouteCommit(Codemod):
 
     Fix safety:
     The moved statements run in the same order, on the same objects (passed by reference), in
-    the same request: only the frame they run in changes. Exceptions propagate unchanged, so an
-    ``except: rollback()`` around the commit in the route still applies. Code that reads a moved
+    the same request: only the frame they run in changes. A request value is read before the
+    call, and only when that gives the same value and failure: nothing that may change it runs
+    before its read, one that may fail (``request.form["x"]``) is read on every path and after
+    nothing that leaves a trace, in its order (``current_user`` is passed as the proxy itself).
+    Exceptions propagate unchanged, so an ``except: rollback()`` in the route still applies. Code that reads a moved
     name the analysis cannot see (``locals()``, ``eval``) would change behaviour.
 
     A removed redundant commit leaves the writes to the boundary's commit, which runs before the
@@ -206,9 +219,10 @@ class RouteCommit(Codemod):
     that set makes the generation fail, and the engine then leaves the routes unchanged.
     Only the block that holds the commit is considered, so a commit inside
     ``try:`` or ``if`` moves with the statements before it in that block, and the
-    ``except: rollback()`` stays in the route. Writes on request-bound objects
-    (``current_user.follow(user)``) are not yet passed in as plain values: such a route is
-    declined with a finding.
+    ``except: rollback()`` stays in the route. A statement whose request value cannot be read
+    earlier, or that uses a form object otherwise, stays in the route with those before it (the
+    finding says why); so do Flask's ``session`` and FastAPI's request body. No function is
+    shared through folders that are not packages, in the class style, or when it logs.
     """
 
     name = "route-commit"
@@ -251,6 +265,7 @@ class RouteCommit(Codemod):
         self._plans: dict[cst.IndentedBlock, list[tuple[int, int, cst.BaseStatement | None]]] = {}
         self._scopes: list[cst.ClassDef | cst.FunctionDef] = []  # the definitions around the visitor
         self._used_names: set[str] = set()
+        self._shapes: dict[tuple[str, str], tuple[str, str]] = {}  # (service, body shape) -> (function, route)
         self._units: dict[int, UnitOfWork] = {}  # id of a commit call -> its boundary (unit-of-work)
 
     @classmethod
@@ -463,6 +478,7 @@ class RouteCommit(Codemod):
         between them share one run (one service function, one unit of work)."""
         http_names = self.option("http-names")
         http_locals = http_parameters(route, self._meta, http_names)
+        values = RequestValues(route.function, self._meta, http_names)
         runs: list[Run] = []
         lower_bounds: dict[cst.IndentedBlock, int] = {}
         for commit in commits:
@@ -472,7 +488,7 @@ class RouteCommit(Codemod):
                 continue
             line, block = found
             lower = lower_bounds.get(block, 0)
-            run = extract_run(line, block, lower, commit, self._meta, http_names, http_locals)
+            run = extract_run(line, block, lower, commit, self._meta, http_names, http_locals, values)
             lower_bounds[block] = next(i for i, s in enumerate(block.body) if s is line) + 1
             if isinstance(run, Decline):
                 self.report(run.node, run.reason, fixable=False)
@@ -487,6 +503,8 @@ class RouteCommit(Codemod):
             run = keep_handler_values(whole, route.function, self._meta)
             if run.start != whole.start:
                 run = dataclasses.replace(run, held_by="assigns a value the route reads if the commit fails")
+            in_try = in_try_body(run.block, route.function, self._meta)
+            run = hoist_values(run, route.function, self._meta, values, in_try)
             if run.end - run.start == 1:
                 self.report(run.commit.call, self._only_commit_reason(run), fixable=False)
                 continue
@@ -539,6 +557,12 @@ class RouteCommit(Codemod):
             self.report(run.commit.call, call_target, fixable=False)
             return
         import_module, import_obj, import_level = call_target
+        kept = {i.bound_name for i in flow.imports} | ({flow.logger_name} if flow.logger_name else set())
+        shape = (location.path, f"{flow.is_async}\n{body_shape(run.body, flow.parameters, flow.returns, kept)}")
+        unit_of_work = id(run.commit.call) in self._units  # each route's commit has its own boundary edit
+        if shape in self._shapes and not unit_of_work:
+            self._share(run, flow, import_obj, *self._shapes[shape], location)
+            return
         function_name = self._function_name(route.service_name, run, location, service_imports)
         if function_name is None:
             self.report(
@@ -548,7 +572,13 @@ class RouteCommit(Codemod):
             )
             return
         source = self._render_function(route, run, flow, function_name)
+        used = http_reference(source, service_imports, self.option("http-names"))
+        if used is not None:
+            self.report(run.commit.call, f"not moved: the service function would use {used} of the HTTP layer", fixable=False)
+            return
         self._used_names.add(function_name)
+        if not unit_of_work:
+            self._shapes[shape] = (function_name, route.qualified_name)
         replacement = self._call_statement(run, flow, import_obj, function_name)
         self._plans.setdefault(run.block, []).append((run.start, run.end, replacement))
         if not self._already_imported(import_obj):
@@ -564,23 +594,38 @@ class RouteCommit(Codemod):
                 source=source,
                 imports=tuple(service_imports),
                 logger_name=flow.logger_name,
+                shape=shape[1],
             )
         )
-        moved = len(run.statements) - 1
-        what = f"the commit and {moved} statement{'s' if moved != 1 else ''} before it" if moved else "the commit"
         where = f"{location.class_name}.{function_name}" if self.option("style") == "class" else function_name
+        note = f"; {run.note}" if run.note else ""
         unit = self._units.get(id(run.commit.call))
         if unit is None:
-            self.report(run.commit.call, f"moved {what} into {where} in {location.path}")
+            self.report(run.commit.call, f"moved {moved_what(run)} into {where} in {location.path}{note}")
             return
         if unit.edit is not None:
             self.extras.append(dataclasses.replace(unit.edit, route_path=self.file.path))
+        moved = len(run.statements) - 1
         what = f"the {moved} statement{'s' if moved != 1 else ''} before the commit"
         self.report(
             run.commit.call,
             f"moved {what} into {where} in {location.path}, which flushes instead of committing; "
             f"{unit.committer} commits at the request boundary"
-            + (f" ({_EDITS[type(unit.edit)]} {unit.edit.path})" if unit.edit is not None else ""),
+            + (f" ({_EDITS[type(unit.edit)]} {unit.edit.path})" if unit.edit is not None else "")
+            + note,
+        )
+
+    def _share(self, run: Run, flow: Flow, owner: str, name: str, other: str, location: ServiceLocation) -> None:
+        """Call the function an earlier route of the module generated for the same code."""
+        replacement = self._call_statement(run, flow, owner, name)
+        self._plans.setdefault(run.block, []).append((run.start, run.end, replacement))
+        for item in flow.imports:
+            self._remove_if_unused(item)
+        where = f"{location.class_name}.{name}" if self.option("style") == "class" else name
+        self.report(
+            run.commit.call,
+            f"moved {moved_what(run)} into {where} in {location.path}, the function of `{other}`, which does the same"
+            + (f"; {run.note}" if run.note else ""),
         )
 
     def _service_import(self, location: ServiceLocation, route: Route) -> tuple[str, str, int] | str:
@@ -649,7 +694,7 @@ class RouteCommit(Codemod):
                 taken |= existing.class_methods.get(location.class_name, frozenset())
             else:
                 taken |= set(existing.bindings)
-        described = describe_writes(run.statements)
+        described = describe_writes(run.body)
         for name in (base, described, f"{base}_{described}" if described else None):
             if name and name not in taken and name.isidentifier() and not keyword.iskeyword(name):
                 return name
@@ -673,7 +718,7 @@ class RouteCommit(Codemod):
         return parsed.code
 
     def _summary(self, name: str, run: Run) -> str:
-        summary = summary_of(name, run.statements)
+        summary = summary_of(name, run.body)
         if id(run.commit.call) not in self._units:
             return summary
         return summary.removesuffix(" and commit.").removesuffix(".") + " and flush (the request commits)."
@@ -681,17 +726,20 @@ class RouteCommit(Codemod):
     def _service_statements(self, run: Run) -> Sequence[cst.BaseStatement]:
         """The moved statements; in a unit of work the commit becomes a flush (the same SQL at the
         same point: its errors and generated ids stay where they were)."""
+        body = run.body  # the statements reading the request values the route passes, if any
         if id(run.commit.call) not in self._units:
-            return run.statements
-        commit = run.commit.call.func
-        assert isinstance(commit, cst.Attribute)
-        last = run.statements[-1].deep_replace(commit.attr, cst.Name("flush"))
-        return [*run.statements[:-1], last]
+            return body
+        last = body[-1]
+        assert isinstance(last, cst.SimpleStatementLine) and isinstance(last.body[-1], cst.Expr)
+        call = last.body[-1].value
+        call = call.expression if isinstance(call, cst.Await) else call
+        assert isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
+        return [*body[:-1], last.deep_replace(call.func.attr, cst.Name("flush"))]
 
     def _call_statement(self, run: Run, flow: Flow, owner: str, name: str) -> cst.SimpleStatementLine:
         call: cst.BaseExpression = cst.Call(
             func=cst.Attribute(cst.Name(owner), cst.Name(name)),
-            args=[cst.Arg(cst.Name(p.name)) for p in flow.parameters],
+            args=[cst.Arg(p.argument if p.argument is not None else cst.Name(p.name)) for p in flow.parameters],
         )
         if flow.is_async:
             call = cst.Await(call)
@@ -736,9 +784,9 @@ class RouteCommit(Codemod):
         templates: Templates,
     ) -> FinalizeResult:
         by_service: dict[str, list[ServiceFunctionRequest]] = {}
-        for _, request in sorted(extras, key=lambda item: item[0]):
-            if isinstance(request, ServiceFunctionRequest):
-                by_service.setdefault(request.service_path, []).append(request)
+        ordered = [r for _, r in sorted(extras, key=lambda item: item[0]) if isinstance(r, ServiceFunctionRequest)]
+        for request in share_across_modules(ordered, read_file):
+            by_service.setdefault(request.service_path, []).append(request)
         files: dict[str, str] = {}
         done: set[Any] = set()  # boundary edits made (one per dependency or app, whatever the routes)
         contributors: dict[str, set[str]] = {}  # generated path -> the routes whose code goes in

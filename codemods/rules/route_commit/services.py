@@ -67,6 +67,8 @@ class ServiceFunctionRequest:
     source: str  # the rendered function, parsed once already
     imports: tuple[ImportItem, ...]  # spelled for the service module
     logger_name: str | None
+    shape: str = ""  # the code with names by position (service_checks.body_shape); "" for a function shared from
+    # another module, which ``imports`` then brings in
 
 
 
@@ -287,7 +289,7 @@ def service_module_source(
         module = cst.parse_module(templates.render("service_module.py.j2", module=module_values))
     else:
         module = _merge_into(cst.parse_module(existing), path, imports, logger_name, class_name, templates)
-    functions = [_parse_function(r) for r in requests]
+    functions = [_parse_function(r) for r in requests if r.source]
     return _append_functions(module, functions, class_name, path).code
 
 
