@@ -146,6 +146,23 @@ def test_a_file_the_project_left_unsorted_is_not_sorted() -> None:
     assert tidy(unsorted, new, CodeStyle()) == new
 
 
+def test_an_unsorted_file_prints_nothing(capfd: pytest.CaptureFixture[str]) -> None:
+    # isort 9's check_code writes "ERROR: Imports are incorrectly sorted" to stderr whatever
+    # its quiet setting: a run over a project that does not sort its imports printed one line
+    # per such file among auditfix's own output.
+    unsorted = code("""\
+        import sys
+        import os
+        """)
+    new = code("""\
+        import sys
+        import os
+        import logging
+        """)
+    assert tidy(unsorted, new, CodeStyle()) == new
+    assert capfd.readouterr() == ("", "")
+
+
 def test_a_file_the_run_creates_is_sorted() -> None:
     new = code("""\
         from ..models import Item
