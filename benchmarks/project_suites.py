@@ -31,25 +31,26 @@ names the codemod that broke each one.  The diff of each run is kept in the proj
 from __future__ import annotations
 
 import argparse
+import collections
 import dataclasses
 import hashlib
+import json
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tarfile
 import time
-import xml.etree.ElementTree as ElementTree
 from collections.abc import Sequence
 from pathlib import Path
+from xml.etree import ElementTree
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 if str(REPOSITORY) not in sys.path:
     sys.path.insert(0, str(REPOSITORY))
 
-from benchmarks.corpora import CorpusError, cache_root  # noqa: E402
-from benchmarks.real_code import RunResult, parse_stderr  # noqa: E402
+from benchmarks.corpora import CorpusError, cache_root
+from benchmarks.real_code import RunResult, parse_stderr
 
 SUITE_TIMEOUT = 1800  # seconds; a suite that hangs after the rewrite is a failure, not a stuck benchmark
 GIT = ["git", "-c", "user.name=auditfix-bench", "-c", "user.email=bench@auditfix.invalid", "-c", "init.defaultBranch=main"]
@@ -105,7 +106,7 @@ PROJECTS: tuple[Project, ...] = (
         "Flask, Flask-SQLAlchemy, WTForms admin views; SQLite tests (Postgres, MongoDB and Azure tests left out)",
         (
             "-e", ".", "Flask==2.2.5", "Werkzeug==2.2.3", "Flask-SQLAlchemy==3.0.3", "SQLAlchemy==1.4.52", "WTForms==3.0.1",
-            "Flask-BabelEx==0.9.4", "Babel<2.13", "sqlalchemy-utils==0.41.1", "arrow", "colour", "pillow", "peewee", "wtf-peewee",
+            "Flask-BabelEx==0.9.4", "Babel<2.13", "sqlalchemy-utils==0.41.1", "pytz", "email-validator", "arrow", "colour", "pillow<10", "peewee", "wtf-peewee",
             "pytest",
         ),
         (
@@ -130,6 +131,21 @@ PROJECTS: tuple[Project, ...] = (
         ("tests", "--ignore=tests/test_selenium.py"),  # Selenium drives a Chrome browser
         # config.py reads SERVER_NAME from the environment at import (for production only).
         (("FLASK_CONFIG", "testing"), ("SERVER_NAME", "localhost")),
+    ),
+    Project(
+        "fastapi-crudrouter",
+        GitSource("awtkns/fastapi-crudrouter", "9b829865d85113a3f16f94c029502a9a584d47bb"),  # tag v0.8.6
+        "FastAPI CRUD routers over SQLAlchemy, databases, ormar, tortoise (Pydantic v1); the SQLite and in-memory backends",
+        # What its tests/dev.requirements.txt resolved to in its time: gino-starlette 0.1.1 needs
+        # Starlette 0.13 (FastAPI 0.63), sqlalchemy<1.4; Pydantic 1.10 is the first v1 release that
+        # works on Python 3.11.
+        (
+            "-e", ".", "fastapi==0.63.0", "pydantic>=1.10,<2", "SQLAlchemy==1.3.24", "sqlalchemy_utils==0.36.8", "databases==0.4.3",
+            "aiosqlite", "ormar<0.13", "tortoise-orm==0.18.1", "gino-starlette==0.1.1", "asyncpg", "psycopg2-binary", "requests",
+            "pytest",
+        ),
+        # gino and the postgresql DSNs need a Postgres server; tests/test_integration builds virtualenvs with pip.
+        ("tests", "--ignore=tests/test_integration", "-k", "not gino and not postgresql"),
     ),
 )
 
@@ -257,7 +273,7 @@ def _unpack_sdist(requirement: str, cache: Path, target: Path) -> None:
     if not archives:
         downloads.mkdir(parents=True, exist_ok=True)
         command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "--quiet", requirement, "-d", str(downloads)]
-        result = subprocess.run(command, capture_output=True, text=True)
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
         archives = sorted(downloads.glob("*.tar.gz"))
         if result.returncode != 0 or not archives:
             raise CorpusError(f"pip download {requirement} failed: {result.stderr.strip()[-2000:]}")
@@ -290,7 +306,7 @@ def environment_for(project: Project, cache: Path, source: Path) -> Path:
 
 
 def _check(command: list[str], cwd: Path | None = None) -> None:
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise CorpusError(f"{' '.join(command[:4])} ... failed: {(result.stderr or result.stdout).strip()[-2000:]}")
 
@@ -321,7 +337,7 @@ def run_suite(project: Project, python: Path, copy: Path, report: Path, selected
     environment.pop("VIRTUAL_ENV", None)
     started = time.perf_counter()
     try:
-        completed = subprocess.run(command, cwd=copy, env=environment, capture_output=True, text=True, timeout=SUITE_TIMEOUT)
+        completed = subprocess.run(command, cwd=copy, env=environment, capture_output=True, text=True, timeout=SUITE_TIMEOUT, check=False)
         exit_code, output = completed.returncode, completed.stdout + completed.stderr
     except subprocess.TimeoutExpired as exc:
         exit_code, output = -1, f"timed out after {SUITE_TIMEOUT} s: {exc}"
@@ -334,7 +350,7 @@ def run_auditfix(auditfix: Sequence[str], copy: Path, select: str | None = None)
     if select:
         command += ["--select", select]
     started = time.perf_counter()
-    completed = subprocess.run(command, capture_output=True, text=True, cwd=copy.parent)
+    completed = subprocess.run(command, capture_output=True, text=True, cwd=copy.parent, check=False)
     result = RunResult(completed.returncode, time.perf_counter() - started, stderr=completed.stderr)
     parse_stderr(completed.stderr, result)
     return result
@@ -353,6 +369,24 @@ def save_diff(copy: Path, target: Path) -> None:
     target.write_text(diff.stdout)
 
 
+def new_pyflakes_diagnostics(ruff: str | None, before: Path, after: Path, changed: Sequence[str]) -> list[str] | None:
+    """Pyflakes diagnostics (ruff's F rules, which no project configuration changes) the rewrite added
+    to the changed and created files; None without ruff."""
+    if ruff is None or not changed:
+        return None if ruff is None else []
+
+    def diagnostics(folder: Path) -> collections.Counter[tuple[str, str, str]]:
+        files = [f for f in changed if (folder / f).is_file()]
+        if not files:
+            return collections.Counter()
+        command = [ruff, "check", "--isolated", "--no-cache", "--select", "F", "--output-format", "json", "--exit-zero", *files]
+        found = json.loads(subprocess.run(command, cwd=folder, capture_output=True, text=True, check=True).stdout)
+        return collections.Counter((Path(d["filename"]).relative_to(folder.resolve()).as_posix(), d["code"], d["message"]) for d in found)
+
+    added = diagnostics(after) - diagnostics(before)
+    return sorted(f"{path}: {code} {message}" for path, code, message in added.elements())
+
+
 @dataclasses.dataclass
 class ProjectResult:
     project: Project
@@ -361,10 +395,13 @@ class ProjectResult:
     run: RunResult
     changed: list[str]
     comparison: Comparison
+    new_diagnostics: list[str] | None  # pyflakes diagnostics the rewrite added; None: ruff not found
     culprits: dict[str, list[str]] = dataclasses.field(default_factory=dict)  # codemod -> tests it breaks alone
 
 
-def check_project(project: Project, cache: Path, git_mirror: Path | None, auditfix: Sequence[str], bisect: bool) -> ProjectResult:
+def check_project(
+    project: Project, cache: Path, git_mirror: Path | None, auditfix: Sequence[str], bisect: bool, ruff: str | None
+) -> ProjectResult:
     folder = project_folder(cache, project)
     source = pristine_source(project, cache, git_mirror)
     python = environment_for(project, cache, source)
@@ -375,7 +412,8 @@ def check_project(project: Project, cache: Path, git_mirror: Path | None, auditf
     changed = changed_files(after_copy)
     save_diff(after_copy, folder / "auditfix.diff")
     after = run_suite(project, python, after_copy, folder / "after.xml")
-    result = ProjectResult(project, before, after, run, changed, compare(before.outcomes, after.outcomes))
+    diagnostics = new_pyflakes_diagnostics(ruff, source, after_copy, changed)
+    result = ProjectResult(project, before, after, run, changed, compare(before.outcomes, after.outcomes), diagnostics)
     if bisect and result.comparison.newly_failing:
         result.culprits = find_culprits(result, source, python, folder, auditfix)
     return result
@@ -416,6 +454,12 @@ def print_report(result: ProjectResult) -> None:
     for problem in problems:
         print(f"    {problem.kind} {problem.path}: {problem.reason}")
     print(f"files changed or created: {len(result.changed)}")
+    if result.new_diagnostics is None:
+        print("pyflakes diagnostics added: not checked (no ruff; pass --ruff)")
+    else:
+        print(f"pyflakes diagnostics added: {len(result.new_diagnostics)}")
+        for text in result.new_diagnostics:
+            print(f"    {text}")
     print(f"tests passing before: {comparison.passed_before}; after: {comparison.passed_after}; "
           f"newly passing: {len(comparison.newly_passing)}")
     print(f"tests newly failing: {len(comparison.newly_failing)}")
@@ -452,6 +496,7 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--git-mirror", type=Path, help="a folder of bare mirrors owner+name/repo to clone from instead of GitHub")
     parser.add_argument("--only", action="append", default=[], help="only projects whose name starts with this (repeatable)")
     parser.add_argument("--auditfix", help="the auditfix command (default: the console script installed beside this Python)")
+    parser.add_argument("--ruff", help="the ruff executable for the pyflakes check (default: beside this Python, else on PATH)")
     parser.add_argument("--bisect", action="store_true", help="run each codemod alone to name the one behind each newly failing test")
     return parser.parse_args(argv)
 
@@ -464,11 +509,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"no project matches {arguments.only}; known: {', '.join(p.name for p in PROJECTS)}", file=sys.stderr)
         return 2
     auditfix = arguments.auditfix.split() if arguments.auditfix else default_auditfix()
+    beside = Path(sys.executable).parent / "ruff"
+    ruff = arguments.ruff or (str(beside) if beside.is_file() else shutil.which("ruff"))
     print(f"public projects' own suites, before and after every codemod: {len(chosen)} projects, cache {cache}\n", flush=True)
     regressions: dict[str, int] = {}
     for project in chosen:
         try:
-            result = check_project(project, cache, arguments.git_mirror, auditfix, arguments.bisect)
+            result = check_project(project, cache, arguments.git_mirror, auditfix, arguments.bisect, ruff)
         except CorpusError as exc:
             print(f"== {project.name} ==\ncannot set up: {exc}\n", flush=True)
             regressions[project.name] = -1
