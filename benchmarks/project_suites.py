@@ -513,6 +513,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ruff = arguments.ruff or (str(beside) if beside.is_file() else shutil.which("ruff"))
     print(f"public projects' own suites, before and after every codemod: {len(chosen)} projects, cache {cache}\n", flush=True)
     regressions: dict[str, int] = {}
+    rows: list[str] = []
     for project in chosen:
         try:
             result = check_project(project, cache, arguments.git_mirror, auditfix, arguments.bisect, ruff)
@@ -522,8 +523,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         print_report(result)
         sys.stdout.flush()
+        comparison = result.comparison
+        rows.append(f"| {project.name} | {project.source.label} | {comparison.passed_before} | {comparison.passed_after} "
+                    f"| {len(comparison.newly_failing)} | {', '.join(f'{n} {c}' for n, c in result.run.per_codemod.items()) or 'none'} |")
         if result.comparison.newly_failing:
             regressions[project.name] = len(result.comparison.newly_failing)
+    print("| project | version | passed before | passed after | newly failing | files changed per codemod |")
+    print("|---|---|---:|---:|---:|---|")
+    print("\n".join(rows) + "\n")
     if regressions:
         print("not kept: " + "; ".join(f"{name}: {'setup failed' if n < 0 else f'{n} tests newly failing'}" for name, n in regressions.items()))
         return 1
