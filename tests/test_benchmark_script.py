@@ -210,3 +210,52 @@ def test_replicated_copies_are_the_original_code_with_a_distinct_last_comment(tm
     first, second = (target / "copy_001" / "pkg" / "b.py").read_bytes(), (target / "copy_002" / "pkg" / "b.py").read_bytes()
     assert first == b"y = 2\n# sample_repo copy 1\n" and second == b"y = 2\n# sample_repo copy 2\n"
     assert (target / "copy_002" / "pkg" / "a.py").read_bytes() == b"x = 1\n# sample_repo copy 2\n"
+
+
+# -- benchmarks/project_suites.py: reading a suite's JUnit report and comparing two runs ---------------
+
+JUNIT = """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest">
+<testcase classname="tests.UserModelCase" name="test_avatar" file="tests.py"/>
+<testcase classname="tests.UserModelCase" name="test_follow" file="tests.py">
+  <failure message="AssertionError: assert 1 == 2">self = ...
+E   AssertionError: assert 1 == 2</failure></testcase>
+<testcase classname="tests.test_api" name="test_posts"/>
+<testcase classname="tests.test_api" name="test_posts"><error message="failed on teardown with &quot;RuntimeError: boom&quot;">...</error></testcase>
+<testcase classname="tests.test_api" name="test_legacy"><skipped message="no Postgres" type="pytest.skip"/></testcase>
+<testcase classname="" name="tests.test_client" file="tests/test_client.py"><error message="collection failure">ImportError while importing test module
+Traceback:
+tests/test_client.py:6: in &lt;module&gt;
+E   ModuleNotFoundError: No module named 'fastapi.app_testing'</error></testcase>
+</testsuite></testsuites>"""
+
+
+def test_junit_outcomes_keep_the_worst_report_of_a_test_and_its_first_error_line() -> None:
+    from benchmarks import project_suites
+
+    outcomes = project_suites.parse_junit(JUNIT)
+    assert {t: o.outcome for t, o in outcomes.items()} == {
+        "tests.UserModelCase::test_avatar": "passed",
+        "tests.UserModelCase::test_follow": "failed",
+        "tests.test_api::test_posts": "error",  # passed its call, failed its teardown
+        "tests.test_api::test_legacy": "skipped",
+        "::tests.test_client": "error",
+    }
+    assert outcomes["tests.UserModelCase::test_follow"].message == "AssertionError: assert 1 == 2"
+    # A module that does not import: the traceback's error line, not pytest's "collection failure".
+    assert outcomes["::tests.test_client"].message == "ModuleNotFoundError: No module named 'fastapi.app_testing'"
+
+
+def test_every_test_that_passed_before_and_does_not_pass_after_is_newly_failing() -> None:
+    from benchmarks.project_suites import TestOutcome, compare
+
+    def run(**outcomes: str) -> dict[str, TestOutcome]:
+        return {name: TestOutcome(name, outcome, f"{outcome} message") for name, outcome in outcomes.items()}
+
+    before = run(kept="passed", broken="passed", vanished="passed", was_failing="failed", now_skipped="passed")
+    after = run(kept="passed", broken="error", was_failing="passed", now_skipped="skipped", new="passed")
+    comparison = compare(before, after)
+    assert (comparison.passed_before, comparison.passed_after) == (4, 3)
+    assert [(o.test_id, o.outcome) for o in comparison.newly_failing] == [
+        ("broken", "error"), ("now_skipped", "skipped"), ("vanished", "missing"),
+    ]
+    assert comparison.newly_passing == ["new", "was_failing"]

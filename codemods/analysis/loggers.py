@@ -373,12 +373,33 @@ def string_literal(text: str) -> cst.SimpleString:
 
 
 def guards_optional_import(try_node: cst.CSTNode | None) -> bool:
-    """``try: import x`` + handler: a missing optional package is expected, not an error to log."""
+    """``try: import x`` + handler: a missing optional package is expected, not an error to log.
+
+    The body may also set flags to constants after its imports (``HAS_X = True``), as
+    optional-dependency blocks often do; anything else it runs may fail for other reasons.
+    """
     if not isinstance(try_node, (cst.Try, cst.TryStar)):
         return False
     body = try_node.body
     statements = body.body if isinstance(body, cst.IndentedBlock) else [cst.SimpleStatementLine(body.body)]
-    return bool(statements) and all(is_import_line(s) for s in statements)
+    imports = 0
+    while imports < len(statements) and is_import_line(statements[imports]):
+        imports += 1
+    return imports > 0 and all(_sets_a_flag(s) for s in statements[imports:])
+
+
+def _sets_a_flag(statement: cst.BaseStatement) -> bool:
+    """``NAME = True`` (a constant: ``True``/``False``/``None``, a number or a string)."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return False
+    small = statement.body[0]
+    return (
+        isinstance(small, cst.Assign)
+        and all(isinstance(target.target, cst.Name) for target in small.targets)
+        and (isinstance(small.value, (cst.Integer, cst.Float, cst.SimpleString)) or (
+            isinstance(small.value, cst.Name) and small.value.value in ("True", "False", "None")
+        ))
+    )
 
 
 def logger_call(

@@ -115,9 +115,10 @@ class BareExcept(TracksAncestors, Codemod):
         ``sys.exc_info()`` find the exception without one.
 
     Limitations:
-        Handlers of a ``try`` whose body only imports (the optional-dependency idiom) are not
-        logged: a missing optional package is expected, not an error.  No log call is added where
-        the module logger cannot be called: at import time before the logger is defined, or
+        Handlers of a ``try`` whose body only imports (the optional-dependency idiom), or imports
+        then sets flags to constants (``HAS_X = True``), are not logged: a missing optional
+        package is expected, not an error.  No log call is added where the module logger
+        cannot be called: at import time before the logger is defined, or
         where a local variable has the logger's name (a finding says so).  If ``Exception`` or
         ``BaseException`` is rebound in the module the handler is left alone, with a finding.
         Whether a failure is expected is read from the function's name and the handler's

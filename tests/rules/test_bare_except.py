@@ -558,6 +558,47 @@ def noop(source: str, **kwargs):
             """,
             id="optional-import-fallback-not-logged",
         ),
+        pytest.param(
+            # Flask-Admin 1.6.1's shape: the optional import also sets a flag.
+            """
+            try:
+                from playhouse.postgres_ext import JSONField, BinaryJSONField
+                pg_ext = True
+            except:
+                pg_ext = False
+            """,
+            """
+            try:
+                from playhouse.postgres_ext import JSONField, BinaryJSONField
+                pg_ext = True
+            except Exception:
+                pg_ext = False
+            """,
+            id="optional-import-that-sets-a-flag-not-logged",
+        ),
+        pytest.param(
+            # Work after the import can fail for reasons of its own: logged as before.
+            """
+            try:
+                import yaml
+                config = yaml.safe_load(text)
+            except:
+                config = None
+            """,
+            """
+            import logging
+
+            logger = logging.getLogger(__name__)
+
+            try:
+                import yaml
+                config = yaml.safe_load(text)
+            except Exception:
+                logger.exception("Unexpected error in app.settings")
+                config = None
+            """,
+            id="import-then-work-is-still-logged",
+        ),
     ],
 )
 def test_rewrites(before: str, after: str) -> None:
