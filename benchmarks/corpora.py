@@ -155,6 +155,26 @@ def working_copy(source: Path, target: Path) -> Path:
     return target
 
 
+MIGRATING_TO_PYDANTIC_2 = """
+# Added by auditfix's benchmark: this copy is being migrated to Pydantic 2, so the Pydantic
+# codemods convert although its code still uses what only Pydantic 1 has.
+[tool.auditfix.pydantic-config]
+pydantic-version = 2
+
+[tool.auditfix.pydantic-api]
+pydantic-version = 2
+"""
+
+
+def migrating_to_pydantic_2(copy: Path) -> Path:
+    """Say in ``copy``'s pyproject.toml (created if missing) that it moves to Pydantic 2 now."""
+    project = copy / "pyproject.toml"
+    text = project.read_text(encoding="utf-8") if project.is_file() else ""
+    if "[tool.auditfix" not in text:
+        project.write_text(text.rstrip("\n") + "\n" + MIGRATING_TO_PYDANTIC_2, encoding="utf-8")
+    return copy
+
+
 def measure(name: str, path: Path) -> Corpus:
     """Count files and lines (this also brings every file into the page cache before timing)."""
     files = lines = 0

@@ -259,7 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results.append(baseline)
         _ORIGINAL.update(original)
 
-        ours = corpora.working_copy(source, scratch / "auditfix")
+        ours = corpora.migrating_to_pydantic_2(corpora.working_copy(source, scratch / "auditfix"))
         print("auditfix ...", file=sys.stderr)
         result = run_auditfix(ours, scratch)
         changed, result.lines_changed = compare(original, ours)

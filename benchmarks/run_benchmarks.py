@@ -444,7 +444,7 @@ def measure_pydantic(
     """pydantic-config (``run --select pydantic-config --write``) and bump-pydantic's Config rule,
     each on a fresh copy of the sdist, each judged by the oracle."""
     result = CorpusResult(corpus.name, corpus.files, corpus.lines, {}, [])
-    ours = corpora.working_copy(corpus.path, scratch / "pydantic-config" / corpus.path.name)
+    ours = corpora.migrating_to_pydantic_2(corpora.working_copy(corpus.path, scratch / "pydantic-config" / corpus.path.name))
     command = auditfix_command("run", "--write", "--no-progress", "--no-cache", "--select", "pydantic-config", "-j", str(jobs), str(ours))
     timing = timed(command, cwd=scratch, env=child_environment())
     if timing.returncode not in (0, 3):

@@ -31,3 +31,45 @@ def is_import_line(statement: cst.CSTNode, *, every: bool = False) -> bool:
     if every:
         return all(isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body)
     return len(statement.body) == 1 and isinstance(statement.body[0], (cst.Import, cst.ImportFrom))
+
+
+class _LoadedNames(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.names.add(node.value)
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)
+        return False
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        node.value.visit(self)
+        return False
+
+
+def loaded_names(node: cst.CSTNode) -> set[str]:
+    """The names an expression reads (the head of each attribute chain, not attribute names)."""
+    visitor = _LoadedNames()
+    node.visit(visitor)
+    return visitor.names
+
+
+def has_multiline_string(module: cst.Module, node: cst.CSTNode) -> bool:
+    """Whether a string literal under ``node`` spans several lines."""
+    finder = _StringFinder()
+    node.visit(finder)
+    return any("\n" in module.code_for_node(s) for s in finder.strings)
+
+
+class _StringFinder(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.strings: list[cst.CSTNode] = []
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        self.strings.append(node)
+
+    def visit_FormattedString(self, node: cst.FormattedString) -> bool:
+        self.strings.append(node)
+        return False

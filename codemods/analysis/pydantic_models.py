@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from codemods.analysis import precheck
 from codemods.analysis.paths import module_name
+from codemods.analysis.pydantic_version import v1_evidence
 
 
 MODEL_ROOTS = frozenset({"pydantic.BaseModel", "pydantic.main.BaseModel", "pydantic.generics.GenericModel"})
@@ -70,6 +71,7 @@ class FileFacts:
     # imports are read only if a name is looked up through it (see _TreeResolver.names).
     unparsed: bytes | None = None
     package: str = ""  # what its relative imports are relative to
+    v1_only: str | None = None  # "path, line N: why" if the file uses what only Pydantic 1 has
 
 
 
@@ -89,6 +91,9 @@ class ModelIndex:
     # Classes with a ``class Config`` that are not known models because a base comes from
     # outside the scanned folder, with that base: reported, since nobody can tell from here.
     unknown: tuple[tuple[str, str], ...] = ()
+    # "path, line N: why" of the first file whose code runs only on Pydantic 1 (see
+    # analysis/pydantic_version): the project is still on v1, where the v2 API breaks it.
+    v1_project: str | None = None
 
 
 
@@ -518,6 +523,8 @@ def index_file(path: str, source: bytes) -> FileFacts | None:
     """One file's facts for the model index (None: nothing in it can matter)."""
     module = module_name(path)
     package = module if path.rsplit("/", 1)[-1] == "__init__.py" else module.rpartition(".")[0]
+    evidence = v1_evidence(path, source)
+    v1_only = f"{path}, {evidence}" if evidence is not None else None
     if b"class" not in source or not _CLASS_WITH_BASES.search(source):
         # No class here can be a model, but its names keep the simple-name fallback honest,
         # and its imports may re-export a base: they are read only if a base is looked up
@@ -525,18 +532,21 @@ def index_file(path: str, source: bytes) -> FileFacts | None:
         names = _CLASS_NAME.findall(source) if b"class" in source else []
         classes = tuple(ClassFacts(join_name(module, n.decode()), ()) for n in names)
         unparsed = source if b"import" in source else None
-        if not classes and unparsed is None:
+        if not classes and unparsed is None and v1_only is None:
             return None
-        return FileFacts(module, classes, (), unparsed=unparsed, package=package)
+        return FileFacts(module, classes, (), unparsed=unparsed, package=package, v1_only=v1_only)
     tree = precheck.parse_shared(source)  # route-commit's indexer reads the same file
     if tree is None:
         return None
     indexer = _FileIndexer(module, package)
     indexer.walk(tree.body, module, [indexer.module_scope])
     imports, stars, exports = indexer.facts()
-    return FileFacts(module, tuple(indexer.classes), imports, stars, exports, package=package)
+    return FileFacts(module, tuple(indexer.classes), imports, stars, exports, package=package, v1_only=v1_only)
 
 
 def build_model_index(facts: Iterable[object]) -> ModelIndex:
     """The index of a whole tree from its files' facts (anything that is not FileFacts is skipped)."""
-    return _TreeResolver(f for f in facts if isinstance(f, FileFacts)).index()
+    files = [f for f in facts if isinstance(f, FileFacts)]
+    index = _TreeResolver(files).index()
+    v1_project = min((f.v1_only for f in files if f.v1_only is not None), default=None)
+    return dataclasses.replace(index, v1_project=v1_project) if v1_project is not None else index

@@ -9,7 +9,7 @@ from typing import Any
 
 import libcst as cst
 
-from codemods.analysis.nodes import dotted_name
+from codemods.analysis.nodes import dotted_name, has_multiline_string, loaded_names
 from codemods.analysis.pydantic_models import (
     MODEL_ROOTS,
     SETTINGS_ROOTS,
@@ -22,6 +22,7 @@ from codemods.analysis.pydantic_models import (
     join_name,
 )
 from codemods.base import Codemod, FileContext
+from codemods.options import Option
 from codemods.analysis.precheck import SyntaxFacts
 from codemods.analysis.wrapping import wrap_comment
 
@@ -207,6 +208,14 @@ class PydanticConfig(Codemod):
     )
     markers = (b"class Config", b" Config = ")
     index_markers = (b"class ", b"import")  # classes, and the modules that may re-export them
+    options = (
+        Option(
+            "pydantic-version", "auto",
+            'the Pydantic the project runs on: "auto" (Pydantic 1 if its code uses what Pydantic 2 removed), '
+            "1 (convert nothing), or 2 (convert: the project moves to Pydantic 2 now)",
+            (str, int), choices=("auto", 1, 2),
+        ),
+    )  # fmt: skip
 
     @classmethod
     def may_change(cls, facts: SyntaxFacts, options: Mapping[str, Any]) -> bool:
@@ -277,6 +286,17 @@ class PydanticConfig(Codemod):
         if qualname not in self._index.models:
             self._report_v1_api_model(original_node, qualname)
             return updated_node
+        on_v1 = self._runs_on_v1()
+        if on_v1 is not None:
+            config = next((s for s in original_node.body.body if _is_config_class(s)), None)
+            if config is not None:
+                message = (
+                    f"`class Config` of {original_node.name.value} left as it is: the project runs on Pydantic 1 "
+                    f"({on_v1}), where `model_config` would be a required field; upgrade to Pydantic 2 first, or set "
+                    "pydantic-version = 2 in [tool.auditfix.pydantic-config]"
+                )
+                self.report(config, message, fixable=False)
+            return updated_node
         return self._convert_model(original_node, updated_node, qualname in self._index.settings)
 
     def _report_v1_api_model(self, node: cst.ClassDef, qualname: str) -> None:
@@ -319,6 +339,15 @@ class PydanticConfig(Codemod):
                 f"{outside.removeprefix(UNRESOLVED)}, {where}; convert it by hand if it is a v2 model",
                 fixable=False,
             )
+
+    def _runs_on_v1(self) -> str | None:
+        """Why the project is taken to run on Pydantic 1, or None (see analysis/pydantic_version)."""
+        version = self.option("pydantic-version")
+        if version == 2:
+            return None
+        if version == 1:
+            return "pydantic-version = 1"
+        return self._index.v1_project
 
     def _direct_v1_module(self, node: cst.ClassDef) -> str | None:
         """The v1-API module a base of ``node`` is imported from in this file, if one is."""
@@ -550,7 +579,7 @@ class PydanticConfig(Codemod):
         for entry in raw:
             if entry.key in earlier:
                 raise _Decline(f"it assigns `{entry.key}` twice")
-            for name in sorted(_loaded_names(entry.node)):
+            for name in sorted(loaded_names(entry.node)):
                 if name in earlier:
                     raise _Decline(f"the value of `{entry.key}` refers to `{name}`, another Config key")
                 if name in model_names:
@@ -606,7 +635,7 @@ class PydanticConfig(Codemod):
     def _value_code(self, node: cst.BaseExpression, *, reindent: bool) -> str:
         """Source of a value; continuation lines move one level in when it becomes a call argument."""
         code = self._module.code_for_node(node)
-        if not reindent or "\n" not in code or "\\\n" in code or _has_multiline_string(self._module, node):
+        if not reindent or "\n" not in code or "\\\n" in code or has_multiline_string(self._module, node):
             return code  # backslash continuations keep their absolute indentation in libcst
         first, *rest = code.split("\n")
         indent = self._module.default_indent
@@ -730,50 +759,10 @@ def _head_name(name: cst.BaseExpression) -> str:
     return name.value if isinstance(name, cst.Name) else ""
 
 
-class _LoadedNames(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.names: set[str] = set()
-
-    def visit_Name(self, node: cst.Name) -> None:
-        self.names.add(node.value)
-
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        node.value.visit(self)
-        return False
-
-    def visit_Arg(self, node: cst.Arg) -> bool:
-        node.value.visit(self)
-        return False
-
-
-def _loaded_names(node: cst.CSTNode) -> set[str]:
-    visitor = _LoadedNames()
-    node.visit(visitor)
-    return visitor.names
-
-
 def _bool_literal(node: cst.BaseExpression | None) -> bool | None:
     if isinstance(node, cst.Name) and node.value in ("True", "False") and not node.lpar:
         return node.value == "True"
     return None
-
-
-def _has_multiline_string(module: cst.Module, node: cst.CSTNode) -> bool:
-    finder = _StringFinder()
-    node.visit(finder)
-    return any("\n" in module.code_for_node(s) for s in finder.strings)
-
-
-class _StringFinder(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.strings: list[cst.CSTNode] = []
-
-    def visit_SimpleString(self, node: cst.SimpleString) -> None:
-        self.strings.append(node)
-
-    def visit_FormattedString(self, node: cst.FormattedString) -> bool:
-        self.strings.append(node)
-        return False
 
 
 def _docstring_lines(small: cst.BaseSmallStatement) -> list[str] | None:

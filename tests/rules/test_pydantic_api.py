@@ -1174,3 +1174,30 @@ def test_runs_without_the_whole_tree_pass() -> None:
         PydanticApi, "from pydantic import BaseModel\nclass A(BaseModel):\n    x: int\nA(x=1).dict()\n"
     )
     assert outcome.new_source.decode().endswith("A(x=1).model_dump()\n")
+
+
+# -- a project still on Pydantic 1 ---------------------------------------------------------------
+
+V1_USER = """\
+    from pydantic import BaseModel
+    from pydantic.fields import ModelField
+
+
+    class User(BaseModel):
+        name: str
+
+
+    def payload(user: User) -> dict:
+        return user.dict()
+    """
+
+
+def test_a_project_on_pydantic_1_keeps_its_v1_calls() -> None:
+    # Under Pydantic 1 `.model_dump()` does not exist: the call would raise AttributeError.
+    (message,) = declined(assert_noop(PydanticApi, V1_USER))
+    assert "the project runs on Pydantic 1 (app/module.py, line 2: imports ModelField from pydantic.fields" in message
+
+
+def test_a_project_moving_to_pydantic_2_gets_its_calls_rewritten() -> None:
+    outcome = run_codemod(PydanticApi, V1_USER, options={"pydantic-version": 2})
+    assert b"return user.model_dump()" in outcome.new_source

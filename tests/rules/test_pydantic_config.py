@@ -1803,3 +1803,51 @@ def test_without_an_index_the_file_alone_is_used() -> None:
     )
     assert "model_config = ConfigDict(from_attributes=True)" in tree.code
     assert [f.fixable for f in findings] == [True]
+
+
+# -- a project still on Pydantic 1 ---------------------------------------------------------------
+
+V1_PROJECT_FILES = {"app/crud.py": "from pydantic import BaseModel\n\n\ndef key_type(model):\n    return model.__fields__['id'].type_\n"}
+ORM_MODEL = """\
+    from pydantic import BaseModel
+
+
+    class Item(BaseModel):
+        id: int
+
+        class Config:
+            orm_mode = True
+    """
+
+
+def test_a_project_on_pydantic_1_keeps_its_config() -> None:
+    # Under Pydantic 1 model_config would be a required field: every request would answer 422.
+    (message,) = declined(assert_noop(PydanticConfig, ORM_MODEL, other_files=V1_PROJECT_FILES))
+    assert message.startswith("`class Config` of Item left as it is: the project runs on Pydantic 1 ")
+    assert "(app/crud.py, line 5: uses the Pydantic 1 field API (type_))" in message
+    assert "pydantic-version = 2" in message
+
+
+@pytest.mark.parametrize(
+    ("options", "other_files"),
+    [
+        pytest.param({"pydantic-version": 2}, V1_PROJECT_FILES, id="the-project-moves-to-v2-now"),
+        pytest.param({}, {}, id="no-evidence"),
+    ],
+)
+def test_the_config_is_converted_without_evidence_or_when_told(options: dict, other_files: dict) -> None:
+    after = """\
+    from pydantic import ConfigDict, BaseModel
+
+
+    class Item(BaseModel):
+        id: int
+
+        model_config = ConfigDict(from_attributes=True)
+    """
+    assert_rewrite(PydanticConfig, ORM_MODEL, after, options=options, other_files=other_files)
+
+
+def test_pydantic_version_1_converts_nothing() -> None:
+    (message,) = declined(assert_noop(PydanticConfig, ORM_MODEL, options={"pydantic-version": 1}))
+    assert "(pydantic-version = 1)" in message

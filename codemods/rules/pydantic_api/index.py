@@ -76,6 +76,9 @@ class ApiIndex:
     users: frozenset[str] = frozenset()
     # Modules whose text shows Pydantic v1 code: only their Optional fields get v1's default None.
     v1_modules: frozenset[str] = frozenset()
+    # "path, line N: why" of the first file whose code runs only on Pydantic 1: the project
+    # is still on v1, where the v2 methods do not exist.
+    v1_project: str | None = None
 
     def models_of(self, dotted: str) -> frozenset[str]:
         """The models a dotted name (as a module imports it) denotes; empty if not only models."""
@@ -199,7 +202,10 @@ def build_index(facts: Mapping[str, object]) -> ApiIndex:
         if any(m.qualname in base.models for m in f.members) or any(w in base.models or w in aliases for w in f.wanted)
     )
     v1_modules = frozenset(f.module for f in files if f.v1_era)
-    return ApiIndex(base.models, base.settings, aliases, _model_facts(resolver, base, members), users, v1_modules)
+    v1_project = min((f.shared.v1_only for f in files if f.shared is not None and f.shared.v1_only), default=None)
+    return ApiIndex(
+        base.models, base.settings, aliases, _model_facts(resolver, base, members), users, v1_modules, v1_project
+    )
 
 
 def _model_facts(

@@ -196,6 +196,12 @@ class PydanticApi(FieldConversions, ValidatorConversions, Codemod):
     )
     options = (
         Option("todo-comments", True, "leave a short # TODO[pydantic-api]: comment above what is declined", bool),
+        Option(
+            "pydantic-version", "auto",
+            'the Pydantic the project runs on: "auto" (Pydantic 1 if its code uses what Pydantic 2 removed), '
+            "1 (rewrite nothing), or 2 (rewrite: the project moves to Pydantic 2 now)",
+            (str, int), choices=("auto", 1, 2),
+        ),  # fmt: skip
     )
     index_markers = (b"class ", b"import")
 
@@ -246,6 +252,16 @@ class PydanticApi(FieldConversions, ValidatorConversions, Codemod):
             and path.name not in index.users
         ):
             return False  # nothing here is or imports a model: no receiver can be known (the tests compare)
+        version = self.option("pydantic-version")
+        on_v1 = "pydantic-version = 1" if version == 1 else index.v1_project if version == "auto" else None
+        if on_v1 is not None:
+            self.report(
+                node,
+                f"Pydantic 1 API calls left as they are: the project runs on Pydantic 1 ({on_v1}), where the v2 "
+                "methods do not exist; upgrade first, or set pydantic-version = 2 in [tool.auditfix.pydantic-api]",
+                fixable=False,
+            )
+            return False
         self._builder = ScopeBuilder(path.name, path.package)
         node.visit(self._builder)
         self._types = Types(self._builder, index, self._decorator_name)
