@@ -55,6 +55,7 @@ from codemods.rules.route_commit.flow import (
     http_parameters,
     keep_handler_values,
 )
+from codemods.rules.route_commit.spelling import spell
 from codemods.rules.route_commit.services import (
     DEFAULT_ROUTE_PACKAGES,
     UNPARSABLE,
@@ -63,8 +64,6 @@ from codemods.rules.route_commit.services import (
     ServiceFunction,
     ServiceFunctionRequest,
     ServiceLocation,
-    absolute_root,
-    common_prefix,
     keep_blank_lines,
     module_facts,
     respell,
@@ -467,20 +466,14 @@ class RouteCommit(Codemod):
 
     def _service_import(self, location: ServiceLocation, route: Route) -> tuple[str, str, int] | str:
         """(module, name, relative level) of the route's import of the service, or why not."""
-        package = _package_of(self.file)
-        offset = absolute_root(self._module, package, self._index.modules)
-        if offset is not None or not package:
-            parts = location.package[offset or 0 :]
-            module, level = ".".join(parts), 0
-        else:
-            common = common_prefix(package, location.package)
-            level = len(package) - common + 1
-            module = ".".join(location.package[common:])
-        name = location.class_name if self.option("style") == "class" else location.module
-        if self.option("style") == "class":
-            module = f"{module}.{location.module}" if module else location.module
-        problem = self._binding_clash(name, module, level, route)
-        return problem if problem is not None else (module, name, level)
+        class_name = location.class_name if self.option("style") == "class" else None
+        spelling = spell(
+            self._module, _package_of(self.file), location.package, location.module, class_name, self._index.modules
+        )
+        if isinstance(spelling, str):
+            return spelling
+        problem = self._binding_clash(spelling.name, spelling.module, spelling.level, route)
+        return problem if problem is not None else (spelling.module, spelling.name, spelling.level)
 
     def _binding_clash(self, name: str, module: str, level: int, route: Route) -> str | None:
         """Why ``name`` cannot be imported into the route module, if it cannot."""

@@ -176,39 +176,6 @@ def service_location(route_path: str, options: Mapping[str, Any]) -> ServiceLoca
 
 
 
-def absolute_root(module: cst.Module, package: Sequence[str], known: frozenset[str]) -> int | None:
-    """Where the import root is, as an index into ``package``, if the module imports absolutely.
-
-    ``from app.models import X`` in ``src/app/routes/x.py``: the root is ``src/`` (index 1).
-    ``from models import X`` next to a ``models.py`` (a folder run as a script, no relative
-    imports): the root is the module's own folder (index ``len(package)``).  None: use relative
-    imports.
-    """
-    tops = []
-    relative = False
-    for statement in module.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            if isinstance(small, cst.ImportFrom) and small.relative:
-                relative = True
-            elif isinstance(small, cst.ImportFrom) and small.module is not None:
-                tops.append((dotted_name(small.module) or "").split(".")[0])
-            elif isinstance(small, cst.Import):
-                tops.extend((dotted_name(a.name) or "").split(".")[0] for a in small.names)
-    for top in tops:
-        if top in package:
-            return package.index(top)
-    if relative:
-        return None
-    folder = "/".join(package)
-    for top in tops:
-        if f"{folder}/{top}.py" in known or any(path.startswith(f"{folder}/{top}/") for path in known):
-            return len(package)
-    return None
-
-
-
 def common_prefix(a: Sequence[str], b: Sequence[str]) -> int:
     count = 0
     for x, y in zip(a, b):
