@@ -56,18 +56,23 @@ from codemods.rules.route_commit.flow import (
     keep_handler_values,
 )
 from codemods.rules.route_commit.spelling import spell
-from codemods.rules.route_commit.services import (
+from codemods.rules.route_commit.naming import (
     DEFAULT_ROUTE_PACKAGES,
+    RouteModuleNaming,
+    ServiceLocation,
+    locate,
+    naming_facts,
+    service_layout,
+)
+from codemods.rules.route_commit.services import (
     UNPARSABLE,
     ModuleFacts,
     RouteCommitIndex,
     ServiceFunction,
     ServiceFunctionRequest,
-    ServiceLocation,
     keep_blank_lines,
     module_facts,
     respell,
-    service_location,
     service_module_source,
     shadowing,
     summary_of,
@@ -224,21 +229,26 @@ class RouteCommit(Codemod):
         if tree is None:
             return UNPARSABLE
         facts = module_facts(tree, b"commit" in source)
-        return dataclasses.replace(facts, sessions=session_facts(tree) if defines_sessions else None)
+        naming = naming_facts(tree) if facts.maybe_routes else None
+        return dataclasses.replace(facts, sessions=session_facts(tree) if defines_sessions else None, naming=naming)
 
     @classmethod
     def build_index(cls, facts: Mapping[str, Any], options: Mapping[str, Any]) -> RouteCommitIndex:
         services: dict[str, ModuleFacts] = {}
         claims: dict[str, list[str]] = {}
         sessions: dict[str, SessionFacts | None] = {}
+        routes = {p: f for p, f in sorted(facts.items()) if isinstance(f, ModuleFacts) and f.maybe_routes}
+        layout = service_layout(facts, routes, options)
         for path, fact in sorted(facts.items()):
             if fact is None or fact == UNPARSABLE:
                 continue
             services[path] = fact
             sessions[path] = fact.sessions
-            if fact.maybe_routes:
-                location = service_location(path, options)
-                if location is not None:
+        for path, fact in routes.items():
+            qualnames = [None, *(name for name, _ in fact.naming.writes)] if fact.naming else [None]
+            for qualname in qualnames:
+                location = locate(path, fact.naming, qualname, layout, options)
+                if isinstance(location, ServiceLocation) and path not in claims.get(location.path, []):
                     claims.setdefault(location.path, []).append(path)
         owners = {service: routes[0] for service, routes in claims.items() if len(routes) > 1}
         blocked = {service: reason for service in claims if (reason := shadowing(service, facts)) is not None}
@@ -247,7 +257,10 @@ class RouteCommit(Codemod):
                 blocked[service] = f"{service} exists but does not parse, so the function cannot be added to it"
         wanted = set(claims)
         kept = {p: f for p, f in services.items() if p in wanted}
-        return RouteCommitIndex(kept, owners, blocked, frozenset(facts), build_session_index(sessions))
+        naming = {p: f.naming for p, f in routes.items() if f.naming is not None}
+        return RouteCommitIndex(
+            kept, owners, blocked, frozenset(facts), build_session_index(sessions), layout, naming
+        )
 
     # -- the per-file transform ---------------------------------------------------------------
 
@@ -264,8 +277,9 @@ class RouteCommit(Codemod):
         )
         self._module_sessions = self._matcher.scope_sessions(node)
         self._prefixes = router_prefixes(node)
-        self._location = service_location(self.file.path, self.file.options)
         self._index = self._index_of()
+        self._naming = self._index.naming.get(self.file.path) or _naming_of(self.file, node)
+        self._location: ServiceLocation | str = "no route yet"
         return True
 
     def _index_of(self) -> RouteCommitIndex:
@@ -305,6 +319,9 @@ class RouteCommit(Codemod):
     # -- planning one route -------------------------------------------------------------------
 
     def _plan_route(self, route: Route) -> None:
+        self._location = locate(
+            self.file.path, self._naming, route.qualified_name, self._index.layout, self.file.options
+        )
         commits, declines = find_commits(route, self._matcher, self._module_sessions)
         for decline in declines:
             self.report(decline.node, decline.reason, fixable=False)
@@ -341,8 +358,8 @@ class RouteCommit(Codemod):
         """Why none of the route's commits can move, if none can."""
         if has_global_or_nonlocal(route.function):
             return "the route uses `global` or `nonlocal`"
-        if self._location is None:
-            return f"the module name pattern {self.option('module-name')!r} gives no valid module name"
+        if isinstance(self._location, str):
+            return self._location
         blocked = self._index.blocked.get(self._location.path)
         if blocked is not None:
             return blocked
@@ -422,7 +439,7 @@ class RouteCommit(Codemod):
 
     def _extract(self, route: Route, run: Run, flow: Flow) -> None:
         location = self._location
-        assert location is not None
+        assert isinstance(location, ServiceLocation)
         call_target = self._service_import(location, route)
         service_imports = self._service_imports(flow, location)
         if isinstance(service_imports, str):
@@ -601,11 +618,13 @@ class RouteCommit(Codemod):
         files: dict[str, str] = {}
         contributors: dict[str, set[str]] = {}  # generated path -> the routes whose code goes in
         for path, requests in sorted(by_service.items()):
-            files[path] = service_module_source(path, requests, read_file(path), templates)
+            existing = read_file(path)
+            files[path] = service_module_source(path, requests, existing, templates)
             routes = {r.route_path for r in requests}
             contributors.setdefault(path, set()).update(routes)
             init = path.rsplit("/", 1)[0] + "/__init__.py" if "/" in path else "__init__.py"
-            if init in files or read_file(init) is None:
+            # An existing module is imported as it is; only a new services/ folder needs a package.
+            if init in files or (existing is None and read_file(init) is None):
                 files[init] = ""
                 contributors.setdefault(init, set()).update(routes)
         return FinalizeResult(
@@ -655,6 +674,12 @@ def _inner_statements(statement: cst.CSTNode) -> list[cst.CSTNode]:
         elif part is not None and isinstance(getattr(part, "body", None), cst.BaseSuite):
             inner.extend(part.body.body)  # else, finally, except handlers, match cases
     return inner
+
+
+def _naming_of(file: FileContext, module: cst.Module) -> RouteModuleNaming | None:
+    """The naming facts of a route module the whole-tree index did not see (a run without one)."""
+    tree = precheck.parse_shared(file.source or module.code.encode("utf-8"))
+    return naming_facts(tree) if tree is not None else None
 
 
 def _package_of(file: FileContext) -> tuple[str, ...]:

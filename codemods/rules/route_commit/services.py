@@ -14,19 +14,11 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 
-from codemods.analysis.nodes import dotted_name
 from codemods.analysis.routes import snake_case
 from codemods.analysis.sessions import SessionFacts, SessionIndex
 from codemods.base import Templates
 from codemods.rules.route_commit.flow import ImportItem
-
-
-DEFAULT_ROUTE_PACKAGES = ("routes", "routers", "views", "api", "endpoints")
-
-
-
-_STEM_SUFFIXES = ("_routes", "_views", "_router", "_api")
-
+from codemods.rules.route_commit.naming import RouteModuleNaming, ServiceLayout
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,15 +62,6 @@ class ServiceFunctionRequest:
 
 
 @dataclasses.dataclass(frozen=True)
-class ServiceLocation:
-    path: str  # app/services/candidate_service.py
-    package: tuple[str, ...]  # ("app", "services")
-    module: str  # candidate_service
-    class_name: str  # CandidateService
-
-
-
-@dataclasses.dataclass(frozen=True)
 class ModuleFacts:
     """Top-level facts about a file, for the whole-tree index (built with ``ast``: fast)."""
 
@@ -86,6 +69,7 @@ class ModuleFacts:
     class_methods: Mapping[str, frozenset[str]]
     maybe_routes: bool  # decorated functions or classes, and a commit
     sessions: SessionFacts | None = None  # session aliases, module sessions, providers, commit helpers
+    naming: RouteModuleNaming | None = None  # a route module's blueprint and the models it writes
 
 
 
@@ -100,6 +84,8 @@ class RouteCommitIndex:
     blocked: Mapping[str, str] = dataclasses.field(default_factory=dict)  # service path -> why not there
     modules: frozenset[str] = frozenset()  # every Python file the index saw, to tell siblings apart
     sessions: SessionIndex = dataclasses.field(default_factory=SessionIndex)
+    layout: ServiceLayout = dataclasses.field(default_factory=ServiceLayout)
+    naming: Mapping[str, RouteModuleNaming] = dataclasses.field(default_factory=dict)  # route path -> facts
 
 
 
@@ -145,34 +131,6 @@ def shadowing(service_path: str, indexed: Mapping[str, Any]) -> str | None:
         return f"{folder}.py exists; a {folder.rsplit('/', 1)[-1]}/ package next to it would hide it"
     return None
 
-
-
-
-def service_location(route_path: str, options: Mapping[str, Any]) -> ServiceLocation | None:
-    """Where the service module of ``route_path`` lives, per the layout options."""
-    parts = route_path.split("/")
-    folders, filename = parts[:-1], parts[-1]
-    stem = filename[: -len(".py")] if filename.endswith(".py") else filename
-    if stem == "__init__":
-        if not folders:
-            return None
-        stem = folders[-1]
-    route_packages = options.get("route-packages", DEFAULT_ROUTE_PACKAGES)
-    base = folders[:-1] if folders and folders[-1] in route_packages else folders
-    for suffix in _STEM_SUFFIXES:
-        if stem.endswith(suffix) and len(stem) > len(suffix):
-            stem = stem[: -len(suffix)]
-            break
-    try:
-        module = options.get("module-name", "{stem}_service").format(stem=stem)
-    except (KeyError, IndexError, ValueError):
-        return None
-    if not module.isidentifier():
-        return None
-    service_dir = options.get("service-dir", "services")
-    package = (*base, *[p for p in service_dir.split("/") if p])
-    class_name = "".join(word.capitalize() for word in stem.split("_") if word) + "Service"
-    return ServiceLocation("/".join((*package, f"{module}.py")), tuple(package), module, class_name)
 
 
 

@@ -117,7 +117,7 @@ def _evidence(name: str, package: Sequence[str], known: Collection[str]) -> list
 def import_root(module: cst.Module, package: Sequence[str], known: Collection[str]) -> int | None:
     """The import root as an index into ``package`` if the module imports its own tree
     absolutely; None: relative imports (the default: they work wherever the package sits)."""
-    names, relative = _absolute_imports(module)
+    names = _absolute_imports(module)[0]
     votes: dict[int, int] = {}
     for name in names:
         for offset in _evidence(name, package, known):
