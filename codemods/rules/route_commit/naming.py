@@ -185,7 +185,13 @@ def written_model(function: ast.AST) -> str | None:
                 changed.append(node.args[0].id)
             elif isinstance(node.func, ast.Attribute) and (model := _looked_up_model(node.func.value)):
                 changed.append(model)
-        elif isinstance(node, (ast.Assign, ast.AugAssign)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            while isinstance(owner, ast.Attribute):
+                owner = owner.value
+            if isinstance(owner, ast.Name) and owner.id in looked_up and owner is not node.func.value:
+                changed.append(looked_up[owner.id])  # cart.items.clear()
+        if isinstance(node, (ast.Assign, ast.AugAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
                 if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
@@ -341,39 +347,57 @@ def locate(
             "they write names a service module; set module-name in [tool.auditfix.route-commit]"
         )
     folders, _, base = _route_stem(route_path, options)
-    package = (*base, *_dir_parts(options))
+    packages = _service_packages(tuple(base), _dir_parts(options), layout)
     explicit_dir = options.get("service-dir", DEFAULT_SERVICE_DIR) != DEFAULT_SERVICE_DIR
-    existing = _existing(subject, tuple(package), tuple(base), tuple(folders), layout, explicit_dir, route_path)
+    existing = _existing(subject, packages, tuple(base), tuple(folders), layout, explicit_dir, route_path)
     if existing is not None:
         return existing
     name = singular(subject) if layout.singular else subject
     module = layout.pattern.format(name=name)
     if not module.isidentifier() or module in ("services", "__init__"):
         module = f"{name}_service"
-    return ServiceLocation("/".join((*package, f"{module}.py")), tuple(package), module, _class_name(name))
+    package = packages[0]
+    return ServiceLocation("/".join((*package, f"{module}.py")), package, module, _class_name(name))
+
+
+def _service_packages(
+    base: tuple[str, ...], service_dir: Sequence[str], layout: ServiceLayout
+) -> list[tuple[str, ...]]:
+    """The service folders a route may use: the nearest existing one of ``base`` and its parents
+    (``shop/auth/routes.py`` uses ``shop/services/`` when that folder exists), then
+    ``base``'s own."""
+    found: list[tuple[str, ...]] = []
+    for depth in range(len(base), -1, -1):
+        package = (*base[:depth], *service_dir)
+        prefix = "/".join(package) + "/"
+        if any(path.startswith(prefix) for path in layout.modules):
+            found.append(package)
+    own = (*base, *service_dir)
+    return found if found else [own]
 
 
 def _existing(
     subject: str,
-    package: Sequence[str],
-    base: Sequence[str],
-    folders: Sequence[str],
+    packages: Sequence[tuple[str, ...]],
+    base: tuple[str, ...],
+    folders: tuple[str, ...],
     layout: ServiceLayout,
     explicit_dir: bool,
     route_path: str,
 ) -> ServiceLocation | None:
     """An existing service module for ``subject`` (any of its singular/plural spellings)."""
-    candidates: list[tuple[Sequence[str], str]] = []
-    for variant in _variants(subject):
-        for pattern in _PATTERNS:
-            candidates.append((package, pattern.format(name=variant)))
+    candidates: list[tuple[tuple[str, ...], str]] = []
+    for package in packages:
+        for variant in _variants(subject):
+            candidates.extend((package, pattern.format(name=variant)) for pattern in _PATTERNS)
     if not explicit_dir:
-        for folder in dict.fromkeys((tuple(base), tuple(folders))):
+        for folder in dict.fromkeys((base, folders)):
             for variant in _variants(subject):
                 candidates.extend((folder, pattern.format(name=variant)) for pattern in _PATTERNS[:2])
-            candidates.append((folder, "services"))
+        for depth in range(len(base), -1, -1):
+            candidates.append((base[:depth], "services"))  # a package's services.py
     for folder, module in candidates:
         path = "/".join((*folder, f"{module}.py"))
         if path in layout.modules and path != route_path:
-            return ServiceLocation(path, tuple(folder), module, _class_name(singular(subject)))
+            return ServiceLocation(path, folder, module, _class_name(singular(subject)))
     return None

@@ -448,7 +448,7 @@ class RouteCommit(Codemod):
         if isinstance(call_target, str):
             self.report(run.commit.call, call_target, fixable=False)
             return
-        import_module, import_obj, import_level = call_target
+        import_module, import_obj, import_level, import_as = call_target
         function_name = self._function_name(route.service_name, run, location, service_imports)
         if function_name is None:
             self.report(
@@ -459,10 +459,12 @@ class RouteCommit(Codemod):
             return
         source = self._render_function(route, run, flow, function_name)
         self._used_names.add(function_name)
-        replacement = self._call_statement(run, flow, import_obj, function_name)
+        replacement = self._call_statement(run, flow, import_as or import_obj, function_name)
         self._plans.setdefault(run.block, []).append((run.start, run.end, replacement))
-        if not self._already_imported(import_obj):
-            AddImportsVisitor.add_needed_import(self.context, import_module, import_obj, relative=import_level)
+        if not self._already_imported(import_as or import_obj):
+            AddImportsVisitor.add_needed_import(
+                self.context, import_module, import_obj, import_as, relative=import_level
+            )
         for item in flow.imports:
             self._remove_if_unused(item)
         self.extras.append(
@@ -481,8 +483,8 @@ class RouteCommit(Codemod):
         where = f"{location.class_name}.{function_name}" if self.option("style") == "class" else function_name
         self.report(run.commit.call, f"moved {what} into {where} in {location.path}")
 
-    def _service_import(self, location: ServiceLocation, route: Route) -> tuple[str, str, int] | str:
-        """(module, name, relative level) of the route's import of the service, or why not."""
+    def _service_import(self, location: ServiceLocation, route: Route) -> tuple[str, str, int, str | None] | str:
+        """(module, name, relative level, alias) of the route's import of the service, or why not."""
         class_name = location.class_name if self.option("style") == "class" else None
         spelling = spell(
             self._module, _package_of(self.file), location.package, location.module, class_name, self._index.modules
@@ -490,7 +492,12 @@ class RouteCommit(Codemod):
         if isinstance(spelling, str):
             return spelling
         problem = self._binding_clash(spelling.name, spelling.module, spelling.level, route)
-        return problem if problem is not None else (spelling.module, spelling.name, spelling.level)
+        if problem is not None and class_name is None and "service" not in spelling.name:
+            # services/orders.py next to a local `orders`: imported as orders_service
+            alias = f"{spelling.name}_service"
+            if self._binding_clash(alias, spelling.module, spelling.level, route) is None:
+                return (spelling.module, spelling.name, spelling.level, alias)
+        return problem if problem is not None else (spelling.module, spelling.name, spelling.level, None)
 
     def _binding_clash(self, name: str, module: str, level: int, route: Route) -> str | None:
         """Why ``name`` cannot be imported into the route module, if it cannot."""
