@@ -99,13 +99,29 @@ class RouteCommit(Codemod):
     code uses by copying the route module's own imports (relative ones respelled for its
     location) and gets its own module logger if the moved code logs.
 
-    The route imports the service module the way it imports its own package: absolutely
-    (``from app.services import candidate_service``) if it already imports its own package
-    absolutely, else relatively (``from ..services import candidate_service``). Relative is
-    the default because it works wherever the package sits (a ``src/`` layout, a vendored
-    copy); an absolute name would assume the scanned folder is the import root. A folder run
-    as a script (no relative imports, ``from models import Item`` next to ``models.py``) gets
-    ``from services import main_service``, rooted at that folder.
+    The service module follows the project's layout and names. An existing service module for
+    the same resource is reused, in the singular or the plural (``order_service.py`` or
+    ``services/orders.py`` for ``orders.py``, else a package's ``services.py``), so no twin of
+    it is created; a new one follows the pattern the project's service modules share
+    (``*_service.py``, ``*_services.py`` or plain ``services/<name>.py``; singular names where
+    ``orders.py``'s services are ``order_service.py``), in the nearest existing ``services/``
+    folder. Its name comes from the route module's (``candidate_routes.py`` -> ``candidate``),
+    from the blueprint of a generic ``routes.py``/``views.py`` (``Blueprint("auth", ...)`` ->
+    ``auth_service``), and for a module of inline routes (``app.py``, ``main.py``,
+    ``flask_app.py``, a top-level ``routes.py``) from the model each route writes
+    (``db.session.add(Item(...))`` -> ``item_service``). ``module-name`` and ``service-dir``,
+    when set, win.
+
+    The route imports the service module the way it imports its own package: absolutely, from
+    the root its own imports of files of the tree have (``from chapter06.sqlalchemy.models
+    import Post`` gives ``from chapter06.sqlalchemy.services import post_service``), else
+    relatively (``from ..services import candidate_service``). Relative is the default because
+    it works wherever the package sits (a ``src/`` layout, a vendored copy). A folder run as a
+    script (no relative imports, ``from models import Item`` next to ``models.py``) gets ``from
+    services import item_service``, rooted at that folder. The import is resolved back against
+    the tree before anything is written, and a first name that the standard library or an
+    installed library also has (a folder called ``sqlalchemy``, ``logging``, ``test``) is never
+    used unless the module itself imports its folder by that name.
 
     Sessions are found as projects write them, across the whole tree: the configured names
     (``db.session``, ``session``, ``db``...), parameters annotated with a session type or an
@@ -164,7 +180,10 @@ class RouteCommit(Codemod):
     import cycle) or a name from a function around the route; a name the route reads after the
     commit that the moved code assigns only on some paths; a service module name already used
     in the route module; two route modules that map to the same service module (the first one,
-    by path, gets it). Existing service modules are looked up in a whole-tree index of the
+    by path, gets it); a module of inline routes that writes no model by name (set
+    ``module-name``); an import of the service that would name a library and cannot be
+    relative. A reused module gets module functions: a project's ``*Service`` classes are
+    extended only with ``style = "class"``. Existing service modules are looked up in a whole-tree index of the
     files that commit or have "service" in their path; a name clash with a module outside
     that set makes the generation fail, and the engine then leaves the routes unchanged.
     Only the block that holds the commit is considered, so a commit inside
@@ -190,7 +209,7 @@ class RouteCommit(Codemod):
         Option("session-names", list(DEFAULT_SESSION_NAMES), "expressions that are database sessions", list, item_kind=str),
         Option("session-factories", list(DEFAULT_SESSION_FACTORIES), "calls that create sessions", list, item_kind=str),
         Option("service-dir", "services", "folder of the service modules, next to the routes' package", str),
-        Option("module-name", "{stem}_service", "service module name; {stem} is the route module's stem", str),
+        Option("module-name", "{stem}_service", "service module name when set; {stem} is the route module's stem", str),
         Option("route-packages", list(DEFAULT_ROUTE_PACKAGES), "package names that hold route modules", list, item_kind=str),
         Option("style", "functions", "module functions, or static methods of a <Stem>Service class", str, choices=("functions", "class")),
     )
