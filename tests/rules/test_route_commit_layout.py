@@ -154,6 +154,24 @@ LOCATIONS = [
 ]
 
 
+CLASS_SERVICE = (
+    "from ..models import Order\n\n\nclass OrderService:\n    @staticmethod\n    def total(order):\n"
+    "        return sum(line.amount for line in order.lines)\n"
+)
+LOCATIONS += [
+    pytest.param(
+        "app/routes/orders.py", route(), {"app/services/order_service.py": CLASS_SERVICE},
+        "app/services/order_service.py", "from ..services.order_service import OrderService",
+        id="existing-service-class-of-static-methods-is-extended",
+    ),
+    pytest.param(
+        "app/routes/items.py", route(), {"app/services/order_service.py": CLASS_SERVICE},
+        "app/services/items_service.py", "from ..services.items_service import ItemsService",
+        id="new-module-follows-the-projects-service-classes",
+    ),
+]
+
+
 @pytest.mark.parametrize(("path", "source", "other_files", "service_path", "import_line"), LOCATIONS)
 def test_service_module_follows_the_projects_layout(
     path: str, source: str, other_files: dict[str, str], service_path: str, import_line: str
@@ -191,6 +209,18 @@ def test_the_function_is_appended_to_the_reused_module() -> None:
         'def delete_order(order_id):\n    """Delete the order and commit."""\n'
         "    order = Order.query.get(order_id)\n    db.session.delete(order)\n    db.session.commit()\n"
     )
+
+
+def test_a_service_class_gets_the_function_as_a_static_method() -> None:
+    other = {"app/services/order_service.py": CLASS_SERVICE}
+    outcome = run_codemod(RouteCommit, route(), path="app/routes/orders.py", other_files=other)
+    assert "    OrderService.delete_order(order_id)\n" in outcome.new_source.decode()
+    service = generate(outcome, existing=other)["app/services/order_service.py"]
+    namespace: dict[str, Any] = {}
+    body = service.split("class OrderService:", 1)[1]
+    assert "    @staticmethod\n    def delete_order(order_id):\n" in body
+    exec(compile("class OrderService:" + body, "<service>", "exec"), {"Order": None, "db": None}, namespace)
+    assert callable(namespace["OrderService"].delete_order)
 
 
 @pytest.mark.parametrize(

@@ -44,6 +44,7 @@ class ServiceLocation:
     package: tuple[str, ...]  # ("app", "services")
     module: str  # candidate_service
     class_name: str  # CandidateService
+    class_style: bool = False  # the project's services are static methods of *Service classes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +62,8 @@ class ServiceLayout:
     modules: frozenset[str] = frozenset()  # paths of existing service modules
     pattern: str = "{name}_service"
     singular: bool = False  # orders.py's services are order_service.py
+    classes: Mapping[str, str] = dataclasses.field(default_factory=dict)  # path -> its *Service class
+    class_style: bool = False  # most service modules hold a *Service class of static methods
 
 
 # -- words ---------------------------------------------------------------------------------------
@@ -223,8 +226,14 @@ def _looked_up_model(value: ast.expr) -> str | None:
     return None
 
 
-def service_layout(paths: Collection[str], route_modules: Collection[str], options: Mapping[str, Any]) -> ServiceLayout:
-    """The service modules of the tree (``paths``: every Python file) and the pattern they follow."""
+def service_layout(
+    paths: Collection[str],
+    route_modules: Collection[str],
+    options: Mapping[str, Any],
+    classes: Mapping[str, str] | None = None,
+) -> ServiceLayout:
+    """The service modules of the tree (``paths``: every Python file) and the pattern they follow;
+    ``classes``: the modules that hold a ``*Service`` class of static methods, and its name."""
     service_dir = _service_dir_name(options)
     modules = frozenset(p for p in paths if _is_service_module(p, service_dir) and not is_test_path(p))
     patterns: Counter[str] = Counter()
@@ -243,7 +252,9 @@ def service_layout(paths: Collection[str], route_modules: Collection[str], optio
     route_stems = {_route_stem(p, options)[1] for p in route_modules}
     paired_singular = any(s != plural(s) and plural(s) in route_stems for s in subjects if s not in route_stems)
     paired_plural = any(s in route_stems and s != singular(s) for s in subjects)
-    return ServiceLayout(modules, pattern, paired_singular and not paired_plural)
+    classes = {p: c for p, c in (classes or {}).items() if p in modules}
+    class_style = len(classes) * 2 > len([m for m in modules if not m.endswith("/__init__.py")])
+    return ServiceLayout(modules, pattern, paired_singular and not paired_plural, classes, class_style)
 
 
 def _service_dir_name(options: Mapping[str, Any]) -> str:
@@ -357,7 +368,8 @@ def locate(
     if not module.isidentifier() or module in ("services", "__init__"):
         module = f"{name}_service"
     package = packages[0]
-    return ServiceLocation("/".join((*package, f"{module}.py")), package, module, _class_name(name))
+    path = "/".join((*package, f"{module}.py"))
+    return ServiceLocation(path, package, module, _class_name(name), layout.class_style)
 
 
 def _service_packages(
@@ -399,5 +411,7 @@ def _existing(
     for folder, module in candidates:
         path = "/".join((*folder, f"{module}.py"))
         if path in layout.modules and path != route_path:
-            return ServiceLocation(path, folder, module, _class_name(singular(subject)))
+            existing_class = layout.classes.get(path)
+            class_name = existing_class or _class_name(singular(subject))
+            return ServiceLocation(path, folder, module, class_name, existing_class is not None)
     return None

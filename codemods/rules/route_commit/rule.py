@@ -257,7 +257,8 @@ class RouteCommit(Codemod):
         claims: dict[str, list[str]] = {}
         sessions: dict[str, SessionFacts | None] = {}
         routes = {p: f for p, f in sorted(facts.items()) if isinstance(f, ModuleFacts) and f.maybe_routes}
-        layout = service_layout(facts, routes, options)
+        classes = {p: f.service_class for p, f in facts.items() if isinstance(f, ModuleFacts) and f.service_class}
+        layout = service_layout(facts, routes, options, classes)
         for path, fact in sorted(facts.items()):
             if fact is None or fact == UNPARSABLE:
                 continue
@@ -299,6 +300,7 @@ class RouteCommit(Codemod):
         self._index = self._index_of()
         self._naming = self._index.naming.get(self.file.path) or _naming_of(self.file, node)
         self._location: ServiceLocation | str = "no route yet"
+        self._class_style = False
         return True
 
     def _index_of(self) -> RouteCommitIndex:
@@ -341,6 +343,8 @@ class RouteCommit(Codemod):
         self._location = locate(
             self.file.path, self._naming, route.qualified_name, self._index.layout, self.file.options
         )
+        class_style = isinstance(self._location, ServiceLocation) and self._location.class_style
+        self._class_style = self.option("style") == "class" or class_style
         commits, declines = find_commits(route, self._matcher, self._module_sessions)
         for decline in declines:
             self.report(decline.node, decline.reason, fixable=False)
@@ -490,7 +494,7 @@ class RouteCommit(Codemod):
             ServiceFunctionRequest(
                 route_path=self.file.path,
                 service_path=location.path,
-                class_name=location.class_name if self.option("style") == "class" else None,
+                class_name=location.class_name if self._class_style else None,
                 function_name=function_name,
                 source=source,
                 imports=tuple(service_imports),
@@ -499,12 +503,12 @@ class RouteCommit(Codemod):
         )
         moved = len(run.statements) - 1
         what = f"the commit and {moved} statement{'s' if moved != 1 else ''} before it" if moved else "the commit"
-        where = f"{location.class_name}.{function_name}" if self.option("style") == "class" else function_name
+        where = f"{location.class_name}.{function_name}" if self._class_style else function_name
         self.report(run.commit.call, f"moved {what} into {where} in {location.path}")
 
     def _service_import(self, location: ServiceLocation, route: Route) -> tuple[str, str, int, str | None] | str:
         """(module, name, relative level, alias) of the route's import of the service, or why not."""
-        class_name = location.class_name if self.option("style") == "class" else None
+        class_name = location.class_name if self._class_style else None
         spelling = spell(
             self._module, _package_of(self.file), location.package, location.module, class_name, self._index.modules
         )
@@ -563,7 +567,7 @@ class RouteCommit(Codemod):
         existing = self._index.services.get(location.path)
         taken = set(self._used_names) | {i.bound_name for i in imports}
         if existing is not None:
-            if self.option("style") == "class":
+            if self._class_style:
                 taken |= existing.class_methods.get(location.class_name, frozenset())
             else:
                 taken |= set(existing.bindings)
@@ -580,7 +584,7 @@ class RouteCommit(Codemod):
             body=_body_code(run.statements),
             returns=list(flow.returns),
             is_async=flow.is_async,
-            static=self.option("style") == "class",
+            static=self._class_style,
             summary=_docstring_safe(summary_of(name, run.statements)),
         )
         source = self.render("service_function.py.j2", fn=function)

@@ -70,6 +70,7 @@ class ModuleFacts:
     maybe_routes: bool  # decorated functions or classes, and a commit
     sessions: SessionFacts | None = None  # session aliases, module sessions, providers, commit helpers
     naming: RouteModuleNaming | None = None  # a route module's blueprint and the models it writes
+    service_class: str | None = None  # a `class OrderService` of static methods only
 
 
 
@@ -164,12 +165,15 @@ def module_facts(tree: ast.Module, has_commit: bool) -> ModuleFacts:
     bindings: dict[str, str] = {}
     methods: dict[str, frozenset[str]] = {}
     maybe_routes = False
+    service_class = None
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             bindings[node.name] = "def"
             maybe_routes = maybe_routes or bool(node.decorator_list)
         elif isinstance(node, ast.ClassDef):
             bindings[node.name] = "class"
+            if node.name.endswith("Service") and service_class is None and _static_only(node):
+                service_class = node.name
             methods[node.name] = frozenset(
                 n.name for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
             )
@@ -189,7 +193,16 @@ def module_facts(tree: ast.Module, has_commit: bool) -> ModuleFacts:
                 for name in ast.walk(target):
                     if isinstance(name, ast.Name):
                         bindings.setdefault(name.id, "value")
-    return ModuleFacts(bindings, methods, maybe_routes and has_commit)
+    return ModuleFacts(bindings, methods, maybe_routes and has_commit, service_class=service_class)
+
+
+def _static_only(node: ast.ClassDef) -> bool:
+    """A class used as a namespace: methods, all static or class methods."""
+    methods = [n for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    return bool(methods) and all(
+        any(isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod") for d in m.decorator_list)
+        for m in methods
+    )
 
 
 
