@@ -182,8 +182,8 @@ class RouteCommit(Codemod):
     in the route module; two route modules that map to the same service module (the first one,
     by path, gets it); a module of inline routes that writes no model by name (set
     ``module-name``); an import of the service that would name a library and cannot be
-    relative. A reused module gets module functions: a project's ``*Service`` classes are
-    extended only with ``style = "class"``. Existing service modules are looked up in a whole-tree index of the
+    relative. A project's ``*Service`` classes are followed (static methods) when they hold
+    static methods only; instance-based service classes get module functions beside them. Existing service modules are looked up in a whole-tree index of the
     files that commit or have "service" in their path; a name clash with a module outside
     that set makes the generation fail, and the engine then leaves the routes unchanged.
     Only the block that holds the commit is considered, so a commit inside
