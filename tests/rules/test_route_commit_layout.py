@@ -132,6 +132,11 @@ LOCATIONS = [
         id="blueprint-package-routes-named-after-the-blueprint",
     ),
     pytest.param(
+        "app/auth/routes.py", route("auth"), {"app/__init__.py": "", "app/auth/__init__.py": ""},
+        "app/services/auth_service.py", "from ..services import auth_service",
+        id="blueprint-package-of-the-app-package-uses-its-services-folder",
+    ),
+    pytest.param(
         "app/auth/views.py", route("auth"), {"app/services/email_service.py": "def send():\n    pass\n"},
         "app/services/auth_service.py", "from ..services import auth_service",
         id="blueprint-package-uses-the-projects-services-folder",

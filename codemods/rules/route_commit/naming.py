@@ -64,6 +64,7 @@ class ServiceLayout:
     singular: bool = False  # orders.py's services are order_service.py
     classes: Mapping[str, str] = dataclasses.field(default_factory=dict)  # path -> its *Service class
     class_style: bool = False  # most service modules hold a *Service class of static methods
+    packages: frozenset[str] = frozenset()  # folders with an __init__.py ("app/auth")
 
 
 # -- words ---------------------------------------------------------------------------------------
@@ -254,7 +255,9 @@ def service_layout(
     paired_plural = any(s in route_stems and s != singular(s) for s in subjects)
     classes = {p: c for p, c in (classes or {}).items() if p in modules}
     class_style = len(classes) * 2 > len([m for m in modules if not m.endswith("/__init__.py")])
-    return ServiceLayout(modules, pattern, paired_singular and not paired_plural, classes, class_style)
+    packages = frozenset(p[: -len("/__init__.py")] for p in paths if p.endswith("/__init__.py"))
+    singular_names = paired_singular and not paired_plural
+    return ServiceLayout(modules, pattern, singular_names, classes, class_style, packages)
 
 
 def _service_dir_name(options: Mapping[str, Any]) -> str:
@@ -335,6 +338,16 @@ def subject_of(
     return None
 
 
+def _is_blueprint_package(folders: Sequence[str], stem: str, naming: RouteModuleNaming | None) -> bool:
+    """``auth/routes.py`` (or ``views.py``, ``__init__.py``) defining ``Blueprint("auth", ...)``."""
+    return (
+        len(folders) > 1
+        and stem in ("routes", "views", "__init__")
+        and naming is not None
+        and naming.blueprint == folders[-1]
+    )
+
+
 def _is_generic(stem: str) -> bool:
     return stem in GENERIC_STEMS or stem.endswith(("_app", "_api", "_routes", "_views")) or not stem.isidentifier()
 
@@ -357,7 +370,9 @@ def locate(
             f"{route_path.rsplit('/', 1)[-1]} says nothing of what its routes are about and no model "
             "they write names a service module; set module-name in [tool.auditfix.route-commit]"
         )
-    folders, _, base = _route_stem(route_path, options)
+    folders, stem, base = _route_stem(route_path, options)
+    if _is_blueprint_package(folders, stem, naming) and base == folders and "/".join(base[:-1]) in layout.packages:
+        base = base[:-1]  # app/auth/routes.py of Blueprint("auth"), a blueprint package of app/: app/services/
     packages = _service_packages(tuple(base), _dir_parts(options), layout)
     explicit_dir = options.get("service-dir", DEFAULT_SERVICE_DIR) != DEFAULT_SERVICE_DIR
     existing = _existing(subject, packages, tuple(base), tuple(folders), layout, explicit_dir, route_path)
