@@ -164,8 +164,8 @@ def written_model(function: ast.AST) -> str | None:
     for node in ast.walk(function):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             target = node.targets[0].id
-            if isinstance(node.value, ast.Call) and _model_name(node.value.func):
-                constructed[target] = _model_name(node.value.func) or ""
+            if isinstance(node.value, ast.Call) and (model := _model_name(node.value.func)):
+                constructed[target] = model
             else:
                 model = _looked_up_model(node.value)
                 if model is not None:
@@ -177,8 +177,8 @@ def written_model(function: ast.AST) -> str | None:
             if node.func.attr in ("add", "merge", "add_all"):
                 items = argument.elts if isinstance(argument, (ast.List, ast.Tuple)) else [argument]
                 for item in items:
-                    if isinstance(item, ast.Call) and _model_name(item.func):
-                        added.append(_model_name(item.func))
+                    if isinstance(item, ast.Call) and (model := _model_name(item.func)):
+                        added.append(model)
                     elif isinstance(item, ast.Name) and item.id in constructed:
                         added.append(constructed[item.id])
             elif node.func.attr == "delete" and isinstance(argument, ast.Name) and argument.id in looked_up:
@@ -268,7 +268,7 @@ def _service_dir_name(options: Mapping[str, Any]) -> str:
 def _is_service_module(path: str, service_dir: str) -> bool:
     *folders, filename = path.split("/")
     stem = filename[: -len(".py")]
-    if stem == "__init__":
+    if stem == "__init__" or not filename.endswith(".py"):
         return False
     return (
         bool(folders and folders[-1] in (service_dir, "services"))
