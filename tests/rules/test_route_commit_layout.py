@@ -147,6 +147,14 @@ LOCATIONS = [
         id="generic-blueprint-name-gives-the-written-model",
     ),
     pytest.param(
+        "app/api/routes.py",
+        route().replace('from flask import Blueprint', 'from fastapi import APIRouter')
+        .replace('bp = Blueprint("orders", __name__)', 'router = APIRouter(prefix="/invoices")')
+        .replace("@bp.delete", "@router.delete"),
+        {}, "app/services/invoices_service.py", "from ..services import invoices_service",
+        id="generic-fastapi-routes-module-named-after-its-router-prefix",
+    ),
+    pytest.param(
         "shop/flask_app.py", INLINE_ITEM_ROUTE, {},
         "shop/services/item_service.py", "from .services import item_service",
         id="inline-routes-named-after-the-model-they-add",

@@ -51,7 +51,7 @@ class ServiceLocation:
 class RouteModuleNaming:
     """What a route module says about the names of its services (from ``ast``: index time)."""
 
-    blueprint: str | None  # Blueprint("auth", __name__) -> "auth"
+    blueprint: str | None  # Blueprint("auth", __name__) -> "auth", APIRouter(prefix="/items") -> "items"
     writes: tuple[tuple[str, str], ...]  # (function's qualified name, model it writes), in order
 
 
@@ -108,10 +108,9 @@ def naming_facts(tree: ast.Module) -> RouteModuleNaming:
     blueprint = None
     for node in tree.body:
         value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
-        if isinstance(value, ast.Call) and _called_name(value.func) == "Blueprint" and value.args:
-            first = value.args[0]
-            if isinstance(first, ast.Constant) and isinstance(first.value, str):
-                blueprint = first.value
+        if isinstance(value, ast.Call):
+            blueprint = _router_name(value)
+            if blueprint is not None:
                 break
     writes = []
     for qualname, function in _functions(tree):
@@ -120,6 +119,22 @@ def naming_facts(tree: ast.Module) -> RouteModuleNaming:
             if model is not None:
                 writes.append((qualname, model))
     return RouteModuleNaming(blueprint, tuple(writes))
+
+
+def _router_name(call: ast.Call) -> str | None:
+    """``Blueprint("auth", __name__)`` -> auth; ``APIRouter(prefix="/items")`` -> items."""
+    called = _called_name(call.func)
+    if called == "Blueprint" and call.args:
+        first = call.args[0]
+        if isinstance(first, ast.Constant) and isinstance(first.value, str):
+            return first.value
+    if called == "APIRouter":
+        for keyword in call.keywords:
+            if keyword.arg == "prefix" and isinstance(keyword.value, ast.Constant):
+                prefix = str(keyword.value.value).strip("/")
+                if prefix and "/" not in prefix and "{" not in prefix:
+                    return prefix
+    return None
 
 
 def _called_name(func: ast.expr) -> str | None:

@@ -107,7 +107,7 @@ class RouteCommit(Codemod):
     ``orders.py``'s services are ``order_service.py``), in the nearest existing ``services/``
     folder. Its name comes from the route module's (``candidate_routes.py`` -> ``candidate``),
     from the blueprint of a generic ``routes.py``/``views.py`` (``Blueprint("auth", ...)`` ->
-    ``auth_service``), and for a module of inline routes (``app.py``, ``main.py``,
+    ``auth_service``, ``APIRouter(prefix="/items")`` -> ``items_service``), and for a module of inline routes (``app.py``, ``main.py``,
     ``flask_app.py``, a top-level ``routes.py``) from the model each route writes
     (``db.session.add(Item(...))`` -> ``item_service``). ``module-name`` and ``service-dir``,
     when set, win.
