@@ -669,3 +669,145 @@ def test_a_projects_own_suite_passes_after_its_services_follow_its_layout(tmp_pa
         )  # fmt: skip
         assert result.returncode == 0, f"{name}: {result.stdout}{result.stderr}"
         assert "2 passed" in result.stdout
+
+
+# The real failure: a FastAPI app in a package chapter06/sqlalchemy/ that imports its siblings as
+# chapter06.sqlalchemy.*, with an async session from a dependency, and its own test suite.
+ASYNC_CHAPTER = {
+    "chapter06/__init__.py": "",
+    "chapter06/sqlalchemy/__init__.py": "",
+    "chapter06/sqlalchemy/models.py": """\
+        from sqlalchemy import Integer, String
+        from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+        class Base(DeclarativeBase):
+            pass
+
+
+        class Post(Base):
+            __tablename__ = "posts"
+
+            id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+            title: Mapped[str] = mapped_column(String(255), nullable=False)
+        """,
+    "chapter06/sqlalchemy/schemas.py": """\
+        from pydantic import BaseModel
+
+
+        class PostCreate(BaseModel):
+            title: str
+
+
+        class PostRead(PostCreate):
+            id: int
+        """,
+    "chapter06/sqlalchemy/database.py": """\
+        import os
+
+        from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+        from chapter06.sqlalchemy.models import Base
+
+        engine = create_async_engine("sqlite+aiosqlite:///" + os.environ["LAYOUT_TEST_DB"])
+        async_session_maker = async_sessionmaker(engine, expire_on_commit=False)
+
+
+        async def get_async_session():
+            async with async_session_maker() as session:
+                yield session
+
+
+        async def create_all_tables():
+            async with engine.begin() as connection:
+                await connection.run_sync(Base.metadata.create_all)
+        """,
+    "chapter06/sqlalchemy/app.py": """\
+        import contextlib
+
+        from fastapi import Depends, FastAPI, HTTPException, status
+        from sqlalchemy import select
+        from sqlalchemy.ext.asyncio import AsyncSession
+
+        from chapter06.sqlalchemy import schemas
+        from chapter06.sqlalchemy.database import create_all_tables, get_async_session
+        from chapter06.sqlalchemy.models import Post
+
+
+        @contextlib.asynccontextmanager
+        async def lifespan(app: FastAPI):
+            await create_all_tables()
+            yield
+
+
+        app = FastAPI(lifespan=lifespan)
+
+
+        @app.post("/posts", status_code=status.HTTP_201_CREATED, response_model=schemas.PostRead)
+        async def create_post(post_create: schemas.PostCreate, session: AsyncSession = Depends(get_async_session)):
+            post = Post(**post_create.model_dump())
+            session.add(post)
+            await session.commit()
+            return post
+
+
+        @app.get("/posts", response_model=list[schemas.PostRead])
+        async def list_posts(session: AsyncSession = Depends(get_async_session)):
+            return (await session.scalars(select(Post).order_by(Post.id))).all()
+
+
+        @app.delete("/posts/{id}", status_code=status.HTTP_204_NO_CONTENT)
+        async def delete_post(id: int, session: AsyncSession = Depends(get_async_session)):
+            post = await session.get(Post, id)
+            if post is None:
+                raise HTTPException(status_code=404)
+            await session.delete(post)
+            await session.commit()
+        """,
+    "tests/__init__.py": "",
+    "tests/test_chapter06.py": """\
+        import os
+        import sqlite3
+
+        import pytest
+        from fastapi.testclient import TestClient
+
+
+        @pytest.fixture
+        def client(tmp_path, monkeypatch):
+            monkeypatch.setenv("LAYOUT_TEST_DB", str(tmp_path / "posts.db"))
+            from chapter06.sqlalchemy.app import app
+
+            with TestClient(app) as client:
+                yield client
+
+
+        def test_posts(client):
+            assert client.post("/posts", json={"title": "one"}).json() == {"id": 1, "title": "one"}
+            assert client.post("/posts", json={"title": "two"}).status_code == 201
+            assert client.delete("/posts/1").status_code == 204
+            assert client.delete("/posts/1").status_code == 404
+            assert client.get("/posts").json() == [{"id": 2, "title": "two"}]
+            with sqlite3.connect(os.environ["LAYOUT_TEST_DB"]) as connection:
+                assert connection.execute("select id, title from posts").fetchall() == [(2, "two")]
+        """,
+}
+
+
+def test_the_chapter06_sqlalchemy_fastapi_app_and_its_suite_still_work_after_the_rewrite(tmp_path: Path) -> None:
+    rewritten = rewrite_tree(ASYNC_CHAPTER)
+    app = rewritten["chapter06/sqlalchemy/app.py"]
+    assert "from chapter06.sqlalchemy.services import post_service\n" in app
+    assert "from sqlalchemy.services" not in app
+    assert "    await post_service.delete_post(session, post)\n" in app
+    assert "chapter06/sqlalchemy/services/post_service.py" in rewritten
+    for name, tree in (("original", {p: textwrap.dedent(c) for p, c in ASYNC_CHAPTER.items()}), ("rewritten", rewritten)):
+        root = tmp_path / name
+        write_tree(root, tree)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTHON"))}
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=root, capture_output=True,
+            text=True, env=env, timeout=300,
+        )  # fmt: skip
+        assert result.returncode == 0, f"{name}: {result.stdout}{result.stderr}"
+        assert "1 passed" in result.stdout
