@@ -10,6 +10,7 @@ own test suite, or their routes through Flask's test client) in a fresh interpre
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -22,7 +23,7 @@ from typing import Any
 import pytest
 
 from codemods.rules.route_commit import RouteCommit
-from codemods.rules.route_commit.naming import plural, singular
+from codemods.rules.route_commit.naming import plural, singular, written_model
 from codemods.rules.route_commit.services import ServiceFunctionRequest
 from tests.rules.helpers import assert_noop, declined, run_codemod
 from tests.rules.test_route_commit import generate
@@ -234,6 +235,25 @@ def test_a_service_class_gets_the_function_as_a_static_method() -> None:
     assert "    @staticmethod\n    def delete_order(order_id):\n" in body
     exec(compile("class OrderService:" + body, "<service>", "exec"), {"Order": None, "db": None}, namespace)
     assert callable(namespace["OrderService"].delete_order)
+
+
+@pytest.mark.parametrize(
+    ("body", "model"),
+    [
+        pytest.param("db.session.add(Item(name=name))", "item", id="added-constructor"),
+        pytest.param("log = AuditLog(x=1)\ndb.session.add(log)", "audit_log", id="added-variable"),
+        pytest.param("db.session.add_all([Tag(name=n) for n in names])", None, id="comprehension-not-guessed"),
+        pytest.param("order = db.get_or_404(Order, order_id)\norder.status = 'x'", "order", id="changed-after-lookup"),
+        pytest.param("cart = Cart.query.get(cart_id)\ncart.items.clear()", "cart", id="method-on-looked-up"),
+        pytest.param("db.query(Item).filter(Item.id == i).delete()", "item", id="query-delete"),
+        pytest.param("session.execute(update(Stock).values(n=1))", "stock", id="update-statement"),
+        pytest.param("for k, v in data.items():\n    setattr(post, k, v)\nsession.add(post)", "post", id="annotated-param"),
+        pytest.param("raise HTTPException(404)", None, id="nothing-written"),
+    ],
+)
+def test_the_model_a_route_writes(body: str, model: str | None) -> None:
+    source = "def route(post: Post, session: AsyncSession):\n" + textwrap.indent(body, "    ") + "\n"
+    assert written_model(ast.parse(source).body[0]) == model
 
 
 @pytest.mark.parametrize(

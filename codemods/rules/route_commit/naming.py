@@ -175,7 +175,7 @@ def written_model(function: ast.AST) -> str | None:
     """The model class a function writes: one it adds (``db.add(Item(...))``), else one it
     deletes or changes after looking it up (``db.get(Item, id)``, ``Item.query.get(id)``)."""
     constructed: dict[str, str] = {}
-    looked_up: dict[str, str] = {}
+    looked_up: dict[str, str] = _annotated_models(function)  # post: Post = Depends(get_post_or_404)
     for node in ast.walk(function):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             target = node.targets[0].id
@@ -196,6 +196,8 @@ def written_model(function: ast.AST) -> str | None:
                         added.append(model)
                     elif isinstance(item, ast.Name) and item.id in constructed:
                         added.append(constructed[item.id])
+                    elif isinstance(item, ast.Name) and item.id in looked_up:
+                        changed.append(looked_up[item.id])
             elif node.func.attr == "delete" and isinstance(argument, ast.Name) and argument.id in looked_up:
                 changed.append(looked_up[argument.id])
         if isinstance(node, ast.Call) and _called_name(node.func) in ("delete", "update", "insert"):
@@ -220,6 +222,20 @@ def written_model(function: ast.AST) -> str | None:
         if found:
             return snake_case(Counter(found).most_common(1)[0][0])
     return None
+
+
+def _annotated_models(function: ast.AST) -> dict[str, str]:
+    """Parameters annotated with a class that is no session, request or schema of the HTTP layer."""
+    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return {}
+    found = {}
+    arguments = function.args
+    for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
+        annotation = argument.annotation
+        if isinstance(annotation, ast.Name) and _model_name(annotation):
+            if not annotation.id.endswith(("Session", "Request", "Tasks", "Create", "Update", "In", "Schema")):
+                found[argument.arg] = annotation.id
+    return found
 
 
 def _model_name(func: ast.expr) -> str | None:
