@@ -122,6 +122,12 @@ LOCATIONS = [
         id="new-module-follows-the-projects-plain-services-folder",
     ),
     pytest.param(
+        "app/routes/import_routes.py", route(),
+        {"app/services/billing.py": "def bill():\n    pass\n"},
+        "app/services/import_service.py", "from ..services import import_service",
+        id="plain-pattern-never-names-a-module-after-a-keyword",
+    ),
+    pytest.param(
         "app/routes/items.py", route(),
         {"app/services/order_service.py": EXISTING, "app/routes/orders.py": route()},
         "app/services/item_service.py", "from ..services import item_service",

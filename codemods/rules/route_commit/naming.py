@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import keyword
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
@@ -411,8 +412,8 @@ def locate(
         return existing
     name = singular(subject) if layout.singular else subject
     module = layout.pattern.format(name=name)
-    if not module.isidentifier() or module in ("services", "__init__"):
-        module = f"{name}_service"
+    if not module.isidentifier() or keyword.iskeyword(module) or module in ("services", "__init__"):
+        module = f"{name}_service"  # services/import.py could not be imported by name
     package = packages[0]
     path = "/".join((*package, f"{module}.py"))
     return ServiceLocation(path, package, module, _class_name(name), layout.class_style)
