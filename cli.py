@@ -91,8 +91,8 @@ PathArgument = Annotated[Path, typer.Argument(help="Folder (or file) to work on.
 PathsArgument = Annotated[
     list[Path],
     typer.Argument(
-        help="Folder or file to work on; several files (as pre-commit passes them) are worked on "
-        "from their common folder, and only they are rewritten.",
+        help="Folder or file to work on; named files (as pre-commit passes them) are worked on "
+        "from their project's root, and only they are rewritten.",
         show_default=False,
         metavar="PATH",
     ),
@@ -148,7 +148,7 @@ def load_settings(
 
 
 def combine_paths(paths: list[Path]) -> tuple[Path, Optional[list[str]]]:
-    """One path is the root, as always; several run from their common folder, restricted to them."""
+    """One folder is the root, as always; named files run from their project's root, restricted to them."""
     for path in paths:
         if not path.exists():
             raise fail(f"{path}: no such file or folder")

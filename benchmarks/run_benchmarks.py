@@ -822,6 +822,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 # The pre-commit case on the replicated sample_repo, once: the script's path is exercised in CI.
                 copy = work / f"sample_repo-x{arguments.copies}"
                 named = sorted(p.relative_to(copy).as_posix() for p in copy.rglob("job_routes.py"))[:1]
+                # The copy holding it is a project (as a repository with pre-commit is): named
+                # files are worked on from their project's root, with its whole-tree facts.
+                project_file = arguments.sample_repo / "pyproject.toml"
+                if named and project_file.is_file():
+                    shutil.copyfile(project_file, copy / named[0].split("/")[0] / "pyproject.toml")
                 results.append(measure_precommit(corpora.measure(f"sample_repo x{arguments.copies}", copy), [("one changed file", named)], 1, scratch, log))
         except (BenchmarkError, corpora.CorpusError) as exc:
             log(f"benchmark: {exc}")

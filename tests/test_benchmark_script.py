@@ -54,7 +54,7 @@ def test_quick_mode_measures_every_run_of_the_replicated_sample_repo(quick_run: 
     assert precommit["name"] == "sample_repo x2 pre-commit"
     baseline, check = precommit["measurements"]
     assert baseline["run"] == "python -c 'import libcst'" and check["run"] == "one changed file"
-    assert check["ratio"] == pytest.approx(check["seconds"] / baseline["seconds"]) and check["changed"] == 1
+    assert check["ratio"] == pytest.approx(check["seconds"] / baseline["seconds"]) and check["changed"] >= 1  # the file, and the service module a route-commit fix creates
 
 
 def test_quick_mode_measures_the_start_up_and_leaves_the_fixed_cost_to_the_series(quick_run: tuple[str, dict]) -> None:

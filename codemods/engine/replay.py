@@ -187,13 +187,37 @@ def record(folder: Path, key: str, recorded: Recorded) -> None:
     cache.save()
 
 
+PROJECT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
+
+
+def project_root(folder: Path) -> Path | None:
+    """The nearest folder at or above ``folder`` that holds a project marker (pyproject.toml,
+    setup.cfg, setup.py or .git), or None."""
+    for candidate in (folder, *folder.parents):
+        if any((candidate / marker).exists() for marker in PROJECT_MARKERS):
+            return candidate
+    return None
+
+
 def common_root(paths: Sequence[Path]) -> tuple[Path, list[str] | None]:
-    """One path is the root; several are worked on from their common folder, and only they
-    (posix, relative to it) are rewritten.  The paths must exist."""
-    if len(paths) == 1:
+    """The root a run works from, and the files it rewrites (posix, relative to the root; None:
+    everything under it).  The paths must exist.
+
+    One folder is the root, as always.  Named files (one or several, as pre-commit passes them)
+    are worked on from their project's root, the nearest folder above them with a project
+    marker, so that relative imports, the logging set-up, service modules and model indexes are
+    seen as in a run on the whole project; only the named files are rewritten.  Without a
+    marker, several paths run from their common folder and one file from its own folder.
+    """
+    if len(paths) == 1 and paths[0].is_dir():
         return paths[0], None
     resolved = [path.resolve() for path in paths]
-    root = Path(os.path.commonpath([str(p if p.is_dir() else p.parent) for p in resolved]))
+    common = Path(os.path.commonpath([str(p if p.is_dir() else p.parent) for p in resolved]))
+    root = project_root(common)
+    if root is None:
+        if len(paths) == 1:
+            return paths[0], None
+        root = common
     return root, sorted({p.relative_to(root).as_posix() for p in resolved})
 
 

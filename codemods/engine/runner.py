@@ -245,7 +245,7 @@ class Engine:
         only: Sequence[str] | None = None,
     ) -> None:
         self.root = root
-        # Several paths named on the command line: their common folder is the root, and only
+        # Paths named on the command line: their project's root is the root, and only
         # these (posix, relative to it; a folder stands for everything under it) are rewritten.
         self.only = tuple(only) if only is not None else None
         # Paths are relative to this folder; a single file is worked on from its own folder.

@@ -42,6 +42,18 @@ from codemods.analysis.routes import (
     find_route,
     router_prefixes,
 )
+from codemods.rules.route_commit.boundary import MARKERS as BOUNDARY_MARKERS
+from codemods.rules.route_commit.boundary import (
+    BoundaryCheck,
+    BoundaryEdit,
+    HookEdit,
+    UnitOfWork,
+    add_after_request_hook,
+    boundary_facts,
+    build_boundary_index,
+    commit_after_yield,
+    without_statement,
+)
 from codemods.rules.route_commit.flow import (
     Decline,
     Flow,
@@ -107,9 +119,9 @@ class RouteCommit(Codemod):
     ``orders.py``'s services are ``order_service.py``), in the nearest existing ``services/``
     folder. Its name comes from the route module's (``candidate_routes.py`` -> ``candidate``),
     from the blueprint of a generic ``routes.py``/``views.py`` (``Blueprint("auth", ...)`` ->
-    ``auth_service``, ``APIRouter(prefix="/items")`` -> ``items_service``), and for a module of inline routes (``app.py``, ``main.py``,
-    ``flask_app.py``, a top-level ``routes.py``) from the model each route writes
-    (``db.session.add(Item(...))`` -> ``item_service``). ``module-name`` and ``service-dir``,
+    ``auth_service``, ``APIRouter(prefix="/items")`` -> ``items_service``), and for a module
+    of inline routes (``app.py``, ``main.py``, ``flask_app.py``, a top-level ``routes.py``)
+    from the model each route writes (``db.session.add(Item(...))`` -> ``item_service``). ``module-name`` and ``service-dir``,
     when set, win.
 
     The route imports the service module the way it imports its own package: absolutely, from
@@ -135,6 +147,26 @@ class RouteCommit(Codemod):
     nothing of the HTTP layer between them share one function; a name already taken becomes a
     name for what the code writes (``create_audit_log``), never a number. Each function has a
     one-line docstring that says what it does.
+
+    A commit the request boundary already makes is removed instead, with its writes left in the
+    route and no service: when the session comes from a FastAPI dependency that commits what it
+    yields on every normal exit (``yield db`` then ``db.commit()``, ``with
+    SessionLocal.begin() as db: yield db``; directly or through an ``Annotated`` alias of any
+    module) declared with ``scope="function"``, or a Flask ``after_request`` hook commits
+    ``db.session``, and nothing after the commit reads the database (only returns of literals,
+    plain parameters and the web framework's helpers). With FastAPI's default dependency scope
+    the commit after ``yield`` runs after the response is sent, so the route's commit is kept
+    and a finding says why; so it is for teardown hooks and ``SQLALCHEMY_COMMIT_ON_TEARDOWN``.
+
+    With ``strategy = "unit-of-work"`` the service only writes: the commit becomes a
+    ``flush()`` in it and the request boundary commits, once per request, as SQLAlchemy's
+    session documentation recommends for web apps. The session dependency gets
+    ``db.commit()`` after its ``yield`` (``templates/boundary_commit.py.j2``) if it does not
+    commit yet; a Flask app gets an ``after_request`` hook that commits responses below 400
+    and rolls back the others (``templates/boundary_hook.py.j2``, after its one
+    ``db.init_app(app)``) unless one commits already. The route must have one commit, nothing
+    but reads after it, and (FastAPI) ``Depends(..., scope="function")``, else it is declined
+    with the reason. See docs/unit-of-work.md.
 
     Why is this bad?
     A route that writes and commits mixes HTTP handling with the unit of work: the transaction
@@ -169,6 +201,15 @@ class RouteCommit(Codemod):
     the same request: only the frame they run in changes. Exceptions propagate unchanged, so an
     ``except: rollback()`` around the commit in the route still applies. Code that reads a moved
     name the analysis cannot see (``locals()``, ``eval``) would change behaviour.
+
+    A removed redundant commit leaves the writes to the boundary's commit, which runs before the
+    response is sent, after nothing but returns that read no database state: a failing commit
+    still answers 500 with nothing saved. Unit-of-work flushes where the route committed (the
+    same SQL at the same point: errors and generated ids stay where they were), then the
+    boundary commits before the response. What changes: objects are no longer expired by a
+    commit in the route (a relationship collection loaded before the write is not reloaded),
+    and with unit-of-work every request using the dependency commits its writes at the end,
+    also one whose route wrote without committing.
 
     Limitations:
     Test modules (``tests/``, ``test_*.py``, ``conftest.py``) and functions decorated with
@@ -212,6 +253,14 @@ class RouteCommit(Codemod):
         Option("module-name", "{stem}_service", "service module name when set; {stem} is the route module's stem", str),
         Option("route-packages", list(DEFAULT_ROUTE_PACKAGES), "package names that hold route modules", list, item_kind=str),
         Option("style", "functions", "module functions, or static methods of a <Stem>Service class", str, choices=("functions", "class")),
+        Option(
+            "strategy",
+            "service",
+            "service: the commit moves into the service with the writes; unit-of-work: the service only "
+            "writes (and flushes), the commit is made once at the request boundary",
+            str,
+            choices=("service", "unit-of-work"),
+        ),
     )
 
     def __init__(self, file: FileContext) -> None:
@@ -221,9 +270,11 @@ class RouteCommit(Codemod):
         self._removals = CodemodContext(
             filename=file.path, full_module_name=file.module_name, full_package_name=".".join(_package_of(file))
         )
-        self._plans: dict[cst.IndentedBlock, list[tuple[int, int, cst.BaseStatement]]] = {}
+        # block -> (start, end, the statement replacing body[start:end], None to remove it)
+        self._plans: dict[cst.IndentedBlock, list[tuple[int, int, cst.BaseStatement | None]]] = {}
         self._scopes: list[cst.ClassDef | cst.FunctionDef] = []  # the definitions around the visitor
         self._used_names: set[str] = set()
+        self._units: dict[int, UnitOfWork] = {}  # id of a commit call -> its boundary (unit-of-work)
 
     @classmethod
     def may_change(cls, facts: SyntaxFacts, options: Mapping[str, Any]) -> bool:
@@ -242,14 +293,17 @@ class RouteCommit(Codemod):
         # Only route modules (they commit) and service modules (they commit, or their path
         # says "service") matter; the layout options are not known yet, so this is a superset.
         defines_sessions = any(marker in source for marker in SESSION_INDEX_MARKERS)
-        if b"commit" not in source and "service" not in path.lower() and not defines_sessions:
+        boundary_only = b"COMMIT_ON" in source or b"init_app" in source  # config, an app factory
+        if b"commit" not in source and "service" not in path.lower() and not defines_sessions and not boundary_only:
             return None
         tree = precheck.parse_shared(source)  # pydantic-config's indexer reads the same file
         if tree is None:
             return UNPARSABLE
         facts = module_facts(tree, b"commit" in source)
         naming = naming_facts(tree) if facts.maybe_routes else None
-        return dataclasses.replace(facts, sessions=session_facts(tree) if defines_sessions else None, naming=naming)
+        boundary = boundary_facts(path, tree) if any(m in source for m in BOUNDARY_MARKERS) else None
+        sessions = session_facts(tree) if defines_sessions else None
+        return dataclasses.replace(facts, sessions=sessions, boundary=boundary, naming=naming)
 
     @classmethod
     def build_index(cls, facts: Mapping[str, Any], options: Mapping[str, Any]) -> RouteCommitIndex:
@@ -278,8 +332,9 @@ class RouteCommit(Codemod):
         wanted = set(claims)
         kept = {p: f for p, f in services.items() if p in wanted}
         naming = {p: f.naming for p, f in routes.items() if f.naming is not None}
+        boundary = build_boundary_index({path: fact.boundary for path, fact in services.items()})
         return RouteCommitIndex(
-            kept, owners, blocked, frozenset(facts), build_session_index(sessions), layout, naming
+            kept, owners, blocked, frozenset(facts), build_session_index(sessions), boundary, layout, naming
         )
 
     # -- the per-file transform ---------------------------------------------------------------
@@ -301,6 +356,7 @@ class RouteCommit(Codemod):
         self._naming = self._index.naming.get(self.file.path) or _naming_of(self.file, node)
         self._location: ServiceLocation | str = "no route yet"
         self._class_style = False
+        self._boundary = BoundaryCheck(self._index.boundary, node, self.file.module_name, _package_of(self.file))
         return True
 
     def _index_of(self) -> RouteCommitIndex:
@@ -334,7 +390,10 @@ class RouteCommit(Codemod):
             return updated_node
         body = list(updated_node.body)
         for start, end, replacement in sorted(plan, key=lambda p: p[0], reverse=True):
-            body[start:end] = [replacement]
+            if replacement is None:
+                body = without_statement(body, start)
+            else:
+                body[start:end] = [replacement]
         return updated_node.with_changes(body=body)
 
     # -- planning one route -------------------------------------------------------------------
@@ -348,6 +407,10 @@ class RouteCommit(Codemod):
         commits, declines = find_commits(route, self._matcher, self._module_sessions)
         for decline in declines:
             self.report(decline.node, decline.reason, fixable=False)
+        if self.option("strategy") == "unit-of-work":
+            commits = self._units_of_work(route, commits)
+        else:
+            commits = self._not_redundant(route, commits)
         if not commits:
             return
         problem = self._route_problem(route)
@@ -369,6 +432,50 @@ class RouteCommit(Codemod):
             accepted.append((run, flow))
         for run, flow in sorted(accepted, key=lambda item: self._start(item[0])):
             self._extract(route, run, flow)
+
+    def _not_redundant(self, route: Route, commits: Sequence[Any]) -> list[Any]:
+        """The commits left once those the request boundary makes redundant are removed."""
+        kept = []
+        for commit in commits:
+            found = commit_statement(commit, self._meta)
+            verdict = None if isinstance(found, Decline) else self._boundary.verdict(commit, route.function, found[0], self._meta)
+            if verdict is None or isinstance(found, Decline):
+                kept.append(commit)
+                continue
+            line, block = found
+            if verdict.remove and len(block.body) > 1:
+                index = next(i for i, s in enumerate(block.body) if s is line)
+                self._plans.setdefault(block, []).append((index, index + 1, None))
+                self.report(commit.call, verdict.message)
+                continue
+            message = verdict.message if not verdict.remove else "not removed: it is the only statement of its block"
+            self.report(commit.call, message, fixable=False)
+            kept.append(commit)
+        return kept
+
+    def _units_of_work(self, route: Route, commits: Sequence[Any]) -> list[Any]:
+        """The one commit of the route whose writes move into a service that only writes, the
+        boundary committing them; the others are declined with the reason."""
+        if len(commits) != 1:
+            for commit in commits:
+                self.report(
+                    commit.call,
+                    f"not moved: unit-of-work: the route commits {len(commits)} times; one commit at the boundary "
+                    "would undo the first ones when a later step fails",
+                    fixable=False,
+                )
+            return []
+        commit = commits[0]
+        found = commit_statement(commit, self._meta)
+        if isinstance(found, Decline):
+            self.report(found.node, found.reason, fixable=False)
+            return []
+        unit = self._boundary.unit_of_work(commit, route.function, found[0], self._meta)
+        if isinstance(unit, str):
+            self.report(commit.call, unit, fixable=False)
+            return []
+        self._units[id(commit.call)] = unit
+        return [commit]
 
     def _session_names(self, route: Route) -> frozenset[str]:
         """The route's plain names that hold database sessions (they come first in signatures)."""
@@ -504,7 +611,19 @@ class RouteCommit(Codemod):
         moved = len(run.statements) - 1
         what = f"the commit and {moved} statement{'s' if moved != 1 else ''} before it" if moved else "the commit"
         where = f"{location.class_name}.{function_name}" if self._class_style else function_name
-        self.report(run.commit.call, f"moved {what} into {where} in {location.path}")
+        unit = self._units.get(id(run.commit.call))
+        if unit is None:
+            self.report(run.commit.call, f"moved {what} into {where} in {location.path}")
+            return
+        if unit.edit is not None:
+            self.extras.append(dataclasses.replace(unit.edit, route_path=self.file.path))
+        what = f"the {moved} statement{'s' if moved != 1 else ''} before the commit"
+        self.report(
+            run.commit.call,
+            f"moved {what} into {where} in {location.path}, which flushes instead of committing; "
+            f"{unit.committer} commits at the request boundary"
+            + (f" ({_EDITS[type(unit.edit)]} {unit.edit.path})" if unit.edit is not None else ""),
+        )
 
     def _service_import(self, location: ServiceLocation, route: Route) -> tuple[str, str, int, str | None] | str:
         """(module, name, relative level, alias) of the route's import of the service, or why not."""
@@ -581,11 +700,11 @@ class RouteCommit(Codemod):
         function = ServiceFunction(
             name=name,
             parameters=[_parameter_code(p.name, p.annotation) for p in flow.parameters],
-            body=_body_code(run.statements),
+            body=_body_code(self._service_statements(run)),
             returns=list(flow.returns),
             is_async=flow.is_async,
             static=self._class_style,
-            summary=_docstring_safe(summary_of(name, run.statements)),
+            summary=_docstring_safe(self._summary(name, run)),
         )
         source = self.render("service_function.py.j2", fn=function)
         parsed = cst.parse_module(source)
@@ -593,6 +712,22 @@ class RouteCommit(Codemod):
         if len(functions) != 1 or functions[0].name.value != name:
             raise ValueError(f"service_function.py.j2 must render exactly one function named {name}")
         return parsed.code
+
+    def _summary(self, name: str, run: Run) -> str:
+        summary = summary_of(name, run.statements)
+        if id(run.commit.call) not in self._units:
+            return summary
+        return summary.removesuffix(" and commit.").removesuffix(".") + " and flush (the request commits)."
+
+    def _service_statements(self, run: Run) -> Sequence[cst.BaseStatement]:
+        """The moved statements; in a unit of work the commit becomes a flush (the same SQL at the
+        same point: its errors and generated ids stay where they were)."""
+        if id(run.commit.call) not in self._units:
+            return run.statements
+        commit = run.commit.call.func
+        assert isinstance(commit, cst.Attribute)
+        last = run.statements[-1].deep_replace(commit.attr, cst.Name("flush"))
+        return [*run.statements[:-1], last]
 
     def _call_statement(self, run: Run, flow: Flow, owner: str, name: str) -> cst.SimpleStatementLine:
         call: cst.BaseExpression = cst.Call(
@@ -646,6 +781,7 @@ class RouteCommit(Codemod):
             if isinstance(request, ServiceFunctionRequest):
                 by_service.setdefault(request.service_path, []).append(request)
         files: dict[str, str] = {}
+        done: set[Any] = set()  # boundary edits made (one per dependency or app, whatever the routes)
         contributors: dict[str, set[str]] = {}  # generated path -> the routes whose code goes in
         for path, requests in sorted(by_service.items()):
             existing = read_file(path)
@@ -657,9 +793,29 @@ class RouteCommit(Codemod):
             if init in files or (existing is None and read_file(init) is None):
                 files[init] = ""
                 contributors.setdefault(init, set()).update(routes)
+        edits = {r for _, r in extras if isinstance(r, (BoundaryEdit, HookEdit))}
+        for edit in sorted(edits, key=lambda r: (r.path, repr(r))):
+            current = files.get(edit.path, read_file(edit.path))
+            if current is None:
+                raise ValueError(f"route-commit: {edit.path} is gone, so the request boundary cannot commit")
+            key = dataclasses.replace(edit, route_path="")
+            if key in done:
+                contributors[edit.path].add(edit.route_path)
+                continue
+            done.add(key)
+            if isinstance(edit, BoundaryEdit):
+                edited = commit_after_yield(current, edit.function, templates.render)
+            else:
+                edited = add_after_request_hook(current, edit, templates.render)
+            if edited is not None:
+                files[edit.path] = edited
+            contributors.setdefault(edit.path, set()).add(edit.route_path)
         return FinalizeResult(
-            files=[GeneratedFile(p, c, tuple(sorted(contributors[p]))) for p, c in sorted(files.items())]
+            files=[GeneratedFile(p, c, tuple(sorted(contributors[p]))) for p, c in sorted(files.items()) if p in files]
         )
+
+
+_EDITS = {BoundaryEdit: "its commit after the yield is added to", HookEdit: "it is added to"}
 
 
 # -- paths and imports ---------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from libcst.codemod.visitors import AddImportsVisitor
 from codemods.analysis.routes import snake_case
 from codemods.analysis.sessions import SessionFacts, SessionIndex
 from codemods.base import Templates
+from codemods.rules.route_commit.boundary import BoundaryFacts, BoundaryIndex
 from codemods.rules.route_commit.flow import ImportItem
 from codemods.rules.route_commit.naming import RouteModuleNaming, ServiceLayout
 
@@ -69,6 +70,7 @@ class ModuleFacts:
     class_methods: Mapping[str, frozenset[str]]
     maybe_routes: bool  # decorated functions or classes, and a commit
     sessions: SessionFacts | None = None  # session aliases, module sessions, providers, commit helpers
+    boundary: BoundaryFacts | None = None  # dependencies and hooks that commit at the request boundary
     naming: RouteModuleNaming | None = None  # a route module's blueprint and the models it writes
     service_class: str | None = None  # a `class OrderService` of static methods only
 
@@ -85,6 +87,7 @@ class RouteCommitIndex:
     blocked: Mapping[str, str] = dataclasses.field(default_factory=dict)  # service path -> why not there
     modules: frozenset[str] = frozenset()  # every Python file the index saw, to tell siblings apart
     sessions: SessionIndex = dataclasses.field(default_factory=SessionIndex)
+    boundary: BoundaryIndex = dataclasses.field(default_factory=BoundaryIndex)
     layout: ServiceLayout = dataclasses.field(default_factory=ServiceLayout)
     naming: Mapping[str, RouteModuleNaming] = dataclasses.field(default_factory=dict)  # route path -> facts
 
