@@ -239,7 +239,7 @@ def test_a_service_class_gets_the_function_as_a_static_method() -> None:
     namespace: dict[str, Any] = {}
     body = service.split("class OrderService:", 1)[1]
     assert "    @staticmethod\n    def delete_order(order_id):\n" in body
-    exec(compile("class OrderService:" + body, "<service>", "exec"), {"Order": None, "db": None}, namespace)
+    exec(compile("class OrderService:" + body, "<service>", "exec"), {"Order": None, "db": None}, namespace)  # noqa: S102
     assert callable(namespace["OrderService"].delete_order)
 
 
@@ -293,8 +293,10 @@ def test_inline_routes_that_name_no_model_are_declined_with_a_reason() -> None:
         return "", 204
     """
     assert declined(assert_noop(RouteCommit, source, path="web/app.py")) == [
-        "not moved: app.py says nothing of what its routes are about and no model they write names a service "
-        "module; set module-name in [tool.auditfix.route-commit]"
+        (
+            "not moved: app.py says nothing of what its routes are about and no model they write names a service "
+            "module; set module-name in [tool.auditfix.route-commit]"
+        )
     ]
 
 
@@ -322,8 +324,10 @@ def test_a_service_folder_named_like_a_library_is_not_imported_by_that_name() ->
         options={"service-dir": "logging"},
     )  # fmt: skip
     assert declined(findings) == [
-        "not moved: `from logging import item_service` would import the library `logging`, not the project's "
-        "todo/logging/, and the route module uses no relative imports"
+        (
+            "not moved: `from logging import item_service` would import the library `logging`, not the project's "
+            "todo/logging/, and the route module uses no relative imports"
+        )
     ]
 
 
@@ -366,7 +370,7 @@ def run_python(root: Path, code: str, cwd: Path | None = None) -> Any:
     env["PYTHONPATH"] = str(root)
     result = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)], cwd=cwd or root, capture_output=True, text=True, env=env,
-        timeout=120,
+        timeout=120, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -691,7 +695,7 @@ def test_a_projects_own_suite_passes_after_its_services_follow_its_layout(tmp_pa
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTHON"))}
         result = subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=root, capture_output=True,
-            text=True, env=env, timeout=300,
+            text=True, env=env, timeout=300, check=False,
         )  # fmt: skip
         assert result.returncode == 0, f"{name}: {result.stdout}{result.stderr}"
         assert "2 passed" in result.stdout
@@ -833,7 +837,7 @@ def test_the_chapter06_sqlalchemy_fastapi_app_and_its_suite_still_work_after_the
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTHON"))}
         result = subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=root, capture_output=True,
-            text=True, env=env, timeout=300,
+            text=True, env=env, timeout=300, check=False,
         )  # fmt: skip
         assert result.returncode == 0, f"{name}: {result.stdout}{result.stderr}"
         assert "1 passed" in result.stdout

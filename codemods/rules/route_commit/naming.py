@@ -216,9 +216,12 @@ def written_model(function: ast.AST) -> str | None:
         if isinstance(node, (ast.Assign, ast.AugAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
-                if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
-                    if target.value.id in looked_up:
-                        changed.append(looked_up[target.value.id])
+                if (
+                    isinstance(target, ast.Attribute)
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id in looked_up
+                ):
+                    changed.append(looked_up[target.value.id])
     for found in (added, changed):
         if found:
             return snake_case(Counter(found).most_common(1)[0][0])
@@ -233,16 +236,23 @@ def _annotated_models(function: ast.AST) -> dict[str, str]:
     arguments = function.args
     for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
         annotation = argument.annotation
-        if isinstance(annotation, ast.Name) and _model_name(annotation):
-            if not annotation.id.endswith(("Session", "Request", "Tasks", "Create", "Update", "In", "Schema")):
-                found[argument.arg] = annotation.id
+        if (
+            isinstance(annotation, ast.Name)
+            and _model_name(annotation)
+            and not annotation.id.endswith(("Session", "Request", "Tasks", "Create", "Update", "In", "Schema"))
+        ):
+            found[argument.arg] = annotation.id
     return found
 
 
 def _model_name(func: ast.expr) -> str | None:
-    if isinstance(func, ast.Name) and func.id[:1].isupper() and not func.id.isupper():
-        if not func.id.endswith(("Error", "Exception", "Response", "Warning")):
-            return func.id
+    if (
+        isinstance(func, ast.Name)
+        and func.id[:1].isupper()
+        and not func.id.isupper()
+        and not func.id.endswith(("Error", "Exception", "Response", "Warning"))
+    ):
+        return func.id
     return None
 
 
@@ -253,9 +263,13 @@ def _looked_up_model(value: ast.expr) -> str | None:
             first = node.args[0]
             if isinstance(first, ast.Name) and _model_name(first):
                 return first.id
-        if isinstance(node, ast.Attribute) and node.attr == "query" and isinstance(node.value, ast.Name):
-            if _model_name(node.value):
-                return node.value.id
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr == "query"
+            and isinstance(node.value, ast.Name)
+            and _model_name(node.value)
+        ):
+            return node.value.id
     return None
 
 
@@ -317,7 +331,7 @@ def _route_stem(route_path: str, options: Mapping[str, Any]) -> tuple[list[str],
     the folder that holds its package of routes (where ``services/`` goes)."""
     parts = route_path.split("/")
     folders, filename = parts[:-1], parts[-1]
-    stem = filename[: -len(".py")] if filename.endswith(".py") else filename
+    stem = filename.removesuffix(".py")
     route_packages = options.get("route-packages", DEFAULT_ROUTE_PACKAGES)
     base = folders[:-1] if folders and folders[-1] in route_packages else folders
     for suffix in _STEM_SUFFIXES:
