@@ -200,6 +200,26 @@ def test_service_module_follows_the_projects_layout(
 
 
 @pytest.mark.parametrize(
+    "existing_import",
+    [
+        pytest.param("from app.services import order_service", id="absolute-in-a-relative-module"),
+        pytest.param("from ..services import order_service as orders", id="aliased"),
+        pytest.param("from app.services import order_service as orders", id="absolute-and-aliased"),
+    ],
+)
+def test_the_routes_own_import_of_a_reused_module_is_used_as_it_is(existing_import: str) -> None:
+    source = route(imports=f"from ..extensions import db\nfrom ..models import Order\n{existing_import}\n")
+    outcome = run_codemod(
+        RouteCommit, source, path="app/routes/orders.py", other_files={"app/services/order_service.py": EXISTING}
+    )
+    new = outcome.new_source.decode()
+    bound = existing_import.rsplit(" ", 1)[-1]
+    assert new.count("order_service") == (2 if bound == "order_service" else 1), new
+    assert f"    {bound}.delete_order(order_id)\n" in new
+    assert f"{existing_import}\n" in new
+
+
+@pytest.mark.parametrize(
     ("options", "service_path"),
     [
         pytest.param({"module-name": "{stem}_ops"}, "app/services/orders_ops.py", id="module-name-wins"),

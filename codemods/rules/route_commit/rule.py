@@ -67,7 +67,7 @@ from codemods.rules.route_commit.flow import (
     http_parameters,
     keep_handler_values,
 )
-from codemods.rules.route_commit.spelling import spell
+from codemods.rules.route_commit.spelling import existing_import, spell
 from codemods.rules.route_commit.naming import (
     DEFAULT_ROUTE_PACKAGES,
     RouteModuleNaming,
@@ -628,6 +628,12 @@ class RouteCommit(Codemod):
     def _service_import(self, location: ServiceLocation, route: Route) -> tuple[str, str, int, str | None] | str:
         """(module, name, relative level, alias) of the route's import of the service, or why not."""
         class_name = location.class_name if self._class_style else None
+        wanted = (*location.package, location.module)
+        found = existing_import(self._module, _package_of(self.file), wanted, class_name)
+        if found is not None:  # the route already imports the module it reuses: that binding
+            (spelled, alias) = found
+            problem = self._binding_clash(alias or spelled.name, spelled.module, spelled.level, route)
+            return problem if problem is not None else (spelled.module, spelled.name, spelled.level, alias)
         spelling = spell(
             self._module, _package_of(self.file), location.package, location.module, class_name, self._index.modules
         )

@@ -206,3 +206,36 @@ def _check_absolute(
         folder = "/".join((*root, top))
         return f"`{spelling.code()}` would import the library `{top}`, not the project's {folder}/"
     return None
+
+
+def existing_import(
+    route_module: cst.Module, route_package: Sequence[str], wanted: Sequence[str], class_name: str | None
+) -> tuple[Spelling, str | None] | None:
+    """The route module's own top-level import of the service (``wanted``: its module path, as
+    parts), whatever its spelling (``from app.services import order_service``, ``from ..services
+    import order_service as orders``), and the alias it binds; None if it has none."""
+    for statement in route_module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if not isinstance(small, cst.ImportFrom) or isinstance(small.names, cst.ImportStar):
+                continue
+            level = len(small.relative)
+            module = dotted_name(small.module) if small.module is not None else ""
+            for alias in small.names:
+                name = alias.evaluated_name
+                if class_name is not None and name != class_name:
+                    continue
+                parts = tuple(p for p in (module or "").split(".") if p)
+                names = parts if class_name is not None else (*parts, name)
+                spelling = Spelling(module or "", name, level, names)
+                if _names_module(spelling, route_package, tuple(wanted)):
+                    return spelling, alias.evaluated_alias
+    return None
+
+
+def _names_module(spelling: Spelling, route_package: Sequence[str], wanted: tuple[str, ...]) -> bool:
+    if spelling.level:
+        return _resolve_relative(spelling, route_package) == wanted
+    # Absolute: from any import root above the route module.
+    return any((*route_package[:root], *spelling.names) == wanted for root in range(len(route_package) + 1))
