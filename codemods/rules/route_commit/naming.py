@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
+from codemods.analysis import precheck
 from codemods.analysis.paths import is_test_path
 from codemods.analysis.routes import snake_case
 
@@ -136,6 +137,11 @@ def _router_name(call: ast.Call) -> str | None:
                 if prefix and "/" not in prefix and "{" not in prefix:
                     return prefix
     return None
+
+
+def naming_of_source(source: bytes) -> RouteModuleNaming | None:
+    tree = precheck.parse_shared(source)
+    return naming_facts(tree) if tree is not None else None
 
 
 def _called_name(func: ast.expr) -> str | None:

@@ -70,10 +70,10 @@ from codemods.rules.route_commit.flow import (
 from codemods.rules.route_commit.spelling import existing_import, spell
 from codemods.rules.route_commit.naming import (
     DEFAULT_ROUTE_PACKAGES,
-    RouteModuleNaming,
     ServiceLocation,
     locate,
     naming_facts,
+    naming_of_source,
     service_layout,
 )
 from codemods.rules.route_commit.services import (
@@ -353,7 +353,8 @@ class RouteCommit(Codemod):
         self._module_sessions = self._matcher.scope_sessions(node)
         self._prefixes = router_prefixes(node)
         self._index = self._index_of()
-        self._naming = self._index.naming.get(self.file.path) or _naming_of(self.file, node)
+        # A route module the whole-tree index did not see (a run without one): its own facts.
+        self._naming = self._index.naming.get(self.file.path) or naming_of_source(self.file.source or node.code.encode())
         self._location: ServiceLocation | str = "no route yet"
         self._class_style = False
         self._boundary = BoundaryCheck(self._index.boundary, node, self.file.module_name, _package_of(self.file))
@@ -866,12 +867,6 @@ def _inner_statements(statement: cst.CSTNode) -> list[cst.CSTNode]:
         elif part is not None and isinstance(getattr(part, "body", None), cst.BaseSuite):
             inner.extend(part.body.body)  # else, finally, except handlers, match cases
     return inner
-
-
-def _naming_of(file: FileContext, module: cst.Module) -> RouteModuleNaming | None:
-    """The naming facts of a route module the whole-tree index did not see (a run without one)."""
-    tree = precheck.parse_shared(file.source or module.code.encode("utf-8"))
-    return naming_facts(tree) if tree is not None else None
 
 
 def _package_of(file: FileContext) -> tuple[str, ...]:
