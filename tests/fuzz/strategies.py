@@ -895,5 +895,5 @@ def route_package(draw: st.DrawFn, known_bugs: bool = False) -> dict[str, str]:
     elif choice is not None:
         if draw(st.booleans()):
             files["app/services/__init__.py"] = ""
-        files["app/services/views_service.py"] = choice
+        files["app/services/item_service.py"] = choice
     return files

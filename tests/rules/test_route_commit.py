@@ -19,7 +19,8 @@ import pytest
 from codemods.engine.config import default_options
 from codemods.engine.pipeline import FileOutcome
 from codemods.rules.route_commit import RouteCommit
-from codemods.rules.route_commit.services import ServiceFunctionRequest, service_location
+from codemods.rules.route_commit.naming import legacy_location as service_location
+from codemods.rules.route_commit.services import ServiceFunctionRequest
 from codemods.engine.templating import TemplateSet
 from tests.rules.helpers import assert_noop, assert_rewrite, declined, make_plan, run_codemod
 
@@ -687,14 +688,14 @@ from flask_restful import Resource
 
 from .extensions import db
 from .models import Application, Note
-from .services import views_service
+from .services import application_service, note_service
 
 
 class ApplicationAPI(MethodView):
     def post(self, application_id):
         application = db.get_or_404(Application, application_id)
         stage = request.json["stage"]
-        views_service.post_application(application, stage)
+        application_service.post_application(application, stage)
         return jsonify(application.to_dict())
 
     def refresh(self):
@@ -704,21 +705,27 @@ class ApplicationAPI(MethodView):
 class NoteResource(Resource):
     def delete(self, note_id):
         note = Note.query.get_or_404(note_id)
-        views_service.delete_note(note)
+        note_service.delete_note(note)
         return "", 204
 """,
         {
-            "app/services/views_service.py": '''\
-"""Views services: database writes and their commits."""
+            "app/services/application_service.py": '''\
+"""Application services: database writes and their commits."""
 
 from ..extensions import db
-from ..models import Application, Note
+from ..models import Application
 
 
 def post_application(application: Application, stage):
     """Create the application and commit."""
     application.stage = stage
     db.session.commit()
+''',
+            "app/services/note_service.py": '''\
+"""Note services: database writes and their commits."""
+
+from ..extensions import db
+from ..models import Note
 
 
 def delete_note(note: Note):
@@ -1455,8 +1462,8 @@ def test_a_folder_of_sibling_modules_gets_an_import_from_that_folder() -> None:
     """
     siblings = {"backend/database.py": "def get_db():\n    pass\n", "backend/models.py": "class Item:\n    pass\n"}
     outcome = run_codemod(RouteCommit, source, path="backend/main.py", other_files=siblings)
-    assert "from services import main_service\n" in outcome.new_source.decode()
-    service = generate(outcome)["backend/services/main_service.py"]
+    assert "from services import item_service\n" in outcome.new_source.decode()
+    service = generate(outcome)["backend/services/item_service.py"]
     assert "from models import Item\n" in service
 
 
@@ -1477,11 +1484,15 @@ def test_two_route_modules_mapping_to_one_service_module_only_the_first_gets_it(
     ]
 
 
-def test_a_services_module_that_a_services_package_would_hide_is_declined() -> None:
+def test_a_packages_services_module_is_reused_not_hidden_by_a_new_services_package() -> None:
     other = {"app/services.py": "def helper():\n    pass\n"}
-    assert reasons(DELETE_ROUTE, path="app/routes/carts.py", other_files=other) == [
-        "not moved: app/services.py exists; a services/ package next to it would hide it"
-    ]
+    outcome = run_codemod(RouteCommit, DELETE_ROUTE, path="app/routes/carts.py", other_files=other)
+    route = outcome.new_source.decode()
+    assert "from .. import services\n" in route and "    services.clear_cart(cart_id)\n" in route
+    generated = generate(outcome, existing=other)
+    assert set(generated) == {"app/services.py"}
+    assert generated["app/services.py"].startswith("from .extensions import db\nfrom .models import Cart\n")
+    assert "def helper():\n    pass\n\n\ndef clear_cart(cart_id):\n" in generated["app/services.py"]
 
 
 def test_a_package_named_like_the_service_module_is_declined() -> None:
@@ -2036,7 +2047,7 @@ def test_generated_code_says_what_it_does_not_where_it_came_from() -> None:
 )
 def test_route_decorators_are_found_wherever_the_definition_sits(wrapper: str, depth: int) -> None:
     # The pre-check walks statements only; every block kind must still be searched.
-    from codemods.rules.route_commit.rule import _may_have_routes
+    from codemods.rules.route_commit.syntax import may_have_routes as _may_have_routes
 
     route = textwrap.indent("@bp.post('/x')\ndef create():\n    pass\n", "    " * depth)
     module = cst.parse_module(wrapper.format(route=route))
@@ -2137,8 +2148,8 @@ def session_commit():
 @pytest.mark.parametrize(
     ("statement", "call"),
     [
-        pytest.param("store.session.commit()", 'routes_service.add_post(request.form["title"])', id="module-session"),
-        pytest.param("store.session_commit()", 'routes_service.add_post(request.form["title"])', id="commit-helper"),
+        pytest.param("store.session.commit()", 'posts_service.add_post(request.form["title"])', id="module-session"),
+        pytest.param("store.session_commit()", 'posts_service.add_post(request.form["title"])', id="commit-helper"),
     ],
 )
 def test_a_module_session_and_a_projects_commit_helper_are_commits(statement: str, call: str) -> None:
@@ -2162,5 +2173,5 @@ def add_post():
     other = {"blog/store.py": STORE, "blog/__init__.py": ""}
     outcome = run_codemod(RouteCommit, route, path="blog/routes.py", other_files=other)
     assert f"    {call}\n" in outcome.new_source.decode()
-    service = generate(outcome, existing=other)["blog/services/routes_service.py"]
+    service = generate(outcome, existing=other)["blog/services/posts_service.py"]
     assert f"    {statement}\n" in service and "from .. import store\n" in service

@@ -284,7 +284,7 @@ def test_flask_app_behaves_the_same_after_the_rewrite(tmp_path: Path) -> None:
     service = rewritten["shopflask/services/candidate_service.py"]
     assert "logger = logging.getLogger(__name__)" in service
     assert "_2" not in service
-    assert "views_service.post_audit(message)" in rewritten["shopflask/views.py"]
+    assert "audit_log_service.post_audit(message)" in rewritten["shopflask/views.py"]
     assert "shopflask/services/__init__.py" in rewritten
     statuses = [r[2] for r in responses]
     assert statuses == [201, 409, 400, 201, 200, 400, 404, 204, 204, 404, 204, 404, 201, 204, 404]
@@ -659,11 +659,11 @@ def test_data_flow_app_behaves_the_same_on_every_branch_and_loop_count(tmp_path:
     routes = rewritten["flowflask/routes.py"]
     assert ".commit()" not in routes
     # loop variables of the moved loop are not passed in, though the route binds them earlier
-    assert "user = routes_service.register(data)" in routes
-    assert "level, note, count = routes_service.add_note(data, request.json[\"text\"])" in routes
-    assert "status = routes_service.close_note(note)" in routes
-    assert "note = routes_service.reuse_note(note)" in routes
-    assert "total = routes_service.add_lines(row, total)" in routes
+    assert "user = flow_service.register(data)" in routes
+    assert "level, note, count = flow_service.add_note(data, request.json[\"text\"])" in routes
+    assert "status = flow_service.close_note(note)" in routes
+    assert "note = flow_service.reuse_note(note)" in routes
+    assert "total = flow_service.add_lines(row, total)" in routes
     statuses = [r[1] for r in responses]
     assert statuses == [200, 200, 400, 200, 200, 200, 200, 404, 200, 200, 409, 200, 200]
 

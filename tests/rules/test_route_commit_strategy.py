@@ -1003,8 +1003,8 @@ def test_unit_of_work_with_a_flask_after_request_hook_moves_the_writes_and_flush
         """
     )
     outcome = run_codemod(RouteCommit, route, path="app/routes.py", other_files=FLASK_FILES, options=UOW)
-    assert "item = routes_service.create_item(name)" in outcome.new_source.decode()
-    assert "db.session.flush()" in finalized(outcome, FLASK_FILES, UOW)["app/services/routes_service.py"]
+    assert "item = items_service.create_item(name)" in outcome.new_source.decode()
+    assert "db.session.flush()" in finalized(outcome, FLASK_FILES, UOW)["app/services/items_service.py"]
     assert [e for _, e in outcome.extras if type(e).__name__ == "BoundaryEdit"] == []
     assert "an `after_request` hook commits at the request boundary" in outcome.findings[0].message
 
@@ -1134,7 +1134,7 @@ def test_flask_unit_of_work_app_answers_and_saves_the_same(tmp_path: Path) -> No
     files = {**UOW_FLASK, "uowflask/__init__.py": guarded}
     rewritten, responses, rows = run_both_with(tmp_path, files, "uowflask", flask_scenario)
     assert "commit" not in rewritten["uowflask/routes.py"]
-    assert rewritten["uowflask/services/routes_service.py"].count("db.session.flush()") == 2
+    assert rewritten["uowflask/services/items_service.py"].count("db.session.flush()") == 2
     assert [r[1] for r in responses] == [302, 302, 500, 200, 500, 404, 200]
     assert rows["item"] == [(1, "quill"), (2, "ink")]
 

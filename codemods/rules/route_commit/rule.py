@@ -12,6 +12,27 @@ from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 from codemods.analysis import precheck
+from codemods.analysis.metadata import Metadata
+from codemods.analysis.names import shared_name_facts
+from codemods.analysis.nodes import dotted_name
+from codemods.analysis.paths import is_test_path
+from codemods.analysis.precheck import SyntaxFacts, matches_any
+from codemods.analysis.routes import (
+    DEFAULT_HTTP_NAMES,
+    DEFAULT_ROUTE_DECORATORS,
+    DEFAULT_VIEW_BASES,
+    Route,
+    find_route,
+    router_prefixes,
+)
+from codemods.analysis.session_index import build_session_index, session_facts
+from codemods.analysis.sessions import (
+    DEFAULT_SESSION_FACTORIES,
+    DEFAULT_SESSION_NAMES,
+    SessionFacts,
+    SessionMatcher,
+)
+from codemods.analysis.sessions import INDEX_MARKERS as SESSION_INDEX_MARKERS
 from codemods.base import (
     Codemod,
     FileContext,
@@ -20,27 +41,6 @@ from codemods.base import (
     Option,
     Templates,
     remove_unused_imports,
-)
-from codemods.analysis.nodes import dotted_name
-from codemods.analysis.sessions import (
-    DEFAULT_SESSION_FACTORIES,
-    DEFAULT_SESSION_NAMES,
-    SessionFacts,
-    SessionMatcher,
-)
-from codemods.analysis.session_index import build_session_index, session_facts
-from codemods.analysis.sessions import INDEX_MARKERS as SESSION_INDEX_MARKERS
-from codemods.analysis.paths import is_test_path
-from codemods.analysis.names import shared_name_facts
-from codemods.analysis.precheck import SyntaxFacts, matches_any
-from codemods.analysis.metadata import Metadata
-from codemods.analysis.routes import (
-    DEFAULT_HTTP_NAMES,
-    DEFAULT_ROUTE_DECORATORS,
-    DEFAULT_VIEW_BASES,
-    Route,
-    find_route,
-    router_prefixes,
 )
 from codemods.rules.route_commit.boundary import MARKERS as BOUNDARY_MARKERS
 from codemods.rules.route_commit.boundary import (
@@ -67,26 +67,46 @@ from codemods.rules.route_commit.flow import (
     http_parameters,
     keep_handler_values,
 )
-from codemods.rules.route_commit.request_values import RequestValues, hoist_values, in_try_body
-from codemods.rules.route_commit.service_checks import body_shape, http_reference, moved_what, share_across_modules
-from codemods.rules.route_commit.services import (
+from codemods.rules.route_commit.naming import (
     DEFAULT_ROUTE_PACKAGES,
+    ServiceLocation,
+    locate,
+    naming_facts,
+    naming_of_source,
+    service_layout,
+)
+from codemods.rules.route_commit.request_values import (
+    RequestValues,
+    hoist_values,
+    in_try_body,
+)
+from codemods.rules.route_commit.service_checks import (
+    body_shape,
+    http_reference,
+    moved_what,
+    share_across_modules,
+)
+from codemods.rules.route_commit.services import (
     UNPARSABLE,
     ModuleFacts,
     RouteCommitIndex,
     ServiceFunction,
     ServiceFunctionRequest,
-    ServiceLocation,
-    absolute_root,
-    common_prefix,
+    describe_writes,
     keep_blank_lines,
     module_facts,
     respell,
-    service_location,
     service_module_source,
     shadowing,
     summary_of,
-    describe_writes,
+)
+from codemods.rules.route_commit.spelling import existing_import, spell
+from codemods.rules.route_commit.syntax import (
+    body_code,
+    docstring_safe,
+    may_have_routes,
+    package_of,
+    parameter_code,
 )
 
 
@@ -109,13 +129,29 @@ class RouteCommit(Codemod):
     code uses by copying the route module's own imports (relative ones respelled for its
     location) and gets its own module logger if the moved code logs.
 
-    The route imports the service module the way it imports its own package: absolutely
-    (``from app.services import candidate_service``) if it already imports its own package
-    absolutely, else relatively (``from ..services import candidate_service``). Relative is
-    the default because it works wherever the package sits (a ``src/`` layout, a vendored
-    copy); an absolute name would assume the scanned folder is the import root. A folder run
-    as a script (no relative imports, ``from models import Item`` next to ``models.py``) gets
-    ``from services import main_service``, rooted at that folder.
+    The service module follows the project's layout and names. An existing service module for
+    the same resource is reused, in the singular or the plural (``order_service.py`` or
+    ``services/orders.py`` for ``orders.py``, else a package's ``services.py``), so no twin of
+    it is created; a new one follows the pattern the project's service modules share
+    (``*_service.py``, ``*_services.py`` or plain ``services/<name>.py``; singular names where
+    ``orders.py``'s services are ``order_service.py``), in the nearest existing ``services/``
+    folder. Its name comes from the route module's (``candidate_routes.py`` -> ``candidate``),
+    from the blueprint of a generic ``routes.py``/``views.py`` (``Blueprint("auth", ...)`` ->
+    ``auth_service``, ``APIRouter(prefix="/items")`` -> ``items_service``), and for a module
+    of inline routes (``app.py``, ``main.py``, ``flask_app.py``, a top-level ``routes.py``)
+    from the model each route writes (``db.session.add(Item(...))`` -> ``item_service``). ``module-name`` and ``service-dir``,
+    when set, win.
+
+    The route imports the service module the way it imports its own package: absolutely, from
+    the root its own imports of files of the tree have (``from chapter06.sqlalchemy.models
+    import Post`` gives ``from chapter06.sqlalchemy.services import post_service``), else
+    relatively (``from ..services import candidate_service``). Relative is the default because
+    it works wherever the package sits (a ``src/`` layout, a vendored copy). A folder run as a
+    script (no relative imports, ``from models import Item`` next to ``models.py``) gets ``from
+    services import item_service``, rooted at that folder. The import is resolved back against
+    the tree before anything is written, and a first name that the standard library or an
+    installed library also has (a folder called ``sqlalchemy``, ``logging``, ``test``) is never
+    used unless the module itself imports its folder by that name.
 
     Sessions are found as projects write them, across the whole tree: the configured names
     (``db.session``, ``session``, ``db``...), parameters annotated with a session type or an
@@ -214,7 +250,10 @@ class RouteCommit(Codemod):
     import cycle) or a name from a function around the route; a name the route reads after the
     commit that the moved code assigns only on some paths; a service module name already used
     in the route module; two route modules that map to the same service module (the first one,
-    by path, gets it). Existing service modules are looked up in a whole-tree index of the
+    by path, gets it); a module of inline routes that writes no model by name (set
+    ``module-name``); an import of the service that would name a library and cannot be
+    relative. A project's ``*Service`` classes are followed (static methods) when they hold
+    static methods only; instance-based service classes get module functions beside them. Existing service modules are looked up in a whole-tree index of the
     files that commit or have "service" in their path; a name clash with a module outside
     that set makes the generation fail, and the engine then leaves the routes unchanged.
     Only the block that holds the commit is considered, so a commit inside
@@ -241,7 +280,7 @@ class RouteCommit(Codemod):
         Option("session-names", list(DEFAULT_SESSION_NAMES), "expressions that are database sessions", list, item_kind=str),
         Option("session-factories", list(DEFAULT_SESSION_FACTORIES), "calls that create sessions", list, item_kind=str),
         Option("service-dir", "services", "folder of the service modules, next to the routes' package", str),
-        Option("module-name", "{stem}_service", "service module name; {stem} is the route module's stem", str),
+        Option("module-name", "{stem}_service", "service module name when set; {stem} is the route module's stem", str),
         Option("route-packages", list(DEFAULT_ROUTE_PACKAGES), "package names that hold route modules", list, item_kind=str),
         Option("style", "functions", "module functions, or static methods of a <Stem>Service class", str, choices=("functions", "class")),
         Option(
@@ -259,7 +298,7 @@ class RouteCommit(Codemod):
         # RemoveImportsVisitor needs the package to match relative imports; AddImportsVisitor must
         # not have it, or it would turn the relative imports it adds into absolute ones.
         self._removals = CodemodContext(
-            filename=file.path, full_module_name=file.module_name, full_package_name=".".join(_package_of(file))
+            filename=file.path, full_module_name=file.module_name, full_package_name=".".join(package_of(file))
         )
         # block -> (start, end, the statement replacing body[start:end], None to remove it)
         self._plans: dict[cst.IndentedBlock, list[tuple[int, int, cst.BaseStatement | None]]] = {}
@@ -292,22 +331,29 @@ class RouteCommit(Codemod):
         if tree is None:
             return UNPARSABLE
         facts = module_facts(tree, b"commit" in source)
+        naming = naming_facts(tree) if facts.maybe_routes else None
         boundary = boundary_facts(path, tree) if any(m in source for m in BOUNDARY_MARKERS) else None
-        return dataclasses.replace(facts, sessions=session_facts(tree) if defines_sessions else None, boundary=boundary)
+        sessions = session_facts(tree) if defines_sessions else None
+        return dataclasses.replace(facts, sessions=sessions, boundary=boundary, naming=naming)
 
     @classmethod
     def build_index(cls, facts: Mapping[str, Any], options: Mapping[str, Any]) -> RouteCommitIndex:
         services: dict[str, ModuleFacts] = {}
         claims: dict[str, list[str]] = {}
         sessions: dict[str, SessionFacts | None] = {}
+        routes = {p: f for p, f in sorted(facts.items()) if isinstance(f, ModuleFacts) and f.maybe_routes}
+        classes = {p: f.service_class for p, f in facts.items() if isinstance(f, ModuleFacts) and f.service_class}
+        layout = service_layout(facts, routes, options, classes)
         for path, fact in sorted(facts.items()):
             if fact is None or fact == UNPARSABLE:
                 continue
             services[path] = fact
             sessions[path] = fact.sessions
-            if fact.maybe_routes:
-                location = service_location(path, options)
-                if location is not None:
+        for path, fact in routes.items():
+            qualnames = [None, *(name for name, _ in fact.naming.writes)] if fact.naming else [None]
+            for qualname in qualnames:
+                location = locate(path, fact.naming, qualname, layout, options)
+                if isinstance(location, ServiceLocation) and path not in claims.get(location.path, []):
                     claims.setdefault(location.path, []).append(path)
         owners = {service: routes[0] for service, routes in claims.items() if len(routes) > 1}
         blocked = {service: reason for service in claims if (reason := shadowing(service, facts)) is not None}
@@ -316,27 +362,33 @@ class RouteCommit(Codemod):
                 blocked[service] = f"{service} exists but does not parse, so the function cannot be added to it"
         wanted = set(claims)
         kept = {p: f for p, f in services.items() if p in wanted}
+        naming = {p: f.naming for p, f in routes.items() if f.naming is not None}
         boundary = build_boundary_index({path: fact.boundary for path, fact in services.items()})
-        return RouteCommitIndex(kept, owners, blocked, frozenset(facts), build_session_index(sessions), boundary)
+        return RouteCommitIndex(
+            kept, owners, blocked, frozenset(facts), build_session_index(sessions), boundary, layout, naming
+        )
 
     # -- the per-file transform ---------------------------------------------------------------
 
     def visit_Module(self, node: cst.Module) -> bool:
         decorators, bases = self.option("route-decorators"), self.option("view-bases")
-        if is_test_path(self.file.path) or not _may_have_routes(node, decorators, bases):
+        if is_test_path(self.file.path) or not may_have_routes(node, decorators, bases):
             return False  # nothing to do: skip the costly scope analysis
         self._module = node
         facts = shared_name_facts(self.file.source) if self.file.shortcuts and self.file.source else None
-        self._meta = Metadata(node, _package_of(self.file), facts)
+        self._meta = Metadata(node, package_of(self.file), facts)
         matcher = SessionMatcher(self.option("session-names"), self.option("session-factories"))
         self._matcher = matcher.for_module(
             node, self._index_of().sessions, self.file.module_name, self.file.is_package_init
         )
         self._module_sessions = self._matcher.scope_sessions(node)
         self._prefixes = router_prefixes(node)
-        self._location = service_location(self.file.path, self.file.options)
         self._index = self._index_of()
-        self._boundary = BoundaryCheck(self._index.boundary, node, self.file.module_name, _package_of(self.file))
+        # A route module the whole-tree index did not see (a run without one): its own facts.
+        self._naming = self._index.naming.get(self.file.path) or naming_of_source(self.file.source or node.code.encode())
+        self._location: ServiceLocation | str = "no route yet"
+        self._class_style = False
+        self._boundary = BoundaryCheck(self._index.boundary, node, self.file.module_name, package_of(self.file))
         return True
 
     def _index_of(self) -> RouteCommitIndex:
@@ -379,6 +431,11 @@ class RouteCommit(Codemod):
     # -- planning one route -------------------------------------------------------------------
 
     def _plan_route(self, route: Route) -> None:
+        self._location = locate(
+            self.file.path, self._naming, route.qualified_name, self._index.layout, self.file.options
+        )
+        class_style = isinstance(self._location, ServiceLocation) and self._location.class_style
+        self._class_style = self.option("style") == "class" or class_style
         commits, declines = find_commits(route, self._matcher, self._module_sessions)
         for decline in declines:
             self.report(decline.node, decline.reason, fixable=False)
@@ -463,8 +520,8 @@ class RouteCommit(Codemod):
         """Why none of the route's commits can move, if none can."""
         if has_global_or_nonlocal(route.function):
             return "the route uses `global` or `nonlocal`"
-        if self._location is None:
-            return f"the module name pattern {self.option('module-name')!r} gives no valid module name"
+        if isinstance(self._location, str):
+            return self._location
         blocked = self._index.blocked.get(self._location.path)
         if blocked is not None:
             return blocked
@@ -547,7 +604,7 @@ class RouteCommit(Codemod):
 
     def _extract(self, route: Route, run: Run, flow: Flow) -> None:
         location = self._location
-        assert location is not None
+        assert isinstance(location, ServiceLocation)
         call_target = self._service_import(location, route)
         service_imports = self._service_imports(flow, location)
         if isinstance(service_imports, str):
@@ -556,12 +613,12 @@ class RouteCommit(Codemod):
         if isinstance(call_target, str):
             self.report(run.commit.call, call_target, fixable=False)
             return
-        import_module, import_obj, import_level = call_target
+        import_module, import_obj, import_level, import_as = call_target
         kept = {i.bound_name for i in flow.imports} | ({flow.logger_name} if flow.logger_name else set())
         shape = (location.path, f"{flow.is_async}\n{body_shape(run.body, flow.parameters, flow.returns, kept)}")
         unit_of_work = id(run.commit.call) in self._units  # each route's commit has its own boundary edit
         if shape in self._shapes and not unit_of_work:
-            self._share(run, flow, import_obj, *self._shapes[shape], location)
+            self._share(run, flow, import_as or import_obj, *self._shapes[shape], location)
             return
         function_name = self._function_name(route.service_name, run, location, service_imports)
         if function_name is None:
@@ -579,17 +636,19 @@ class RouteCommit(Codemod):
         self._used_names.add(function_name)
         if not unit_of_work:
             self._shapes[shape] = (function_name, route.qualified_name)
-        replacement = self._call_statement(run, flow, import_obj, function_name)
+        replacement = self._call_statement(run, flow, import_as or import_obj, function_name)
         self._plans.setdefault(run.block, []).append((run.start, run.end, replacement))
-        if not self._already_imported(import_obj):
-            AddImportsVisitor.add_needed_import(self.context, import_module, import_obj, relative=import_level)
+        if not self._already_imported(import_as or import_obj):
+            AddImportsVisitor.add_needed_import(
+                self.context, import_module, import_obj, import_as, relative=import_level
+            )
         for item in flow.imports:
             self._remove_if_unused(item)
         self.extras.append(
             ServiceFunctionRequest(
                 route_path=self.file.path,
                 service_path=location.path,
-                class_name=location.class_name if self.option("style") == "class" else None,
+                class_name=location.class_name if self._class_style else None,
                 function_name=function_name,
                 source=source,
                 imports=tuple(service_imports),
@@ -597,7 +656,7 @@ class RouteCommit(Codemod):
                 shape=shape[1],
             )
         )
-        where = f"{location.class_name}.{function_name}" if self.option("style") == "class" else function_name
+        where = f"{location.class_name}.{function_name}" if self._class_style else function_name
         note = f"; {run.note}" if run.note else ""
         unit = self._units.get(id(run.commit.call))
         if unit is None:
@@ -628,22 +687,27 @@ class RouteCommit(Codemod):
             + (f"; {run.note}" if run.note else ""),
         )
 
-    def _service_import(self, location: ServiceLocation, route: Route) -> tuple[str, str, int] | str:
-        """(module, name, relative level) of the route's import of the service, or why not."""
-        package = _package_of(self.file)
-        offset = absolute_root(self._module, package, self._index.modules)
-        if offset is not None or not package:
-            parts = location.package[offset or 0 :]
-            module, level = ".".join(parts), 0
-        else:
-            common = common_prefix(package, location.package)
-            level = len(package) - common + 1
-            module = ".".join(location.package[common:])
-        name = location.class_name if self.option("style") == "class" else location.module
-        if self.option("style") == "class":
-            module = f"{module}.{location.module}" if module else location.module
-        problem = self._binding_clash(name, module, level, route)
-        return problem if problem is not None else (module, name, level)
+    def _service_import(self, location: ServiceLocation, route: Route) -> tuple[str, str, int, str | None] | str:
+        """(module, name, relative level, alias) of the route's import of the service, or why not."""
+        class_name = location.class_name if self._class_style else None
+        wanted = (*location.package, location.module)
+        found = existing_import(self._module, package_of(self.file), wanted, class_name)
+        if found is not None:  # the route already imports the module it reuses: that binding
+            (spelled, alias) = found
+            problem = self._binding_clash(alias or spelled.name, spelled.module, spelled.level, route)
+            return problem if problem is not None else (spelled.module, spelled.name, spelled.level, alias)
+        spelling = spell(
+            self._module, package_of(self.file), location.package, location.module, class_name, self._index.modules
+        )
+        if isinstance(spelling, str):
+            return spelling
+        problem = self._binding_clash(spelling.name, spelling.module, spelling.level, route)
+        if problem is not None and class_name is None and "service" not in spelling.name:
+            # services/orders.py next to a local `orders`: imported as orders_service
+            alias = f"{spelling.name}_service"
+            if self._binding_clash(alias, spelling.module, spelling.level, route) is None:
+                return (spelling.module, spelling.name, spelling.level, alias)
+        return problem if problem is not None else (spelling.module, spelling.name, spelling.level, None)
 
     def _binding_clash(self, name: str, module: str, level: int, route: Route) -> str | None:
         """Why ``name`` cannot be imported into the route module, if it cannot."""
@@ -670,7 +734,7 @@ class RouteCommit(Codemod):
         items: list[ImportItem] = []
         every = [*flow.imports, *(i for p in flow.parameters for i in p.annotation_imports)]
         for item in every:
-            respelled = respell(item, _package_of(self.file), location.package)
+            respelled = respell(item, package_of(self.file), location.package)
             if respelled is None:
                 return f"not moved: the relative import of `{item.bound_name}` reaches above the scanned folder"
             if respelled not in items:
@@ -690,7 +754,7 @@ class RouteCommit(Codemod):
         existing = self._index.services.get(location.path)
         taken = set(self._used_names) | {i.bound_name for i in imports}
         if existing is not None:
-            if self.option("style") == "class":
+            if self._class_style:
                 taken |= existing.class_methods.get(location.class_name, frozenset())
             else:
                 taken |= set(existing.bindings)
@@ -703,12 +767,12 @@ class RouteCommit(Codemod):
     def _render_function(self, route: Route, run: Run, flow: Flow, name: str) -> str:
         function = ServiceFunction(
             name=name,
-            parameters=[_parameter_code(p.name, p.annotation) for p in flow.parameters],
-            body=_body_code(self._service_statements(run)),
+            parameters=[parameter_code(p.name, p.annotation) for p in flow.parameters],
+            body=body_code(self._service_statements(run)),
             returns=list(flow.returns),
             is_async=flow.is_async,
-            static=self.option("style") == "class",
-            summary=_docstring_safe(self._summary(name, run)),
+            static=self._class_style,
+            summary=docstring_safe(self._summary(name, run)),
         )
         source = self.render("service_function.py.j2", fn=function)
         parsed = cst.parse_module(source)
@@ -759,7 +823,7 @@ class RouteCommit(Codemod):
     def _remove_if_unused(self, item: ImportItem) -> None:
         """Drop the route's import of a name only the moved code used (libcst checks usage)."""
         if item.level:
-            package = _package_of(self.file)
+            package = package_of(self.file)
             base = package[: len(package) - (item.level - 1)]
             module = ".".join([*base, *([item.module] if item.module else [])])
         else:
@@ -791,11 +855,13 @@ class RouteCommit(Codemod):
         done: set[Any] = set()  # boundary edits made (one per dependency or app, whatever the routes)
         contributors: dict[str, set[str]] = {}  # generated path -> the routes whose code goes in
         for path, requests in sorted(by_service.items()):
-            files[path] = service_module_source(path, requests, read_file(path), templates)
+            existing = read_file(path)
+            files[path] = service_module_source(path, requests, existing, templates)
             routes = {r.route_path for r in requests}
             contributors.setdefault(path, set()).update(routes)
             init = path.rsplit("/", 1)[0] + "/__init__.py" if "/" in path else "__init__.py"
-            if init in files or read_file(init) is None:
+            # An existing module is imported as it is; only a new services/ folder needs a package.
+            if init in files or (existing is None and read_file(init) is None):
                 files[init] = ""
                 contributors.setdefault(init, set()).update(routes)
         edits = {r for _, r in extras if isinstance(r, (BoundaryEdit, HookEdit))}
@@ -821,75 +887,3 @@ class RouteCommit(Codemod):
 
 
 _EDITS = {BoundaryEdit: "its commit after the yield is added to", HookEdit: "it is added to"}
-
-
-# -- paths and imports ---------------------------------------------------------------------------
-
-
-def _may_have_routes(module: cst.Module, decorators: Sequence[str], view_bases: Sequence[str]) -> bool:
-    """A cheap syntactic look for route decorators or view classes, before any metadata.
-
-    Decorators and base classes only occur on definitions, so only statements are walked,
-    never the expressions inside them (which are most of a module's nodes).
-    """
-    pending: list[cst.CSTNode] = list(module.body)
-    while pending:
-        statement = pending.pop()
-        if isinstance(statement, cst.SimpleStatementLine):
-            continue
-        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
-            for decorator in statement.decorators:
-                if isinstance(decorator.decorator, cst.Call):
-                    func = decorator.decorator.func
-                    name = func.attr.value if isinstance(func, cst.Attribute) else dotted_name(func)
-                    if name in decorators:
-                        return True
-        if isinstance(statement, cst.ClassDef):
-            names = [(dotted_name(base.value) or "").rsplit(".", 1)[-1] for base in statement.bases]
-            if any(name in view_bases for name in names):
-                return True
-        pending.extend(_inner_statements(statement))
-    return False
-
-
-def _inner_statements(statement: cst.CSTNode) -> list[cst.CSTNode]:
-    """The statements directly inside a compound statement's blocks (elif, else, except, case...)."""
-    inner: list[cst.CSTNode] = []
-    parts = [getattr(statement, name, None) for name in ("body", "orelse", "finalbody")]
-    parts += [*getattr(statement, "handlers", ()), *getattr(statement, "cases", ())]
-    for part in parts:
-        if isinstance(part, cst.If):  # elif
-            inner.append(part)
-        elif isinstance(part, cst.BaseSuite):
-            inner.extend(part.body)
-        elif part is not None and isinstance(getattr(part, "body", None), cst.BaseSuite):
-            inner.extend(part.body.body)  # else, finally, except handlers, match cases
-    return inner
-
-
-def _package_of(file: FileContext) -> tuple[str, ...]:
-    parts = file.module_name.split(".") if file.module_name else []
-    return tuple(parts if file.is_package_init else parts[:-1])
-
-
-def _parameter_code(name: str, annotation: cst.BaseExpression | None) -> str:
-    if annotation is None:
-        return name
-    return f"{name}: {cst.Module([]).code_for_node(annotation)}"
-
-
-def _body_code(statements: Sequence[cst.BaseStatement]) -> str:
-    """The moved statements as a function body indented by four spaces (libcst does the indenting)."""
-    first = statements[0]
-    leading = list(first.leading_lines)
-    while leading and leading[0].comment is None:
-        leading.pop(0)
-    body = [first.with_changes(leading_lines=leading), *statements[1:]]
-    wrapper = cst.FunctionDef(cst.Name("_"), cst.Parameters(), cst.IndentedBlock(body))
-    code = cst.Module([wrapper], default_indent="    ").code
-    return code.split("\n", 1)[1]
-
-
-def _docstring_safe(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
-

@@ -14,20 +14,12 @@ import libcst as cst
 from libcst.codemod import CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor
 
-from codemods.analysis.nodes import dotted_name
 from codemods.analysis.routes import snake_case
 from codemods.analysis.sessions import SessionFacts, SessionIndex
 from codemods.base import Templates
 from codemods.rules.route_commit.boundary import BoundaryFacts, BoundaryIndex
 from codemods.rules.route_commit.flow import ImportItem
-
-
-DEFAULT_ROUTE_PACKAGES = ("routes", "routers", "views", "api", "endpoints")
-
-
-
-_STEM_SUFFIXES = ("_routes", "_views", "_router", "_api")
-
+from codemods.rules.route_commit.naming import RouteModuleNaming, ServiceLayout
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,15 +65,6 @@ class ServiceFunctionRequest:
 
 
 @dataclasses.dataclass(frozen=True)
-class ServiceLocation:
-    path: str  # app/services/candidate_service.py
-    package: tuple[str, ...]  # ("app", "services")
-    module: str  # candidate_service
-    class_name: str  # CandidateService
-
-
-
-@dataclasses.dataclass(frozen=True)
 class ModuleFacts:
     """Top-level facts about a file, for the whole-tree index (built with ``ast``: fast)."""
 
@@ -90,6 +73,8 @@ class ModuleFacts:
     maybe_routes: bool  # decorated functions or classes, and a commit
     sessions: SessionFacts | None = None  # session aliases, module sessions, providers, commit helpers
     boundary: BoundaryFacts | None = None  # dependencies and hooks that commit at the request boundary
+    naming: RouteModuleNaming | None = None  # a route module's blueprint and the models it writes
+    service_class: str | None = None  # a `class OrderService` of static methods only
 
 
 
@@ -105,6 +90,8 @@ class RouteCommitIndex:
     modules: frozenset[str] = frozenset()  # every Python file the index saw, to tell siblings apart
     sessions: SessionIndex = dataclasses.field(default_factory=SessionIndex)
     boundary: BoundaryIndex = dataclasses.field(default_factory=BoundaryIndex)
+    layout: ServiceLayout = dataclasses.field(default_factory=ServiceLayout)
+    naming: Mapping[str, RouteModuleNaming] = dataclasses.field(default_factory=dict)  # route path -> facts
 
 
 
@@ -153,67 +140,6 @@ def shadowing(service_path: str, indexed: Mapping[str, Any]) -> str | None:
 
 
 
-def service_location(route_path: str, options: Mapping[str, Any]) -> ServiceLocation | None:
-    """Where the service module of ``route_path`` lives, per the layout options."""
-    parts = route_path.split("/")
-    folders, filename = parts[:-1], parts[-1]
-    stem = filename[: -len(".py")] if filename.endswith(".py") else filename
-    if stem == "__init__":
-        if not folders:
-            return None
-        stem = folders[-1]
-    route_packages = options.get("route-packages", DEFAULT_ROUTE_PACKAGES)
-    base = folders[:-1] if folders and folders[-1] in route_packages else folders
-    for suffix in _STEM_SUFFIXES:
-        if stem.endswith(suffix) and len(stem) > len(suffix):
-            stem = stem[: -len(suffix)]
-            break
-    try:
-        module = options.get("module-name", "{stem}_service").format(stem=stem)
-    except (KeyError, IndexError, ValueError):
-        return None
-    if not module.isidentifier():
-        return None
-    service_dir = options.get("service-dir", "services")
-    package = (*base, *[p for p in service_dir.split("/") if p])
-    class_name = "".join(word.capitalize() for word in stem.split("_") if word) + "Service"
-    return ServiceLocation("/".join((*package, f"{module}.py")), tuple(package), module, class_name)
-
-
-
-def absolute_root(module: cst.Module, package: Sequence[str], known: frozenset[str]) -> int | None:
-    """Where the import root is, as an index into ``package``, if the module imports absolutely.
-
-    ``from app.models import X`` in ``src/app/routes/x.py``: the root is ``src/`` (index 1).
-    ``from models import X`` next to a ``models.py`` (a folder run as a script, no relative
-    imports): the root is the module's own folder (index ``len(package)``).  None: use relative
-    imports.
-    """
-    tops = []
-    relative = False
-    for statement in module.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            if isinstance(small, cst.ImportFrom) and small.relative:
-                relative = True
-            elif isinstance(small, cst.ImportFrom) and small.module is not None:
-                tops.append((dotted_name(small.module) or "").split(".")[0])
-            elif isinstance(small, cst.Import):
-                tops.extend((dotted_name(a.name) or "").split(".")[0] for a in small.names)
-    for top in tops:
-        if top in package:
-            return package.index(top)
-    if relative:
-        return None
-    folder = "/".join(package)
-    for top in tops:
-        if f"{folder}/{top}.py" in known or any(path.startswith(f"{folder}/{top}/") for path in known):
-            return len(package)
-    return None
-
-
-
 def common_prefix(a: Sequence[str], b: Sequence[str]) -> int:
     count = 0
     for x, y in zip(a, b):
@@ -244,12 +170,15 @@ def module_facts(tree: ast.Module, has_commit: bool) -> ModuleFacts:
     bindings: dict[str, str] = {}
     methods: dict[str, frozenset[str]] = {}
     maybe_routes = False
+    service_class = None
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             bindings[node.name] = "def"
             maybe_routes = maybe_routes or bool(node.decorator_list)
         elif isinstance(node, ast.ClassDef):
             bindings[node.name] = "class"
+            if node.name.endswith("Service") and service_class is None and _static_only(node):
+                service_class = node.name
             methods[node.name] = frozenset(
                 n.name for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
             )
@@ -269,7 +198,16 @@ def module_facts(tree: ast.Module, has_commit: bool) -> ModuleFacts:
                 for name in ast.walk(target):
                     if isinstance(name, ast.Name):
                         bindings.setdefault(name.id, "value")
-    return ModuleFacts(bindings, methods, maybe_routes and has_commit)
+    return ModuleFacts(bindings, methods, maybe_routes and has_commit, service_class=service_class)
+
+
+def _static_only(node: ast.ClassDef) -> bool:
+    """A class used as a namespace: methods, all static or class methods."""
+    methods = [n for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    return bool(methods) and all(
+        any(isinstance(d, ast.Name) and d.id in ("staticmethod", "classmethod") for d in m.decorator_list)
+        for m in methods
+    )
 
 
 

@@ -5,7 +5,7 @@ from flask import Flask, jsonify, request
 
 from .config import Config
 from .extensions import db
-from .services import flask_app_service
+from .services import feedback_service
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +49,6 @@ def _register_core_routes(app):
     @app.route("/feedback", methods=["POST"])
     def leave_feedback():
         payload = request.get_json(force=True)
-        entry = flask_app_service.leave_feedback(payload)
+        entry = feedback_service.leave_feedback(payload)
         logger.info("Feedback received")
         return jsonify(id=entry.id), 201

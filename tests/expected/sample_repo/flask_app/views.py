@@ -6,7 +6,7 @@ from flask.views import MethodView
 
 from .extensions import db
 from .models import Application
-from .services import views_service
+from .services import application_service
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ class ApplicationAPI(MethodView):
         application = db.session.get(Application, application_id)
         if application is None:
             return jsonify(error="not found"), 404
-        views_service.delete_application(application)
+        application_service.delete_application(application)
         return "", 204
 
 

@@ -9,7 +9,7 @@ from ..database import get_db
 from ..limits import limiter
 from ..models import Item
 from ..schemas import ItemCreate, ItemRead, ItemStatusUpdate, ItemUpdate
-from ..services import inventory_service, items_service
+from ..services import inventory_service, item_service
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def get_item(item_id: int, db: Session = Depends(get_db)):
 def create_item(payload: ItemCreate, db: Session = Depends(get_db)):
     if db.scalar(select(Item).where(Item.sku == payload.sku)) is not None:
         raise HTTPException(status_code=409, detail=f"SKU {payload.sku} already exists")
-    item = items_service.create_item(db, payload)
+    item = item_service.create_item(db, payload)
     db.refresh(item)
     logger.info("Created item %r at %.2f", item.sku, item.price)
     return item
@@ -72,7 +72,7 @@ def set_item_status(item_id: int, payload: ItemStatusUpdate, db: Session = Depen
     item = db.get(Item, item_id)
     if item is None:
         raise HTTPException(status_code=404, detail="Item not found")
-    previous = items_service.set_item_status(db, item, payload)
+    previous = item_service.set_item_status(db, item, payload)
     return {"id": item.id, "status": item.status, "previous": previous}
 
 
@@ -81,7 +81,7 @@ def delete_item(item_id: int, db: Session = Depends(get_db)):
     item = db.query(Item).filter(Item.id == item_id).first()
     if not item:
         raise HTTPException(status_code=404, detail="Item not found")
-    items_service.delete_item(db, item)
+    item_service.delete_item(db, item)
     return Response(status_code=204)
 
 

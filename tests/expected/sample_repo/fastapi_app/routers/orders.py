@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..database import get_async_db
 from ..models import Item, Order, OrderLine
 from ..order_schemas import OrderCreate, OrderRead, OrderStatusUpdate
-from ..services import order_service, orders_service
+from ..services import order_service
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ async def update_order_status(order_id: int, payload: OrderStatusUpdate, db: Asy
     order = await db.get(Order, order_id)
     if order is None:
         raise HTTPException(status_code=404, detail="Order not found")
-    await orders_service.update_order_status(db, order, payload)
+    await order_service.update_order_status(db, order, payload)
     return {"id": order.id, "status": order.status}
 
 
@@ -68,7 +68,7 @@ async def cancel_order(order_id: int, db: AsyncSession = Depends(get_async_db)):
     if order.status == "shipped":
         raise HTTPException(status_code=409, detail="Order already shipped")
     if order.status != "cancelled":
-        await orders_service.cancel_order(db, order)
+        await order_service.cancel_order(db, order)
     return order
 
 
@@ -77,7 +77,7 @@ async def delete_order(order_id: int, db: AsyncSession = Depends(get_async_db)):
     order = await db.get(Order, order_id)
     if order is None:
         raise HTTPException(status_code=404, detail="Order not found")
-    await orders_service.delete_order(db, order)
+    await order_service.delete_order(db, order)
 
 
 @router.post("/import", status_code=201)

@@ -5,7 +5,8 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import Order, OrderLine
+from ..models import Item, Order, OrderLine
+from ..order_schemas import OrderStatusUpdate
 
 logger = logging.getLogger(__name__)
 
@@ -51,3 +52,26 @@ async def mark_shipped(session: AsyncSession, refs):
             await session.rollback()
             logger.exception("could not ship order %s", ref)
     return shipped
+
+
+async def update_order_status(
+    db: AsyncSession, order: Order, payload: OrderStatusUpdate
+):
+    """Update the order status and commit."""
+    order.status = payload.status
+    await db.commit()
+
+
+async def cancel_order(db: AsyncSession, order: Order):
+    """Cancel the order and commit."""
+    order.status = "cancelled"
+    for line in order.lines:
+        item = await db.get(Item, line.item_id)
+        item.quantity += line.quantity
+    await db.commit()
+
+
+async def delete_order(db: AsyncSession, order: Order):
+    """Delete the order and commit."""
+    await db.delete(order)
+    await db.commit()

@@ -1,4 +1,4 @@
-"""Flask app services: database writes and their commits."""
+"""Feedback services: database writes and their commits."""
 
 from ..extensions import db
 from ..models import Feedback

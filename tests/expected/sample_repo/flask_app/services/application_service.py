@@ -1,4 +1,4 @@
-"""Views services: database writes and their commits."""
+"""Application services: database writes and their commits."""
 
 from ..extensions import db
 from ..models import Application

@@ -1,4 +1,4 @@
-"""Items services: database writes and their commits."""
+"""Item services: database writes and their commits."""
 
 from sqlalchemy.orm import Session
 

@@ -1,0 +1,81 @@
+"""Syntax helpers of route-commit: whether a module may define routes (before any metadata
+is computed), the statements inside a compound statement, a file's package, and the code of a
+generated function's parameters, body and docstring."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import libcst as cst
+
+from codemods.analysis.nodes import dotted_name
+from codemods.base import FileContext
+
+
+def may_have_routes(module: cst.Module, decorators: Sequence[str], view_bases: Sequence[str]) -> bool:
+    """A cheap syntactic look for route decorators or view classes, before any metadata.
+
+    Decorators and base classes only occur on definitions, so only statements are walked,
+    never the expressions inside them (which are most of a module's nodes).
+    """
+    pending: list[cst.CSTNode] = list(module.body)
+    while pending:
+        statement = pending.pop()
+        if isinstance(statement, cst.SimpleStatementLine):
+            continue
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            for decorator in statement.decorators:
+                if isinstance(decorator.decorator, cst.Call):
+                    func = decorator.decorator.func
+                    name = func.attr.value if isinstance(func, cst.Attribute) else dotted_name(func)
+                    if name in decorators:
+                        return True
+        if isinstance(statement, cst.ClassDef):
+            names = [(dotted_name(base.value) or "").rsplit(".", 1)[-1] for base in statement.bases]
+            if any(name in view_bases for name in names):
+                return True
+        pending.extend(inner_statements(statement))
+    return False
+
+
+def inner_statements(statement: cst.CSTNode) -> list[cst.CSTNode]:
+    """The statements directly inside a compound statement's blocks (elif, else, except, case...)."""
+    inner: list[cst.CSTNode] = []
+    parts = [getattr(statement, name, None) for name in ("body", "orelse", "finalbody")]
+    parts += [*getattr(statement, "handlers", ()), *getattr(statement, "cases", ())]
+    for part in parts:
+        if isinstance(part, cst.If):  # elif
+            inner.append(part)
+        elif isinstance(part, cst.BaseSuite):
+            inner.extend(part.body)
+        elif part is not None and isinstance(getattr(part, "body", None), cst.BaseSuite):
+            inner.extend(part.body.body)  # else, finally, except handlers, match cases
+    return inner
+
+
+def package_of(file: FileContext) -> tuple[str, ...]:
+    parts = file.module_name.split(".") if file.module_name else []
+    return tuple(parts if file.is_package_init else parts[:-1])
+
+
+def parameter_code(name: str, annotation: cst.BaseExpression | None) -> str:
+    if annotation is None:
+        return name
+    return f"{name}: {cst.Module([]).code_for_node(annotation)}"
+
+
+def body_code(statements: Sequence[cst.BaseStatement]) -> str:
+    """The moved statements as a function body indented by four spaces (libcst does the indenting)."""
+    first = statements[0]
+    leading = list(first.leading_lines)
+    while leading and leading[0].comment is None:
+        leading.pop(0)
+    body = [first.with_changes(leading_lines=leading), *statements[1:]]
+    wrapper = cst.FunctionDef(cst.Name("_"), cst.Parameters(), cst.IndentedBlock(body))
+    code = cst.Module([wrapper], default_indent="    ").code
+    return code.split("\n", 1)[1]
+
+
+def docstring_safe(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
