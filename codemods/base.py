@@ -159,7 +159,14 @@ class Codemod(ContextAwareTransformer):
     # -- what subclasses call -------------------------------------------------------------
 
     def option(self, name: str) -> Any:
-        return self.file.options[name]
+        """The run's value of one of this codemod's options (its declared default when the
+        context was built without it)."""
+        if name in self.file.options:
+            return self.file.options[name]
+        for option in self.options:
+            if option.name == name:
+                return option.default
+        raise KeyError(name)
 
     def render(self, template: str, /, **values: Any) -> str:
         """Render one of the run's templates (generated code is never spliced together by hand)."""

@@ -8,8 +8,8 @@ removed and no v2 replacement of it is imported next to it, at module level (an 
 `try`/`if` is a compatibility fallback, not evidence):
 
 - imports of names Pydantic 2 removed (its own migration table: `pydantic.fields.ModelField`,
-  the `Constrained*` types, `pydantic.error_wrappers`, `pydantic.typing`, `pydantic.utils`,
-  `pydantic.datetime_parse`, the v1 error classes, ...);
+  the `Constrained*` types, `pydantic.error_wrappers`, `pydantic.typing`, `pydantic.env_settings`,
+  `pydantic.datetime_parse`, the v1 error classes, ...; not what v2 still serves deprecated);
 - the v1 field API: `.outer_type_`, `.sub_fields`, `__fields__[name].type_`/`.required`;
 - a custom root type declared as a `__root__` field (v2 refuses the class);
 - a requirement written in `setup.py` that excludes Pydantic 2 (`pydantic<2`, `==1.*`, `~=1.10`).
@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import re
 
-# Modules of Pydantic 1 that Pydantic 2 replaced by a migration stub: any name imported from
-# them is gone or moved to pydantic.v1.
-_V1_MODULES = ("error_wrappers", "typing", "utils", "datetime_parse", "class_validators", "env_settings")
+# Modules of Pydantic 1 whose every name Pydantic 2 removed or moved to pydantic.v1 (importing
+# one raises there).  Names of pydantic.utils or pydantic.class_validators that v2 still serves
+# (deprecated) are not evidence.
+_V1_MODULES = ("error_wrappers", "typing", "datetime_parse", "env_settings")
 
 # Names Pydantic 2's migration table lists as removed (module: names; "" is the package).
 _REMOVED = {
@@ -32,6 +33,8 @@ _REMOVED = {
     "fields": r"ModelField|SHAPE_\w+",
     "types": r"Constrained\w+|NoneStr|NoneBytes|StrBytes|NoneStrBytes|JsonWrapper",
     "main": r"validate_model",
+    "utils": r"ClassAttribute|DUNDER_ATTRIBUTES|PyObjectStr|ValueItems|almost_equal_floats|get_discriminator_alias_and_values"
+    r"|get_model|get_unique_discriminator_alias|in_ipython|is_valid_identifier|path_type|validate_field_name",
     "networks": r"stricturl",
     "errors": r"(?!Pydantic(?:User|Schema|Import|Undefined|Invalid|Error))\w+Error|InvalidByteSize\w*",
 }

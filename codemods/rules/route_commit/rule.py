@@ -98,12 +98,14 @@ from codemods.rules.route_commit.services import (
     respell,
     service_module_source,
     shadowing,
+    says_what_it_does,
     summary_of,
 )
 from codemods.rules.route_commit.spelling import existing_import, spell
 from codemods.rules.route_commit.syntax import (
     body_code,
     docstring_safe,
+    drop_unused_package_imports,
     may_have_routes,
     package_of,
     parameter_code,
@@ -750,7 +752,9 @@ class RouteCommit(Codemod):
     def _function_name(
         self, base: str, run: Run, location: ServiceLocation, imports: Sequence[ImportItem]
     ) -> str | None:
-        """The route's name, else a name for what the moved code writes; never a numbered one."""
+        """The route's name when it says what it does (``close_job``), else a name for what the
+        moved code writes (``create_post`` for a view named ``index`` or ``new_post``); never a
+        numbered one."""
         existing = self._index.services.get(location.path)
         taken = set(self._used_names) | {i.bound_name for i in imports}
         if existing is not None:
@@ -759,7 +763,8 @@ class RouteCommit(Codemod):
             else:
                 taken |= set(existing.bindings)
         described = describe_writes(run.body)
-        for name in (base, described, f"{base}_{described}" if described else None):
+        names = (base, described) if says_what_it_does(base) or described is None else (described, base)
+        for name in (*names, f"{base}_{described}" if described else None):
             if name and name not in taken and name.isidentifier() and not keyword.iskeyword(name):
                 return name
         return None
@@ -832,8 +837,12 @@ class RouteCommit(Codemod):
 
     def _apply_import_edits(self, tree: cst.Module) -> cst.Module:
         tree = super()._apply_import_edits(tree)
-        if self._removals.scratch.get(RemoveImportsVisitor.CONTEXT_KEY):
+        requests = self._removals.scratch.get(RemoveImportsVisitor.CONTEXT_KEY)
+        if requests:
             trimmed = remove_unused_imports(tree, self._removals, shortcuts=self.file.shortcuts)
+            package_names = {obj for module, obj, asname in requests if obj is not None and asname is None}
+            package_names |= {asname for _, _, asname in requests if asname is not None}
+            trimmed = drop_unused_package_imports(trimmed, package_names)
             tree = keep_blank_lines(tree, trimmed)
         return tree
 

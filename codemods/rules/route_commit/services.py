@@ -382,6 +382,30 @@ def _blank(count: int) -> list[cst.EmptyLine]:
 _HTTP_VERB_ACTIONS = {"post": "create", "put": "update", "patch": "update", "delete": "delete", "get": "record"}
 
 
+# First words of a view name that say what it does to the data (``close_job``, ``follow``).
+ACTION_VERBS = frozenset(
+    "accept activate add apply approve archive assign attach ban block book cancel change charge check "
+    "claim clear close complete confirm create deactivate decline delete detach disable dismiss edit "
+    "enable enqueue enroll favorite finish flag follow grant hide import invite join leave like link lock "
+    "mark merge move mute pay pin place publish purchase rate record redeem refund register reject "
+    "remove rename reopen reorder replace reply report request reset restore retry revoke save schedule "
+    "send set share sign signup star start stop submit subscribe suspend sync tag toggle track transfer "
+    "unban unblock unfollow unlike unlink unlock unpin unpublish unsubscribe update upload upvote verify "
+    "vote withdraw write".split()
+)
+
+
+def says_what_it_does(name: str) -> bool:
+    """Whether a view's name starts with a verb for a write (``apply_to_job``, ``post_audit``),
+    unlike ``index``, ``new_post``, ``post`` or ``item_detail``."""
+    words = [w for w in name.split("_") if w]
+    if not words:
+        return False
+    if words[0] in _HTTP_VERB_ACTIONS:
+        return len(words) > 1  # post_audit creates an audit; a bare `post` says nothing
+    return words[0] in ACTION_VERBS
+
+
 def summary_of(function_name: str, statements: Sequence[cst.BaseStatement]) -> str:
     """A one-line docstring: what the service function does (``Delete the candidate and commit.``)."""
     words = [w for w in function_name.split("_") if w]

@@ -4,7 +4,8 @@ generated function's parameters, body and docstring."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Collection, Sequence
 
 import libcst as cst
 
@@ -79,3 +80,51 @@ def body_code(statements: Sequence[cst.BaseStatement]) -> str:
 def docstring_safe(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
+
+
+_IDENTIFIER = re.compile(r"(?<![\w.])[^\W\d]\w*")
+
+
+def drop_unused_package_imports(tree: cst.Module, names: Collection[str]) -> cst.Module:
+    """Remove ``names`` from top-level ``from .. import name`` lines when nothing else in the
+    module mentions them (libcst's RemoveImportsVisitor leaves such relative imports of a
+    package's own names, ``from .. import db``, in place).  A line left with no name goes."""
+    if not names:
+        return tree
+    code = tree.code
+    counts = {name: _IDENTIFIER.findall(code).count(name) for name in names}
+    body: list[cst.BaseStatement] = []
+    changed = False
+    for statement in tree.body:
+        imported = _package_import(statement)
+        if imported is None:
+            body.append(statement)
+            continue
+        kept = []
+        for alias in imported.names:
+            target = alias.asname.name if alias.asname is not None else alias.name
+            bound = target.value if isinstance(target, cst.Name) else ""
+            if bound in counts and counts[bound] <= 1:  # only the import line itself names it
+                changed = True
+                continue
+            kept.append(alias)
+        if len(kept) == len(imported.names):
+            body.append(statement)
+        elif kept:
+            kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+            body.append(statement.with_changes(body=[imported.with_changes(names=kept)]))
+    if not changed:
+        return tree
+    return tree.with_changes(body=body)
+
+
+def _package_import(statement: cst.BaseStatement) -> cst.ImportFrom | None:
+    """The ``from <dots> import a, b`` of a line that holds only that, else None."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return None
+    small = statement.body[0]
+    if not isinstance(small, cst.ImportFrom) or small.module is not None or not small.relative:
+        return None
+    if isinstance(small.names, cst.ImportStar):
+        return None
+    return small
