@@ -2221,3 +2221,37 @@ def test_a_package_import_the_route_still_uses_stays() -> None:
     other = {"app/__init__.py": "from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n", "app/api/__init__.py": ""}
     new = run_codemod(RouteCommit, route, path="app/api/posts.py", other_files=other).new_source.decode()
     assert "from .. import db\n" in new and ".commit()" not in new
+
+
+@pytest.mark.parametrize(
+    ("view", "expected"),
+    [
+        pytest.param("close_job", True, id="verb-led"),
+        pytest.param("restock", True, id="a-verb-of-its-own"),
+        pytest.param("post_audit", True, id="http-verb-with-an-object"),
+        pytest.param("index", False, id="index"),
+        pytest.param("new_post", False, id="new-page"),
+        pytest.param("post", False, id="bare-http-verb"),
+        pytest.param("item_detail", False, id="detail-page"),
+    ],
+)
+def test_which_view_names_can_name_their_service_function(view: str, expected: bool) -> None:
+    from codemods.rules.route_commit.services import says_what_it_does
+
+    assert says_what_it_does(view) is expected
+
+
+@pytest.mark.parametrize(
+    ("view", "expected"),
+    [
+        pytest.param("api_pay_bill", "pay_bill", id="api"),
+        pytest.param("web_pay_bill", "pay_bill", id="web"),
+        pytest.param("api", "api", id="nothing-left"),
+        pytest.param("apply_to_job", "apply_to_job", id="no-channel"),
+        pytest.param("v2_2fa", "v2_2fa", id="not-a-name-after-it"),
+    ],
+)
+def test_the_calling_channel_is_not_part_of_the_name(view: str, expected: str) -> None:
+    from codemods.rules.route_commit.services import without_channel
+
+    assert without_channel(view) == expected

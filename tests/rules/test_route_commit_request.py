@@ -25,6 +25,14 @@ from tests.rules.helpers import run_codemod
 from tests.rules.test_route_commit import assert_moved, generate, reasons
 from tests.rules.test_route_commit_apps import imported, rewrite_tree, table_rows, write_tree
 
+# These cases are about the values a route passes, not about where its service module goes:
+# they keep the file-stem naming (routes.py -> services/routes_service.py) through the option
+# that pins it.  Layout and names are specified in test_route_commit_layout.py.
+STEM_NAMING = {"module-name": "routes_service"}
+# For trees of several route modules: each module's own stem (a pattern other than the
+# default's text pins the file-stem naming; the default derives names from the project).
+EACH_STEM = {"module-name": "{stem!s}_service"}
+
 MOVED = [
     pytest.param(
         'app/main/routes.py',
@@ -176,7 +184,7 @@ bp = Blueprint("main", __name__)
 def index():
     form = PostForm()
     if form.validate_on_submit():
-        routes_service.index(form.title.data, form.post.data, current_user)
+        routes_service.create_post(form.title.data, form.post.data, current_user)
         return redirect(url_for("main.index"))
     return render_template("index.html", form=form)
 ''',
@@ -188,8 +196,8 @@ from ...extensions import db
 from ...models import Post
 
 
-def index(title, form_post, user):
-    """Index and commit."""
+def create_post(title, form_post, user):
+    """Create the post and commit."""
     post = Post(title=title, body=form_post, author=user)
     db.session.add(post)
     db.session.commit()
@@ -526,15 +534,15 @@ def set_body(post: Post, body):
 
 @pytest.mark.parametrize(("path", "before", "after", "services"), MOVED)
 def test_request_values_are_passed_as_arguments(path: str, before: str, after: str, services: dict[str, str]) -> None:
-    outcome = assert_moved(path, before, after, services)
-    for source in generate(outcome).values():
+    outcome = assert_moved(path, before, after, services, options=STEM_NAMING)
+    for source in generate(outcome, STEM_NAMING).values():
         assert http_reference(source, (), DEFAULT_HTTP_NAMES) is None
 
 
 def test_a_split_route_says_what_stayed_in_it_and_why() -> None:
     split = next(p for p in MOVED if p.id == "a-value-read-after-a-call-splits-the-route")
     path, source = split.values[0], split.values[1]
-    messages = [f.message for f in run_codemod(RouteCommit, source, path=path).findings]
+    messages = [f.message for f in run_codemod(RouteCommit, source, path=path, options=STEM_NAMING).findings]
     assert messages == [
         "moved the commit and 1 statement before it into welcome in app/blog/services/routes_service.py; "
         "the statement at line 12 stays in the route: it runs `send_welcome(g.user)`, which may change `g.user` "
@@ -658,7 +666,7 @@ def rename():
 @pytest.mark.parametrize(("route", "why"), HELD_BACK)
 def test_a_value_that_cannot_be_read_earlier_holds_its_statement_back(route: str, why: str) -> None:
     line = (HEAD + route).splitlines().index("    db.session.commit()")  # the line before the commit's
-    assert reasons(HEAD + route, path="app/main/routes.py") == [
+    assert reasons(HEAD + route, path="app/main/routes.py", options=STEM_NAMING) == [
         f"not moved: the statement before the commit (line {line}) stays in the route: {why}; "
         "only the commit would move, and a service that only commits is no unit of work"
     ]
@@ -673,7 +681,7 @@ def switch():
     db.session.commit()
     return "", 204
 """
-    assert reasons(HEAD + route, path="app/main/routes.py") == [
+    assert reasons(HEAD + route, path="app/main/routes.py", options=STEM_NAMING) == [
         "not moved: the statement before the commit (line 13) stays in the route: it uses `flask.g`; "
         "only the commit would move, and a service that only commits is no unit of work"
     ]
@@ -946,7 +954,7 @@ def login_scenario(package: Any) -> list[Any]:
 
 @pytest.fixture(scope="module")
 def rewritten_login_app() -> dict[str, str]:
-    return rewrite_tree(LOGIN_APP)
+    return rewrite_tree(LOGIN_APP, EACH_STEM)
 
 
 def test_a_flask_login_app_behaves_the_same_after_its_request_values_are_passed_in(
@@ -982,20 +990,20 @@ def test_the_flask_login_app_keeps_only_http_in_its_routes(rewritten_login_app: 
 
 def test_the_web_form_and_the_json_api_share_one_function(rewritten_login_app: dict[str, str]) -> None:
     api_routes = rewritten_login_app["loginflask/routes/api.py"]
-    assert 'api_service.api_create_post(\n        request.json["title"], request.json.get("body"), g.user\n    )' in api_routes
+    assert 'api_service.create_post(\n        request.json["title"], request.json.get("body"), g.user\n    )' in api_routes
     # the function lives once, in the module without "api" in its name; the API's module imports it
     assert rewritten_login_app["loginflask/services/api_service.py"] == textwrap.dedent(
         '''\
         """Api services: database writes and their commits."""
 
-        from .main_service import create_post as api_create_post
+        from .main_service import create_post
         '''
     )
     assert rewritten_login_app["loginflask/services/main_service.py"].count("def create_post(") == 1
 
 
 def test_the_rewritten_flask_login_app_is_a_fixed_point(rewritten_login_app: dict[str, str]) -> None:
-    assert rewrite_tree(rewritten_login_app) == rewritten_login_app
+    assert rewrite_tree(rewritten_login_app, EACH_STEM) == rewritten_login_app
 
 
 SHARED_ROUTE = """\
@@ -1026,15 +1034,15 @@ def test_service_modules_share_a_function_through_relative_imports_between_packa
         "app/admin/__init__.py": "",
         "app/admin/routes.py": SHARED_ROUTE.format(name="admin").replace("from .", "from .."),
     }
-    rewritten = rewrite_tree(files)
-    assert "    api_service.api_pay_bill(bill, g.user)\n" in rewritten["app/api.py"]
+    rewritten = rewrite_tree(files, EACH_STEM)
+    assert "    api_service.pay_bill(bill, g.user)\n" in rewritten["app/api.py"]
     # the first module by path whose route is no API defines it; the others import it
-    assert "def admin_pay_bill(bill: Bill, user):\n" in rewritten["app/admin/services/routes_service.py"]
+    assert "def pay_bill(bill: Bill, user):\n" in rewritten["app/admin/services/routes_service.py"]
     assert rewritten["app/services/api_service.py"] == (
         '"""Api services: database writes and their commits."""\n\n'
-        "from ..admin.services.routes_service import admin_pay_bill as api_pay_bill\n"
+        "from ..admin.services.routes_service import pay_bill\n"
     )
-    assert "from ..admin.services.routes_service import admin_pay_bill as web_pay_bill\n" in rewritten[
+    assert "from ..admin.services.routes_service import pay_bill\n" in rewritten[
         "app/services/views_service.py"
     ]
 
@@ -1047,16 +1055,16 @@ def test_a_folder_that_is_no_package_is_not_imported_through() -> None:
         "app/api.py": SHARED_ROUTE.format(name="api"),
         "app/admin/routes.py": SHARED_ROUTE.format(name="admin").replace("from .", "from app."),
     }
-    rewritten = rewrite_tree(files)
-    assert "def admin_pay_bill(bill: Bill, user):\n" in rewritten["app/admin/services/routes_service.py"]
-    assert "def web_pay_bill(bill: Bill, user):\n" in rewritten["app/services/views_service.py"]
-    assert "from .views_service import web_pay_bill as api_pay_bill\n" in rewritten["app/services/api_service.py"]
+    rewritten = rewrite_tree(files, EACH_STEM)
+    assert "def pay_bill(bill: Bill, user):\n" in rewritten["app/admin/services/routes_service.py"]
+    assert "def pay_bill(bill: Bill, user):\n" in rewritten["app/services/views_service.py"]
+    assert "from .views_service import pay_bill\n" in rewritten["app/services/api_service.py"]
 
 
 def test_class_style_services_keep_their_own_function() -> None:
     files = {**SHARED_BASE, "app/views.py": SHARED_ROUTE.format(name="web"), "app/api.py": SHARED_ROUTE.format(name="api")}
-    rewritten = rewrite_tree(files, {"style": "class"})
-    assert "    def api_pay_bill(bill: Bill, user):" in rewritten["app/services/api_service.py"]
+    rewritten = rewrite_tree(files, {"style": "class", **EACH_STEM})
+    assert "    def pay_bill(bill: Bill, user):" in rewritten["app/services/api_service.py"]
 
 
 # -- which expressions are request values, and the names their parameters get -----------------------
@@ -1107,9 +1115,9 @@ def update_item(item_id):
     db.session.commit()
     return "", 204
 """
-    outcome = run_codemod(RouteCommit, source, path="app/items/routes.py")
+    outcome = run_codemod(RouteCommit, source, path="app/items/routes.py", options=EACH_STEM)
     assert f"    routes_service.update_item(item, {expression})\n" in outcome.new_source.decode()
-    service = generate(outcome)["app/items/services/routes_service.py"]
+    service = generate(outcome, EACH_STEM)["app/items/services/routes_service.py"]
     assert f"def update_item(item: Item, {parameter}):\n" in service
     assert f"    item.value = {parameter}\n" in service
 
@@ -1142,7 +1150,7 @@ def update_item(item_id):
     db.session.commit()
     return "", 204
 """
-    (reason,) = reasons(source, path="app/items/routes.py")
+    (reason,) = reasons(source, path="app/items/routes.py", options=EACH_STEM)
     assert reason.startswith("not moved: the statement before the commit (line 13) stays in the route: it uses `flask.")
 
 
@@ -1176,9 +1184,9 @@ def update_item(item_id):
     db.session.commit()
     return "", 204
 """
-    outcome = run_codemod(RouteCommit, source, path="app/items/routes.py")
+    outcome = run_codemod(RouteCommit, source, path="app/items/routes.py", options=EACH_STEM)
     assert f"    routes_service.update_item(item, {argument})\n" in outcome.new_source.decode()
-    assert f"    item.value = {in_service}\n" in generate(outcome)["app/items/services/routes_service.py"]
+    assert f"    item.value = {in_service}\n" in generate(outcome, EACH_STEM)["app/items/services/routes_service.py"]
 
 
 # -- FastAPI: the attributes of a ``request: Request`` parameter ---------------------------------------
@@ -1274,7 +1282,7 @@ FASTAPI_APP = {
 def test_a_fastapi_app_passes_its_request_attributes_and_behaves_the_same(tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
-    rewritten = rewrite_tree(FASTAPI_APP)
+    rewritten = rewrite_tree(FASTAPI_APP, EACH_STEM)
     routes = rewritten["viewapi/routers/items.py"]
     assert 'db, item, request.client, request.headers.get("user-agent"), request.url' in routes
     service = rewritten["viewapi/services/items_service.py"]

@@ -219,6 +219,8 @@ def written_model(function: ast.AST) -> str | None:
                 owner = owner.value
             if isinstance(owner, ast.Name) and owner.id in looked_up and owner is not node.func.value:
                 changed.append(looked_up[owner.id])  # cart.items.clear()
+            elif _is_current_user(node.func.value):
+                changed.append("User")  # current_user.follow(other): the signed-in user changes
         if isinstance(node, (ast.Assign, ast.AugAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
@@ -232,6 +234,13 @@ def written_model(function: ast.AST) -> str | None:
         if found:
             return snake_case(Counter(found).most_common(1)[0][0])
     return None
+
+
+def _is_current_user(owner: ast.expr) -> bool:
+    """``current_user`` (Flask-Login) or ``g.user``: the signed-in user, a User row."""
+    if isinstance(owner, ast.Name):
+        return owner.id == "current_user"
+    return isinstance(owner, ast.Attribute) and owner.attr == "user" and isinstance(owner.value, ast.Name) and owner.value.id == "g"
 
 
 def _annotated_models(function: ast.AST) -> dict[str, str]:

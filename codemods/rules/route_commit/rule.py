@@ -99,6 +99,7 @@ from codemods.rules.route_commit.services import (
     service_module_source,
     shadowing,
     says_what_it_does,
+    without_channel,
     summary_of,
 )
 from codemods.rules.route_commit.spelling import existing_import, spell
@@ -763,6 +764,7 @@ class RouteCommit(Codemod):
             else:
                 taken |= set(existing.bindings)
         described = describe_writes(run.body)
+        base = without_channel(base)  # api_pay_bill and web_pay_bill both pay a bill
         names = (base, described) if says_what_it_does(base) or described is None else (described, base)
         for name in (*names, f"{base}_{described}" if described else None):
             if name and name not in taken and name.isidentifier() and not keyword.iskeyword(name):

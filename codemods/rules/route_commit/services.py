@@ -382,28 +382,33 @@ def _blank(count: int) -> list[cst.EmptyLine]:
 _HTTP_VERB_ACTIONS = {"post": "create", "put": "update", "patch": "update", "delete": "delete", "get": "record"}
 
 
-# First words of a view name that say what it does to the data (``close_job``, ``follow``).
-ACTION_VERBS = frozenset(
-    "accept activate add apply approve archive assign attach ban block book cancel change charge check "
-    "claim clear close complete confirm create deactivate decline delete detach disable dismiss edit "
-    "enable enqueue enroll favorite finish flag follow grant hide import invite join leave like link lock "
-    "mark merge move mute pay pin place publish purchase rate record redeem refund register reject "
-    "remove rename reopen reorder replace reply report request reset restore retry revoke save schedule "
-    "send set share sign signup star start stop submit subscribe suspend sync tag toggle track transfer "
-    "unban unblock unfollow unlike unlink unlock unpin unpublish unsubscribe update upload upvote verify "
-    "vote withdraw write".split()
+# First words of view names that say where a page is or which HTTP method answers, not what
+# the code does to the data (``index``, ``new_post``, ``post``, ``item_detail``).
+NOT_ACTIONS = frozenset(
+    "index home root main page view show detail details get post put patch new handle handler process "
+    "do endpoint route api form".split()
 )
 
 
+_CHANNELS = ("api", "web", "ajax", "json", "html", "admin", "v1", "v2", "v3")
+
+
+def without_channel(name: str) -> str:
+    """A view name without the prefix that says which client calls it (``api_pay_bill`` ->
+    ``pay_bill``), when something is left."""
+    head, _, rest = name.partition("_")
+    return rest if head in _CHANNELS and rest and rest[0].isalpha() else name
+
+
 def says_what_it_does(name: str) -> bool:
-    """Whether a view's name starts with a verb for a write (``apply_to_job``, ``post_audit``),
-    unlike ``index``, ``new_post``, ``post`` or ``item_detail``."""
+    """Whether a view's name can name its service function: ``close_job``, ``restock`` and
+    ``post_audit`` (a post creates an audit) can; ``index``, ``new_post`` or ``post`` cannot."""
     words = [w for w in name.split("_") if w]
     if not words:
         return False
-    if words[0] in _HTTP_VERB_ACTIONS:
-        return len(words) > 1  # post_audit creates an audit; a bare `post` says nothing
-    return words[0] in ACTION_VERBS
+    if words[0] in _HTTP_VERB_ACTIONS and len(words) > 1:
+        return True
+    return words[0] not in NOT_ACTIONS and words[-1] not in ("detail", "details", "page", "view")
 
 
 def summary_of(function_name: str, statements: Sequence[cst.BaseStatement]) -> str:
