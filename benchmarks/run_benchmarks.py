@@ -262,7 +262,7 @@ def files_auditfix_parses(root: Path, paths: Sequence[str]) -> list[str]:
     for path in paths:
         data = (root / path).read_bytes()
         applicable = plan.applicable(data)
-        if applicable and candidates(applicable, precheck.parse_shared(data), plan):
+        if applicable and candidates(applicable, precheck.parse_shared(data), plan, path, data):
             parsed.append(path)
     return parsed
 

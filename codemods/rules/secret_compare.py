@@ -152,6 +152,12 @@ class SecretCompare(TracksAncestors, Codemod):
         # Comparisons that are the test of an ``assert`` are left alone (test files are full of them).
         return facts.equality_compares > facts.equality_compares_in_asserts
 
+    @classmethod
+    def may_change_file(
+        cls, facts: SyntaxFacts, options: Mapping[str, Any], *, path: str, source: bytes, index: Any
+    ) -> bool:
+        return not is_test_path(path) and cls.may_change(facts, options)
+
     def visit_Module(self, node: cst.Module) -> bool:
         self._helper: ModuleHelper | None = None
         self._new_hmac_import = False

@@ -7,6 +7,7 @@ from typing import Any
 
 import libcst as cst
 
+from codemods.analysis.precheck import SyntaxFacts
 from codemods.analysis.wrapping import wrap_comment
 from codemods.base import Codemod, FileContext
 from codemods.options import Option
@@ -208,6 +209,16 @@ class PydanticApi(FieldConversions, ValidatorConversions, Codemod):
     @classmethod
     def build_index(cls, facts: Mapping[str, Any], options: Mapping[str, Any]) -> ApiIndex:
         return build_index(facts)
+
+    @classmethod
+    def may_change_file(
+        cls, facts: SyntaxFacts, options: Mapping[str, Any], *, path: str, source: bytes, index: Any
+    ) -> bool:
+        # What visit_Module skips: a module that neither names pydantic nor defines or imports a
+        # model of the index has no receiver known to be a model.
+        if not isinstance(index, ApiIndex) or not source or b"pydantic" in source:
+            return True
+        return FileFactsPath(path).name in index.users
 
     # -- per file ---------------------------------------------------------------------------------
 
