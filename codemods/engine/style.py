@@ -22,6 +22,7 @@ text they write (comments, docstrings), which no formatter can wrap for them.
 from __future__ import annotations
 
 import collections
+import contextlib
 import difflib
 import functools
 import io
@@ -65,12 +66,21 @@ def sort_imports(original: bytes | None, new: bytes, style: CodeStyle) -> bytes:
         encoding = _encoding(new)
         text = new.decode(encoding)
         config = isort_config(style)
-        if original is not None and not isort.check_code(original.decode(_encoding(original)), config=config):
+        if original is not None and not _sorted(original.decode(_encoding(original)), config):
             return new  # the project keeps this file's imports in its own order
         result = isort.code(text, config=config)
     except Exception:  # noqa: BLE001 - a file isort cannot handle keeps the codemods' placement
         return new
     return result.encode(encoding) if _only_imports_differ(text, result) else new
+
+
+def _sorted(text: str, config: Any) -> bool:
+    """``isort.check_code``, without the ``ERROR: ... incorrectly sorted`` line it writes to
+    stderr even when quiet (isort 9), which would end up in the user's ``run --check`` output."""
+    import isort
+
+    with contextlib.redirect_stderr(io.StringIO()):
+        return bool(isort.check_code(text, config=config))
 
 
 _IMPORT_LINE = re.compile(r"\s*(import\s|from\s|\)|#|$)|\s*[\w.]+( as \w+)?,?\s*(#.*)?$")
