@@ -371,14 +371,15 @@ def measure_precommit(corpus: corpora.Corpus, cases: Sequence[tuple[str, Sequenc
     repeats = max(repeats, 5)
     result = CorpusResult(f"{corpus.name} pre-commit", corpus.files, corpus.lines, {}, [])
     baseline: list[Timing] = []
-    for label, files in cases:
+    for case, (label, files) in enumerate(cases):
         command = auditfix_command("run", "--check", "--no-progress", *files)
         changed = corpus.path / files[0]
         original = changed.read_bytes()
         timed(command, cwd=corpus.path, env=child_environment())  # the previous commit's run
         timings = []
         for number in range(repeats):
-            changed.write_bytes(original + f"# edited {number}\n".encode())  # no codemod's marker
+            # No codemod's marker, and a text no other case wrote (its results would be cached).
+            changed.write_bytes(original + f"# edited {case}.{number}\n".encode())
             timing = timed(command, cwd=corpus.path, env=child_environment())
             if timing.returncode not in (0, 1):
                 raise BenchmarkError(f"pre-commit run on {files} exited {timing.returncode}:\n{timing.stderr[-3000:]}")
