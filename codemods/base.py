@@ -201,6 +201,17 @@ class Codemod(ContextAwareTransformer):
         """
         return True
 
+    @classmethod
+    def may_change_file(
+        cls, facts: SyntaxFacts, options: Mapping[str, Any], *, path: str, source: bytes, index: Any
+    ) -> bool:
+        """The syntax pre-check of one file as the pipeline asks it, knowing the file's path,
+        its text and the codemod's whole-tree index (``index`` is what :attr:`FileContext.index`
+        would be): for a codemod whose pre-check needs these.  Same contract as :meth:`may_change`,
+        which it defaults to.  The engine asks :meth:`may_change` alone where the index is not
+        built yet (to decide whether it is needed)."""
+        return cls.may_change(facts, options)
+
     def run(self, tree: cst.Module, wrapper: MetadataWrapper | None = None) -> tuple[cst.Module, list[Finding]]:
         """Rewrite ``tree``; return the new tree and the findings, positioned in ``tree``.
 

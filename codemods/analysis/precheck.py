@@ -63,6 +63,9 @@ class SyntaxFacts:
     # ``==`` / ``!=`` comparisons, and how many of them are (in) the test of an ``assert``.
     equality_compares: int = 0
     equality_compares_in_asserts: int = 0
+    # The tree the facts come from, for a pre-check that needs a closer look than these facts
+    # (query-in-loop asks whether a loop iterates over a query); None when not known.
+    tree: ast.Module | None = dataclasses.field(default=None, repr=False, compare=False)
 
     def commit_in_loop(self) -> bool:
         if not self.commit_lines or not self.loop_spans:
@@ -144,7 +147,7 @@ def statements_containing(
 
 def facts_of(tree: ast.Module) -> SyntaxFacts:
     """One walk over ``tree`` collecting every fact a pre-check asks for."""
-    facts = SyntaxFacts()
+    facts = SyntaxFacts(tree=tree)
     for node in ast.walk(tree):
         kind = type(node)
         if kind is ast.ExceptHandler:

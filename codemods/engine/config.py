@@ -6,7 +6,6 @@ what is expected, before any file is read.
 
 from __future__ import annotations
 
-import configparser
 import dataclasses
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -21,6 +20,8 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 if TYPE_CHECKING:  # imported when settings are resolved: a replayed run never needs them
+    import configparser
+
     from codemods.base import Codemod
     from codemods.engine.templating import TemplateSet
 
@@ -348,6 +349,8 @@ def _isort_from_ruff(table: dict[str, Any]) -> dict[str, Any]:
 def _read_ini(path: Path) -> configparser.ConfigParser | None:
     if not path.is_file():
         return None
+    import configparser  # only where a project has an ini file
+
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read_string(path.read_text(encoding="utf-8"))

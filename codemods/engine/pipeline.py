@@ -50,6 +50,7 @@ class Plan:
     # Codemods whose index no file of the run needed: they get the index of no facts, built
     # only if a rewrite calls on them (the engine does not import a codemod just for that).
     empty_indexes: tuple[str, ...] = ()
+    _built: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     def applicable(self, source: bytes) -> list[type[Codemod]]:
         """The codemods whose markers occur in ``source`` (imported, if they were not yet)."""
@@ -57,7 +58,9 @@ class Plan:
 
     def index(self, codemod: type[Codemod]) -> Any:
         if codemod.name in self.empty_indexes and codemod.name not in self.indexes:
-            return codemod.build_index({}, self.options.get(codemod.name, {}))
+            if codemod.name not in self._built:  # built once (the pre-check asks for it too)
+                self._built[codemod.name] = codemod.build_index({}, self.options.get(codemod.name, {}))
+            return self._built[codemod.name]
         return self.indexes.get(codemod.name)
 
     def context(self, codemod: type[Codemod], path: str, source: bytes = b"", *, shortcuts: bool = True) -> FileContext:
@@ -92,7 +95,7 @@ def transform_source(path: str, source: bytes, plan: Plan, *, precheck: bool = T
     """
     applicable = plan.applicable(source)
     if applicable and precheck:
-        applicable = candidates(applicable, precheck_module.parse_shared(source), plan)
+        applicable = candidates(applicable, precheck_module.parse_shared(source), plan, path, source)
     if not applicable:
         return FileOutcome(path, FILTERED)
     try:
@@ -113,13 +116,18 @@ def transform_source(path: str, source: bytes, plan: Plan, *, precheck: bool = T
 
 
 def candidates(
-    codemods: Sequence[type[Codemod]], syntax: ast.Module | None, plan: Plan
+    codemods: Sequence[type[Codemod]], syntax: ast.Module | None, plan: Plan, path: str, source: bytes
 ) -> list[type[Codemod]]:
-    """The codemods whose syntax pre-check passes; all of them when CPython cannot parse the file."""
+    """The codemods whose syntax pre-check passes on ``source`` (the text of ``syntax``, at
+    ``path``); all of them when CPython cannot parse the file."""
     if syntax is None:
         return list(codemods)
     facts = precheck_module.facts_of(syntax)
-    return [c for c in codemods if c.may_change(facts, plan.options.get(c.name, {}))]
+    return [
+        c for c in codemods
+        if c.applies_to(source)
+        and c.may_change_file(facts, plan.options.get(c.name, {}), path=path, source=source, index=plan.index(c))
+    ]  # fmt: skip
 
 
 @dataclasses.dataclass
@@ -205,7 +213,7 @@ def verify_rewrite(
         return f"the rewrite does not compile ({new_error}); left unchanged"
     applicable = plan.applicable(new_source)
     if applicable and precheck:
-        applicable = candidates(applicable, syntax, plan)
+        applicable = candidates(applicable, syntax, plan, path, new_source)
     if not applicable and syntax is not None:
         return None
     try:

@@ -9,10 +9,8 @@ decides what to print.
 from __future__ import annotations
 
 import collections
-import concurrent.futures
 import dataclasses
 import glob
-import multiprocessing
 import os
 import stat
 import tempfile
@@ -133,6 +131,8 @@ _WORKER_STATE: dict[str, Any] = {}
 
 
 def _init_worker(plan: Plan | None) -> None:
+    import multiprocessing
+
     _WORKER_STATE["plan"] = plan
     if multiprocessing.parent_process() is not None:
         _exit_with_parent(os.getppid())
@@ -213,6 +213,10 @@ def _parallel_map(
             results.extend(function(batch))
             progress(len(batch))
         return results
+    # Imported here: a run on a few files (the pre-commit hook) never starts a pool.
+    import concurrent.futures
+    import multiprocessing
+
     context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
     with concurrent.futures.ProcessPoolExecutor(
         max_workers=min(jobs, len(batches)), mp_context=context, initializer=_init_worker, initargs=(plan,)

@@ -30,9 +30,11 @@ import tokenize
 from typing import Any
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import CodePosition
 
 from codemods.options import CodeStyle
+from codemods.speedups import traversal
+from codemods.speedups.positions import TreePositions
 
 _INDENT = "    "
 
@@ -118,25 +120,29 @@ def wrap_new_long_lines(original: bytes | None, new: bytes, limit: int) -> bytes
     if not long_lines:
         return new
     try:
-        wrapper = MetadataWrapper(cst.parse_module(new))
-        return wrapper.visit(_LongLineWrapper(long_lines, limit)).bytes
+        # A tree of its own: no copy for metadata, and positions from one code generation.
+        tree = cst.parse_module(new)
+        return tree.visit(_LongLineWrapper(long_lines, limit, TreePositions(tree))).bytes
     except Exception:  # noqa: BLE001 - an odd file keeps its long line
         return new
 
 
 class _LongLineWrapper(cst.CSTTransformer):
-    METADATA_DEPENDENCIES = (PositionProvider,)
-
-    def __init__(self, lines: set[int], limit: int) -> None:
+    def __init__(self, lines: set[int], limit: int, positions: TreePositions) -> None:
         super().__init__()
         self.lines = lines
         self.limit = limit
+        self.positions = positions
+
+    def _start(self, node: cst.CSTNode) -> CodePosition:
+        """Where ``node`` (of the tree the positions were taken of) starts, as PositionProvider says."""
+        return self.positions.range(node).start
 
     def leave_SimpleStatementLine(
         self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
     ) -> cst.SimpleStatementLine:
-        position = self.get_metadata(PositionProvider, original_node)
-        if position.start.line not in self.lines or len(updated_node.body) != 1:
+        position = self._start(original_node)
+        if position.line not in self.lines or len(updated_node.body) != 1:
             return updated_node
         code = cst.Module(body=[updated_node]).code
         if code.count("\n") != 1:
@@ -150,8 +156,8 @@ class _LongLineWrapper(cst.CSTTransformer):
             )
             return updated_node.with_changes(body=[small.with_changes(test=test, whitespace_after_assert=cst.SimpleWhitespace(" "))])
         if call is None:
-            return self._wrap_collection(updated_node, small, position.start.column)
-        indent = position.start.column
+            return self._wrap_collection(updated_node, small, position.column)
+        indent = position.column
         statement = updated_node
         for candidate in _call_splits(call):
             new_small = small.with_changes(value=_replace_value(small.value, call, candidate))
@@ -181,14 +187,14 @@ class _LongLineWrapper(cst.CSTTransformer):
 
     def leave_If(self, original_node: cst.If, updated_node: cst.If) -> cst.If:
         """``if f(...):`` or ``if not f(...):`` over the limit: the call's arguments split."""
-        header = self.get_metadata(PositionProvider, original_node.test).start.line
+        header = self._start(original_node.test).line
         if header not in self.lines:
             return updated_node
         test = updated_node.test
         inner = test.expression if isinstance(test, cst.UnaryOperation) else test
         if not isinstance(inner, cst.Call) or not inner.args or inner.lpar:
             return updated_node
-        indent = self.get_metadata(PositionProvider, original_node).start.column
+        indent = self._start(original_node).column
         result = updated_node
         for candidate in _splits(inner, 0):
             new_test = test.with_changes(expression=candidate) if test is not inner else candidate
@@ -200,13 +206,13 @@ class _LongLineWrapper(cst.CSTTransformer):
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
         """A new ``def`` line over the limit: its parameters split as black splits them."""
-        header = self.get_metadata(PositionProvider, original_node.name).start.line
+        header = self._start(original_node.name).line
         params = list(updated_node.params.params)
         if header not in self.lines or not params or updated_node.params.star_arg is not cst.MaybeSentinel.DEFAULT:
             return updated_node
         if updated_node.params.kwonly_params or updated_node.params.star_kwarg or updated_node.params.posonly_params:
             return updated_node
-        indent = self.get_metadata(PositionProvider, original_node).start.column
+        indent = self._start(original_node).column
         function = updated_node
         for candidate in _parameter_splits(params):
             function = updated_node.with_changes(
@@ -216,6 +222,11 @@ class _LongLineWrapper(cst.CSTTransformer):
             if all(indent + len(line) <= self.limit for line in header_code.splitlines()):
                 break
         return function
+
+
+# The plain visit hooks (codemods.speedups.traversal): this transformer walks every node of a
+# rewritten file, and uses no matcher decorators or attribute hooks.
+traversal.install(_LongLineWrapper, cst.CSTTransformer)
 
 
 def _parameter_splits(params: list[cst.Param]) -> list[list[cst.Param]]:

@@ -158,7 +158,8 @@ class QueryInLoop(Codemod):
     summary: ClassVar[str] = "Report N+1 queries (a query per row of another query) and unbounded `.all()` in routes"
     safety: ClassVar[str] = "Findings only: no code is changed."
     fixes: ClassVar[bool] = False
-    markers: ClassVar[tuple[bytes, ...]] = (b".query", b".execute(", b".scalars(", b".scalar(", b".get(", b".all(")
+    # Every finding needs a query: a ``query`` attribute, or an ``execute``/``scalars`` call.
+    markers: ClassVar[tuple[bytes, ...]] = (b"query", b"execute", b"scalars")
     index_markers: ClassVar[tuple[bytes, ...]] = (b"relationship(",)
     options: ClassVar[tuple[Option, ...]] = (
         Option(
@@ -179,8 +180,25 @@ class QueryInLoop(Codemod):
 
     @classmethod
     def may_change(cls, facts: SyntaxFacts, options: Mapping[str, Any]) -> bool:
-        if facts.loop_spans or facts.comprehension:
+        route = cls._has_route(facts, options)
+        if not (facts.loop_spans or facts.comprehension or route):
+            return False
+        return facts.tree is None or _may_report(facts.tree, route, None)
+
+    @classmethod
+    def may_change_file(
+        cls, facts: SyntaxFacts, options: Mapping[str, Any], *, path: str, source: bytes, index: Any
+    ) -> bool:
+        if not cls.may_change(facts, options):
+            return False
+        if facts.tree is None:
             return True
+        relationships = index.models.values() if isinstance(index, ModelIndex) else ()
+        lazy = frozenset(a for r in relationships if r for a, how in r.items() if how in _LAZY_PER_OBJECT)
+        return _may_report(facts.tree, cls._has_route(facts, options), lazy)
+
+    @staticmethod
+    def _has_route(facts: SyntaxFacts, options: Mapping[str, Any]) -> bool:
         decorators = options.get("route-decorators", DEFAULT_ROUTE_DECORATORS)
         bases = options.get("view-bases", DEFAULT_VIEW_BASES)
         return matches_any(facts.decorator_names, decorators) or matches_any(facts.base_names, bases)
@@ -555,6 +573,108 @@ def _assigned_values(node: cst.CSTNode) -> dict[str, list[cst.BaseExpression]]:
     else:
         node.visit(_Assignments())
     return values
+
+
+# -- the syntax pre-check ------------------------------------------------------------------------------
+
+
+def _may_report(tree: ast.Module, route: bool, lazy: frozenset[str] | None) -> bool:
+    """Whether the rule may report anything in ``tree`` (CPython's tree of the file): a read of
+    a session, a ``.query`` or (``lazy``: the lazy relationship names of the model index, None
+    for any name) an attribute of the loop variable inside a ``for`` loop or a comprehension
+    over what may be a query, or, when the module has a route, an ``.all()`` call on one.
+
+    A necessary condition only, read from the whole module (the rule itself looks in the loop's
+    own function, with sessions and routes recognised): a query is a chain of method calls that
+    reaches a ``query`` attribute, an ``execute``/``scalars`` call when the module calls some
+    ``select``, or a name assigned one of these anywhere in the module."""
+    selects = False
+    values: dict[str, list[ast.expr]] = {}
+    loops: list[tuple[ast.expr, list[ast.AST], ast.expr]] = []  # (iterable, what runs per row, target)
+    unbounded: list[ast.expr] = []
+    for node in ast.walk(tree):
+        kind = type(node)
+        if kind is ast.Call:
+            if _last_name(node.func) == "select":  # type: ignore[attr-defined]
+                selects = True
+            elif route and _is_unbounded_all(node):  # type: ignore[arg-type]
+                unbounded.append(node)  # type: ignore[arg-type]
+        elif kind is ast.Assign:
+            for target in node.targets:  # type: ignore[attr-defined]
+                if type(target) is ast.Name:
+                    values.setdefault(target.id, []).append(node.value)  # type: ignore[attr-defined]
+        elif kind is ast.AnnAssign:
+            if type(node.target) is ast.Name and node.value is not None:  # type: ignore[attr-defined]
+                values.setdefault(node.target.id, []).append(node.value)  # type: ignore[attr-defined]
+        elif kind in (ast.For, ast.AsyncFor):
+            loops.append((node.iter, list(node.body), node.target))  # type: ignore[attr-defined]
+        elif kind in (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp):
+            first, *inner = node.generators  # type: ignore[attr-defined]
+            parts = [node.key, node.value] if kind is ast.DictComp else [node.elt]  # type: ignore[attr-defined]
+            loops.append((first.iter, [*parts, *first.ifs, *inner], first.target))
+    if not loops and not unbounded:
+        return False
+    queries: set[str] = set()  # names that may be bound to a query, to a fixed point
+    while True:
+        found = {
+            name for name, assigned in values.items()
+            if name not in queries and any(_query_root(value, selects, queries) for value in assigned)
+        }  # fmt: skip
+        if not found:
+            break
+        queries |= found
+    if any(_query_root(call, selects, queries) for call in unbounded):
+        return True
+    return any(
+        _query_root(iterable, selects, queries) and _per_row_query(per_row, _target_names(target), lazy)
+        for iterable, per_row, target in loops
+    )
+
+
+def _per_row_query(per_row: list[ast.AST], targets: set[str], lazy: frozenset[str] | None) -> bool:
+    """Whether what runs per row may query: a read method called, a ``.query``, or an attribute
+    of the loop variable that may be a lazy relationship."""
+    for part in per_row:
+        for node in ast.walk(part):
+            if type(node) is ast.Attribute:
+                attribute = node.attr  # type: ignore[attr-defined]
+                if attribute == "query" or attribute in _READ_METHODS:
+                    return True
+                owner = node.value  # type: ignore[attr-defined]
+                if type(owner) is ast.Name and owner.id in targets and (lazy is None or attribute in lazy):
+                    return True
+    return False
+
+
+def _target_names(target: ast.expr) -> set[str]:
+    if isinstance(target, ast.Name):
+        return {target.id}
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return {name for element in target.elts for name in _target_names(element)}
+    return set()
+
+
+def _is_unbounded_all(call: ast.Call) -> bool:
+    return type(call.func) is ast.Attribute and call.func.attr == "all" and not call.args and not call.keywords
+
+
+def _query_root(expr: ast.expr, selects: bool, queries: set[str]) -> bool:
+    """Whether ``expr`` may give the rows of a query (see _Finder._query, which this follows)."""
+    node = expr
+    while True:
+        if isinstance(node, ast.Await):
+            node = node.value
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            method = node.func.attr
+            if method == "query" or (method in ("execute", "scalars") and selects):
+                return True
+            node = node.func.value
+        elif isinstance(node, ast.Attribute):
+            return node.attr == "query"
+        elif isinstance(node, ast.Name):
+            return node.id in queries
+        else:
+            return False
 
 
 # -- the model index ---------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import enum
 import re
@@ -150,7 +151,15 @@ class SecretCompare(TracksAncestors, Codemod):
     @classmethod
     def may_change(cls, facts: SyntaxFacts, options: Mapping[str, Any]) -> bool:
         # Comparisons that are the test of an ``assert`` are left alone (test files are full of them).
-        return facts.equality_compares > facts.equality_compares_in_asserts
+        if facts.equality_compares <= facts.equality_compares_in_asserts:
+            return False
+        return facts.tree is None or _names_a_secret(facts.tree)
+
+    @classmethod
+    def may_change_file(
+        cls, facts: SyntaxFacts, options: Mapping[str, Any], *, path: str, source: bytes, index: Any
+    ) -> bool:
+        return not is_test_path(path) and cls.may_change(facts, options)
 
     def visit_Module(self, node: cst.Module) -> bool:
         self._helper: ModuleHelper | None = None
@@ -521,6 +530,33 @@ _SECRET_TEXT = re.compile(
     rb"(?i)token|secret|api_?key|apikey|signature|sig\b|digest|otp|csrf|xsrf|hmac|pass(?:code|phrase|word|wd)|pw_?hash|"
     rb"hashed_password|private_key|access_key|signing_key|auth_key|_code\b"
 )
+
+
+def _names_a_secret(tree: ast.Module) -> bool:
+    """Whether a name, attribute, parameter or key of ``tree`` (CPython's) is a secret's: every
+    operand the rule takes for a secret is named so itself, or through a variable whose value
+    or name is (a ``hexdigest()`` is named by its method)."""
+    for node in ast.walk(tree):
+        kind = type(node)
+        if kind is ast.Name:
+            name = node.id  # type: ignore[attr-defined]
+        elif kind is ast.Attribute:
+            name = node.attr  # type: ignore[attr-defined]
+        elif kind is ast.arg:
+            name = node.arg  # type: ignore[attr-defined]
+        elif kind is ast.Call and node.args and _is_text(node.args[0]):  # type: ignore[attr-defined]
+            name = node.args[0].value  # type: ignore[attr-defined]  # config.get("API_KEY")
+        elif kind is ast.Subscript and _is_text(node.slice):  # type: ignore[attr-defined]
+            name = node.slice.value  # type: ignore[attr-defined]  # os.environ["API_KEY"]
+        else:
+            continue
+        if _is_secret_name(name):
+            return True
+    return False
+
+
+def _is_text(node: ast.AST) -> bool:
+    return type(node) is ast.Constant and isinstance(node.value, str)  # type: ignore[attr-defined]
 
 
 def _is_secret_name(name: str) -> bool:

@@ -9,7 +9,15 @@ import pytest
 from codemods.options import CodeStyle
 from codemods.rules.pydantic_api import PydanticApi
 from codemods.rules.pydantic_api.index import ApiIndex
-from tests.rules.helpers import assert_noop, assert_rewrite, declined, run_codemod
+from codemods.engine.pipeline import FILTERED, transform_source
+from tests.rules.helpers import (
+    assert_noop,
+    assert_precheck_invisible,
+    assert_rewrite,
+    declined,
+    make_plan,
+    run_codemod,
+)
 
 SCHEMAS = "app/schemas.py"
 MODELS = """
@@ -659,6 +667,26 @@ def test_pydantic_v1_api_models_are_left_alone() -> None:
             return user.dict()
         """
     )
+
+
+def test_a_project_s_v1_shim_is_not_even_parsed() -> None:
+    # "pydantic" in the text, but no import from pydantic and no model of the index: the syntax
+    # pre-check leaves the file out (langchain 0.0.350: 119 such modules, nothing to convert).
+    source = textwrap.dedent(
+        """
+        from langchain.pydantic_v1 import BaseModel, Field
+
+        class Prompt(BaseModel):
+            text: str = Field(default="")
+
+        def serialise(prompt: Prompt):
+            return prompt.dict()
+        """
+    )
+    plan = make_plan(PydanticApi, {"app/prompts.py": source, **with_models()["other_files"]})
+    outcome = transform_source("app/prompts.py", source.encode(), plan)
+    assert outcome.status == FILTERED
+    assert_precheck_invisible(outcome, transform_source("app/prompts.py", source.encode(), plan, precheck=False))
 
 
 # -- declined -------------------------------------------------------------------------------------

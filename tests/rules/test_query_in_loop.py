@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 
 import cli
 from codemods.rules.query_in_loop import QueryInLoop
-from tests.rules.helpers import assert_noop, declined
+from codemods.engine.pipeline import FILTERED, FileOutcome, transform_source
+from tests.rules.helpers import assert_noop, declined, make_plan
 
 MODELS = """\
 from sqlalchemy import ForeignKey
@@ -291,6 +292,66 @@ def test_unbounded_all_in_routes(source: str, expected: list[str]) -> None:
 )
 def test_no_unbounded_findings(source: str) -> None:
     assert findings(source) == []
+
+
+# -- the pre-filter and the syntax pre-check: a file is parsed only where a finding is possible -------
+
+
+def outcome(source: str) -> FileOutcome:
+    source = textwrap.dedent(source)
+    plan = make_plan(QueryInLoop, {"app/routes.py": source, **OTHER_FILES})
+    return transform_source("app/routes.py", source.encode(), plan)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # No query anywhere: the text has none of the markers (dict.get and .all() of other objects).
+        """
+        def flags(rows, cache):
+            for row in rows:
+                print(row.get("id"), cache.get(row), registry.all())
+        """,
+        # A query, but no loop over one and no route.
+        """
+        def load(session):
+            return session.query(Job).all()
+        """,
+        # A loop over a query that runs nothing per row: no read, no .query, no lazy relationship.
+        """
+        def titles(session):
+            return [job.title for job in session.query(Job)]
+        """,
+        # execute() of text statements: no select() anywhere, so no rows of a model.
+        """
+        def purge(connection, tables):
+            for name in connection.execute(text("SELECT name FROM t")):
+                connection.execute(text(f"DELETE FROM {name}"))
+        """,
+        # .all() of a query outside any route module.
+        """
+        def export_all(session):
+            rows = session.query(Job).all()
+            return rows
+        """,
+    ],
+)
+def test_files_without_a_possible_finding_are_never_parsed(source: str) -> None:
+    assert outcome(source).status == FILTERED
+
+
+def test_the_pre_check_follows_names_bound_to_queries() -> None:
+    source = """
+    def count(session):
+        base = session.query(Job)
+        jobs = base.filter_by(is_open=True)
+        for job in jobs:
+            print(session.get(Application, job.id))
+    """
+    assert findings(source) == [
+        "6: N+1 query: session.get() runs once per row of the query at line 4; query all rows at once "
+        "before the loop (a join, an IN filter or an eager load)"
+    ]
 
 
 # -- shown by scan in every format ------------------------------------------------------------------

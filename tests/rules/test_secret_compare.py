@@ -11,10 +11,17 @@ from typing import Any
 
 import pytest
 
-from codemods.engine.pipeline import CHANGED
+from codemods.engine.pipeline import CHANGED, FILTERED, transform_source
 from codemods.options import CodeStyle
 from codemods.rules.secret_compare import SecretCompare
-from tests.rules.helpers import assert_noop, assert_rewrite, declined, run_codemod
+from tests.rules.helpers import (
+    assert_noop,
+    assert_precheck_invisible,
+    assert_rewrite,
+    declined,
+    make_plan,
+    run_codemod,
+)
 
 HELPER = '''
 
@@ -487,6 +494,41 @@ def test_noop(source: str) -> None:
 @pytest.mark.parametrize("path", ["tests/test_auth.py", "app/tests/helpers.py", "test_api.py", "conftest.py"])
 def test_untransformed_in_tests(path: str) -> None:
     assert noop("def test_token(client, user):\n    assert client.token == user.api_token\n", path=path) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "source"),
+    [
+        # "token" in the text (the pre-filter lets it through), but no name, attribute, parameter
+        # or key is a secret's: max_tokens, tokenizer, "tokens".
+        pytest.param(
+            "app/limits.py",
+            """
+            from flask import request
+
+            def over_limit(tokenizer, max_tokens):
+                return len(tokenizer(request.data)) == max_tokens or request.args["tokens"] == "all"
+            """,
+            id="token-in-other-words",
+        ),
+        pytest.param(
+            "tests/test_auth.py",
+            """
+            from flask import request
+
+            def check(api_key):
+                return request.headers.get("X-Api-Key") == api_key
+            """,
+            id="test-module",
+        ),
+    ],
+)
+def test_files_without_a_possible_finding_are_never_parsed(path: str, source: str) -> None:
+    source = textwrap.dedent(source)
+    plan = make_plan(SecretCompare, {path: source})
+    outcome = transform_source(path, source.encode(), plan)
+    assert outcome.status == FILTERED
+    assert_precheck_invisible(outcome, transform_source(path, source.encode(), plan, precheck=False))
 
 
 # -- behaviour: the same answer for every input, proven by running both versions ----------------------

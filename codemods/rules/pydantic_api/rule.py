@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Mapping
 from typing import Any
 
 import libcst as cst
 
+from codemods.analysis.precheck import SyntaxFacts
 from codemods.analysis.wrapping import wrap_comment
 from codemods.base import Codemod, FileContext
 from codemods.options import Option
@@ -214,6 +216,19 @@ class PydanticApi(FieldConversions, ValidatorConversions, Codemod):
     @classmethod
     def build_index(cls, facts: Mapping[str, Any], options: Mapping[str, Any]) -> ApiIndex:
         return build_index(facts)
+
+    @classmethod
+    def may_change_file(
+        cls, facts: SyntaxFacts, options: Mapping[str, Any], *, path: str, source: bytes, index: Any
+    ) -> bool:
+        # A module that defines or imports no model of the index has no receiver known to be a
+        # model (what visit_Module skips when "pydantic" is not in the text), and one that also
+        # imports nothing from pydantic has no name that resolves to pydantic's (Field,
+        # validator, BaseSettings, moved imports): the Pydantic v1 shim of a project
+        # (``from langchain.pydantic_v1 import BaseModel``) is not pydantic.
+        if not isinstance(index, ApiIndex) or not source or FileFactsPath(path).name in index.users:
+            return True
+        return b"pydantic" in source and (facts.tree is None or _imports_pydantic(facts.tree))
 
     # -- per file ---------------------------------------------------------------------------------
 
@@ -876,3 +891,14 @@ class PydanticApi(FieldConversions, ValidatorConversions, Codemod):
 
     # -- validators -------------------------------------------------------------------------------
 
+
+def _imports_pydantic(tree: ast.Module) -> bool:
+    """Whether some import statement of ``tree`` (CPython's) imports from the pydantic package."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            if any(alias.name.partition(".")[0] == tables.PYDANTIC for alias in node.names):
+                return True
+        elif isinstance(node, ast.ImportFrom):
+            if not node.level and (node.module or "").partition(".")[0] == tables.PYDANTIC:
+                return True
+    return False

@@ -1,0 +1,69 @@
+"""The pre-commit hook's path (``auditfix run --check FILE``): a changed file no codemod can act
+on is checked without importing libcst, the codemods or the CLI's libraries.
+
+Run in a subprocess, as the console script runs, because what matters is what the process does
+*not* import.  The first run in a folder reads the codemods' markers from their classes (and
+keeps them in ``.auditfix_cache/``); every later run, as after each commit, reads them from there.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.engine.test_engine import make_tree
+
+REPO = Path(__file__).resolve().parent.parent.parent
+HEAVY = (
+    "libcst", "codemods.base", "codemods.registry", "typer", "click", "rich", "pydantic", "jinja2", "isort",
+    "multiprocessing", "concurrent.futures",
+)  # fmt: skip
+PROGRAM = (
+    "import sys\n"
+    "from codemods.engine.commandline import entry\n"
+    "sys.argv[0] = 'auditfix'\n"
+    "code = 0\n"
+    "try:\n"
+    "    entry()\n"
+    "except SystemExit as stop:\n"
+    "    code = stop.code\n"
+    f"print('imported:', ','.join(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)\n"
+    "sys.exit(code)\n"
+)
+
+
+def check(path: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-c", PROGRAM, "run", "--check", "--no-progress", path]
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+
+
+def imported(result: subprocess.CompletedProcess[str]) -> str:
+    return next(line for line in result.stderr.splitlines() if line.startswith("imported:"))
+
+
+def test_a_changed_file_without_markers_is_checked_without_libcst_or_the_cli(tmp_path: Path) -> None:
+    make_tree(
+        tmp_path,
+        {
+            "app/util.py": "def double(x):\n    return 2 * x\n",
+            "app/jobs.py": "def run():\n    try:\n        work()\n    except:\n        pass\n",
+        },
+    )
+    check("app/util.py", tmp_path)  # the previous commit's run
+    (tmp_path / "app/util.py").write_text("def double(x):\n    return x + x\n")
+    result = check("app/util.py", tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "" and result.stderr == "imported: \n"  # nothing to change, nothing heavy
+
+
+def test_a_changed_file_a_codemod_acts_on_is_still_checked_in_full(tmp_path: Path) -> None:
+    make_tree(tmp_path, {"app/jobs.py": "def run():\n    try:\n        work()\n    except:\n        pass\n"})
+    check("app/jobs.py", tmp_path)
+    (tmp_path / "app/jobs.py").write_text("def run():\n    try:\n        work(1)\n    except:\n        pass\n")
+    result = check("app/jobs.py", tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.split() == ["app/jobs.py"]
+    assert "libcst" in imported(result) and "typer" not in imported(result)
