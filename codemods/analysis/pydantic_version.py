@@ -21,6 +21,19 @@ from __future__ import annotations
 
 import re
 
+PYDANTIC_VERSION_HELP = (
+    'the Pydantic the project runs on: "auto" (Pydantic 1 if its code uses what Pydantic 2 removed), '
+    "1 (change nothing), or 2 (convert: the project moves to Pydantic 2 now)"
+)
+UPGRADE_FIRST = "upgrade to Pydantic 2 first, or set pydantic-version = 2 in [tool.auditfix"
+
+
+def runs_on_pydantic_1(setting: object, evidence: str | None) -> str | None:
+    """Why the project counts as running on Pydantic 1 under the ``pydantic-version`` setting."""
+    if setting == 1:
+        return "pydantic-version = 1"
+    return evidence if setting == "auto" else None
+
 # Modules of Pydantic 1 whose every name Pydantic 2 removed or moved to pydantic.v1 (importing
 # one raises there).  Names of pydantic.utils or pydantic.class_validators that v2 still serves
 # (deprecated) are not evidence.

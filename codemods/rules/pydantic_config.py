@@ -10,6 +10,7 @@ from typing import Any
 import libcst as cst
 
 from codemods.analysis.nodes import dotted_name, has_multiline_string, loaded_names
+from codemods.analysis.precheck import SyntaxFacts
 from codemods.analysis.pydantic_models import (
     MODEL_ROOTS,
     SETTINGS_ROOTS,
@@ -21,10 +22,14 @@ from codemods.analysis.pydantic_models import (
     index_file,
     join_name,
 )
+from codemods.analysis.pydantic_version import (
+    PYDANTIC_VERSION_HELP,
+    UPGRADE_FIRST,
+    runs_on_pydantic_1,
+)
+from codemods.analysis.wrapping import wrap_comment
 from codemods.base import Codemod, FileContext
 from codemods.options import Option
-from codemods.analysis.precheck import SyntaxFacts
-from codemods.analysis.wrapping import wrap_comment
 
 TODO_PREFIX = "# TODO[pydantic-config]:"
 TODO_CONTINUATION = "#   "  # the further lines of a TODO wrapped at the project's line length
@@ -208,14 +213,7 @@ class PydanticConfig(Codemod):
     )
     markers = (b"class Config", b" Config = ")
     index_markers = (b"class ", b"import")  # classes, and the modules that may re-export them
-    options = (
-        Option(
-            "pydantic-version", "auto",
-            'the Pydantic the project runs on: "auto" (Pydantic 1 if its code uses what Pydantic 2 removed), '
-            "1 (convert nothing), or 2 (convert: the project moves to Pydantic 2 now)",
-            (str, int), choices=("auto", 1, 2),
-        ),
-    )  # fmt: skip
+    options = (Option("pydantic-version", "auto", PYDANTIC_VERSION_HELP, (str, int), choices=("auto", 1, 2)),)
 
     @classmethod
     def may_change(cls, facts: SyntaxFacts, options: Mapping[str, Any]) -> bool:
@@ -292,8 +290,7 @@ class PydanticConfig(Codemod):
             if config is not None:
                 message = (
                     f"`class Config` of {original_node.name.value} left as it is: the project runs on Pydantic 1 "
-                    f"({on_v1}), where `model_config` would be a required field; upgrade to Pydantic 2 first, or set "
-                    "pydantic-version = 2 in [tool.auditfix.pydantic-config]"
+                    f"({on_v1}), where `model_config` would be a required field; {UPGRADE_FIRST}.pydantic-config]"
                 )
                 self.report(config, message, fixable=False)
             return updated_node
@@ -342,12 +339,7 @@ class PydanticConfig(Codemod):
 
     def _runs_on_v1(self) -> str | None:
         """Why the project is taken to run on Pydantic 1, or None (see analysis/pydantic_version)."""
-        version = self.option("pydantic-version")
-        if version == 2:
-            return None
-        if version == 1:
-            return "pydantic-version = 1"
-        return self._index.v1_project
+        return runs_on_pydantic_1(self.option("pydantic-version"), self._index.v1_project)
 
     def _direct_v1_module(self, node: cst.ClassDef) -> str | None:
         """The v1-API module a base of ``node`` is imported from in this file, if one is."""

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 import libcst as cst
 
 from codemods.analysis.loggers import LOG_RECEIVERS
-from codemods.analysis.nodes import NESTED_SCOPES, dotted_name
+from codemods.analysis.nodes import dotted_name
 from codemods.analysis.sessions import (
     SessionCall,
     SessionMatcher,

@@ -9,6 +9,11 @@ from typing import Any
 import libcst as cst
 
 from codemods.analysis.precheck import SyntaxFacts
+from codemods.analysis.pydantic_version import (
+    PYDANTIC_VERSION_HELP,
+    UPGRADE_FIRST,
+    runs_on_pydantic_1,
+)
 from codemods.analysis.wrapping import wrap_comment
 from codemods.base import Codemod, FileContext
 from codemods.options import Option
@@ -198,12 +203,7 @@ class PydanticApi(FieldConversions, ValidatorConversions, Codemod):
     )
     options = (
         Option("todo-comments", True, "leave a short # TODO[pydantic-api]: comment above what is declined", bool),
-        Option(
-            "pydantic-version", "auto",
-            'the Pydantic the project runs on: "auto" (Pydantic 1 if its code uses what Pydantic 2 removed), '
-            "1 (rewrite nothing), or 2 (rewrite: the project moves to Pydantic 2 now)",
-            (str, int), choices=("auto", 1, 2),
-        ),  # fmt: skip
+        Option("pydantic-version", "auto", PYDANTIC_VERSION_HELP, (str, int), choices=("auto", 1, 2)),
     )
     index_markers = (b"class ", b"import")
 
@@ -267,15 +267,10 @@ class PydanticApi(FieldConversions, ValidatorConversions, Codemod):
             and path.name not in index.users
         ):
             return False  # nothing here is or imports a model: no receiver can be known (the tests compare)
-        version = self.option("pydantic-version")
-        on_v1 = "pydantic-version = 1" if version == 1 else index.v1_project if version == "auto" else None
+        on_v1 = runs_on_pydantic_1(self.option("pydantic-version"), index.v1_project)
         if on_v1 is not None:
-            self.report(
-                node,
-                f"Pydantic 1 API calls left as they are: the project runs on Pydantic 1 ({on_v1}), where the v2 "
-                "methods do not exist; upgrade first, or set pydantic-version = 2 in [tool.auditfix.pydantic-api]",
-                fixable=False,
-            )
+            message = f"Pydantic 1 API calls left as they are: the project runs on Pydantic 1 ({on_v1}), where the v2 "
+            self.report(node, message + f"methods do not exist; {UPGRADE_FIRST}.pydantic-api]", fixable=False)
             return False
         self._builder = ScopeBuilder(path.name, path.package)
         node.visit(self._builder)
