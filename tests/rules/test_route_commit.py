@@ -2198,7 +2198,7 @@ def test_a_package_import_only_the_moved_code_used_is_removed() -> None:
     other = {"app/__init__.py": "from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n", "app/api/__init__.py": ""}
     new = run_codemod(RouteCommit, route, path="app/api/posts.py", other_files=other).new_source.decode()
     assert "from .. import db\n" not in new and "from . import api\n" in new
-    assert "_service.new_post(request.json[\"body\"])" in new
+    assert "_service.create_post(request.json[\"body\"])" in new
 
 
 def test_a_package_import_the_route_still_uses_stays() -> None:
