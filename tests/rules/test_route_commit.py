@@ -1425,6 +1425,145 @@ def test_existing_service_module_binding_a_needed_name_differently_is_declined()
     ]
 
 
+# -- an existing service module that already defines the route's name ---------------------------
+# (each found by the 500-program write runs; benchmarks/write_runs.py)
+
+TAKES_CREATE_ITEM = "def create_item(item):\n    return item\n"
+
+FACTORY_ROUTE = """\
+from flask import Flask
+
+from app.extensions import db
+from app.models import AuditLog, Item
+
+
+def create_app():
+    app = Flask(__name__)
+
+    @app.post("/items")
+    def create_item():
+        {write}
+        db.session.commit()
+        return "", 201
+
+    return app
+"""
+
+TWO_CREATE_ROUTES = """\
+from flask import Blueprint
+
+from app.extensions import db
+from app.models import Item
+
+bp = Blueprint("items", __name__)
+
+
+@bp.post("/items")
+def create():
+    item = Item(name="a")
+    db.session.add(item)
+    db.session.commit()
+    return "", 201
+
+
+@bp.post("/items/default")
+def create_item():
+    item = Item(name="b")
+    db.session.add(item)
+    db.session.commit()
+    return "", 201
+"""
+
+NAME_TAKEN = [
+    # A route inside an app factory claims its service module like a module-level one: the
+    # index knows the module's names, and the function is named for what the code writes.
+    pytest.param(
+        FACTORY_ROUTE.format(write='db.session.add(AuditLog(action="create"))'),
+        FACTORY_ROUTE.format(write='audit_log_service.create_audit_log()')
+        .replace("        db.session.commit()\n", "")
+        .replace("from app.extensions import db\nfrom app.models import AuditLog, Item\n", "from app.models import Item\nfrom app.services import audit_log_service\n"),
+        {
+            "app/services/audit_log_service.py": '''\
+from app.extensions import db
+from app.models import AuditLog
+
+def create_item(item):
+    return item
+
+
+def create_audit_log():
+    """Create the audit log and commit."""
+    db.session.add(AuditLog(action="create"))
+    db.session.commit()
+''',
+        },
+        {"app/services/audit_log_service.py": TAKES_CREATE_ITEM},
+        id="factory-route-named-for-what-it-writes",
+    ),
+    # create() takes create_item, so create_item() has no name left and stays. The second pass
+    # (over the rewritten module, with an index built before create_item existed) must see the
+    # call to items_service.create_item and not take the name again.
+    pytest.param(
+        TWO_CREATE_ROUTES,
+        TWO_CREATE_ROUTES.replace(
+            """def create():
+    item = Item(name="a")
+    db.session.add(item)
+    db.session.commit()
+""",
+            """def create():
+    items_service.create_item()
+""",
+        ).replace("from app.models import Item\n", "from app.models import Item\nfrom app.services import items_service\n"),
+        {
+            "app/services/items_service.py": '''\
+from app.extensions import db
+from app.models import Item
+
+def create(item):
+    return item
+
+
+def create_item():
+    """Create the item and commit."""
+    item = Item(name="a")
+    db.session.add(item)
+    db.session.commit()
+''',
+        },
+        {"app/services/items_service.py": "def create(item):\n    return item\n"},
+        id="a-name-an-earlier-route-took-stays-taken-on-the-second-pass",
+    ),
+]
+
+
+@pytest.mark.parametrize(("before", "after", "services", "existing"), NAME_TAKEN)
+def test_a_name_the_service_module_defines_is_never_reused(
+    before: str, after: str, services: dict[str, str], existing: dict[str, str]
+) -> None:
+    assert_moved("app/views.py", before, after, services, other_files=existing)
+
+
+NAME_TAKEN_DECLINED = [
+    # The route's name and the name for what it writes are one (create_item): no name is
+    # left that a reviewer would accept (never create_item_create_item, never create_item_2).
+    pytest.param(
+        FACTORY_ROUTE.format(write='db.session.add(Item(name="x"))'),
+        {"app/services/item_service.py": TAKES_CREATE_ITEM},
+        "not moved: app/services/item_service.py already has a `create_item` and no other name says what this code writes",
+        id="factory-route-whose-write-is-named-like-it",
+    ),
+]
+
+
+@pytest.mark.parametrize(("before", "existing", "reason"), NAME_TAKEN_DECLINED)
+def test_a_name_the_service_module_defines_declines_when_no_other_name_fits(
+    before: str, existing: dict[str, str], reason: str
+) -> None:
+    findings = assert_noop(RouteCommit, before, path="app/views.py", other_files=existing)
+    assert declined(findings) == [reason]
+
+
 # -- names --------------------------------------------------------------------------------------
 
 

@@ -882,3 +882,7 @@ def _status_below_400(value: cst.BaseExpression) -> bool:
         keywords = ("code",) if callee == "redirect" else ("status", "status_code")
         statuses += [a.value for a in value.args if a.keyword is not None and a.keyword.value in keywords]
     return all(isinstance(s, cst.Integer) and int(s.value) < 400 for s in statuses)
+
+
+# How a finding names a boundary edit: "(its commit after the yield is added to app/db.py)".
+EDIT_WORDS = {BoundaryEdit: "its commit after the yield is added to", HookEdit: "it is added to"}

@@ -30,7 +30,6 @@ from libcst.metadata import (
     Scope,
 )
 
-from codemods.analysis.nodes import NESTED_SCOPES, dotted_name
 from codemods.analysis.dataflow import (
     defined_before,
     effects,
@@ -38,6 +37,7 @@ from codemods.analysis.dataflow import (
     local_names,
 )
 from codemods.analysis.metadata import Metadata, position_key
+from codemods.analysis.nodes import NESTED_SCOPES, dotted_name
 from codemods.analysis.routes import HTTP_METHODS, Route
 from codemods.analysis.sessions import (
     SessionCall,

@@ -42,8 +42,8 @@ from codemods.base import (
     Templates,
     remove_unused_imports,
 )
-from codemods.rules.route_commit.boundary import MARKERS as BOUNDARY_MARKERS
 from codemods.rules.route_commit.boundary import (
+    EDIT_WORDS,
     BoundaryCheck,
     BoundaryEdit,
     HookEdit,
@@ -54,6 +54,7 @@ from codemods.rules.route_commit.boundary import (
     commit_after_yield,
     without_statement,
 )
+from codemods.rules.route_commit.boundary import MARKERS as BOUNDARY_MARKERS
 from codemods.rules.route_commit.flow import (
     Decline,
     Flow,
@@ -96,14 +97,15 @@ from codemods.rules.route_commit.services import (
     keep_blank_lines,
     module_facts,
     respell,
+    says_what_it_does,
     service_module_source,
     shadowing,
-    says_what_it_does,
-    without_channel,
     summary_of,
+    without_channel,
 )
 from codemods.rules.route_commit.spelling import existing_import, spell
 from codemods.rules.route_commit.syntax import (
+    attributes_read_on,
     body_code,
     docstring_safe,
     drop_unused_package_imports,
@@ -623,7 +625,7 @@ class RouteCommit(Codemod):
         if shape in self._shapes and not unit_of_work:
             self._share(run, flow, import_as or import_obj, *self._shapes[shape], location)
             return
-        function_name = self._function_name(route.service_name, run, location, service_imports)
+        function_name = self._function_name(route.service_name, run, location, service_imports, import_as or import_obj)
         if function_name is None:
             self.report(
                 run.commit.call,
@@ -673,7 +675,7 @@ class RouteCommit(Codemod):
             run.commit.call,
             f"moved {what} into {where} in {location.path}, which flushes instead of committing; "
             f"{unit.committer} commits at the request boundary"
-            + (f" ({_EDITS[type(unit.edit)]} {unit.edit.path})" if unit.edit is not None else "")
+            + (f" ({EDIT_WORDS[type(unit.edit)]} {unit.edit.path})" if unit.edit is not None else "")
             + note,
         )
 
@@ -751,13 +753,13 @@ class RouteCommit(Codemod):
         return items
 
     def _function_name(
-        self, base: str, run: Run, location: ServiceLocation, imports: Sequence[ImportItem]
+        self, base: str, run: Run, location: ServiceLocation, imports: Sequence[ImportItem], owner: str
     ) -> str | None:
-        """The route's name when it says what it does (``close_job``), else a name for what the
-        moved code writes (``create_post`` for a view named ``index`` or ``new_post``); never a
-        numbered one."""
+        """The route's name if it says what it does (``close_job``), else one for what the moved
+        code writes (``create_post`` for ``index``/``new_post``); never a numbered one."""
         existing = self._index.services.get(location.path)
         taken = set(self._used_names) | {i.bound_name for i in imports}
+        taken |= attributes_read_on(owner, self._meta, self._module)
         if existing is not None:
             if self._class_style:
                 taken |= existing.class_methods.get(location.class_name, frozenset())
@@ -765,8 +767,8 @@ class RouteCommit(Codemod):
                 taken |= set(existing.bindings)
         described = describe_writes(run.body)
         base = without_channel(base)  # api_pay_bill and web_pay_bill both pay a bill
-        names = (base, described) if says_what_it_does(base) or described is None else (described, base)
-        for name in (*names, f"{base}_{described}" if described else None):
+        names = (base, described) if says_what_it_does(base) or not described else (described, base)
+        for name in (*names, f"{base}_{described}" if described and described != base else None):
             if name and name not in taken and name.isidentifier() and not keyword.iskeyword(name):
                 return name
         return None
@@ -896,5 +898,3 @@ class RouteCommit(Codemod):
             files=[GeneratedFile(p, c, tuple(sorted(contributors[p]))) for p, c in sorted(files.items()) if p in files]
         )
 
-
-_EDITS = {BoundaryEdit: "its commit after the yield is added to", HookEdit: "it is added to"}

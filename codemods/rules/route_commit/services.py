@@ -107,7 +107,7 @@ def keep_blank_lines(before: cst.Module, after: cst.Module) -> cst.Module:
     body = list(after.body)
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
     for tag, i1, i2, j1, _ in matcher.get_opcodes():
-        if tag != "delete" or j1 >= len(body):
+        if tag not in ("delete", "replace") or j1 >= len(body):
             continue
         removed = max(_blank_count(before.body[i]) for i in range(i1, i2))
         following = body[j1]
@@ -169,12 +169,10 @@ def respell(item: ImportItem, route_package: Sequence[str], service_package: Seq
 def module_facts(tree: ast.Module, has_commit: bool) -> ModuleFacts:
     bindings: dict[str, str] = {}
     methods: dict[str, frozenset[str]] = {}
-    maybe_routes = False
     service_class = None
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             bindings[node.name] = "def"
-            maybe_routes = maybe_routes or bool(node.decorator_list)
         elif isinstance(node, ast.ClassDef):
             bindings[node.name] = "class"
             if node.name.endswith("Service") and service_class is None and _static_only(node):
@@ -182,7 +180,6 @@ def module_facts(tree: ast.Module, has_commit: bool) -> ModuleFacts:
             methods[node.name] = frozenset(
                 n.name for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
             )
-            maybe_routes = maybe_routes or bool(node.bases)
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 item = ImportItem(alias.name, None, alias.asname)
@@ -198,7 +195,23 @@ def module_facts(tree: ast.Module, has_commit: bool) -> ModuleFacts:
                 for name in ast.walk(target):
                     if isinstance(name, ast.Name):
                         bindings.setdefault(name.id, "value")
-    return ModuleFacts(bindings, methods, maybe_routes and has_commit, service_class=service_class)
+    return ModuleFacts(bindings, methods, has_commit and _has_decorated_definition(tree), service_class=service_class)
+
+
+def _has_decorated_definition(tree: ast.Module) -> bool:
+    """A decorated function or a class with bases at any depth: routes also live inside an app
+    factory (``def create_app(): @app.post(...) def create(): ...``) or under ``if``."""
+    pending: list[ast.stmt] = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.decorator_list:
+            return True
+        if isinstance(node, ast.ClassDef) and node.bases:
+            return True
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            for child in getattr(node, field, ()):
+                pending.extend(child.body if isinstance(child, (ast.ExceptHandler, ast.match_case)) else [child])
+    return False
 
 
 def _static_only(node: ast.ClassDef) -> bool:

@@ -9,6 +9,7 @@ from collections.abc import Collection, Sequence
 
 import libcst as cst
 
+from codemods.analysis.metadata import Metadata
 from codemods.analysis.nodes import dotted_name
 from codemods.base import FileContext
 
@@ -128,3 +129,22 @@ def _package_import(statement: cst.BaseStatement) -> cst.ImportFrom | None:
     if isinstance(small.names, cst.ImportStar):
         return None
     return small
+
+
+def attributes_read_on(owner: str, meta: Metadata, module: cst.Module) -> set[str]:
+    """The attributes the module reads on its imported service (``views_service.create_item``).
+
+    route-commit takes them even when the index does not know them: the engine's second pass
+    over a module sees the calls the first pass wrote, but an index built before the functions
+    existed, and must not pick those names again.
+    """
+    global_scope = meta.scope(module.body[0]) if module.body else None
+    if global_scope is None:
+        return set()
+    names = set()
+    for assignment in global_scope.assignments[owner]:
+        for access in assignment.references:
+            parent = meta.parent(access.node)
+            if isinstance(parent, cst.Attribute) and parent.value is access.node:
+                names.add(parent.attr.value)
+    return names
