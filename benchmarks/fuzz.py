@@ -228,7 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     packages = st.one_of(
         strategies.model_package(),
-        strategies.route_package(known_bugs=True),
+        strategies.route_package(),
         st.tuples(strategies.valid(strategies.programs()), strategies.valid(strategies.programs())).map(
             lambda pair: {"app/__init__.py": "", "app/views.py": pair[0], "app/jobs.py": pair[1]}
         ),
