@@ -2157,6 +2157,23 @@ def test_index_records_top_level_names_of_service_modules_only() -> None:
     assert facts.bindings["db"] == ImportItemSignature("..extensions", "db")
 
 
+@pytest.mark.parametrize(
+    "wrapper",
+    [
+        pytest.param("def create_app():\n    app = Flask(__name__)\n\n{route}", id="app-factory"),
+        pytest.param("if not TESTING:\n{route}", id="if-block"),
+        pytest.param("try:\n    import flask\nexcept ImportError:\n    pass\nelse:\n{route}", id="try-else"),
+    ],
+)
+def test_index_keeps_the_service_module_of_routes_that_are_not_at_module_level(wrapper: str) -> None:
+    # The service module's names must be known, or finalize meets a name it already defines.
+    route = textwrap.indent('@app.post("/items")\ndef create_item():\n    db.session.commit()\n', "    ")
+    sources = {"app/views.py": wrapper.format(route=route), **NAME_TAKEN_SERVICE}
+    index = make_plan(RouteCommit, sources).indexes["route-commit"]
+    assert sorted(index.services) == ["app/services/views_service.py"]
+    assert index.services["app/services/views_service.py"].bindings["create_item"] == "def"
+
+
 def ImportItemSignature(module: str, name: str) -> str:  # noqa: N802 - reads like the value it builds
     return f"{module}|{name}|{name}"
 
