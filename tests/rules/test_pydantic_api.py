@@ -246,6 +246,45 @@ def test_generic_model_becomes_base_model_with_generic() -> None:
     )
 
 
+def test_generic_model_is_declined_when_the_file_reads_base_model_unbound() -> None:
+    # Importing BaseModel would make `Broken` a model too, so a second run would convert
+    # its __fields__ (found by benchmarks/write_runs.py: the write run was no fixed point).
+    reasons = declined_after_todo(
+        """
+        from typing import Generic, TypeVar
+        from pydantic.generics import GenericModel
+
+        T = TypeVar("T")
+
+        class Page(GenericModel, Generic[T]):
+            items: list[T]
+
+        class Broken(BaseModel):
+            pass
+
+        def names():
+            return list(Broken.__fields__)
+        """,
+        """
+        from typing import Generic, TypeVar
+        from pydantic.generics import GenericModel
+
+        T = TypeVar("T")
+
+        # TODO[pydantic-api]: `BaseModel` is read but never bound here
+        class Page(GenericModel, Generic[T]):
+            items: list[T]
+
+        class Broken(BaseModel):
+            pass
+
+        def names():
+            return list(Broken.__fields__)
+        """,
+    )
+    assert reasons == ["the name `BaseModel` it needs is read in this file but bound nowhere"]
+
+
 def test_parse_obj_as_becomes_a_type_adapter() -> None:
     rewrite(
         """

@@ -470,8 +470,17 @@ class PydanticApi(FieldConversions, ValidatorConversions, Codemod):
         if any(b.kind != IMPORT or b.target != f"{module}.{name}" for b in bindings):
             raise Decline(f"the name `{name}` it needs is bound to something else in this file", f"`{name}` is taken")
         if not bindings:
+            if self._reads(name):  # the import would give that code a meaning: a second run differs
+                raise Decline(f"the name `{name}` it needs is read in this file but bound nowhere", f"`{name}` is read but never bound here")
             self.add_import(module, name)
         return cst.Name(name)
+
+    def _reads(self, name: str) -> bool:
+        if self.file.source and name.encode() not in self.file.source:
+            return False
+        uses = RequiredUses(name)
+        self._module.visit(uses)
+        return uses.total > 0
 
     def _usable_builtin(self, name: str) -> bool:
         return not self._scope.lookup(name)
