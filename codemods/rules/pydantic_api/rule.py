@@ -438,25 +438,6 @@ class PydanticApi(FieldConversions, ValidatorConversions, Codemod):
         assert self._types is not None
         return self._types.resolve(expr, scope or self._scope)
 
-    def _decorator_name(self, decorator: cst.Decorator, scope: Scope) -> str | None:
-        expr = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
-        if (
-            isinstance(expr, cst.Name)
-            and expr.value in ("classmethod", "staticmethod")
-            and not scope.lookup(expr.value)
-        ):
-            return expr.value
-        dotted = self._resolve(expr, scope)
-        if dotted is None:
-            return None
-        if dotted in tables.VALIDATOR_NAMES:
-            return "validator"
-        if dotted in tables.ROOT_VALIDATOR_NAMES:
-            return "root_validator"
-        if dotted in ("pydantic.field_validator", "pydantic.model_validator"):
-            return dotted.rpartition(".")[2]
-        return None
-
     def _pydantic_name(self, name: str, like: cst.BaseExpression) -> cst.BaseExpression:
         """``name`` of pydantic, written the way ``like`` (a pydantic name of this file) is:
         ``pydantic.name`` after ``pydantic.X``, else the bare name, imported if needed."""

@@ -8,6 +8,7 @@ from typing import Any
 
 import libcst as cst
 
+from codemods.rules.pydantic_api import tables
 from codemods.rules.pydantic_api.edits import (
     Decline,
     ReplaceName,
@@ -19,6 +20,7 @@ from codemods.rules.pydantic_api.edits import (
     short,
     string_literal,
 )
+from codemods.rules.pydantic_api.scopes import Scope
 
 
 @dataclasses.dataclass
@@ -29,6 +31,26 @@ class _ValidatorResult:
 
 class ValidatorConversions:
     """Methods of :class:`PydanticApi` (a mixin: it reads the rule's state)."""
+
+    def _decorator_name(self, decorator: cst.Decorator, scope: Scope) -> str | None:
+        """What a decorator is to the validator conversions: validator, root_validator, ..."""
+        expr = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
+        if (
+            isinstance(expr, cst.Name)
+            and expr.value in ("classmethod", "staticmethod")
+            and not scope.lookup(expr.value)
+        ):
+            return expr.value
+        dotted = self._resolve(expr, scope)
+        if dotted is None:
+            return None
+        if dotted in tables.VALIDATOR_NAMES:
+            return "validator"
+        if dotted in tables.ROOT_VALIDATOR_NAMES:
+            return "root_validator"
+        if dotted in ("pydantic.field_validator", "pydantic.model_validator"):
+            return dotted.rpartition(".")[2]
+        return None
 
     def _validator_kind(self, function: cst.FunctionDef) -> str | None:
         for decorator in function.decorators:
