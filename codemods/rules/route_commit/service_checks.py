@@ -118,7 +118,9 @@ def share_across_modules(
         for owner in definers.get(key, []):
             found = None if owner.service_path == request.service_path else _import_of(owner, request, is_package)
             if found is not None:
-                shared[id(request)] = found
+                # ``import f as f`` says "re-exported": the module uses nothing it imports this
+                # way, and linters (ruff's F401) accept only that form of an unused import.
+                shared[id(request)] = found if found.asname else dataclasses.replace(found, asname=found.obj)
                 break
         else:
             definers.setdefault(key, []).append(request)
