@@ -2167,11 +2167,11 @@ def test_index_records_top_level_names_of_service_modules_only() -> None:
 )
 def test_index_keeps_the_service_module_of_routes_that_are_not_at_module_level(wrapper: str) -> None:
     # The service module's names must be known, or finalize meets a name it already defines.
-    route = textwrap.indent('@app.post("/items")\ndef create_item():\n    db.session.commit()\n', "    ")
-    sources = {"app/views.py": wrapper.format(route=route), **NAME_TAKEN_SERVICE}
+    route = textwrap.indent('@app.post("/items")\ndef create_item():\n    db.session.add(Item(name="x"))\n    db.session.commit()\n', "    ")
+    sources = {"app/views.py": "from app.models import Item\n" + wrapper.format(route=route), "app/services/item_service.py": TAKES_CREATE_ITEM}
     index = make_plan(RouteCommit, sources).indexes["route-commit"]
-    assert sorted(index.services) == ["app/services/views_service.py"]
-    assert index.services["app/services/views_service.py"].bindings["create_item"] == "def"
+    assert sorted(index.services) == ["app/services/item_service.py"]
+    assert index.services["app/services/item_service.py"].bindings["create_item"] == "def"
 
 
 def ImportItemSignature(module: str, name: str) -> str:  # noqa: N802 - reads like the value it builds
