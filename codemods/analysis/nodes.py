@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 # Statements that open a new scope: names bound inside them are not the enclosing block's.
 NESTED_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+
+
+# A name as it stands in source text: not an attribute (after a dot), not inside a longer word.
+IDENTIFIER = re.compile(r"(?<![\w.])[^\W\d]\w*")
 
 
 def dotted_name(expr: cst.CSTNode, *, through_calls: bool = False) -> str | None:

@@ -8,7 +8,6 @@ and the patches at the bottom are not installed.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -19,7 +18,7 @@ from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import MetadataWrapper
 
 from codemods.analysis.names import name_facts
-from codemods.analysis.nodes import is_import_line
+from codemods.analysis.nodes import IDENTIFIER, is_import_line
 from codemods.speedups import ENABLED, traversal
 
 
@@ -78,7 +77,6 @@ def remove_unused_imports(tree: cst.Module, context: CodemodContext, *, shortcut
     return fast if fast is not None else RemoveImportsVisitor(context).transform_module(tree)
 
 
-_IDENTIFIER = re.compile(r"(?<![\w.])[^\W\d]\w*")
 
 
 def _remove_unused_imports_from_text(tree: cst.Module, context: CodemodContext) -> cst.Module | None:
@@ -94,17 +92,17 @@ def _remove_unused_imports_from_text(tree: cst.Module, context: CodemodContext) 
         return None
     lines = [i for i, s in enumerate(tree.body) if is_import_line(s, every=True)]
     line_code = {i: tree.code_for_node(tree.body[i]) for i in lines}
-    everywhere = _IDENTIFIER.findall(code)
+    everywhere = IDENTIFIER.findall(code)
     outside = {name: everywhere.count(name) for name in names}
     for text in line_code.values():
-        for word in _IDENTIFIER.findall(text):
+        for word in IDENTIFIER.findall(text):
             if word in outside:
                 outside[word] -= 1
     unused = {name for name in names if outside[name] == 0}
     used = {name for name in names.keys() - unused if facts.bindings[name] == 1 and facts.loads[name]}
     if names.keys() - unused - used:
         return None
-    binding = [i for i in lines if unused & set(_IDENTIFIER.findall(line_code[i]))]
+    binding = [i for i in lines if unused & set(IDENTIFIER.findall(line_code[i]))]
     if unused and not binding:
         return None  # the imports to remove are not top-level import lines
     narrowed = CodemodContext(

@@ -4,13 +4,13 @@ generated function's parameters, body and docstring."""
 
 from __future__ import annotations
 
-import re
+from collections import Counter
 from collections.abc import Collection, Sequence
 
 import libcst as cst
 
 from codemods.analysis.metadata import Metadata
-from codemods.analysis.nodes import dotted_name
+from codemods.analysis.nodes import IDENTIFIER, dotted_name
 from codemods.base import FileContext
 
 
@@ -83,9 +83,6 @@ def docstring_safe(text: str) -> str:
 
 
 
-_IDENTIFIER = re.compile(r"(?<![\w.])[^\W\d]\w*")
-
-
 def drop_unused_package_imports(tree: cst.Module, names: Collection[str]) -> cst.Module:
     """Remove ``names`` from top-level ``from .. import name`` lines when nothing else in the
     module mentions them (libcst's RemoveImportsVisitor leaves such relative imports of a
@@ -93,7 +90,8 @@ def drop_unused_package_imports(tree: cst.Module, names: Collection[str]) -> cst
     if not names:
         return tree
     code = tree.code
-    counts = {name: _IDENTIFIER.findall(code).count(name) for name in names}
+    words = Counter(IDENTIFIER.findall(code))
+    counts = {name: words[name] for name in names}
     body: list[cst.BaseStatement] = []
     changed = False
     for statement in tree.body:
