@@ -179,6 +179,9 @@ class PydanticConfig(Codemod):
     ```
 
     Fix safety:
+    A project whose code runs only on Pydantic 1 (it imports what Pydantic 2 removed, uses the
+    v1 field API or `__root__` fields, or its `setup.py` excludes 2) keeps every Config, with one
+    finding per class naming the file and line; `pydantic-version = 2` converts anyway.
     Keys are renamed to the v2 names Pydantic itself documents, so the model behaves as it
     did under v1.  `frozen=True` also makes instances hashable, which `allow_mutation =
     False` did not.  Keys v2 removed (`smart_union`, `fields`, `getter_dict`,

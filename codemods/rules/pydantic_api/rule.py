@@ -146,6 +146,8 @@ class PydanticApi(FieldConversions, ValidatorConversions, Codemod):
     ```
 
     Fix safety:
+    A project whose code runs only on Pydantic 1 is left as it is, with a finding naming the
+    file and line that shows it (`pydantic-version = 2` rewrites anyway).
     Every rewrite gives the value v1 gave, with these documented differences of v2:
     `model_dump_json()` writes compact JSON (no spaces after `,` and `:`), `Decimal` as a
     string, `timedelta` as an ISO 8601 duration and UTC datetimes ending in `Z`;
