@@ -21,8 +21,11 @@ def test_a_task_whose_worker_dies_is_retried_and_one_that_always_kills_it_fails(
     origins = [make_origin(tmp_path, name, TINY) for name in ("victim-once", "victim-always", "plain")]
     specs = parse_repos([str(origin) for origin in origins], base=tmp_path)
     workdir = tmp_path / "work"
-    # One worker death is forgiven (Dask's default is three; fewer keeps the test short).
-    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+    # Two worker deaths are forgiven (Dask's default is three; fewer keeps the test short): a
+    # task on its way to a worker that victim-always kills also counts that death against
+    # itself (seen once under load in CI), so victim-once needs room for one such bystander
+    # death beside its own; victim-always dies on every attempt and still fails.
+    with dask.config.set({"distributed.scheduler.allowed-failures": 2}):
         run = run_fleet(specs, FleetOptions(workdir, BRANCHES, workers=2), task=crash_first_attempt)
     statuses = {name: record.status for name, record in run.records.items()}
     assert statuses == {"victim-once": DONE, "victim-always": FAILED, "plain": DONE}
