@@ -22,6 +22,7 @@ from collections.abc import Collection, Sequence
 import libcst as cst
 
 from codemods.analysis.nodes import dotted_name
+from codemods.rules.route_commit.services import common_prefix
 
 # Top-level names of libraries a web project commonly has installed (whether or not auditfix's
 # own environment has them): a project folder of that name must not be imported by it.
@@ -154,7 +155,7 @@ def spell(
     wanted = (*service_package, service_module)
     if root is not None:
         own = {name.split(".")[0] for name in names if root in _evidence(name, route_package, known)}
-        spelling = _absolute(service_package[root:], service_module, class_name)
+        spelling = _spelled(service_package[root:], service_module, class_name, 0)
         problem = _check_absolute(spelling, route_package[:root], wanted, own)
         if problem is None:
             return spelling
@@ -166,27 +167,19 @@ def spell(
     return spelling
 
 
-def _absolute(parts: Sequence[str], service_module: str, class_name: str | None) -> Spelling:
+def _spelled(parts: Sequence[str], service_module: str, class_name: str | None, level: int) -> Spelling:
+    """``from <level dots><parts> import <service_module>`` (or its service class)."""
     names = (*parts, service_module)
     if class_name is not None:
-        return Spelling(".".join(names), class_name, 0, names)
-    return Spelling(".".join(parts), service_module, 0, names)
+        return Spelling(".".join(names), class_name, level, names)
+    return Spelling(".".join(parts), service_module, level, names)
 
 
 def _relative(
     route_package: Sequence[str], service_package: Sequence[str], service_module: str, class_name: str | None
 ) -> Spelling:
-    common = 0
-    for a, b in zip(route_package, service_package):
-        if a != b:
-            break
-        common += 1
-    level = len(route_package) - common + 1
-    parts = tuple(service_package[common:])
-    names = (*parts, service_module)
-    if class_name is not None:
-        return Spelling(".".join(names), class_name, level, names)
-    return Spelling(".".join(parts), service_module, level, names)
+    common = common_prefix(route_package, service_package)
+    return _spelled(service_package[common:], service_module, class_name, len(route_package) - common + 1)
 
 
 def _resolve_relative(spelling: Spelling, route_package: Sequence[str]) -> tuple[str, ...] | None:
