@@ -21,6 +21,7 @@ text they write (comments, docstrings), which no formatter can wrap for them.
 
 from __future__ import annotations
 
+import ast
 import collections
 import difflib
 import functools
@@ -32,6 +33,7 @@ from typing import Any
 import libcst as cst
 from libcst.metadata import CodePosition
 
+from codemods.analysis.precheck import parse_shared
 from codemods.options import CodeStyle
 from codemods.speedups import traversal
 from codemods.speedups.positions import TreePositions
@@ -117,7 +119,7 @@ def wrap_new_long_lines(original: bytes | None, new: bytes, limit: int) -> bytes
             before[line] -= 1
         elif len(line) > limit:
             long_lines.add(number)
-    if not long_lines:
+    if not long_lines or not _may_wrap(new, long_lines):
         return new
     try:
         # A tree of its own: no copy for metadata, and positions from one code generation.
@@ -125,6 +127,22 @@ def wrap_new_long_lines(original: bytes | None, new: bytes, limit: int) -> bytes
         return tree.visit(_LongLineWrapper(long_lines, limit, TreePositions(tree))).bytes
     except Exception:  # noqa: BLE001 - an odd file keeps its long line
         return new
+
+
+def _may_wrap(source: bytes, lines: set[int]) -> bool:
+    """Can :class:`_LongLineWrapper` act on one of ``lines``?  Only where a statement (its
+    ``SimpleStatementLine``), an ``if``/``elif`` test or a ``def`` starts on such a line; CPython's
+    tree tells without libcst's parse.  True when CPython cannot parse the text."""
+    tree = parse_shared(source)
+    if tree is None:
+        return True
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If):
+            if node.test.lineno in lines:
+                return True
+        elif isinstance(node, ast.stmt) and node.lineno in lines:
+            return True
+    return False
 
 
 class _LongLineWrapper(cst.CSTTransformer):

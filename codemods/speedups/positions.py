@@ -12,8 +12,7 @@ records where each node ends, for callers that need whole ranges (route-commit).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 
 import libcst as cst
 from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, PositionProvider
@@ -59,20 +58,62 @@ class _StartIndexCodegenState(CodegenState):
         # keeping the token keeps every recorded index pointing at that same place.
         pass
 
-    @contextmanager
     def record_syntactic_position(
         self,
         node: cst.CSTNode,
         *,
         start_node: cst.CSTNode | None = None,
         end_node: cst.CSTNode | None = None,
-    ) -> Iterator[None]:
-        start = len(self.tokens)
-        try:
-            yield
-        finally:
-            self.starts[id(node)] = self.starts[id(start_node)] if start_node is not None else start
-            self.ends[id(node)] = self.ends[id(end_node)] if end_node is not None else len(self.tokens)
+    ) -> _SyntacticPosition:
+        return _SyntacticPosition(self, node, start_node, end_node)
+
+
+class _SyntacticPosition:
+    """``_StartIndexCodegenState.record_syntactic_position``'s context: a plain object rather than
+    a generator, since the code generator opens one for most nodes."""
+
+    __slots__ = ("end_node", "node", "start", "start_node", "state")
+
+    def __init__(
+        self, state: _StartIndexCodegenState, node: cst.CSTNode, start_node: cst.CSTNode | None, end_node: cst.CSTNode | None
+    ) -> None:
+        self.state, self.node, self.start_node, self.end_node = state, node, start_node, end_node
+
+    def __enter__(self) -> None:
+        self.start = len(self.state.tokens)
+
+    def __exit__(self, *exc_info: object) -> None:
+        state = self.state
+        state.starts[id(self.node)] = state.starts[id(self.start_node)] if self.start_node is not None else self.start
+        state.ends[id(self.node)] = state.ends[id(self.end_node)] if self.end_node is not None else len(state.tokens)
+
+
+class _NothingRecorded:
+    """What libcst's plain code generation records of syntactic positions: nothing."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+
+_NOTHING_RECORDED = _NothingRecorded()
+
+
+def _record_nothing(
+    self: object, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None, end_node: cst.CSTNode | None = None
+) -> _NothingRecorded:
+    """libcst's ``CodegenState.record_syntactic_position`` is a generator context that only
+    yields; the code generator enters one for most nodes of every ``Module.code``.  This one
+    does the same nothing, without a generator (about a third of the cost of ``.code``)."""
+    return _NOTHING_RECORDED
+
+
+if ENABLED:
+    CodegenState.record_syntactic_position = _record_nothing  # type: ignore[method-assign,assignment]
 
 
 def start_positions(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[cst.CSTNode, CodePosition]:

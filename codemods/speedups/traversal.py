@@ -117,3 +117,7 @@ class Visitor(cst.CSTVisitor):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         install(cls, cst.CSTVisitor)
+
+
+# Every libcst traversal stops copying unchanged nodes once the speed-ups are imported.
+from codemods.speedups import unchanged  # noqa: E402, F401 - installs itself (when ENABLED)

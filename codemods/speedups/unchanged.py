@@ -1,0 +1,179 @@
+"""libcst's traversal without rebuilding the nodes it leaves unchanged.
+
+``CSTNode.visit`` builds a new copy of every node it passes (``_visit_and_replace_children``
+calls the node's constructor and its validation), for a transformer that changes nothing and
+even for a read-only ``CSTVisitor``, which throws the copies away.  On auditfix's runs that
+copying is most of what a traversal costs: a codemod visits a whole module and changes a few
+statements of it, and scope analysis visits every module it is asked about.
+
+:func:`visit` calls the same hooks in the same order as libcst's (``on_visit``, then per child
+field ``on_visit_attribute``, the children, ``on_leave_attribute``, then ``on_leave``), but a node
+whose children all came back as the very objects they were is given to ``on_leave`` as it is.
+When a child did change (a new node, ``RemovalSentinel``, ``FlattenSentinel``), the node is
+rebuilt by libcst's own ``_visit_and_replace_children``, replaying the children's results, so
+removal, flattening and validation follow libcst's rules exactly.
+
+The tree returned equals libcst's (same code, ``deep_equals``); unchanged subtrees are shared
+with the input tree instead of copied.  A visitor receives ``updated_node is original_node``
+where libcst would hand it an equal copy.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+import libcst as cst
+from libcst import CSTNode, CSTTransformer, CSTValidationError, CSTVisitor, FlattenSentinel, RemovalSentinel
+
+from codemods.speedups import ENABLED
+from codemods.speedups.traversal import has_attribute_hooks, no_attribute_hook
+
+# node class -> (the names of its child fields in the order libcst visits them, the one of them
+# libcst visits only when it is set, or None)
+_FIELDS: dict[type, tuple[tuple[str, ...], str | None]] = {}
+# The fields libcst visits only when they are not None (its code tests that first; everywhere
+# else a None field still gets its attribute hooks).  tests/engine/test_unchanged_visit.py reads
+# libcst's source to check that this list is complete and that each is the last field visited.
+VISITED_WHEN_SET = {"FormattedStringExpression": "format_spec", "TemplatedStringExpression": "format_spec"}
+# On each visitor class (so that the facts live as long as the class, and a subclass does not
+# read its parent's): (is it a read-only CSTVisitor?, must its attribute hooks be called?)
+_VISITOR_FACTS = "_auditfix_unchanged_visit"
+# class of a field's value -> is it a node?  (CSTNode is an ABC: isinstance is slow)
+_NODE_TYPES: dict[type, bool] = {}
+_LIBCST_ATTRIBUTE_HOOKS = (CSTVisitor.on_visit_attribute, CSTTransformer.on_visit_attribute, no_attribute_hook)
+_LIBCST_LEAVE_ATTRIBUTE_HOOKS = (CSTVisitor.on_leave_attribute, CSTTransformer.on_leave_attribute, no_attribute_hook)
+_LIBCST_VISIT = CSTNode.visit
+
+
+class _FieldRecorder(CSTTransformer):
+    """Learns which fields ``_visit_and_replace_children`` visits, without entering them."""
+
+    def __init__(self, parent: CSTNode) -> None:
+        super().__init__()
+        self.parent = parent
+        self.fields: list[str] = []
+
+    def on_visit(self, node: CSTNode) -> bool:
+        return False
+
+    def on_leave(self, original_node: CSTNode, updated_node: CSTNode) -> CSTNode:
+        return updated_node
+
+    def on_visit_attribute(self, node: CSTNode, attribute: str) -> None:
+        if node is self.parent:
+            self.fields.append(attribute)
+
+    def on_leave_attribute(self, original_node: CSTNode, attribute: str) -> None:
+        pass
+
+
+class _Replay(CSTTransformer):
+    """Hands libcst's rebuild the results already computed for the children, in visiting order."""
+
+    def __init__(self, results: list[Any]) -> None:
+        super().__init__()
+        self.results = deque(results)
+
+    def on_visit(self, node: CSTNode) -> bool:
+        return False
+
+    def on_leave(self, original_node: CSTNode, updated_node: CSTNode) -> Any:
+        return self.results.popleft()
+
+    def on_visit_attribute(self, node: CSTNode, attribute: str) -> None:
+        pass
+
+    def on_leave_attribute(self, original_node: CSTNode, attribute: str) -> None:
+        pass
+
+
+def _fields(node: CSTNode) -> tuple[tuple[str, ...], str | None]:
+    kind = type(node)
+    recorder = _FieldRecorder(node)
+    node._visit_and_replace_children(recorder)
+    fields = recorder.fields
+    conditional = VISITED_WHEN_SET.get(kind.__name__)
+    if conditional is not None and conditional not in fields:
+        fields.append(conditional)  # not set on this node; libcst visits it last when it is
+    plan = _FIELDS[kind] = (tuple(fields), conditional)
+    return plan
+
+
+def _visitor_kind(visitor: Any) -> tuple[bool, bool]:
+    """(is it a read-only ``CSTVisitor``?, must its attribute hooks be called?), once per class."""
+    kind = type(visitor)
+    known = kind.__dict__.get(_VISITOR_FACTS)
+    if known is None:
+        plain = (
+            kind.on_visit_attribute in _LIBCST_ATTRIBUTE_HOOKS
+            and kind.on_leave_attribute in _LIBCST_LEAVE_ATTRIBUTE_HOOKS
+            and not has_attribute_hooks(kind)
+        )
+        known = (issubclass(kind, CSTVisitor), not plain)
+        setattr(kind, _VISITOR_FACTS, known)
+    return known
+
+
+def _is_node(value: object) -> bool:
+    kind = type(value)
+    known = _NODE_TYPES.get(kind)
+    if known is None:
+        known = _NODE_TYPES[kind] = isinstance(value, CSTNode)
+    return known
+
+
+def visit(self: CSTNode, visitor: Any) -> Any:
+    """``CSTNode.visit``, rebuilding only the nodes below which something changed."""
+    known = type(visitor).__dict__.get(_VISITOR_FACTS)
+    read_only, hooks = _visitor_kind(visitor) if known is None else known
+    if visitor.on_visit(self):
+        results: list[Any] = []
+        changed = False
+        plan = _FIELDS.get(type(self))
+        fields, conditional = _fields(self) if plan is None else plan
+        for field in fields:
+            value = getattr(self, field)
+            if value is None and field == conditional:
+                continue
+            if hooks:
+                visitor.on_visit_attribute(self, field)
+            if type(value) is tuple or type(value) is list:
+                for child in value:
+                    result = child.visit(visitor)
+                    results.append(result)
+                    if result is not child:
+                        changed = True
+            elif value is not None and _NODE_TYPES.get(type(value), None) is not False and _is_node(value):
+                result = value.visit(visitor)
+                results.append(result)
+                if result is not value:
+                    changed = True
+            if hooks:
+                visitor.on_leave_attribute(self, field)
+        updated = self._visit_and_replace_children(_Replay(results)) if changed and not read_only else self
+    else:
+        updated = self
+    if read_only:
+        visitor.on_leave(self)
+        return self
+    result = visitor.on_leave(self, updated)
+    if result is not updated and not isinstance(result, (CSTNode, RemovalSentinel, FlattenSentinel)):
+        raise CSTValidationError(
+            "Expected a node of type CSTNode or a RemovalSentinel, "
+            + f"but got a return value of {type(result).__name__}"
+        )
+    return result
+
+
+def install() -> None:
+    """Make every libcst traversal (auditfix's, libcst's own visitors and metadata providers) use :func:`visit`."""
+    cst.CSTNode.visit = visit  # type: ignore[method-assign]
+
+
+def uninstall() -> None:
+    cst.CSTNode.visit = _LIBCST_VISIT  # type: ignore[method-assign]
+
+
+if ENABLED:
+    install()
