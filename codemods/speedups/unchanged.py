@@ -138,17 +138,22 @@ def visit(self: CSTNode, visitor: Any) -> Any:
                 continue
             if hooks:
                 visitor.on_visit_attribute(self, field)
-            if type(value) is tuple or type(value) is list:
+            kind = type(value)
+            if kind is tuple or kind is list:
                 for child in value:
                     result = child.visit(visitor)
                     results.append(result)
                     if result is not child:
                         changed = True
-            elif value is not None and _NODE_TYPES.get(type(value), None) is not False and _is_node(value):
-                result = value.visit(visitor)
-                results.append(result)
-                if result is not value:
-                    changed = True
+            else:
+                node = _NODE_TYPES.get(kind)
+                if node is None:
+                    node = _is_node(value)
+                if node:  # else None or a sentinel: nothing to visit
+                    result = value.visit(visitor)
+                    results.append(result)
+                    if result is not value:
+                        changed = True
             if hooks:
                 visitor.on_leave_attribute(self, field)
         updated = self._visit_and_replace_children(_Replay(results)) if changed and not read_only else self
