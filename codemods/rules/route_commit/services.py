@@ -20,6 +20,7 @@ from codemods.base import Templates
 from codemods.rules.route_commit.boundary import BoundaryFacts, BoundaryIndex
 from codemods.rules.route_commit.flow import ImportItem
 from codemods.rules.route_commit.naming import RouteModuleNaming, ServiceLayout
+from codemods.speedups.walk import children
 
 
 @dataclasses.dataclass(frozen=True)
@@ -473,5 +474,5 @@ def _nodes(statements: Sequence[cst.BaseStatement]) -> list[cst.CSTNode]:
     while pending:
         node = pending.pop()
         found.append(node)
-        pending.extend(reversed(node.children))
+        pending.extend(reversed(children(node)))
     return found
