@@ -25,8 +25,11 @@ from codemods.speedups import ENABLED, traversal
 
 _NodeT = TypeVar("_NodeT", bound=cst.CSTNode)
 
-# node class -> (its fields in visiting order, its other fields: left out when learnt)
+# node class -> (its fields in visiting order, its fields left out when learnt that may hold a
+# node in another instance: None, an empty sequence or a sentinel then)
 _ORDER: dict[type[cst.CSTNode], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+# type -> whether it is a node class (isinstance with CSTNode, an ABC, costs several times this)
+_IS_NODE: dict[type, bool] = {}
 
 
 class _Recorder(cst.CSTVisitor):
@@ -55,13 +58,25 @@ def _learn(node: cst.CSTNode) -> list[cst.CSTNode]:
     known = _ORDER.get(kind)
     if known is None or len(recorder.attributes) >= len(known[0]):
         order = tuple(recorder.attributes)
-        rest = tuple(f.name for f in dataclasses.fields(kind) if f.name not in order)
+        rest = tuple(
+            f.name
+            for f in dataclasses.fields(kind)
+            if f.name not in order and _absent(getattr(node, f.name))
+        )
         _ORDER[kind] = (order, rest)
     return recorder.children
 
 
-def _holds_node(value: Any) -> bool:
-    return isinstance(value, cst.CSTNode) or (isinstance(value, (tuple, list)) and len(value) > 0)
+def _absent(value: Any) -> bool:
+    return value is None or isinstance(value, cst.MaybeSentinel) or (isinstance(value, (tuple, list)) and not value)
+
+
+def _is_node(value: Any) -> bool:
+    kind = type(value)
+    known = _IS_NODE.get(kind)
+    if known is None:
+        known = _IS_NODE[kind] = issubclass(kind, cst.CSTNode)
+    return known
 
 
 def children(node: cst.CSTNode) -> Sequence[cst.CSTNode]:
@@ -73,14 +88,16 @@ def children(node: cst.CSTNode) -> Sequence[cst.CSTNode]:
         return _learn(node)
     order, rest = known
     for name in rest:
-        if _holds_node(getattr(node, name)):
+        value = getattr(node, name)
+        if not _absent(value) and not isinstance(value, str):
             return _learn(node)
     found: list[cst.CSTNode] = []
     for name in order:
+        # A visited field holds a node, a sequence of nodes, None or a sentinel.
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
+        if _is_node(value):
             found.append(value)
-        elif isinstance(value, (tuple, list)):
+        elif value is not None and type(value) is not cst.MaybeSentinel:
             found.extend(value)
     return found
 
