@@ -16,9 +16,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Protocol
 
 import libcst as cst
-from libcst.codemod import Codemod as LibcstCodemod
-from libcst.codemod import CodemodContext, ContextAwareTransformer
-from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import MetadataWrapper
 
 from codemods.analysis.names import Names
@@ -26,8 +23,7 @@ from codemods.analysis.paths import module_name
 from codemods.analysis.precheck import SyntaxFacts
 from codemods.options import CodeStyle, Option
 from codemods import speedups
-from codemods.speedups import traversal
-from codemods.speedups.libcst_hooks import add_imports, remove_unused_imports, uses_matcher_decorators
+from codemods.speedups import imports, traversal
 from codemods.speedups.positions import positions_of
 
 
@@ -97,7 +93,7 @@ class FinalizeResult:
     findings: list[Finding] = dataclasses.field(default_factory=list)
 
 
-class Codemod(ContextAwareTransformer):
+class Codemod(cst.CSTTransformer):
     """Base class of every codemod.  Subclasses set the metadata below and override ``leave_*``."""
 
     name: ClassVar[str]
@@ -112,26 +108,29 @@ class Codemod(ContextAwareTransformer):
     # Files containing one of these take part in the whole-tree pass (see build_index).
     index_markers: ClassVar[tuple[bytes, ...]] = ()
 
-    # True unless the class uses libcst's matcher decorators (@m.visit, @m.call_if_inside, ...)
-    # or the speed-ups are off: then libcst's own hooks run.
+    # True unless the class uses libcst's matcher decorators or the speed-ups are off: then
+    # libcst's own hooks run.
     _plain: ClassVar[bool] = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._plain = speedups.ENABLED and not uses_matcher_decorators(cls)
-        if cls._plain:  # skip even the check below, unless the class has its own hooks
+        # A plain transformer, not libcst's codemod framework, whose import (it brings
+        # libcst.matchers) costs more than a small run's work.  A codemod using matcher
+        # decorators also derives from libcst's MatcherDecoratableTransformer, whose hooks it keeps.
+        decorated = _matcher_decorated(cls)
+        if decorated is not None and not any(k.__name__ == "MatcherDecoratableTransformer" for k in cls.__mro__):
+            raise TypeError(
+                f"{cls.__name__}.{decorated} uses libcst's matcher decorators: "
+                f"declare `class {cls.__name__}(Codemod, libcst.matchers.MatcherDecoratableTransformer)`"
+            )
+        cls._plain = speedups.ENABLED and decorated is None
+        if cls._plain:
             traversal.install(cls, Codemod)
 
     def __init__(self, file: FileContext) -> None:
-        context = CodemodContext(filename=file.path, full_module_name=file.module_name)
-        if self._plain:
-            # ContextAwareTransformer.__init__ without the matcher machinery, which scans every
-            # method of the class (hundreds) on each new instance for decorators it does not use.
-            LibcstCodemod.__init__(self, context)
-            cst.CSTTransformer.__init__(self)
-            self._extra_visit_funcs, self._extra_leave_funcs, self._matchers = {}, {}, {}
-        else:
-            super().__init__(context)
+        super().__init__()
+        # The import edits requested (add_import / remove_import), made after the transform.
+        self.context = imports.EditContext(filename=file.path, full_module_name=file.module_name)
         self.file = file
         self.extras: list[Any] = []
         self._reports: list[tuple[cst.CSTNode, str, bool]] = []
@@ -179,10 +178,13 @@ class Codemod(ContextAwareTransformer):
         self._reports.append((original_node, message, fixable))
 
     def add_import(self, module: str, obj: str | None = None, asname: str | None = None) -> None:
-        AddImportsVisitor.add_needed_import(self.context, module, obj, asname)
+        """Add ``from module import obj as asname`` (or ``import module``) unless it is there,
+        as libcst's AddImportsVisitor does (codemods.speedups.imports)."""
+        imports.add_needed_import(self.context, module, obj, asname)
 
     def remove_import(self, module: str, obj: str | None = None, asname: str | None = None) -> None:
-        RemoveImportsVisitor.remove_unused_import(self.context, module, obj, asname)
+        """Remove that import if nothing uses it any more, as libcst's RemoveImportsVisitor does."""
+        imports.remove_unused_import(self.context, module, obj, asname)
 
     # -- what the engine calls ------------------------------------------------------------
 
@@ -262,10 +264,10 @@ class Codemod(ContextAwareTransformer):
 
     def _apply_import_edits(self, tree: cst.Module) -> cst.Module:
         scratch = self.context.scratch
-        if scratch.get(AddImportsVisitor.CONTEXT_KEY):
-            tree = add_imports(self.context, tree)
-        if scratch.get(RemoveImportsVisitor.CONTEXT_KEY):
-            tree = remove_unused_imports(tree, self.context, shortcuts=self.file.shortcuts)
+        if scratch.get(imports.ADD):
+            tree = imports.add_imports(self.context, tree)
+        if scratch.get(imports.REMOVE):
+            tree = imports.remove_unused_imports(tree, self.context, shortcuts=self.file.shortcuts)
         return tree
 
     def _positioned_findings(self, wrapper: MetadataWrapper) -> list[Finding]:
@@ -277,3 +279,20 @@ class Codemod(ContextAwareTransformer):
             start = positions[node]
             findings.append(Finding(self.file.path, start.line, start.column + 1, self.name, message, fixable))
         return findings
+
+
+# The attributes libcst's matcher decorators (@m.visit, @m.leave, @m.call_if_inside,
+# @m.call_if_not_inside) set on a method (tests/engine/test_imports.py checks them).
+_MATCHER_DECORATOR_ATTRIBUTES = ("_visit_matcher", "_leave_matcher", "_call_if_inside_matcher", "_call_if_not_inside_matcher")
+
+
+def _matcher_decorated(cls: type) -> str | None:
+    """The name of a method of ``cls`` (or a base outside libcst) with a matcher decorator."""
+    for klass in cls.__mro__:
+        if klass.__module__.split(".")[0] == "libcst":
+            continue
+        for name, value in vars(klass).items():
+            function = getattr(value, "__func__", value)
+            if any(getattr(function, attribute, None) for attribute in _MATCHER_DECORATOR_ATTRIBUTES):
+                return name
+    return None

@@ -169,8 +169,8 @@ def test_metadata_is_computed_once_for_codemods_that_change_nothing(monkeypatch:
 # -- the matcher machinery only for codemods that use it ---------------------------------------------
 
 
-class RenameOldInFunctions(Codemod):
-    """Uses a matcher decorator, so it must keep libcst's matcher machinery."""
+class RenameOldInFunctions(Codemod, m.MatcherDecoratableTransformer):
+    """Uses a matcher decorator, so it keeps libcst's matcher machinery."""
 
     name = "rename-old-in-functions"
     summary = "Test codemod with a matcher decorator."
@@ -317,7 +317,7 @@ def test_libcst_visitors_without_matcher_decorators_skip_the_scans_and_decorated
     from libcst.codemod.visitors import AddImportsVisitor
     from libcst.matchers import _visitors
 
-    import codemods.base  # noqa: F401 - installs the shortcut
+    import codemods.speedups.libcst_hooks  # noqa: F401 - installs the shortcut
 
     assert hasattr(_visitors._gather_constructed_visit_funcs, "__wrapped__")
     # An undecorated libcst visitor: empty results, and it still does its job.

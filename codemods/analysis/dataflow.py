@@ -23,6 +23,8 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import libcst as cst
 
+from codemods.speedups.walk import children
+
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 _LOOPS = (cst.For, cst.While)
 _TRIES = (cst.Try, cst.TryStar)
@@ -147,7 +149,7 @@ def _parents(root: cst.CSTNode) -> dict[cst.CSTNode, cst.CSTNode]:
     pending = [root]
     while pending:
         node = pending.pop()
-        for child in node.children:
+        for child in children(node):
             parents[child] = node
             pending.append(child)
     return parents
@@ -164,7 +166,7 @@ def _closure_reads(function: cst.FunctionDef, local: frozenset[str]) -> set[str]
             walker.nested_function(node, frozenset())
             found |= walker.exposed
             continue
-        pending.extend(node.children)
+        pending.extend(children(node))
     return found
 
 
@@ -432,7 +434,7 @@ def _certain_walrus(node: cst.CSTNode) -> list[str]:
         elif isinstance(current, (*_COMPREHENSIONS, cst.Lambda, cst.FunctionDef, cst.ClassDef, cst.BaseSuite)):
             continue
         else:
-            pending.extend(current.children)
+            pending.extend(children(current))
     return names
 
 
@@ -441,7 +443,7 @@ def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     while pending:
         current = pending.pop()
         yield current
-        pending.extend(reversed(current.children))
+        pending.extend(reversed(children(current)))
 
 
 def _reads(node: cst.CSTNode, bound: frozenset[str], on_walrus: object = None) -> Iterator[str]:
@@ -465,7 +467,7 @@ def _reads(node: cst.CSTNode, bound: frozenset[str], on_walrus: object = None) -
     elif isinstance(node, (cst.Lambda, cst.FunctionDef)):
         yield from _function_reads(node, bound, on_walrus)
     elif not isinstance(node, (cst.ImportAlias, cst.AsName)):
-        for child in node.children:
+        for child in children(node):
             yield from _reads(child, bound, on_walrus)
 
 

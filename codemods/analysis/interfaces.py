@@ -13,6 +13,7 @@ import libcst.matchers as m
 
 from codemods.analysis.nodes import NESTED_SCOPES, dotted_name
 from codemods.speedups import traversal
+from codemods.speedups.walk import children, walk
 
 SCRIPT_FOLDERS = ("scripts", "bin", "tools")
 # Decorators that make a function a command: ``@app.cli.command()``, ``@bp.cli.command``,
@@ -50,7 +51,7 @@ def program_reason(module: cst.Module, source: bytes) -> str | None:
     if not _may_be_command_line(source):
         return None
     facts = _ModuleFacts()
-    module.visit(facts)
+    walk(module, facts)
     return facts.reason()
 
 
@@ -61,14 +62,14 @@ def all_print_calls(module: cst.Module) -> Iterator[cst.Call]:
         node = stack.pop()
         if isinstance(node, cst.Call) and m.matches(node.func, m.Name("print")):
             yield node
-        stack.extend(reversed(node.children))
+        stack.extend(reversed(children(node)))
 
 
 def command_reasons(module: cst.Module, qualified: Callable[[cst.CSTNode], set[str]]) -> dict[int, str]:
     """id(print call) -> why it is command output or a prompt, for prints in command functions,
     Django management commands and prints right before a prompt."""
     finder = _Interfaces(qualified)
-    module.visit(finder)
+    walk(module, finder)
     registered = finder.registered
     reasons = dict(finder.reasons)
     for function, reason in finder.candidates:
@@ -167,7 +168,7 @@ def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     while stack:
         current = stack.pop()
         yield current
-        stack.extend(c for c in reversed(current.children) if not isinstance(c, NESTED_SCOPES))
+        stack.extend(c for c in reversed(children(current)) if not isinstance(c, NESTED_SCOPES))
 
 
 def _may_be_command_line(source: bytes) -> bool:

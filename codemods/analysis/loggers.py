@@ -27,7 +27,6 @@ import itertools
 from collections.abc import Callable, Iterator, Sequence
 
 import libcst as cst
-import libcst.matchers as m
 
 from codemods.analysis.names import Names
 from codemods.analysis.nodes import is_import_line
@@ -173,7 +172,7 @@ class ModuleLogger:
                 if isinstance(small.names, cst.ImportStar):
                     continue
                 for alias in small.names:
-                    if m.matches(alias.name, m.Name("logger")):
+                    if _is_name(alias.name, "logger"):
                         name = alias.evaluated_alias or "logger"
                         yield _Candidate(name, index, LoggingStyle.BRACE, True)
             elif isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
@@ -184,7 +183,7 @@ class ModuleLogger:
                         yield _Candidate(name, index, LoggingStyle.PERCENT, False)
             target, value = _single_name_assignment(small)
             if target is not None and isinstance(value, cst.Call):
-                uses_module_name = bool(value.args) and m.matches(value.args[0].value, m.Name("__name__"))
+                uses_module_name = bool(value.args) and _is_name(value.args[0].value, "__name__")
                 if self._is_get_logger(value):
                     yield _Candidate(target, index, LoggingStyle.PERCENT, uses_module_name)
                 elif self._names.refers_to(value.func, _STRUCTLOG_FACTORIES):
@@ -252,17 +251,24 @@ def _is_import_block(statement: cst.CSTNode) -> bool:
     """``if TYPE_CHECKING:`` imports, or ``try: import x`` with a fallback."""
     if isinstance(statement, cst.If):
         test_name = statement.test
-        is_type_checking = m.matches(test_name, m.Name("TYPE_CHECKING") | m.Attribute(attr=m.Name("TYPE_CHECKING")))
+        is_type_checking = _is_name(test_name, "TYPE_CHECKING") or (
+            isinstance(test_name, cst.Attribute) and _is_name(test_name.attr, "TYPE_CHECKING")
+        )
         return is_type_checking and _only_imports(statement.body)
     if isinstance(statement, cst.Try):
         return _only_imports(statement.body)
     return False
 
 
+def _is_name(node: cst.CSTNode, name: str) -> bool:
+    return isinstance(node, cst.Name) and node.value == name
+
+
 def _is_docstring(statement: cst.CSTNode) -> bool:
-    return m.matches(
-        statement, m.SimpleStatementLine(body=[m.Expr(value=m.SimpleString() | m.ConcatenatedString())])
-    )
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return False
+    small = statement.body[0]
+    return isinstance(small, cst.Expr) and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString))
 
 
 def _creation_index(module: cst.Module) -> int:
@@ -291,7 +297,7 @@ def _earliest_creation_index(module: cst.Module) -> int:
         if _imports_logging(statement):
             return position + 1
     index = 1 if body and _is_docstring(body[0]) else 0
-    while index < len(body) and m.matches(body[index], m.SimpleStatementLine(body=[m.Import() | m.ImportFrom()])):
+    while index < len(body) and is_import_line(body[index]):
         index += 1
     return index
 

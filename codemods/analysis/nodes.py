@@ -6,6 +6,8 @@ import re
 
 import libcst as cst
 
+from codemods.speedups.walk import walk
+
 # Statements that open a new scope: names bound inside them are not the enclosing block's.
 NESTED_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
@@ -47,25 +49,25 @@ class _LoadedNames(cst.CSTVisitor):
         self.names.add(node.value)
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
-        node.value.visit(self)
+        walk(node.value, self)
         return False
 
     def visit_Arg(self, node: cst.Arg) -> bool:
-        node.value.visit(self)
+        walk(node.value, self)
         return False
 
 
 def loaded_names(node: cst.CSTNode) -> set[str]:
     """The names an expression reads (the head of each attribute chain, not attribute names)."""
     visitor = _LoadedNames()
-    node.visit(visitor)
+    walk(node, visitor)
     return visitor.names
 
 
 def has_multiline_string(module: cst.Module, node: cst.CSTNode) -> bool:
     """Whether a string literal under ``node`` spans several lines."""
     finder = _StringFinder()
-    node.visit(finder)
+    walk(node, finder)
     return any("\n" in module.code_for_node(s) for s in finder.strings)
 
 

@@ -62,6 +62,7 @@ import libcst as cst
 
 from codemods.analysis.nodes import NESTED_SCOPES, dotted_name
 from codemods.speedups import traversal
+from codemods.speedups.walk import walk
 
 DEFAULT_SESSION_NAMES: tuple[str, ...] = ("db.session", "session", "self.session", "self.db", "db")
 DEFAULT_SESSION_FACTORIES: tuple[str, ...] = (
@@ -285,7 +286,7 @@ class SessionMatcher:
         if not self.helpers:
             return []
         finder = _HelperFinder(self.helpers)
-        node.visit(finder)
+        walk(node, finder)
         return finder.calls
 
     def _is_foreign(self, dotted: str) -> bool:
@@ -300,10 +301,10 @@ class SessionMatcher:
         body = node.body if isinstance(node, (cst.FunctionDef, cst.Module)) else ()
         collector = _BindingCollector(self)
         if isinstance(body, cst.CSTNode):
-            body.visit(collector)
+            walk(body, collector)
         else:
             for statement in body:
-                statement.visit(collector)
+                walk(statement, collector)
         yield from collector.bindings
 
     def _parameter_bindings(self, params: cst.Parameters) -> Iterator[tuple[str, bool, cst.CSTNode]]:
@@ -515,7 +516,7 @@ def _from_import_facts(node: cst.ImportFrom, source: str, index: SessionIndex) -
 def method_calls(node: cst.CSTNode, methods: Collection[str] | None = None) -> list[SessionCall]:
     """Every ``X.m(...)`` call (m in ``methods``, any when None) in ``node``, outside nested scopes."""
     finder = _CallFinder(methods)
-    node.visit(finder)
+    walk(node, finder)
     return finder.calls
 
 
@@ -527,7 +528,7 @@ def bound_names(node: cst.CSTNode) -> set[str]:
 def bindings(node: cst.CSTNode) -> list[tuple[str, cst.CSTNode]]:
     """(dotted name, the node binding it) for every assignment in ``node``, in source order."""
     collector = _BindingCollector(SessionMatcher((), ()))
-    node.visit(collector)
+    walk(node, collector)
     found = [(name, where) for name, _, where in collector.bindings]
     found += _deleted_names(node)
     return found
@@ -644,7 +645,7 @@ def _deleted_names(node: cst.CSTNode) -> list[tuple[str, cst.CSTNode]]:
         def visit_Lambda(self, _: cst.Lambda) -> bool:
             return False
 
-    node.visit(_Deletes())
+    walk(node, _Deletes())
     return names
 
 

@@ -8,7 +8,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import libcst as cst
-import libcst.matchers as m
 
 from codemods.base import Codemod, Option
 from codemods.analysis.loggers import (
@@ -266,7 +265,7 @@ class BareExcept(TracksAncestors, Codemod):
 
 def _is_placeholder(statement: cst.BaseSmallStatement) -> bool:
     """``pass`` or ``...``: there only because the block needed a statement (the log call is one)."""
-    return isinstance(statement, cst.Pass) or m.matches(statement, m.Expr(value=m.Ellipsis()))
+    return isinstance(statement, cst.Pass) or (isinstance(statement, cst.Expr) and isinstance(statement.value, cst.Ellipsis))
 
 
 def _without_placeholders(
@@ -311,19 +310,11 @@ _EQUAL = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), whitespace_
 
 def _ends_with_bare_raise(body: cst.BaseSuite) -> bool:
     statements = _small_statements(body)
-    return bool(statements) and m.matches(statements[-1], m.Raise(exc=None))
+    return bool(statements) and isinstance(statements[-1], cst.Raise) and statements[-1].exc is None
 
 
 _PLAIN_VALUE = (
-    m.Name()
-    | m.Attribute()
-    | m.SimpleString()
-    | m.ConcatenatedString()
-    | m.Integer()
-    | m.Float()
-    | m.Imaginary()
-    | m.Ellipsis()
-    | m.UnaryOperation(expression=m.Integer() | m.Float())
+    cst.Name, cst.Attribute, cst.SimpleString, cst.ConcatenatedString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis
 )
 
 
@@ -331,7 +322,9 @@ def _is_plain_value(node: cst.BaseExpression | None) -> bool:
     """A fallback value: a literal, a name, or an empty or literal container; never a call."""
     if node is None:
         return True
-    if m.matches(node, _PLAIN_VALUE):
+    if isinstance(node, _PLAIN_VALUE):
+        return True
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.expression, (cst.Integer, cst.Float)):
         return True
     if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
         return all(isinstance(e, cst.Element) and _is_plain_value(e.value) for e in node.elements)
@@ -347,7 +340,7 @@ def _is_silent(statement: cst.CSTNode) -> bool:
     """Statements that drop the error without a trace."""
     if isinstance(statement, (cst.Pass, cst.Continue, cst.Break, cst.Return)):
         return True
-    if m.matches(statement, m.Expr(value=m.Ellipsis() | m.SimpleString())):
+    if isinstance(statement, cst.Expr) and isinstance(statement.value, (cst.Ellipsis, cst.SimpleString)):
         return True
     if isinstance(statement, (cst.Assign, cst.AnnAssign)):
         return _is_plain_value(statement.value)

@@ -2,7 +2,8 @@
 
 Each function here returns exactly what the libcst call it replaces returns (the tests compare
 them); with the speed-ups off (see :mod:`codemods.speedups`) each one is that plain libcst call,
-and the patches at the bottom are not installed.
+and the patches at the bottom are not installed.  Importing this module imports libcst's codemod
+framework: :mod:`codemods.speedups.imports` does so only for an edit it leaves to libcst.
 """
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ from typing import Any
 import libcst as cst
 from libcst.codemod import Codemod as LibcstCodemod
 from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import MetadataWrapper
 
-from codemods.analysis.names import name_facts
-from codemods.analysis.nodes import IDENTIFIER, is_import_line
+from codemods.analysis.nodes import is_import_line
 from codemods.speedups import ENABLED, traversal
 
 
@@ -62,62 +62,6 @@ def add_imports(context: CodemodContext, tree: cst.Module) -> cst.Module:
     return top.with_changes(body=(*top.body, *tree.body[end + 1 :]))
 
 
-def remove_unused_imports(tree: cst.Module, context: CodemodContext, *, shortcuts: bool = True) -> cst.Module:
-    """What ``RemoveImportsVisitor(context).transform_module(tree)`` returns, usually cheaper.
-
-    libcst's visitor copies the whole module and analyses every scope of it to see which of
-    the requested imports nothing uses any more.  Two cases are clear from the text: a name
-    bound only by its import and read somewhere is used (its import stays), and a name that
-    occurs nowhere but in the top-level import lines (not even in a string or comment) is
-    unused; each import line binding such a name is given to the visitor on its own, where it
-    is just as unused, and the result is put back in its place.  Anything else (or
-    ``shortcuts=False``): the visitor over the whole module.
-    """
-    fast = _remove_unused_imports_from_text(tree, context) if shortcuts and ENABLED else None
-    return fast if fast is not None else RemoveImportsVisitor(context).transform_module(tree)
-
-
-
-
-def _remove_unused_imports_from_text(tree: cst.Module, context: CodemodContext) -> cst.Module | None:
-    requests = list(context.scratch.get(RemoveImportsVisitor.CONTEXT_KEY, ()))
-    names: dict[str, list[tuple[str, str | None, str | None]]] = {}
-    for module, obj, asname in requests:
-        if obj is None and asname is None and "." in module:
-            return None  # ``import a.b``: which name it binds for the visitor is its business
-        names.setdefault(asname or obj or module, []).append((module, obj, asname))
-    code = tree.code
-    facts = name_facts(code.encode(tree.encoding))
-    if facts is None:
-        return None
-    lines = [i for i, s in enumerate(tree.body) if is_import_line(s, every=True)]
-    line_code = {i: tree.code_for_node(tree.body[i]) for i in lines}
-    everywhere = IDENTIFIER.findall(code)
-    outside = {name: everywhere.count(name) for name in names}
-    for text in line_code.values():
-        for word in IDENTIFIER.findall(text):
-            if word in outside:
-                outside[word] -= 1
-    unused = {name for name in names if outside[name] == 0}
-    used = {name for name in names.keys() - unused if facts.bindings[name] == 1 and facts.loads[name]}
-    if names.keys() - unused - used:
-        return None
-    binding = [i for i in lines if unused & set(IDENTIFIER.findall(line_code[i]))]
-    if unused and not binding:
-        return None  # the imports to remove are not top-level import lines
-    narrowed = CodemodContext(
-        filename=context.filename, full_module_name=context.full_module_name, full_package_name=context.full_package_name
-    )
-    for name in unused:
-        for module, obj, asname in names[name]:
-            RemoveImportsVisitor.remove_unused_import(narrowed, module, obj, asname)
-    body = list(tree.body)
-    for index in reversed(binding):
-        alone = RemoveImportsVisitor(narrowed).transform_module(cst.Module(body=[body[index]]))
-        body[index : index + 1] = list(alone.body)
-    return tree.with_changes(body=body)
-
-
 def _matcher_decorator_attributes() -> tuple[str, ...]:
     from libcst.matchers import _decorators as matcher_decorators
 
@@ -129,21 +73,10 @@ def _matcher_decorator_attributes() -> tuple[str, ...]:
     )
 
 
-def uses_matcher_decorators(cls: type) -> bool:
-    """Whether a class outside libcst uses libcst's matcher decorators (@m.visit, @m.call_if_inside, ...)."""
-    for klass in cls.__mro__:
-        if klass.__module__.split(".")[0] == "libcst":
-            continue
-        for value in vars(klass).values():
-            function = getattr(value, "__func__", value)
-            if any(getattr(function, attribute, None) for attribute in _ATTRIBUTES):
-                return True
-    return False
-
-
 def _has_matcher_decorators(cls: type) -> bool:
-    """Like uses_matcher_decorators, libcst's own classes included (for libcst's visitors),
-    but not its typed stubs: about 1,600 do-nothing methods that are never decorated."""
+    """Whether a class uses libcst's matcher decorators (@m.visit, @m.call_if_inside, ...), its
+    libcst bases included, but not libcst's typed stubs: about 1,600 do-nothing methods that are
+    never decorated."""
     for klass in cls.__mro__:
         if klass.__module__ == "libcst._typed_visitor":
             continue

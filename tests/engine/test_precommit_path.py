@@ -17,7 +17,7 @@ from tests.engine.test_engine import make_tree
 
 REPO = Path(__file__).resolve().parent.parent.parent
 HEAVY = (
-    "libcst", "codemods.base", "codemods.registry", "typer", "click", "rich", "pydantic", "jinja2", "isort",
+    "libcst", "libcst.matchers", "libcst.codemod", "codemods.base", "codemods.registry", "typer", "click", "rich", "pydantic", "jinja2", "isort",
     "multiprocessing", "concurrent.futures",
 )  # fmt: skip
 PROGRAM = (
@@ -67,3 +67,44 @@ def test_a_changed_file_a_codemod_acts_on_is_still_checked_in_full(tmp_path: Pat
     assert result.returncode == 1, result.stderr
     assert result.stdout.split() == ["app/jobs.py"]
     assert "libcst" in imported(result) and "typer" not in imported(result)
+
+
+
+ROUTES = """\
+from flask import Flask, request
+
+from app.db import db
+from app.models import Item
+
+app = Flask(__name__)
+
+
+@app.post("/items")
+def create_item():
+    item = Item(name=request.json["name"])
+    db.session.add(item)
+    db.session.commit()
+    return {"id": item.id}
+"""
+
+
+def test_a_route_file_route_commit_rewrites_is_checked_without_libcsts_codemod_framework(tmp_path: Path) -> None:
+    # Its unit of work moves to a service module and its imports change: libcst, route-commit
+    # and the import edits all run, but not libcst.codemod and the libcst.matchers it brings
+    # (codemods.speedups.imports).
+    make_tree(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "app/__init__.py": "",
+            "app/db.py": "from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n",
+            "app/models.py": "from app.db import db\n\n\nclass Item(db.Model):\n    id = db.Column(db.Integer, primary_key=True)\n",
+            "app/routes.py": ROUTES,
+        },
+    )
+    check("app/routes.py", tmp_path)
+    (tmp_path / "app/routes.py").write_text(ROUTES + "# edited\n")
+    result = check("app/routes.py", tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.split() == ["app/routes.py", "app/services/__init__.py", "app/services/item_service.py"]
+    assert imported(result) == "imported: libcst,codemods.base,jinja2,isort"

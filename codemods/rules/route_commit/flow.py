@@ -54,6 +54,7 @@ from codemods.rules.route_commit.request_values import (
     order_parameters,
 )
 from codemods.speedups import traversal
+from codemods.speedups.walk import children, walk
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 _LOOPS = (cst.For, cst.While)
@@ -176,7 +177,7 @@ def _source_index(root: cst.CSTNode, target: cst.CSTNode) -> int:
         if node is target:
             return index
         index += 1
-        pending.extend(reversed(node.children))
+        pending.extend(reversed(children(node)))
     return index
 
 
@@ -195,7 +196,7 @@ def _nested_scopes(node: cst.CSTNode) -> list[tuple[cst.FunctionDef | cst.Lambda
         def visit_ClassDef(self, _: cst.ClassDef) -> bool:
             return False
 
-    node.visit(_Finder())
+    walk(node, _Finder())
     return found
 
 
@@ -333,7 +334,7 @@ def _names_in(node: cst.CSTNode) -> list[cst.Name]:
         def visit_Name(self, name: cst.Name) -> None:
             found.append(name)
 
-    node.visit(_Names())
+    walk(node, _Names())
     return found
 
 
@@ -424,7 +425,7 @@ def _why_stays(
     values: RequestValues | None = None,
 ) -> str | None:
     mobility = _Mobility(meta, http_names, http_locals, values)
-    statement.visit(mobility)
+    walk(statement, mobility)
     return mobility.reason
 
 
@@ -586,7 +587,7 @@ def _walk_names(node: cst.CSTNode) -> Iterator[str]:
         current = pending.pop()
         if isinstance(current, cst.Name):
             yield current.value
-        pending.extend(reversed(current.children))
+        pending.extend(reversed(children(current)))
 
 
 def _scopes_under(node: cst.CSTNode, meta: Metadata) -> list[Scope]:
@@ -599,7 +600,7 @@ def _scopes_under(node: cst.CSTNode, meta: Metadata) -> list[Scope]:
                 scopes.setdefault(id(scope), scope)
             return True
 
-    node.visit(_Scopes())
+    walk(node, _Scopes())
     return list(scopes.values())
 
 
@@ -621,7 +622,7 @@ def _deleted_names(statements: Iterable[cst.CSTNode]) -> list[str]:
             return False
 
     for statement in statements:
-        statement.visit(_Deletes())
+        walk(statement, _Deletes())
     return found
 
 
@@ -759,7 +760,7 @@ def _walk_nodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         if isinstance(current, (cst.FunctionDef, cst.Lambda, cst.ClassDef)) and current is not node:
             continue
         yield current
-        pending.extend(reversed(current.children))
+        pending.extend(reversed(children(current)))
 
 
 def _unwrap_annotated(annotation: cst.BaseExpression) -> cst.BaseExpression:
@@ -805,7 +806,7 @@ def _all_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
             found.append(inner)
             return True
 
-    node.visit(_All())
+    walk(node, _All())
     return found
 
 
@@ -826,7 +827,7 @@ def _needs_async(function: cst.FunctionDef, statements: Sequence[cst.BaseStateme
             return not found
 
     for statement in statements:
-        statement.visit(_Awaits())
+        walk(statement, _Awaits())
     return found
 
 
@@ -842,5 +843,5 @@ def has_global_or_nonlocal(function: cst.FunctionDef) -> bool:
             nonlocal found
             found = True
 
-    function.body.visit(_Declarations())
+    walk(function.body, _Declarations())
     return found

@@ -58,6 +58,7 @@ from codemods.analysis.metadata import Metadata
 from codemods.analysis.nodes import NESTED_SCOPES, dotted_name
 from codemods.analysis.routes import snake_case
 from codemods.speedups import traversal
+from codemods.speedups.walk import children, walk
 
 if TYPE_CHECKING:
     from codemods.rules.route_commit.flow import Run
@@ -316,7 +317,7 @@ class RequestValues:
                 return True
 
         for statement in statements:
-            statement.visit(_Find())
+            walk(statement, _Find())
         return found
 
 
@@ -366,7 +367,7 @@ def _walk_function(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         if isinstance(current, NESTED_SCOPES):
             continue
         yield current
-        pending.extend(current.children)
+        pending.extend(children(current))
 
 
 def _configured(qualified: str, http_names: Sequence[str]) -> bool:
@@ -460,7 +461,7 @@ class _Order:
             self.emit("value", node, certain, deferred)
             return
         if isinstance(node, (cst.Lambda, cst.FunctionDef)):
-            for child in node.children:
+            for child in children(node):
                 self.walk(child, False, True)
             return
         if isinstance(node, cst.Call):
@@ -524,10 +525,10 @@ class _Order:
                     self.walk(child, False, deferred)
             return
         if isinstance(node, cst.BaseCompoundStatement):  # try, match, class
-            for child in node.children:
+            for child in children(node):
                 self.walk(child, False, deferred)
             return
-        for child in node.children:
+        for child in children(node):
             self.walk(child, certain, deferred)
 
     def target(self, target: cst.CSTNode, certain: bool, deferred: bool) -> None:
@@ -537,7 +538,7 @@ class _Order:
         elif isinstance(target, cst.StarredElement):
             self.target(target.value, certain, deferred)
         elif isinstance(target, (cst.Attribute, cst.Subscript)):
-            for child in target.children:
+            for child in children(target):
                 if child is not getattr(target, "attr", None):
                     self.walk(child, certain, deferred)
             root = target
@@ -742,7 +743,7 @@ def variable_names(statements: Iterable[cst.CSTNode], skip: Iterable[int] = ()) 
             skipped.add(id(node.attr))
         elif isinstance(node, cst.Arg) and node.keyword is not None:
             skipped.add(id(node.keyword))
-        pending.extend(node.children)
+        pending.extend(children(node))
 
 
 class _Replace(cst.CSTTransformer):
@@ -780,7 +781,7 @@ def inside_values(hoisted: Sequence[Hoisted]) -> set[int]:
     while pending:
         node = pending.pop()
         found.add(id(node))
-        pending.extend(node.children)
+        pending.extend(children(node))
     return found
 
 

@@ -8,8 +8,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 from codemods.analysis import precheck
 from codemods.analysis.metadata import Metadata
@@ -40,7 +38,6 @@ from codemods.base import (
     GeneratedFile,
     Option,
     Templates,
-    remove_unused_imports,
 )
 from codemods.rules.route_commit.boundary import (
     EDIT_WORDS,
@@ -113,6 +110,7 @@ from codemods.rules.route_commit.syntax import (
     package_of,
     parameter_code,
 )
+from codemods.speedups import imports
 
 
 class RouteCommit(Codemod):
@@ -302,7 +300,7 @@ class RouteCommit(Codemod):
         super().__init__(file)
         # RemoveImportsVisitor needs the package to match relative imports; AddImportsVisitor must
         # not have it, or it would turn the relative imports it adds into absolute ones.
-        self._removals = CodemodContext(
+        self._removals = imports.EditContext(
             filename=file.path, full_module_name=file.module_name, full_package_name=".".join(package_of(file))
         )
         # block -> (start, end, the statement replacing body[start:end], None to remove it)
@@ -644,9 +642,7 @@ class RouteCommit(Codemod):
         replacement = self._call_statement(run, flow, import_as or import_obj, function_name)
         self._plans.setdefault(run.block, []).append((run.start, run.end, replacement))
         if not self._already_imported(import_as or import_obj):
-            AddImportsVisitor.add_needed_import(
-                self.context, import_module, import_obj, import_as, relative=import_level
-            )
+            imports.add_needed_import(self.context, import_module, import_obj, import_as, relative=import_level)
         for item in flow.imports:
             self._remove_if_unused(item)
         self.extras.append(
@@ -837,13 +833,13 @@ class RouteCommit(Codemod):
             module = ".".join([*base, *([item.module] if item.module else [])])
         else:
             module = item.module
-        RemoveImportsVisitor.remove_unused_import(self._removals, module, item.obj, item.asname)
+        imports.remove_unused_import(self._removals, module, item.obj, item.asname)
 
     def _apply_import_edits(self, tree: cst.Module) -> cst.Module:
         tree = super()._apply_import_edits(tree)
-        requests = self._removals.scratch.get(RemoveImportsVisitor.CONTEXT_KEY)
+        requests = self._removals.scratch.get(imports.REMOVE)
         if requests:
-            trimmed = remove_unused_imports(tree, self._removals, shortcuts=self.file.shortcuts)
+            trimmed = imports.remove_unused_imports(tree, self._removals, shortcuts=self.file.shortcuts)
             package_names = {obj for module, obj, asname in requests if obj is not None and asname is None}
             package_names |= {asname for _, _, asname in requests if asname is not None}
             trimmed = drop_unused_package_imports(trimmed, package_names)

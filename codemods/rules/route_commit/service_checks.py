@@ -20,6 +20,7 @@ from codemods.analysis.nodes import dotted_name
 from codemods.analysis.routes import HTTP_METHODS
 from codemods.rules.route_commit.flow import ImportItem, Parameter, Run
 from codemods.rules.route_commit.services import ServiceFunctionRequest
+from codemods.speedups.walk import children
 
 
 def http_reference(source: str, imports: Sequence[ImportItem], http_names: Sequence[str]) -> str | None:
@@ -40,7 +41,7 @@ def http_reference(source: str, imports: Sequence[ImportItem], http_names: Seque
                     if qualified == name or qualified.startswith(name + ".") or name.startswith(qualified + "."):
                         return f"`{name}`"
             continue  # a name chain: its parts are not expressions of their own
-        pending.extend(node.children)
+        pending.extend(children(node))
     return None
 
 

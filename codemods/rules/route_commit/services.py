@@ -11,8 +11,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import libcst as cst
-from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor
 
 from codemods.analysis.routes import snake_case
 from codemods.analysis.sessions import SessionFacts, SessionIndex
@@ -20,6 +18,8 @@ from codemods.base import Templates
 from codemods.rules.route_commit.boundary import BoundaryFacts, BoundaryIndex
 from codemods.rules.route_commit.flow import ImportItem
 from codemods.rules.route_commit.naming import RouteModuleNaming, ServiceLayout
+from codemods.speedups import imports as import_edits
+from codemods.speedups.walk import children
 
 
 @dataclasses.dataclass(frozen=True)
@@ -293,15 +293,15 @@ def _merge_into(
     """Add what the new functions need to an existing service module."""
     parts = path[: -len(".py")].split("/")
     # No package: AddImportsVisitor would turn the relative imports into absolute ones.
-    context = CodemodContext(filename=path, full_module_name=".".join(parts))
+    context = import_edits.EditContext(filename=path, full_module_name=".".join(parts))
     bound = _top_level_names(module)
     for item in imports:
         if item.bound_name not in bound:
-            AddImportsVisitor.add_needed_import(context, item.module, item.obj, item.asname, item.level)
+            import_edits.add_needed_import(context, item.module, item.obj, item.asname, item.level)
     needs_logger = logger_name is not None and logger_name not in bound
     if needs_logger:
-        AddImportsVisitor.add_needed_import(context, "logging")
-    module = AddImportsVisitor(context).transform_module(module)
+        import_edits.add_needed_import(context, "logging")
+    module = import_edits.add_imports(context, module)
     if needs_logger:
         rendered = cst.parse_module(
             templates.render("service_module.py.j2", module=_module_values(path, [], logger_name, None))
@@ -473,5 +473,5 @@ def _nodes(statements: Sequence[cst.BaseStatement]) -> list[cst.CSTNode]:
     while pending:
         node = pending.pop()
         found.append(node)
-        pending.extend(reversed(node.children))
+        pending.extend(reversed(children(node)))
     return found
