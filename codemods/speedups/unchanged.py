@@ -88,7 +88,14 @@ class _Replay(CSTTransformer):
         pass
 
 
-def _fields(node: CSTNode) -> tuple[tuple[str, ...], str | None]:
+def fields_of(node: CSTNode) -> tuple[tuple[str, ...], str | None]:
+    """The names of ``node``'s child fields in the order libcst visits them, and the one of them
+    libcst visits only when it is set (or None); learnt once per class."""
+    plan = _FIELDS.get(type(node))
+    return _learn(node) if plan is None else plan
+
+
+def _learn(node: CSTNode) -> tuple[tuple[str, ...], str | None]:
     kind = type(node)
     recorder = _FieldRecorder(node)
     node._visit_and_replace_children(recorder)
@@ -115,7 +122,8 @@ def _visitor_kind(visitor: Any) -> tuple[bool, bool]:
     return known
 
 
-def _is_node(value: object) -> bool:
+def is_node(value: object) -> bool:
+    """``isinstance(value, CSTNode)``, once per class (CSTNode is an ABC: isinstance is slow)."""
     kind = type(value)
     known = _NODE_TYPES.get(kind)
     if known is None:
@@ -131,7 +139,7 @@ def visit(self: CSTNode, visitor: Any) -> Any:
         results: list[Any] = []
         changed = False
         plan = _FIELDS.get(type(self))
-        fields, conditional = _fields(self) if plan is None else plan
+        fields, conditional = _learn(self) if plan is None else plan
         for field in fields:
             value = getattr(self, field)
             if value is None and field == conditional:
@@ -148,7 +156,7 @@ def visit(self: CSTNode, visitor: Any) -> Any:
             else:
                 node = _NODE_TYPES.get(kind)
                 if node is None:
-                    node = _is_node(value)
+                    node = is_node(value)
                 if node:  # else None or a sentinel: nothing to visit
                     result = value.visit(visitor)
                     results.append(result)

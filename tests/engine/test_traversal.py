@@ -142,7 +142,8 @@ def test_libcsts_undecorated_import_visitors_get_the_fast_hooks() -> None:
         RemoveImportsVisitor,
     )
 
-    import codemods.base  # noqa: F401 - installs them
+    # Loaded (by codemods.speedups.imports) whenever an import edit falls back to libcst's visitors.
+    import codemods.speedups.libcst_hooks  # noqa: F401 - installs them
 
     for cls in (AddImportsVisitor, RemoveImportsVisitor, GatherImportsVisitor):
         assert cls.on_visit is traversal.visit, cls
