@@ -580,7 +580,7 @@ def test_files_without_a_possible_finding_are_never_parsed(path: str, source: st
             def check():
                 if (wanted := os.getenv("API_KEY")) is None or wanted != request.headers.get("X-Key"):
                     return False
-                first, *rest = settings.ADMIN_TOKEN.split(",")
+                first, *rest = settings.ADMIN_TOKEN.splitlines()
                 return first == request.args.get("t")
             """,
             id="walrus-and-unpacking",
