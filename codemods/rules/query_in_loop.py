@@ -268,6 +268,10 @@ class _Finder(traversal.Visitor):
         self.pending: dict[int, _Loop] = {}  # id(loop body or comprehension element) -> its loop
         self.open: list[tuple[cst.CSTNode, _Loop]] = []
         self.reported: set[int] = set()
+        # Statements without a loop or an .all() call (at module level and in functions and
+        # classes) hold no finding: they are not entered, and their functions not analysed.
+        source = codemod.file.source if codemod.file.shortcuts else b""
+        self.skipped = precheck.statements_without(source, module, _may_hold_a_finding) or set()
 
     @property
     def frame(self) -> _Frame:
@@ -326,6 +330,8 @@ class _Finder(traversal.Visitor):
             self.pending[id(for_in.inner_for_in)] = loop
 
     def on_visit(self, node: cst.CSTNode) -> bool:
+        if id(node) in self.skipped:
+            return False
         loop = self.pending.pop(id(node), None)
         if loop is not None:
             self.open.append((node, loop))
@@ -337,6 +343,8 @@ class _Finder(traversal.Visitor):
         return super().on_visit(node)
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
+        if id(original_node) in self.skipped:
+            return  # never visited: its visit_* did not run either
         super().on_leave(original_node)
         if self.open and self.open[-1][0] is original_node:
             _, loop = self.open.pop()
@@ -649,6 +657,13 @@ def _may_report(tree: ast.Module, route: bool, lazy: frozenset[str] | None, sess
     return any(
         _query_root(iterable, selects, queries, sessions) and _per_row_query(per_row, _target_names(target), lazy, sessions)
         for iterable, per_row, target in loops
+    )
+
+
+def _may_hold_a_finding(node: ast.AST) -> bool:
+    """Every finding is inside a loop or comprehension, or is an ``.all()`` call."""
+    return isinstance(node, (ast.For, ast.AsyncFor, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)) or (
+        type(node) is ast.Call and _is_unbounded_all(node)  # type: ignore[arg-type]
     )
 
 

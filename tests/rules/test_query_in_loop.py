@@ -147,6 +147,33 @@ def test_n_plus_one(source: str, expected: list[str]) -> None:
     assert findings(source) == expected
 
 
+def test_only_the_statements_with_a_loop_are_analysed_and_nothing_else_changes() -> None:
+    # The methods and statements without a loop are skipped (see _Finder.skipped); a class body
+    # inside a loop still runs per row.
+    source = """
+    class Report:
+        title = "jobs"
+
+        def header(self):
+            return self.title
+
+        def rows(self, session):
+            total = 0
+            for job in session.query(Job):
+                class Row:
+                    owner = job.owner
+                total += 1
+            return total
+
+        def footer(self):
+            return Job.query.count()
+    """
+    assert findings(source) == [
+        "12: N+1 query: job.owner lazy-loads Job.owner once per row of the query at line 10; "
+        "load it with the query (selectinload(Job.owner))"
+    ]
+
+
 @pytest.mark.parametrize(
     "source",
     [
