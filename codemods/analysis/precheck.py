@@ -67,6 +67,16 @@ class SyntaxFacts:
     # The tree the facts come from, for a pre-check that needs a closer look than these facts
     # (query-in-loop asks whether a loop iterates over a query); None when not known.
     tree: ast.Module | None = dataclasses.field(default=None, repr=False, compare=False)
+    # The nodes of ``tree`` by their type, in the order ast.walk meets them: a closer look reads
+    # the kinds it asks about without walking the tree again.
+    by_kind: dict[type[ast.AST], list[ast.AST]] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+
+    def nodes(self, *kinds: type[ast.AST]) -> list[ast.AST]:
+        """The nodes of ``tree`` of these kinds (kind after kind, each in ast.walk's order)."""
+        if not self.by_kind and self.tree is not None:
+            for node in ast.walk(self.tree):
+                self.by_kind.setdefault(type(node), []).append(node)
+        return [node for kind in kinds for node in self.by_kind.get(kind, ())]
 
     def commit_in_loop(self) -> bool:
         if not self.commit_lines or not self.loop_spans:
@@ -182,9 +192,11 @@ def _line_up(statements: Sequence[cst.BaseStatement], nodes: list[ast.stmt], fou
 
 def facts_of(tree: ast.Module) -> SyntaxFacts:
     """One walk over ``tree`` collecting every fact a pre-check asks for."""
-    facts = SyntaxFacts(tree=tree)
+    by_kind: collections.defaultdict[type[ast.AST], list[ast.AST]] = collections.defaultdict(list)
+    facts = SyntaxFacts(tree=tree, by_kind=by_kind)
     for node in ast.walk(tree):
         kind = type(node)
+        by_kind[kind].append(node)
         if kind is ast.ExceptHandler:
             if node.type is None:  # type: ignore[attr-defined]
                 facts.bare_except = True

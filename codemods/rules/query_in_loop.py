@@ -203,7 +203,7 @@ class QueryInLoop(Codemod):
         sessions = _SessionNames(
             options.get("session-names", DEFAULT_SESSION_NAMES), options.get("session-factories", DEFAULT_SESSION_FACTORIES)
         )
-        return _may_report(facts.tree, route, lazy, sessions)
+        return _may_report(facts, route, lazy, sessions)
 
     @staticmethod
     def _has_route(facts: SyntaxFacts, options: Mapping[str, Any]) -> bool:
@@ -594,8 +594,8 @@ def _assigned_values(node: cst.CSTNode) -> dict[str, list[cst.BaseExpression]]:
 # -- the syntax pre-check ------------------------------------------------------------------------------
 
 
-def _may_report(tree: ast.Module, route: bool, lazy: frozenset[str] | None, sessions: _SessionNames) -> bool:
-    """Whether the rule may report anything in ``tree`` (CPython's tree of the file): a read of
+def _may_report(facts: SyntaxFacts, route: bool, lazy: frozenset[str] | None, sessions: _SessionNames) -> bool:
+    """Whether the rule may report anything in ``facts.tree`` (CPython's tree of the file): a read of
     what may be a session, a model's ``.query`` or (``lazy``: the lazy relationship names of the
     model index, None for any name) an attribute of the loop variable inside a ``for`` loop or a
     comprehension over what may be a query, or, when the module has a route, an ``.all()`` call
@@ -610,7 +610,7 @@ def _may_report(tree: ast.Module, route: bool, lazy: frozenset[str] | None, sess
     values: dict[str, list[ast.expr]] = {}
     loops: list[tuple[ast.expr, list[ast.AST], ast.expr]] = []  # (iterable, what runs per row, target)
     unbounded: list[ast.expr] = []
-    for node in ast.walk(tree):
+    for node in facts.nodes(*_PRECHECKED):
         kind = type(node)
         if kind is ast.Call:
             if _last_name(node.func) == "select":  # type: ignore[attr-defined]
@@ -658,6 +658,12 @@ def _may_report(tree: ast.Module, route: bool, lazy: frozenset[str] | None, sess
         _query_root(iterable, selects, queries, sessions) and _per_row_query(per_row, _target_names(target), lazy, sessions)
         for iterable, per_row, target in loops
     )
+
+
+_PRECHECKED = (
+    ast.Call, ast.Assign, ast.AnnAssign, ast.NamedExpr, ast.For, ast.AsyncFor, ast.ListComp, ast.SetComp, ast.GeneratorExp,
+    ast.DictComp, ast.arguments, ast.With, ast.AsyncWith,
+)  # fmt: skip
 
 
 def _may_hold_a_finding(node: ast.AST) -> bool:

@@ -121,7 +121,7 @@ class RequestTimeout(TracksAncestors, Codemod):
 
     @classmethod
     def may_change(cls, facts: SyntaxFacts, options: Mapping[str, Any]) -> bool:
-        return facts.tree is None or _may_need_timeout(facts.tree)
+        return facts.tree is None or _may_need_timeout(facts)
 
     def visit_Module(self, node: cst.Module) -> None:
         self._sessions = _SessionBindings.of(node) if _may_create_sessions(self.file.source) else _SessionBindings()
@@ -370,8 +370,8 @@ def _imported_function_names(source: bytes) -> frozenset[str]:
     )
 
 
-def _may_need_timeout(tree: ast.Module) -> bool:
-    """Whether the rule may change or report anything in ``tree`` (CPython's): a call without a
+def _may_need_timeout(facts: SyntaxFacts) -> bool:
+    """Whether the rule may change or report anything in ``facts.tree`` (CPython's): a call without a
     ``timeout`` keyword of a name imported from requests or urllib, of a method named like an
     HTTP verb or ``urlopen`` on something reached from such a name (``requests.get``,
     ``requests.Session().post``, ``request.urlopen``), or of an HTTP verb on a name or
@@ -385,7 +385,7 @@ def _may_need_timeout(tree: ast.Module) -> bool:
     calls: list[ast.Call] = []
     called: set[int] = set()  # functions of calls and heads of attributes: not references
     references: list[ast.expr] = []
-    for node in ast.walk(tree):
+    for node in facts.nodes(ast.Import, ast.ImportFrom, ast.Call, ast.Attribute, ast.Name):
         kind = type(node)
         if kind is ast.Import:
             imported.update(
@@ -403,7 +403,6 @@ def _may_need_timeout(tree: ast.Module) -> bool:
             called.add(id(node.value))  # type: ignore[attr-defined]  # ``request.urlopen``: the head of a longer name
         if (kind is ast.Attribute and node.attr in _METHODS) or (kind is ast.Name and node.id in _METHODS):  # type: ignore[attr-defined]
             references.append(node)  # type: ignore[arg-type]
-    # ast.walk is breadth first: a node's parent is met before it, so ``called`` is complete here.
     if any(id(node) not in called and _root_name(node) in imported for node in references):
         return True
     creates = any(_root_name(call.func) in imported for call in calls)

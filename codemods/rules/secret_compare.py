@@ -153,7 +153,7 @@ class SecretCompare(TracksAncestors, Codemod):
         # Comparisons that are the test of an ``assert`` are left alone (test files are full of them).
         if facts.equality_compares <= facts.equality_compares_in_asserts:
             return False
-        return facts.tree is None or _may_compare_a_secret(facts.tree)
+        return facts.tree is None or _may_compare_a_secret(facts)
 
     @classmethod
     def may_change_file(
@@ -532,8 +532,8 @@ _SECRET_TEXT = re.compile(
 )
 
 
-def _may_compare_a_secret(tree: ast.Module) -> bool:
-    """Whether ``tree`` (CPython's) has a comparison the rule may report: an ``==``/``!=`` outside
+def _may_compare_a_secret(facts: SyntaxFacts) -> bool:
+    """Whether ``facts.tree`` (CPython's tree) has a comparison the rule may report: an ``==``/``!=`` outside
     an ``assert``'s test where one side of a compared pair may be a secret and neither side is a
     literal (every finding needs that: a secret against request data, a chained comparison with
     one, or a secret against a value of unknown origin).
@@ -545,7 +545,8 @@ def _may_compare_a_secret(tree: ast.Module) -> bool:
     pairs: list[tuple[ast.expr, ast.expr]] = []
     in_asserts: set[int] = set()
     values: dict[str, list[ast.expr]] = {}
-    for node in ast.walk(tree):
+    # The asserts first: the comparisons in their tests are left alone.
+    for node in facts.nodes(ast.Assert, ast.Compare, ast.Assign, ast.AnnAssign, ast.NamedExpr):
         kind = type(node)
         if kind is ast.Compare:
             if id(node) not in in_asserts and is_equality(node):
@@ -553,7 +554,7 @@ def _may_compare_a_secret(tree: ast.Module) -> bool:
                 pairs.append((operands[0], operands[1]))
                 if len(operands) > 2:
                     pairs.append((operands[-2], operands[-1]))
-        elif kind is ast.Assert:  # ast.walk is breadth first: met before the comparisons in its test
+        elif kind is ast.Assert:
             in_asserts.update(id(n) for n in ast.walk(node.test) if type(n) is ast.Compare)  # type: ignore[attr-defined]
         elif kind is ast.Assign:
             for target in node.targets:  # type: ignore[attr-defined]

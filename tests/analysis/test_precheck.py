@@ -8,7 +8,7 @@ import textwrap
 import libcst as cst
 import pytest
 
-from codemods.analysis.precheck import facts_of, parse, statements_without
+from codemods.analysis.precheck import SyntaxFacts, facts_of, parse, statements_without
 
 
 def is_print(node: ast.AST) -> bool:
@@ -107,3 +107,13 @@ def test_equality_comparisons_are_counted_with_those_asserts_test() -> None:
     facts = facts_of(ast.parse("assert a == b, c != d\nassert x != y == z\nif p == q or r is s:\n    pass\nt = u < v\n"))
     # The message of an assert is not its test: ``c != d`` counts as outside.
     assert (facts.equality_compares, facts.equality_compares_in_asserts) == (4, 2)
+
+
+def test_nodes_by_kind_come_from_the_one_walk_or_a_walk_of_the_tree() -> None:
+    tree = parse(b"def f(x):\n    return g(x) + h(x)\nclass C:\n    y = f(1)\n")
+    assert tree is not None
+    from_walk = facts_of(tree).nodes(ast.Call, ast.ClassDef)
+    assert [type(n).__name__ for n in from_walk] == ["Call", "Call", "Call", "ClassDef"]
+    assert [n.func.id for n in from_walk[:3]] == ["f", "g", "h"]  # ast.walk's order: breadth first
+    assert SyntaxFacts(tree=tree).nodes(ast.Call, ast.ClassDef) == from_walk
+    assert SyntaxFacts().nodes(ast.Call) == []
