@@ -183,9 +183,12 @@ def _line_up(statements: Sequence[cst.BaseStatement], nodes: list[ast.stmt], fou
             return False
         if not any(id(node) in found for node in group):
             skipped.add(id(statement))
-        elif name in _SCOPES and isinstance(statement.body, cst.IndentedBlock):  # type: ignore[attr-defined]
-            if not _line_up(statement.body.body, group[0].body, found, skipped):  # type: ignore[attr-defined]
-                return False
+        elif (
+            name in _SCOPES
+            and isinstance(statement.body, cst.IndentedBlock)  # type: ignore[attr-defined]
+            and not _line_up(statement.body.body, group[0].body, found, skipped)  # type: ignore[attr-defined]
+        ):
+            return False
         position += count
     return position == len(nodes)
 

@@ -548,20 +548,18 @@ def _may_compare_a_secret(facts: SyntaxFacts) -> bool:
     # The asserts first: the comparisons in their tests are left alone.
     for node in facts.nodes(ast.Assert, ast.Compare, ast.Assign, ast.AnnAssign, ast.NamedExpr):
         kind = type(node)
-        if kind is ast.Compare:
-            if id(node) not in in_asserts and is_equality(node):
-                operands = [node.left, *node.comparators]  # type: ignore[attr-defined]
-                pairs.append((operands[0], operands[1]))
-                if len(operands) > 2:
-                    pairs.append((operands[-2], operands[-1]))
+        if kind is ast.Compare and id(node) not in in_asserts and is_equality(node):
+            operands = [node.left, *node.comparators]  # type: ignore[attr-defined]
+            pairs.append((operands[0], operands[1]))
+            if len(operands) > 2:
+                pairs.append((operands[-2], operands[-1]))
         elif kind is ast.Assert:
             in_asserts.update(id(n) for n in ast.walk(node.test) if type(n) is ast.Compare)  # type: ignore[attr-defined]
         elif kind is ast.Assign:
             for target in node.targets:  # type: ignore[attr-defined]
                 _bind_value(target, node.value, values)  # type: ignore[attr-defined]
-        elif kind in (ast.AnnAssign, ast.NamedExpr):
-            if node.value is not None:  # type: ignore[attr-defined]
-                _bind_value(node.target, node.value, values)  # type: ignore[attr-defined]
+        elif kind in (ast.AnnAssign, ast.NamedExpr) and node.value is not None:  # type: ignore[attr-defined]
+            _bind_value(node.target, node.value, values)  # type: ignore[attr-defined]
     pairs = [(a, b) for a, b in pairs if not _is_literal_ast(a) and not _is_literal_ast(b)]
     if not pairs:
         return False

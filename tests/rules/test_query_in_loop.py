@@ -169,8 +169,10 @@ def test_only_the_statements_with_a_loop_are_analysed_and_nothing_else_changes()
             return Job.query.count()
     """
     assert findings(source) == [
-        "12: N+1 query: job.owner lazy-loads Job.owner once per row of the query at line 10; "
-        "load it with the query (selectinload(Job.owner))"
+        (
+            "12: N+1 query: job.owner lazy-loads Job.owner once per row of the query at line 10; "
+            "load it with the query (selectinload(Job.owner))"
+        )
     ]
 
 

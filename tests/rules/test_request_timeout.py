@@ -17,7 +17,14 @@ import requests
 from codemods.engine.config import ConfigError, codemod_options
 from codemods.engine.pipeline import CHANGED, FILTERED, transform_source
 from codemods.rules.request_timeout import RequestTimeout
-from tests.rules.helpers import assert_noop, assert_precheck_invisible, assert_rewrite, declined, make_plan, run_codemod
+from tests.rules.helpers import (
+    assert_noop,
+    assert_precheck_invisible,
+    assert_rewrite,
+    declined,
+    make_plan,
+    run_codemod,
+)
 
 
 def rewrite(before: str, after: str, **kwargs):
