@@ -108,6 +108,12 @@ def parse_shared(source: bytes) -> ast.Module | None:
     return _last_parse[1]
 
 
+def parsed(source: bytes) -> ast.Module | None:
+    """:func:`parse_shared`'s tree of ``source`` if it has one at hand (None: not parsed, or
+    unparsable): for a question worth asking only when it costs no parse."""
+    return _last_parse[1] if _last_parse[0] is source else None
+
+
 # libcst's compound statements and the CPython nodes each stands for.
 _COMPOUND = {
     "FunctionDef": (ast.FunctionDef, ast.AsyncFunctionDef),

@@ -771,8 +771,9 @@ class _SessionNames:
     def resolve(self) -> None:
         """Settle which bound names may be sessions (module factories first: ``SessionLocal =
         sessionmaker(...)``, ``db_session = scoped_session(...)`` anywhere in the module)."""
+        makers = (*FACTORY_MAKERS, *SCOPED_MAKERS)
         for name, value in self._bound:
-            if type(value) is ast.Call and matches(_dotted_ast(value.func), (*FACTORY_MAKERS, *SCOPED_MAKERS)):  # type: ignore[attr-defined]
+            if type(value) is ast.Call and matches(_dotted_ast(value.func), makers):  # type: ignore[attr-defined]
                 self.factories.append(name)
                 self.names.add(name)
         self.names.update(name for name, value in self._bound if value is None or self._may_give(value))

@@ -401,7 +401,8 @@ def _may_need_timeout(facts: SyntaxFacts) -> bool:
             called.add(id(node.func))  # type: ignore[attr-defined]
         if kind is ast.Attribute:
             called.add(id(node.value))  # type: ignore[attr-defined]  # ``request.urlopen``: the head of a longer name
-        if (kind is ast.Attribute and node.attr in _METHODS) or (kind is ast.Name and node.id in _METHODS):  # type: ignore[attr-defined]
+        name = node.attr if kind is ast.Attribute else node.id if kind is ast.Name else None  # type: ignore[attr-defined]
+        if name in _METHODS:
             references.append(node)  # type: ignore[arg-type]
     if any(id(node) not in called and _root_name(node) in imported for node in references):
         return True
@@ -417,7 +418,8 @@ def _may_need_timeout(facts: SyntaxFacts) -> bool:
             if _root_name(func.value) in imported:
                 return True
             receiver = func.value
-            if creates and (type(receiver) is ast.Name or (type(receiver) is ast.Attribute and type(receiver.value) is ast.Name)):
+            named = type(receiver) is ast.Name or (type(receiver) is ast.Attribute and type(receiver.value) is ast.Name)
+            if creates and named:  # a session bound to a name or to self.<attribute>
                 return True
     return False
 
