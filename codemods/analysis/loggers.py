@@ -30,7 +30,7 @@ import libcst as cst
 
 from codemods.analysis.names import Names
 from codemods.analysis.nodes import is_import_line
-from codemods.analysis.precheck import statements_containing
+from codemods.analysis.precheck import statements_without
 
 # What a codemod using ModuleLogger must declare in METADATA_DEPENDENCIES: nothing.  The
 # ancestors come from TracksAncestors; what names mean comes from the codemod's Names, which
@@ -341,19 +341,21 @@ class TracksAncestors(cst.CSTTransformer):
     the node being visited (it is still the last one in its ``leave_*``).
 
     A codemod may call :meth:`visit_only_statements_containing` from ``visit_Module``: the
-    module's statements without such a node are then not entered at all (their ``leave_*`` still
-    run, on the unchanged statement)."""
+    statements without such a node (at module level, and in the bodies of functions and classes
+    that have one) are then not entered at all (their ``leave_*`` still run, on the unchanged
+    statement)."""
 
     _skipped: frozenset[int] = frozenset()
 
     def visit_only_statements_containing(self, module: cst.Module, contains: Callable[[ast.AST], bool]) -> None:
-        """Skip the statements of ``module`` where CPython's tree has no node ``contains`` accepts."""
+        """Skip the statements of ``module`` where CPython's tree has no node ``contains`` accepts
+        (a method of a large class, not the whole class, is entered for a node in it)."""
         file = getattr(self, "file", None)
         if file is None or not file.shortcuts:
             return
-        wanted = statements_containing(file.source, module, contains)
-        if wanted is not None:
-            self._skipped = frozenset(id(s) for i, s in enumerate(module.body) if i not in wanted)
+        skipped = statements_without(file.source, module, contains)
+        if skipped is not None:
+            self._skipped = frozenset(skipped)
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         if not hasattr(self, "ancestors"):

@@ -22,9 +22,10 @@ gets no facts; every codemod whose markers matched then runs, and libcst decides
 from __future__ import annotations
 
 import ast
+import collections
 import dataclasses
 import warnings
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the pre-check decides whether libcst is needed at all: it never imports it
@@ -66,6 +67,16 @@ class SyntaxFacts:
     # The tree the facts come from, for a pre-check that needs a closer look than these facts
     # (query-in-loop asks whether a loop iterates over a query); None when not known.
     tree: ast.Module | None = dataclasses.field(default=None, repr=False, compare=False)
+    # The nodes of ``tree`` by their type, in the order ast.walk meets them: a closer look reads
+    # the kinds it asks about without walking the tree again.
+    by_kind: dict[type[ast.AST], list[ast.AST]] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+
+    def nodes(self, *kinds: type[ast.AST]) -> list[ast.AST]:
+        """The nodes of ``tree`` of these kinds (kind after kind, each in ast.walk's order)."""
+        if not self.by_kind and self.tree is not None:
+            for node in ast.walk(self.tree):
+                self.by_kind.setdefault(type(node), []).append(node)
+        return [node for kind in kinds for node in self.by_kind.get(kind, ())]
 
     def commit_in_loop(self) -> bool:
         if not self.commit_lines or not self.loop_spans:
@@ -97,6 +108,12 @@ def parse_shared(source: bytes) -> ast.Module | None:
     return _last_parse[1]
 
 
+def parsed(source: bytes) -> ast.Module | None:
+    """:func:`parse_shared`'s tree of ``source`` if it has one at hand (None: not parsed, or
+    unparsable): for a question worth asking only when it costs no parse."""
+    return _last_parse[1] if _last_parse[0] is source else None
+
+
 # libcst's compound statements and the CPython nodes each stands for.
 _COMPOUND = {
     "FunctionDef": (ast.FunctionDef, ast.AsyncFunctionDef),
@@ -111,12 +128,11 @@ _COMPOUND = {
 }
 
 
-def statements_containing(
-    source: bytes, module: cst.Module, contains: Callable[[ast.AST], bool]
-) -> set[int] | None:
-    """Indexes of ``module.body`` (``source``'s libcst tree) whose statement has a node for
-    which ``contains`` is true; None when that cannot be told (unparsable text, or CPython's
-    statements do not line up with libcst's), so the caller visits everything.
+def statements_without(source: bytes, module: cst.Module, contains: Callable[[ast.AST], bool]) -> set[int] | None:
+    """The ids of the statements of ``module`` (``source``'s libcst tree), at module level and in
+    the bodies of functions and classes to any depth, in which CPython's tree of ``source`` has
+    no node for which ``contains`` is true; None when that cannot be told (unparsable text, or
+    CPython's statements do not line up with libcst's), so the caller visits everything.
 
     libcst puts ``a = 1; b = 2`` in one statement line, CPython makes two statements of it:
     each statement line takes as many CPython statements as it has small statements.
@@ -124,32 +140,72 @@ def statements_containing(
     tree = parse_shared(source) if source else None
     if tree is None:
         return None
+    found = _statements_with(tree, contains)
+    skipped: set[int] = set()
+    return skipped if _line_up(module.body, tree.body, found, skipped) else None
+
+
+def _statements_with(tree: ast.Module, contains: Callable[[ast.AST], bool]) -> set[int]:
+    """The ids of the statements of ``tree`` with a node ``contains`` accepts (themselves included)."""
+    found: set[int] = set()
+    parents: dict[int, ast.AST] = {}
+    pending: collections.deque[ast.AST] = collections.deque([tree])
+    while pending:
+        node = pending.popleft()
+        if contains(node):
+            around: ast.AST | None = node
+            while around is not None:
+                if isinstance(around, ast.stmt):
+                    if id(around) in found:
+                        break  # and every statement around it
+                    found.add(id(around))
+                around = parents.get(id(around))
+        for child in ast.iter_child_nodes(node):
+            parents[id(child)] = node
+            pending.append(child)
+    return found
+
+
+_ALL_COMPOUND = tuple(kind for kinds in _COMPOUND.values() for kind in kinds)
+_SCOPES = ("FunctionDef", "ClassDef")  # libcst's statements whose bodies are lined up too
+
+
+def _line_up(statements: Sequence[cst.BaseStatement], nodes: list[ast.stmt], found: set[int], skipped: set[int]) -> bool:
+    """Add to ``skipped`` the libcst ``statements`` whose CPython ``nodes`` are not in ``found``
+    (and, inside functions and classes, their statements); False if the two do not line up."""
     import libcst as cst
 
-    statements = tree.body
     position = 0
-    found: set[int] = set()
-    for index, statement in enumerate(module.body):
+    for statement in statements:
         count = len(statement.body) if isinstance(statement, cst.SimpleStatementLine) else 1
-        group = statements[position : position + count]
+        group = nodes[position : position + count]
         if len(group) != count:
-            return None
-        kinds = _COMPOUND.get(type(statement).__name__)
+            return False
+        name = type(statement).__name__
+        kinds = _COMPOUND.get(name)
         if kinds is not None and not isinstance(group[0], kinds):
-            return None
-        if kinds is None and any(isinstance(s, tuple(k for ks in _COMPOUND.values() for k in ks)) for s in group):
-            return None
-        if any(contains(node) for s in group for node in ast.walk(s)):
-            found.add(index)
+            return False
+        if kinds is None and any(isinstance(node, _ALL_COMPOUND) for node in group):
+            return False
+        if not any(id(node) in found for node in group):
+            skipped.add(id(statement))
+        elif (
+            name in _SCOPES
+            and isinstance(statement.body, cst.IndentedBlock)  # type: ignore[attr-defined]
+            and not _line_up(statement.body.body, group[0].body, found, skipped)  # type: ignore[attr-defined]
+        ):
+            return False
         position += count
-    return found if position == len(statements) else None
+    return position == len(nodes)
 
 
 def facts_of(tree: ast.Module) -> SyntaxFacts:
     """One walk over ``tree`` collecting every fact a pre-check asks for."""
-    facts = SyntaxFacts(tree=tree)
+    by_kind: collections.defaultdict[type[ast.AST], list[ast.AST]] = collections.defaultdict(list)
+    facts = SyntaxFacts(tree=tree, by_kind=by_kind)
     for node in ast.walk(tree):
         kind = type(node)
+        by_kind[kind].append(node)
         if kind is ast.ExceptHandler:
             if node.type is None:  # type: ignore[attr-defined]
                 facts.bare_except = True

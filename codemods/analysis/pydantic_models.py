@@ -8,6 +8,7 @@ import ast
 import dataclasses
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from codemods.analysis import precheck
 from codemods.analysis.paths import module_name
@@ -519,8 +520,19 @@ def _beyond_models(name: str) -> bool:
     return _is_pydantic(plain) or plain in _NOT_MODELS
 
 
+_last: list[Any] = [None, None, None]  # the path and text last asked about, and its facts
+
+
 def index_file(path: str, source: bytes) -> FileFacts | None:
-    """One file's facts for the model index (None: nothing in it can matter)."""
+    """One file's facts for the model index (None: nothing in it can matter).
+
+    Read once per file: pydantic-config's and pydantic-api's indexers ask one after the other."""
+    if _last[0] != path or _last[1] is not source:
+        _last[:] = [path, source, _index_file(path, source)]
+    return _last[2]
+
+
+def _index_file(path: str, source: bytes) -> FileFacts | None:
     module = module_name(path)
     package = module if path.rsplit("/", 1)[-1] == "__init__.py" else module.rpartition(".")[0]
     evidence = v1_evidence(path, source)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 from codemods.analysis.paths import module_name
 from codemods.analysis.sessions import (
@@ -28,8 +29,20 @@ def build_session_index(facts: Mapping[str, SessionFacts | None]) -> SessionInde
     return SessionIndex({module_name(path): f for path, f in sorted(facts.items()) if f})
 
 
+_last: list[Any] = [None, None]  # the tree last asked about, and its facts
+
+
 def session_facts(tree: ast.Module) -> SessionFacts:
-    """The sessions, session types, providers and commit helpers ``tree`` defines at top level."""
+    """The sessions, session types, providers and commit helpers ``tree`` defines at top level.
+
+    The facts of one tree are read once: loop-commit's and route-commit's indexers ask about the
+    same file one after the other (the tree is ``precheck.parse_shared``'s, which nobody changes)."""
+    if _last[0] is not tree:
+        _last[0], _last[1] = tree, _session_facts(tree)
+    return _last[1]
+
+
+def _session_facts(tree: ast.Module) -> SessionFacts:
     aliases: set[str] = set()
     sessions: set[str] = set()
     factories: set[str] = set()
@@ -148,25 +161,28 @@ def _ast_provides_session(
     if function.returns is not None and _ast_is_session_type(function.returns, types):
         return True
     local: set[str] = set()
+    results: list[ast.expr] = []  # what it returns and yields
     factories = (*DEFAULT_SESSION_FACTORIES, *SCOPED_MAKERS, *module_sessions)
     for node in _ast_own_nodes(function):
-        if isinstance(node, (ast.With, ast.AsyncWith)):
-            for item in node.items:
+        kind = type(node)
+        if kind is ast.Return or kind is ast.Yield:
+            if node.value is not None:  # type: ignore[attr-defined]
+                results.append(node.value)  # type: ignore[attr-defined]
+        elif kind is ast.With or kind is ast.AsyncWith:
+            for item in node.items:  # type: ignore[attr-defined]
                 if isinstance(item.optional_vars, ast.Name) and _ast_makes_session(item.context_expr, factories):
                     local.add(item.optional_vars.id)
-        elif isinstance(node, ast.Assign) and _ast_makes_session(node.value, factories):
-            local.update(t.id for t in node.targets if isinstance(t, ast.Name))
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            if _ast_is_session_type(node.annotation, types):
-                local.add(node.target.id)
-    for node in _ast_own_nodes(function):
-        if isinstance(node, (ast.Yield, ast.Return)) and node.value is not None:
-            value = node.value
-            if isinstance(value, ast.Name) and value.id in local:
-                return True
-            if _ast_makes_session(value, factories) or _ast_dotted(value) in module_sessions:
-                return True
-    return False
+        elif kind is ast.Assign and _ast_makes_session(node.value, factories):  # type: ignore[attr-defined]
+            local.update(t.id for t in node.targets if isinstance(t, ast.Name))  # type: ignore[attr-defined]
+        elif kind is ast.AnnAssign and isinstance(node.target, ast.Name):  # type: ignore[attr-defined]
+            if _ast_is_session_type(node.annotation, types):  # type: ignore[attr-defined]
+                local.add(node.target.id)  # type: ignore[attr-defined]
+    return any(
+        (isinstance(value, ast.Name) and value.id in local)
+        or _ast_makes_session(value, factories)
+        or _ast_dotted(value) in module_sessions
+        for value in results
+    )
 
 
 def _ast_makes_session(value: ast.expr, factories: Sequence[str]) -> bool:
@@ -191,12 +207,13 @@ def _ast_commits(function: ast.FunctionDef | ast.AsyncFunctionDef, module_sessio
     return False
 
 
+_NESTED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
 def _ast_own_nodes(function: ast.AST) -> Iterator[ast.AST]:
     """The nodes of a function's body, not those of functions, classes and lambdas inside it."""
     pending = list(getattr(function, "body", []))
     while pending:
         node = pending.pop()
         yield node
-        for child in ast.iter_child_nodes(node):
-            if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-                pending.append(child)
+        pending.extend(child for child in ast.iter_child_nodes(node) if type(child) not in _NESTED)

@@ -50,6 +50,9 @@ class Plan:
     # Codemods whose index no file of the run needed: they get the index of no facts, built
     # only if a rewrite calls on them (the engine does not import a codemod just for that).
     empty_indexes: tuple[str, ...] = ()
+    # Paths whose text no codemod's syntax pre-check passes on, found while the index pass had
+    # their CPython tree: filtered without parsing them again.
+    screened: frozenset[str] = frozenset()
     _built: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     def applicable(self, source: bytes) -> list[type[Codemod]]:
@@ -93,6 +96,8 @@ def transform_source(path: str, source: bytes, plan: Plan, *, precheck: bool = T
     ``precheck=False`` runs every codemod whose markers match, without the syntax pre-check (and
     the second pass in full): the tests compare both ways to prove the pre-check changes nothing.
     """
+    if precheck and path in plan.screened:
+        return FileOutcome(path, FILTERED)
     applicable = plan.applicable(source)
     if applicable and precheck:
         applicable = candidates(applicable, precheck_module.parse_shared(source), plan, path, source)

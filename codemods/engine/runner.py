@@ -156,18 +156,40 @@ def _transform_batch(batch: Sequence[tuple[str, bytes]]) -> list[FileOutcome]:
     return [transform_source(path, data, plan) for path, data in batch]
 
 
-def _index_batch(batch: Sequence[tuple[Sequence[type[Codemod]], str, bytes]]) -> list[tuple[str, str, Any]]:
+@dataclasses.dataclass(frozen=True)
+class _Screen:
+    """The run's codemods whose markers occur in a file, and their options: the index pass asks
+    their syntax pre-check while the file's CPython tree is at hand."""
+
+    codemods: tuple[type[Codemod] | CodemodInfo, ...]
+    options: dict[str, Any]
+
+
+def _index_batch(
+    batch: Sequence[tuple[Sequence[type[Codemod]], str, bytes, _Screen | None]],
+) -> list[tuple[str | None, str, Any]]:
     """(codemod name, path, facts) for each file and indexer; a file an indexer cannot read has
-    facts None.  A file's indexers run one after the other, so they share its parse."""
-    results = []
-    for codemods, path, data in batch:
+    facts None.  A file's indexers run one after the other, so they share its parse.
+
+    A file an indexer parsed whose screen's codemods all fail their syntax pre-check also gets
+    (None, path, None): the rewriting pass filters it without parsing it again."""
+    results: list[tuple[str | None, str, Any]] = []
+    for codemods, path, data, screen in batch:
         for codemod in map(loaded, codemods):
             try:
                 facts = codemod.index_file(path, data)
             except Exception:  # noqa: BLE001 - one odd file must not stop the index
                 facts = None
             results.append((codemod.name, path, facts))
+        tree = precheck.parsed(data) if screen is not None else None
+        if tree is not None and not _may_change(screen, tree):  # type: ignore[arg-type]
+            results.append((None, path, None))
     return results
+
+
+def _may_change(screen: _Screen, tree: Any) -> bool:
+    syntax = precheck.facts_of(tree)
+    return any(loaded(c).may_change(syntax, screen.options.get(c.name, {})) for c in screen.codemods)
 
 
 _UNITS_PER_WORKER = 32  # work units per worker: enough that the last ones are short
@@ -257,9 +279,12 @@ class Engine:
         self.settings = settings
         self.progress = progress or (lambda phase, done, total: None)
         self.cache_folder = self.folder / CACHE_DIR_NAME if settings.cache else None
+        # Files of this run the index pass found no codemod's syntax pre-check passing in.
+        self.screened: set[str] = set()
 
     def run(self) -> RunReport:
         report = RunReport(self.root, tuple(c.name for c in self.settings.codemods))
+        self.screened = set()
         everything = found = discover(self.root, self.settings.excludes)
         if self.only is not None:
             found = dataclasses.replace(
@@ -287,13 +312,13 @@ class Engine:
             named = {source.path for source in sources}
             others = [p for p in everything.paths if p not in named]
             index_sources = sources + read_sources(self.folder, others, RunReport(self.root, report.codemods))
-        indexes = self._build_indexes(indexers, index_sources)
+        indexes = self._build_indexes(indexers, index_sources, sources)
         from codemods.engine.pipeline import Plan
 
         unused = tuple(c.name for c in codemods if c.index_markers and c.name not in indexes)
         plan = Plan(
             codemods, self.settings.options, indexes, self.settings.templates, self.settings.style, tidy=True,
-            empty_indexes=unused,
+            empty_indexes=unused, screened=frozenset(self.screened),
         )  # fmt: skip
         for config_file in self.settings.style.sources:  # a replayed run is stale once one changes
             report.external[config_file] = file_state(Path(config_file))
@@ -313,16 +338,26 @@ class Engine:
 
     # whole-tree indexes ---------------------------------------------------------------------
 
-    def _build_indexes(self, indexers: list[type[Codemod] | CodemodInfo], sources: list[SourceFile]) -> dict[str, Any]:
+    def _build_indexes(
+        self,
+        indexers: list[type[Codemod] | CodemodInfo],
+        sources: list[SourceFile],
+        rewrite: list[SourceFile] | None = None,
+    ) -> dict[str, Any]:
         """The index of each of ``indexers`` over ``sources``, with its facts of each file from
         the cache when that file's content is as it was (a run on a few files of an unchanged
-        tree reads every fact from there)."""
+        tree reads every fact from there).
+
+        Of the files in ``rewrite`` that an indexer parses, those where no codemod of the run
+        passes the syntax pre-check are added to ``self.screened``."""
         if not indexers:
             return {}
         cache = ResultCache(self.cache_folder, "index")
         facts: dict[str, dict[str, Any]] = {c.name: {} for c in indexers}
-        todo: list[tuple[tuple[type[Codemod] | CodemodInfo, ...], str, bytes]] = []  # a file's indexers together
+        # A file's indexers together, and what its parse is asked next.
+        todo: list[tuple[tuple[type[Codemod] | CodemodInfo, ...], str, bytes, _Screen | None]] = []
         keys: dict[tuple[str, str], str] = {}
+        rewritten = {s.path for s in rewrite} if rewrite is not None else set()
         for source in sources:
             missing: list[type[Codemod] | CodemodInfo] = []
             for codemod in indexers:
@@ -336,7 +371,9 @@ class Engine:
                 else:
                     missing.append(codemod)
             if missing:
-                todo.append((tuple(missing), source.path, source.data))
+                applicable = tuple(c for c in self.settings.codemods if c.applies_to(source.data))
+                screen = _Screen(applicable, self.settings.options) if source.path in rewritten and applicable else None
+                todo.append((tuple(missing), source.path, source.data, screen))
         total = len(todo)
         done = 0
 
@@ -347,6 +384,9 @@ class Engine:
 
         batches = _batches(todo, lambda item: len(item[2]), self.settings.jobs)
         for name, path, fact in _parallel_map(_index_batch, batches, self.settings.jobs, None, advance):
+            if name is None:
+                self.screened.add(path)
+                continue
             facts[name][path] = fact
             cache.put(keys[name, path], (fact,))
         cache.retain(set(keys.values()))

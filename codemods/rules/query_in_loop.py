@@ -18,8 +18,11 @@ from codemods.analysis.routes import DEFAULT_ROUTE_DECORATORS, DEFAULT_VIEW_BASE
 from codemods.analysis.sessions import (
     DEFAULT_SESSION_FACTORIES,
     DEFAULT_SESSION_NAMES,
+    FACTORY_MAKERS,
+    SCOPED_MAKERS,
     SessionMatcher,
     SessionScope,
+    matches,
 )
 from codemods.base import Codemod, FileContext, Option
 from codemods.speedups import traversal
@@ -180,22 +183,27 @@ class QueryInLoop(Codemod):
 
     @classmethod
     def may_change(cls, facts: SyntaxFacts, options: Mapping[str, Any]) -> bool:
-        route = cls._has_route(facts, options)
-        if not (facts.loop_spans or facts.comprehension or route):
-            return False
-        return facts.tree is None or _may_report(facts.tree, route, None)
+        return cls._may_report(facts, options, None)
 
     @classmethod
     def may_change_file(
         cls, facts: SyntaxFacts, options: Mapping[str, Any], *, path: str, source: bytes, index: Any
     ) -> bool:
-        if not cls.may_change(facts, options):
+        relationships = index.models.values() if isinstance(index, ModelIndex) else ()
+        lazy = frozenset(a for r in relationships if r for a, how in r.items() if how in _LAZY_PER_OBJECT)
+        return cls._may_report(facts, options, lazy)
+
+    @classmethod
+    def _may_report(cls, facts: SyntaxFacts, options: Mapping[str, Any], lazy: frozenset[str] | None) -> bool:
+        route = cls._has_route(facts, options)
+        if not (facts.loop_spans or facts.comprehension or route):
             return False
         if facts.tree is None:
             return True
-        relationships = index.models.values() if isinstance(index, ModelIndex) else ()
-        lazy = frozenset(a for r in relationships if r for a, how in r.items() if how in _LAZY_PER_OBJECT)
-        return _may_report(facts.tree, cls._has_route(facts, options), lazy)
+        sessions = _SessionNames(
+            options.get("session-names", DEFAULT_SESSION_NAMES), options.get("session-factories", DEFAULT_SESSION_FACTORIES)
+        )
+        return _may_report(facts, route, lazy, sessions)
 
     @staticmethod
     def _has_route(facts: SyntaxFacts, options: Mapping[str, Any]) -> bool:
@@ -260,6 +268,10 @@ class _Finder(traversal.Visitor):
         self.pending: dict[int, _Loop] = {}  # id(loop body or comprehension element) -> its loop
         self.open: list[tuple[cst.CSTNode, _Loop]] = []
         self.reported: set[int] = set()
+        # Statements without a loop or an .all() call (at module level and in functions and
+        # classes) hold no finding: they are not entered, and their functions not analysed.
+        source = codemod.file.source if codemod.file.shortcuts else b""
+        self.skipped = precheck.statements_without(source, module, _may_hold_a_finding) or set()
 
     @property
     def frame(self) -> _Frame:
@@ -318,6 +330,8 @@ class _Finder(traversal.Visitor):
             self.pending[id(for_in.inner_for_in)] = loop
 
     def on_visit(self, node: cst.CSTNode) -> bool:
+        if id(node) in self.skipped:
+            return False
         loop = self.pending.pop(id(node), None)
         if loop is not None:
             self.open.append((node, loop))
@@ -329,6 +343,8 @@ class _Finder(traversal.Visitor):
         return super().on_visit(node)
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
+        if id(original_node) in self.skipped:
+            return  # never visited: its visit_* did not run either
         super().on_leave(original_node)
         if self.open and self.open[-1][0] is original_node:
             _, loop = self.open.pop()
@@ -578,21 +594,23 @@ def _assigned_values(node: cst.CSTNode) -> dict[str, list[cst.BaseExpression]]:
 # -- the syntax pre-check ------------------------------------------------------------------------------
 
 
-def _may_report(tree: ast.Module, route: bool, lazy: frozenset[str] | None) -> bool:
-    """Whether the rule may report anything in ``tree`` (CPython's tree of the file): a read of
-    a session, a ``.query`` or (``lazy``: the lazy relationship names of the model index, None
-    for any name) an attribute of the loop variable inside a ``for`` loop or a comprehension
-    over what may be a query, or, when the module has a route, an ``.all()`` call on one.
+def _may_report(facts: SyntaxFacts, route: bool, lazy: frozenset[str] | None, sessions: _SessionNames) -> bool:
+    """Whether the rule may report anything in ``facts.tree`` (CPython's tree of the file): a read of
+    what may be a session, a model's ``.query`` or (``lazy``: the lazy relationship names of the
+    model index, None for any name) an attribute of the loop variable inside a ``for`` loop or a
+    comprehension over what may be a query, or, when the module has a route, an ``.all()`` call
+    on one.
 
     A necessary condition only, read from the whole module (the rule itself looks in the loop's
     own function, with sessions and routes recognised): a query is a chain of method calls that
-    reaches a ``query`` attribute, an ``execute``/``scalars`` call when the module calls some
-    ``select``, or a name assigned one of these anywhere in the module."""
+    reaches a model's ``query`` attribute, a ``query`` call on what may be a session, an
+    ``execute``/``scalars`` call on one when the module calls some ``select``, or a name
+    assigned one of these anywhere in the module."""
     selects = False
     values: dict[str, list[ast.expr]] = {}
     loops: list[tuple[ast.expr, list[ast.AST], ast.expr]] = []  # (iterable, what runs per row, target)
     unbounded: list[ast.expr] = []
-    for node in ast.walk(tree):
+    for node in facts.nodes(*_PRECHECKED):
         kind = type(node)
         if kind is ast.Call:
             if _last_name(node.func) == "select":  # type: ignore[attr-defined]
@@ -603,44 +621,72 @@ def _may_report(tree: ast.Module, route: bool, lazy: frozenset[str] | None) -> b
             for target in node.targets:  # type: ignore[attr-defined]
                 if type(target) is ast.Name:
                     values.setdefault(target.id, []).append(node.value)  # type: ignore[attr-defined]
+                sessions.bind(target, node.value)  # type: ignore[attr-defined]
         elif kind is ast.AnnAssign:
             if type(node.target) is ast.Name and node.value is not None:  # type: ignore[attr-defined]
                 values.setdefault(node.target.id, []).append(node.value)  # type: ignore[attr-defined]
+            sessions.bind(node.target, None)  # type: ignore[attr-defined]
+        elif kind is ast.NamedExpr:
+            sessions.bind(node.target, node.value)  # type: ignore[attr-defined]
         elif kind in (ast.For, ast.AsyncFor):
             loops.append((node.iter, list(node.body), node.target))  # type: ignore[attr-defined]
         elif kind in (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp):
             first, *inner = node.generators  # type: ignore[attr-defined]
             parts = [node.key, node.value] if kind is ast.DictComp else [node.elt]  # type: ignore[attr-defined]
             loops.append((first.iter, [*parts, *first.ifs, *inner], first.target))
+        elif kind is ast.arguments:
+            sessions.parameters(node)  # type: ignore[arg-type]
+        elif kind in (ast.With, ast.AsyncWith):
+            for item in node.items:  # type: ignore[attr-defined]
+                if item.optional_vars is not None:
+                    sessions.bind(item.optional_vars, None)
     if not loops and not unbounded:
         return False
+    sessions.resolve()
     queries: set[str] = set()  # names that may be bound to a query, to a fixed point
     while True:
         found = {
             name for name, assigned in values.items()
-            if name not in queries and any(_query_root(value, selects, queries) for value in assigned)
+            if name not in queries and any(_query_root(value, selects, queries, sessions) for value in assigned)
         }  # fmt: skip
         if not found:
             break
         queries |= found
-    if any(_query_root(call, selects, queries) for call in unbounded):
+    if any(_query_root(call, selects, queries, sessions) for call in unbounded):
         return True
     return any(
-        _query_root(iterable, selects, queries) and _per_row_query(per_row, _target_names(target), lazy)
+        _query_root(iterable, selects, queries, sessions) and _per_row_query(per_row, _target_names(target), lazy, sessions)
         for iterable, per_row, target in loops
     )
 
 
-def _per_row_query(per_row: list[ast.AST], targets: set[str], lazy: frozenset[str] | None) -> bool:
-    """Whether what runs per row may query: a read method called, a ``.query``, or an attribute
-    of the loop variable that may be a lazy relationship."""
+_PRECHECKED = (
+    ast.Call, ast.Assign, ast.AnnAssign, ast.NamedExpr, ast.For, ast.AsyncFor, ast.ListComp, ast.SetComp, ast.GeneratorExp,
+    ast.DictComp, ast.arguments, ast.With, ast.AsyncWith,
+)  # fmt: skip
+
+
+def _may_hold_a_finding(node: ast.AST) -> bool:
+    """Every finding is inside a loop or comprehension, or is an ``.all()`` call."""
+    return isinstance(node, (ast.For, ast.AsyncFor, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)) or (
+        type(node) is ast.Call and _is_unbounded_all(node)  # type: ignore[arg-type]
+    )
+
+
+def _per_row_query(
+    per_row: list[ast.AST], targets: set[str], lazy: frozenset[str] | None, sessions: _SessionNames
+) -> bool:
+    """Whether what runs per row may query: a read method of what may be a session, a model's
+    ``.query``, or an attribute of the loop variable that may be a lazy relationship."""
     for part in per_row:
         for node in ast.walk(part):
             if type(node) is ast.Attribute:
                 attribute = node.attr  # type: ignore[attr-defined]
-                if attribute == "query" or attribute in _READ_METHODS:
-                    return True
                 owner = node.value  # type: ignore[attr-defined]
+                if attribute == "query" and _is_model_ast(owner):
+                    return True
+                if attribute in _READ_METHODS and sessions.may_be(owner):
+                    return True
                 if type(owner) is ast.Name and owner.id in targets and (lazy is None or attribute in lazy):
                     return True
     return False
@@ -658,7 +704,7 @@ def _is_unbounded_all(call: ast.Call) -> bool:
     return type(call.func) is ast.Attribute and call.func.attr == "all" and not call.args and not call.keywords
 
 
-def _query_root(expr: ast.expr, selects: bool, queries: set[str]) -> bool:
+def _query_root(expr: ast.expr, selects: bool, queries: set[str], sessions: _SessionNames) -> bool:
     """Whether ``expr`` may give the rows of a query (see _Finder._query, which this follows)."""
     node = expr
     while True:
@@ -666,15 +712,86 @@ def _query_root(expr: ast.expr, selects: bool, queries: set[str]) -> bool:
             node = node.value
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             method = node.func.attr
-            if method == "query" or (method in ("execute", "scalars") and selects):
+            if (method == "query" or (method in ("execute", "scalars") and selects)) and sessions.may_be(node.func.value):
                 return True
             node = node.func.value
         elif isinstance(node, ast.Attribute):
-            return node.attr == "query"
+            return node.attr == "query" and _is_model_ast(node.value)
         elif isinstance(node, ast.Name):
             return node.id in queries
         else:
             return False
+
+
+def _dotted_ast(node: ast.expr) -> str | None:
+    """``a.b.c`` of a chain of names and attributes (what ``dotted_name`` gives for libcst's)."""
+    parts: list[str] = []
+    while type(node) is ast.Attribute:
+        parts.append(node.attr)  # type: ignore[attr-defined]
+        node = node.value  # type: ignore[attr-defined]
+    if type(node) is not ast.Name:
+        return None
+    parts.append(node.id)  # type: ignore[attr-defined]
+    return ".".join(reversed(parts))
+
+
+def _is_model_ast(node: ast.expr) -> bool:
+    """``_is_model`` of the libcst node of ``node``."""
+    name = _dotted_ast(node)
+    return name is not None and name.rsplit(".", 1)[-1][:1].isupper()
+
+
+class _SessionNames:
+    """The dotted names that may be database sessions somewhere in a module, for the pre-check:
+    a superset of what ``SessionMatcher.is_session`` accepts in any scope of it (the configured
+    names, and every name bound where the matcher may take the binding for a session's)."""
+
+    def __init__(self, names: Sequence[str], factories: Sequence[str]) -> None:
+        self.names = set(names)
+        self.factories = [*factories, *SCOPED_MAKERS]
+        self._bound: list[tuple[str, ast.expr | None]] = []  # (dotted name, value; None: may be one)
+
+    def bind(self, target: ast.expr, value: ast.expr | None) -> None:
+        """``target = value`` (``value`` None: a binding whose type or value may make a session)."""
+        name = _dotted_ast(target)
+        if name is not None:  # an unpacking binds nothing the matcher takes for a session
+            self._bound.append((name, value))
+
+    def parameters(self, arguments: ast.arguments) -> None:
+        """Parameters with an annotation or a default (the matcher types no others)."""
+        every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+        defaults = [*([None] * (len(arguments.posonlyargs) + len(arguments.args) - len(arguments.defaults))),
+                    *arguments.defaults, *arguments.kw_defaults]  # fmt: skip
+        for argument, default in zip(every, defaults):
+            if argument.annotation is not None:
+                self._bound.append((argument.arg, None))
+            elif default is not None:
+                self._bound.append((argument.arg, default))
+
+    def resolve(self) -> None:
+        """Settle which bound names may be sessions (module factories first: ``SessionLocal =
+        sessionmaker(...)``, ``db_session = scoped_session(...)`` anywhere in the module)."""
+        makers = (*FACTORY_MAKERS, *SCOPED_MAKERS)
+        for name, value in self._bound:
+            if type(value) is ast.Call and matches(_dotted_ast(value.func), makers):  # type: ignore[attr-defined]
+                self.factories.append(name)
+                self.names.add(name)
+        self.names.update(name for name, value in self._bound if value is None or self._may_give(value))
+
+    def _may_give(self, value: ast.expr) -> bool:
+        """Whether ``value`` may be a session source (``is_session_value``, or a session's name)."""
+        if type(value) is ast.Await:
+            return self._may_give(value.value)  # type: ignore[attr-defined]
+        if type(value) is ast.Call:
+            func = value.func  # type: ignore[attr-defined]
+            if type(func) is ast.Call:
+                return True  # sessionmaker(...)()
+            callee = _dotted_ast(func)
+            return matches(callee, ("next", "Depends", "Security", *self.factories))
+        return _dotted_ast(value) in self.names
+
+    def may_be(self, node: ast.expr) -> bool:
+        return _dotted_ast(node) in self.names
 
 
 # -- the model index ---------------------------------------------------------------------------------

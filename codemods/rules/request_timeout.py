@@ -5,14 +5,14 @@ from __future__ import annotations
 import ast
 import dataclasses
 import re
-from collections.abc import Sequence
-from typing import ClassVar
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 import libcst as cst
 
 from codemods.analysis.loggers import TracksAncestors
 from codemods.analysis.nodes import dotted_name
-from codemods.analysis.precheck import parse_shared
+from codemods.analysis.precheck import SyntaxFacts, parse_shared
 from codemods.base import Codemod, Option
 from codemods.speedups import traversal
 
@@ -22,6 +22,7 @@ _MODULE_FUNCTIONS = tuple(f"requests.{m}" for m in _METHODS) + tuple(f"requests.
 _SESSION_CLASSES = ("requests.Session", "requests.session", "requests.sessions.Session", "requests.sessions.session")
 _PLAIN_ADAPTERS = ("requests.adapters.HTTPAdapter", "requests.HTTPAdapter")
 _URLOPEN = ("urllib.request.urlopen",)
+_HTTP_MODULES = ("requests", "urllib")  # where every name above comes from
 # Where the API takes the timeout positionally (0-based, counting from the first argument):
 # Session.request(method, url, params, data, headers, cookies, files, auth, timeout, ...) and
 # urlopen(url, data, timeout, ...).  The module functions and the other Session methods take
@@ -117,6 +118,10 @@ class RequestTimeout(TracksAncestors, Codemod):
         if b"urlopen" in source:
             return True
         return b"requests" in source and (_IMPORTS_REQUESTS.search(source) is not None or b"\\\n" in source)
+
+    @classmethod
+    def may_change(cls, facts: SyntaxFacts, options: Mapping[str, Any]) -> bool:
+        return facts.tree is None or _may_need_timeout(facts)
 
     def visit_Module(self, node: cst.Module) -> None:
         self._sessions = _SessionBindings.of(node) if _may_create_sessions(self.file.source) else _SessionBindings()
@@ -363,6 +368,74 @@ def _imported_function_names(source: bytes) -> frozenset[str]:
         if isinstance(node, ast.ImportFrom) and node.module in ("requests", "requests.api", "urllib.request")
         for alias in node.names
     )
+
+
+def _may_need_timeout(facts: SyntaxFacts) -> bool:
+    """Whether the rule may change or report anything in ``facts.tree`` (CPython's): a call without a
+    ``timeout`` keyword of a name imported from requests or urllib, of a method named like an
+    HTTP verb or ``urlopen`` on something reached from such a name (``requests.get``,
+    ``requests.Session().post``, ``request.urlopen``), or of an HTTP verb on a name or
+    ``self.<attribute>`` when the module calls something reached from such a name (it may
+    create a session there); or such a module function referred to but not called.
+
+    A necessary condition: every name the rule resolves to ``requests.*`` or
+    ``urllib.request.*`` is imported from there, or spelled so (a name ``requests`` bound in
+    the module is taken for the module)."""
+    imported = {"requests", "urllib"}
+    calls: list[ast.Call] = []
+    called: set[int] = set()  # functions of calls and heads of attributes: not references
+    references: list[ast.expr] = []
+    for node in facts.nodes(ast.Import, ast.ImportFrom, ast.Call, ast.Attribute, ast.Name):
+        kind = type(node)
+        if kind is ast.Import:
+            imported.update(
+                alias.asname or alias.name.partition(".")[0]
+                for alias in node.names  # type: ignore[attr-defined]
+                if alias.name.startswith(_HTTP_MODULES)
+            )
+        elif kind is ast.ImportFrom:
+            if (node.module or "").startswith(_HTTP_MODULES):  # type: ignore[attr-defined]
+                imported.update(alias.asname or alias.name for alias in node.names)  # type: ignore[attr-defined]
+        elif kind is ast.Call:
+            calls.append(node)  # type: ignore[arg-type]
+            called.add(id(node.func))  # type: ignore[attr-defined]
+        if kind is ast.Attribute:
+            called.add(id(node.value))  # type: ignore[attr-defined]  # ``request.urlopen``: the head of a longer name
+        name = node.attr if kind is ast.Attribute else node.id if kind is ast.Name else None  # type: ignore[attr-defined]
+        if name in _METHODS:
+            references.append(node)  # type: ignore[arg-type]
+    if any(id(node) not in called and _root_name(node) in imported for node in references):
+        return True
+    creates = any(_root_name(call.func) in imported for call in calls)
+    for call in calls:
+        if any(keyword.arg == "timeout" for keyword in call.keywords):
+            continue
+        func = call.func
+        if type(func) is ast.Name:
+            if func.id in imported:
+                return True
+        elif type(func) is ast.Attribute and func.attr in _CALLED:
+            if _root_name(func.value) in imported:
+                return True
+            receiver = func.value
+            named = type(receiver) is ast.Name or (type(receiver) is ast.Attribute and type(receiver.value) is ast.Name)
+            if creates and named:  # a session bound to a name or to self.<attribute>
+                return True
+    return False
+
+
+def _root_name(node: ast.expr) -> str | None:
+    """``requests`` of ``requests.Session().get``: through attributes and calls."""
+    while True:
+        kind = type(node)
+        if kind is ast.Attribute:
+            node = node.value  # type: ignore[attr-defined]
+        elif kind is ast.Call:
+            node = node.func  # type: ignore[attr-defined]
+        elif kind is ast.Name:
+            return node.id  # type: ignore[attr-defined]
+        else:
+            return None
 
 
 def _target_of(qualified: str) -> _Target:

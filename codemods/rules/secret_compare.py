@@ -153,7 +153,7 @@ class SecretCompare(TracksAncestors, Codemod):
         # Comparisons that are the test of an ``assert`` are left alone (test files are full of them).
         if facts.equality_compares <= facts.equality_compares_in_asserts:
             return False
-        return facts.tree is None or _names_a_secret(facts.tree)
+        return facts.tree is None or _may_compare_a_secret(facts)
 
     @classmethod
     def may_change_file(
@@ -532,26 +532,109 @@ _SECRET_TEXT = re.compile(
 )
 
 
-def _names_a_secret(tree: ast.Module) -> bool:
-    """Whether a name, attribute, parameter or key of ``tree`` (CPython's) is a secret's: every
-    operand the rule takes for a secret is named so itself, or through a variable whose value
-    or name is (a ``hexdigest()`` is named by its method)."""
-    for node in ast.walk(tree):
+def _may_compare_a_secret(facts: SyntaxFacts) -> bool:
+    """Whether ``facts.tree`` (CPython's tree) has a comparison the rule may report: an ``==``/``!=`` outside
+    an ``assert``'s test where one side of a compared pair may be a secret and neither side is a
+    literal (every finding needs that: a secret against request data, a chained comparison with
+    one, or a secret against a value of unknown origin).
+
+    A necessary condition, following ``SecretCompare._kind``: a side may be a secret when it is
+    named like one (an attribute, a key, a setting read by name), is a digest, is built from one
+    (an f-string, ``+``, a method of it), or is a variable named so or assigned such a value
+    anywhere in the module (with no regard for scopes)."""
+    pairs: list[tuple[ast.expr, ast.expr]] = []
+    in_asserts: set[int] = set()
+    values: dict[str, list[ast.expr]] = {}
+    # The asserts first: the comparisons in their tests are left alone.
+    for node in facts.nodes(ast.Assert, ast.Compare, ast.Assign, ast.AnnAssign, ast.NamedExpr):
         kind = type(node)
-        if kind is ast.Name:
-            name = node.id  # type: ignore[attr-defined]
-        elif kind is ast.Attribute:
-            name = node.attr  # type: ignore[attr-defined]
-        elif kind is ast.arg:
-            name = node.arg  # type: ignore[attr-defined]
-        elif kind is ast.Call and node.args and _is_text(node.args[0]):  # type: ignore[attr-defined]
-            name = node.args[0].value  # type: ignore[attr-defined]  # config.get("API_KEY")
-        elif kind is ast.Subscript and _is_text(node.slice):  # type: ignore[attr-defined]
-            name = node.slice.value  # type: ignore[attr-defined]  # os.environ["API_KEY"]
-        else:
-            continue
-        if _is_secret_name(name):
-            return True
+        if kind is ast.Compare and id(node) not in in_asserts and is_equality(node):
+            operands = [node.left, *node.comparators]  # type: ignore[attr-defined]
+            pairs.append((operands[0], operands[1]))
+            if len(operands) > 2:
+                pairs.append((operands[-2], operands[-1]))
+        elif kind is ast.Assert:
+            in_asserts.update(id(n) for n in ast.walk(node.test) if type(n) is ast.Compare)  # type: ignore[attr-defined]
+        elif kind is ast.Assign:
+            for target in node.targets:  # type: ignore[attr-defined]
+                _bind_value(target, node.value, values)  # type: ignore[attr-defined]
+        elif kind in (ast.AnnAssign, ast.NamedExpr) and node.value is not None:  # type: ignore[attr-defined]
+            _bind_value(node.target, node.value, values)  # type: ignore[attr-defined]
+    pairs = [(a, b) for a, b in pairs if not _is_literal_ast(a) and not _is_literal_ast(b)]
+    if not pairs:
+        return False
+    secret_names: set[str] = set()  # variables assigned what may be a secret, to a fixed point
+    while True:
+        found = {
+            name for name, assigned in values.items()
+            if name not in secret_names and any(_may_be_secret(v, secret_names) for v in assigned)
+        }  # fmt: skip
+        if not found:
+            break
+        secret_names |= found
+    return any(_may_be_secret(a, secret_names) or _may_be_secret(b, secret_names) for a, b in pairs)
+
+
+def _bind_value(target: ast.expr, value: ast.expr, values: dict[str, list[ast.expr]]) -> None:
+    """Record ``value`` for each name ``target`` binds (every part of an unpacking gets it all)."""
+    if type(target) is ast.Name:
+        values.setdefault(target.id, []).append(value)
+    elif type(target) in (ast.Tuple, ast.List):
+        for element in target.elts:  # type: ignore[attr-defined]
+            _bind_value(element.value if type(element) is ast.Starred else element, value, values)  # type: ignore[attr-defined]
+
+
+def _may_be_secret(node: ast.expr, secret_names: set[str]) -> bool:
+    """Whether ``SecretCompare._kind`` may find ``node`` a secret (see _may_compare_a_secret)."""
+    kind = type(node)
+    if kind is ast.Name:
+        return _is_secret_name(node.id) or node.id in secret_names  # type: ignore[attr-defined]
+    if kind is ast.Attribute:
+        return _is_secret_name(node.attr)  # type: ignore[attr-defined]
+    if kind is ast.Subscript:
+        return _is_text(node.slice) and _is_secret_name(node.slice.value)  # type: ignore[attr-defined]
+    if kind in (ast.BinOp, ast.JoinedStr):
+        return any(_may_be_secret(part, secret_names) for part in _operands_ast(node))
+    if kind is ast.Call:
+        func = node.func  # type: ignore[attr-defined]
+        key = node.args[0] if node.args else None  # type: ignore[attr-defined]
+        named = key is not None and _is_text(key) and _is_secret_name(key.value)  # type: ignore[attr-defined]
+        if type(func) is ast.Attribute:
+            return named or func.attr in ("hexdigest", "digest") or _may_be_secret(func.value, secret_names)
+        return named and type(func) is ast.Name and func.id in _SETTING_READERS
+    return False
+
+
+def _operands_ast(node: ast.expr) -> Iterator[ast.expr]:
+    """What ``_operands`` yields for the libcst node of ``node``."""
+    kind = type(node)
+    if kind is ast.BinOp:
+        yield from _operands_ast(node.left)  # type: ignore[attr-defined]
+        yield from _operands_ast(node.right)  # type: ignore[attr-defined]
+    elif kind is ast.BoolOp:
+        for value in node.values:  # type: ignore[attr-defined]
+            yield from _operands_ast(value)
+    elif kind is ast.IfExp:
+        yield node.body  # type: ignore[attr-defined]
+        yield node.orelse  # type: ignore[attr-defined]
+    elif kind is ast.JoinedStr:
+        yield from (v.value for v in node.values if type(v) is ast.FormattedValue)  # type: ignore[attr-defined]
+    else:
+        yield node
+
+
+def _is_literal_ast(node: ast.expr) -> bool:
+    """What ``_is_literal`` says of the libcst node of ``node`` (the literal side of a comparison)."""
+    kind = type(node)
+    if kind in (ast.Constant, ast.Tuple, ast.List, ast.Set, ast.Dict):
+        return True
+    if kind is ast.JoinedStr:
+        return not any(type(v) is ast.FormattedValue for v in node.values)  # type: ignore[attr-defined]
+    if kind is ast.UnaryOp:
+        return _is_literal_ast(node.operand)  # type: ignore[attr-defined]
+    if kind is ast.Call:
+        func = node.func  # type: ignore[attr-defined]
+        return type(func) is ast.Name and func.id in ("len", "int", "float", "bool")
     return False
 
 

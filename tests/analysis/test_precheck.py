@@ -8,40 +8,74 @@ import textwrap
 import libcst as cst
 import pytest
 
-from codemods.analysis.precheck import facts_of, parse, statements_containing
+from codemods.analysis.precheck import SyntaxFacts, facts_of, parse, statements_without
 
 
 def is_print(node: ast.AST) -> bool:
     return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"
 
 
+def skipped(source: str) -> list[str] | None:
+    """The first lines of the statements ``statements_without`` lets a codemod skip."""
+    data = source.encode()
+    module = cst.parse_module(data)
+    ids = statements_without(data, module, is_print)
+    if ids is None:
+        return None
+    found: list[str] = []
+
+    class _Collect(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            if id(node) in ids:
+                found.append(module.code_for_node(node).strip().splitlines()[0].strip())
+            return True
+
+    module.visit(_Collect())
+    return found
+
+
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
-        pytest.param("import os\nprint(1)\nx = 2\n", {1}, id="plain-statements"),
-        pytest.param("a = 1; print(a); b = 2\nc = 3\nprint(c)\n", {0, 2}, id="semicolons-share-a-line"),
-        pytest.param("@decorate\nasync def f():\n    print(1)\n\nclass C:\n    x = 1\n", {0}, id="decorated-async-def"),
-        pytest.param("if x: print(1)\nelse: pass\nwhile y:\n    pass\n", {0}, id="one-line-blocks"),
-        pytest.param("match v:\n    case 1:\n        print(v)\ntry:\n    pass\nexcept* E:\n    pass\n", {0}, id="match-and-try-star"),
-        pytest.param('"""Doc."""\nfrom __future__ import annotations\n', set(), id="nothing-found"),
+        pytest.param("import os\nprint(1)\nx = 2\n", ["import os", "x = 2"], id="plain-statements"),
+        pytest.param("a = 1; print(a); b = 2\nc = 3\nprint(c)\n", ["c = 3"], id="semicolons-share-a-line"),
+        pytest.param("@decorate\nasync def f():\n    print(1)\n\nclass C:\n    x = 1\n", ["class C:"], id="decorated-async-def"),
+        pytest.param("if x: print(1)\nelse: pass\nwhile y:\n    pass\n", ["while y:"], id="one-line-blocks"),
+        pytest.param(
+            "match v:\n    case 1:\n        print(v)\ntry:\n    pass\nexcept* E:\n    pass\n", ["try:"], id="match-and-try-star"
+        ),
+        pytest.param('"""Doc."""\nfrom __future__ import annotations\n', ['"""Doc."""', "from __future__ import annotations"], id="nothing-found"),
         pytest.param("", None, id="empty-text-means-unknown"),  # FileContext.source is b"" when unknown
+        # Inside functions and classes, to any depth: the statements without a print.
+        pytest.param(
+            "class C:\n    x = 1\n\n    def f(self):\n        y = 2\n        print(y)\n\n    def g(self):\n        return 3\n",
+            ["x = 1", "y = 2", "def g(self):"],
+            id="methods-and-their-statements",
+        ),
+        pytest.param(
+            "def f():\n    def g(): print(1)\n    if x:\n        y = 1\n        print(y)\n    z = 1; w = 2\n",
+            ["z = 1; w = 2"],
+            id="one-line-def-and-other-blocks-are-not-split",
+        ),
+        pytest.param("@log(print(1))\ndef f():\n    return 1\n", ["return 1"], id="found-in-a-decorator"),
     ],
 )
-def test_statements_containing_maps_cpython_statements_onto_libcst_ones(source: str, expected: set[int] | None) -> None:
-    data = source.encode()
-    assert statements_containing(data, cst.parse_module(data), is_print) == expected
+def test_statements_without_maps_cpython_statements_onto_libcst_ones(source: str, expected: list[str] | None) -> None:
+    assert skipped(source) == expected
 
 
 def test_text_cpython_cannot_parse_gives_none_so_everything_is_visited() -> None:
     data = b"type Alias = int\nprint(1)\n"  # Python 3.12 syntax: libcst reads it, CPython 3.11 does not
     assert parse(data) is None
-    assert statements_containing(data, cst.parse_module(data), is_print) is None
+    assert statements_without(data, cst.parse_module(data), is_print) is None
 
 
 def test_a_tree_that_is_not_of_the_text_gives_none() -> None:
     data = b"x = 1\nprint(x)\n"
     other = cst.parse_module("def f():\n    pass\n")
-    assert statements_containing(data, other, is_print) is None
+    assert statements_without(data, other, is_print) is None
+    nested = cst.parse_module("x = 1\ndef f():\n    print(x)\n")  # lines up at module level only
+    assert statements_without(b"x = 1\ndef f():\n    print(x); y = 1\n", nested, is_print) is None
 
 
 def test_facts_of_collects_what_the_prechecks_ask() -> None:
@@ -73,3 +107,13 @@ def test_equality_comparisons_are_counted_with_those_asserts_test() -> None:
     facts = facts_of(ast.parse("assert a == b, c != d\nassert x != y == z\nif p == q or r is s:\n    pass\nt = u < v\n"))
     # The message of an assert is not its test: ``c != d`` counts as outside.
     assert (facts.equality_compares, facts.equality_compares_in_asserts) == (4, 2)
+
+
+def test_nodes_by_kind_come_from_the_one_walk_or_a_walk_of_the_tree() -> None:
+    tree = parse(b"def f(x):\n    return g(x) + h(x)\nclass C:\n    y = f(1)\n")
+    assert tree is not None
+    from_walk = facts_of(tree).nodes(ast.Call, ast.ClassDef)
+    assert [type(n).__name__ for n in from_walk] == ["Call", "Call", "Call", "ClassDef"]
+    assert [n.func.id for n in from_walk[:3]] == ["f", "g", "h"]  # ast.walk's order: breadth first
+    assert SyntaxFacts(tree=tree).nodes(ast.Call, ast.ClassDef) == from_walk
+    assert SyntaxFacts().nodes(ast.Call) == []

@@ -371,6 +371,30 @@ def test_a_whole_tree_index_no_file_can_use_is_not_built(tmp_path: Path, monkeyp
     assert "app/models.py" in indexed
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_file_the_index_pass_parsed_and_no_pre_check_passes_is_not_parsed_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    from codemods.engine import pipeline
+    from codemods.rules.loop_commit import LoopCommit
+    from codemods.rules.query_in_loop import QueryInLoop
+
+    make_tree(tmp_path, {
+        # A commit per row: loop-commit acts here, so its session index reads every file with "ession".
+        "app/jobs.py": "def save_all(session, rows):\n    for row in rows:\n        session.add(row)\n        session.commit()\n",
+        # "query" lets query-in-loop's markers through, but api is no session: its pre-check fails.
+        "app/search.py": "def search(session, api, cache):\n    for hit in api.query('jobs'):\n        cache.get(hit)\n",
+    })  # fmt: skip
+    checked: list[str] = []  # files the rewriting pass gave the syntax pre-check (so parsed again)
+    real_candidates = pipeline.candidates
+    monkeypatch.setattr(pipeline, "candidates", lambda codemods, syntax, plan, path, source: checked.append(path) or real_candidates(codemods, syntax, plan, path, source))
+    report = run_engine(tmp_path, LoopCommit, QueryInLoop, jobs=jobs)
+    assert [c.path for c in report.changes] == ["app/jobs.py"] and report.findings[0].path == "app/jobs.py"
+    assert (report.parsed, report.filtered) == (1, 1)
+    if jobs == 1:  # (the workers' calls are not seen here)
+        assert "app/search.py" not in checked and "app/jobs.py" in checked
+
+
 def test_named_files_decide_whether_the_rest_of_the_tree_is_read_and_its_facts_come_from_the_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

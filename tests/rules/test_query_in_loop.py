@@ -147,6 +147,35 @@ def test_n_plus_one(source: str, expected: list[str]) -> None:
     assert findings(source) == expected
 
 
+def test_only_the_statements_with_a_loop_are_analysed_and_nothing_else_changes() -> None:
+    # The methods and statements without a loop are skipped (see _Finder.skipped); a class body
+    # inside a loop still runs per row.
+    source = """
+    class Report:
+        title = "jobs"
+
+        def header(self):
+            return self.title
+
+        def rows(self, session):
+            total = 0
+            for job in session.query(Job):
+                class Row:
+                    owner = job.owner
+                total += 1
+            return total
+
+        def footer(self):
+            return Job.query.count()
+    """
+    assert findings(source) == [
+        (
+            "12: N+1 query: job.owner lazy-loads Job.owner once per row of the query at line 10; "
+            "load it with the query (selectinload(Job.owner))"
+        )
+    ]
+
+
 @pytest.mark.parametrize(
     "source",
     [
@@ -334,10 +363,45 @@ def outcome(source: str) -> FileOutcome:
             rows = session.query(Job).all()
             return rows
         """,
+        # A loop over a query whose rows only meet dictionaries' get(): no session is read per row.
+        """
+        import json
+
+        def migrate(session):
+            for chart in session.query(Chart):
+                params = json.loads(chart.params)
+                chart.params = json.dumps({"width": params.get("width"), "unit": params.get("unit")})
+        """,
+        # query() of something that is no session: the loop is not over a query.
+        """
+        def search(api, cache):
+            for hit in api.query("jobs"):
+                print(cache.get(hit))
+        """,
     ],
 )
 def test_files_without_a_possible_finding_are_never_parsed(source: str) -> None:
     assert outcome(source).status == FILTERED
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param("def f(s: Session):\n    {loop}", id="annotated-parameter"),
+        pytest.param("SessionLocal = sessionmaker(bind=engine)\n\ndef f():\n    s = SessionLocal()\n    {loop}", id="module-factory"),
+        pytest.param("s = scoped_session(sessionmaker(bind=engine))\n\ndef f():\n    {loop}", id="scoped-session"),
+        pytest.param("def f():\n    s = sessionmaker(bind=engine)()\n    {loop}", id="factory-called-at-once"),
+        pytest.param("def f():\n    with Session(engine) as s:\n        {loop}", id="with-as"),
+        pytest.param("def f():\n    s = db.session\n    {loop}", id="alias-of-a-configured-name"),
+        pytest.param("async def f():\n    s = await get_session()\n    {loop}", id="awaited-factory"),
+        pytest.param("def f(s=Session()):\n    {loop}", id="parameter-default"),
+    ],
+)
+def test_the_pre_check_lets_every_kind_of_session_through(source: str) -> None:
+    loop = "for job in s.query(Job):\n        print(s.get(Application, job.id))"
+    source = source.replace("{loop}", loop.replace("\n", "\n" + "    " * source.count("with ")))
+    assert outcome(source).status != FILTERED
+    assert [f.split(": ", 1)[1].split(" runs")[0] for f in findings(source)] == ["N+1 query: s.get()"]
 
 
 def test_the_pre_check_follows_names_bound_to_queries() -> None:

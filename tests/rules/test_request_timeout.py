@@ -15,9 +15,16 @@ import pytest
 import requests
 
 from codemods.engine.config import ConfigError, codemod_options
-from codemods.engine.pipeline import CHANGED
+from codemods.engine.pipeline import CHANGED, FILTERED, transform_source
 from codemods.rules.request_timeout import RequestTimeout
-from tests.rules.helpers import assert_noop, assert_rewrite, declined, run_codemod
+from tests.rules.helpers import (
+    assert_noop,
+    assert_precheck_invisible,
+    assert_rewrite,
+    declined,
+    make_plan,
+    run_codemod,
+)
 
 
 def rewrite(before: str, after: str, **kwargs):
@@ -340,6 +347,49 @@ def test_declines(source: str, reason: str) -> None:
 )
 def test_noop(source: str) -> None:
     assert noop(source) == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # requests imported for its exceptions only; the calls are of other objects.
+        pytest.param(
+            "from requests import exceptions as requests_exceptions\n\n"
+            "def errors(config):\n    return {requests_exceptions.ConnectionError: config.get('message')}\n",
+            id="exceptions-only",
+        ),
+        # Every HTTP call already has its timeout.
+        pytest.param(
+            "import requests\nfrom urllib import request\n\nrequests.get(URL, timeout=5)\n"
+            "request.urlopen(URL, timeout=5)\nrequests.Session().post(URL, timeout=5)\n",
+            id="every-call-has-a-timeout",
+        ),
+        # get() on names in a module that creates no session: dictionaries.
+        pytest.param("import requests\n\ndef f(row, self):\n    return row.get('id'), self.cache.get(row)\n", id="no-session-created"),
+    ],
+)
+def test_files_without_a_possible_finding_are_never_parsed(source: str) -> None:
+    plan = make_plan(RequestTimeout, {"app/client.py": source})
+    outcome = transform_source("app/client.py", source.encode(), plan)
+    assert outcome.status == FILTERED
+    assert_precheck_invisible(outcome, transform_source("app/client.py", source.encode(), plan, precheck=False))
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param("import requests\n\nclass C:\n    def __init__(self):\n        self.http = requests.Session()\n\n"
+                     "    def f(self):\n        return self.http.get(URL)\n", id="session-attribute"),
+        pytest.param("import requests\n\nwith requests.Session() as s:\n    s.get(URL)\n", id="session-of-a-with"),
+        pytest.param("import requests\n\npool.submit(requests.get, URL)\n", id="reference-passed-on"),
+        pytest.param("from requests import get\n\npool.submit(get, URL)\n", id="imported-function-passed-on"),
+        pytest.param("import urllib.request as ur\n\nur.urlopen(URL)\n", id="urllib-under-an-alias"),
+        pytest.param("import requests.api\n\nrequests.api.get(URL)\n", id="requests-api"),
+    ],
+)
+def test_the_pre_check_lets_every_http_call_through(source: str) -> None:
+    outcome = run_codemod(RequestTimeout, source, path="app/client.py")
+    assert outcome.status != FILTERED and outcome.findings
 
 
 # -- behaviour: the timeout reaches the HTTP layer ----------------------------------------------------

@@ -511,6 +511,31 @@ def test_untransformed_in_tests(path: str) -> None:
             """,
             id="token-in-other-words",
         ),
+        # A secret's name, but every comparison with it is with a literal, a length or in an assert.
+        pytest.param(
+            "app/auth.py",
+            """
+            def check(token, settings):
+                assert token == settings.TOKEN
+                if token == "anonymous" or len(token) == 32 or -1 == settings.TOKEN_TTL:
+                    return None
+                return token != None
+            """,
+            id="secret-only-against-literals",
+        ),
+        # Secrets named nowhere in a comparison: only assigned, logged, passed on.
+        pytest.param(
+            "app/views.py",
+            """
+            from flask import request
+
+            def login(user):
+                token = user.issue_token()
+                audit(token, request.remote_addr)
+                return user.name == request.form["name"] and user.id != 0
+            """,
+            id="secret-never-compared",
+        ),
         pytest.param(
             "tests/test_auth.py",
             """
@@ -529,6 +554,61 @@ def test_files_without_a_possible_finding_are_never_parsed(path: str, source: st
     outcome = transform_source(path, source.encode(), plan)
     assert outcome.status == FILTERED
     assert_precheck_invisible(outcome, transform_source(path, source.encode(), plan, precheck=False))
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # The secret side is named like one only through variables assigned it (to any depth).
+        pytest.param(
+            """
+            import hmac
+            from flask import request
+
+            def webhook():
+                expected = hmac.new(KEY, request.data, "sha256").hexdigest()
+                wanted = expected
+                return wanted != request.headers.get("X-Sig")
+            """,
+            id="through-variables",
+        ),
+        pytest.param(
+            """
+            import os
+            from flask import request
+
+            def check():
+                if (wanted := os.getenv("API_KEY")) is None or wanted != request.headers.get("X-Key"):
+                    return False
+                first, *rest = settings.ADMIN_TOKEN.splitlines()
+                return first == request.args.get("t")
+            """,
+            id="walrus-and-unpacking",
+        ),
+        pytest.param(
+            """
+            from flask import request
+
+            def check():
+                return request.headers.get("Authorization") == f"Bearer {settings.TOKEN}"
+            """,
+            id="inside-an-f-string",
+        ),
+        pytest.param(
+            """
+            def check(header, other):
+                return other == header == settings.SECRET_KEY.strip()
+            """,
+            id="last-pair-of-a-chain",
+        ),
+    ],
+)
+def test_files_with_a_possible_finding_are_checked(source: str) -> None:
+    source = textwrap.dedent(source)
+    plan = make_plan(SecretCompare, {"app/views.py": source})
+    outcome = transform_source("app/views.py", source.encode(), plan)
+    assert outcome.status != FILTERED and outcome.findings
+    assert_precheck_invisible(outcome, transform_source("app/views.py", source.encode(), plan, precheck=False))
 
 
 # -- behaviour: the same answer for every input, proven by running both versions ----------------------

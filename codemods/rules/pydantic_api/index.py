@@ -152,26 +152,31 @@ def _wanted(tree: ast.Module, package: str) -> set[str]:
     """Every ``module.name`` a from-import binds, and every dotted read through an imported module."""
     found: set[str] = set()
     modules: dict[str, str] = {}
+    attributes: list[ast.Attribute] = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom):
-            source = absolute_module(package, node.level, node.module)
+        kind = type(node)
+        if kind is ast.Attribute:
+            attributes.append(node)  # type: ignore[arg-type]
+        elif kind is ast.ImportFrom:
+            source = absolute_module(package, node.level, node.module)  # type: ignore[attr-defined]
             if source is not None:
                 found.update(
-                    f"{source}.{alias.name}" if source else alias.name for alias in node.names if alias.name != "*"
+                    f"{source}.{alias.name}" if source else alias.name
+                    for alias in node.names  # type: ignore[attr-defined]
+                    if alias.name != "*"
                 )
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
+        elif kind is ast.Import:
+            for alias in node.names:  # type: ignore[attr-defined]
                 modules[alias.asname or alias.name.partition(".")[0]] = (
                     alias.name if alias.asname else alias.name.partition(".")[0]
                 )
-    if modules:
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Attribute):
-                dotted = _dotted(node)
-                if dotted is not None:
-                    head, _, rest = dotted.partition(".")
-                    if head in modules:
-                        found.add(f"{modules[head]}.{rest}")
+    for attribute in attributes if modules else ():
+        root: ast.expr = attribute.value
+        while type(root) is ast.Attribute:
+            root = root.value  # type: ignore[attr-defined]
+        if type(root) is ast.Name and root.id in modules:  # type: ignore[attr-defined]
+            head, _, rest = (_dotted(attribute) or "").partition(".")
+            found.add(f"{modules[head]}.{rest}")
     return found
 
 
