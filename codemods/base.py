@@ -107,6 +107,10 @@ class Codemod(cst.CSTTransformer):
     fixes: ClassVar[bool] = True
     # Files containing one of these take part in the whole-tree pass (see build_index).
     index_markers: ClassVar[tuple[bytes, ...]] = ()
+    # A full run leaves the codemod out (its whole-tree pass included) when no file of the tree
+    # contains one of these: what it acts on cannot exist there (pydantic-api: no file names
+    # pydantic, so no class is a Pydantic model).  Empty: always run.
+    tree_markers: ClassVar[tuple[bytes, ...]] = ()
 
     # True unless the class uses libcst's matcher decorators or the speed-ups are off: then
     # libcst's own hooks run.

@@ -38,12 +38,13 @@ class CodemodInfo:
     markers: tuple[bytes, ...]
     index_markers: tuple[bytes, ...]
     options: tuple[Option, ...]
+    tree_markers: tuple[bytes, ...] = ()
 
     @classmethod
     def of(cls, codemod: type[Codemod]) -> CodemodInfo:
         return cls(
             codemod.name, codemod.__module__, codemod.__qualname__, tuple(codemod.markers),
-            tuple(codemod.index_markers), tuple(codemod.options),
+            tuple(codemod.index_markers), tuple(codemod.options), tuple(codemod.tree_markers),
         )  # fmt: skip
 
     def applies_to(self, source: bytes) -> bool:

@@ -253,6 +253,11 @@ def _parallel_map(
 # -- the run ---------------------------------------------------------------------------------
 
 
+def _in_tree(markers: Sequence[bytes], sources: Sequence[SourceFile]) -> bool:
+    """Does some file contain one of ``markers``?  (True when there are none.)"""
+    return not markers or any(marker in source.data for source in sources for marker in markers)
+
+
 def _named(path: str, only: Sequence[str]) -> bool:
     """Is ``path`` one of ``only``, or under one of its folders ("." is the whole root)?"""
     return any(entry == "." or path == entry or path.startswith(entry.rstrip("/") + "/") for entry in only)
@@ -297,6 +302,8 @@ class Engine:
         report.files = len(found.paths) + len(found.symlinks)
         sources = read_sources(self.folder, found.paths, report)
         codemods = self.settings.codemods
+        if self.only is None:  # the whole tree was read: a codemod whose tree markers occur nowhere cannot act
+            codemods = tuple(c for c in codemods if _in_tree(c.tree_markers, sources))
         if not any(c.applies_to(source.data) for source in sources for c in codemods):
             # No codemod can act on any file: nothing to index, parse or import (the result a
             # full pass gives: every file filtered).

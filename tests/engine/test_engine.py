@@ -371,6 +371,36 @@ def test_a_whole_tree_index_no_file_can_use_is_not_built(tmp_path: Path, monkeyp
     assert "app/models.py" in indexed
 
 
+def test_a_codemod_whose_tree_markers_occur_nowhere_is_left_out_of_a_full_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from codemods.rules.pydantic_api import PydanticApi
+
+    indexed: list[str] = []
+    original = PydanticApi.index_file.__func__
+
+    def counting(cls, path: str, source: bytes):
+        indexed.append(path)
+        return original(cls, path, source)
+
+    monkeypatch.setattr(PydanticApi, "index_file", classmethod(counting))
+    # ``.dict(`` and ``.json(`` are its markers, but no file names pydantic: no class is a model.
+    files = {
+        "app/schemas.py": "class Item:\n    def dict(self):\n        return {}\n",
+        "app/views.py": "from app.schemas import Item\n\ndef show(item: Item):\n    return item.dict()\n",
+    }
+    make_tree(tmp_path, files)
+    report = run_engine(tmp_path, PydanticApi)
+    assert (report.changes, report.findings, report.parsed, indexed) == ([], [], 0, [])
+
+    (tmp_path / "app/schemas.py").write_text(
+        "from pydantic import BaseModel\n\nclass Item(BaseModel):\n    name: str\n"
+    )
+    report = run_engine(tmp_path, PydanticApi)
+    assert [c.path for c in report.changes] == ["app/views.py"]  # item.dict() -> item.model_dump()
+    assert "app/schemas.py" in indexed
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_a_file_the_index_pass_parsed_and_no_pre_check_passes_is_not_parsed_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int

@@ -208,6 +208,9 @@ class PydanticApi(FieldConversions, ValidatorConversions, Codemod):
         Option("pydantic-version", "auto", PYDANTIC_VERSION_HELP, (str, int), choices=("auto", 1, 2)),
     )
     index_markers = (b"class ", b"import")
+    # Every model root (pydantic.BaseModel, BaseSettings) is imported from pydantic or
+    # pydantic_settings: a tree whose files never name pydantic has no model to act on.
+    tree_markers = (b"pydantic",)
 
     # -- whole-tree pass --------------------------------------------------------------------------
 
