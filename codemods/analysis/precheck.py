@@ -25,7 +25,7 @@ import ast
 import collections
 import dataclasses
 import warnings
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the pre-check decides whether libcst is needed at all: it never imports it
@@ -74,7 +74,7 @@ class SyntaxFacts:
     def nodes(self, *kinds: type[ast.AST]) -> list[ast.AST]:
         """The nodes of ``tree`` of these kinds (kind after kind, each in ast.walk's order)."""
         if not self.by_kind and self.tree is not None:
-            for node in ast.walk(self.tree):
+            for node in walk_ast(self.tree):
                 self.by_kind.setdefault(type(node), []).append(node)
         return [node for kind in kinds for node in self.by_kind.get(kind, ())]
 
@@ -92,6 +92,26 @@ def parse(source: bytes) -> ast.Module | None:
             return ast.parse(source)
     except (SyntaxError, ValueError, MemoryError, RecursionError):
         return None
+
+
+def walk_ast(node: ast.AST) -> Iterator[ast.AST]:
+    """``walk_ast(node)``: the same nodes in the same (breadth-first) order, at about a third of
+    its cost (``ast.walk`` goes through two generators per node, ``iter_child_nodes`` and
+    ``iter_fields``)."""
+    found = [node]
+    index = 0
+    while index < len(found):
+        node = found[index]
+        index += 1
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        found.append(item)
+            elif isinstance(value, ast.AST):
+                found.append(value)
+        yield node
 
 
 _last_parse: list[Any] = [None, None]
@@ -203,7 +223,7 @@ def facts_of(tree: ast.Module) -> SyntaxFacts:
     """One walk over ``tree`` collecting every fact a pre-check asks for."""
     by_kind: collections.defaultdict[type[ast.AST], list[ast.AST]] = collections.defaultdict(list)
     facts = SyntaxFacts(tree=tree, by_kind=by_kind)
-    for node in ast.walk(tree):
+    for node in walk_ast(tree):
         kind = type(node)
         by_kind[kind].append(node)
         if kind is ast.ExceptHandler:
@@ -236,7 +256,7 @@ def facts_of(tree: ast.Module) -> SyntaxFacts:
             if is_equality(node):
                 facts.equality_compares += 1
         elif kind is ast.Assert:
-            facts.equality_compares_in_asserts += sum(1 for n in ast.walk(node.test) if is_equality(n))  # type: ignore[attr-defined]
+            facts.equality_compares_in_asserts += sum(1 for n in walk_ast(node.test) if is_equality(n))  # type: ignore[attr-defined]
     return facts
 
 

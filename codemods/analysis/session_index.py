@@ -216,4 +216,10 @@ def _ast_own_nodes(function: ast.AST) -> Iterator[ast.AST]:
     while pending:
         node = pending.pop()
         yield node
-        pending.extend(child for child in ast.iter_child_nodes(node) if type(child) not in _NESTED)
+        # ast.iter_child_nodes(node), unrolled: it goes through two generators per node
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                pending.extend(item for item in value if isinstance(item, ast.AST) and type(item) not in _NESTED)
+            elif isinstance(value, ast.AST) and type(value) not in _NESTED:
+                pending.append(value)

@@ -33,7 +33,7 @@ from typing import Any
 import libcst as cst
 from libcst.metadata import CodePosition
 
-from codemods.analysis.precheck import parse_shared
+from codemods.analysis.precheck import parse_shared, walk_ast
 from codemods.options import CodeStyle
 from codemods.speedups import traversal
 from codemods.speedups.positions import TreePositions
@@ -136,7 +136,7 @@ def _may_wrap(source: bytes, lines: set[int]) -> bool:
     tree = parse_shared(source)
     if tree is None:
         return True
-    for node in ast.walk(tree):
+    for node in walk_ast(tree):
         if isinstance(node, ast.If):
             if node.test.lineno in lines:
                 return True

@@ -31,7 +31,7 @@ from codemods.analysis.loggers import (
     string_literal,
 )
 from codemods.analysis.paths import is_test_path
-from codemods.analysis.precheck import SyntaxFacts
+from codemods.analysis.precheck import SyntaxFacts, walk_ast
 
 _ERROR_WORDS = {"error", "errors", "fail", "fails", "failed", "failure", "failures", "exception", "fatal", "critical"}
 _WARNING_WORDS = {"warn", "warning", "warnings", "deprecated", "deprecation", "caution"}
@@ -512,7 +512,7 @@ def _traceback_imports(source: bytes) -> set[str]:
         return set()
     return {
         alias.asname or alias.name
-        for node in ast.walk(tree)
+        for node in walk_ast(tree)
         if isinstance(node, ast.ImportFrom) and node.module == "traceback"
         for alias in node.names
     }

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 import libcst as cst
 
 from codemods.analysis import precheck
-from codemods.analysis.precheck import SyntaxFacts, matches_any
+from codemods.analysis.precheck import SyntaxFacts, matches_any, walk_ast
 from codemods.analysis.metadata import Metadata
 from codemods.analysis.names import shared_name_facts
 from codemods.analysis.nodes import dotted_name
@@ -679,7 +679,7 @@ def _per_row_query(
     """Whether what runs per row may query: a read method of what may be a session, a model's
     ``.query``, or an attribute of the loop variable that may be a lazy relationship."""
     for part in per_row:
-        for node in ast.walk(part):
+        for node in walk_ast(part):
             if type(node) is ast.Attribute:
                 attribute = node.attr  # type: ignore[attr-defined]
                 owner = node.value  # type: ignore[attr-defined]
@@ -801,7 +801,7 @@ def _relationships(tree: ast.Module) -> dict[str, dict[str, str]]:
     """Class name -> relationship attribute -> its lazy= value, from ``relationship(...)`` calls in
     class bodies (``db.relationship``, ``Mapped[...] = relationship(...)``), backrefs included."""
     models: dict[str, dict[str, str]] = {}
-    for node in ast.walk(tree):
+    for node in walk_ast(tree):
         if not isinstance(node, ast.ClassDef):
             continue
         for statement in node.body:

@@ -12,7 +12,7 @@ import libcst as cst
 
 from codemods.analysis.loggers import TracksAncestors
 from codemods.analysis.nodes import dotted_name
-from codemods.analysis.precheck import SyntaxFacts, parse_shared
+from codemods.analysis.precheck import SyntaxFacts, parse_shared, walk_ast
 from codemods.base import Codemod, Option
 from codemods.speedups import traversal
 
@@ -364,7 +364,7 @@ def _imported_function_names(source: bytes) -> frozenset[str]:
         return frozenset()
     return frozenset(
         alias.asname or alias.name
-        for node in ast.walk(tree)
+        for node in walk_ast(tree)
         if isinstance(node, ast.ImportFrom) and node.module in ("requests", "requests.api", "urllib.request")
         for alias in node.names
     )

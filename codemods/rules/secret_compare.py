@@ -15,7 +15,7 @@ from codemods.analysis.loggers import TracksAncestors
 from codemods.analysis.module_helpers import ModuleHelper, names_of, top_level_imports
 from codemods.analysis.nodes import dotted_name
 from codemods.analysis.paths import is_test_path
-from codemods.analysis.precheck import SyntaxFacts, is_equality
+from codemods.analysis.precheck import SyntaxFacts, is_equality, walk_ast
 from codemods.analysis.wrapping import wrap_docstring
 from codemods.base import Codemod
 from codemods.speedups import traversal
@@ -554,7 +554,7 @@ def _may_compare_a_secret(facts: SyntaxFacts) -> bool:
             if len(operands) > 2:
                 pairs.append((operands[-2], operands[-1]))
         elif kind is ast.Assert:
-            in_asserts.update(id(n) for n in ast.walk(node.test) if type(n) is ast.Compare)  # type: ignore[attr-defined]
+            in_asserts.update(id(n) for n in walk_ast(node.test) if type(n) is ast.Compare)  # type: ignore[attr-defined]
         elif kind is ast.Assign:
             for target in node.targets:  # type: ignore[attr-defined]
                 _bind_value(target, node.value, values)  # type: ignore[attr-defined]

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import ast
 import textwrap
+from pathlib import Path
 
 import libcst as cst
 import pytest
 
-from codemods.analysis.precheck import SyntaxFacts, facts_of, parse, statements_without
+from codemods.analysis.precheck import SyntaxFacts, facts_of, parse, statements_without, walk_ast
+
+SAMPLE_REPO = Path(__file__).resolve().parents[2] / "sample_repo"
 
 
 def is_print(node: ast.AST) -> bool:
@@ -117,3 +120,53 @@ def test_nodes_by_kind_come_from_the_one_walk_or_a_walk_of_the_tree() -> None:
     assert [n.func.id for n in from_walk[:3]] == ["f", "g", "h"]  # ast.walk's order: breadth first
     assert SyntaxFacts(tree=tree).nodes(ast.Call, ast.ClassDef) == from_walk
     assert SyntaxFacts().nodes(ast.Call) == []
+
+
+WALKED = """\
+def f(a, /, b=1, *c, d, **e):
+    global g, h
+    match a:
+        case Point(x=0, y=[1, *rest]) | {"k": v, **kw}:
+            return [i async for i in b if i], f"{a!r:>{b}}"
+    try:
+        del a[1:2, ::3]
+    except* (ValueError, TypeError) as err:
+        raise E from err
+    lambda q: (yield q)
+"""
+
+
+@pytest.mark.parametrize(
+    "source",
+    [pytest.param(WALKED, id="every-kind-of-field"), pytest.param("", id="empty-module")]
+    + [
+        pytest.param(path.read_text(), id=str(path.relative_to(SAMPLE_REPO)))
+        for path in sorted(SAMPLE_REPO.rglob("*.py"))[:40]
+    ],
+)
+def test_walk_ast_yields_what_ast_walk_yields_in_its_order(source: str) -> None:
+    tree = ast.parse(source)
+    assert [id(node) for node in walk_ast(tree)] == [id(node) for node in ast.walk(tree)]
+
+
+def test_a_functions_own_nodes_are_those_iter_child_nodes_reaches_outside_nested_scopes() -> None:
+    from codemods.analysis.session_index import _NESTED, _ast_own_nodes
+
+    def reference(function: ast.AST) -> list[ast.AST]:
+        pending, found = list(function.body), []  # type: ignore[attr-defined]
+        while pending:
+            node = pending.pop()
+            found.append(node)
+            pending.extend(child for child in ast.iter_child_nodes(node) if type(child) not in _NESTED)
+        return found
+
+    functions = [
+        node
+        for path in sorted(SAMPLE_REPO.rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    ]
+    functions += [ast.parse(WALKED).body[0]]
+    assert len(functions) > 100
+    for function in functions:
+        assert [id(n) for n in _ast_own_nodes(function)] == [id(n) for n in reference(function)]

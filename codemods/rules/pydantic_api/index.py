@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 
 from codemods.analysis import precheck
 from codemods.analysis.paths import module_name
+from codemods.analysis.precheck import walk_ast
 from codemods.analysis.pydantic_models import (
     FileFacts,
     ModelIndex,
@@ -153,7 +154,7 @@ def _wanted(tree: ast.Module, package: str) -> set[str]:
     found: set[str] = set()
     modules: dict[str, str] = {}
     attributes: list[ast.Attribute] = []
-    for node in ast.walk(tree):
+    for node in walk_ast(tree):
         kind = type(node)
         if kind is ast.Attribute:
             attributes.append(node)  # type: ignore[arg-type]

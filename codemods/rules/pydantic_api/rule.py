@@ -8,7 +8,7 @@ from typing import Any
 
 import libcst as cst
 
-from codemods.analysis.precheck import SyntaxFacts
+from codemods.analysis.precheck import SyntaxFacts, walk_ast
 from codemods.analysis.pydantic_version import (
     PYDANTIC_VERSION_HELP,
     UPGRADE_FIRST,
@@ -884,7 +884,7 @@ class PydanticApi(FieldConversions, ValidatorConversions, Codemod):
 
 def _imports_pydantic(tree: ast.Module) -> bool:
     """Whether some import statement of ``tree`` (CPython's) imports from the pydantic package."""
-    for node in ast.walk(tree):
+    for node in walk_ast(tree):
         if isinstance(node, ast.Import):
             if any(alias.name.partition(".")[0] == tables.PYDANTIC for alias in node.names):
                 return True

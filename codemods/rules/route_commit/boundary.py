@@ -30,6 +30,7 @@ import libcst.metadata
 from codemods.analysis.metadata import Metadata
 from codemods.analysis.nodes import dotted_name
 from codemods.analysis.paths import module_name
+from codemods.analysis.precheck import walk_ast
 from codemods.analysis.sessions import SessionCall
 
 Ref = tuple[str, str]  # (dotted module, name in it)
@@ -104,7 +105,7 @@ def boundary_facts(path: str, tree: ast.Module) -> BoundaryFacts | None:
     after: list[Ref] = []
     success: list[Ref] = []
     late: list[str] = []
-    for node in ast.walk(tree):
+    for node in walk_ast(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             hook = _hook_kind(node)
             committed = _hook_commit(node) if hook else None
@@ -213,7 +214,7 @@ def _path_to(target: ast.AST, body: list[ast.stmt], path: list[Step], container:
             if isinstance(target, ast.Yield) and isinstance(target.value, ast.Name):
                 return [*path, (body, index, container)], target.value.id
             return None
-        if not any(node is target for node in ast.walk(statement)):
+        if not any(node is target for node in walk_ast(statement)):
             continue
         for field in ("body", "orelse", "finalbody"):
             inner = getattr(statement, field, None)
@@ -322,8 +323,8 @@ def _app_setups(tree: ast.Module, imports: Mapping[str, Ref], module: str) -> It
                 continue
             resolved = _resolve(db, imports, module) if db and "." not in db else None
             if resolved is not None and name is None:
-                used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-                used |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+                used = {n.id for n in walk_ast(tree) if isinstance(n, ast.Name)}
+                used |= {n.name for n in walk_ast(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
                 name = next((n for n in ("commit_session", "commit_db_session") if n not in used), "")
             if resolved is not None and name:
                 yield resolved, statement.end_lineno or statement.lineno, app, db, name  # type: ignore[misc]

@@ -22,6 +22,7 @@ from typing import Any
 
 from codemods.analysis import precheck
 from codemods.analysis.paths import is_test_path
+from codemods.analysis.precheck import walk_ast
 from codemods.analysis.routes import snake_case
 
 DEFAULT_MODULE_NAME = "{stem}_service"
@@ -171,7 +172,7 @@ def _functions(tree: ast.Module) -> list[tuple[str, ast.FunctionDef | ast.AsyncF
 def _commits(function: ast.AST) -> bool:
     return any(
         isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and "commit" in node.func.attr
-        for node in ast.walk(function)
+        for node in walk_ast(function)
     )
 
 
@@ -183,7 +184,7 @@ def written_model(function: ast.AST) -> str | None:
     deletes or changes after looking it up (``db.get(Item, id)``, ``Item.query.get(id)``)."""
     constructed: dict[str, str] = {}
     looked_up: dict[str, str] = _annotated_models(function)  # post: Post = Depends(get_post_or_404)
-    for node in ast.walk(function):
+    for node in walk_ast(function):
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
             target = node.targets[0].id
             if isinstance(node.value, ast.Call) and (model := _model_name(node.value.func)):
@@ -193,7 +194,7 @@ def written_model(function: ast.AST) -> str | None:
                 if model is not None:
                     looked_up[target] = model
     added, changed = [], []
-    for node in ast.walk(function):
+    for node in walk_ast(function):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args:
             argument = node.args[0]
             if node.func.attr in ("add", "merge", "add_all"):
@@ -273,7 +274,7 @@ def _model_name(func: ast.expr) -> str | None:
 
 def _looked_up_model(value: ast.expr) -> str | None:
     """``db.get(Item, id)``, ``Item.query.get(id)``, ``session.scalars(select(Item)...)``..."""
-    for node in ast.walk(value):
+    for node in walk_ast(value):
         if isinstance(node, ast.Call) and _called_name(node.func) in _LOOKUPS and node.args:
             first = node.args[0]
             if isinstance(first, ast.Name) and _model_name(first):

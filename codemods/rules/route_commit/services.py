@@ -12,6 +12,7 @@ from typing import Any
 
 import libcst as cst
 
+from codemods.analysis.precheck import walk_ast
 from codemods.analysis.routes import snake_case
 from codemods.analysis.sessions import SessionFacts, SessionIndex
 from codemods.base import Templates
@@ -192,7 +193,7 @@ def module_facts(tree: ast.Module, has_commit: bool) -> ModuleFacts:
         elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
-                for name in ast.walk(target):
+                for name in walk_ast(target):
                     if isinstance(name, ast.Name):
                         bindings.setdefault(name.id, "value")
     return ModuleFacts(bindings, methods, has_commit and _has_decorated_definition(tree), service_class=service_class)
