@@ -9,9 +9,8 @@ import re
 from collections.abc import Callable, Iterator
 
 import libcst as cst
-import libcst.matchers as m
 
-from codemods.analysis.nodes import NESTED_SCOPES, dotted_name
+from codemods.analysis.nodes import NESTED_SCOPES, dotted_name, is_name
 from codemods.speedups import traversal
 from codemods.speedups.walk import children, walk
 
@@ -60,7 +59,7 @@ def all_print_calls(module: cst.Module) -> Iterator[cst.Call]:
     stack: list[cst.CSTNode] = [module]
     while stack:
         node = stack.pop()
-        if isinstance(node, cst.Call) and m.matches(node.func, m.Name("print")):
+        if isinstance(node, cst.Call) and is_name(node.func, "print"):
             yield node
         stack.extend(reversed(children(node)))
 
@@ -197,7 +196,7 @@ class _ModuleFacts(traversal.Visitor):
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
         operands = [node.left, *(target.comparator for target in node.comparisons)]
-        has_name = any(m.matches(o, m.Name("__name__")) for o in operands)
+        has_name = any(is_name(o, "__name__") for o in operands)
         has_main = any(isinstance(o, cst.SimpleString) and o.evaluated_value == "__main__" for o in operands)
         if has_name and has_main:
             self.main_guard = True
@@ -213,5 +212,5 @@ class _ModuleFacts(traversal.Visitor):
             self.cli_import = True
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        if m.matches(node, m.Attribute(value=m.Name("sys"), attr=m.Name("argv"))):
+        if isinstance(node, cst.Attribute) and is_name(node.value, "sys") and node.attr.value == "argv":
             self.uses_argv = True

@@ -64,6 +64,30 @@ def loaded_names(node: cst.CSTNode) -> set[str]:
     return visitor.names
 
 
+def is_name(node: object, value: str) -> bool:
+    """A plain name ``value`` (what ``libcst.matchers.matches(node, Name(value))`` says, without
+    importing the matchers, which cost more than libcst itself to load)."""
+    return isinstance(node, cst.Name) and node.value == value
+
+
+def mentions_name(node: cst.CSTNode, value: str) -> bool:
+    """Whether any ``Name`` under ``node`` (itself included; attribute and keyword names too) is ``value``."""
+    finder = _NameFinder(value)
+    walk(node, finder)
+    return finder.found
+
+
+class _NameFinder(cst.CSTVisitor):
+    def __init__(self, value: str) -> None:
+        self.value = value
+        self.found = False
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if not self.found and isinstance(node, cst.Name) and node.value == self.value:
+            self.found = True
+        return not self.found
+
+
 def has_multiline_string(module: cst.Module, node: cst.CSTNode) -> bool:
     """Whether a string literal under ``node`` spans several lines."""
     finder = _StringFinder()

@@ -10,13 +10,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import libcst as cst
-import libcst.matchers as m
 
 from codemods.analysis import interfaces, precheck
 from codemods.analysis.logging_setup import INDEX_MARKERS as LOGGING_MARKERS
 from codemods.analysis.logging_setup import FileLogging, LoggingSetup, file_logging, logging_setup
 from codemods.analysis.format_specs import percent_spec
-from codemods.analysis.nodes import dotted_name
+from codemods.analysis.nodes import dotted_name, is_name, mentions_name
 from codemods.speedups import traversal
 from codemods.base import Codemod, Option
 from codemods.analysis.loggers import (
@@ -253,7 +252,7 @@ class PrintToLogging(TracksAncestors, Codemod):
         if original_node not in self._dropped_exception or not isinstance(updated_node.name, cst.AsName):
             return updated_node
         name = updated_node.name.name
-        if not isinstance(name, cst.Name) or m.findall(updated_node.body, m.Name(name.value)):
+        if not isinstance(name, cst.Name) or mentions_name(updated_node.body, name.value):
             return updated_node
         return updated_node.with_changes(name=None)
 
@@ -332,7 +331,7 @@ class PrintToLogging(TracksAncestors, Codemod):
         """The logger call, the comments to move above it and the finding's message; None when
         ``call`` is left alone; raises Decline.  The logger is asked for last, once the
         conversion is certain, because asking for a new one creates it."""
-        if m.matches(call.func, m.Name("print")):
+        if is_name(call.func, "print"):
             return self._convert_print(call, comments_allowed)
         if self._is_print_exc(call):
             return self._convert_print_exc(call, comments_allowed)
@@ -341,7 +340,7 @@ class PrintToLogging(TracksAncestors, Codemod):
     # -- print() ----------------------------------------------------------------------------------
 
     def _convert_print(self, call: cst.Call, comments_allowed: bool) -> tuple[cst.Call, list[cst.Comment], str] | None:
-        file_arg = next((a for a in call.args if m.matches(a.keyword, m.Name("file"))), None)
+        file_arg = next((a for a in call.args if is_name(a.keyword, "file")), None)
         stream = self._stream(file_arg)
         if stream is None:
             return None  # printing to a file or buffer is not console output
@@ -377,7 +376,7 @@ class PrintToLogging(TracksAncestors, Codemod):
             if len(shorter) < len(merged) or not shorter:
                 self._dropped_exception.add(self._handler_around()[0])
             merged = shorter
-            if any(isinstance(p, _Value) and m.matches(p.expr, m.Name(caught or "")) for p in merged):
+            if any(isinstance(p, _Value) and is_name(p.expr, caught or "") for p in merged):
                 level = "error"  # the exception is part of the sentence: the text as printed, no traceback
             if not merged:  # print(exc): the traceback says it all
                 where = enclosing_name(self.ancestors, self.file.module_name or self.file.path)
@@ -405,7 +404,7 @@ class PrintToLogging(TracksAncestors, Codemod):
 
     def _stream(self, file_arg: cst.Arg | None) -> str | None:
         """"stdout" or "stderr" for console output, None for any other file."""
-        if file_arg is None or m.matches(file_arg.value, m.Name("None")):
+        if file_arg is None or is_name(file_arg.value, "None"):
             return "stdout"
         names = self.names.refers_to(file_arg.value, ("sys.stderr", "sys.stdout"))
         if "sys.stderr" in names:
@@ -485,7 +484,7 @@ class PrintToLogging(TracksAncestors, Codemod):
         if self._handler_around()[0] is None:
             return None  # outside a handler it prints "NoneType: None"; nothing to log
         for arg in call.args:
-            if not (m.matches(arg.keyword, m.Name("file")) and self._stream(arg) == "stderr"):
+            if not (is_name(arg.keyword, "file") and self._stream(arg) == "stderr"):
                 raise Decline("print_exc() with limit/chain/file arguments; convert by hand")
         comments = _comments_to_move(call, [], comments_allowed)
         logger_name = self._logger_name(call)
@@ -531,7 +530,7 @@ def _may_be_print_statement(node: ast.AST, traceback_names: set[str]) -> bool:
 
 def _is_decoration(node: cst.BaseExpression) -> bool:
     """``"-" * 40``, ``"=" * width`` or ``"----------"``: a separator line."""
-    if m.matches(node, m.BinaryOperation(operator=m.Multiply())):
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply):
         node = node.left if isinstance(node.left, (cst.SimpleString, cst.ConcatenatedString)) else node.right
     text = _string_value(node)
     return text is not None and _DECORATION.fullmatch(text) is not None
@@ -569,7 +568,7 @@ def _split_arguments(call: cst.Call) -> tuple[list[cst.Arg], dict[str, cst.Arg]]
 
 
 def _literal_keyword(arg: cst.Arg | None, name: str, *, default: str) -> str:
-    if arg is None or m.matches(arg.value, m.Name("None")):
+    if arg is None or is_name(arg.value, "None"):
         return default
     text = _string_value(arg.value)
     if text is None:
@@ -605,9 +604,9 @@ def _leading_text(node: cst.BaseExpression) -> str:
         return "".join(leading)
     if isinstance(node, cst.ConcatenatedString):
         return _leading_text(node.left)
-    if m.matches(node, m.BinaryOperation(operator=m.Modulo() | m.Add())):
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Modulo, cst.Add)):
         return _leading_text(node.left)
-    if m.matches(node, m.Call(func=m.Attribute(attr=m.Name("format")))):
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "format":
         return _leading_text(node.func.value)
     return ""
 
@@ -626,7 +625,7 @@ def _pieces_of(node: cst.BaseExpression, style: LoggingStyle, repr_free: bool = 
         return _pieces_of(node.left, style, repr_free) + _pieces_of(node.right, style, repr_free)
     if repr_free and _repr_argument(node) is not None:
         return [_Value(_repr_argument(node), conversion="r")]
-    if style is LoggingStyle.PERCENT and m.matches(node, m.BinaryOperation(operator=m.Modulo())):
+    if style is LoggingStyle.PERCENT and isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Modulo):
         folded = _percent_operation_pieces(node)
         if folded is not None:
             return folded
@@ -635,7 +634,7 @@ def _pieces_of(node: cst.BaseExpression, style: LoggingStyle, repr_free: bool = 
 
 def _repr_argument(node: cst.BaseExpression) -> cst.BaseExpression | None:
     """``x`` of ``repr(x)``."""
-    if isinstance(node, cst.Call) and m.matches(node.func, m.Name("repr")) and len(node.args) == 1:
+    if isinstance(node, cst.Call) and is_name(node.func, "repr") and len(node.args) == 1:
         arg = node.args[0]
         if arg.keyword is None and not arg.star:
             return arg.value
@@ -783,7 +782,7 @@ def _without_caught_exception(pieces: list[_Piece], name: str | None) -> list[_P
     while end and isinstance(pieces[end - 1], _Text) and not _SEPARATOR_TAIL.sub("", pieces[end - 1].text.strip(" .)]!")):
         end -= 1  # closing punctuation after the exception: "failed ({exc})."
     last = pieces[end - 1] if end else None
-    if not (isinstance(last, _Value) and m.matches(last.expr, m.Name(name))):
+    if not (isinstance(last, _Value) and is_name(last.expr, name)):
         return pieces
     kept = list(pieces[: end - 1])
     if kept and isinstance(kept[-1], _Text):

@@ -108,3 +108,16 @@ def test_a_route_file_route_commit_rewrites_is_checked_without_libcsts_codemod_f
     assert result.returncode == 1, result.stderr
     assert result.stdout.split() == ["app/routes.py", "app/services/__init__.py", "app/services/item_service.py"]
     assert imported(result) == "imported: libcst,codemods.base,jinja2,isort"
+
+
+def test_no_registered_codemod_imports_libcsts_matchers_or_codemod_framework() -> None:
+    # libcst.matchers takes longer to import than libcst itself; a blueprint file (the marker
+    # ``print(`` occurs in ``Blueprint(``) must not pay it on every commit, nor a full run.
+    program = (
+        "import sys\n"
+        "import codemods.registry, codemods.engine.runner, codemods.engine.pipeline, codemods.engine.style\n"
+        "print(','.join(m for m in ('libcst.matchers', 'libcst.codemod') if m in sys.modules))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = subprocess.run([sys.executable, "-c", program], env=env, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ""
