@@ -344,17 +344,23 @@ def test_finalize_generates_a_new_file_that_git_apply_accepts(tmp_path: Path) ->
     assert (tmp_path / "registry.py").read_bytes() == generated.new
 
 
-def test_a_whole_tree_index_no_file_can_use_is_not_built(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from codemods.rules.pydantic_config import PydanticConfig
-
+def paths_indexed(monkeypatch: pytest.MonkeyPatch, codemod: type) -> list[str]:
+    """The paths ``codemod.index_file`` is called with from now on (in this process: run with jobs=1)."""
     indexed: list[str] = []
-    original = PydanticConfig.index_file.__func__
+    original = codemod.index_file.__func__
 
-    def counting(cls, path: str, source: bytes):
+    def counting(cls: type, path: str, source: bytes) -> object:
         indexed.append(path)
         return original(cls, path, source)
 
-    monkeypatch.setattr(PydanticConfig, "index_file", classmethod(counting))
+    monkeypatch.setattr(codemod, "index_file", classmethod(counting))
+    return indexed
+
+
+def test_a_whole_tree_index_no_file_can_use_is_not_built(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from codemods.rules.pydantic_config import PydanticConfig
+
+    indexed = paths_indexed(monkeypatch, PydanticConfig)
     files = {
         "app/models.py": "from pydantic import BaseModel\n\nclass Base(BaseModel):\n    pass\n",
         # "class Config" in the text, but at module level: the pre-check rules the codemod out.
@@ -376,14 +382,7 @@ def test_a_codemod_whose_tree_markers_occur_nowhere_is_left_out_of_a_full_run(
 ) -> None:
     from codemods.rules.pydantic_api import PydanticApi
 
-    indexed: list[str] = []
-    original = PydanticApi.index_file.__func__
-
-    def counting(cls, path: str, source: bytes):
-        indexed.append(path)
-        return original(cls, path, source)
-
-    monkeypatch.setattr(PydanticApi, "index_file", classmethod(counting))
+    indexed = paths_indexed(monkeypatch, PydanticApi)
     # ``.dict(`` and ``.json(`` are its markers, but no file names pydantic: no class is a model.
     files = {
         "app/schemas.py": "class Item:\n    def dict(self):\n        return {}\n",
@@ -433,14 +432,7 @@ def test_named_files_decide_whether_the_rest_of_the_tree_is_read_and_its_facts_c
     from codemods.engine import runner
     from codemods.rules.pydantic_config import PydanticConfig
 
-    indexed: list[str] = []
-    original = PydanticConfig.index_file.__func__
-
-    def counting(cls, path: str, source: bytes):
-        indexed.append(path)
-        return original(cls, path, source)
-
-    monkeypatch.setattr(PydanticConfig, "index_file", classmethod(counting))
+    indexed = paths_indexed(monkeypatch, PydanticConfig)
     read: list[str] = []
     read_sources = runner.read_sources
     monkeypatch.setattr(runner, "read_sources", lambda folder, paths, report: read_sources(folder, read.extend(paths) or paths, report))
