@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 import libcst as cst
 
 from codemods.analysis.names import Names
-from codemods.analysis.nodes import is_import_line
+from codemods.analysis.nodes import is_import_line, is_name
 from codemods.analysis.precheck import statements_without
 
 # What a codemod using ModuleLogger must declare in METADATA_DEPENDENCIES: nothing.  The
@@ -172,7 +172,7 @@ class ModuleLogger:
                 if isinstance(small.names, cst.ImportStar):
                     continue
                 for alias in small.names:
-                    if _is_name(alias.name, "logger"):
+                    if is_name(alias.name, "logger"):
                         name = alias.evaluated_alias or "logger"
                         yield _Candidate(name, index, LoggingStyle.BRACE, True)
             elif isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
@@ -183,7 +183,7 @@ class ModuleLogger:
                         yield _Candidate(name, index, LoggingStyle.PERCENT, False)
             target, value = _single_name_assignment(small)
             if target is not None and isinstance(value, cst.Call):
-                uses_module_name = bool(value.args) and _is_name(value.args[0].value, "__name__")
+                uses_module_name = bool(value.args) and is_name(value.args[0].value, "__name__")
                 if self._is_get_logger(value):
                     yield _Candidate(target, index, LoggingStyle.PERCENT, uses_module_name)
                 elif self._names.refers_to(value.func, _STRUCTLOG_FACTORIES):
@@ -251,17 +251,13 @@ def _is_import_block(statement: cst.CSTNode) -> bool:
     """``if TYPE_CHECKING:`` imports, or ``try: import x`` with a fallback."""
     if isinstance(statement, cst.If):
         test_name = statement.test
-        is_type_checking = _is_name(test_name, "TYPE_CHECKING") or (
-            isinstance(test_name, cst.Attribute) and _is_name(test_name.attr, "TYPE_CHECKING")
+        is_type_checking = is_name(test_name, "TYPE_CHECKING") or (
+            isinstance(test_name, cst.Attribute) and is_name(test_name.attr, "TYPE_CHECKING")
         )
         return is_type_checking and _only_imports(statement.body)
     if isinstance(statement, cst.Try):
         return _only_imports(statement.body)
     return False
-
-
-def _is_name(node: cst.CSTNode, name: str) -> bool:
-    return isinstance(node, cst.Name) and node.value == name
 
 
 def _is_docstring(statement: cst.CSTNode) -> bool:

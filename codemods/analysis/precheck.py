@@ -95,23 +95,29 @@ def parse(source: bytes) -> ast.Module | None:
 
 
 def walk_ast(node: ast.AST) -> Iterator[ast.AST]:
-    """``walk_ast(node)``: the same nodes in the same (breadth-first) order, at about a third of
-    its cost (``ast.walk`` goes through two generators per node, ``iter_child_nodes`` and
+    """``ast.walk(node)``: the same nodes in the same (breadth-first) order, for about 60% of its
+    cost (``ast.walk`` goes through two generators per node, ``iter_child_nodes`` and
     ``iter_fields``)."""
     found = [node]
     index = 0
     while index < len(found):
         node = found[index]
         index += 1
-        for name in node._fields:
-            value = getattr(node, name, None)
-            if type(value) is list:
-                for item in value:
-                    if isinstance(item, ast.AST):
-                        found.append(item)
-            elif isinstance(value, ast.AST):
-                found.append(value)
+        add_children(node, found)
         yield node
+
+
+def add_children(node: ast.AST, into: list[ast.AST], leave_out: tuple[type, ...] = ()) -> None:
+    """Append what ``ast.iter_child_nodes(node)`` yields to ``into``, in its order, but those
+    whose type is one of ``leave_out``."""
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if type(value) is list:
+            for item in value:
+                if isinstance(item, ast.AST) and type(item) not in leave_out:
+                    into.append(item)
+        elif isinstance(value, ast.AST) and type(value) not in leave_out:
+            into.append(value)
 
 
 _last_parse: list[Any] = [None, None]

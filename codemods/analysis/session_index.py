@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from codemods.analysis.paths import module_name
+from codemods.analysis.precheck import add_children
 from codemods.analysis.sessions import (
     EXTENSION_MAKERS,
     GENERATOR_TYPES,
@@ -216,10 +217,4 @@ def _ast_own_nodes(function: ast.AST) -> Iterator[ast.AST]:
     while pending:
         node = pending.pop()
         yield node
-        # ast.iter_child_nodes(node), unrolled: it goes through two generators per node
-        for name in node._fields:
-            value = getattr(node, name, None)
-            if type(value) is list:
-                pending.extend(item for item in value if isinstance(item, ast.AST) and type(item) not in _NESTED)
-            elif isinstance(value, ast.AST) and type(value) not in _NESTED:
-                pending.append(value)
+        add_children(node, pending, leave_out=_NESTED)
