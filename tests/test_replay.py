@@ -193,7 +193,8 @@ def test_a_plain_preview_runs_without_typer_and_its_repetition_is_replayed(proje
     assert typer_replay.stderr.splitlines()[:-3] == second.stderr.splitlines()[:-3]
 
 
-def test_check_and_write_run_without_typer_and_print_what_the_typer_command_prints(tmp_path: Path) -> None:
+@pytest.mark.parametrize("extra", [pytest.param([], id="cached"), pytest.param(["--no-cache"], id="no-cache")])
+def test_check_and_write_run_without_typer_and_print_what_the_typer_command_prints(tmp_path: Path, extra: list[str]) -> None:
     from typer.testing import CliRunner
 
     import cli
@@ -202,13 +203,13 @@ def test_check_and_write_run_without_typer_and_print_what_the_typer_command_prin
     for name in ("fast", "typer"):
         make_tree(tmp_path / name, {"app/__init__.py": "", "app/jobs.py": "try:\n    x = 1\nexcept:\n    pass\n"})
         trees[name] = tmp_path / name
-    fast = [auditfix("run", "--check", "app/jobs.py", cwd=trees["fast"]), auditfix("run", "--write", "app/jobs.py", cwd=trees["fast"])]
+    fast = [auditfix("run", mode, "app/jobs.py", *extra, cwd=trees["fast"]) for mode in ("--check", "--write")]
     assert all("typer imported: False" in result.stderr for result in fast)
     outputs = []
     for mode in ("--check", "--write"):
         os.chdir(trees["typer"])
         try:
-            outputs.append(CliRunner().invoke(cli.app, ["run", mode, "app/jobs.py"]))
+            outputs.append(CliRunner().invoke(cli.app, ["run", mode, "app/jobs.py", *extra]))
         finally:
             os.chdir(REPO)
     for result, typer_result in zip(fast, outputs):
@@ -216,6 +217,8 @@ def test_check_and_write_run_without_typer_and_print_what_the_typer_command_prin
         assert result.stderr.splitlines()[:-3] == typer_result.stderr.splitlines()
     assert (trees["fast"] / "app/jobs.py").read_text() == (trees["typer"] / "app/jobs.py").read_text()
     assert "except Exception:" in (trees["fast"] / "app/jobs.py").read_text()
+    # --no-cache reads and writes no state, on either path.
+    assert all(any(tree.rglob(".auditfix_cache")) == (not extra) for tree in trees.values())
 
 
 PLAIN_FORMS = [
@@ -310,6 +313,11 @@ def test_each_option_is_replayed_by_its_role_and_keyed_as_the_cli_keys_it(
     if option.fast_path is FastPath.CLI_ONLY:
         assert key is None  # left to the Typer app
         return
+    if option.fast_path is FastPath.NO_CACHE:
+        run = commandline.parse_plain_run(arguments)
+        assert run is not None and not run.cache and not run.replayable
+        assert cli_key(project, arguments, monkeypatch) is None  # neither computes a replay key
+        return
     assert key is not None and key == cli_key(project, arguments, monkeypatch)
     without = fast_path_key(["run", str(project), "--check"])
     # An option that changes the output is part of the key; one that does not, is not.
@@ -323,7 +331,6 @@ def test_each_option_is_replayed_by_its_role_and_keyed_as_the_cli_keys_it(
         pytest.param(["run", "{p}", "--dry-run", "--check"], id="both-modes"),
         pytest.param(["run", "{p}", "--dry-run", "--write"], id="preview-and-write"),
         pytest.param(["run", "{p}", "--dry-run", "--html", "r.html"], id="html"),
-        pytest.param(["run", "{p}", "--dry-run", "--no-cache"], id="no-cache"),
         pytest.param(["run", "{p}", "--dry-run", "--select", "a", "--select", "b"], id="repeated-select"),
         pytest.param(["run", "{p}", "--dry-run", "-j", "-1"], id="negative-jobs"),
         pytest.param(["run", "{p}", "--dry-run", "-j"], id="missing-value"),

@@ -42,6 +42,7 @@ class FastPath(enum.Enum):
     WRITE_MODE = "--write: run without Typer, never replayed"
     IN_KEY = "changes the output: part of a preview's replay key"
     NO_EFFECT = "changes no output: a replay ignores it"
+    NO_CACHE = "--no-cache: run without Typer, neither replayed nor recorded, no cache read or written"
     CLI_ONLY = "the command line is left to the Typer app"
 
 
@@ -77,7 +78,7 @@ RUN_OPTIONS: tuple[CommandOption, ...] = (
     ),  # fmt: skip
     CommandOption("jobs", ("--jobs", "-j"), "Worker processes (default: one per core).", True, FastPath.NO_EFFECT),
     CommandOption("no_progress", ("--no-progress",), "Do not show a progress bar.", False, FastPath.NO_EFFECT),
-    CommandOption("no_cache", ("--no-cache",), "Ignore and do not update .auditfix_cache/.", False, FastPath.CLI_ONLY),
+    CommandOption("no_cache", ("--no-cache",), "Ignore and do not update .auditfix_cache/.", False, FastPath.NO_CACHE),
     CommandOption("verbose", ("--verbose", "-v"), "Show internal tracebacks of failed files.", False, FastPath.IN_KEY),
     CommandOption(
         "base", ("--base",), "Git mode: build the branches from this commit (default: HEAD).",
@@ -133,6 +134,7 @@ class PlainRun:
     jobs: int | None
     verbose: bool
     progress: bool
+    cache: bool = True
 
     @property
     def check(self) -> bool:
@@ -140,7 +142,7 @@ class PlainRun:
 
     @property
     def replayable(self) -> bool:
-        return self.mode != "write"
+        return self.mode != "write" and self.cache
 
 
 def _by_flag() -> dict[str, CommandOption]:
@@ -200,6 +202,7 @@ def parse_plain_run(argv: Sequence[str]) -> PlainRun | None:
         jobs=int(jobs[0]) if jobs else None,
         verbose="verbose" in flags,
         progress="no_progress" not in flags,
+        cache="no_cache" not in flags,
     )
 
 
@@ -483,9 +486,12 @@ def _settings(root: Path, run: PlainRun) -> Settings | None:
 
     folder = root if root.is_dir() else root.parent
     try:
-        cache = read_pyproject_table(find_pyproject(root)).get("cache", True) is not False
+        cache = run.cache and read_pyproject_table(find_pyproject(root)).get("cache", True) is not False
         infos = registry_infos(folder / CACHE_DIR_NAME if cache else None, replay.tool_fingerprint(with_registry=False))
-        return resolve(root, infos, select=names(run.select), ignore=names(run.ignore), exclude=run.excludes, jobs=run.jobs)
+        return resolve(
+            root, infos, select=names(run.select), ignore=names(run.ignore), exclude=run.excludes, jobs=run.jobs,
+            cache=None if run.cache else False,
+        )  # fmt: skip
     except ConfigError:
         return None  # the CLI prints the error
 
