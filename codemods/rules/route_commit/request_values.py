@@ -181,6 +181,8 @@ class RequestValues:
         return value
 
     def _shape(self, node: cst.CSTNode) -> RequestValue | None:
+        if type(node) not in _SHAPED:
+            return None
         if isinstance(node, cst.Name):
             if self._root(node) == "current_user":
                 return RequestValue("current_user", ("user", "current_user"), False, False)
@@ -391,6 +393,8 @@ def _constant(node: cst.BaseExpression) -> str | int | None:
     return None
 
 
+# The kinds of node _shape can find a request value in.
+_SHAPED = node_types(cst.Name, cst.Attribute, cst.Subscript, cst.Call)
 # Every kind of node _Order.walk treats otherwise than by walking its children in order.
 _ORDERED = node_types(
     cst.Lambda, cst.FunctionDef, cst.Call, cst.Assign, cst.AnnAssign, cst.AugAssign, cst.Del, cst.IfExp,
