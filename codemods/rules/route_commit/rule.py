@@ -404,6 +404,9 @@ class RouteCommit(Codemod):
         self._scopes.pop()
         return updated_node
 
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> bool:
+        return False  # no function, class or block below it (all this transform plans or changes)
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         enclosing = self._scopes[-1] if self._scopes and isinstance(self._scopes[-1], cst.ClassDef) else None
         self._scopes.append(node)
