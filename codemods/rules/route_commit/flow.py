@@ -152,12 +152,10 @@ class Flow:
 # -- commits -------------------------------------------------------------------------------
 
 
-def find_commits(
-    route: Route, matcher: SessionMatcher, module_sessions: SessionScope
-) -> tuple[list[SessionCall], list[Decline]]:
-    """The route's commits, and those that cannot move at all (inside lambdas, nested functions)."""
+def find_commits(route: Route, matcher: SessionMatcher, scope: SessionScope) -> tuple[list[SessionCall], list[Decline]]:
+    """The route's commits, and those that cannot move at all (inside lambdas, nested functions);
+    ``scope``: the sessions the route's body sees (``matcher.scope_sessions`` of the function)."""
     function = route.function
-    scope = matcher.scope_sessions(function, module_sessions)
     commits = matcher.session_calls(function.body, scope, ("commit",))
     helpers = matcher.helper_calls(function.body)
     if helpers:

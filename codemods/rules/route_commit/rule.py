@@ -29,6 +29,7 @@ from codemods.analysis.sessions import (
     DEFAULT_SESSION_NAMES,
     SessionFacts,
     SessionMatcher,
+    SessionScope,
 )
 from codemods.analysis.sessions import INDEX_MARKERS as SESSION_INDEX_MARKERS
 from codemods.base import (
@@ -442,7 +443,8 @@ class RouteCommit(Codemod):
         )
         class_style = isinstance(self._location, ServiceLocation) and self._location.class_style
         self._class_style = self.option("style") == "class" or class_style
-        commits, declines = find_commits(route, self._matcher, self._module_sessions)
+        scope = self._matcher.scope_sessions(route.function, self._module_sessions)
+        commits, declines = find_commits(route, self._matcher, scope)
         for decline in declines:
             self.report(decline.node, decline.reason, fixable=False)
         if self.option("strategy") == "unit-of-work":
@@ -457,7 +459,7 @@ class RouteCommit(Codemod):
                 self.report(commit.call, f"not moved: {problem}", fixable=False)
             return
         runs = self._runs(route, commits)
-        sessions = self._session_names(route)
+        sessions = self._session_names(route, scope)
         accepted: list[tuple[Run, Flow]] = []
         # Outermost first: a run that contains another commit's run moves both commits together.
         for run in sorted(runs, key=lambda r: self._depth(r.block)):
@@ -515,9 +517,8 @@ class RouteCommit(Codemod):
         self._units[id(commit.call)] = unit
         return [commit]
 
-    def _session_names(self, route: Route) -> frozenset[str]:
+    def _session_names(self, route: Route, scope: SessionScope) -> frozenset[str]:
         """The route's plain names that hold database sessions (they come first in signatures)."""
-        scope = self._matcher.scope_sessions(route.function, self._module_sessions)
         params = route.function.params
         names = [p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)]
         return frozenset(n for n in names if self._matcher.is_session(cst.Name(n), scope))
