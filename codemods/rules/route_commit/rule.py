@@ -91,13 +91,13 @@ from codemods.rules.route_commit.services import (
     RouteCommitIndex,
     ServiceFunction,
     ServiceFunctionRequest,
+    blocked_services,
     describe_writes,
     keep_blank_lines,
     module_facts,
     respell,
     says_what_it_does,
     service_module_source,
-    shadowing,
     summary_of,
     without_channel,
 )
@@ -360,10 +360,7 @@ class RouteCommit(Codemod):
                 if isinstance(location, ServiceLocation) and path not in claims.get(location.path, []):
                     claims.setdefault(location.path, []).append(path)
         owners = {service: routes[0] for service, routes in claims.items() if len(routes) > 1}
-        blocked = {service: reason for service in claims if (reason := shadowing(service, facts)) is not None}
-        for service in claims:
-            if facts.get(service) == UNPARSABLE:
-                blocked[service] = f"{service} exists but does not parse, so the function cannot be added to it"
+        blocked = blocked_services(claims, facts)
         wanted = set(claims)
         kept = {p: f for p, f in services.items() if p in wanted}
         naming = {p: f.naming for p, f in routes.items() if f.naming is not None}
