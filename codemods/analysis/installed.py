@@ -2,12 +2,14 @@
 
 ``importlib.metadata.packages_distributions()`` opens every distribution's metadata on
 ``sys.path`` (about 0.05 s for a hundred): a pre-commit check of one file paid that on every
-commit.  The answer only changes when a
-distribution is installed, removed or upgraded, which creates or deletes its ``*.dist-info`` or
-``*.egg-info`` folder.  So the answer is kept in the user's cache folder under a key made of the
-interpreter, ``sys.path`` and every such folder's name and modification time on it (what
-``importlib.metadata`` itself finds: it looks for exactly these entries in exactly these
-folders), and recomputed by ``packages_distributions()`` whenever the key differs.
+commit.  The answer only changes when a distribution is installed, removed or upgraded, which
+creates or deletes its ``*.dist-info`` or ``*.egg-info`` folder (pip writes a new folder; it does
+not edit one in place).  So the answer is kept in the user's cache folder under a key made of the
+interpreter, ``sys.path`` and the name and modification time of every such folder on it (the
+entries ``importlib.metadata`` itself looks for, in the folders it looks in), and recomputed by
+``packages_distributions()`` whenever the key differs, or when an import hook other than the path
+finder also lists distributions.  It is a fact of the environment, not of a project, so it is not
+in a project's ``.auditfix_cache/``.
 """
 
 from __future__ import annotations
@@ -39,17 +41,22 @@ def environment_key(path: Sequence[str] | None = None) -> str:
         folder = entry or "."
         parts.append(os.path.abspath(folder))
         try:
-            with os.scandir(folder) as found:
-                parts.append(
-                    sorted(
-                        (item.name, item.stat().st_mtime_ns) for item in found if _is_metadata(item.name)
-                    )
-                )
-        except NotADirectoryError:
-            parts.append(os.stat(folder).st_mtime_ns)  # a zip file: its members are its metadata
+            if os.path.isdir(folder):
+                with os.scandir(folder) as found:
+                    parts.append(sorted((item.name, item.stat().st_mtime_ns) for item in found if _is_metadata(item.name)))
+            else:
+                parts.append(os.stat(folder).st_mtime_ns)  # a zip file: its members are its metadata
         except OSError:
-            parts.append(None)
+            parts.append(None)  # missing or unreadable: importlib.metadata finds nothing there either
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+
+
+def _other_distribution_finders() -> bool:
+    """Whether an import hook other than the path finder also lists distributions (importlib.metadata
+    asks every ``sys.meta_path`` finder with ``find_distributions``; the key covers ``sys.path`` only)."""
+    from importlib.machinery import PathFinder
+
+    return any(finder is not PathFinder and hasattr(finder, "find_distributions") for finder in sys.meta_path)
 
 
 def _is_metadata(name: str) -> bool:
@@ -61,6 +68,10 @@ def _is_metadata(name: str) -> bool:
 def top_level_names(folder: Path | None = None) -> Mapping[str, list[str]]:
     """``importlib.metadata.packages_distributions()``, from ``folder`` when nothing it reads changed."""
     folder = cache_folder() if folder is None else folder
+    if _other_distribution_finders():
+        import importlib.metadata
+
+        return importlib.metadata.packages_distributions()  # what they find is in no key of ours
     key = environment_key()
     # One file per interpreter and path (a console script's path differs from `python -c`'s):
     # runs of both kinds keep their own answer instead of replacing each other's.

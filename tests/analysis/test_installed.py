@@ -76,3 +76,24 @@ def test_an_unwritable_cache_folder_still_answers(site: Path, tmp_path: Path) ->
     blocker.write_text("", encoding="utf-8")
     _install(site, "alpha", "alpha_top")
     assert installed.top_level_names(blocker / "cache")["alpha_top"] == ["alpha"]
+
+
+def test_another_distribution_finder_bypasses_the_stored_answer(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _install(site, "alpha", "alpha_top")
+    installed.top_level_names(tmp_path / "cache")
+
+    class Finder:
+        @staticmethod
+        def find_spec(*_: object) -> None:
+            return None
+
+        @staticmethod
+        def find_distributions(*_: object) -> list[importlib.metadata.Distribution]:
+            return [importlib.metadata.PathDistribution(site / "alpha-1.0.dist-info")]
+
+    monkeypatch.setattr(sys, "meta_path", [*sys.meta_path, Finder])
+    assert installed.top_level_names(tmp_path / "cache") == importlib.metadata.packages_distributions()
+    assert installed.top_level_names(tmp_path / "cache")["alpha_top"] == ["alpha", "alpha"]
+
