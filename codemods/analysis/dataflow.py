@@ -23,11 +23,22 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import libcst as cst
 
+from codemods.analysis.nodes import node_types
 from codemods.speedups.walk import children
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 _LOOPS = (cst.For, cst.While)
 _TRIES = (cst.Try, cst.TryStar)
+# What the hot walks below ask of every node, as sets of classes (see nodes.node_types).
+_NAMED_EXPRS = node_types(cst.NamedExpr)
+_BOOLEAN_OPERATIONS = node_types(cst.BooleanOperation)
+_IF_EXPS = node_types(cst.IfExp)
+_WALRUS_BARRIERS = node_types(*_COMPREHENSIONS, cst.Lambda, cst.FunctionDef, cst.ClassDef, cst.BaseSuite)
+_NAMES = node_types(cst.Name)
+_VALUE_HOLDERS = node_types(cst.Attribute, cst.Arg)
+_COMPREHENSION_TYPES = node_types(*_COMPREHENSIONS)
+_FUNCTIONS = node_types(cst.Lambda, cst.FunctionDef)
+_IMPORT_NAMES = node_types(cst.ImportAlias, cst.AsName)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -424,14 +435,15 @@ def _certain_walrus(node: cst.CSTNode) -> list[str]:
     pending = [node]
     while pending:
         current = pending.pop()
-        if isinstance(current, cst.NamedExpr):
+        kind = type(current)
+        if kind in _NAMED_EXPRS:
             names.extend(_target_names(current.target))
             pending.append(current.value)
-        elif isinstance(current, cst.BooleanOperation):
+        elif kind in _BOOLEAN_OPERATIONS:
             pending.append(current.left)
-        elif isinstance(current, cst.IfExp):
+        elif kind in _IF_EXPS:
             pending.append(current.test)
-        elif isinstance(current, (*_COMPREHENSIONS, cst.Lambda, cst.FunctionDef, cst.ClassDef, cst.BaseSuite)):
+        elif kind in _WALRUS_BARRIERS:
             continue
         else:
             pending.extend(children(current))
@@ -452,21 +464,22 @@ def _reads(node: cst.CSTNode, bound: frozenset[str], on_walrus: object = None) -
     Attribute names and keyword names are not variables; comprehensions, lambdas and nested
     functions bind their own names; the target of ``:=`` is reported to ``on_walrus`` instead.
     """
-    if isinstance(node, cst.Name):
+    kind = type(node)
+    if kind in _NAMES:
         if node.value not in bound:
             yield node.value
-    elif isinstance(node, (cst.Attribute, cst.Arg)):
+    elif kind in _VALUE_HOLDERS:
         yield from _reads(node.value, bound, on_walrus)
-    elif isinstance(node, cst.NamedExpr):
+    elif kind in _NAMED_EXPRS:
         yield from _reads(node.value, bound, on_walrus)
         if callable(on_walrus):
             for name in _target_names(node.target):
                 on_walrus(name)
-    elif isinstance(node, _COMPREHENSIONS):
+    elif kind in _COMPREHENSION_TYPES:
         yield from _comprehension_reads(node, bound, on_walrus)
-    elif isinstance(node, (cst.Lambda, cst.FunctionDef)):
+    elif kind in _FUNCTIONS:
         yield from _function_reads(node, bound, on_walrus)
-    elif not isinstance(node, (cst.ImportAlias, cst.AsName)):
+    elif kind not in _IMPORT_NAMES:
         for child in children(node):
             yield from _reads(child, bound, on_walrus)
 

@@ -21,6 +21,7 @@ from libcst.metadata import (
 from codemods.analysis.names import NameFacts
 from codemods.analysis.nodes import dotted_name
 from codemods.speedups.positions import TreePositions, positions_of
+from codemods.speedups.unchanged import is_node
 
 
 class Metadata:
@@ -121,12 +122,12 @@ def parents_of(module: cst.Module) -> dict[cst.CSTNode, cst.CSTNode]:
             names = _CHILD_FIELDS[kind] = tuple(field.name for field in dataclasses.fields(kind))
         for name in names:
             value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
+            if is_node(value):
                 parents[value] = node
                 pending.append(value)
             elif isinstance(value, (tuple, list)):
                 for item in value:
-                    if isinstance(item, cst.CSTNode):
+                    if is_node(item):
                         parents[item] = node
                         pending.append(item)
     return parents

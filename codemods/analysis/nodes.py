@@ -12,6 +12,23 @@ from codemods.speedups.walk import walk
 NESTED_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 
+
+def node_types(*classes: type[cst.CSTNode]) -> frozenset[type[cst.CSTNode]]:
+    """``classes`` and every subclass of them: ``type(node) in node_types(A, B)`` answers
+    ``isinstance(node, (A, B))``.  libcst's nodes are ABCs, so each ``isinstance`` that answers
+    no is a Python call to ``ABCMeta.__instancecheck__``; the walks that ask it of every node of
+    a function ask this instead.  Computed when libcst is loaded (it defines every node class
+    at import; tests/analysis/test_nodes.py checks the answers agree on all of them)."""
+    found: set[type[cst.CSTNode]] = set()
+    pending = list(classes)
+    while pending:
+        kind = pending.pop()
+        if kind not in found:
+            found.add(kind)
+            pending.extend(kind.__subclasses__())
+    return frozenset(found)
+
+
 # A name as it stands in source text: not an attribute (after a dot), not inside a longer word.
 IDENTIFIER = re.compile(r"(?<![\w.])[^\W\d]\w*")
 

@@ -60,7 +60,7 @@ from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 
 import libcst as cst
 
-from codemods.analysis.nodes import NESTED_SCOPES, dotted_name
+from codemods.analysis.nodes import NESTED_SCOPES, dotted_name, node_types
 from codemods.speedups import traversal
 from codemods.speedups.walk import walk
 
@@ -86,6 +86,12 @@ FACTORY_MAKERS: tuple[str, ...] = ("sessionmaker", "async_sessionmaker")
 SCOPED_MAKERS: tuple[str, ...] = ("scoped_session", "async_scoped_session")
 
 WRAPPING_TYPES = ("Optional", "Union")
+
+
+# The call finders ask these of every node (see nodes.node_types).
+_NESTED_SCOPE_TYPES = node_types(*NESTED_SCOPES)
+_AWAITS = node_types(cst.Await)
+_CALLS = node_types(cst.Call)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -412,12 +418,13 @@ class _HelperFinder(traversal.Visitor):
         self._depth = 0
 
     def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, NESTED_SCOPES) and self._depth > 0:
+        kind = type(node)
+        if kind in _NESTED_SCOPE_TYPES and self._depth > 0:
             return False
         self._depth += 1
-        if isinstance(node, cst.Await) and isinstance(node.expression, cst.Call):
+        if kind in _AWAITS and type(node.expression) in _CALLS:
             self._awaited.add(id(node.expression))
-        if isinstance(node, cst.Call):
+        if kind in _CALLS:
             name = dotted_name(node.func)
             if name is not None and name in self.helpers:
                 self.calls.append(SessionCall(node, node.func, name, "commit", id(node) in self._awaited))
@@ -542,12 +549,13 @@ class _CallFinder(traversal.Visitor):
         self._depth = 0
 
     def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, NESTED_SCOPES) and self._depth > 0:
+        kind = type(node)
+        if kind in _NESTED_SCOPE_TYPES and self._depth > 0:
             return False
         self._depth += 1
-        if isinstance(node, cst.Await) and isinstance(node.expression, cst.Call):
+        if kind in _AWAITS and type(node.expression) in _CALLS:
             self._awaited.add(id(node.expression))
-        if isinstance(node, cst.Call):
+        if kind in _CALLS:
             found = _as_method_call(node, self.methods, awaited=id(node) in self._awaited)
             if found is not None:
                 self.calls.append(found)

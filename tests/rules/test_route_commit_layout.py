@@ -24,7 +24,7 @@ import pytest
 
 from codemods.rules.route_commit import RouteCommit
 from codemods.rules.route_commit.naming import plural, singular, written_model
-from codemods.rules.route_commit.services import ServiceFunctionRequest
+from codemods.rules.route_commit.services import UNPARSABLE, ServiceFunctionRequest, blocked_services, package_folders
 from tests.rules.helpers import assert_noop, declined, run_codemod
 from tests.rules.test_route_commit import generate
 from tests.rules.test_route_commit_apps import rewrite_tree, write_tree
@@ -861,3 +861,35 @@ def test_the_chapter06_sqlalchemy_fastapi_app_and_its_suite_still_work_after_the
         )  # fmt: skip
         assert result.returncode == 0, f"{name}: {result.stdout}{result.stderr}"
         assert "1 passed" in result.stdout
+
+
+# -- which service modules cannot be written (read from a set of folders, not every path) ----------
+
+TREE_PATHS = [
+    "app/views.py", "app/services.py", "app/api/routes.py", "app/api/services/orders.py", "setup.py",
+    "pkg/sub/deep/mod.py", "pkg.py", "svc/x.py", "broken/services.py",
+]  # fmt: skip
+
+
+def test_package_folders_answer_what_a_scan_of_every_path_answers() -> None:
+    folders = package_folders(TREE_PATHS)
+    # Every folder-like prefix (shadowing asks for `<service path without .py>/`), present or not.
+    candidates = {p[: i + 1] + "/" for p in TREE_PATHS for i in range(len(p))} | {"nope/", "/", "pkg/sub/"}
+    candidates |= {p[: i + 1] for p in TREE_PATHS for i in range(len(p)) if p[i] == "/"}
+    for package in candidates:
+        assert (package in folders) == any(path.startswith(package) for path in TREE_PATHS), package
+    assert folders == {"app/", "app/api/", "app/api/services/", "pkg/", "pkg/sub/", "pkg/sub/deep/", "svc/", "broken/"}
+
+
+def test_blocked_services_give_each_reason() -> None:
+    indexed = {path: None for path in TREE_PATHS} | {"broken/services.py": UNPARSABLE}
+    claimed = ["app/api/services.py", "pkg/sub.py", "pkg/new/services.py", "svc/orders.py", "broken/services.py"]
+    assert blocked_services(claimed, indexed) == {
+        "app/api/services.py": "app/api/services/ is a package, which would hide a services.py next to it",
+        "pkg/sub.py": "pkg/sub/ is a package, which would hide a sub.py next to it",
+        "broken/services.py": "broken/services.py exists but does not parse, so the function cannot be added to it",
+    }
+    assert blocked_services(["pkg/services/orders.py"], {"pkg/services.py": None}) == {
+        "pkg/services/orders.py": "pkg/services.py exists; a services/ package next to it would hide it"
+    }
+

@@ -37,7 +37,7 @@ from codemods.analysis.dataflow import (
     local_names,
 )
 from codemods.analysis.metadata import Metadata, position_key
-from codemods.analysis.nodes import NESTED_SCOPES, dotted_name
+from codemods.analysis.nodes import NESTED_SCOPES, dotted_name, node_types
 from codemods.analysis.routes import HTTP_METHODS, Route
 from codemods.analysis.sessions import (
     SessionCall,
@@ -58,6 +58,15 @@ from codemods.speedups.walk import children, walk
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 _LOOPS = (cst.For, cst.While)
+# What _Mobility asks of every node of a statement (see nodes.node_types).
+_NESTED_SCOPE_TYPES = node_types(*NESTED_SCOPES)
+_LOOP_TYPES = node_types(*_LOOPS)
+_RETURNS = node_types(cst.Return)
+_YIELDS_AND_RAISES = node_types(cst.Yield, cst.Raise)
+_BREAKS = node_types(cst.Break, cst.Continue)
+_ATTRIBUTES = node_types(cst.Attribute)
+_ARGS = node_types(cst.Arg)
+_NAMES_AND_ATTRIBUTES = node_types(cst.Name, cst.Attribute)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -143,12 +152,10 @@ class Flow:
 # -- commits -------------------------------------------------------------------------------
 
 
-def find_commits(
-    route: Route, matcher: SessionMatcher, module_sessions: SessionScope
-) -> tuple[list[SessionCall], list[Decline]]:
-    """The route's commits, and those that cannot move at all (inside lambdas, nested functions)."""
+def find_commits(route: Route, matcher: SessionMatcher, scope: SessionScope) -> tuple[list[SessionCall], list[Decline]]:
+    """The route's commits, and those that cannot move at all (inside lambdas, nested functions);
+    ``scope``: the sessions the route's body sees (``matcher.scope_sessions`` of the function)."""
     function = route.function
-    scope = matcher.scope_sessions(function, module_sessions)
     commits = matcher.session_calls(function.body, scope, ("commit",))
     helpers = matcher.helper_calls(function.body)
     if helpers:
@@ -253,22 +260,23 @@ class _Mobility(traversal.Visitor):
     def on_visit(self, node: cst.CSTNode) -> bool:
         if self.reason is not None:
             return False
-        if isinstance(node, NESTED_SCOPES):
+        kind = type(node)
+        if kind in _NESTED_SCOPE_TYPES:
             self._nested += 1
-        elif isinstance(node, _LOOPS):
+        elif kind in _LOOP_TYPES:
             self._loops += 1
         if not self._nested:
-            if isinstance(node, cst.Return):
+            if kind in _RETURNS:
                 return self._stop("return")
-            if isinstance(node, (cst.Yield, cst.Raise)):
-                return self._stop(type(node).__name__.lower())
-            if isinstance(node, (cst.Break, cst.Continue)) and not self._loops:
-                return self._stop(type(node).__name__.lower())
-        if isinstance(node, cst.Attribute):
+            if kind in _YIELDS_AND_RAISES:
+                return self._stop(kind.__name__.lower())
+            if kind in _BREAKS and not self._loops:
+                return self._stop(kind.__name__.lower())
+        if kind in _ATTRIBUTES:
             self._not_variables.add(id(node.attr))
             if node.attr.value in HTTP_METHODS and not isinstance(self.values and self.values.match(node), RequestValue):
                 return self._stop(f"calls `{node.attr.value}`, which answers HTTP itself")
-        elif isinstance(node, cst.Arg) and node.keyword is not None:
+        elif kind in _ARGS and node.keyword is not None:
             self._not_variables.add(id(node.keyword))
         if self.values is not None and id(node) not in self._not_variables:
             found = self.values.classify(node)
@@ -278,16 +286,17 @@ class _Mobility(traversal.Visitor):
                 return self._stop(f"uses the form object `{node.value}`: a service takes its fields' values")
             if found == INSIDE:
                 return True
-        if isinstance(node, (cst.Name, cst.Attribute)) and id(node) not in self._not_variables:
+        if kind in _NAMES_AND_ATTRIBUTES and id(node) not in self._not_variables:
             http = http_name(node, self.meta, self.http_names, self.http_locals)
             if http is not None:
                 return self._stop(f"uses {http}")
         return True
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
-        if isinstance(original_node, NESTED_SCOPES):
+        kind = type(original_node)
+        if kind in _NESTED_SCOPE_TYPES:
             self._nested -= 1
-        elif isinstance(original_node, _LOOPS):
+        elif kind in _LOOP_TYPES:
             self._loops -= 1
 
 

@@ -55,7 +55,7 @@ import libcst as cst
 
 from codemods.analysis.dataflow import defined_before, effects, live_after, local_names
 from codemods.analysis.metadata import Metadata
-from codemods.analysis.nodes import NESTED_SCOPES, dotted_name
+from codemods.analysis.nodes import NESTED_SCOPES, dotted_name, node_types
 from codemods.analysis.routes import snake_case
 from codemods.speedups import traversal
 from codemods.speedups.walk import children, walk
@@ -181,6 +181,8 @@ class RequestValues:
         return value
 
     def _shape(self, node: cst.CSTNode) -> RequestValue | None:
+        if type(node) not in _SHAPED:
+            return None
         if isinstance(node, cst.Name):
             if self._root(node) == "current_user":
                 return RequestValue("current_user", ("user", "current_user"), False, False)
@@ -391,6 +393,15 @@ def _constant(node: cst.BaseExpression) -> str | int | None:
     return None
 
 
+# The kinds of node _shape can find a request value in.
+_SHAPED = node_types(cst.Name, cst.Attribute, cst.Subscript, cst.Call)
+# Every kind of node _Order.walk treats otherwise than by walking its children in order.
+_ORDERED = node_types(
+    cst.Lambda, cst.FunctionDef, cst.Call, cst.Assign, cst.AnnAssign, cst.AugAssign, cst.Del, cst.IfExp,
+    cst.BooleanOperation, cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp, cst.With, cst.If,
+    cst.While, cst.For, cst.BaseCompoundStatement,
+)  # fmt: skip
+
 _CONSTANT_NAMES = ("None", "True", "False", "int", "float", "str", "bool")
 
 
@@ -459,6 +470,10 @@ class _Order:
     def walk(self, node: cst.CSTNode, certain: bool, deferred: bool) -> None:
         if id(node) in self.values:
             self.emit("value", node, certain, deferred)
+            return
+        if type(node) not in _ORDERED:  # a kind none of the cases below handles: its children in order
+            for child in children(node):
+                self.walk(child, certain, deferred)
             return
         if isinstance(node, (cst.Lambda, cst.FunctionDef)):
             for child in children(node):

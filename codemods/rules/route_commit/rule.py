@@ -29,6 +29,7 @@ from codemods.analysis.sessions import (
     DEFAULT_SESSION_NAMES,
     SessionFacts,
     SessionMatcher,
+    SessionScope,
 )
 from codemods.analysis.sessions import INDEX_MARKERS as SESSION_INDEX_MARKERS
 from codemods.base import (
@@ -90,13 +91,13 @@ from codemods.rules.route_commit.services import (
     RouteCommitIndex,
     ServiceFunction,
     ServiceFunctionRequest,
+    blocked_services,
     describe_writes,
     keep_blank_lines,
     module_facts,
     respell,
     says_what_it_does,
     service_module_source,
-    shadowing,
     summary_of,
     without_channel,
 )
@@ -359,10 +360,7 @@ class RouteCommit(Codemod):
                 if isinstance(location, ServiceLocation) and path not in claims.get(location.path, []):
                     claims.setdefault(location.path, []).append(path)
         owners = {service: routes[0] for service, routes in claims.items() if len(routes) > 1}
-        blocked = {service: reason for service in claims if (reason := shadowing(service, facts)) is not None}
-        for service in claims:
-            if facts.get(service) == UNPARSABLE:
-                blocked[service] = f"{service} exists but does not parse, so the function cannot be added to it"
+        blocked = blocked_services(claims, facts)
         wanted = set(claims)
         kept = {p: f for p, f in services.items() if p in wanted}
         naming = {p: f.naming for p, f in routes.items() if f.naming is not None}
@@ -404,6 +402,9 @@ class RouteCommit(Codemod):
         self._scopes.pop()
         return updated_node
 
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> bool:
+        return False  # no function, class or block below it (all this transform plans or changes)
+
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         enclosing = self._scopes[-1] if self._scopes and isinstance(self._scopes[-1], cst.ClassDef) else None
         self._scopes.append(node)
@@ -439,7 +440,8 @@ class RouteCommit(Codemod):
         )
         class_style = isinstance(self._location, ServiceLocation) and self._location.class_style
         self._class_style = self.option("style") == "class" or class_style
-        commits, declines = find_commits(route, self._matcher, self._module_sessions)
+        scope = self._matcher.scope_sessions(route.function, self._module_sessions)
+        commits, declines = find_commits(route, self._matcher, scope)
         for decline in declines:
             self.report(decline.node, decline.reason, fixable=False)
         if self.option("strategy") == "unit-of-work":
@@ -454,7 +456,7 @@ class RouteCommit(Codemod):
                 self.report(commit.call, f"not moved: {problem}", fixable=False)
             return
         runs = self._runs(route, commits)
-        sessions = self._session_names(route)
+        sessions = self._session_names(route, scope)
         accepted: list[tuple[Run, Flow]] = []
         # Outermost first: a run that contains another commit's run moves both commits together.
         for run in sorted(runs, key=lambda r: self._depth(r.block)):
@@ -512,9 +514,8 @@ class RouteCommit(Codemod):
         self._units[id(commit.call)] = unit
         return [commit]
 
-    def _session_names(self, route: Route) -> frozenset[str]:
+    def _session_names(self, route: Route, scope: SessionScope) -> frozenset[str]:
         """The route's plain names that hold database sessions (they come first in signatures)."""
-        scope = self._matcher.scope_sessions(route.function, self._module_sessions)
         params = route.function.params
         names = [p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)]
         return frozenset(n for n in names if self._matcher.is_session(cst.Name(n), scope))

@@ -7,7 +7,7 @@ import ast
 import dataclasses
 import difflib
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import libcst as cst
@@ -128,10 +128,35 @@ def _blank_count(statement: cst.BaseStatement) -> int:
 
 
 
-def shadowing(service_path: str, indexed: Mapping[str, Any]) -> str | None:
-    """Why creating ``service_path`` would hide, or be hidden by, a module that already exists."""
+def blocked_services(claimed: Iterable[str], indexed: Mapping[str, Any]) -> dict[str, str]:
+    """Why each service module of ``claimed`` cannot be written (``indexed``: the whole tree's
+    index facts by path), for those that cannot."""
+    folders = package_folders(indexed)
+    blocked = {service: reason for service in claimed if (reason := shadowing(service, indexed, folders)) is not None}
+    for service in claimed:
+        if indexed.get(service) == UNPARSABLE:
+            blocked[service] = f"{service} exists but does not parse, so the function cannot be added to it"
+    return blocked
+
+
+def package_folders(paths: Iterable[str]) -> frozenset[str]:
+    """Every folder (as ``a/b/``) that holds one of ``paths``, at any depth: a service module's
+    check asks this set instead of reading every path of the tree."""
+    folders: set[str] = set()
+    for path in paths:
+        end = path.rfind("/")
+        # A folder already known was added with all the folders above it.
+        while end > 0 and path[: end + 1] not in folders:
+            folders.add(path[: end + 1])
+            end = path.rfind("/", 0, end)
+    return frozenset(folders)
+
+
+def shadowing(service_path: str, indexed: Mapping[str, Any], folders: Collection[str]) -> str | None:
+    """Why creating ``service_path`` would hide, or be hidden by, a module that already exists
+    (``folders``: :func:`package_folders` of ``indexed``)."""
     package = service_path[: -len(".py")] + "/"
-    if any(path.startswith(package) for path in indexed):
+    if package in folders:  # some indexed path starts with it
         return f"{package} is a package, which would hide a {service_path.rsplit('/', 1)[-1]} next to it"
     folder = service_path.rsplit("/", 1)[0] if "/" in service_path else ""
     if folder and f"{folder}.py" in indexed:

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import importlib.metadata
 import sys
 from collections.abc import Collection, Sequence
 
 import libcst as cst
 
+from codemods.analysis.installed import top_level_names
 from codemods.analysis.nodes import dotted_name
 from codemods.rules.route_commit.services import common_prefix
 
@@ -43,7 +43,7 @@ def library_names() -> frozenset[str]:
     the distributions installed here (auditfix's own aside) and well-known libraries."""
     installed = {
         name
-        for name, distributions in importlib.metadata.packages_distributions().items()
+        for name, distributions in top_level_names().items()
         if "auditfix" not in distributions and name.isidentifier()
     }
     return frozenset(sys.stdlib_module_names) | WELL_KNOWN_LIBRARIES | installed
