@@ -415,3 +415,52 @@ def test_a_syntax_error_in_an_included_partial_is_reported_before_any_work(tmp_p
     result = auditfix("run", project, "--dry-run", "--no-progress", cwd=project.parent)
     assert result.returncode == 2
     assert f"{project / 'tpl' / 'partials' / 'note.j2'}:1: template syntax error" in result.stderr
+
+
+# -- the run works on the tree its key read ------------------------------------------------------
+
+
+def _preview_of(root: Path, named: list[str], excludes: tuple[str, ...] = ()):
+    """(the key of ``run --check NAMED...``, an engine given the tree it read, one without it)."""
+    from codemods.engine.config import resolve
+    from codemods.engine.runner import Engine
+    from codemods.registry import REGISTRY
+
+    command = commandline.replay.preview_command(True, "", "", named, False)
+    key = commandline.ReplayKey.compute(root, command, excludes)
+    settings = resolve(root, REGISTRY, exclude=excludes, jobs=1, cache=False)
+    assert key.key is not None and key.key.tree is not None
+    return key, Engine(root, settings, only=named, tree=key.key.tree), Engine(root, settings, only=named)
+
+
+def test_a_preview_reads_each_file_once_for_its_key_and_its_run(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The replay key reads every discovered file; the run it keys works on those bytes (same
+    files, same content) instead of discovering and reading the tree again, and reports the same."""
+    from codemods.engine import runner
+
+    make_tree(project, {"pyproject.toml": "[tool.auditfix]\nexclude = ['app/clean.py']\n", "app/other.py": "x = 2\n"})
+    key, with_tree, without = _preview_of(project, ["app/jobs.py"], ("app/other.py",))
+    assert sorted(key.key.tree.files) == ["app/__init__.py", "app/jobs.py"]  # both excludes applied
+    expected = without.run()
+
+    def no_reading(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the tree was read again")
+
+    monkeypatch.setattr(runner, "discover", no_reading)
+    monkeypatch.setattr(runner, "read_sources", no_reading)
+    report = with_tree.run()
+    assert report == expected and [c.path for c in report.changes] == ["app/jobs.py"]
+    assert report.changes[0].old == (project / "app/jobs.py").read_bytes()
+
+
+def test_a_tree_read_with_other_excludes_or_a_second_run_reads_the_files_again(project: Path) -> None:
+    from codemods.engine.config import resolve
+    from codemods.engine.runner import Engine
+    from codemods.registry import REGISTRY
+
+    key, engine, _ = _preview_of(project, ["app/jobs.py"])
+    other = resolve(project, REGISTRY, exclude=("app/clean.py",), jobs=1, cache=False)
+    assert Engine(project, other, only=["app/jobs.py"], tree=key.key.tree).tree is None
+    engine.run()
+    (project / "app/jobs.py").write_text("x = 1\n")  # a second run of the same engine sees the change
+    assert engine.run().changes == []

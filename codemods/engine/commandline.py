@@ -372,7 +372,8 @@ def run_plain(
     Raises :class:`Interrupted` on Ctrl-C (after saying so)."""
     from codemods.engine.runner import Engine
 
-    engine = Engine(root, settings, only=only)
+    tree = replay_key.key.tree if replay_key is not None and replay_key.key is not None else None
+    engine = Engine(root, settings, only=only, tree=tree)
     if mode == "write":
         finish_interrupted(engine.folder)
     else:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from codemods import __version__
 from codemods.engine.cache import CACHE_DIR_NAME, ResultCache, content_key, dependency_versions, folder_digest, tool_files
-from codemods.engine.discovery import discover
+from codemods.engine.discovery import Discovered, discover
 
 _KEEP = 8  # recorded runs kept: a few command lines used in turn (pre-commit, CI, by hand)
 _ENVIRONMENT = ("NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS", "CLICOLOR", "CLICOLOR_FORCE")
@@ -80,6 +80,28 @@ def _pyproject(folder: Path) -> Path | None:
 
 
 @dataclasses.dataclass(frozen=True)
+class ReadFile:
+    """One discovered file as the key read it."""
+
+    data: bytes
+    st_mode: int
+    mtime_ns: int
+    digest: bytes  # blake2b of ``data``, 20 bytes
+
+
+@dataclasses.dataclass(frozen=True)
+class TreeRead:
+    """The files a key was computed from, discovered and read once: the run the key belongs to
+    works on these (codemods.engine.runner.Engine) instead of discovering and reading the tree
+    again, so its output is that of the content the key names."""
+
+    root: Path
+    excludes: tuple[str, ...]
+    found: Discovered
+    files: dict[str, ReadFile]
+
+
+@dataclasses.dataclass(frozen=True)
 class RunKey:
     value: str
     # What the key was computed from, by size and modification time: a cheap check, after the
@@ -88,6 +110,7 @@ class RunKey:
     root: Path
     excludes: tuple[str, ...]
     pyproject: Path | None
+    tree: TreeRead | None = dataclasses.field(default=None, compare=False, repr=False)
 
 
 def _stamp(path: Path) -> tuple[int, int]:
@@ -124,11 +147,15 @@ def run_key(
         found = discover(root, all_excludes)
         digest = hashlib.blake2b(digest_size=20)
         stamps = []
+        files: dict[str, ReadFile] = {}
         for path in found.paths:
             full = folder / path
-            stamps.append((path, *_stamp(full)))
+            info = os.stat(full)
+            stamps.append((path, info.st_size, info.st_mtime_ns))
+            data = full.read_bytes()
+            files[path] = ReadFile(data, info.st_mode, info.st_mtime_ns, hashlib.blake2b(data, digest_size=20).digest())
             digest.update(path.encode() + b"\0")
-            digest.update(hashlib.blake2b(full.read_bytes(), digest_size=20).digest())
+            digest.update(files[path].digest)
         for link in found.symlinks:
             digest.update(b"link:" + link.encode() + b"\0")
         terminal = f"{sys.stdout.isatty()}:{sys.stderr.isatty()}:" + ":".join(
@@ -147,7 +174,7 @@ def run_key(
         )
         if pyproject is not None:
             stamps.append((str(pyproject), *_stamp(pyproject)))
-        return RunKey(value, tuple(stamps), root, all_excludes, pyproject)
+        return RunKey(value, tuple(stamps), root, all_excludes, pyproject, TreeRead(root, all_excludes, found, files))
     except Exception:  # noqa: BLE001 - anything odd: no replay, the full run decides
         return None
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import glob
+import hashlib
 import os
 import stat
 import tempfile
@@ -28,7 +29,7 @@ from codemods.engine.cache import CACHE_DIR_NAME, ResultCache, content_key, fold
 from codemods.engine.config import Settings
 from codemods.engine.discovery import discover
 from codemods.engine.manifest import CodemodInfo, loaded
-from codemods.engine.replay import file_state
+from codemods.engine.replay import TreeRead, file_state
 
 # libcst, the codemods and the pipeline are imported when a file needs them (codemods.engine.pipeline):
 # a run whose files contain no codemod's markers never imports them.
@@ -45,6 +46,10 @@ class SourceFile:
     data: bytes
     mode: int
     mtime_ns: int
+    digest: bytes | None = None  # blake2b of ``data`` (20 bytes) when the replay key took it
+
+    def content_digest(self) -> bytes:
+        return self.digest if self.digest is not None else hashlib.blake2b(self.data, digest_size=20).digest()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,6 +127,19 @@ def read_sources(folder: Path, paths: Iterable[str], report: RunReport) -> list[
             report.skipped.append(Problem(path, f"cannot read: {exc.strerror or exc}"))
             continue
         sources.append(SourceFile(path, data, stat.S_IMODE(info.st_mode), info.st_mtime_ns))
+    return sources
+
+
+def sources_in(tree: TreeRead, paths: Iterable[str], report: RunReport) -> list[SourceFile]:
+    """The files at ``paths`` as the replay key read them (``tree`` holds every discovered file),
+    with what :func:`read_sources` would report."""
+    sources = []
+    for path in paths:
+        known = tree.files[path]
+        if not stat.S_ISREG(known.st_mode):
+            report.skipped.append(Problem(path, "not a regular file"))
+            continue
+        sources.append(SourceFile(path, known.data, stat.S_IMODE(known.st_mode), known.mtime_ns, known.digest))
     return sources
 
 
@@ -274,6 +292,7 @@ class Engine:
         *,
         progress: ProgressCallback | None = None,
         only: Sequence[str] | None = None,
+        tree: TreeRead | None = None,
     ) -> None:
         self.root = root
         # Paths named on the command line: their project's root is the root, and only
@@ -286,11 +305,15 @@ class Engine:
         self.cache_folder = self.folder / CACHE_DIR_NAME if settings.cache else None
         # Files of this run the index pass found no codemod's syntax pre-check passing in.
         self.screened: set[str] = set()
+        # The tree as the replay key just discovered and read it (same root and excludes): the
+        # first run works on it instead of discovering and reading every file again.
+        self.tree = tree if tree is not None and tree.root == root and tree.excludes == tuple(settings.excludes) else None
 
     def run(self) -> RunReport:
         report = RunReport(self.root, tuple(c.name for c in self.settings.codemods))
         self.screened = set()
-        everything = found = discover(self.root, self.settings.excludes)
+        tree, self.tree = self.tree, None
+        everything = found = tree.found if tree is not None else discover(self.root, self.settings.excludes)
         if self.only is not None:
             found = dataclasses.replace(
                 found,
@@ -300,7 +323,7 @@ class Engine:
         for link in found.symlinks:
             report.skipped.append(Problem(link, "symbolic link: not rewritten (its target is processed if it is in the folder)"))
         report.files = len(found.paths) + len(found.symlinks)
-        sources = read_sources(self.folder, found.paths, report)
+        sources = self._read(found.paths, report, tree)
         codemods = self.settings.codemods
         if self.only is None:  # the whole tree was read: a codemod whose tree markers occur nowhere cannot act
             codemods = tuple(c for c in codemods if _in_tree(c.tree_markers, sources))
@@ -318,7 +341,7 @@ class Engine:
             # The whole-tree index still sees the whole tree, so a named file is rewritten as in a full run.
             named = {source.path for source in sources}
             others = [p for p in everything.paths if p not in named]
-            index_sources = sources + read_sources(self.folder, others, RunReport(self.root, report.codemods))
+            index_sources = sources + self._read(others, RunReport(self.root, report.codemods), tree)
         indexes = self._build_indexes(indexers, index_sources, sources)
         from codemods.engine.pipeline import Plan
 
@@ -334,6 +357,9 @@ class Engine:
         self._collect(outcomes, by_path, report)
         self._finalize(outcomes, plan, report)
         return self._sorted(report)
+
+    def _read(self, paths: Sequence[str], report: RunReport, tree: TreeRead | None) -> list[SourceFile]:
+        return read_sources(self.folder, paths, report) if tree is None else sources_in(tree, paths, report)
 
     @staticmethod
     def _sorted(report: RunReport) -> RunReport:
@@ -370,7 +396,7 @@ class Engine:
             for codemod in indexers:
                 if not any(marker in source.data for marker in codemod.index_markers):
                     continue
-                key = content_key(__version__, tool_digest(), codemod.name, source.path, source.data)
+                key = content_key(__version__, tool_digest(), codemod.name, source.path, source.content_digest())
                 keys[codemod.name, source.path] = key
                 cached = cache.get(key)
                 if cached is not None:
