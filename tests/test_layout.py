@@ -170,6 +170,22 @@ def test_an_unverified_libcst_turns_the_speedups_off_with_one_warning(monkeypatc
     assert "libcst 99.0" in str(caught[0].message)
 
 
+def test_the_speedups_read_libcsts_version_from_its_version_file_as_its_metadata_gives_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Read without importing importlib.metadata (a cost on every pre-commit check); the metadata
+    is asked only when libcst has no version file."""
+    import importlib.util
+    from importlib import metadata
+
+    from codemods import speedups
+
+    expected = tuple(int(part) for part in metadata.version("libcst").split(".")[:2])
+    assert speedups._libcst_version() == expected
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    assert speedups._libcst_version() == expected
+
+
 def test_the_switch_turns_the_speedups_off(monkeypatch: pytest.MonkeyPatch) -> None:
     from codemods import speedups
 
