@@ -494,8 +494,14 @@ class Engine:
             # A codemod crash is not a property of the file: do not remember it.
             if not (outcome.status == FAILED and outcome.detail):
                 cache.put(keys[outcome.path], outcome)
-        if self.only is None:  # a run on some files must not evict the other files' results
+        if self.only is None:
             cache.retain(set(keys.values()))
+        else:
+            # A run on some files must not evict the other files' results, but a named file's
+            # results for its earlier contents go: the pre-commit hook runs on every commit, and
+            # the cache it loads and saves each time would otherwise grow with every edit.
+            named = {source.path for source in sources}
+            cache.retain({key for key, kept in cache.entries.items() if getattr(kept, "path", None) not in named} | set(keys.values()))
         cache.save()
         outcomes.extend(fresh)
         outcomes.sort(key=lambda o: o.path)

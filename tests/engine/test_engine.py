@@ -587,3 +587,23 @@ def test_a_crashing_finalize_fails_the_files_whose_extras_crash_it(tmp_path: Pat
     assert list(problems(report)) == ["a.py"]
     assert "internal error: RuntimeError: finalize bug" in problems(report)["a.py"]
     assert (tmp_path / "moved/fine.py").read_text() == "y = 2\n"
+
+
+def test_a_run_on_named_files_keeps_the_others_results_and_only_the_named_files_current_ones(tmp_path: Path) -> None:
+    """The pre-commit hook runs on each commit's files: the results cache keeps one result per
+    named file (its current content) instead of one more per edit, and every other file's."""
+    from codemods.engine.cache import ResultCache
+
+    make_tree(tmp_path, {"a.py": 'x = "old"\n', "b.py": 'y = "old"\n'})
+    run_engine(tmp_path, cache=True)
+
+    def cached_paths() -> list[str]:
+        return sorted(outcome.path for outcome in ResultCache(tmp_path / ".auditfix_cache", "results").entries.values())
+
+    assert cached_paths() == ["a.py", "b.py"]
+    for edit in range(3):
+        (tmp_path / "a.py").write_text(f'x = "old"  # edit {edit}\n')
+        settings = resolve(tmp_path, (OldToNew,), jobs=1, cache=True)
+        assert Engine(tmp_path, settings, only=["a.py"]).run().changes[0].new == f'x = "new"  # edit {edit}\n'.encode()
+        assert cached_paths() == ["a.py", "b.py"]
+    assert run_engine(tmp_path, cache=True).cached == 2  # both current results were kept
