@@ -420,7 +420,7 @@ def test_a_syntax_error_in_an_included_partial_is_reported_before_any_work(tmp_p
 # -- the run works on the tree its key read ------------------------------------------------------
 
 
-def _preview_of(root: Path, named: list[str], excludes: tuple[str, ...] = ()):
+def _preview_of(root: Path, named: list[str], excludes: tuple[str, ...] = (), cache: bool = False):
     """(the key of ``run --check NAMED...``, an engine given the tree it read, one without it)."""
     from codemods.engine.config import resolve
     from codemods.engine.runner import Engine
@@ -428,7 +428,7 @@ def _preview_of(root: Path, named: list[str], excludes: tuple[str, ...] = ()):
 
     command = commandline.replay.preview_command(True, "", "", named, False)
     key = commandline.ReplayKey.compute(root, command, excludes)
-    settings = resolve(root, REGISTRY, exclude=excludes, jobs=1, cache=False)
+    settings = resolve(root, REGISTRY, exclude=excludes, jobs=1, cache=cache)
     assert key.key is not None and key.key.tree is not None
     return key, Engine(root, settings, only=named, tree=key.key.tree), Engine(root, settings, only=named)
 
@@ -464,3 +464,29 @@ def test_a_tree_read_with_other_excludes_or_a_second_run_reads_the_files_again(p
     engine.run()
     (project / "app/jobs.py").write_text("x = 1\n")  # a second run of the same engine sees the change
     assert engine.run().changes == []
+
+
+def test_a_run_on_the_keys_tree_is_recorded_for_that_content_even_if_a_file_changed_since(project: Path) -> None:
+    """The run worked on the bytes the key read, so its output belongs to the key even when a
+    file changes while it runs (without the key's tree, a changed file means no record); the
+    changed tree has another key, and the old content again replays the old output."""
+    key, engine, without = _preview_of(project, ["app/jobs.py"], cache=True)
+    report = engine.run()
+    original = (project / "app/jobs.py").read_text()
+    (project / "app/jobs.py").write_text("x = 1\n")  # changed during the run
+    commandline.remember(engine, report, key, b"app/jobs.py\n", [], 1)
+    assert commandline.replay.lookup(project, key.value) is not None
+    commandline.remember(without, without.run(), key, b"stale\n", [], 1)  # it read the new content: not recorded
+    assert commandline.replay.lookup(project, key.value).stdout == b"app/jobs.py\n"
+    assert commandline.ReplayKey.compute(key.root, key.command, key.excludes).value != key.value
+    (project / "app/jobs.py").write_text(original)
+    assert commandline.ReplayKey.compute(key.root, key.command, key.excludes).value == key.value
+
+
+def test_a_changed_pyproject_after_the_key_still_means_no_record(project: Path) -> None:
+    make_tree(project, {"pyproject.toml": "[tool.auditfix]\n"})
+    key, engine, _ = _preview_of(project, ["app/jobs.py"], cache=True)
+    report = engine.run()
+    (project / "pyproject.toml").write_text("[tool.auditfix]\nselect = ['bare-except']\n")  # the settings read it again
+    commandline.remember(engine, report, key, b"app/jobs.py\n", [], 1)
+    assert commandline.replay.lookup(project, key.value) is None

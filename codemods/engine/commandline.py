@@ -345,7 +345,7 @@ def remember(
     """Record a completed preview, to replay it while nothing it depends on changes."""
     if key is None or key.value is None or not engine.settings.cache:
         return
-    if key.key is None or not replay.unchanged(key.key, key.folder):
+    if key.key is None or not replay.unchanged(key.key, key.folder, tree_read=engine.read_from_key):
         return  # a file changed while the run read it: the output may belong to either state
     summary = dataclasses.replace(report, cached=report.parsed).summary()
     lines = (*problems, f"auditfix: {summary}; replayed: nothing changed since an identical run")

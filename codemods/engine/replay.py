@@ -179,10 +179,17 @@ def run_key(
         return None
 
 
-def unchanged(key: RunKey, folder: Path) -> bool:
+def unchanged(key: RunKey, folder: Path, *, tree_read: bool = False) -> bool:
     """Whether the files discovered, and each one's size and modification time, are still
-    those the key was computed from (a file changed while the run read it: no record)."""
+    those the key was computed from (a file changed while the run read it: no record).
+
+    With ``tree_read`` the run worked on the files as the key read them (``RunKey.tree``): its
+    output is that of the content the key names whatever changed since, so only the
+    pyproject.toml, which the run's settings read again, is compared."""
     try:
+        if tree_read:
+            pyproject = [(str(key.pyproject), *_stamp(key.pyproject))] if key.pyproject is not None else []
+            return tuple(pyproject) == key.stamps[len(key.stamps) - len(pyproject) :]
         found = discover(key.root, key.excludes)
         current = [(path, *_stamp(folder / path)) for path in found.paths]
         if key.pyproject is not None:

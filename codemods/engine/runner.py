@@ -308,11 +308,13 @@ class Engine:
         # The tree as the replay key just discovered and read it (same root and excludes): the
         # first run works on it instead of discovering and reading every file again.
         self.tree = tree if tree is not None and tree.root == root and tree.excludes == tuple(settings.excludes) else None
+        self.read_from_key = False  # whether the last run worked on ``tree``
 
     def run(self) -> RunReport:
         report = RunReport(self.root, tuple(c.name for c in self.settings.codemods))
         self.screened = set()
         tree, self.tree = self.tree, None
+        self.read_from_key = tree is not None
         everything = found = tree.found if tree is not None else discover(self.root, self.settings.excludes)
         if self.only is not None:
             found = dataclasses.replace(
