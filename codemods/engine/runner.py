@@ -309,6 +309,9 @@ class Engine:
         # first run works on it instead of discovering and reading every file again.
         self.tree = tree if tree is not None and tree.root == root and tree.excludes == tuple(settings.excludes) else None
         self.read_from_key = False  # whether the last run worked on ``tree``
+        # The syntax facts of the files _may_act_anywhere asked about, with the bytes they are of:
+        # every codemod of the run asks about the same few files.
+        self._syntax_facts: dict[str, tuple[bytes, Any]] = {}
 
     def run(self) -> RunReport:
         report = RunReport(self.root, tuple(c.name for c in self.settings.codemods))
@@ -439,10 +442,18 @@ class Engine:
             return True
         options = self.settings.options.get(codemod.name, {})
         for source in passing:
-            syntax = precheck.parse_shared(source.data)
-            if syntax is None or loaded(codemod).may_change(precheck.facts_of(syntax), options):
+            facts = self._syntax_facts_of(source)
+            if facts is None or loaded(codemod).may_change(facts, options):
                 return True
         return False
+
+    def _syntax_facts_of(self, source: SourceFile) -> Any:
+        """``precheck.facts_of`` the file's CPython tree (None: it does not parse), computed once."""
+        known = self._syntax_facts.get(source.path)
+        if known is None or known[0] is not source.data:
+            syntax = precheck.parse_shared(source.data)
+            known = self._syntax_facts[source.path] = (source.data, None if syntax is None else precheck.facts_of(syntax))
+        return known[1]
 
     # per-file transforms ---------------------------------------------------------------------
 

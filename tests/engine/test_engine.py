@@ -607,3 +607,30 @@ def test_a_run_on_named_files_keeps_the_others_results_and_only_the_named_files_
         assert Engine(tmp_path, settings, only=["a.py"]).run().changes[0].new == f'x = "new"  # edit {edit}\n'.encode()
         assert cached_paths() == ["a.py", "b.py"]
     assert run_engine(tmp_path, cache=True).cached == 2  # both current results were kept
+
+
+def test_the_syntax_facts_of_a_file_are_taken_once_for_every_codemod_asking_whether_it_may_act(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each codemod with a whole-tree index asks whether it may act on the named files: one walk of
+    a file's CPython tree answers them all, with the answers a fresh walk gives each."""
+    import dataclasses
+
+    from codemods.analysis import precheck
+    from codemods.engine import runner
+    from codemods.registry import REGISTRY
+
+    code = "from flask import request\nfrom pydantic import BaseModel\n\ndef save():\n    db.session.commit()\n    print(1)\n"
+    make_tree(tmp_path, {"app.py": code})
+    engine = Engine(tmp_path, resolve(tmp_path, REGISTRY, jobs=1))
+    sources = runner.read_sources(tmp_path, ["app.py"], RunReport(tmp_path, ()))
+    asking = [c for c in REGISTRY if c.applies_to(sources[0].data)]
+    expected = [c.may_change(precheck.facts_of(precheck.parse(sources[0].data)), {}) for c in asking]
+    walks: list[object] = []
+    facts_of = precheck.facts_of
+    monkeypatch.setattr(precheck, "facts_of", lambda tree: walks.append(tree) or facts_of(tree))
+    assert len(asking) > 2 and [engine._may_act_anywhere(c, sources) for c in asking] == expected
+    assert len(walks) == 1
+    sources = [dataclasses.replace(sources[0], data=code.encode() + b"# edited\n")]  # other bytes: walked again
+    engine._may_act_anywhere(asking[0], sources)
+    assert len(walks) == 2
