@@ -218,6 +218,27 @@ class Codemod(cst.CSTTransformer):
         built yet (to decide whether it is needed)."""
         return cls.may_change(facts, options)
 
+    @classmethod
+    def precheck_summary(cls, facts: SyntaxFacts, options: Mapping[str, Any]) -> Any:
+        """What :meth:`may_change_file` needs to know of ``facts``, as a small picklable value,
+        so that the engine computes it while a file's CPython tree is at hand (the whole-tree
+        pass) and the pipeline asks :meth:`may_change_summary` without parsing the file again.
+
+        False exactly when :meth:`may_change` is False; None when the check needs the facts
+        themselves (the default for a codemod with its own :meth:`may_change_file`, which must
+        override both methods to be summarised)."""
+        if not cls.may_change(facts, options):
+            return False
+        return True if cls.may_change_file.__func__ is Codemod.may_change_file.__func__ else None  # type: ignore[attr-defined]
+
+    @classmethod
+    def may_change_summary(
+        cls, summary: Any, options: Mapping[str, Any], *, path: str, source: bytes, index: Any
+    ) -> bool:
+        """:meth:`may_change_file`'s answer from :meth:`precheck_summary`'s (neither False nor
+        None) for the same file."""
+        return bool(summary)
+
     def run(self, tree: cst.Module, wrapper: MetadataWrapper | None = None) -> tuple[cst.Module, list[Finding]]:
         """Rewrite ``tree``; return the new tree and the findings, positioned in ``tree``.
 

@@ -53,6 +53,9 @@ class Plan:
     # Paths whose text no codemod's syntax pre-check passes on, found while the index pass had
     # their CPython tree: filtered without parsing them again.
     screened: frozenset[str] = frozenset()
+    # Of the other paths the index pass parsed: codemod name -> its ``precheck_summary`` (those
+    # left out cannot change the file), so that the pre-check needs no second parse.
+    summaries: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
     _built: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     def applicable(self, source: bytes) -> list[type[Codemod]]:
@@ -100,7 +103,11 @@ def transform_source(path: str, source: bytes, plan: Plan, *, precheck: bool = T
         return FileOutcome(path, FILTERED)
     applicable = plan.applicable(source)
     if applicable and precheck:
-        applicable = candidates(applicable, precheck_module.parse_shared(source), plan, path, source)
+        summaries = plan.summaries.get(path)
+        if summaries is not None:
+            applicable = summarised_candidates(applicable, summaries, plan, path, source)
+        else:
+            applicable = candidates(applicable, precheck_module.parse_shared(source), plan, path, source)
     if not applicable:
         return FileOutcome(path, FILTERED)
     try:
@@ -133,6 +140,25 @@ def candidates(
         if c.applies_to(source)
         and c.may_change_file(facts, plan.options.get(c.name, {}), path=path, source=source, index=plan.index(c))
     ]  # fmt: skip
+
+
+def summarised_candidates(
+    codemods: Sequence[type[Codemod]], summaries: Mapping[str, Any], plan: Plan, path: str, source: bytes
+) -> list[type[Codemod]]:
+    """:func:`candidates` from the pre-check summaries the index pass took of ``source``'s
+    CPython tree (a codemod left out of them cannot change the file); CPython parses the file
+    again only for a codemod whose check needs the facts themselves (summary None)."""
+    kept: list[type[Codemod]] = []
+    for codemod in codemods:
+        summary = summaries.get(codemod.name, False)
+        if summary is None:
+            if candidates([codemod], precheck_module.parse_shared(source), plan, path, source):
+                kept.append(codemod)
+        elif summary is not False and codemod.may_change_summary(
+            summary, plan.options.get(codemod.name, {}), path=path, source=source, index=plan.index(codemod)
+        ):
+            kept.append(codemod)
+    return kept
 
 
 @dataclasses.dataclass

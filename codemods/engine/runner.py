@@ -171,8 +171,10 @@ def _index_batch(
     """(codemod name, path, facts) for each file and indexer; a file an indexer cannot read has
     facts None.  A file's indexers run one after the other, so they share its parse.
 
-    A file an indexer parsed whose screen's codemods all fail their syntax pre-check also gets
-    (None, path, None): the rewriting pass filters it without parsing it again."""
+    A file an indexer parsed that has a screen also gets (None, path, summaries): its screen's
+    codemods' pre-check summaries (name -> ``precheck_summary``), those that cannot change the
+    file left out; none left, the rewriting pass filters the file, else it decides which
+    codemods run from them, without parsing the file again."""
     results: list[tuple[str | None, str, Any]] = []
     for codemods, path, data, screen in batch:
         for codemod in map(loaded, codemods):
@@ -182,14 +184,15 @@ def _index_batch(
                 facts = None
             results.append((codemod.name, path, facts))
         tree = precheck.parsed(data) if screen is not None else None
-        if tree is not None and not _may_change(screen, tree):  # type: ignore[arg-type]
-            results.append((None, path, None))
+        if tree is not None:
+            results.append((None, path, _summaries(screen, tree)))  # type: ignore[arg-type]
     return results
 
 
-def _may_change(screen: _Screen, tree: Any) -> bool:
+def _summaries(screen: _Screen, tree: Any) -> dict[str, Any]:
     syntax = precheck.facts_of(tree)
-    return any(loaded(c).may_change(syntax, screen.options.get(c.name, {})) for c in screen.codemods)
+    summaries = {c.name: loaded(c).precheck_summary(syntax, screen.options.get(c.name, {})) for c in screen.codemods}
+    return {name: summary for name, summary in summaries.items() if summary is not False}
 
 
 _UNITS_PER_WORKER = 32  # work units per worker: enough that the last ones are short
@@ -286,10 +289,12 @@ class Engine:
         self.cache_folder = self.folder / CACHE_DIR_NAME if settings.cache else None
         # Files of this run the index pass found no codemod's syntax pre-check passing in.
         self.screened: set[str] = set()
+        # The pre-check summaries of the other files the index pass parsed: path -> name -> summary.
+        self.summaries: dict[str, dict[str, Any]] = {}
 
     def run(self) -> RunReport:
         report = RunReport(self.root, tuple(c.name for c in self.settings.codemods))
-        self.screened = set()
+        self.screened, self.summaries = set(), {}
         everything = found = discover(self.root, self.settings.excludes)
         if self.only is not None:
             found = dataclasses.replace(
@@ -325,7 +330,7 @@ class Engine:
         unused = tuple(c.name for c in codemods if c.index_markers and c.name not in indexes)
         plan = Plan(
             codemods, self.settings.options, indexes, self.settings.templates, self.settings.style, tidy=True,
-            empty_indexes=unused, screened=frozenset(self.screened),
+            empty_indexes=unused, screened=frozenset(self.screened), summaries=self.summaries,
         )  # fmt: skip
         for config_file in self.settings.style.sources:  # a replayed run is stale once one changes
             report.external[config_file] = file_state(Path(config_file))
@@ -356,7 +361,8 @@ class Engine:
         tree reads every fact from there).
 
         Of the files in ``rewrite`` that an indexer parses, those where no codemod of the run
-        passes the syntax pre-check are added to ``self.screened``."""
+        passes the syntax pre-check are added to ``self.screened``, the others' pre-check
+        summaries to ``self.summaries``."""
         if not indexers:
             return {}
         cache = ResultCache(self.cache_folder, "index")
@@ -392,7 +398,10 @@ class Engine:
         batches = _batches(todo, lambda item: len(item[2]), self.settings.jobs)
         for name, path, fact in _parallel_map(_index_batch, batches, self.settings.jobs, None, advance):
             if name is None:
-                self.screened.add(path)
+                if fact:
+                    self.summaries[path] = fact
+                else:
+                    self.screened.add(path)
                 continue
             facts[name][path] = fact
             cache.put(keys[name, path], (fact,))
