@@ -151,10 +151,12 @@ def summarised_candidates(
     kept: list[type[Codemod]] = []
     for codemod in codemods:
         summary = summaries.get(codemod.name, False)
+        if summary is False or not codemod.applies_to(source):  # the class's own pre-filter, as in candidates
+            continue
         if summary is None:
             if candidates([codemod], precheck_module.parse_shared(source), plan, path, source):
                 kept.append(codemod)
-        elif summary is not False and codemod.may_change_summary(
+        elif codemod.may_change_summary(
             summary, plan.options.get(codemod.name, {}), path=path, source=source, index=plan.index(codemod)
         ):
             kept.append(codemod)

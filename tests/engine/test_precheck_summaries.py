@@ -9,18 +9,20 @@ import pytest
 
 from codemods.analysis import precheck
 from codemods.engine.config import resolve
-from codemods.engine.manifest import loaded
+from codemods.engine.manifest import CodemodInfo, loaded
 from codemods.engine.pipeline import Plan, candidates, summarised_candidates
 from codemods.engine.templating import TemplateSet
 from codemods.registry import REGISTRY
 from codemods.rules.query_in_loop import ModelIndex, QueryInLoop
+from tests.engine.toy_codemods import OldToNew
 
 SAMPLE_REPO = Path(__file__).resolve().parents[2] / "sample_repo"
 SAMPLE_FILES = {path.relative_to(SAMPLE_REPO).as_posix(): path.read_bytes() for path in sorted(SAMPLE_REPO.rglob("*.py"))}
 
 
 def sample_plan() -> Plan:
-    """Every registered codemod with sample_repo's options and whole-tree indexes."""
+    """Every registered codemod, as the console script gives them (markers only, imported when a
+    file has one), with sample_repo's options and whole-tree indexes."""
     settings = resolve(SAMPLE_REPO, REGISTRY, cache=False)
     indexes = {}
     for codemod in map(loaded, settings.codemods):
@@ -31,7 +33,8 @@ def sample_plan() -> Plan:
                 if any(marker in data for marker in codemod.index_markers)
             }
             indexes[codemod.name] = codemod.build_index(facts, settings.options.get(codemod.name, {}))
-    return Plan(tuple(map(loaded, settings.codemods)), settings.options, indexes, TemplateSet())
+    infos = tuple(CodemodInfo.of(codemod) for codemod in settings.codemods)
+    return Plan(infos, settings.options, indexes, TemplateSet())
 
 
 def summaries_of(plan: Plan, data: bytes) -> dict[str, object]:
@@ -90,3 +93,25 @@ def test_query_in_loop_summary_is_the_attributes_read_on_the_loop_variable(lazy:
     assert QueryInLoop.may_change_summary(summary, {}, path="jobs.py", source=LOOP_OVER_A_QUERY, index=index) is expected
     assert QueryInLoop.may_change_file(facts, {}, path="jobs.py", source=LOOP_OVER_A_QUERY, index=index) is expected
     assert QueryInLoop.may_change(facts, {}) is True  # the index pass: any attribute may be lazy
+
+
+class _NarrowerThanItsMarkers(OldToNew):
+    """A class pre-filter stricter than its markers (secret-compare's: a secret's name in the text),
+    which the console script's manifest does not know."""
+
+    name = "narrower-than-its-markers"
+
+    @classmethod
+    def applies_to(cls, source: bytes) -> bool:
+        return super().applies_to(source) and b"wanted" in source
+
+
+def test_a_summarised_file_still_passes_the_class_pre_filter() -> None:
+    plan = Plan((), {}, {}, TemplateSet())
+    summaries = {_NarrowerThanItsMarkers.name: True}
+    source = b"old()\n"
+
+    assert summarised_candidates([_NarrowerThanItsMarkers], summaries, plan, "a.py", source) == []
+    assert summarised_candidates([_NarrowerThanItsMarkers], summaries, plan, "a.py", source + b"# wanted\n") == [
+        _NarrowerThanItsMarkers
+    ]
