@@ -61,12 +61,23 @@ def test_every_codemods_summary_answers_as_its_file_precheck_on_sample_repo(path
     assert summarised == candidates(plan.applicable(data), precheck.parse(data), plan, path, data)
 
 
+class _OwnFileCheck(OldToNew):
+    """A file pre-check of its own and no summary: the pipeline must parse the file for it."""
+
+    name = "own-file-check"
+
+    @classmethod
+    def may_change_file(cls, facts, options, *, path, source, index) -> bool:
+        return path.endswith("wanted.py")
+
+
 def test_a_codemod_with_its_own_file_precheck_is_summarised_only_if_it_says_how() -> None:
-    """pydantic-api's file pre-check reads the tree again (its imports): its summary is None, so
-    the pipeline parses the file for it."""
-    pydantic_api = next(loaded(c) for c in REGISTRY if c.name == "pydantic-api")
-    facts = precheck.facts_of(precheck.parse(b"from pydantic import BaseModel\nclass M(BaseModel):\n    x: int\n"))
-    assert pydantic_api.precheck_summary(facts, {}) is None
+    facts = precheck.facts_of(precheck.parse(b"old()\n"))
+    assert _OwnFileCheck.precheck_summary(facts, {}) is None
+    plan = Plan((), {}, {}, TemplateSet())
+    summaries = {_OwnFileCheck.name: None}
+    assert summarised_candidates([_OwnFileCheck], summaries, plan, "a.py", b"old()\n") == []
+    assert summarised_candidates([_OwnFileCheck], summaries, plan, "wanted.py", b"old()\n") == [_OwnFileCheck]
 
 
 LOOP_OVER_A_QUERY = b"""\
