@@ -324,7 +324,7 @@ class Engine:
             named = {source.path for source in sources}
             others = [p for p in everything.paths if p not in named]
             index_sources = sources + read_sources(self.folder, others, RunReport(self.root, report.codemods))
-        indexes = self._build_indexes(indexers, index_sources, sources)
+        indexes = self._build_indexes(indexers, index_sources, sources, codemods)
         from codemods.engine.pipeline import Plan
 
         unused = tuple(c.name for c in codemods if c.index_markers and c.name not in indexes)
@@ -355,14 +355,15 @@ class Engine:
         indexers: list[type[Codemod] | CodemodInfo],
         sources: list[SourceFile],
         rewrite: list[SourceFile] | None = None,
+        codemods: Sequence[type[Codemod] | CodemodInfo] | None = None,
     ) -> dict[str, Any]:
         """The index of each of ``indexers`` over ``sources``, with its facts of each file from
         the cache when that file's content is as it was (a run on a few files of an unchanged
         tree reads every fact from there).
 
         Of the files in ``rewrite`` that an indexer parses, those where no codemod of the run
-        passes the syntax pre-check are added to ``self.screened``, the others' pre-check
-        summaries to ``self.summaries``."""
+        (``codemods``, default: the settings') passes the syntax pre-check are added to
+        ``self.screened``, the others' pre-check summaries to ``self.summaries``."""
         if not indexers:
             return {}
         cache = ResultCache(self.cache_folder, "index")
@@ -371,6 +372,7 @@ class Engine:
         todo: list[tuple[tuple[type[Codemod] | CodemodInfo, ...], str, bytes, _Screen | None]] = []
         keys: dict[tuple[str, str], str] = {}
         rewritten = {s.path for s in rewrite} if rewrite is not None else set()
+        run_codemods = self.settings.codemods if codemods is None else codemods
         for source in sources:
             missing: list[type[Codemod] | CodemodInfo] = []
             for codemod in indexers:
@@ -384,7 +386,7 @@ class Engine:
                 else:
                     missing.append(codemod)
             if missing:
-                applicable = tuple(c for c in self.settings.codemods if c.applies_to(source.data))
+                applicable = tuple(c for c in run_codemods if c.applies_to(source.data))
                 screen = _Screen(applicable, self.settings.options) if source.path in rewritten and applicable else None
                 todo.append((tuple(missing), source.path, source.data, screen))
         total = len(todo)
