@@ -186,9 +186,11 @@ def _statements_with(tree: ast.Module, contains: Callable[[ast.AST], bool]) -> s
                         break  # and every statement around it
                     found.add(id(around))
                 around = parents.get(id(around))
-        for child in ast.iter_child_nodes(node):
+        children: list[ast.AST] = []
+        add_children(node, children)
+        for child in children:
             parents[id(child)] = node
-            pending.append(child)
+        pending.extend(children)
     return found
 
 
