@@ -24,7 +24,7 @@ from codemods.analysis.precheck import SyntaxFacts
 from codemods.options import CodeStyle, Option
 from codemods import speedups
 from codemods.speedups import imports, traversal
-from codemods.speedups.positions import positions_of
+from codemods.speedups.positions import start_positions
 
 
 class Templates(Protocol):
@@ -218,6 +218,27 @@ class Codemod(cst.CSTTransformer):
         built yet (to decide whether it is needed)."""
         return cls.may_change(facts, options)
 
+    @classmethod
+    def precheck_summary(cls, facts: SyntaxFacts, options: Mapping[str, Any]) -> Any:
+        """What :meth:`may_change_file` needs to know of ``facts``, as a small picklable value,
+        so that the engine computes it while a file's CPython tree is at hand (the whole-tree
+        pass) and the pipeline asks :meth:`may_change_summary` without parsing the file again.
+
+        False exactly when :meth:`may_change` is False; None when the check needs the facts
+        themselves (the default for a codemod with its own :meth:`may_change_file`, which must
+        override both methods to be summarised)."""
+        if not cls.may_change(facts, options):
+            return False
+        return True if cls.may_change_file.__func__ is Codemod.may_change_file.__func__ else None  # type: ignore[attr-defined]
+
+    @classmethod
+    def may_change_summary(
+        cls, summary: Any, options: Mapping[str, Any], *, path: str, source: bytes, index: Any
+    ) -> bool:
+        """:meth:`may_change_file`'s answer from :meth:`precheck_summary`'s (neither False nor
+        None) for the same file."""
+        return bool(summary)
+
     def run(self, tree: cst.Module, wrapper: MetadataWrapper | None = None) -> tuple[cst.Module, list[Finding]]:
         """Rewrite ``tree``; return the new tree and the findings, positioned in ``tree``.
 
@@ -225,13 +246,28 @@ class Codemod(cst.CSTTransformer):
         over an unchanged tree share the metadata already computed (scopes, qualified names,
         positions), instead of each computing it again.
         """
+        new_tree = self.rewrite(tree, wrapper)
+        return new_tree, self.findings_in(tree)
+
+    def rewrite(self, tree: cst.Module, wrapper: MetadataWrapper | None = None) -> cst.Module:
+        """:meth:`run` without positioning the findings: :attr:`reports` holds them, for
+        :meth:`findings_in` or :func:`position_reports` (which positions the reports of several
+        codemods over one tree in one code generation)."""
         if wrapper is None or wrapper.module is not tree:
             wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
         # Scopes are computed only if a question needs them, and kept in the shared wrapper.
         self.names = Names(self.file.source, wrapper, exact=not self.file.shortcuts)
         new_tree = wrapper.visit(self)
-        new_tree = self._apply_import_edits(new_tree)
-        return new_tree, self._positioned_findings(wrapper)
+        return self._apply_import_edits(new_tree)
+
+    @property
+    def reports(self) -> list[tuple[cst.CSTNode, str, bool]]:
+        """What :meth:`report` recorded: (node of the tree given, message, fixable)."""
+        return self._reports
+
+    def findings_in(self, tree: cst.Module) -> list[Finding]:
+        """The findings reported, positioned in ``tree`` (the tree :meth:`rewrite` was given)."""
+        return position_reports(tree, [self])
 
     @classmethod
     def index_file(cls, path: str, source: bytes) -> Any:
@@ -274,17 +310,6 @@ class Codemod(cst.CSTTransformer):
             tree = imports.remove_unused_imports(tree, self.context, shortcuts=self.file.shortcuts)
         return tree
 
-    def _positioned_findings(self, wrapper: MetadataWrapper) -> list[Finding]:
-        if not self._reports:
-            return []
-        positions = positions_of(wrapper.module).starts(node for node, _, _ in self._reports)
-        findings = []
-        for node, message, fixable in self._reports:
-            start = positions[node]
-            findings.append(Finding(self.file.path, start.line, start.column + 1, self.name, message, fixable))
-        return findings
-
-
 # The attributes libcst's matcher decorators (@m.visit, @m.leave, @m.call_if_inside,
 # @m.call_if_not_inside) set on a method (tests/engine/test_imports.py checks them).
 _MATCHER_DECORATOR_ATTRIBUTES = ("_visit_matcher", "_leave_matcher", "_call_if_inside_matcher", "_call_if_not_inside_matcher")
@@ -300,3 +325,17 @@ def _matcher_decorated(cls: type) -> str | None:
             if any(getattr(function, attribute, None) for attribute in _MATCHER_DECORATOR_ATTRIBUTES):
                 return name
     return None
+
+
+def position_reports(tree: cst.Module, codemods: Sequence[Codemod]) -> list[Finding]:
+    """The findings ``codemods`` reported over ``tree``, in their order, positioned in ``tree``
+    by one code generation for all of them."""
+    nodes = [node for codemod in codemods for node, _, _ in codemod.reports]
+    if not nodes:
+        return []
+    positions = start_positions(tree, nodes)
+    return [
+        Finding(codemod.file.path, positions[node].line, positions[node].column + 1, codemod.name, message, fixable)
+        for codemod in codemods
+        for node, message, fixable in codemod.reports
+    ]

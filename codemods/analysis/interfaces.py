@@ -64,10 +64,13 @@ def all_print_calls(module: cst.Module) -> Iterator[cst.Call]:
         stack.extend(reversed(children(node)))
 
 
-def command_reasons(module: cst.Module, qualified: Callable[[cst.CSTNode], set[str]]) -> dict[int, str]:
+def command_reasons(
+    module: cst.Module, qualified: Callable[[cst.CSTNode], set[str]], source: bytes = b""
+) -> dict[int, str]:
     """id(print call) -> why it is command output or a prompt, for prints in command functions,
-    Django management commands and prints right before a prompt."""
-    finder = _Interfaces(qualified)
+    Django management commands and prints right before a prompt.  ``source``, the text of
+    ``module``, spares the visit of every expression when no ``add_command`` occurs in it."""
+    finder = _Interfaces(qualified, registers=not source or b"add_command" in source)
     walk(module, finder)
     registered = finder.registered
     reasons = dict(finder.reasons)
@@ -81,8 +84,15 @@ def command_reasons(module: cst.Module, qualified: Callable[[cst.CSTNode], set[s
 
 
 class _Interfaces(traversal.Visitor):
-    def __init__(self, qualified: Callable[[cst.CSTNode], set[str]]) -> None:
+    """Functions and classes that are commands, prompts, ``add_command`` registrations.
+
+    Without ``registers`` (no ``add_command`` in the text) the simple statements and expressions
+    are not entered: what else it looks for is a compound statement or a block, which no
+    expression or simple statement contains."""
+
+    def __init__(self, qualified: Callable[[cst.CSTNode], set[str]], *, registers: bool = True) -> None:
         self.qualified = qualified
+        self.registers = registers
         self.reasons: dict[int, str] = {}
         self.candidates: list[tuple[cst.FunctionDef, str | None]] = []
         self.registered: set[str] = set()
@@ -98,6 +108,8 @@ class _Interfaces(traversal.Visitor):
             self._prompts(node.body)
         elif isinstance(node, cst.Call) and _last(node.func) == "add_command":
             self.registered |= {a.value.value for a in node.args if isinstance(a.value, cst.Name)}
+        elif not self.registers and isinstance(node, _WITHOUT_BLOCKS):
+            return False
         return True
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
@@ -132,6 +144,9 @@ class _Interfaces(traversal.Visitor):
                 for printed in pending:
                     self.reasons[id(printed)] = "it prompts the user (the input that follows needs it on screen)"
             pending = []
+
+
+_WITHOUT_BLOCKS = (cst.SimpleStatementLine, cst.SimpleStatementSuite, cst.BaseExpression)
 
 
 def _print_statement(statement: cst.CSTNode) -> cst.Call | None:

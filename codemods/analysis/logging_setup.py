@@ -20,6 +20,10 @@ _CONFIGURATION = re.compile(
     rb"|(?:current_)?app\.logger\.|from loguru import|import loguru|^LOGGING\s*=|^LOGGING_CONFIG\s*=)",
     re.MULTILINE,
 )
+# Text every match of _CONFIGURATION contains: a file with none of it is not searched (most files;
+# the alternation without a common prefix is tried at every position of the file).
+_CONFIGURATION_TEXT = (b"Config", b"addHandler", b"setLevel", b"structlog", b"coloredlogs", b"app.logger.", b"loguru",
+                       b"LOGGING")  # fmt: skip
 _PRINT = re.compile(rb"(?<![\w.])print[ \t]*\(")
 _COMMAND_LINE = re.compile(rb"__main__|\bimport (?:argparse|click|typer|optparse)|from (?:argparse|click|typer) import")
 
@@ -45,11 +49,11 @@ class LoggingSetup:
 
 
 def file_logging(path: str, source: bytes) -> FileLogging:
-    found = _CONFIGURATION.search(source)
+    found = _CONFIGURATION.search(source) if any(text in source for text in _CONFIGURATION_TEXT) else None
     configures = None
     if found is not None and not is_test_path(path):
         configures = f"{found['what'].decode().rstrip('.=( ')} in {path}"
-    prints = bool(_PRINT.search(source)) and not is_test_path(path) and not _COMMAND_LINE.search(source)
+    prints = b"print" in source and bool(_PRINT.search(source)) and not is_test_path(path) and not _COMMAND_LINE.search(source)
     return FileLogging(configures, prints)
 
 

@@ -62,12 +62,17 @@ def name_facts(source: bytes) -> NameFacts | None:
     if tree is None:
         return None
     facts = NameFacts()
-    pending: list[tuple[ast.AST, bool]] = [(tree, False)]
+    # A depth-first walk: ``pending`` and ``nesting`` are one stack of (node, inside a function
+    # or class); a node's children are ``ast.iter_child_nodes``' (precheck.add_children).
+    pending: list[ast.AST] = [tree]
+    nesting: list[bool] = [False]
     while pending:
-        node, nested = pending.pop()
+        node, nested = pending.pop(), nesting.pop()
         _record(node, nested, facts)
         inner = nested or isinstance(node, _SCOPES)
-        pending.extend((child, inner) for child in ast.iter_child_nodes(node))
+        count = len(pending)
+        precheck.add_children(node, pending)
+        nesting.extend([inner] * (len(pending) - count))
     return facts
 
 

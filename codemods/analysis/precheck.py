@@ -99,11 +99,20 @@ def walk_ast(node: ast.AST) -> Iterator[ast.AST]:
     cost (``ast.walk`` goes through two generators per node, ``iter_child_nodes`` and
     ``iter_fields``)."""
     found = [node]
+    append = found.append
     index = 0
     while index < len(found):
         node = found[index]
         index += 1
-        add_children(node, found)
+        # add_children(node, found), inlined: this loop runs for every node of every walk.
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        append(item)
+            elif isinstance(value, ast.AST):
+                append(value)
         yield node
 
 
@@ -186,9 +195,11 @@ def _statements_with(tree: ast.Module, contains: Callable[[ast.AST], bool]) -> s
                         break  # and every statement around it
                     found.add(id(around))
                 around = parents.get(id(around))
-        for child in ast.iter_child_nodes(node):
+        children: list[ast.AST] = []
+        add_children(node, children)
+        for child in children:
             parents[id(child)] = node
-            pending.append(child)
+        pending.extend(children)
     return found
 
 

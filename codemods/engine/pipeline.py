@@ -19,7 +19,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper
 
 from codemods.analysis import precheck as precheck_module
-from codemods.base import Codemod, FileContext, Finding
+from codemods.base import Codemod, FileContext, Finding, position_reports
 from codemods.engine.manifest import CodemodInfo, loaded
 from codemods.engine.style import tidy
 from codemods.engine.templating import TemplateSet
@@ -53,6 +53,9 @@ class Plan:
     # Paths whose text no codemod's syntax pre-check passes on, found while the index pass had
     # their CPython tree: filtered without parsing them again.
     screened: frozenset[str] = frozenset()
+    # Of the other paths the index pass parsed: codemod name -> its ``precheck_summary`` (those
+    # left out cannot change the file), so that the pre-check needs no second parse.
+    summaries: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
     _built: dict[str, Any] = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     def applicable(self, source: bytes) -> list[type[Codemod]]:
@@ -100,7 +103,11 @@ def transform_source(path: str, source: bytes, plan: Plan, *, precheck: bool = T
         return FileOutcome(path, FILTERED)
     applicable = plan.applicable(source)
     if applicable and precheck:
-        applicable = candidates(applicable, precheck_module.parse_shared(source), plan, path, source)
+        summaries = plan.summaries.get(path)
+        if summaries is not None:
+            applicable = summarised_candidates(applicable, summaries, plan, path, source)
+        else:
+            applicable = candidates(applicable, precheck_module.parse_shared(source), plan, path, source)
     if not applicable:
         return FileOutcome(path, FILTERED)
     try:
@@ -135,6 +142,27 @@ def candidates(
     ]  # fmt: skip
 
 
+def summarised_candidates(
+    codemods: Sequence[type[Codemod]], summaries: Mapping[str, Any], plan: Plan, path: str, source: bytes
+) -> list[type[Codemod]]:
+    """:func:`candidates` from the pre-check summaries the index pass took of ``source``'s
+    CPython tree (a codemod left out of them cannot change the file); CPython parses the file
+    again only for a codemod whose check needs the facts themselves (summary None)."""
+    kept: list[type[Codemod]] = []
+    for codemod in codemods:
+        summary = summaries.get(codemod.name, False)
+        if summary is False or not codemod.applies_to(source):  # the class's own pre-filter, as in candidates
+            continue
+        if summary is None:
+            if candidates([codemod], precheck_module.parse_shared(source), plan, path, source):
+                kept.append(codemod)
+        elif codemod.may_change_summary(
+            summary, plan.options.get(codemod.name, {}), path=path, source=source, index=plan.index(codemod)
+        ):
+            kept.append(codemod)
+    return kept
+
+
 @dataclasses.dataclass
 class _PassResult:
     tree: cst.Module
@@ -144,12 +172,22 @@ class _PassResult:
 
 
 def _run_codemods(
-    path: str, tree: cst.Module, codemods: Sequence[type[Codemod]], plan: Plan, source: bytes, shortcuts: bool = True
+    path: str,
+    tree: cst.Module,
+    codemods: Sequence[type[Codemod]],
+    plan: Plan,
+    source: bytes,
+    shortcuts: bool = True,
+    *,
+    positioned: bool = True,
 ) -> _PassResult:
     """One pass: each codemod over the previous one's tree.  Findings are positioned in ``tree``.
 
     ``source`` is the text of ``tree``; a codemod after one that changed the tree gets the text
     of the changed tree (generated once), so its text checks and name facts describe its tree.
+    The findings of the codemods that ran over one tree are positioned together, by one code
+    generation of that tree; ``positioned=False`` (the second pass, which only asks whether
+    anything changes) leaves them out.
     """
     original_lines: list[str] | None = None
     findings: list[Finding] = []
@@ -158,6 +196,20 @@ def _run_codemods(
     current = tree
     current_code: str | None = None  # the text of ``current`` once it is no longer ``tree``
     wrapper: MetadataWrapper | None = None
+    over_current: list[Codemod] = []  # the codemods that ran over ``current``, findings unpositioned
+
+    def position() -> None:
+        nonlocal original_lines
+        new_findings = position_reports(current, over_current) if positioned else []
+        if new_findings and current is not tree:
+            # Earlier codemods moved lines: report positions in the file as the user has it.
+            if original_lines is None:
+                original_lines = tree.code.splitlines()
+            assert current_code is not None  # generated for the first codemod over ``current``
+            new_findings = _map_lines(new_findings, current_code.splitlines(), original_lines)
+        findings.extend(new_findings)
+        over_current.clear()
+
     for codemod_class in codemods:
         if current is not tree and current_code is None:
             current_code = current.code
@@ -165,21 +217,16 @@ def _run_codemods(
         codemod = codemod_class(plan.context(codemod_class, path, source, shortcuts=shortcuts))
         if wrapper is None:
             wrapper = MetadataWrapper(current, unsafe_skip_copy=True)
-        new_tree, new_findings = codemod.run(current, wrapper)
-        if new_findings and changed_by:
-            # Earlier codemods moved lines: report positions in the file as the user has it.
-            if original_lines is None:
-                original_lines = tree.code.splitlines()
-            if current_code is None:
-                current_code = current.code
-            new_findings = _map_lines(new_findings, current_code.splitlines(), original_lines)
-        findings.extend(new_findings)
+        new_tree = codemod.rewrite(current, wrapper)
+        over_current.append(codemod)
         extras.extend((codemod_class.name, extra) for extra in codemod.extras)
-        if any(f.fixable for f in new_findings) or codemod.extras:
+        if any(fixable for _, _, fixable in codemod.reports) or codemod.extras:
             changed_by.append(codemod_class.name)
+            position()
             current, wrapper, current_code = new_tree, None, None
         # Otherwise the codemod changed nothing (every change is a fixable finding), so the next
         # one gets the same tree object and reuses the metadata already computed for it.
+    position()
     return _PassResult(current, findings, extras, changed_by)
 
 
@@ -225,7 +272,7 @@ def verify_rewrite(
         new_tree = cst.parse_module(new_source)
     except Exception as exc:  # noqa: BLE001
         return f"the rewrite does not parse ({one_line(exc)}); left unchanged"
-    second = _run_codemods(path, new_tree, applicable, plan, new_source, precheck)
+    second = _run_codemods(path, new_tree, applicable, plan, new_source, precheck, positioned=False)
     if second.changed_by and second.tree.bytes != new_source:
         names = ", ".join(second.changed_by)
         return f"a second pass would change the file again ({names}); left unchanged"

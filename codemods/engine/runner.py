@@ -189,8 +189,10 @@ def _index_batch(
     """(codemod name, path, facts) for each file and indexer; a file an indexer cannot read has
     facts None.  A file's indexers run one after the other, so they share its parse.
 
-    A file an indexer parsed whose screen's codemods all fail their syntax pre-check also gets
-    (None, path, None): the rewriting pass filters it without parsing it again."""
+    A file an indexer parsed that has a screen also gets (None, path, summaries): its screen's
+    codemods' pre-check summaries (name -> ``precheck_summary``), those that cannot change the
+    file left out; none left, the rewriting pass filters the file, else it decides which
+    codemods run from them, without parsing the file again."""
     results: list[tuple[str | None, str, Any]] = []
     for codemods, path, data, screen in batch:
         for codemod in map(loaded, codemods):
@@ -200,14 +202,15 @@ def _index_batch(
                 facts = None
             results.append((codemod.name, path, facts))
         tree = precheck.parsed(data) if screen is not None else None
-        if tree is not None and not _may_change(screen, tree):  # type: ignore[arg-type]
-            results.append((None, path, None))
+        if tree is not None:
+            results.append((None, path, _summaries(screen, tree)))  # type: ignore[arg-type]
     return results
 
 
-def _may_change(screen: _Screen, tree: Any) -> bool:
+def _summaries(screen: _Screen, tree: Any) -> dict[str, Any]:
     syntax = precheck.facts_of(tree)
-    return any(loaded(c).may_change(syntax, screen.options.get(c.name, {})) for c in screen.codemods)
+    summaries = {c.name: loaded(c).precheck_summary(syntax, screen.options.get(c.name, {})) for c in screen.codemods}
+    return {name: summary for name, summary in summaries.items() if summary is not False}
 
 
 _UNITS_PER_WORKER = 32  # work units per worker: enough that the last ones are short
@@ -305,6 +308,8 @@ class Engine:
         self.cache_folder = self.folder / CACHE_DIR_NAME if settings.cache else None
         # Files of this run the index pass found no codemod's syntax pre-check passing in.
         self.screened: set[str] = set()
+        # The pre-check summaries of the other files the index pass parsed: path -> name -> summary.
+        self.summaries: dict[str, dict[str, Any]] = {}
         # The tree as the replay key just discovered and read it (same root and excludes): the
         # first run works on it instead of discovering and reading every file again.
         self.tree = tree if tree is not None and tree.root == root and tree.excludes == tuple(settings.excludes) else None
@@ -315,7 +320,7 @@ class Engine:
 
     def run(self) -> RunReport:
         report = RunReport(self.root, tuple(c.name for c in self.settings.codemods))
-        self.screened = set()
+        self.screened, self.summaries = set(), {}
         tree, self.tree = self.tree, None
         self.read_from_key = tree is not None
         everything = found = tree.found if tree is not None else discover(self.root, self.settings.excludes)
@@ -347,13 +352,13 @@ class Engine:
             named = {source.path for source in sources}
             others = [p for p in everything.paths if p not in named]
             index_sources = sources + self._read(others, RunReport(self.root, report.codemods), tree)
-        indexes = self._build_indexes(indexers, index_sources, sources)
+        indexes = self._build_indexes(indexers, index_sources, sources, codemods)
         from codemods.engine.pipeline import Plan
 
         unused = tuple(c.name for c in codemods if c.index_markers and c.name not in indexes)
         plan = Plan(
             codemods, self.settings.options, indexes, self.settings.templates, self.settings.style, tidy=True,
-            empty_indexes=unused, screened=frozenset(self.screened),
+            empty_indexes=unused, screened=frozenset(self.screened), summaries=self.summaries,
         )  # fmt: skip
         for config_file in self.settings.style.sources:  # a replayed run is stale once one changes
             report.external[config_file] = file_state(Path(config_file))
@@ -381,13 +386,15 @@ class Engine:
         indexers: list[type[Codemod] | CodemodInfo],
         sources: list[SourceFile],
         rewrite: list[SourceFile] | None = None,
+        codemods: Sequence[type[Codemod] | CodemodInfo] | None = None,
     ) -> dict[str, Any]:
         """The index of each of ``indexers`` over ``sources``, with its facts of each file from
         the cache when that file's content is as it was (a run on a few files of an unchanged
         tree reads every fact from there).
 
         Of the files in ``rewrite`` that an indexer parses, those where no codemod of the run
-        passes the syntax pre-check are added to ``self.screened``."""
+        (``codemods``, default: the settings') passes the syntax pre-check are added to
+        ``self.screened``, the others' pre-check summaries to ``self.summaries``."""
         if not indexers:
             return {}
         cache = ResultCache(self.cache_folder, "index")
@@ -396,6 +403,7 @@ class Engine:
         todo: list[tuple[tuple[type[Codemod] | CodemodInfo, ...], str, bytes, _Screen | None]] = []
         keys: dict[tuple[str, str], str] = {}
         rewritten = {s.path for s in rewrite} if rewrite is not None else set()
+        run_codemods = self.settings.codemods if codemods is None else codemods
         for source in sources:
             missing: list[type[Codemod] | CodemodInfo] = []
             for codemod in indexers:
@@ -409,7 +417,7 @@ class Engine:
                 else:
                     missing.append(codemod)
             if missing:
-                applicable = tuple(c for c in self.settings.codemods if c.applies_to(source.data))
+                applicable = tuple(c for c in run_codemods if c.applies_to(source.data))
                 screen = _Screen(applicable, self.settings.options) if source.path in rewritten and applicable else None
                 todo.append((tuple(missing), source.path, source.data, screen))
         total = len(todo)
@@ -423,7 +431,10 @@ class Engine:
         batches = _batches(todo, lambda item: len(item[2]), self.settings.jobs)
         for name, path, fact in _parallel_map(_index_batch, batches, self.settings.jobs, None, advance):
             if name is None:
-                self.screened.add(path)
+                if fact:
+                    self.summaries[path] = fact
+                else:
+                    self.screened.add(path)
                 continue
             facts[name][path] = fact
             cache.put(keys[name, path], (fact,))

@@ -28,6 +28,7 @@ import functools
 import io
 import re
 import tokenize
+from collections.abc import Mapping
 from typing import Any
 
 import libcst as cst
@@ -36,7 +37,7 @@ from libcst.metadata import CodePosition
 from codemods.analysis.precheck import parse_shared, walk_ast
 from codemods.options import CodeStyle
 from codemods.speedups import traversal
-from codemods.speedups.positions import TreePositions
+from codemods.speedups.positions import start_positions
 
 _INDENT = "    "
 
@@ -124,7 +125,7 @@ def wrap_new_long_lines(original: bytes | None, new: bytes, limit: int) -> bytes
     try:
         # A tree of its own: no copy for metadata, and positions from one code generation.
         tree = cst.parse_module(new)
-        return tree.visit(_LongLineWrapper(long_lines, limit, TreePositions(tree))).bytes
+        return tree.visit(_LongLineWrapper(long_lines, limit, start_positions(tree, _asked_about(tree)))).bytes
     except Exception:  # noqa: BLE001 - an odd file keeps its long line
         return new
 
@@ -145,8 +146,38 @@ def _may_wrap(source: bytes, lines: set[int]) -> bool:
     return False
 
 
+class _Statements(traversal.Visitor):
+    """The nodes whose start _LongLineWrapper asks: every statement line, ``if`` (and its test)
+    and ``def`` (and its name), found by the same visit (no statement is inside a simple one)."""
+
+    def __init__(self) -> None:
+        self.nodes: list[cst.CSTNode] = []
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> bool:
+        self.nodes.append(node)
+        return False
+
+    def visit_SimpleStatementSuite(self, node: cst.SimpleStatementSuite) -> bool:
+        return False
+
+    def visit_If(self, node: cst.If) -> None:
+        self.nodes += (node, node.test)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.nodes += (node, node.name)
+
+
+def _asked_about(tree: cst.Module) -> list[cst.CSTNode]:
+    statements = _Statements()
+    tree.visit(statements)
+    return statements.nodes
+
+
 class _LongLineWrapper(cst.CSTTransformer):
-    def __init__(self, lines: set[int], limit: int, positions: TreePositions) -> None:
+    """Long new lines split where a statement line, an ``if`` test or a ``def`` starts on one.
+    Nothing below a simple statement is visited: only whole statements are rewritten."""
+
+    def __init__(self, lines: set[int], limit: int, positions: Mapping[cst.CSTNode, CodePosition]) -> None:
         super().__init__()
         self.lines = lines
         self.limit = limit
@@ -154,7 +185,13 @@ class _LongLineWrapper(cst.CSTTransformer):
 
     def _start(self, node: cst.CSTNode) -> CodePosition:
         """Where ``node`` (of the tree the positions were taken of) starts, as PositionProvider says."""
-        return self.positions.range(node).start
+        return self.positions[node]
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> bool:
+        return False
+
+    def visit_SimpleStatementSuite(self, node: cst.SimpleStatementSuite) -> bool:
+        return False
 
     def leave_SimpleStatementLine(
         self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
@@ -242,8 +279,8 @@ class _LongLineWrapper(cst.CSTTransformer):
         return function
 
 
-# The plain visit hooks (codemods.speedups.traversal): this transformer walks every node of a
-# rewritten file, and uses no matcher decorators or attribute hooks.
+# The plain visit hooks (codemods.speedups.traversal): this transformer walks the statements of
+# a rewritten file, and uses no matcher decorators or attribute hooks.
 traversal.install(_LongLineWrapper, cst.CSTTransformer)
 
 

@@ -221,7 +221,7 @@ class PrintToLogging(TracksAncestors, Codemod):
         self.logger.scan(node)
         if self._leave_module_alone(node):
             return False
-        self._interface = interfaces.command_reasons(node, self.names.qualified_names)
+        self._interface = interfaces.command_reasons(node, self.names.qualified_names, self.file.source)
         traceback_names = _traceback_imports(self.file.source)
         self.visit_only_statements_containing(node, lambda n: _may_be_print_statement(n, traceback_names))
         return True

@@ -183,18 +183,19 @@ class QueryInLoop(Codemod):
 
     @classmethod
     def may_change(cls, facts: SyntaxFacts, options: Mapping[str, Any]) -> bool:
-        return cls._may_report(facts, options, None)
+        return _may_report(cls.precheck_summary(facts, options), None)
 
     @classmethod
     def may_change_file(
         cls, facts: SyntaxFacts, options: Mapping[str, Any], *, path: str, source: bytes, index: Any
     ) -> bool:
-        relationships = index.models.values() if isinstance(index, ModelIndex) else ()
-        lazy = frozenset(a for r in relationships if r for a, how in r.items() if how in _LAZY_PER_OBJECT)
-        return cls._may_report(facts, options, lazy)
+        return cls.may_change_summary(cls.precheck_summary(facts, options), options, path=path, source=source, index=index)
 
     @classmethod
-    def _may_report(cls, facts: SyntaxFacts, options: Mapping[str, Any], lazy: frozenset[str] | None) -> bool:
+    def precheck_summary(cls, facts: SyntaxFacts, options: Mapping[str, Any]) -> bool | frozenset[str]:
+        """True when the rule may report whatever the model index says, else the attributes read
+        on the variable of a loop over what may be a query (it may report if one of them is a lazy
+        relationship of the index); False when it cannot report."""
         route = cls._has_route(facts, options)
         if not (facts.loop_spans or facts.comprehension or route):
             return False
@@ -203,7 +204,15 @@ class QueryInLoop(Codemod):
         sessions = _SessionNames(
             options.get("session-names", DEFAULT_SESSION_NAMES), options.get("session-factories", DEFAULT_SESSION_FACTORIES)
         )
-        return _may_report(facts, route, lazy, sessions)
+        return _report_needs(facts, route, sessions) or False
+
+    @classmethod
+    def may_change_summary(
+        cls, summary: Any, options: Mapping[str, Any], *, path: str, source: bytes, index: Any
+    ) -> bool:
+        relationships = index.models.values() if isinstance(index, ModelIndex) else ()
+        lazy = frozenset(a for r in relationships if r for a, how in r.items() if how in _LAZY_PER_OBJECT)
+        return _may_report(summary, lazy)
 
     @staticmethod
     def _has_route(facts: SyntaxFacts, options: Mapping[str, Any]) -> bool:
@@ -594,12 +603,20 @@ def _assigned_values(node: cst.CSTNode) -> dict[str, list[cst.BaseExpression]]:
 # -- the syntax pre-check ------------------------------------------------------------------------------
 
 
-def _may_report(facts: SyntaxFacts, route: bool, lazy: frozenset[str] | None, sessions: _SessionNames) -> bool:
-    """Whether the rule may report anything in ``facts.tree`` (CPython's tree of the file): a read of
-    what may be a session, a model's ``.query`` or (``lazy``: the lazy relationship names of the
-    model index, None for any name) an attribute of the loop variable inside a ``for`` loop or a
-    comprehension over what may be a query, or, when the module has a route, an ``.all()`` call
-    on one.
+def _may_report(needs: bool | frozenset[str], lazy: frozenset[str] | None) -> bool:
+    """Whether the rule may report, from :func:`_report_needs`'s answer and ``lazy`` (the lazy
+    relationship names of the model index, None for any name)."""
+    if isinstance(needs, bool):
+        return needs
+    return bool(needs if lazy is None else needs & lazy)
+
+
+def _report_needs(facts: SyntaxFacts, route: bool, sessions: _SessionNames) -> bool | frozenset[str]:
+    """What the rule needs to report anything in ``facts.tree`` (CPython's tree of the file): True
+    when there is a read of what may be a session or a model's ``.query`` inside a ``for`` loop
+    or a comprehension over what may be a query, or, when the module has a route, an ``.all()``
+    call on one; else the attributes read on the variable of such a loop (one of them must be a
+    lazy relationship).
 
     A necessary condition only, read from the whole module (the rule itself looks in the loop's
     own function, with sessions and routes recognised): a query is a chain of method calls that
@@ -654,10 +671,14 @@ def _may_report(facts: SyntaxFacts, route: bool, lazy: frozenset[str] | None, se
         queries |= found
     if any(_query_root(call, selects, queries, sessions) for call in unbounded):
         return True
-    return any(
-        _query_root(iterable, selects, queries, sessions) and _per_row_query(per_row, _target_names(target), lazy, sessions)
-        for iterable, per_row, target in loops
-    )
+    attributes: set[str] = set()
+    for iterable, per_row, target in loops:
+        if _query_root(iterable, selects, queries, sessions):
+            needs = _per_row_needs(per_row, _target_names(target), sessions)
+            if needs is True:
+                return True
+            attributes |= needs  # type: ignore[operator]
+    return frozenset(attributes)
 
 
 _PRECHECKED = (
@@ -673,11 +694,11 @@ def _may_hold_a_finding(node: ast.AST) -> bool:
     )
 
 
-def _per_row_query(
-    per_row: list[ast.AST], targets: set[str], lazy: frozenset[str] | None, sessions: _SessionNames
-) -> bool:
-    """Whether what runs per row may query: a read method of what may be a session, a model's
-    ``.query``, or an attribute of the loop variable that may be a lazy relationship."""
+def _per_row_needs(per_row: list[ast.AST], targets: set[str], sessions: _SessionNames) -> bool | set[str]:
+    """True when what runs per row may query (a read method of what may be a session, a model's
+    ``.query``), else the attributes it reads on the loop variable (it queries if one of them
+    is a lazy relationship)."""
+    attributes: set[str] = set()
     for part in per_row:
         for node in walk_ast(part):
             if type(node) is ast.Attribute:
@@ -687,9 +708,9 @@ def _per_row_query(
                     return True
                 if attribute in _READ_METHODS and sessions.may_be(owner):
                     return True
-                if type(owner) is ast.Name and owner.id in targets and (lazy is None or attribute in lazy):
-                    return True
-    return False
+                if type(owner) is ast.Name and owner.id in targets:
+                    attributes.add(attribute)
+    return attributes
 
 
 def _target_names(target: ast.expr) -> set[str]:

@@ -161,6 +161,16 @@ class SecretCompare(TracksAncestors, Codemod):
     ) -> bool:
         return not is_test_path(path) and cls.may_change(facts, options)
 
+    @classmethod
+    def precheck_summary(cls, facts: SyntaxFacts, options: Mapping[str, Any]) -> bool:
+        return cls.may_change(facts, options)
+
+    @classmethod
+    def may_change_summary(
+        cls, summary: Any, options: Mapping[str, Any], *, path: str, source: bytes, index: Any
+    ) -> bool:
+        return not is_test_path(path) and bool(summary)
+
     def visit_Module(self, node: cst.Module) -> bool:
         self._helper: ModuleHelper | None = None
         self._new_hmac_import = False

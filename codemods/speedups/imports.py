@@ -102,20 +102,28 @@ def remove_unused_import(context: EditContext, module: str, obj: str | None = No
 def add_imports(context: EditContext, tree: cst.Module) -> cst.Module:
     """What ``AddImportsVisitor(context).transform_module(tree)`` returns."""
     requests: list[AddRequest] = context.scratch.get(ADD, [])
-    if ENABLED and not context.full_package_name and all(_plain_from_import(r) for r in requests):
-        return _add_from_imports(tree, requests)
+    if ENABLED and not context.full_package_name and all(_plain_request(r) for r in requests):
+        return _add_plain_imports(tree, requests)
     from codemods.speedups.libcst_hooks import add_imports as libcsts_add_imports
 
     return libcsts_add_imports(context.libcst(), tree)
 
 
-def _plain_from_import(request: AddRequest) -> bool:
-    return request.obj is not None and request.asname is None and request.module != "__future__"
+def _plain_request(request: AddRequest) -> bool:
+    """``from module import obj`` or ``import module``: no alias, not ``__future__``."""
+    if request.asname is not None or request.module == "__future__":
+        return False
+    return request.obj is not None or request.relative == 0
 
 
-def _add_from_imports(tree: cst.Module, requests: list[AddRequest]) -> cst.Module:
+def _add_plain_imports(tree: cst.Module, requests: list[AddRequest]) -> cst.Module:
+    """AddImportsVisitor's result for plain requests: a module imported by a top ``import``
+    line (its evaluated name, without alias) is there; the names of a module a top ``from``
+    line imports join the first such line; the rest are new lines after the top imports, the
+    ``import`` lines first, each group in sorted order, with a blank line before the code."""
+    modules = {request.module for request in requests if request.obj is None}
     wanted: dict[str, set[str]] = {}
-    for request in sorted(requests, key=lambda r: r.dotted):
+    for request in sorted((r for r in requests if r.obj is not None), key=lambda r: r.dotted):
         wanted.setdefault(request.dotted, set()).add(request.obj or "")
     start = 1 if _has_header(tree) else 0
     end = start
@@ -123,6 +131,9 @@ def _add_from_imports(tree: cst.Module, requests: list[AddRequest]) -> cst.Modul
         end += 1
     top = [s.body[0] for s in tree.body[start:end] if isinstance(s, cst.SimpleStatementLine)]
     _drop_imported(wanted, top)
+    for small in top:
+        if isinstance(small, cst.Import):
+            modules -= {alias.evaluated_name for alias in small.names if alias.asname is None}
     body = list(tree.body)
     for index in range(start, end):
         statement = body[index]
@@ -134,10 +145,14 @@ def _add_from_imports(tree: cst.Module, requests: list[AddRequest]) -> cst.Modul
         assert isinstance(small, cst.ImportFrom)
         added = [cst.ImportAlias(name=cst.Name(name)) for name in sorted(wanted.pop(module))]
         body[index] = statement.with_changes(body=[small.with_changes(names=[*added, *small.names])])
-    if not wanted:
+    if not wanted and not modules:
         return tree.with_changes(body=body)
     config = tree.config_for_parsing
-    new = [cst.parse_statement(f"from {module} import {', '.join(sorted(names))}", config=config) for module, names in wanted.items()]
+    new = [cst.parse_statement(f"import {module}", config=config) for module in sorted(modules)]
+    new += [
+        cst.parse_statement(f"from {module} import {', '.join(sorted(names))}", config=config)
+        for module, names in wanted.items()
+    ]
     return tree.with_changes(body=[*body[:end], *new, *_blank_line_before(body[end:])])
 
 

@@ -121,14 +121,18 @@ def start_positions(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[cs
 
     Equal to ``MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     [node].start`` for every node of ``module``, at a fraction of its cost when only a
-    few nodes are wanted. Raises ``KeyError`` for a node that is not part of ``module``.
+    few nodes are wanted: the code generation records the starts of those nodes alone (and of
+    the children their starts are hoisted from), unless :func:`positions_of` already holds
+    every node's.  Raises ``KeyError`` for a node that is not part of ``module``.
     """
     if not ENABLED:
         return TreePositions(module).starts(nodes)
     wanted = list(dict.fromkeys(nodes))
     if not wanted:
         return {}
-    state = _StartIndexCodegenState(module)
+    if _last_positions and _last_positions[0].module is module:
+        return _last_positions[0].starts(wanted)
+    state = _WantedStartsState(module, {id(node) for node in wanted})
     module._codegen(state)
     try:
         indexes = {node: state.starts[id(node)] for node in wanted}
@@ -136,6 +140,62 @@ def start_positions(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[cs
         raise KeyError(f"node is not part of the module: {missing}") from None
     at_index = _positions_at_token_indexes(state.tokens, sorted(set(indexes.values())))
     return {node: at_index[index] for node, index in indexes.items()}
+
+
+class _WantedStartsState(CodegenState):
+    """``_StartIndexCodegenState`` for a few nodes: the same starts, recorded for the nodes in
+    ``wanted`` only.  A wanted node whose start is hoisted from a ``start_node`` (an indented
+    block's first statement, generated inside the block's own position record) makes that child
+    wanted before the child is generated, so its start is there when the block's is taken."""
+
+    __slots__ = ("_open", "starts", "wanted")
+
+    def __init__(self, module: cst.Module, wanted: set[int]) -> None:
+        super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
+        self.wanted = wanted
+        self.starts: dict[int, int] = {}
+        self._open: dict[int, int] = {}  # a node cannot contain itself: one open record per node
+
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        if id(node) in self.wanted:
+            self._open[id(node)] = len(self.tokens)
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        if id(node) in self.wanted:
+            self.starts.setdefault(id(node), self._open.pop(id(node)))
+
+    def pop_trailing_newline(self) -> None:
+        pass  # as in _StartIndexCodegenState: the recorded indexes keep their meaning
+
+    def record_syntactic_position(
+        self,
+        node: cst.CSTNode,
+        *,
+        start_node: cst.CSTNode | None = None,
+        end_node: cst.CSTNode | None = None,
+    ) -> _WantedStart | _NothingRecorded:
+        if id(node) not in self.wanted:
+            return _NOTHING_RECORDED
+        if start_node is not None:
+            self.wanted.add(id(start_node))
+        return _WantedStart(self, node, start_node)
+
+
+class _WantedStart:
+    """``_WantedStartsState.record_syntactic_position``'s context: ``_SyntacticPosition``'s
+    start without the end."""
+
+    __slots__ = ("node", "start", "start_node", "state")
+
+    def __init__(self, state: _WantedStartsState, node: cst.CSTNode, start_node: cst.CSTNode | None) -> None:
+        self.state, self.node, self.start_node = state, node, start_node
+
+    def __enter__(self) -> None:
+        self.start = len(self.state.tokens)
+
+    def __exit__(self, *exc_info: object) -> None:
+        starts = self.state.starts
+        starts[id(self.node)] = starts[id(self.start_node)] if self.start_node is not None else self.start
 
 
 def _positions_at_token_indexes(tokens: list[str], indexes: list[int]) -> dict[int, CodePosition]:

@@ -10,11 +10,13 @@ contain.
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper
 
+from codemods.analysis import names
 from codemods.analysis.names import Names, name_facts
 
 WANTED = (
@@ -234,3 +236,23 @@ def test_text_cpython_cannot_parse_is_answered_from_the_scopes() -> None:
     assert names.local_at(stderr, "items")  # a parameter of first()
     assert not names.local_at(stderr, "sys")
     assert not names.bound_anywhere("print")
+
+
+def _name_facts_by_iter_child_nodes(source: bytes) -> names.NameFacts:
+    """name_facts as written with ``ast.iter_child_nodes``, before its walk shared precheck's."""
+    import ast
+
+    facts = names.NameFacts()
+    pending: list[tuple[ast.AST, bool]] = [(ast.parse(source), False)]
+    while pending:
+        node, nested = pending.pop()
+        names._record(node, nested, facts)
+        inner = nested or isinstance(node, names._SCOPES)
+        pending.extend((child, inner) for child in ast.iter_child_nodes(node))
+    return facts
+
+
+@pytest.mark.parametrize("path", sorted(Path(__file__).resolve().parents[2].joinpath("sample_repo").rglob("*.py")), ids=str)
+def test_name_facts_walk_as_iter_child_nodes_does(path: Path) -> None:
+    source = path.read_bytes()
+    assert names.name_facts(source) == _name_facts_by_iter_child_nodes(source)

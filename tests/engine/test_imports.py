@@ -28,6 +28,10 @@ TOPS = [
     pytest.param("from . import sibling\nfrom .services import thing\nx = 1\n", id="relative"),
     pytest.param("import os; import sys\nx = 1\n", id="two-imports-on-a-line"),
     pytest.param("def f():\n    from app.services import make\n", id="import-in-function"),
+    pytest.param("import logging\nimport os.path\nx = 1\n", id="plain-imports"),
+    pytest.param("import logging as log, json\nx = 1\n", id="plain-import-with-alias"),
+    pytest.param("x = 1\nimport logging\n", id="plain-import-below-code"),
+    pytest.param("import os\n# about x\nx = 1\n", id="comment-before-code"),
 ]
 
 ADDS = [
@@ -36,8 +40,12 @@ ADDS = [
     pytest.param([("services.things", "make", None, 1), ("", "sibling", None, 1)], id="relative"),
     pytest.param([(".services", "thing", None, 0)], id="dots-in-the-module"),
     pytest.param([("typing", "List", None, 0), ("typing", "Any", None, 0)], id="already-there"),
-    # Left to libcst's visitor: plain imports, aliases, __future__.
+    pytest.param([("logging", None, None, 0)], id="module"),
+    pytest.param([("os.path", None, None, 0), ("json", None, None, 0), ("typing", "Any", None, 0)], id="modules-and-names"),
+    pytest.param([("logging", None, None, 0), ("logging", None, None, 0), ("os", None, None, 0)], id="module-twice"),
+    # Left to libcst's visitor: aliases, __future__.
     pytest.param([("logging", None, None, 0), ("app.services", "make", "build", 0)], id="module-and-alias"),
+    pytest.param([("logging", None, "log", 0)], id="module-alias"),
     pytest.param([("__future__", "annotations", None, 0), ("app.services", "make", None, 0)], id="future-request"),
 ]
 
@@ -68,7 +76,7 @@ def test_imports_added_equal_libcsts_on_sample_repo(path: Path) -> None:
     from libcst.codemod.visitors import AddImportsVisitor
 
     tree = cst.parse_module(path.read_bytes())
-    for module, obj in (("app.services.things", "make"), ("sqlalchemy", "select"), ("flask", "jsonify")):
+    for module, obj in (("app.services.things", "make"), ("sqlalchemy", "select"), ("flask", "jsonify"), ("logging", None)):
         expected_context = libcst_context()
         context = imports.EditContext()
         AddImportsVisitor.add_needed_import(expected_context, module, obj)
@@ -179,10 +187,11 @@ def test_codemods_and_their_import_edits_do_not_import_libcsts_codemod_framework
         "from codemods.speedups import imports\n"
         "added, removed = imports.EditContext(), imports.EditContext(full_package_name='app')\n"
         "imports.add_needed_import(added, 'app.services', 'make')\n"
+        "imports.add_needed_import(added, 'logging')\n"
         "imports.remove_unused_import(removed, 'os')\n"
         "tree = imports.add_imports(added, cst.parse_module('import os\\nx = 1\\n'))\n"
         "print(imports.remove_unused_imports(tree, removed).code, end='')\n"
         "print(sorted(m for m in sys.modules if m.startswith(('libcst.matchers', 'libcst.codemod'))))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True)
-    assert done.stdout == "from app.services import make\n\nx = 1\n[]\n"
+    assert done.stdout == "import logging\nfrom app.services import make\n\nx = 1\n[]\n"

@@ -63,6 +63,24 @@ def test_every_node_of_sample_repo_matches_position_provider(path: Path):
     assert_same_as_provider(cst.parse_module(path.read_bytes()))
 
 
+def assert_subsets_same_as_provider(module: cst.Module) -> None:
+    """Asked about a few nodes, start_positions records only theirs (and those of the children
+    their starts are hoisted from): every seventh node, and the indented blocks alone, whose
+    start is their first statement's."""
+    expected = provider_starts(module)
+    nodes = list(expected)
+    for first in range(7):
+        wanted = nodes[first::7]
+        assert start_positions(module, wanted) == {node: expected[node] for node in wanted}
+    blocks = [node for node in nodes if isinstance(node, cst.IndentedBlock)]
+    assert start_positions(module, blocks) == {node: expected[node] for node in blocks}
+
+
+@pytest.mark.parametrize("path", SAMPLE_FILES, ids=lambda path: str(path.relative_to(SAMPLE_REPO)))
+def test_few_nodes_of_sample_repo_match_position_provider(path: Path):
+    assert_subsets_same_as_provider(cst.parse_module(path.read_bytes()))
+
+
 TRICKY_SOURCES = [
         pytest.param("def f(a):\r\n    return a\r\n\r\nx = f(1)\r\n", id="crlf-line-endings"),
         pytest.param("def f(a):\r    return a\r\rx = f(1)\r", id="lone-cr-line-endings"),
@@ -130,6 +148,7 @@ TRICKY_SOURCES = [
 @pytest.mark.parametrize("source", TRICKY_SOURCES)
 def test_every_node_matches_position_provider(source: str):
     assert_same_as_provider(cst.parse_module(source))
+    assert_subsets_same_as_provider(cst.parse_module(source))
 
 
 class _JoinCrWithLf(cst.CSTTransformer):

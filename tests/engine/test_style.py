@@ -6,13 +6,18 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import libcst as cst
 import pytest
 
 from codemods import REGISTRY
 from codemods.engine.config import read_code_style, resolve
 from codemods.engine.runner import Engine
+from codemods.engine import style
 from codemods.engine.style import sort_imports, tidy, wrap_new_long_lines
+from codemods.speedups.positions import TreePositions
 from codemods.options import CodeStyle
+
+SAMPLE_REPO = Path(__file__).resolve().parents[2] / "sample_repo"
 
 
 def project(root: Path, files: dict[str, str]) -> Path:
@@ -237,6 +242,36 @@ def test_an_awaited_assignment_is_split() -> None:
                 order, payload, db, notify=True
             )
         """)
+
+
+class _EveryNodeWrapper(style._LongLineWrapper):
+    """The wrapper entering every node, as before it left simple statements out."""
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> bool:
+        return True
+
+    def visit_SimpleStatementSuite(self, node: cst.SimpleStatementSuite) -> bool:
+        return True
+
+
+class _EveryStart:
+    """Every node's start, from one TreePositions of the tree (what the wrapper used to ask)."""
+
+    def __init__(self, tree: cst.Module, nodes: object) -> None:
+        self.positions = TreePositions(tree)
+
+    def __getitem__(self, node: cst.CSTNode) -> object:
+        return self.positions.range(node).start
+
+
+@pytest.mark.parametrize("path", sorted(SAMPLE_REPO.rglob("*.py")), ids=lambda p: p.relative_to(SAMPLE_REPO).as_posix())
+def test_long_lines_wrap_as_with_every_node_visited_and_positioned(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every line of a file the run creates is new: at small limits most statements are tried."""
+    data = path.read_bytes()
+    wrapped = [wrap_new_long_lines(None, data, limit) for limit in (30, 60)]
+    monkeypatch.setattr(style, "_LongLineWrapper", _EveryNodeWrapper)
+    monkeypatch.setattr(style, "start_positions", _EveryStart)
+    assert wrapped == [wrap_new_long_lines(None, data, limit) for limit in (30, 60)]
 
 
 # -- end to end ---------------------------------------------------------------------------------

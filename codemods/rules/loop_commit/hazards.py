@@ -18,6 +18,7 @@ import libcst as cst
 
 from codemods.analysis.nodes import NESTED_SCOPES, dotted_name
 from codemods.analysis.sessions import bindings, method_calls
+from codemods.speedups.walk import children
 
 Loop = cst.For | cst.While
 
@@ -192,7 +193,7 @@ def _condition_names(test: cst.BaseExpression) -> set[str]:
         elif not isinstance(test.func, cst.Name):
             names |= _condition_names(test.func)
         return names
-    return {n for child in test.children for n in _condition_names(child)}  # type: ignore[arg-type]
+    return {n for child in children(test) for n in _condition_names(child)}  # type: ignore[arg-type]
 
 
 def _changes_any(body: cst.CSTNode, names: set[str]) -> bool:
@@ -254,7 +255,7 @@ def walk(node: cst.CSTNode, *, skip_loops: bool = False) -> Iterator[cst.CSTNode
     while stack:
         current = stack.pop()
         yield current
-        for child in reversed(current.children):
+        for child in reversed(children(current)):
             if isinstance(child, NESTED_SCOPES):
                 continue
             if skip_loops and isinstance(child, (cst.For, cst.While)):

@@ -29,6 +29,7 @@ from codemods.rules.pydantic_api.tables import (
     CLASS_METHODS,
     INSTANCE_METHODS,
     NO_EQUIVALENT,
+    PYDANTIC,
 )
 
 WATCHED_METHODS = frozenset({*INSTANCE_METHODS, *CLASS_METHODS, *NO_EQUIVALENT})
@@ -253,3 +254,15 @@ def _model_facts(
         whole = all(complete.get(q, q in members) for q in ancestors)
         result[model] = ModelFacts(tuple(sorted(overridden)), tuple(sorted(set(fields))), whole)
     return result
+
+
+def imports_pydantic(tree: ast.Module) -> bool:
+    """Whether some import statement of ``tree`` (CPython's) imports from the pydantic package."""
+    for node in walk_ast(tree):
+        if isinstance(node, ast.Import):
+            if any(alias.name.partition(".")[0] == PYDANTIC for alias in node.names):
+                return True
+        elif isinstance(node, ast.ImportFrom):
+            if not node.level and (node.module or "").partition(".")[0] == PYDANTIC:
+                return True
+    return False

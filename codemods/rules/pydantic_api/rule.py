@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Mapping
 from typing import Any
 
 import libcst as cst
 
-from codemods.analysis.precheck import SyntaxFacts, walk_ast
+from codemods.analysis.precheck import SyntaxFacts
 from codemods.analysis.pydantic_version import (
     PYDANTIC_VERSION_HELP,
     UPGRADE_FIRST,
@@ -31,6 +30,7 @@ from codemods.rules.pydantic_api.index import (
     ApiIndex,
     FileFactsPath,
     build_index,
+    imports_pydantic,
     index_file,
 )
 from codemods.rules.pydantic_api.scopes import (
@@ -231,9 +231,22 @@ class PydanticApi(FieldConversions, ValidatorConversions, Codemod):
         # imports nothing from pydantic has no name that resolves to pydantic's (Field,
         # validator, BaseSettings, moved imports): the Pydantic v1 shim of a project
         # (``from langchain.pydantic_v1 import BaseModel``) is not pydantic.
+        summary = cls.precheck_summary(facts, options)
+        return cls.may_change_summary(summary, options, path=path, source=source, index=index)
+
+    @classmethod
+    def precheck_summary(cls, facts: SyntaxFacts, options: Mapping[str, Any]) -> str:
+        """Whether the module may import something from pydantic (what the file check reads of
+        its tree)."""
+        return _MAY_IMPORT_PYDANTIC if facts.tree is None or imports_pydantic(facts.tree) else _NO_PYDANTIC_IMPORT
+
+    @classmethod
+    def may_change_summary(
+        cls, summary: Any, options: Mapping[str, Any], *, path: str, source: bytes, index: Any
+    ) -> bool:
         if not isinstance(index, ApiIndex) or not source or FileFactsPath(path).name in index.users:
             return True
-        return b"pydantic" in source and (facts.tree is None or _imports_pydantic(facts.tree))
+        return b"pydantic" in source and summary == _MAY_IMPORT_PYDANTIC
 
     # -- per file ---------------------------------------------------------------------------------
 
@@ -877,18 +890,6 @@ class PydanticApi(FieldConversions, ValidatorConversions, Codemod):
                     fields[small.target.value] = i
         return fields
 
-    # -- fields -----------------------------------------------------------------------------------
 
-    # -- validators -------------------------------------------------------------------------------
-
-
-def _imports_pydantic(tree: ast.Module) -> bool:
-    """Whether some import statement of ``tree`` (CPython's) imports from the pydantic package."""
-    for node in walk_ast(tree):
-        if isinstance(node, ast.Import):
-            if any(alias.name.partition(".")[0] == tables.PYDANTIC for alias in node.names):
-                return True
-        elif isinstance(node, ast.ImportFrom):
-            if not node.level and (node.module or "").partition(".")[0] == tables.PYDANTIC:
-                return True
-    return False
+_MAY_IMPORT_PYDANTIC = "may import from pydantic"
+_NO_PYDANTIC_IMPORT = "imports nothing from pydantic"
