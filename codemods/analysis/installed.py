@@ -56,7 +56,17 @@ def _other_distribution_finders() -> bool:
     asks every ``sys.meta_path`` finder with ``find_distributions``; the key covers ``sys.path`` only)."""
     from importlib.machinery import PathFinder
 
-    return any(finder is not PathFinder and hasattr(finder, "find_distributions") for finder in sys.meta_path)
+    return any(
+        finder is not PathFinder and hasattr(finder, "find_distributions") and not _reads_sys_path_metadata(finder)
+        for finder in sys.meta_path
+    )
+
+
+def _reads_sys_path_metadata(finder: object) -> bool:
+    """The ``importlib_metadata`` backport (and its vendored copies) adds a finder once imported:
+    it lists the same ``*.dist-info``/``*.egg-info`` folders on ``sys.path`` that the key covers."""
+    kind = finder if isinstance(finder, type) else type(finder)
+    return kind.__name__ == "MetadataPathFinder" and kind.__module__.split(".")[-1] == "importlib_metadata"
 
 
 def _is_metadata(name: str) -> bool:

@@ -97,3 +97,19 @@ def test_another_distribution_finder_bypasses_the_stored_answer(
     assert installed.top_level_names(tmp_path / "cache") == importlib.metadata.packages_distributions()
     assert installed.top_level_names(tmp_path / "cache")["alpha_top"] == ["alpha", "alpha"]
 
+
+
+def test_the_importlib_metadata_backport_keeps_the_stored_answer(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Importing the backport (some libraries do) adds its finder of the same sys.path folders:
+    the stored answer still holds, and is still read again when a distribution changes."""
+    backport = pytest.importorskip("importlib_metadata")
+    _install(site, "alpha", "alpha_top")
+    first = installed.top_level_names(tmp_path / "cache")
+    monkeypatch.setattr(sys, "meta_path", [*sys.meta_path, backport.MetadataPathFinder()])
+    with monkeypatch.context() as patch:
+        patch.setattr(importlib.metadata, "packages_distributions", lambda: pytest.fail("recomputed"))
+        assert installed.top_level_names(tmp_path / "cache") == first
+    _install(site, "beta", "beta_top")
+    assert "beta_top" in installed.top_level_names(tmp_path / "cache")
