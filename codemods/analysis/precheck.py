@@ -159,7 +159,10 @@ _PROCESS = os.getpid()  # a forked worker's trees would never reach the rewritin
 def hand_over(path: str, source: bytes, tree: ast.Module) -> None:
     """Keep ``tree`` (CPython's parse of ``source``, the text at ``path``) for :func:`take_over`,
     within the budget, in the process that imported this module (not in a forked worker)."""
-    if os.getpid() != _PROCESS or path in _handed or _handed_bytes[0] + len(source) > HAND_OVER_BUDGET:
+    stale = _handed.pop(path, None)  # an earlier run's, never taken (its outcome was cached)
+    if stale is not None:
+        _handed_bytes[0] -= len(stale[0])
+    if os.getpid() != _PROCESS or _handed_bytes[0] + len(source) > HAND_OVER_BUDGET:
         return
     _handed[path] = (source, tree)
     _handed_bytes[0] += len(source)

@@ -176,7 +176,9 @@ def test_trees_are_kept_within_the_budget_and_only_in_the_process_that_imported_
     precheck.hand_over("small.py", small, precheck.parse(small))
     precheck.hand_over("large.py", large, precheck.parse(large))  # 12 + 12 bytes > 20
     assert set(precheck._handed) == {"small.py"}
-    precheck.take_over("small.py", small)
+    precheck.hand_over("small.py", b"z = 3\n", precheck.parse(b"z = 3\n"))  # an earlier run's, never taken: replaced
+    assert precheck._handed["small.py"][0] == b"z = 3\n" and precheck._handed_bytes == [6]
+    precheck.take_over("small.py", b"z = 3\n")
     assert precheck._handed_bytes == [0]
 
     monkeypatch.setattr(precheck, "_PROCESS", -1)  # a forked worker: its trees never reach the rewriting pass
