@@ -12,6 +12,7 @@ other files, such as generated service functions, which the engine hands to
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Protocol
 
@@ -138,6 +139,7 @@ class Codemod(cst.CSTTransformer):
         self.file = file
         self.extras: list[Any] = []
         self._reports: list[tuple[cst.CSTNode, str, bool]] = []
+        self._line_nodes: list[cst.CSTNode] = []  # the nodes whose lines line_mark wrote, by mark
 
     # The matcher machinery costs several times a plain traversal on every node; a codemod without
     # matcher decorators visits like a plain CSTTransformer.
@@ -180,6 +182,14 @@ class Codemod(cst.CSTTransformer):
     def report(self, original_node: cst.CSTNode, message: str, *, fixable: bool = True) -> None:
         """Record a finding at ``original_node``, a node of the tree this codemod was given."""
         self._reports.append((original_node, message, fixable))
+
+    def line_mark(self, node: cst.CSTNode) -> str:
+        """The line of ``node`` (a node of the tree this codemod was given), for a message:
+        a mark that :func:`position_reports` replaces with the line ``PositionProvider`` gives,
+        found by the code generation that positions the findings, so that an "at line N" costs
+        no positions of every node (and nothing where the findings are never positioned)."""
+        self._line_nodes.append(node)
+        return f"{_LINE_MARK}{len(self._line_nodes) - 1}{_LINE_MARK_END}"
 
     def add_import(self, module: str, obj: str | None = None, asname: str | None = None) -> None:
         """Add ``from module import obj as asname`` (or ``import module``) unless it is there,
@@ -329,13 +339,30 @@ def _matcher_decorated(cls: type) -> str | None:
 
 def position_reports(tree: cst.Module, codemods: Sequence[Codemod]) -> list[Finding]:
     """The findings ``codemods`` reported over ``tree``, in their order, positioned in ``tree``
-    by one code generation for all of them."""
+    by one code generation for all of them (which also finds the lines their messages name
+    through :meth:`Codemod.line_mark`)."""
     nodes = [node for codemod in codemods for node, _, _ in codemod.reports]
     if not nodes:
         return []
-    positions = start_positions(tree, nodes)
+    positions = start_positions(tree, [*nodes, *(node for codemod in codemods for node in codemod._line_nodes)])
     return [
-        Finding(codemod.file.path, positions[node].line, positions[node].column + 1, codemod.name, message, fixable)
+        Finding(
+            codemod.file.path,
+            positions[node].line,
+            positions[node].column + 1,
+            codemod.name,
+            _with_lines(message, codemod._line_nodes, positions) if codemod._line_nodes else message,
+            fixable,
+        )
         for codemod in codemods
         for node, message, fixable in codemod.reports
     ]
+
+
+# Code CPython accepts holds no NUL character, so no name or snippet in a message looks like a mark.
+_LINE_MARK, _LINE_MARK_END = "\0line ", "\0"
+_LINE_MARKS = re.compile("\0line ([0-9]+)\0")
+
+
+def _with_lines(message: str, line_nodes: Sequence[cst.CSTNode], positions: Mapping[cst.CSTNode, Any]) -> str:
+    return _LINE_MARKS.sub(lambda mark: str(positions[line_nodes[int(mark[1])]].line), message)

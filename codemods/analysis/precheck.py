@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 import collections
 import dataclasses
+import os
 import warnings
 from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -141,6 +142,41 @@ def parse_shared(source: bytes) -> ast.Module | None:
     if last is not source and last != source:
         _last_parse[0], _last_parse[1] = source, parse(source)
     return _last_parse[1]
+
+
+# CPython trees the index pass parsed of files the rewriting pass of the same process will
+# parse again (a codemod runs on them whatever the whole-tree indexes say: their name facts,
+# print-to-logging's and query-in-loop's statement filters ask for the tree): path -> (text, tree).
+# A tree takes about 30 times its text, hence a budget (superset's 111 such files: 0.7 MB of
+# text, about 20 MB of trees); past it, the rewriting pass parses again.  Each is dropped when
+# the rewriting pass takes it.
+_handed: dict[str, tuple[bytes, ast.Module]] = {}
+_handed_bytes = [0]
+HAND_OVER_BUDGET = 2 << 20  # bytes of text
+_PROCESS = os.getpid()  # a forked worker's trees would never reach the rewriting pass
+
+
+def hand_over(path: str, source: bytes, tree: ast.Module) -> None:
+    """Keep ``tree`` (CPython's parse of ``source``, the text at ``path``) for :func:`take_over`,
+    within the budget, in the process that imported this module (not in a forked worker)."""
+    stale = _handed.pop(path, None)  # an earlier run's, never taken (its outcome was cached)
+    if stale is not None:
+        _handed_bytes[0] -= len(stale[0])
+    if os.getpid() != _PROCESS or _handed_bytes[0] + len(source) > HAND_OVER_BUDGET:
+        return
+    _handed[path] = (source, tree)
+    _handed_bytes[0] += len(source)
+
+
+def take_over(path: str, source: bytes) -> None:
+    """Drop the tree handed over for ``path``; if it is the parse of ``source``, make it the
+    shared parse (what :func:`parse_shared` and :func:`parsed` give for ``source``)."""
+    handed = _handed.pop(path, None)
+    if handed is None:
+        return
+    _handed_bytes[0] -= len(handed[0])
+    if handed[0] is source or handed[0] == source:
+        _last_parse[0], _last_parse[1] = source, handed[1]
 
 
 def parsed(source: bytes) -> ast.Module | None:

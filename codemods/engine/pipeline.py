@@ -105,6 +105,7 @@ def transform_source(path: str, source: bytes, plan: Plan, *, precheck: bool = T
     if applicable and precheck:
         summaries = plan.summaries.get(path)
         if summaries is not None:
+            precheck_module.take_over(path, source)  # the index pass's tree, if it kept it
             applicable = summarised_candidates(applicable, summaries, plan, path, source)
         else:
             applicable = candidates(applicable, precheck_module.parse_shared(source), plan, path, source)

@@ -192,7 +192,8 @@ def _index_batch(
     A file an indexer parsed that has a screen also gets (None, path, summaries): its screen's
     codemods' pre-check summaries (name -> ``precheck_summary``), those that cannot change the
     file left out; none left, the rewriting pass filters the file, else it decides which
-    codemods run from them, without parsing the file again."""
+    codemods run from them, without parsing the file again.  The tree of a file a codemod
+    will run on is handed over to the rewriting pass of this process (precheck.hand_over)."""
     results: list[tuple[str | None, str, Any]] = []
     for codemods, path, data, screen in batch:
         for codemod in map(loaded, codemods):
@@ -203,7 +204,10 @@ def _index_batch(
             results.append((codemod.name, path, facts))
         tree = precheck.parsed(data) if screen is not None else None
         if tree is not None:
-            results.append((None, path, _summaries(screen, tree)))  # type: ignore[arg-type]
+            summaries = _summaries(screen, tree)  # type: ignore[arg-type]
+            if any(summary is True for summary in summaries.values()):  # rewritten: parsed again
+                precheck.hand_over(path, data, tree)
+            results.append((None, path, summaries))
     return results
 
 

@@ -26,7 +26,6 @@ from codemods.analysis.sessions import (
 )
 from codemods.base import Codemod, FileContext, Option
 from codemods.speedups import traversal
-from codemods.speedups.positions import TreePositions, positions_of
 
 # Session methods that read rows.  ``execute`` reads unless given an insert/update/delete.
 _READ_METHODS = (
@@ -243,21 +242,12 @@ class QueryInLoop(Codemod):
                     known[attribute] = lazy
         return ModelIndex(models)
 
-    def __init__(self, file: FileContext) -> None:
-        super().__init__(file)
-        self._positions: TreePositions | None = None
-
     def visit_Module(self, node: cst.Module) -> bool:
         matcher = SessionMatcher(self.option("session-names"), self.option("session-factories")).for_module(node)
         index = self.file.index if isinstance(self.file.index, ModelIndex) else ModelIndex({})
         finder = _Finder(self, node, matcher, index)
         node.visit(finder)
         return False  # findings only
-
-    def line(self, node: cst.CSTNode, module: cst.Module) -> int:
-        if self._positions is None:
-            self._positions = positions_of(module)
-        return self._positions.start(node).line
 
 
 class _Finder(traversal.Visitor):
@@ -414,8 +404,8 @@ class _Finder(traversal.Visitor):
             self.reported.add(id(node))
             self.codemod.report(node, message, fixable=False)
 
-    def _line(self, node: cst.CSTNode) -> int:
-        return self.codemod.line(node, self.module)
+    def _line(self, node: cst.CSTNode) -> str:
+        return self.codemod.line_mark(node)
 
     # -- queries ----------------------------------------------------------------------------------------
 

@@ -126,3 +126,96 @@ def test_a_summarised_file_still_passes_the_class_pre_filter() -> None:
     assert summarised_candidates([_NarrowerThanItsMarkers], summaries, plan, "a.py", source + b"# wanted\n") == [
         _NarrowerThanItsMarkers
     ]
+
+
+# -- the index pass's trees, handed over to the rewriting pass (precheck.hand_over) --------------
+
+
+@pytest.fixture
+def no_parse(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """Record CPython's parses (the texts); the shared parse starts empty."""
+    parsed: list[bytes] = []
+    parse = precheck.parse
+
+    def recording(source: bytes):  # noqa: ANN202
+        parsed.append(source)
+        return parse(source)
+
+    monkeypatch.setattr(precheck, "parse", recording)
+    monkeypatch.setattr(precheck, "_last_parse", [None, None])
+    return parsed
+
+
+def test_a_handed_over_tree_is_the_shared_parse_of_its_text_without_a_parse(no_parse: list[bytes]) -> None:
+    source = b"import os\nx = os.sep\n"
+    tree = precheck.parse(source)
+    no_parse.clear()
+    precheck.hand_over("a.py", source, tree)
+
+    precheck.take_over("a.py", bytes(source))  # an equal text, as a worker's pickled copy is
+    assert precheck.parse_shared(bytes(source)) is tree
+    assert no_parse == []
+    assert "a.py" not in precheck._handed  # taken once
+
+
+def test_a_tree_of_another_text_is_dropped_not_used(no_parse: list[bytes]) -> None:
+    precheck.hand_over("a.py", b"x = 1\n", precheck.parse(b"x = 1\n"))
+    precheck.take_over("a.py", b"x = 2\n")
+    assert "a.py" not in precheck._handed
+    assert precheck.parsed(b"x = 2\n") is None
+    assert precheck.parse_shared(b"x = 2\n") is not None and no_parse[-1] == b"x = 2\n"
+
+
+def test_trees_are_kept_within_the_budget_and_only_in_the_process_that_imported_precheck(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(precheck, "_handed", {})
+    monkeypatch.setattr(precheck, "_handed_bytes", [0])
+    monkeypatch.setattr(precheck, "HAND_OVER_BUDGET", 20)
+    small, large = b"x = 1\n" * 2, b"y = 2\n" * 2
+    precheck.hand_over("small.py", small, precheck.parse(small))
+    precheck.hand_over("large.py", large, precheck.parse(large))  # 12 + 12 bytes > 20
+    assert set(precheck._handed) == {"small.py"}
+    precheck.hand_over("small.py", b"z = 3\n", precheck.parse(b"z = 3\n"))  # an earlier run's, never taken: replaced
+    assert precheck._handed["small.py"][0] == b"z = 3\n" and precheck._handed_bytes == [6]
+    precheck.take_over("small.py", b"z = 3\n")
+    assert precheck._handed_bytes == [0]
+
+    monkeypatch.setattr(precheck, "_PROCESS", -1)  # a forked worker: its trees never reach the rewriting pass
+    precheck.hand_over("large.py", large, precheck.parse(large))
+    assert precheck._handed == {}
+
+
+def test_a_one_process_run_parses_the_files_a_codemod_runs_on_once_less(
+    tmp_path: Path, no_parse: list[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The files the index pass parsed that a codemod will run on are not parsed again by the
+    rewriting pass (for their name facts, print-to-logging's and query-in-loop's statement
+    filters), and the output is the same as with no tree handed over."""
+    import shutil
+
+    from codemods.engine.runner import Engine
+
+    handed: list[bytes] = []
+    hand_over = precheck.hand_over
+    monkeypatch.setattr(precheck, "hand_over", lambda path, source, tree: handed.append(source) or hand_over(path, source, tree))
+    runs: list[tuple] = []
+    parses: list[list[int]] = []
+    texts: list[bytes] = []
+    for name, budget in (("handed over", precheck.HAND_OVER_BUDGET), ("parsed again", 0)):
+        monkeypatch.setattr(precheck, "HAND_OVER_BUDGET", budget)
+        root = tmp_path / name / "sample_repo"
+        shutil.copytree(SAMPLE_REPO, root)
+        report = Engine(root, resolve(root, REGISTRY, cache=False, jobs=1)).run()
+        runs.append(([(c.path, c.new) for c in report.changes], report.findings, report.failed))
+        texts = texts if parses else list(handed)  # the first run's: the second keeps none
+        parses.append([no_parse.count(text) for text in texts])
+        assert precheck._handed == {}
+        no_parse.clear()
+
+    assert len(texts) >= 5 and runs[0][0]
+    spared = [again - once for once, again in zip(*parses)]
+    # One parse less of each, but of a file the rewriting pass filters after all, or whose
+    # codemods ask nothing of CPython's tree.
+    assert set(spared) <= {0, 1} and sum(spared) > len(texts) // 2, spared
+    assert runs[0] == runs[1]

@@ -56,7 +56,7 @@ _ENDLESS_METHODS = ("listen", "consume", "subscribe")
 _WAITING_CALLS = ("time.sleep", "sleep", "asyncio.sleep", "gevent.sleep")
 
 
-def unbounded_reason(loop: Loop, line_of: Callable[[cst.CSTNode], int]) -> str | None:
+def unbounded_reason(loop: Loop, line_of: Callable[[cst.CSTNode], str]) -> str | None:
     """Why ``loop`` may run forever (the commit after it would never run), or None."""
     if isinstance(loop, cst.For):
         return _endless_iterable(loop, line_of)
@@ -92,7 +92,7 @@ def effect_reason(
     body: cst.CSTNode,
     patterns: Sequence[str],
     is_session: Callable[[cst.BaseExpression], bool],
-    line_of: Callable[[cst.CSTNode], int],
+    line_of: Callable[[cst.CSTNode], str],
 ) -> str | None:
     """Why a call in ``body`` has an effect outside the database session, or None."""
     for call in _calls(body):
@@ -115,7 +115,7 @@ def chunk_reason(
     loop: Loop,
     words: Collection[str],
     is_session: Callable[[cst.BaseExpression], bool],
-    line_of: Callable[[cst.CSTNode], int],
+    line_of: Callable[[cst.CSTNode], str],
     *,
     by_name: bool = True,
 ) -> str | None:
@@ -154,7 +154,7 @@ def _always_true(test: cst.BaseExpression) -> bool:
     return False
 
 
-def _endless_iterable(loop: cst.For, line_of: Callable[[cst.CSTNode], int]) -> str | None:
+def _endless_iterable(loop: cst.For, line_of: Callable[[cst.CSTNode], str]) -> str | None:
     iterable = loop.iter
     if not isinstance(iterable, cst.Call):
         return None

@@ -130,7 +130,8 @@ class Planner:
         matcher: SessionMatcher,
         *,
         flush: bool,
-        line_of: Callable[[cst.CSTNode], int],
+        line_of: Callable[[cst.CSTNode], str],
+        line_number: Callable[[cst.CSTNode], int],
         effect_calls: Sequence[str] = tuple(hazards.DEFAULT_EFFECT_CALLS),
         chunk_words: Sequence[str] = tuple(hazards.DEFAULT_CHUNK_WORDS),
     ) -> None:
@@ -138,7 +139,8 @@ class Planner:
         self.flush = flush
         self.effect_calls = tuple(effect_calls)
         self.chunk_words = frozenset(w.lower() for w in chunk_words)
-        self.line_of = line_of
+        self.line_of = line_of  # a node's line for a message (Codemod.line_mark)
+        self.line_number = line_number  # a node's line as a number, to compare lines
         self.declines: list[tuple[cst.CSTNode, str]] = []
         self._scopes: list[_Scope] = []
         self._frame: list[cst.CSTNode] = []  # the compound statements around the current one, in its function
@@ -342,7 +344,7 @@ class Planner:
         jumps += [n for n in _walk(loop.orelse.body, skip_loops=True) if isinstance(n, (cst.Break, cst.Continue))]
         if not jumps:
             return None
-        first = min(jumps, key=self.line_of)
+        first = min(jumps, key=self.line_number)
         return f"{_describe(first)} in the else clause at line {self.line_of(first)} would skip the commit"
 
     def _transaction_calls(self, loop: Loop, tail: _Tail) -> str | None:
@@ -500,14 +502,14 @@ def _binds(item: cst.WithItem, name: str) -> bool:
     return item.asname is not None and dotted_name(item.asname.name) == name  # type: ignore[arg-type]
 
 
-def _read_reason(what: str, line: int) -> str:
+def _read_reason(what: str, line: str) -> str:
     return (
         f"{what} at line {line} reads the database: without autoflush it would miss earlier "
         f'iterations\' rows (mode = "flush" keeps them visible)'
     )
 
 
-def _carry_reason(name: str, line: int) -> str:
+def _carry_reason(name: str, line: str) -> str:
     return (
         f"{name} at line {line} uses an object added in an earlier iteration, which has no "
         f'database-generated values without a flush (mode = "flush" keeps them)'

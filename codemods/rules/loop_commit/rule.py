@@ -184,10 +184,9 @@ class LoopCommit(Codemod):
 
     @contextlib.contextmanager
     def resolve(self, wrapper: MetadataWrapper) -> Iterator[None]:
-        """Keep the wrapper's tree, to compute positions only if a message needs a line number.
-
-        Positions cost more than the rest of this codemod on a large file, and most files that
-        mention ``.commit(`` get no finding; positions_of shares them with the findings' lines.
+        """Keep the wrapper's tree, to compute positions only if two lines must be compared (the
+        first jump of an else clause); a message's lines are marks (``line_mark``) that the
+        findings' positioning resolves.  positions_of shares those positions with the findings.
         """
         self._wrapper = wrapper
         with super().resolve(wrapper):
@@ -201,7 +200,8 @@ class LoopCommit(Codemod):
         planner = Planner(
             matcher,
             flush=self.option("mode") == "flush",
-            line_of=self._line,
+            line_of=self.line_mark,
+            line_number=self._line_number,
             effect_calls=self.option("effect-calls"),
             chunk_words=self.option("chunk-words"),
         )
@@ -214,7 +214,7 @@ class LoopCommit(Codemod):
             self.report(move.tail.statement, self._describe(move))
         return bool(self._moves)
 
-    def _line(self, node: cst.CSTNode) -> int:
+    def _line_number(self, node: cst.CSTNode) -> int:
         assert self._wrapper is not None, "only called while the wrapper visits this codemod"
         return positions_of(self._wrapper.module).start(node).line
 
