@@ -410,10 +410,12 @@ class Engine:
         run_codemods = self.settings.codemods if codemods is None else codemods
         for source in sources:
             missing: list[type[Codemod] | CodemodInfo] = []
+            digest = None
             for codemod in indexers:
                 if not any(marker in source.data for marker in codemod.index_markers):
                     continue
-                key = content_key(__version__, tool_digest(), codemod.name, source.path, source.content_digest())
+                digest = source.content_digest() if digest is None else digest  # once per file, not per indexer
+                key = content_key(__version__, tool_digest(), codemod.name, source.path, digest)
                 keys[codemod.name, source.path] = key
                 cached = cache.get(key)
                 if cached is not None:
