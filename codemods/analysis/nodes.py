@@ -12,7 +12,6 @@ from codemods.speedups.walk import walk
 NESTED_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 
-
 def node_types(*classes: type[cst.CSTNode]) -> frozenset[type[cst.CSTNode]]:
     """``classes`` and every subclass of them: ``type(node) in node_types(A, B)`` answers
     ``isinstance(node, (A, B))``.  libcst's nodes are ABCs, so each ``isinstance`` that answers

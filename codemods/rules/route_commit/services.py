@@ -128,7 +128,7 @@ def _blank_count(statement: cst.BaseStatement) -> int:
 
 
 
-def blocked_services(claimed: Iterable[str], indexed: Mapping[str, Any]) -> dict[str, str]:
+def blocked_services(claimed: Collection[str], indexed: Mapping[str, Any]) -> dict[str, str]:
     """Why each service module of ``claimed`` cannot be written (``indexed``: the whole tree's
     index facts by path), for those that cannot."""
     folders = package_folders(indexed)
