@@ -2,7 +2,7 @@
 
 The modules here make auditfix several times faster than plain libcst (see benchmarks/README.md),
 but they rely on details of libcst that are not its public API: the code generator's state
-(:mod:`.positions`), the visitors' dispatch hooks (:mod:`.traversal`), the nodes' visiting order
+(:mod:`.positions`) and per-node hooks (:mod:`.codegen`), the visitors' dispatch hooks (:mod:`.traversal`), the nodes' visiting order
 (:mod:`.walk`), the matcher machinery and the import visitors' internals (:mod:`.libcst_hooks`),
 and what those visitors do to a module (:mod:`.imports`).  Each was proven equal to libcst's
 own behaviour on the versions in :data:`VERIFIED_LIBCST`; on any other version, or with

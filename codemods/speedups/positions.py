@@ -17,7 +17,7 @@ from collections.abc import Iterable
 import libcst as cst
 from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, PositionProvider
 
-from codemods.speedups import ENABLED
+from codemods.speedups import ENABLED, codegen
 
 if ENABLED:
     from libcst._nodes.internal import CodegenState
@@ -179,6 +179,9 @@ class _WantedStartsState(CodegenState):
         if start_node is not None:
             self.wanted.add(id(start_node))
         return _WantedStart(self, node, start_node)
+
+
+codegen.register_selective_state(_WantedStartsState)
 
 
 class _WantedStart:
