@@ -542,6 +542,9 @@ def bindings(node: cst.CSTNode) -> list[tuple[str, cst.CSTNode]]:
 
 
 class _CallFinder(traversal.Visitor):
+    # Whitespace and punctuation hold no call or scope, and its depth count comes back level.
+    IGNORES_TRIVIA = True
+
     def __init__(self, methods: Collection[str] | None) -> None:
         self.methods = methods
         self.calls: list[SessionCall] = []

@@ -251,6 +251,10 @@ class QueryInLoop(Codemod):
 
 
 class _Finder(traversal.Visitor):
+    # Whitespace and punctuation are no call, attribute, loop body or statement: on_visit and
+    # on_leave only dispatch there.
+    IGNORES_TRIVIA = True
+
     def __init__(self, codemod: QueryInLoop, module: cst.Module, matcher: SessionMatcher, index: ModelIndex) -> None:
         self.codemod = codemod
         self.module = module

@@ -16,6 +16,14 @@ removal, flattening and validation follow libcst's rules exactly.
 The tree returned equals libcst's (same code, ``deep_equals``); unchanged subtrees are shared
 with the input tree instead of copied.  A visitor receives ``updated_node is original_node``
 where libcst would hand it an equal copy.
+
+Whitespace, comments and punctuation (:data:`TRIVIA`: about 60% of a module's nodes) are not
+entered by a visitor none of whose hooks can do anything there: one that dispatches as libcst's
+visitors do (or through :mod:`.traversal`'s hooks), or declares ``IGNORES_TRIVIA`` (its own
+``on_visit``/``on_leave`` do nothing for such a node but dispatch), without attribute hooks and
+without a ``visit_``/``leave_`` method for any of those classes.  Nothing it could observe
+changes: those nodes hold nothing but each other (tests/engine/test_unchanged_visit.py reads
+libcst's field types to check it), and each comes back as it was.
 """
 
 from __future__ import annotations
@@ -23,10 +31,13 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
+import libcst._nodes.op
+
 import libcst as cst
 from libcst import CSTNode, CSTTransformer, CSTValidationError, CSTVisitor, FlattenSentinel, RemovalSentinel
 
 from codemods.speedups import ENABLED
+from codemods.speedups import traversal
 from codemods.speedups.traversal import has_attribute_hooks, no_attribute_hook
 
 # node class -> (the names of its child fields in the order libcst visits them, the one of them
@@ -37,8 +48,25 @@ _FIELDS: dict[type, tuple[tuple[str, ...], str | None]] = {}
 # libcst's source to check that this list is complete and that each is the last field visited.
 VISITED_WHEN_SET = {"FormattedStringExpression": "format_spec", "TemplatedStringExpression": "format_spec"}
 # On each visitor class (so that the facts live as long as the class, and a subclass does not
-# read its parent's): (is it a read-only CSTVisitor?, must its attribute hooks be called?)
+# read its parent's): (is it a read-only CSTVisitor?, must its attribute hooks be called?, the
+# node classes it need not enter)
 _VISITOR_FACTS = "_auditfix_unchanged_visit"
+# Whitespace and comments, whose fields hold nothing but each other.
+WHITESPACE: frozenset[type] = frozenset(
+    (cst.SimpleWhitespace, cst.ParenthesizedWhitespace, cst.TrailingWhitespace, cst.EmptyLine, cst.Comment, cst.Newline)
+)
+# Nodes that hold nothing but whitespace and comments (or nothing): those, every operator and
+# punctuation node (libcst's op module) and the brackets.
+TRIVIA: frozenset[type] = WHITESPACE | frozenset(
+    (cst.LeftParen, cst.RightParen, cst.LeftSquareBracket, cst.RightSquareBracket, cst.LeftCurlyBrace, cst.RightCurlyBrace)
+) | frozenset(
+    kind
+    for kind in vars(libcst._nodes.op).values()
+    if isinstance(kind, type) and issubclass(kind, CSTNode) and not getattr(kind, "__abstractmethods__", None)
+)
+# The on_visit / on_leave that only dispatch to visit_<Node> / leave_<Node> by the node's class.
+_DISPATCHING_VISITS = (CSTVisitor.on_visit, CSTTransformer.on_visit, traversal.visit)
+_DISPATCHING_LEAVES = (CSTVisitor.on_leave, CSTTransformer.on_leave, traversal.leave_visited, traversal.leave_transformed)
 # class of a field's value -> is it a node?  (CSTNode is an ABC: isinstance is slow)
 _NODE_TYPES: dict[type, bool] = {}
 _LIBCST_ATTRIBUTE_HOOKS = (CSTVisitor.on_visit_attribute, CSTTransformer.on_visit_attribute, no_attribute_hook)
@@ -107,8 +135,9 @@ def _learn(node: CSTNode) -> tuple[tuple[str, ...], str | None]:
     return plan
 
 
-def _visitor_kind(visitor: Any) -> tuple[bool, bool]:
-    """(is it a read-only ``CSTVisitor``?, must its attribute hooks be called?), once per class."""
+def _visitor_kind(visitor: Any) -> tuple[bool, bool, frozenset[type]]:
+    """(is it a read-only ``CSTVisitor``?, must its attribute hooks be called?, the classes of
+    :data:`TRIVIA` it need not enter), once per class."""
     kind = type(visitor)
     known = kind.__dict__.get(_VISITOR_FACTS)
     if known is None:
@@ -117,9 +146,32 @@ def _visitor_kind(visitor: Any) -> tuple[bool, bool]:
             and kind.on_leave_attribute in _LIBCST_LEAVE_ATTRIBUTE_HOOKS
             and not has_attribute_hooks(kind)
         )
-        known = (issubclass(kind, CSTVisitor), not plain)
+        known = (issubclass(kind, CSTVisitor), not plain, _inert_trivia(kind) if plain else frozenset())
         setattr(kind, _VISITOR_FACTS, known)
     return known
+
+
+def _inert_trivia(kind: type) -> frozenset[type]:
+    """The classes of :data:`TRIVIA` in whose nodes no hook of visitor class ``kind`` does
+    anything: none if it has a method for a whitespace class (which occurs in any of them)."""
+    dispatching = getattr(kind, "IGNORES_TRIVIA", False) is True or (
+        kind.on_visit in _DISPATCHING_VISITS and kind.on_leave in _DISPATCHING_LEAVES
+    )
+    if not dispatching or any(_has_method(kind, node) for node in WHITESPACE):
+        return frozenset()
+    return frozenset(node for node in TRIVIA if not _has_method(kind, node))
+
+
+def _has_method(kind: type, node: type) -> bool:
+    """Does visitor class ``kind`` have a ``visit_``/``leave_`` method for ``node`` other than
+    libcst's do-nothing stubs?"""
+    for prefix in ("visit_", "leave_"):
+        function = getattr(kind, prefix + node.__name__, None)
+        if function is not None and not (
+            getattr(function, "_is_no_op", False) is True and function.__module__ == "libcst._typed_visitor"
+        ):
+            return True
+    return False
 
 
 def is_node(value: object) -> bool:
@@ -134,7 +186,7 @@ def is_node(value: object) -> bool:
 def visit(self: CSTNode, visitor: Any) -> Any:
     """``CSTNode.visit``, rebuilding only the nodes below which something changed."""
     known = type(visitor).__dict__.get(_VISITOR_FACTS)
-    read_only, hooks = _visitor_kind(visitor) if known is None else known
+    read_only, hooks, inert = _visitor_kind(visitor) if known is None else known
     if visitor.on_visit(self):
         results: list[Any] = []
         changed = False
@@ -149,10 +201,15 @@ def visit(self: CSTNode, visitor: Any) -> Any:
             kind = type(value)
             if kind is tuple or kind is list:
                 for child in value:
+                    if type(child) in inert:  # nothing below it can see the visit: as it was
+                        results.append(child)
+                        continue
                     result = child.visit(visitor)
                     results.append(result)
                     if result is not child:
                         changed = True
+            elif kind in inert:
+                results.append(value)
             else:
                 node = _NODE_TYPES.get(kind)
                 if node is None:

@@ -4,6 +4,8 @@ calls, in the same order, and returns a tree equal to libcst's; it only stops co
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import typing
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,7 @@ import libcst as cst
 import pytest
 
 from codemods import speedups
-from codemods.speedups import unchanged
+from codemods.speedups import traversal, unchanged
 
 pytestmark = pytest.mark.skipif(not speedups.ENABLED, reason="the speed-ups are off: libcst's own traversal runs")
 
@@ -206,3 +208,128 @@ def test_the_fields_visited_only_when_set_are_all_known() -> None:
         elif re.search(r"\bif\b", code):
             assert "isinstance(names, ImportStar)" in code, kind.__name__
     assert conditional == unchanged.VISITED_WHEN_SET
+
+
+# -- whitespace, comments and punctuation not entered ---------------------------------------------
+
+
+def _node_classes_in(annotation: Any) -> set[type]:
+    """The concrete libcst node classes a field annotation allows (abstract bases expanded)."""
+    found: set[type] = set()
+    for argument in typing.get_args(annotation) or ():
+        found |= _node_classes_in(argument)
+    if isinstance(annotation, type) and issubclass(annotation, cst.CSTNode):
+        pending = [annotation]
+        while pending:
+            kind = pending.pop()
+            pending.extend(kind.__subclasses__())
+            # libcst's add_slots makes a new class: the one it replaced stays among the subclasses
+            if not getattr(kind, "__abstractmethods__", None) and getattr(libcst_nodes_module(kind), kind.__name__, None) is kind:
+                found.add(kind)
+    return found
+
+
+def _field_classes(kind: type) -> set[type]:
+    hints = typing.get_type_hints(kind, vars(libcst_nodes_module(kind)))
+    return set().union(*(_node_classes_in(hints[field.name]) for field in dataclasses.fields(kind)))
+
+
+def libcst_nodes_module(kind: type) -> Any:
+    import sys
+
+    return sys.modules[kind.__module__]
+
+
+def test_trivia_hold_nothing_but_whitespace() -> None:
+    """What makes the skip safe: below a TRIVIA node there is only whitespace and comments (read
+    from libcst's field types), so a visitor without methods for those cannot see the visit."""
+    for kind in unchanged.TRIVIA:
+        assert _field_classes(kind) <= unchanged.WHITESPACE, kind.__name__
+    for kind in unchanged.WHITESPACE:
+        assert _field_classes(kind) <= unchanged.WHITESPACE, kind.__name__
+
+
+class _Dispatching(traversal.Visitor):
+    """Dispatches through traversal's hooks: skips the trivia."""
+
+    def __init__(self) -> None:
+        self.events: list[str] = []
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.events.append(f"visit Name {node.value}")
+
+    def leave_Call(self, original_node: cst.Call) -> None:
+        self.events.append("leave Call")
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        self.events.append("visit Lambda")
+        return False
+
+
+class _WantsCommas(_Dispatching):
+    def visit_Comma(self, node: cst.Comma) -> None:
+        self.events.append("visit Comma")
+
+
+class _WantsWhitespace(_Dispatching):
+    def leave_SimpleWhitespace(self, original_node: cst.SimpleWhitespace) -> None:
+        self.events.append(f"leave SimpleWhitespace {original_node.value!r}")
+
+
+class _LibcstDispatching(cst.CSTTransformer):
+    """libcst's own on_visit/on_leave: skips the trivia too; its changes are kept."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[str] = []
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
+        self.events.append(f"leave Name {original_node.value}")
+        return updated_node.with_changes(value="renamed") if original_node.value == "a" else updated_node
+
+
+class _CountsEveryNode(_Dispatching):
+    """An on_visit of its own that sees every node: nothing is skipped for it."""
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.events.append(type(node).__name__)
+        return super().on_visit(node)
+
+
+class _DeclaresInert(_CountsEveryNode):
+    """Declares that its own hooks do nothing on trivia (here falsely, to show the skip)."""
+
+    IGNORES_TRIVIA = True
+
+
+@pytest.mark.parametrize("make", [_Dispatching, _WantsCommas, _WantsWhitespace, _LibcstDispatching, _CountsEveryNode])
+def test_skipping_trivia_calls_what_libcst_calls(make: Any) -> None:
+    (ours, ours_events), (theirs, theirs_events) = both_ways(SOURCE, make)
+    assert ours_events == theirs_events
+    assert ours.deep_equals(theirs)
+    assert ours.code == theirs.code
+
+
+@pytest.mark.parametrize("path", SAMPLE_FILES, ids=lambda path: path.name)
+def test_sample_repo_files_skip_trivia_as_libcst_would_see_it(path: Path) -> None:
+    for make in (_Dispatching, _LibcstDispatching):
+        (ours, ours_events), (theirs, theirs_events) = both_ways(path.read_text(encoding="utf-8"), make)
+        assert ours_events == theirs_events
+        assert ours.code == theirs.code
+
+
+def test_which_visitors_skip_which_trivia() -> None:
+    assert unchanged._visitor_kind(_Dispatching())[2] == unchanged.TRIVIA
+    assert unchanged._visitor_kind(_LibcstDispatching())[2] == unchanged.TRIVIA
+    assert unchanged._visitor_kind(_WantsCommas())[2] == unchanged.TRIVIA - {cst.Comma}
+    assert unchanged._visitor_kind(_WantsWhitespace())[2] == frozenset()
+    assert unchanged._visitor_kind(_CountsEveryNode())[2] == frozenset()
+    assert unchanged._visitor_kind(_DeclaresInert())[2] == unchanged.TRIVIA
+    assert unchanged._visitor_kind(Recorder())[2] == frozenset()  # attribute hooks: never
+
+
+def test_a_visitor_declaring_trivia_inert_is_not_shown_them() -> None:
+    visitor = _DeclaresInert()
+    cst.parse_module("f(a, b)  # c\n").visit(visitor)
+    assert "Comma" not in visitor.events and "SimpleWhitespace" not in visitor.events
+    assert "Call" in visitor.events and "Arg" in visitor.events
