@@ -140,8 +140,26 @@ def parse_shared(source: bytes) -> ast.Module | None:
     Callers must not change the tree."""
     last = _last_parse[0]
     if last is not source and last != source:
-        _last_parse[0], _last_parse[1] = source, parse(source)
+        kept = _kept.get(id(source))
+        _last_parse[0], _last_parse[1] = source, kept[1] if kept is not None and kept[0] is source else parse(source)
     return _last_parse[1]
+
+
+# Trees parsed before the step that asks for them again: id(text) -> (text, tree).  The engine
+# keeps here the trees of the few files whose syntax decided whether a whole-tree index is
+# needed (it holds those trees anyway), and the index pass, which parses them next, takes them.
+# The text is kept with its tree, so its id is not reused meanwhile.
+_kept: dict[int, tuple[bytes, ast.Module | None]] = {}
+
+
+def keep(source: bytes, tree: ast.Module | None) -> None:
+    """Let :func:`parse_shared` give ``tree`` (the parse of ``source``) for this very text object
+    until :func:`forget_kept`."""
+    _kept[id(source)] = (source, tree)
+
+
+def forget_kept() -> None:
+    _kept.clear()
 
 
 # CPython trees the index pass parsed of files the rewriting pass of the same process will

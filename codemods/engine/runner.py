@@ -356,7 +356,10 @@ class Engine:
             named = {source.path for source in sources}
             others = [p for p in everything.paths if p not in named]
             index_sources = sources + self._read(others, RunReport(self.root, report.codemods), tree)
-        indexes = self._build_indexes(indexers, index_sources, sources, codemods)
+        try:
+            indexes = self._build_indexes(indexers, index_sources, sources, codemods)
+        finally:
+            precheck.forget_kept()
         from codemods.engine.pipeline import Plan
 
         unused = tuple(c.name for c in codemods if c.index_markers and c.name not in indexes)
@@ -469,6 +472,7 @@ class Engine:
         known = self._syntax_facts.get(source.path)
         if known is None or known[0] is not source.data:
             syntax = precheck.parse_shared(source.data)
+            precheck.keep(source.data, syntax)  # the index pass parses it next: held here anyway
             known = self._syntax_facts[source.path] = (source.data, None if syntax is None else precheck.facts_of(syntax))
         return known[1]
 

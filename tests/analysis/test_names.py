@@ -256,3 +256,19 @@ def _name_facts_by_iter_child_nodes(source: bytes) -> names.NameFacts:
 def test_name_facts_walk_as_iter_child_nodes_does(path: Path) -> None:
     source = path.read_bytes()
     assert names.name_facts(source) == _name_facts_by_iter_child_nodes(source)
+
+
+def test_name_facts_leave_out_only_nodes_record_does_nothing_for() -> None:
+    """name_facts calls _record only for names and _BINDERS: for any other kind of CPython node
+    _record records nothing."""
+    import _ast
+    import ast
+
+    # _ast's classes: the parser's (ast's deprecated aliases such as ast.Index are left out)
+    kinds = [kind for kind in vars(_ast).values() if isinstance(kind, type) and issubclass(kind, ast.AST)]
+    left_out = [kind for kind in kinds if kind is not ast.Name and kind not in names._BINDERS]
+    assert ast.Call in left_out and ast.arg not in left_out
+    for kind in left_out:
+        facts = names.NameFacts()
+        names._record(kind(), False, facts)
+        assert facts == names.NameFacts(), kind.__name__
