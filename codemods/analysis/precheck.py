@@ -291,10 +291,24 @@ def _line_up(statements: Sequence[cst.BaseStatement], nodes: list[ast.stmt], fou
 
 
 def facts_of(tree: ast.Module) -> SyntaxFacts:
-    """One walk over ``tree`` collecting every fact a pre-check asks for."""
+    """One walk over ``tree`` collecting every fact a pre-check asks for.
+
+    The walk is :func:`walk_ast`'s (the nodes in ``ast.walk``'s order) without the expression
+    contexts (``Load``, ``Store``, ``Del``: a quarter of the nodes, and no pre-check asks about
+    them), so ``by_kind`` has every node but those."""
     by_kind: collections.defaultdict[type[ast.AST], list[ast.AST]] = collections.defaultdict(list)
     facts = SyntaxFacts(tree=tree, by_kind=by_kind)
-    for node in walk_ast(tree):
+    found: list[ast.AST] = [tree]
+    append = found.append
+    for node in found:  # grows as it goes: breadth first, as ast.walk
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        append(item)
+            elif isinstance(value, ast.AST) and name != "ctx":  # only expressions' contexts are named so
+                append(value)
         kind = type(node)
         by_kind[kind].append(node)
         if kind is ast.ExceptHandler:

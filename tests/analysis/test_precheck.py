@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ast
+import collections
 import textwrap
 from pathlib import Path
 
 import libcst as cst
 import pytest
 
+from codemods.analysis import precheck
 from codemods.analysis.precheck import SyntaxFacts, facts_of, parse, statements_without, walk_ast
 
 SAMPLE_REPO = Path(__file__).resolve().parents[2] / "sample_repo"
@@ -170,3 +172,68 @@ def test_a_functions_own_nodes_are_those_iter_child_nodes_reaches_outside_nested
     assert len(functions) > 100
     for function in functions:
         assert [id(n) for n in _ast_own_nodes(function)] == [id(n) for n in reference(function)]
+
+
+# -- facts_of's walk leaves out the expression contexts ------------------------------------------
+
+
+def _facts_by_walk_ast(tree: ast.Module) -> SyntaxFacts:
+    """facts_of as it was written over walk_ast (every node, contexts included)."""
+    by_kind: collections.defaultdict[type[ast.AST], list[ast.AST]] = collections.defaultdict(list)
+    facts = SyntaxFacts(tree=tree, by_kind=by_kind)
+    for node in walk_ast(tree):
+        kind = type(node)
+        by_kind[kind].append(node)
+        if kind is ast.ExceptHandler:
+            if node.type is None:  # type: ignore[attr-defined]
+                facts.bare_except = True
+        elif kind is ast.Expr:
+            value = node.value  # type: ignore[attr-defined]
+            if type(value) is ast.Call:
+                func = value.func
+                if type(func) is ast.Name:
+                    facts.statement_call_names.add(func.id)
+                elif type(func) is ast.Attribute:
+                    facts.statement_call_attributes.add(func.attr)
+        elif kind is ast.Call:
+            func = node.func  # type: ignore[attr-defined]
+            if type(func) is ast.Attribute and func.attr == "commit":
+                facts.commit_lines.append(node.lineno)  # type: ignore[attr-defined]
+            elif not facts.commit_helper_call:
+                name = func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else ""
+                facts.commit_helper_call = "commit" in name or "save" in name
+        elif kind in precheck._COMPREHENSIONS:
+            facts.comprehension = True
+        elif kind in precheck._LOOPS:
+            facts.loop_spans.append((node.lineno, node.end_lineno or node.lineno))  # type: ignore[attr-defined]
+        elif kind in precheck._DEFINITIONS:
+            precheck._definition(node, facts)  # type: ignore[arg-type]
+        elif kind is ast.ImportFrom and node.module == "traceback":  # type: ignore[attr-defined]
+            facts.traceback_imports.update(alias.asname or alias.name for alias in node.names)  # type: ignore[attr-defined]
+        elif kind is ast.Compare:
+            if precheck.is_equality(node):
+                facts.equality_compares += 1
+        elif kind is ast.Assert:
+            facts.equality_compares_in_asserts += sum(1 for n in walk_ast(node.test) if precheck.is_equality(n))  # type: ignore[attr-defined]
+    return facts
+
+
+
+TRICKY = [
+    "try:\n    pass\nexcept:\n    print(x)\nassert a == b and c != d, [i for i in y]\n",
+    "from traceback import print_exc as pe\nclass A(b.Base):\n    class Config:\n        x = 1\n"
+    "@app.route('/')\ndef f():\n    while x:\n        db.session.commit()\n    store.save_all(y)\n",
+    "x, *y = z = {k: v for k, v in w}\ndel a[1], b.c\n(lambda q: q)(1)\nasync def g():\n    async for i in j: await k\n",
+]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [*(path.read_bytes() for path in sorted(SAMPLE_REPO.rglob("*.py"))), *(text.encode() for text in TRICKY)],
+)
+def test_facts_of_equal_those_of_a_walk_with_every_node(source: bytes) -> None:
+    tree = ast.parse(source)
+    facts, reference = facts_of(tree), _facts_by_walk_ast(tree)
+    assert facts == reference
+    contexts = (ast.Load, ast.Store, ast.Del)
+    assert dict(facts.by_kind) == {kind: nodes for kind, nodes in reference.by_kind.items() if kind not in contexts}
