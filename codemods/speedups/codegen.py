@@ -37,20 +37,15 @@ _NOTHING: frozenset[int] = frozenset()
 
 # The state classes that record nothing for a node whose id is not in their ``wanted`` set
 # (``positions._WantedStartsState`` registers itself); a plain CodegenState records nothing at all.
-_SELECTIVE: list[type] = []
+# Each shortcut starts with the test "does the state record nothing for this node?", written out
+# (``type(state) is CodegenState or ...  # quiet``): a call per node would cost a tenth of the work.
+_SELECTIVE: set[type] = set()
 
 
 def register_selective_state(kind: type) -> None:
     """Let the shortcuts serve ``kind``: a CodegenState whose hooks do nothing for a node whose id
     is not in its ``wanted`` set, and whose ``add_token`` is CodegenState's."""
-    if kind not in _SELECTIVE:
-        _SELECTIVE.append(kind)
-
-
-def _quiet(state: Any, node: CSTNode) -> bool:
-    """Does ``state`` record nothing for ``node`` (so that its hooks may be skipped)?"""
-    kind = type(state)
-    return kind is CodegenState or (kind in _SELECTIVE and id(node) not in state.wanted)
+    _SELECTIVE.add(kind)
 
 
 def _is_comma(value: Any) -> bool:
@@ -62,14 +57,14 @@ def _is_comma(value: Any) -> bool:
 
 
 def _value_token(self: Any, state: Any, **kwargs: Any) -> None:  # SimpleWhitespace, Comment
-    if _quiet(state, self):
+    if type(state) is CodegenState or (type(state) in _SELECTIVE and id(self) not in state.wanted):  # quiet
         state.tokens.append(self.value)
     else:
         _LIBCST_CODEGEN(self, state, **kwargs)
 
 
 def _newline(self: cst.Newline, state: Any, **kwargs: Any) -> None:
-    if _quiet(state, self):
+    if type(state) is CodegenState or (type(state) in _SELECTIVE and id(self) not in state.wanted):  # quiet
         value = self.value
         state.tokens.append(state.default_newline if value is None else value)
     else:
@@ -80,7 +75,7 @@ def _one_token_operator(token: str) -> Any:
     """Comma, Dot, AssignEqual, Colon, Semicolon: whitespace, the token, whitespace."""
 
     def codegen(self: Any, state: Any, **kwargs: Any) -> None:
-        if _quiet(state, self):
+        if type(state) is CodegenState or (type(state) in _SELECTIVE and id(self) not in state.wanted):  # quiet
             self.whitespace_before._codegen(state)
             state.tokens.append(token)
             self.whitespace_after._codegen(state)
@@ -94,7 +89,7 @@ def _opening(token: str) -> Any:
     """LeftParen, LeftSquareBracket, LeftCurlyBrace: the token, then its whitespace."""
 
     def codegen(self: Any, state: Any, **kwargs: Any) -> None:
-        if _quiet(state, self):
+        if type(state) is CodegenState or (type(state) in _SELECTIVE and id(self) not in state.wanted):  # quiet
             state.tokens.append(token)
             self.whitespace_after._codegen(state)
         else:
@@ -107,7 +102,7 @@ def _closing(token: str) -> Any:
     """RightParen, RightSquareBracket, RightCurlyBrace: the whitespace, then the token."""
 
     def codegen(self: Any, state: Any, **kwargs: Any) -> None:
-        if _quiet(state, self):
+        if type(state) is CodegenState or (type(state) in _SELECTIVE and id(self) not in state.wanted):  # quiet
             self.whitespace_before._codegen(state)
             state.tokens.append(token)
         else:
@@ -120,7 +115,7 @@ def _closing(token: str) -> Any:
 
 
 def _trailing_whitespace(self: cst.TrailingWhitespace, state: Any, **kwargs: Any) -> None:
-    if _quiet(state, self):
+    if type(state) is CodegenState or (type(state) in _SELECTIVE and id(self) not in state.wanted):  # quiet
         self.whitespace._codegen(state)
         comment = self.comment
         if comment is not None:
@@ -131,7 +126,7 @@ def _trailing_whitespace(self: cst.TrailingWhitespace, state: Any, **kwargs: Any
 
 
 def _empty_line(self: cst.EmptyLine, state: Any, **kwargs: Any) -> None:
-    if _quiet(state, self):
+    if type(state) is CodegenState or (type(state) in _SELECTIVE and id(self) not in state.wanted):  # quiet
         if self.indent:
             state.tokens.extend(state.indent_tokens)
         self.whitespace._codegen(state)
@@ -144,7 +139,7 @@ def _empty_line(self: cst.EmptyLine, state: Any, **kwargs: Any) -> None:
 
 
 def _parenthesized_whitespace(self: cst.ParenthesizedWhitespace, state: Any, **kwargs: Any) -> None:
-    if _quiet(state, self):
+    if type(state) is CodegenState or (type(state) in _SELECTIVE and id(self) not in state.wanted):  # quiet
         self.first_line._codegen(state)
         for line in self.empty_lines:
             line._codegen(state)
@@ -159,7 +154,7 @@ def _parenthesized_whitespace(self: cst.ParenthesizedWhitespace, state: Any, **k
 
 
 def _value_expression(self: Any, state: Any, **kwargs: Any) -> None:  # Name, SimpleString, Integer
-    if _quiet(state, self):
+    if type(state) is CodegenState or (type(state) in _SELECTIVE and id(self) not in state.wanted):  # quiet
         for lpar in self.lpar:
             lpar._codegen(state)
         state.tokens.append(self.value)
@@ -170,7 +165,7 @@ def _value_expression(self: Any, state: Any, **kwargs: Any) -> None:  # Name, Si
 
 
 def _attribute(self: cst.Attribute, state: Any, **kwargs: Any) -> None:
-    if _quiet(state, self):
+    if type(state) is CodegenState or (type(state) in _SELECTIVE and id(self) not in state.wanted):  # quiet
         for lpar in self.lpar:
             lpar._codegen(state)
         self.value._codegen(state)
@@ -183,7 +178,7 @@ def _attribute(self: cst.Attribute, state: Any, **kwargs: Any) -> None:
 
 
 def _call(self: cst.Call, state: Any, **kwargs: Any) -> None:
-    if _quiet(state, self):
+    if type(state) is CodegenState or (type(state) in _SELECTIVE and id(self) not in state.wanted):  # quiet
         for lpar in self.lpar:
             lpar._codegen(state)
         self.func._codegen(state)
@@ -202,7 +197,7 @@ def _call(self: cst.Call, state: Any, **kwargs: Any) -> None:
 
 
 def _arg(self: cst.Arg, state: Any, default_comma: bool = False) -> None:
-    if _quiet(state, self):
+    if type(state) is CodegenState or (type(state) in _SELECTIVE and id(self) not in state.wanted):  # quiet
         state.tokens.append(self.star)
         self.whitespace_after_star._codegen(state)
         keyword = self.keyword
@@ -225,7 +220,7 @@ def _arg(self: cst.Arg, state: Any, default_comma: bool = False) -> None:
 
 
 def _subscript(self: cst.Subscript, state: Any, **kwargs: Any) -> None:
-    if _quiet(state, self):
+    if type(state) is CodegenState or (type(state) in _SELECTIVE and id(self) not in state.wanted):  # quiet
         for lpar in self.lpar:
             lpar._codegen(state)
         self.value._codegen(state)
@@ -243,7 +238,7 @@ def _subscript(self: cst.Subscript, state: Any, **kwargs: Any) -> None:
 
 
 def _subscript_element(self: cst.SubscriptElement, state: Any, default_comma: bool = False) -> None:
-    if _quiet(state, self):
+    if type(state) is CodegenState or (type(state) in _SELECTIVE and id(self) not in state.wanted):  # quiet
         self.slice._codegen(state)
         comma = self.comma
         if comma is _DEFAULT and default_comma:
@@ -255,7 +250,7 @@ def _subscript_element(self: cst.SubscriptElement, state: Any, default_comma: bo
 
 
 def _index(self: cst.Index, state: Any, **kwargs: Any) -> None:
-    if _quiet(state, self):
+    if type(state) is CodegenState or (type(state) in _SELECTIVE and id(self) not in state.wanted):  # quiet
         star = self.star
         if star is not None:
             state.tokens.append(star)
@@ -277,7 +272,7 @@ def _element_comma(self: Any, state: Any, default_comma: bool, default_comma_whi
 
 
 def _element(self: cst.Element, state: Any, default_comma: bool = False, default_comma_whitespace: bool = False) -> None:
-    if _quiet(state, self):
+    if type(state) is CodegenState or (type(state) in _SELECTIVE and id(self) not in state.wanted):  # quiet
         self.value._codegen(state)
         _element_comma(self, state, default_comma, default_comma_whitespace)
     else:
@@ -287,7 +282,7 @@ def _element(self: cst.Element, state: Any, default_comma: bool = False, default
 def _dict_element(
     self: cst.DictElement, state: Any, default_comma: bool = False, default_comma_whitespace: bool = False
 ) -> None:
-    if _quiet(state, self):
+    if type(state) is CodegenState or (type(state) in _SELECTIVE and id(self) not in state.wanted):  # quiet
         self.key._codegen(state)
         self.whitespace_before_colon._codegen(state)
         state.tokens.append(":")
@@ -312,7 +307,7 @@ def _semicolon(self: Any, state: Any, default_semicolon: bool) -> None:
 
 
 def _expr(self: cst.Expr, state: Any, default_semicolon: bool = False) -> None:
-    if _quiet(state, self):
+    if type(state) is CodegenState or (type(state) in _SELECTIVE and id(self) not in state.wanted):  # quiet
         self.value._codegen(state)
         _semicolon(self, state, default_semicolon)
     else:
@@ -320,7 +315,7 @@ def _expr(self: cst.Expr, state: Any, default_semicolon: bool = False) -> None:
 
 
 def _assign(self: cst.Assign, state: Any, default_semicolon: bool = False) -> None:
-    if _quiet(state, self):
+    if type(state) is CodegenState or (type(state) in _SELECTIVE and id(self) not in state.wanted):  # quiet
         for target in self.targets:
             target._codegen(state)
         self.value._codegen(state)
@@ -330,7 +325,7 @@ def _assign(self: cst.Assign, state: Any, default_semicolon: bool = False) -> No
 
 
 def _assign_target(self: cst.AssignTarget, state: Any, **kwargs: Any) -> None:
-    if _quiet(state, self):
+    if type(state) is CodegenState or (type(state) in _SELECTIVE and id(self) not in state.wanted):  # quiet
         self.target._codegen(state)
         self.whitespace_before_equal._codegen(state)
         state.tokens.append("=")
@@ -340,7 +335,7 @@ def _assign_target(self: cst.AssignTarget, state: Any, **kwargs: Any) -> None:
 
 
 def _simple_statement_line(self: cst.SimpleStatementLine, state: Any, **kwargs: Any) -> None:
-    if _quiet(state, self):
+    if type(state) is CodegenState or (type(state) in _SELECTIVE and id(self) not in state.wanted):  # quiet
         for line in self.leading_lines:
             line._codegen(state)
         state.tokens.extend(state.indent_tokens)
@@ -358,7 +353,7 @@ def _simple_statement_line(self: cst.SimpleStatementLine, state: Any, **kwargs: 
 
 def _indented_block(self: cst.IndentedBlock, state: Any, **kwargs: Any) -> None:
     # A wanted block makes its first statement wanted (positions._WantedStartsState): libcst's way.
-    if _quiet(state, self):
+    if type(state) is CodegenState or (type(state) in _SELECTIVE and id(self) not in state.wanted):  # quiet
         self.header._codegen(state)
         indent = self.indent
         state.indent_tokens.append(state.default_indent if indent is None else indent)
