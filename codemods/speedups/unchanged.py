@@ -19,11 +19,11 @@ where libcst would hand it an equal copy.
 
 Whitespace, comments and punctuation (:data:`TRIVIA`: about 60% of a module's nodes) are not
 entered by a visitor none of whose hooks can do anything there: one that dispatches as libcst's
-visitors do (or through :mod:`.traversal`'s hooks), or declares ``IGNORES_TRIVIA`` (its own
-``on_visit``/``on_leave`` do nothing for such a node but dispatch), without attribute hooks and
-without a ``visit_``/``leave_`` method for any of those classes.  Nothing it could observe
-changes: those nodes hold nothing but each other (tests/engine/test_unchanged_visit.py reads
-libcst's field types to check it), and each comes back as it was.
+visitors do (or through :mod:`.traversal`'s hooks), or declares ``IGNORES_TRIVIA`` where it
+defines ``on_visit`` and ``on_leave`` (they do nothing for such a node but dispatch), without
+attribute hooks and without a ``visit_``/``leave_`` method for any of those classes.  Nothing it
+could observe changes: those nodes hold nothing but each other (tests/engine/test_unchanged_visit.py
+reads libcst's field types to check it), and each comes back as it was.
 """
 
 from __future__ import annotations
@@ -154,12 +154,22 @@ def _visitor_kind(visitor: Any) -> tuple[bool, bool, frozenset[type]]:
 def _inert_trivia(kind: type) -> frozenset[type]:
     """The classes of :data:`TRIVIA` in whose nodes no hook of visitor class ``kind`` does
     anything: none if it has a method for a whitespace class (which occurs in any of them)."""
-    dispatching = getattr(kind, "IGNORES_TRIVIA", False) is True or (
+    dispatching = _declares_inert_trivia(kind) or (
         kind.on_visit in _DISPATCHING_VISITS and kind.on_leave in _DISPATCHING_LEAVES
     )
     if not dispatching or any(_has_method(kind, node) for node in WHITESPACE):
         return frozenset()
     return frozenset(node for node in TRIVIA if not _has_method(kind, node))
+
+
+def _declares_inert_trivia(kind: type) -> bool:
+    """``IGNORES_TRIVIA = True`` on the class that defines the ``on_visit`` ``kind`` uses, and on
+    the one that defines its ``on_leave`` (a subclass that overrides them must declare it again)."""
+    for hook in ("on_visit", "on_leave"):
+        owner = next(klass for klass in kind.__mro__ if hook in vars(klass))
+        if vars(owner).get("IGNORES_TRIVIA") is not True:
+            return False
+    return True
 
 
 def _has_method(kind: type, node: type) -> bool:

@@ -296,10 +296,24 @@ class _CountsEveryNode(_Dispatching):
         return super().on_visit(node)
 
 
-class _DeclaresInert(_CountsEveryNode):
+class _DeclaresInert(_Dispatching):
     """Declares that its own hooks do nothing on trivia (here falsely, to show the skip)."""
 
     IGNORES_TRIVIA = True
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.events.append(type(node).__name__)
+        return super().on_visit(node)
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        super().on_leave(original_node)
+
+
+class _OverridesInert(_DeclaresInert):
+    """Overrides the hooks its base declared inert, without declaring it again: nothing skipped."""
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return super().on_visit(node)
 
 
 @pytest.mark.parametrize("make", [_Dispatching, _WantsCommas, _WantsWhitespace, _LibcstDispatching, _CountsEveryNode])
@@ -325,6 +339,7 @@ def test_which_visitors_skip_which_trivia() -> None:
     assert unchanged._visitor_kind(_WantsWhitespace())[2] == frozenset()
     assert unchanged._visitor_kind(_CountsEveryNode())[2] == frozenset()
     assert unchanged._visitor_kind(_DeclaresInert())[2] == unchanged.TRIVIA
+    assert unchanged._visitor_kind(_OverridesInert())[2] == frozenset()
     assert unchanged._visitor_kind(Recorder())[2] == frozenset()  # attribute hooks: never
 
 
