@@ -17,7 +17,7 @@ The tree returned equals libcst's (same code, ``deep_equals``); unchanged subtre
 with the input tree instead of copied.  A visitor receives ``updated_node is original_node``
 where libcst would hand it an equal copy.
 
-Whitespace, comments and punctuation (:data:`TRIVIA`: about 60% of a module's nodes) are not
+Whitespace, comments and punctuation (:data:`TRIVIA`: about two thirds of a module's nodes) are not
 entered by a visitor none of whose hooks can do anything there: one that dispatches as libcst's
 visitors do (or through :mod:`.traversal`'s hooks), or declares ``IGNORES_TRIVIA`` where it
 defines ``on_visit`` and ``on_leave`` (they do nothing for such a node but dispatch), without
