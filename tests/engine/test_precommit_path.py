@@ -18,7 +18,7 @@ from tests.engine.test_engine import make_tree
 REPO = Path(__file__).resolve().parent.parent.parent
 HEAVY = (
     "libcst", "libcst.matchers", "libcst.codemod", "codemods.base", "codemods.registry", "typer", "click", "rich", "pydantic", "jinja2", "isort",
-    "multiprocessing", "concurrent.futures",
+    "multiprocessing", "concurrent.futures", "pathspec",
 )  # fmt: skip
 PROGRAM = (
     "import sys\n"
