@@ -366,10 +366,12 @@ class Engine:
         )  # fmt: skip
         for config_file in self.settings.style.sources:  # a replayed run is stale once one changes
             report.external[config_file] = file_state(Path(config_file))
+        self.settings.templates.use_cache(self.cache_folder)
         outcomes = self._transform(sources, plan, report)
         by_path = {s.path: s for s in sources}
         self._collect(outcomes, by_path, report)
         self._finalize(outcomes, plan, report)
+        self.settings.templates.save_renders()
         return self._sorted(report)
 
     def _read(self, paths: Sequence[str], report: RunReport, tree: TreeRead | None) -> list[SourceFile]:
