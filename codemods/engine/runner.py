@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from codemods import __version__
 from codemods.analysis import precheck
 from codemods.engine import journal
-from codemods.engine.cache import CACHE_DIR_NAME, ResultCache, content_key, folder_digest, stable_bytes, tool_digest
+from codemods.engine.cache import CACHE_DIR_NAME, KeyPrefix, ResultCache, content_key, folder_digest, stable_bytes, tool_digest
 from codemods.engine.config import Settings
 from codemods.engine.discovery import discover
 from codemods.engine.manifest import CodemodInfo, loaded
@@ -410,6 +410,7 @@ class Engine:
         keys: dict[tuple[str, str], str] = {}
         rewritten = {s.path for s in rewrite} if rewrite is not None else set()
         run_codemods = self.settings.codemods if codemods is None else codemods
+        prefixes = {c.name: KeyPrefix(__version__, tool_digest(), c.name) for c in indexers}
         for source in sources:
             missing: list[type[Codemod] | CodemodInfo] = []
             digest = None
@@ -417,7 +418,7 @@ class Engine:
                 if not any(marker in source.data for marker in codemod.index_markers):
                     continue
                 digest = source.content_digest() if digest is None else digest  # once per file, not per indexer
-                key = content_key(__version__, tool_digest(), codemod.name, source.path, digest)
+                key = prefixes[codemod.name].key(source.path, digest)
                 keys[codemod.name, source.path] = key
                 cached = cache.get(key)
                 if cached is not None:

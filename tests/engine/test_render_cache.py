@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from codemods.engine.cache import KeyPrefix, content_key
 from codemods.engine.templating import TemplateSet, _plain
 from codemods.rules.route_commit.services import ServiceFunction, ServiceModule
 from tests.engine.test_engine import make_tree
@@ -132,3 +133,22 @@ def test_a_run_on_a_route_file_renders_from_the_cache_without_jinja2(tmp_path: P
     (tmp_path / "app/routes.py").write_text(edited)
     third = check("app/routes.py", tmp_path, "--dry-run")
     assert "jinja2" in imported(third) and "+    item.touched = True\n" in third.stdout
+
+
+# -- cache keys -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("prefix", "parts"),
+    [
+        pytest.param(("0.1", "digest", "route-commit"), ("app/routes.py", b"\x00\x01"), id="index-key"),
+        pytest.param((), ("a",), id="no-prefix"),
+        pytest.param(("ab",), ("c",), id="parts-are-length-prefixed"),
+        pytest.param(("a",), ("bc",), id="parts-are-length-prefixed-too"),
+    ],
+)
+def test_a_key_after_a_prefix_is_the_content_key_of_all_parts(prefix: tuple[str, ...], parts: tuple[bytes | str, ...]) -> None:
+    keys = KeyPrefix(*prefix)
+    assert keys.key(*parts) == content_key(*prefix, *parts)
+    assert keys.key(*parts) == content_key(*prefix, *parts)  # the prefix is not used up
+    assert keys.key("other") != keys.key(*parts)
