@@ -27,8 +27,8 @@ class Discovered:
     symlinks: list[str]  # .py files that are symbolic links: reported, never rewritten
 
 
-def _is_virtualenv(folder: Path) -> bool:
-    return (folder / "pyvenv.cfg").is_file()
+def _is_virtualenv(folder: str) -> bool:
+    return os.path.isfile(os.path.join(folder, "pyvenv.cfg"))
 
 
 def _read_ignore_file(path: Path) -> list[str]:
@@ -106,7 +106,7 @@ def _walk(root: Path, folder: str, rules: _IgnoreRules) -> Iterator[tuple[str, b
         if is_dir:
             if entry.name in DEFAULT_EXCLUDED_DIRS or entry.name.endswith(".egg-info"):
                 continue
-            if rules.ignored(relative, is_dir=True) or _is_virtualenv(Path(entry.path)):
+            if rules.ignored(relative, is_dir=True) or _is_virtualenv(entry.path):
                 continue
             rules.enter(relative)
             yield from _walk(root, relative, rules)
