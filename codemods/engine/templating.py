@@ -25,6 +25,11 @@ if TYPE_CHECKING:  # imported when a template is first used: most runs render no
 from codemods.engine.cache import ResultCache, content_key, files_under, folder_digest, stable_bytes, tool_digest
 
 
+# Renders kept in the cache: those of the routes a project's recent commits touched (a
+# pre-commit run on one file must not drop the renders of the others).
+KEPT_RENDERS = 2000
+
+
 class TemplateError(Exception):
     """A template is missing, has a syntax error or failed to render."""
 
@@ -34,8 +39,7 @@ class TemplateSet:
 
     def __init__(self, override_dir: str | Path | None = None) -> None:
         self.override_dir = str(override_dir) if override_dir is not None else None
-        self._renders: ResultCache | None = None  # see use_cache()
-        self._used: set[str] = set()
+        self._renders: ResultCache | None = None  # see use_cache(); least recently used first
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (TemplateSet, (self.override_dir,))  # a worker process renders without the cache
@@ -43,13 +47,15 @@ class TemplateSet:
     def use_cache(self, folder: Path | None) -> None:
         """Keep renders of plain values in ``folder`` (None: no cache), until :meth:`save_renders`."""
         self._renders = ResultCache(folder, "renders") if folder is not None else None
-        self._used = set()
 
     def save_renders(self) -> None:
-        """Save the renders of this run (only those: the cache does not grow without bound)."""
-        if self._renders is not None:
-            self._renders.retain(self._used)
-            self._renders.save()
+        """Save the renders, the :data:`KEPT_RENDERS` used most recently (this run's among them)."""
+        if self._renders is None:
+            return
+        entries = self._renders.entries
+        if len(entries) > KEPT_RENDERS:
+            self._renders.retain(set(list(entries)[-KEPT_RENDERS:]))
+        self._renders.save()
 
     @functools.cached_property
     def _override_digest(self) -> bytes:
@@ -83,11 +89,10 @@ class TemplateSet:
         if key is None:
             return self._render(name, values)
         assert self._renders is not None
-        self._used.add(key)
-        text = self._renders.get(key)
+        text = self._renders.entries.pop(key, None)
         if not isinstance(text, str):
             text = self._render(name, values)
-            self._renders.put(key, text)
+        self._renders.put(key, text)  # the most recently used now
         return text
 
     def _render(self, name: str, values: Mapping[str, Any]) -> str:

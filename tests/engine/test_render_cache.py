@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from codemods.engine.cache import KeyPrefix, content_key
+from codemods.engine import templating
 from codemods.engine.templating import TemplateSet, _plain
 from codemods.rules.route_commit.services import ServiceFunction, ServiceModule
 from tests.engine.test_engine import make_tree
@@ -58,14 +59,19 @@ def test_an_override_folder_is_part_of_the_key(tmp_path: Path) -> None:
     assert cached_set(cache, override).render("service_function.py.j2", fn=FUNCTION) == "def save_item():\n    pass\n" != packaged
 
 
-def test_only_the_renders_of_the_last_run_are_kept(tmp_path: Path) -> None:
-    first = cached_set(tmp_path)
-    first.render("service_function.py.j2", fn=FUNCTION)
-    first.save_renders()
-    second = cached_set(tmp_path)
-    second.render("service_function.py.j2", fn=dataclasses.replace(FUNCTION, name="other"))
-    second.save_renders()
-    assert len(cached_set(tmp_path)._renders.entries) == 1  # type: ignore[union-attr]
+def test_the_renders_used_most_recently_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(templating, "KEPT_RENDERS", 2)
+    names = ["first", "second", "third"]
+    templates = cached_set(tmp_path)
+    for name in names:
+        templates.render("service_function.py.j2", fn=dataclasses.replace(FUNCTION, name=name))
+    templates.render("service_function.py.j2", fn=dataclasses.replace(FUNCTION, name="first"))  # used again
+    templates.save_renders()
+    kept = cached_set(tmp_path)
+    kept._render = lambda name, values: "rendered again"  # type: ignore[assignment,method-assign]
+    texts = {name: kept.render("service_function.py.j2", fn=dataclasses.replace(FUNCTION, name=name)) for name in names}
+    assert texts["first"].startswith("def first(") and texts["third"].startswith("def third(")
+    assert texts["second"] == "rendered again"
 
 
 def test_without_a_cache_folder_nothing_is_kept(tmp_path: Path) -> None:
