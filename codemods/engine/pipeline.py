@@ -24,6 +24,7 @@ from codemods.engine.manifest import CodemodInfo, loaded
 from codemods.engine.style import tidy
 from codemods.engine.templating import TemplateSet
 from codemods.options import CodeStyle
+from codemods.speedups.parsing import parse_module
 
 UNCHANGED = "unchanged"
 CHANGED = "changed"
@@ -102,17 +103,21 @@ def transform_source(path: str, source: bytes, plan: Plan, *, precheck: bool = T
     if precheck and path in plan.screened:
         return FileOutcome(path, FILTERED)
     applicable = plan.applicable(source)
+    python_parses = False  # CPython's parser accepted ``source`` (then libcst's checks cannot fail)
     if applicable and precheck:
         summaries = plan.summaries.get(path)
-        if summaries is not None:
+        if summaries is not None:  # taken of CPython's tree of this text
+            python_parses = True
             precheck_module.take_over(path, source)  # the index pass's tree, if it kept it
             applicable = summarised_candidates(applicable, summaries, plan, path, source)
         else:
-            applicable = candidates(applicable, precheck_module.parse_shared(source), plan, path, source)
+            syntax = precheck_module.parse_shared(source)
+            python_parses = syntax is not None
+            applicable = candidates(applicable, syntax, plan, path, source)
     if not applicable:
         return FileOutcome(path, FILTERED)
     try:
-        tree = cst.parse_module(source)
+        tree = parse_module(source, python_parses=python_parses)
     except Exception as exc:  # noqa: BLE001 - every parse failure becomes a reason for the user
         return FileOutcome(path, UNPARSABLE, message=describe_parse_error(source, exc))
     try:
@@ -270,7 +275,7 @@ def verify_rewrite(
     if not applicable and syntax is not None:
         return None
     try:
-        new_tree = cst.parse_module(new_source)
+        new_tree = parse_module(new_source, python_parses=syntax is not None)
     except Exception as exc:  # noqa: BLE001
         return f"the rewrite does not parse ({one_line(exc)}); left unchanged"
     second = _run_codemods(path, new_tree, applicable, plan, new_source, precheck, positioned=False)

@@ -37,6 +37,7 @@ from libcst.metadata import CodePosition
 from codemods.analysis.precheck import parse_shared, walk_ast
 from codemods.options import CodeStyle
 from codemods.speedups import traversal
+from codemods.speedups.parsing import parse_module
 from codemods.speedups.positions import start_positions
 
 _INDENT = "    "
@@ -124,7 +125,7 @@ def wrap_new_long_lines(original: bytes | None, new: bytes, limit: int) -> bytes
         return new
     try:
         # A tree of its own: no copy for metadata, and positions from one code generation.
-        tree = cst.parse_module(new)
+        tree = parse_module(new, python_parses=parse_shared(new) is not None)  # _may_wrap's parse
         return tree.visit(_LongLineWrapper(long_lines, limit, start_positions(tree, _asked_about(tree)))).bytes
     except Exception:  # noqa: BLE001 - an odd file keeps its long line
         return new

@@ -4,7 +4,8 @@ The modules here make auditfix several times faster than plain libcst (see bench
 but they rely on details of libcst that are not its public API: the code generator's state
 (:mod:`.positions`), the visitors' dispatch hooks (:mod:`.traversal`), the nodes' visiting order
 (:mod:`.walk`), the matcher machinery and the import visitors' internals (:mod:`.libcst_hooks`),
-and what those visitors do to a module (:mod:`.imports`).  Each was proven equal to libcst's
+what those visitors do to a module (:mod:`.imports`), and the nodes' own checks, which the
+parser's nodes do not need (:mod:`.parsing`).  Each was proven equal to libcst's
 own behaviour on the versions in :data:`VERIFIED_LIBCST`; on any other version, or with
 ``AUDITFIX_NO_SPEEDUPS=1`` in the environment, every one of them steps aside and libcst's plain
 behaviour is used (one warning says so).  Results are the same either way; only speed differs.
