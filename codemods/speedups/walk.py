@@ -25,13 +25,19 @@ def children(node: cst.CSTNode) -> Sequence[cst.CSTNode]:
     if not ENABLED:
         return node.children
     found: list[cst.CSTNode] = []
-    for name in unchanged.fields_of(node)[0]:
+    node_types = unchanged._NODE_TYPES  # unchanged.fields_of and is_node, inlined: called for every node walked
+    for name in _fields(node):
         # A visited field holds a node, a sequence of nodes, None or a sentinel.
         value = getattr(node, name)
-        if type(value) is tuple or type(value) is list:
+        value_kind = type(value)
+        if value_kind is tuple or value_kind is list:
             found.extend(value)
-        elif unchanged.is_node(value):
-            found.append(value)
+        else:
+            is_node = node_types.get(value_kind)
+            if is_node is None:
+                is_node = unchanged.is_node(value)
+            if is_node:
+                found.append(value)
     return found
 
 

@@ -169,3 +169,40 @@ def test_a_batch_of_module_methods_only_is_called_once_each_in_order() -> None:
     module = cst.parse_module("a = b\n")
     assert MetadataWrapper(module, unsafe_skip_copy=True).visit_batched([Top(), Top()]) is module
     assert calls == ["visit", "visit", "leave", "leave"]
+
+
+def test_scope_on_leave_is_installed_for_this_libcst() -> None:
+    """Installed only while libcst's ScopeVisitor.on_leave reads what it was written from."""
+    assert ScopeVisitor.on_leave is scopes.scope_on_leave
+    assert scopes._OWN_HOOKS[ScopeVisitor]["on_leave"].__code__.co_names == scopes._SCOPE_ON_LEAVE_NAMES
+
+
+class _Names(cst.BatchableCSTVisitor):
+    def visit_Name(self, node: cst.Name) -> None:
+        pass
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda: ScopeProvider(), id="scope-provider"),
+        pytest.param(lambda: ExpressionContextProvider(), id="expression-context-provider"),
+        pytest.param(_Names, id="own-visitor"),
+    ],
+)
+def test_get_visitors_is_libcsts(make: Any) -> None:
+    visitor = make()
+    for _ in range(2):  # the second time from the names found once per class
+        assert visitor.get_visitors() == scopes._LIBCST_GET_VISITORS(visitor)
+        assert list(visitor.get_visitors()) == list(scopes._LIBCST_GET_VISITORS(visitor))
+
+
+def test_get_visitors_of_an_instance_holding_a_method_is_libcsts() -> None:
+    first, second = _Names(), _Names()
+    first.get_visitors()
+    second.visit_Attribute = second.visit_Name  # type: ignore[attr-defined] - a bound method on the instance
+    assert second.get_visitors() == scopes._LIBCST_GET_VISITORS(second)
+    assert "visit_Attribute" in second.get_visitors() and "visit_Attribute" not in first.get_visitors()
