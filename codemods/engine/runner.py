@@ -26,6 +26,7 @@ from codemods import __version__
 from codemods.analysis import precheck
 from codemods.engine import journal
 from codemods.engine.cache import CACHE_DIR_NAME, KeyPrefix, ResultCache, content_key, folder_digest, stable_bytes, tool_digest
+from codemods.engine.collector import fewer_collections
 from codemods.engine.config import Settings
 from codemods.engine.discovery import discover
 from codemods.engine.manifest import CodemodInfo, loaded
@@ -323,6 +324,10 @@ class Engine:
         self._syntax_facts: dict[str, tuple[bytes, Any]] = {}
 
     def run(self) -> RunReport:
+        with fewer_collections():  # the run's indexes and trees are long-lived: see engine.collector
+            return self._run()
+
+    def _run(self) -> RunReport:
         report = RunReport(self.root, tuple(c.name for c in self.settings.codemods))
         self.screened, self.summaries = set(), {}
         tree, self.tree = self.tree, None
