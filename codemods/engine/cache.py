@@ -135,11 +135,28 @@ def tool_digest() -> str:
 
 def content_key(*parts: bytes | str) -> str:
     digest = hashlib.blake2b(digest_size=20)
+    _hash_parts(digest, parts)
+    return digest.hexdigest()
+
+
+def _hash_parts(digest: Any, parts: tuple[bytes | str, ...]) -> None:
     for part in parts:
         data = part.encode() if isinstance(part, str) else part
         digest.update(len(data).to_bytes(8, "little"))
         digest.update(data)
-    return digest.hexdigest()
+
+
+class KeyPrefix:
+    """``content_key(*prefix, *parts)`` for many ``parts`` after the same prefix, which is hashed once."""
+
+    def __init__(self, *prefix: bytes | str) -> None:
+        self._digest = hashlib.blake2b(digest_size=20)
+        _hash_parts(self._digest, prefix)
+
+    def key(self, *parts: bytes | str) -> str:
+        digest = self._digest.copy()
+        _hash_parts(digest, parts)
+        return digest.hexdigest()
 
 
 def stable_bytes(value: Any) -> bytes:

@@ -6,8 +6,10 @@ import dataclasses
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pathspec
+if TYPE_CHECKING:
+    import pathspec
 
 # Folders never worth rewriting: version control, virtualenvs, dependencies, build output, caches.
 DEFAULT_EXCLUDED_DIRS = frozenset(
@@ -25,8 +27,8 @@ class Discovered:
     symlinks: list[str]  # .py files that are symbolic links: reported, never rewritten
 
 
-def _is_virtualenv(folder: Path) -> bool:
-    return (folder / "pyvenv.cfg").is_file()
+def _is_virtualenv(folder: str) -> bool:
+    return os.path.isfile(os.path.join(folder, "pyvenv.cfg"))
 
 
 def _read_ignore_file(path: Path) -> list[str]:
@@ -36,12 +38,19 @@ def _read_ignore_file(path: Path) -> list[str]:
         return []
 
 
+def _spec(lines: Sequence[str]) -> pathspec.GitIgnoreSpec:
+    import pathspec  # only where there are rules: a tree without any is walked without it
+
+    return pathspec.GitIgnoreSpec.from_lines(list(lines))
+
+
 class _IgnoreRules:
     """.gitignore files apply to their own folder and below; later (deeper) rules win."""
 
     def __init__(self, root: Path, excludes: Sequence[str]) -> None:
         self.root = root
-        self.excludes = pathspec.GitIgnoreSpec.from_lines(list(excludes))
+        # No exclude pattern: nothing is excluded (what an empty spec would answer).
+        self.excludes = _spec(excludes) if excludes else None
         self.by_folder: dict[str, pathspec.GitIgnoreSpec] = {}
         top_lines = _read_ignore_file(root / ".git" / "info" / "exclude")
         self._load("", top_lines)
@@ -50,14 +59,14 @@ class _IgnoreRules:
         base = self.root / folder if folder else self.root
         lines = [*extra, *_read_ignore_file(base / ".gitignore")]
         if lines:
-            self.by_folder[folder] = pathspec.GitIgnoreSpec.from_lines(lines)
+            self.by_folder[folder] = _spec(lines)
 
     def enter(self, folder: str) -> None:
         self._load(folder)
 
     def ignored(self, relative: str, is_dir: bool) -> bool:
         candidate = relative + "/" if is_dir else relative
-        if self.excludes.match_file(candidate):
+        if self.excludes is not None and self.excludes.match_file(candidate):
             return True
         verdict = False
         for folder, spec in self.by_folder.items():
@@ -97,7 +106,7 @@ def _walk(root: Path, folder: str, rules: _IgnoreRules) -> Iterator[tuple[str, b
         if is_dir:
             if entry.name in DEFAULT_EXCLUDED_DIRS or entry.name.endswith(".egg-info"):
                 continue
-            if rules.ignored(relative, is_dir=True) or _is_virtualenv(Path(entry.path)):
+            if rules.ignored(relative, is_dir=True) or _is_virtualenv(entry.path):
                 continue
             rules.enter(relative)
             yield from _walk(root, relative, rules)

@@ -148,11 +148,13 @@ def run_key(
         digest = hashlib.blake2b(digest_size=20)
         stamps = []
         files: dict[str, ReadFile] = {}
+        top = str(folder)
         for path in found.paths:
-            full = folder / path
+            full = os.path.join(top, path)  # what ``(folder / path).read_bytes()`` opens, without pathlib's parsing
             info = os.stat(full)
             stamps.append((path, info.st_size, info.st_mtime_ns))
-            data = full.read_bytes()
+            with open(full, "rb") as handle:
+                data = handle.read()
             files[path] = ReadFile(data, info.st_mode, info.st_mtime_ns, hashlib.blake2b(data, digest_size=20).digest())
             digest.update(path.encode() + b"\0")
             digest.update(files[path].digest)

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 from codemods import __version__
 from codemods.analysis import precheck
 from codemods.engine import journal
-from codemods.engine.cache import CACHE_DIR_NAME, ResultCache, content_key, folder_digest, stable_bytes, tool_digest
+from codemods.engine.cache import CACHE_DIR_NAME, KeyPrefix, ResultCache, content_key, folder_digest, stable_bytes, tool_digest
+from codemods.engine.collector import fewer_collections
 from codemods.engine.config import Settings
 from codemods.engine.discovery import discover
 from codemods.engine.manifest import CodemodInfo, loaded
@@ -323,6 +324,10 @@ class Engine:
         self._syntax_facts: dict[str, tuple[bytes, Any]] = {}
 
     def run(self) -> RunReport:
+        with fewer_collections():  # the run's indexes and trees are long-lived: see engine.collector
+            return self._run()
+
+    def _run(self) -> RunReport:
         report = RunReport(self.root, tuple(c.name for c in self.settings.codemods))
         self.screened, self.summaries = set(), {}
         tree, self.tree = self.tree, None
@@ -369,10 +374,12 @@ class Engine:
         )  # fmt: skip
         for config_file in self.settings.style.sources:  # a replayed run is stale once one changes
             report.external[config_file] = file_state(Path(config_file))
+        self.settings.templates.use_cache(self.cache_folder)
         outcomes = self._transform(sources, plan, report)
         by_path = {s.path: s for s in sources}
         self._collect(outcomes, by_path, report)
         self._finalize(outcomes, plan, report)
+        self.settings.templates.save_renders()
         return self._sorted(report)
 
     def _read(self, paths: Sequence[str], report: RunReport, tree: TreeRead | None) -> list[SourceFile]:
@@ -411,6 +418,7 @@ class Engine:
         keys: dict[tuple[str, str], str] = {}
         rewritten = {s.path for s in rewrite} if rewrite is not None else set()
         run_codemods = self.settings.codemods if codemods is None else codemods
+        prefixes = {c.name: KeyPrefix(__version__, tool_digest(), c.name) for c in indexers}
         for source in sources:
             missing: list[type[Codemod] | CodemodInfo] = []
             digest = None
@@ -418,7 +426,7 @@ class Engine:
                 if not any(marker in source.data for marker in codemod.index_markers):
                     continue
                 digest = source.content_digest() if digest is None else digest  # once per file, not per indexer
-                key = content_key(__version__, tool_digest(), codemod.name, source.path, digest)
+                key = prefixes[codemod.name].key(source.path, digest)
                 keys[codemod.name, source.path] = key
                 cached = cache.get(key)
                 if cached is not None:

@@ -119,5 +119,6 @@ class Visitor(cst.CSTVisitor):
         install(cls, cst.CSTVisitor)
 
 
-# Every libcst traversal stops copying unchanged nodes once the speed-ups are imported.
-from codemods.speedups import unchanged  # noqa: E402, F401 - installs itself (when ENABLED)
+# Every libcst traversal stops copying unchanged nodes once the speed-ups are imported, and
+# libcst's scope analysis walks the tree only with the visitors that do its work.
+from codemods.speedups import scopes, unchanged  # noqa: E402, F401 - install themselves (when ENABLED)

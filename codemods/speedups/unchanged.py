@@ -138,7 +138,11 @@ def _learn(node: CSTNode) -> tuple[tuple[str, ...], str | None]:
 def _visitor_kind(visitor: Any) -> tuple[bool, bool, frozenset[type]]:
     """(is it a read-only ``CSTVisitor``?, must its attribute hooks be called?, the classes of
     :data:`TRIVIA` it need not enter), once per class."""
-    kind = type(visitor)
+    return visitor_kind(type(visitor))
+
+
+def visitor_kind(kind: type) -> tuple[bool, bool, frozenset[type]]:
+    """:func:`_visitor_kind` of the visitor class ``kind``."""
     known = kind.__dict__.get(_VISITOR_FACTS)
     if known is None:
         plain = (

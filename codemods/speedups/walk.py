@@ -10,12 +10,12 @@ With the speed-ups off, both are libcst's.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import libcst as cst
 
-from codemods.speedups import ENABLED, unchanged
+from codemods.speedups import ENABLED, traversal, unchanged
 
 _NodeT = TypeVar("_NodeT", bound=cst.CSTNode)
 
@@ -25,18 +25,101 @@ def children(node: cst.CSTNode) -> Sequence[cst.CSTNode]:
     if not ENABLED:
         return node.children
     found: list[cst.CSTNode] = []
-    for name in unchanged.fields_of(node)[0]:
+    node_types = unchanged._NODE_TYPES  # unchanged.fields_of and is_node, inlined: called for every node walked
+    for name in _fields(node):
         # A visited field holds a node, a sequence of nodes, None or a sentinel.
         value = getattr(node, name)
-        if type(value) is tuple or type(value) is list:
+        value_kind = type(value)
+        if value_kind is tuple or value_kind is list:
             found.extend(value)
-        elif unchanged.is_node(value):
-            found.append(value)
+        else:
+            is_node = node_types.get(value_kind)
+            if is_node is None:
+                is_node = unchanged.is_node(value)
+            if is_node:
+                found.append(value)
     return found
 
 
 def walk(node: _NodeT, visitor: cst.CSTVisitor) -> _NodeT:
     """``node.visit(visitor)`` for a read-only ``cst.CSTVisitor`` (the same ``visit_*`` and
-    ``leave_*`` calls in the same order, without copying the tree); returns ``node``."""
-    node.visit(visitor)
+    ``leave_*`` calls in the same order, without copying the tree); returns ``node``.
+
+    A read-only visitor without attribute hooks is walked here: :func:`_walk_dispatching` for one
+    with the fast hooks of :mod:`codemods.speedups.traversal` (it makes the calls those hooks
+    make without going through them), :func:`_walk_hooks` for one with its own ``on_visit`` /
+    ``on_leave``; any other by ``node.visit``, which calls the attribute hooks too."""
+    if not ENABLED:
+        node.visit(visitor)
+        return node
+    kind = type(visitor)
+    read_only, attribute_hooks, inert = unchanged.visitor_kind(kind)
+    if not read_only or attribute_hooks:
+        node.visit(visitor)
+    elif kind.on_visit is traversal.visit and kind.on_leave is traversal.leave_visited:
+        tables = traversal._table(kind, traversal._VISIT), traversal._table(kind, traversal._LEAVE)
+        _walk_dispatching(node, visitor, *tables, inert)
+    else:
+        _walk_hooks(node, visitor.on_visit, visitor.on_leave, inert)
     return node
+
+
+def _fields(node: cst.CSTNode) -> tuple[str, ...]:
+    plan = unchanged._FIELDS.get(type(node))
+    return (unchanged._learn(node) if plan is None else plan)[0]
+
+
+_Table = dict[type, Callable[..., Any] | None]
+
+
+def _walk_dispatching(node: cst.CSTNode, visitor: Any, visits: _Table, leaves: _Table, inert: frozenset[type]) -> None:
+    """What ``node.visit(visitor)`` calls for a visitor with traversal's hooks: ``visit_<Node>``
+    (the children unless it returns False), then ``leave_<Node>``, looked up as those hooks look
+    them up (``visits``/``leaves`` are the visitor class's tables); the children are those
+    :func:`children` gives, in that order (the order ``unchanged.visit`` visits them in), but
+    those of the ``inert`` classes (``unchanged.visitor_kind``: no hook of the visitor can see them
+    or anything below them)."""
+    kind = type(node)
+    function = visits[kind] if kind in visits else traversal._function(type(visitor), traversal._VISIT, "visit", kind)
+    if function is None or function(visitor, node) is not False:
+        node_types = unchanged._NODE_TYPES
+        for field in _fields(node):
+            value = getattr(node, field)
+            value_kind = type(value)
+            if value_kind is tuple or value_kind is list:
+                for child in value:
+                    if type(child) not in inert:
+                        _walk_dispatching(child, visitor, visits, leaves, inert)
+            elif value_kind not in inert:
+                is_node = node_types.get(value_kind)
+                if is_node is None:
+                    is_node = unchanged.is_node(value)
+                if is_node:  # else None or a sentinel
+                    _walk_dispatching(value, visitor, visits, leaves, inert)
+    function = leaves[kind] if kind in leaves else traversal._function(type(visitor), traversal._LEAVE, "leave", kind)
+    if function is not None:
+        function(visitor, node)
+
+
+def _walk_hooks(
+    node: cst.CSTNode, on_visit: Callable[[cst.CSTNode], Any], on_leave: Callable[[cst.CSTNode], Any], inert: frozenset[type]
+) -> None:
+    """What ``node.visit(visitor)`` calls for a read-only visitor without attribute hooks:
+    ``on_visit``, the children (but those of the ``inert`` classes) unless it returned a false
+    value, ``on_leave``."""
+    if on_visit(node):
+        node_types = unchanged._NODE_TYPES
+        for field in _fields(node):
+            value = getattr(node, field)
+            value_kind = type(value)
+            if value_kind is tuple or value_kind is list:
+                for child in value:
+                    if type(child) not in inert:
+                        _walk_hooks(child, on_visit, on_leave, inert)
+            elif value_kind not in inert:
+                is_node = node_types.get(value_kind)
+                if is_node is None:
+                    is_node = unchanged.is_node(value)
+                if is_node:
+                    _walk_hooks(value, on_visit, on_leave, inert)
+    on_leave(node)

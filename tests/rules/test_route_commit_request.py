@@ -15,6 +15,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import libcst as cst
 import pytest
 
 from codemods.analysis.routes import DEFAULT_HTTP_NAMES
@@ -702,6 +703,8 @@ def switch():
 )
 def test_http_reference_finds_the_http_layer(source: str, imports: list[ImportItem], used: str) -> None:
     assert http_reference(source, imports, DEFAULT_HTTP_NAMES) == used
+    # The rule hands over the tree it parsed the rendered text into: the same answer.
+    assert http_reference(cst.parse_module(source), imports, DEFAULT_HTTP_NAMES) == used
 
 
 def test_http_reference_accepts_parameters_named_like_the_http_layer() -> None:

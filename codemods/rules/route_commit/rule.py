@@ -632,8 +632,9 @@ class RouteCommit(Codemod):
                 fixable=False,
             )
             return
-        source = self._render_function(route, run, flow, function_name)
-        used = http_reference(source, service_imports, self.option("http-names"))
+        rendered = self._render_function(route, run, flow, function_name)
+        source = rendered.code
+        used = http_reference(rendered, service_imports, self.option("http-names"))
         if used is not None:
             self.report(run.commit.call, f"not moved: the service function would use {used} of the HTTP layer", fixable=False)
             return
@@ -770,7 +771,8 @@ class RouteCommit(Codemod):
                 return name
         return None
 
-    def _render_function(self, route: Route, run: Run, flow: Flow, name: str) -> str:
+    def _render_function(self, route: Route, run: Run, flow: Flow, name: str) -> cst.Module:
+        """The service function, rendered and parsed (its ``code`` is the text rendered)."""
         function = ServiceFunction(
             name=name,
             parameters=[parameter_code(p.name, p.annotation) for p in flow.parameters],
@@ -785,7 +787,7 @@ class RouteCommit(Codemod):
         functions = [s for s in parsed.body if isinstance(s, cst.FunctionDef)]
         if len(functions) != 1 or functions[0].name.value != name:
             raise ValueError(f"service_function.py.j2 must render exactly one function named {name}")
-        return parsed.code
+        return parsed
 
     def _summary(self, name: str, run: Run) -> str:
         summary = summary_of(name, run.body)

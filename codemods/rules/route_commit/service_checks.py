@@ -23,9 +23,10 @@ from codemods.rules.route_commit.services import ServiceFunctionRequest
 from codemods.speedups.walk import children
 
 
-def http_reference(source: str, imports: Sequence[ImportItem], http_names: Sequence[str]) -> str | None:
-    """The first HTTP-layer object the service function ``source`` uses, if any."""
-    module = cst.parse_module(source)
+def http_reference(source: str | cst.Module, imports: Sequence[ImportItem], http_names: Sequence[str]) -> str | None:
+    """The first HTTP-layer object the service function ``source`` uses, if any (``source`` may
+    be the tree its text was parsed into: the same tree a new parse of ``source.code`` gives)."""
+    module = source if isinstance(source, cst.Module) else cst.parse_module(source)
     bound = {item.bound_name: _imported(item) for item in imports if item.level == 0}
     pending: list[cst.CSTNode] = [module]
     while pending:

@@ -103,8 +103,16 @@ def keep_blank_lines(before: cst.Module, after: cst.Module) -> cst.Module:
     the import groups (or the first definition) to the imports above them.
     """
     empty = cst.Module([])
-    old = [empty.code_for_node(s.with_changes(leading_lines=())) for s in before.body]
-    new = [empty.code_for_node(s.with_changes(leading_lines=())) for s in after.body]
+    codes: dict[int, str] = {}  # by statement: ``after`` shares most of its statements with ``before``
+
+    def code(statement: cst.BaseStatement) -> str:
+        known = codes.get(id(statement))
+        if known is None:
+            known = codes[id(statement)] = empty.code_for_node(statement.with_changes(leading_lines=()))
+        return known
+
+    old = [code(s) for s in before.body]
+    new = [code(s) for s in after.body]
     body = list(after.body)
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
     for tag, i1, i2, j1, _ in matcher.get_opcodes():
