@@ -133,6 +133,23 @@ def test_no_cache_neither_replays_nor_records(project: Path) -> None:
     assert not replayed(again)
 
 
+def test_no_cache_keeps_the_codemods_metadata_in_the_users_cache_folder(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A fact of auditfix's own files, not of the project: a --no-cache run (fleet mode, the
+    # benchmarks) need not import every codemod to learn their markers each time.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    report = "print('registry imported:', 'codemods.registry' in sys.modules, file=sys.stderr)\n"
+    program = PROGRAM.replace("sys.exit(code)", report + "sys.exit(code)")
+    command = [sys.executable, "-c", program, "run", str(project), "--dry-run", "--no-progress", "--no-cache"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    runs = [subprocess.run(command, cwd=project.parent, env=env, capture_output=True, text=True, check=False) for _ in range(2)]
+    assert (tmp_path / "user-cache" / "auditfix" / "registry.pickle").is_file()
+    assert not (project / ".auditfix_cache").exists()
+    assert runs[0].stdout == runs[1].stdout and "except Exception" in runs[1].stdout
+    assert "registry imported: False" in runs[1].stderr, runs[1].stderr
+
+
 def test_check_lists_paths_relative_to_the_current_folder_so_the_folder_is_part_of_the_key(project: Path) -> None:
     first = auditfix("run", project, "--check", cwd=project.parent)
     same = auditfix("run", project, "--check", cwd=project.parent)

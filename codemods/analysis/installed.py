@@ -103,4 +103,19 @@ def top_level_names(folder: Path | None = None) -> Mapping[str, list[str]]:
         os.replace(partial, stored)
     except OSError:
         pass  # a read-only home: the answer is still right, only not kept
+    _prune(folder)
     return names
+
+
+KEPT = 16  # stored answers (one per interpreter and path): those written longest ago go first
+
+
+def _prune(folder: Path) -> None:
+    """Keep the :data:`KEPT` answers written last: every checkout, virtualenv or folder a
+    ``python -c`` runs from has its own, and the folder must not grow with them."""
+    try:
+        answers = sorted(folder.glob("installed-*.json"), key=lambda path: path.stat().st_mtime_ns, reverse=True)
+        for old in answers[KEPT:]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass  # another run pruned or wrote meanwhile: the next write prunes again

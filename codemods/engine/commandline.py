@@ -488,7 +488,16 @@ def _settings(root: Path, run: PlainRun) -> Settings | None:
     folder = root if root.is_dir() else root.parent
     try:
         cache = run.cache and read_pyproject_table(find_pyproject(root)).get("cache", True) is not False
-        infos = registry_infos(folder / CACHE_DIR_NAME if cache else None, replay.tool_fingerprint(with_registry=False))
+        # The codemods' metadata is a fact of auditfix's own files, not of the project: with the
+        # project's cache off it is kept in the user's cache folder (importing every codemod to
+        # read it costs a quarter of a second).
+        if cache:
+            manifest_folder = folder / CACHE_DIR_NAME
+        else:
+            from codemods.analysis.installed import cache_folder
+
+            manifest_folder = cache_folder()
+        infos = registry_infos(manifest_folder, replay.tool_fingerprint(with_registry=False))
         return resolve(
             root, infos, select=names(run.select), ignore=names(run.ignore), exclude=run.excludes, jobs=run.jobs,
             cache=None if run.cache else False,

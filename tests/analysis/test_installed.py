@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import sys
 from pathlib import Path
 
@@ -113,3 +114,21 @@ def test_the_importlib_metadata_backport_keeps_the_stored_answer(
         assert installed.top_level_names(tmp_path / "cache") == first
     _install(site, "beta", "beta_top")
     assert "beta_top" in installed.top_level_names(tmp_path / "cache")
+
+
+def test_the_folder_keeps_the_answers_written_last(site: Path, tmp_path: Path) -> None:
+    # One answer per interpreter and path: a machine with many checkouts and virtualenvs must not
+    # collect one file for each of them for ever.
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    for number in range(installed.KEPT + 5):
+        old = folder / f"installed-{number:016x}.json"
+        old.write_text("{}", encoding="utf-8")
+        os.utime(old, ns=(number * 10**9, number * 10**9))
+    _install(site, "alpha", "alpha_top")
+    assert installed.top_level_names(folder)["alpha_top"] == ["alpha"]
+    kept = sorted(path.name for path in folder.glob("installed-*.json"))
+    newest_old = [f"installed-{number:016x}.json" for number in range(5 + 1, installed.KEPT + 5)]
+    assert len(kept) == installed.KEPT
+    assert set(newest_old) <= set(kept)  # the answer just written, and the 15 written before it
+    assert installed.top_level_names(folder)["alpha_top"] == ["alpha"]  # and it is read back
