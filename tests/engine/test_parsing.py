@@ -67,7 +67,9 @@ def test_a_syntax_error_is_libcsts_and_validation_is_on_after_it() -> None:
         invalid_node()
 
 
-def test_checks_are_off_during_the_parse_only(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def hooks_seen(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The node hook (``CSTNode.__post_init__``) in place while libcst's parser runs, per parse."""
     seen: list[object] = []
 
     def recording_parse(source: str | bytes) -> cst.Module:
@@ -75,38 +77,28 @@ def test_checks_are_off_during_the_parse_only(monkeypatch: pytest.MonkeyPatch) -
         return cst.Module(body=())
 
     monkeypatch.setattr(parsing.cst, "parse_module", recording_parse)
+    return seen
+
+
+def test_checks_are_off_during_the_parse_only(hooks_seen: list[object]) -> None:
     parsing.parse_module("x = 1\n", python_parses=True)
-    assert seen == [parsing._unchecked] if parsing.ENABLED else [parsing._VALIDATING]
+    assert hooks_seen == ([parsing._unchecked] if parsing.ENABLED else [parsing._VALIDATING])
     assert CSTNode.__post_init__ is parsing._VALIDATING
 
 
-def test_another_thread_parses_with_validation_on(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_another_thread_parses_with_validation_on(hooks_seen: list[object]) -> None:
     # A node a second thread builds while the main thread parses must still be checked, so only
     # the main thread switches the checks off.
-    seen: list[object] = []
-
-    def recording_parse(source: str | bytes) -> cst.Module:
-        seen.append(CSTNode.__post_init__)
-        return cst.Module(body=())
-
-    monkeypatch.setattr(parsing.cst, "parse_module", recording_parse)
     thread = threading.Thread(target=parsing.parse_module, args=("x = 1\n",), kwargs={"python_parses": True})
     thread.start()
     thread.join()
-    assert seen == [parsing._VALIDATING]
+    assert hooks_seen == [parsing._VALIDATING]
 
 
-def test_speedups_off_is_libcsts_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_speedups_off_is_libcsts_parse(hooks_seen: list[object], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parsing, "ENABLED", False)
-    seen: list[object] = []
-
-    def recording_parse(source: str | bytes) -> cst.Module:
-        seen.append(CSTNode.__post_init__)
-        return cst.Module(body=())
-
-    monkeypatch.setattr(parsing.cst, "parse_module", recording_parse)
     parsing.parse_module("x = 1\n", python_parses=True)
-    assert seen == [parsing._VALIDATING]
+    assert hooks_seen == [parsing._VALIDATING]
 
 
 # CPython rejects these, libcst's grammar reads them, and only libcst's checks catch them.
@@ -127,13 +119,6 @@ def test_text_cpython_rejects_keeps_libcsts_checks(source: str) -> None:
     assert str(ours.value) == str(libcsts.value)
 
 
-def test_checks_stay_on_when_cpython_did_not_parse_the_text(monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[object] = []
-
-    def recording_parse(source: str | bytes) -> cst.Module:
-        seen.append(CSTNode.__post_init__)
-        return cst.Module(body=())
-
-    monkeypatch.setattr(parsing.cst, "parse_module", recording_parse)
+def test_checks_stay_on_when_cpython_did_not_parse_the_text(hooks_seen: list[object]) -> None:
     parsing.parse_module("x = 1\n", python_parses=False)
-    assert seen == [parsing._VALIDATING]
+    assert hooks_seen == [parsing._VALIDATING]

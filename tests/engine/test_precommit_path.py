@@ -87,21 +87,21 @@ def create_item():
     return {"id": item.id}
 """
 
+# A Flask project whose route file route-commit rewrites (its unit of work moves to a service).
+ROUTE_PROJECT = {
+    "pyproject.toml": "",
+    "app/__init__.py": "",
+    "app/db.py": "from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n",
+    "app/models.py": "from app.db import db\n\n\nclass Item(db.Model):\n    id = db.Column(db.Integer, primary_key=True)\n",
+    "app/routes.py": ROUTES,
+}
+
 
 def test_a_route_file_route_commit_rewrites_is_checked_without_libcsts_codemod_framework(tmp_path: Path) -> None:
     # Its unit of work moves to a service module and its imports change: libcst, route-commit
     # and the import edits all run, but not libcst.codemod and the libcst.matchers it brings
     # (codemods.speedups.imports).
-    make_tree(
-        tmp_path,
-        {
-            "pyproject.toml": "",
-            "app/__init__.py": "",
-            "app/db.py": "from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n",
-            "app/models.py": "from app.db import db\n\n\nclass Item(db.Model):\n    id = db.Column(db.Integer, primary_key=True)\n",
-            "app/routes.py": ROUTES,
-        },
-    )
+    make_tree(tmp_path, ROUTE_PROJECT)
     check("app/routes.py", tmp_path)
     (tmp_path / "app/routes.py").write_text(ROUTES + "# edited\n")
     result = check("app/routes.py", tmp_path)

@@ -13,7 +13,7 @@ from codemods.engine import templating
 from codemods.engine.templating import TemplateSet, _plain
 from codemods.rules.route_commit.services import ServiceFunction, ServiceModule
 from tests.engine.test_engine import make_tree
-from tests.engine.test_precommit_path import ROUTES, check, imported
+from tests.engine.test_precommit_path import ROUTE_PROJECT, ROUTES, check, imported
 
 FUNCTION = ServiceFunction(
     name="save_item", parameters=["db", "name"], body="    db.add(Item(name=name))\n    db.commit()\n", returns=[],
@@ -117,16 +117,7 @@ def test_a_dataclass_with_an_attribute_besides_its_fields_is_not_plain() -> None
 
 def test_a_run_on_a_route_file_renders_from_the_cache_without_jinja2(tmp_path: Path) -> None:
     """The pre-commit case: the route file changed, its service function did not."""
-    make_tree(
-        tmp_path,
-        {
-            "pyproject.toml": "",
-            "app/__init__.py": "",
-            "app/db.py": "from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n",
-            "app/models.py": "from app.db import db\n\n\nclass Item(db.Model):\n    id = db.Column(db.Integer, primary_key=True)\n",
-            "app/routes.py": ROUTES,
-        },
-    )
+    make_tree(tmp_path, ROUTE_PROJECT)
     first = check("app/routes.py", tmp_path, "--dry-run")
     assert "jinja2" in imported(first)
     (tmp_path / "app/routes.py").write_text(ROUTES + "# edited\n")
