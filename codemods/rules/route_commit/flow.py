@@ -189,22 +189,27 @@ def _source_index(root: cst.CSTNode, target: cst.CSTNode) -> int:
 
 
 def _nested_scopes(node: cst.CSTNode) -> list[tuple[cst.FunctionDef | cst.Lambda, str]]:
-    found: list[tuple[cst.FunctionDef | cst.Lambda, str]] = []
+    finder = _NestedScopes()
+    walk(node, finder)
+    return finder.found
 
-    class _Finder(traversal.Visitor):
-        def visit_FunctionDef(self, inner: cst.FunctionDef) -> bool:
-            found.append((inner, "nested function"))
-            return False
 
-        def visit_Lambda(self, inner: cst.Lambda) -> bool:
-            found.append((inner, "lambda"))
-            return False
+# The helper visitors below are module-level classes: a class defined in a function is a new
+# class on every call, and the speed-ups learn each visitor class's hooks once.
+class _NestedScopes(traversal.Visitor):
+    def __init__(self) -> None:
+        self.found: list[tuple[cst.FunctionDef | cst.Lambda, str]] = []
 
-        def visit_ClassDef(self, _: cst.ClassDef) -> bool:
-            return False
+    def visit_FunctionDef(self, inner: cst.FunctionDef) -> bool:
+        self.found.append((inner, "nested function"))
+        return False
 
-    walk(node, _Finder())
-    return found
+    def visit_Lambda(self, inner: cst.Lambda) -> bool:
+        self.found.append((inner, "lambda"))
+        return False
+
+    def visit_ClassDef(self, _: cst.ClassDef) -> bool:
+        return False
 
 
 def commit_statement(commit: SessionCall, meta: Metadata) -> tuple[cst.SimpleStatementLine, cst.IndentedBlock] | Decline:
@@ -337,14 +342,17 @@ def http_parameters(route: Route, meta: Metadata, http_names: Sequence[str]) -> 
 
 
 def _names_in(node: cst.CSTNode) -> list[cst.Name]:
-    found: list[cst.Name] = []
+    names = _Names()
+    walk(node, names)
+    return names.found
 
-    class _Names(traversal.Visitor):
-        def visit_Name(self, name: cst.Name) -> None:
-            found.append(name)
 
-    walk(node, _Names())
-    return found
+class _Names(traversal.Visitor):
+    def __init__(self) -> None:
+        self.found: list[cst.Name] = []
+
+    def visit_Name(self, name: cst.Name) -> None:
+        self.found.append(name)
 
 
 def extract_run(
@@ -600,39 +608,46 @@ def _walk_names(node: cst.CSTNode) -> Iterator[str]:
 
 
 def _scopes_under(node: cst.CSTNode, meta: Metadata) -> list[Scope]:
-    scopes: dict[int, Scope] = {}
+    scopes = _Scopes(meta)
+    walk(node, scopes)
+    return list(scopes.found.values())
 
-    class _Scopes(traversal.Visitor):
-        def on_visit(self, inner: cst.CSTNode) -> bool:
-            scope = meta.scope(inner)
-            if scope is not None:
-                scopes.setdefault(id(scope), scope)
-            return True
 
-    walk(node, _Scopes())
-    return list(scopes.values())
+class _Scopes(traversal.Visitor):
+    def __init__(self, meta: Metadata) -> None:
+        self.meta = meta
+        self.found: dict[int, Scope] = {}
+
+    def on_visit(self, inner: cst.CSTNode) -> bool:
+        scope = self.meta.scope(inner)
+        if scope is not None:
+            self.found.setdefault(id(scope), scope)
+        return True
 
 
 def _deleted_names(statements: Iterable[cst.CSTNode]) -> list[str]:
-    found: list[str] = []
-
-    class _Deletes(traversal.Visitor):
-        def visit_Del(self, node: cst.Del) -> None:
-            targets = node.target.elements if isinstance(node.target, (cst.Tuple, cst.List)) else [node.target]
-            for target in targets:
-                value = target.value if isinstance(target, cst.Element) else target
-                if isinstance(value, cst.Name):
-                    found.append(value.value)
-
-        def visit_FunctionDef(self, _: cst.FunctionDef) -> bool:
-            return False
-
-        def visit_Lambda(self, _: cst.Lambda) -> bool:
-            return False
-
+    deletes = _Deletes()
     for statement in statements:
-        walk(statement, _Deletes())
-    return found
+        walk(statement, deletes)
+    return deletes.found
+
+
+class _Deletes(traversal.Visitor):
+    def __init__(self) -> None:
+        self.found: list[str] = []
+
+    def visit_Del(self, node: cst.Del) -> None:
+        targets = node.target.elements if isinstance(node.target, (cst.Tuple, cst.List)) else [node.target]
+        for target in targets:
+            value = target.value if isinstance(target, cst.Element) else target
+            if isinstance(value, cst.Name):
+                self.found.append(value.value)
+
+    def visit_FunctionDef(self, _: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Lambda(self, _: cst.Lambda) -> bool:
+        return False
 
 
 def _at_module_top(statement: cst.CSTNode, meta: Metadata) -> bool:
@@ -808,49 +823,55 @@ def _annotation_imports(annotation: cst.BaseExpression, meta: Metadata) -> tuple
 
 
 def _all_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
-    found: list[cst.CSTNode] = []
+    every = _All()
+    walk(node, every)
+    return every.found
 
-    class _All(traversal.Visitor):
-        def on_visit(self, inner: cst.CSTNode) -> bool:
-            found.append(inner)
-            return True
 
-    walk(node, _All())
-    return found
+class _All(traversal.Visitor):
+    def __init__(self) -> None:
+        self.found: list[cst.CSTNode] = []
+
+    def on_visit(self, inner: cst.CSTNode) -> bool:
+        self.found.append(inner)
+        return True
 
 
 def _needs_async(function: cst.FunctionDef, statements: Sequence[cst.BaseStatement]) -> bool:
     if function.asynchronous is None:
         return False
-    found = False
-
-    class _Awaits(traversal.Visitor):
-        def on_visit(self, node: cst.CSTNode) -> bool:
-            nonlocal found
-            if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
-                return False
-            if isinstance(node, cst.Await) or (isinstance(node, (cst.For, cst.With)) and node.asynchronous):
-                found = True
-            if isinstance(node, cst.CompFor) and node.asynchronous is not None:
-                found = True
-            return not found
-
+    awaits = _Awaits()
     for statement in statements:
-        walk(statement, _Awaits())
-    return found
+        walk(statement, awaits)
+    return awaits.found
+
+
+class _Awaits(traversal.Visitor):
+    def __init__(self) -> None:
+        self.found = False
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            return False
+        if isinstance(node, cst.Await) or (isinstance(node, (cst.For, cst.With)) and node.asynchronous):
+            self.found = True
+        if isinstance(node, cst.CompFor) and node.asynchronous is not None:
+            self.found = True
+        return not self.found
 
 
 def has_global_or_nonlocal(function: cst.FunctionDef) -> bool:
-    found = False
+    declarations = _Declarations()
+    walk(function.body, declarations)
+    return declarations.found
 
-    class _Declarations(traversal.Visitor):
-        def visit_Global(self, _: cst.Global) -> None:
-            nonlocal found
-            found = True
 
-        def visit_Nonlocal(self, _: cst.Nonlocal) -> None:
-            nonlocal found
-            found = True
+class _Declarations(traversal.Visitor):
+    def __init__(self) -> None:
+        self.found = False
 
-    walk(function.body, _Declarations())
-    return found
+    def visit_Global(self, _: cst.Global) -> None:
+        self.found = True
+
+    def visit_Nonlocal(self, _: cst.Nonlocal) -> None:
+        self.found = True

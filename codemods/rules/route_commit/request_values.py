@@ -300,27 +300,33 @@ class RequestValues:
 
     def occurrences(self, statements: Sequence[cst.BaseStatement]) -> dict[int, tuple[cst.CSTNode, RequestValue]]:
         """The request values in ``statements`` (outermost first), by node id."""
-        found: dict[int, tuple[cst.CSTNode, RequestValue]] = {}
-        values = self
-        skipped: set[int] = set()
-
-        class _Find(traversal.Visitor):
-            def on_visit(self, node: cst.CSTNode) -> bool:
-                if isinstance(node, cst.Attribute):
-                    skipped.add(id(node.attr))
-                elif isinstance(node, cst.Arg) and node.keyword is not None:
-                    skipped.add(id(node.keyword))
-                if id(node) in skipped:
-                    return False
-                value = values.match(node)
-                if value is not None:
-                    found[id(node)] = (node, value)
-                    return False
-                return True
-
+        finder = _Find(self)
         for statement in statements:
-            walk(statement, _Find())
-        return found
+            walk(statement, finder)
+        return finder.found
+
+
+class _Find(traversal.Visitor):
+    """The request values under a node, outermost first (a module-level class: the speed-ups
+    learn a visitor class's hooks once, and a class defined in a function is new on every call)."""
+
+    def __init__(self, values: RequestValues) -> None:
+        self.values = values
+        self.found: dict[int, tuple[cst.CSTNode, RequestValue]] = {}
+        self.skipped: set[int] = set()
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.Attribute):
+            self.skipped.add(id(node.attr))
+        elif isinstance(node, cst.Arg) and node.keyword is not None:
+            self.skipped.add(id(node.keyword))
+        if id(node) in self.skipped:
+            return False
+        value = self.values.match(node)
+        if value is not None:
+            self.found[id(node)] = (node, value)
+            return False
+        return True
 
 
 def form_names(function: cst.FunctionDef) -> frozenset[str]:
