@@ -119,7 +119,8 @@ def live_after(
     The continuation is the rest of the block, then of each enclosing block up to the function;
     a loop on the way runs again (its whole statement counts), a ``try`` on the way may run its
     handlers, ``else`` and ``finally``.  Nested functions and lambdas anywhere in the function
-    may run later: every local name they read counts.
+    may run later: every local name they read counts.  ``parent_of``: the parents of the nodes
+    of ``function``, or of a tree holding it (its module's, computed once), else computed here.
     """
     parents = parent_of if parent_of is not None else _parents(function)
     live: set[str] = set(_closure_reads(function, local))
@@ -191,6 +192,7 @@ class _Walker:
         self.probe: tuple[cst.CSTNode, int] | None = None
         self.probed: frozenset[str] | None = None
         self.bound: set[str] = set()  # every name bound, local or not (for local_names)
+        self._walruses = 0  # ``:=`` targets seen by read()
 
     # -- statements ---------------------------------------------------------------------------
 
@@ -370,12 +372,16 @@ class _Walker:
 
     def read(self, node: cst.CSTNode, state: frozenset[str]) -> frozenset[str]:
         """Record the reads of ``node``; the state after it (``:=`` targets that always run)."""
+        walruses = self._walruses
         for name in _reads(node, frozenset(), self._walrus):
             if name in self.local and name not in state:
                 self.exposed.add(name)
+        if walruses == self._walruses:
+            return state  # _reads reports every ``:=`` that _certain_walrus could find: none here
         return self.bind(_certain_walrus(node), state)
 
     def _walrus(self, name: str) -> None:
+        self._walruses += 1
         self.bound.add(name)
         if name in self.local:
             self.assigned.add(name)

@@ -91,9 +91,13 @@ class Metadata:
         return self._positions.range(node)
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        return self.parents().get(node)
+
+    def parents(self) -> dict[cst.CSTNode, cst.CSTNode]:
+        """Every node's parent (ParentNodeProvider's answer), computed once for the module."""
         if self._parents is None:
             self._parents = parents_of(self._wrapper.module)
-        return self._parents.get(node)
+        return self._parents
 
     def within(self, node: cst.CSTNode, start: CodeRange, end: CodeRange) -> bool:
         where = self.position(node)

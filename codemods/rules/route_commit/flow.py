@@ -465,7 +465,8 @@ def analyse_flow(
     deleted = _deleted_names(run.statements)
     if deleted:
         return Decline(run.commit.call, f"not moved: `{deleted[0]}` is deleted in the statements that would move")
-    interface = _local_interface(function, run)
+    order = _first_uses(run.body)  # the names of the moved code, in source order
+    interface = _local_interface(function, run, order, meta)
     if isinstance(interface, Decline):
         return interface
     parameters, returns = interface
@@ -477,12 +478,14 @@ def analyse_flow(
         return imported
     imports, logger_name = imported
     passed = {value.name: Parameter(value.name, None, argument=value.expression) for value in run.values}
-    ordered = order_parameters(_signature_order(run, [*parameters, *passed], sessions), run.values)
+    ordered = order_parameters(_signature_order(order, [*parameters, *passed], sessions), run.values)
     params = tuple(passed.get(name) or _parameter(function, name, meta, alias_types or {}) for name in ordered)
     return Flow(params, tuple(returns), tuple(imports), logger_name, _needs_async(function, run.statements))
 
 
-def _local_interface(function: cst.FunctionDef, run: Run) -> tuple[list[str], list[str]] | Decline:
+def _local_interface(
+    function: cst.FunctionDef, run: Run, order: Sequence[str], meta: Metadata
+) -> tuple[list[str], list[str]] | Decline:
     """The route's locals the moved code reads (parameters) and those it hands back (returns).
 
     A parameter is a name some path of the moved code reads before assigning it; the route must
@@ -496,15 +499,15 @@ def _local_interface(function: cst.FunctionDef, run: Run) -> tuple[list[str], li
     moved = effects(run.body, local)
     exposed = moved.exposed - {value.name for value in run.values}  # passed by the route: see analyse_flow
     bound_at_call = defined_before(function, run.block, run.start, local)
-    live = live_after(function, run.block, run.end, local)
-    for name in _in_source_order(run.body, exposed):
+    live = live_after(function, run.block, run.end, local, meta.parents())
+    for name in _in_source_order(order, exposed):
         if name not in bound_at_call:
             return Decline(
                 run.commit.call,
                 f"not moved: `{name}` is read by the moved statements but may be unassigned when they start",
             )
     parameters = set(exposed)
-    returns = _in_source_order(run.body, moved.assigned & live)
+    returns = _in_source_order(order, moved.assigned & live)
     for name in returns:
         if name in moved.definite:
             continue
@@ -581,20 +584,25 @@ def _module_imports(
     return imports, logger_name
 
 
-def _signature_order(run: Run, names: Iterable[str], sessions: frozenset[str]) -> list[str]:
+def _signature_order(first_uses: Sequence[str], names: Iterable[str], sessions: frozenset[str]) -> list[str]:
     """Sessions first, then the other values in the order the moved code first uses them."""
-    order = _in_source_order(run.body, names)
+    order = _in_source_order(first_uses, names)
     return sorted(order, key=lambda n: (n not in sessions, order.index(n)))
 
 
-def _in_source_order(statements: Sequence[cst.BaseStatement], names: Iterable[str]) -> list[str]:
-    wanted = set(names)
+def _first_uses(statements: Sequence[cst.BaseStatement]) -> list[str]:
+    """The plain names in ``statements``, each once, in the order they first occur."""
     order: dict[str, None] = {}
     for statement in statements:
         for name in _walk_names(statement):
-            if name in wanted:
-                order.setdefault(name, None)
-    return [*order, *sorted(wanted - set(order))]
+            order.setdefault(name, None)
+    return list(order)
+
+
+def _in_source_order(first_uses: Sequence[str], names: Iterable[str]) -> list[str]:
+    """``names`` in the order of ``first_uses`` (:func:`_first_uses`), those it lacks last, sorted."""
+    wanted = set(names)
+    return [*(name for name in first_uses if name in wanted), *sorted(wanted - set(first_uses))]
 
 
 def _walk_names(node: cst.CSTNode) -> Iterator[str]:

@@ -607,7 +607,7 @@ def hoist_values(
         local = local_names(function) if local is None else local
         conflict = _conflict(run, found, function, meta, local, in_try)
         if conflict is None:
-            bindings = _bindings(run, found, function, local)
+            bindings = _bindings(run, found, function, local, meta.parents())
             if len(run.statements) - len(bindings) < 2:
                 bindings = {}  # the service would only commit
             hoisted = _name_values(run, found, bindings)
@@ -695,11 +695,16 @@ def _conflict(
 
 
 def _bindings(
-    run: Run, found: dict[int, tuple[cst.CSTNode, RequestValue]], function: cst.FunctionDef, local: frozenset[str]
+    run: Run,
+    found: dict[int, tuple[cst.CSTNode, RequestValue]],
+    function: cst.FunctionDef,
+    local: frozenset[str],
+    parents: dict[cst.CSTNode, cst.CSTNode],
 ) -> dict[str, tuple[str, cst.BaseStatement]]:
     """Statements ``x = <value>`` of the moved code that the parameter ``x`` can replace: ``x``
-    is neither used before nor assigned after them, and the route does not read it afterwards."""
-    live = live_after(function, run.block, run.end, local)
+    is neither used before nor assigned after them, and the route does not read it afterwards
+    (``parents``: the module's, see :func:`live_after`)."""
+    live = live_after(function, run.block, run.end, local, parents)
     statements = run.statements
     found_bindings: dict[str, tuple[str, cst.BaseStatement]] = {}
     for index, statement in enumerate(statements):
