@@ -197,6 +197,20 @@ def answers(source: str) -> tuple[set[str], set[str], set[str], set[str], set[st
         ),
         pytest.param(
             """
+            def f(data, flag):
+                # start
+                ok = flag and (m := len(data))
+                size = (k := 1) + 2 if flag else (j := 2)
+                total = (t := size) + len([u for u in data if (w := u)])
+                # end
+                return ok
+            """,
+            {"data", "flag"}, {"ok", "m", "size", "k", "j", "total", "t", "w"}, {"ok", "size", "total", "t"},
+            {"data", "flag"}, {"ok"},
+            id="walrus-only-where-it-always-runs-is-certain",
+        ),
+        pytest.param(
+            """
             def f(data):
                 # start
                 x = 1
