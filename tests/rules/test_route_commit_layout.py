@@ -381,6 +381,38 @@ def test_a_project_that_imports_its_folder_by_a_library_name_keeps_its_spelling(
     assert located("chapter06/sqlalchemy/routes.py", source, other)[1] == "from sqlalchemy.services import posts_service"
 
 
+def test_each_route_module_of_a_run_spells_the_service_import_its_own_way() -> None:
+    # The import root is worked out once per route module and kept for its other routes: in
+    # one run, a module importing its package absolutely and one importing it relatively each
+    # keep their own spelling, for every route of theirs.
+    def two_routes(imports: str) -> str:
+        second = "\n\n@bp.post(\"/orders/<int:order_id>/close\")\ndef close_order(order_id):\n"
+        second += "    order = Order.query.get(order_id)\n    order.closed = True\n    db.session.commit()\n    return \"\", 204\n"
+        return route("orders", imports) + second
+
+    absolute = "from shop.extensions import db\nfrom shop.models import Order\n"
+    relative = "from ..extensions import db\nfrom ..models import Order\n"
+    files = {
+        "shop/__init__.py": "",
+        "shop/extensions.py": "db = None\n",
+        "shop/models.py": "class Order:\n    query = None\n",
+        "shop/orders/__init__.py": "",
+        "shop/orders/routes.py": two_routes(absolute),
+        "blog/__init__.py": "",
+        "blog/extensions.py": "db = None\n",
+        "blog/models.py": "class Order:\n    query = None\n",
+        "blog/orders/__init__.py": "",
+        "blog/orders/routes.py": two_routes(relative),
+    }
+    rewritten = rewrite_tree(files)
+    shop, blog = rewritten["shop/orders/routes.py"], rewritten["blog/orders/routes.py"]
+    assert "from shop.services import orders_service\n" in shop
+    assert "from ..services import orders_service\n" in blog
+    for module in (shop, blog):
+        assert "orders_service.delete_order(order_id)" in module
+        assert "orders_service.close_order(order_id)" in module
+
+
 # -- proofs by running code ------------------------------------------------------------------------
 
 

@@ -101,7 +101,7 @@ from codemods.rules.route_commit.services import (
     summary_of,
     without_channel,
 )
-from codemods.rules.route_commit.spelling import existing_import, spell
+from codemods.rules.route_commit.spelling import RouteImports, existing_import
 from codemods.rules.route_commit.syntax import (
     attributes_read_on,
     body_code,
@@ -385,6 +385,7 @@ class RouteCommit(Codemod):
         self._module_sessions = self._matcher.scope_sessions(node)
         self._prefixes = router_prefixes(node)
         self._index = self._index_of()
+        self._imports = RouteImports(node, package_of(self.file), self._index.modules)  # spells the service imports
         # A route module the whole-tree index did not see (a run without one): its own facts.
         self._naming = self._index.naming.get(self.file.path) or naming_of_source(self.file.source or node.code.encode())
         self._location: ServiceLocation | str = "no route yet"
@@ -699,9 +700,7 @@ class RouteCommit(Codemod):
             (spelled, alias) = found
             problem = self._binding_clash(alias or spelled.name, spelled.module, spelled.level, route)
             return problem if problem is not None else (spelled.module, spelled.name, spelled.level, alias)
-        spelling = spell(
-            self._module, package_of(self.file), location.package, location.module, class_name, self._index.modules
-        )
+        spelling = self._imports.spell(location.package, location.module, class_name)
         if isinstance(spelling, str):
             return spelling
         problem = self._binding_clash(spelling.name, spelling.module, spelling.level, route)

@@ -134,37 +134,52 @@ def import_root(module: cst.Module, package: Sequence[str], known: Collection[st
     return None
 
 
-def spell(
-    route_module: cst.Module,
-    route_package: Sequence[str],
-    service_package: Sequence[str],
-    service_module: str,
-    class_name: str | None,
-    known: Collection[str],
-) -> Spelling | str:
-    """How the route imports the service (``class_name``: the "class" style's class), or why it cannot.
+class RouteImports:
+    """How one route module spells its imports of service modules (see :meth:`spell`).
 
-    The spelling is resolved back against the tree: it must name the service module's file
-    from the route's import root (or package), and its first name must not be a library's
-    unless the route module itself imports its folder by that name.
+    What its own imports say (its absolute imports, the import root they give) is a fact of the
+    module: worked out on the first service spelled, then kept for its other routes.  One per
+    route module and run: ``known`` is the tree's paths.
     """
-    names, uses_relative = _absolute_imports(route_module)
-    root = import_root(route_module, route_package, known)
-    if root is None and not route_package:
-        root = 0
-    wanted = (*service_package, service_module)
-    if root is not None:
-        own = {name.split(".")[0] for name in names if root in _evidence(name, route_package, known)}
-        spelling = _spelled(service_package[root:], service_module, class_name, 0)
-        problem = _check_absolute(spelling, route_package[:root], wanted, own)
-        if problem is None:
-            return spelling
-        if not uses_relative:
-            return f"not moved: {problem}, and the route module uses no relative imports"
-    spelling = _relative(route_package, service_package, service_module, class_name)
-    if _resolve_relative(spelling, route_package) != wanted:
-        return f"not moved: `{spelling.code()}` would not import {'/'.join(wanted)}.py"
-    return spelling
+
+    def __init__(self, route_module: cst.Module, route_package: Sequence[str], known: Collection[str]) -> None:
+        self.route_module = route_module
+        self.route_package = route_package
+        self.known = known
+
+    @functools.cached_property
+    def _root(self) -> tuple[bool, int | None, frozenset[str]]:
+        """(uses relative imports?, the import root or None, the top names of its own imports from that root)."""
+        names, uses_relative = _absolute_imports(self.route_module)
+        root = import_root(self.route_module, self.route_package, self.known)
+        if root is None and not self.route_package:
+            root = 0
+        if root is None:
+            return uses_relative, None, frozenset()
+        own = {name.split(".")[0] for name in names if root in _evidence(name, self.route_package, self.known)}
+        return uses_relative, root, frozenset(own)
+
+    def spell(self, service_package: Sequence[str], service_module: str, class_name: str | None) -> Spelling | str:
+        """How the route imports the service (``class_name``: the "class" style's class), or why it cannot.
+
+        The spelling is resolved back against the tree: it must name the service module's file
+        from the route's import root (or package), and its first name must not be a library's
+        unless the route module itself imports its folder by that name.
+        """
+        uses_relative, root, own = self._root
+        route_package = self.route_package
+        wanted = (*service_package, service_module)
+        if root is not None:
+            spelling = _spelled(service_package[root:], service_module, class_name, 0)
+            problem = _check_absolute(spelling, route_package[:root], wanted, own)
+            if problem is None:
+                return spelling
+            if not uses_relative:
+                return f"not moved: {problem}, and the route module uses no relative imports"
+        spelling = _relative(route_package, service_package, service_module, class_name)
+        if _resolve_relative(spelling, route_package) != wanted:
+            return f"not moved: `{spelling.code()}` would not import {'/'.join(wanted)}.py"
+        return spelling
 
 
 def _spelled(parts: Sequence[str], service_module: str, class_name: str | None, level: int) -> Spelling:
