@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import libcst as cst
 
 from codemods.analysis.nodes import node_types
-from codemods.speedups.walk import children
+from codemods.speedups.walk import children, children_but_trivia
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 _LOOPS = (cst.For, cst.While)
@@ -178,7 +178,7 @@ def _closure_reads(function: cst.FunctionDef, local: frozenset[str]) -> set[str]
             walker.nested_function(node, frozenset())
             found |= walker.exposed
             continue
-        pending.extend(children(node))
+        pending.extend(children_but_trivia(node))
     return found
 
 
@@ -452,7 +452,7 @@ def _certain_walrus(node: cst.CSTNode) -> list[str]:
         elif kind in _WALRUS_BARRIERS:
             continue
         else:
-            pending.extend(children(current))
+            pending.extend(children_but_trivia(current))
     return names
 
 
@@ -486,7 +486,7 @@ def _reads(node: cst.CSTNode, bound: frozenset[str], on_walrus: object = None) -
     elif kind in _FUNCTIONS:
         yield from _function_reads(node, bound, on_walrus)
     elif kind not in _IMPORT_NAMES:
-        for child in children(node):
+        for child in children_but_trivia(node):
             yield from _reads(child, bound, on_walrus)
 
 

@@ -41,6 +41,31 @@ def children(node: cst.CSTNode) -> Sequence[cst.CSTNode]:
     return found
 
 
+def children_but_trivia(node: cst.CSTNode) -> Sequence[cst.CSTNode]:
+    """:func:`children` without whitespace, comments and punctuation (:data:`unchanged.TRIVIA`,
+    about two thirds of the nodes), which hold nothing but each other: for walks that look for
+    anything else, in the same order."""
+    trivia = unchanged.TRIVIA
+    if not ENABLED:
+        return [child for child in node.children if type(child) not in trivia]
+    found: list[cst.CSTNode] = []
+    node_types = unchanged._NODE_TYPES
+    for name in _fields(node):
+        value = getattr(node, name)
+        value_kind = type(value)
+        if value_kind is tuple or value_kind is list:
+            for child in value:
+                if type(child) not in trivia:
+                    found.append(child)
+        elif value_kind not in trivia:
+            is_node = node_types.get(value_kind)
+            if is_node is None:
+                is_node = unchanged.is_node(value)
+            if is_node:
+                found.append(value)
+    return found
+
+
 def walk(node: _NodeT, visitor: cst.CSTVisitor) -> _NodeT:
     """``node.visit(visitor)`` for a read-only ``cst.CSTVisitor`` (the same ``visit_*`` and
     ``leave_*`` calls in the same order, without copying the tree); returns ``node``.

@@ -45,6 +45,15 @@ def test_children_are_libcsts_in_order(source: str) -> None:
         assert [id(c) for c in walk.children(node)] == [id(c) for c in node.children], type(node).__name__
 
 
+@pytest.mark.parametrize("source", sources())
+def test_children_but_trivia_are_the_others_in_order(source: str) -> None:
+    # Trivia hold nothing but trivia (test_unchanged_visit), so a walk by children_but_trivia
+    # reaches every other node a walk by children reaches.
+    for node in all_nodes(cst.parse_module(source)):
+        expected = [id(c) for c in node.children if type(c) not in unchanged.TRIVIA]
+        assert [id(c) for c in walk.children_but_trivia(node)] == expected, type(node).__name__
+
+
 class Events(cst.CSTVisitor):
     """Logs every visit and leave; skips the children of function definitions."""
 

@@ -54,7 +54,7 @@ from codemods.rules.route_commit.request_values import (
     order_parameters,
 )
 from codemods.speedups import traversal
-from codemods.speedups.walk import children, walk
+from codemods.speedups.walk import children, children_but_trivia, walk
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 _LOOPS = (cst.For, cst.While)
@@ -242,6 +242,10 @@ def commit_statement(commit: SessionCall, meta: Metadata) -> tuple[cst.SimpleSta
 
 class _Mobility(traversal.Visitor):
     """Why a statement must stay in the route (first reason found), or None."""
+
+    # Whitespace and punctuation are no name, attribute, request value, scope or loop: on_visit
+    # and on_leave change nothing there.
+    IGNORES_TRIVIA = True
 
     def __init__(
         self, meta: Metadata, http_names: Sequence[str], http_locals: frozenset[str], values: RequestValues | None
@@ -612,7 +616,7 @@ def _walk_names(node: cst.CSTNode) -> Iterator[str]:
         current = pending.pop()
         if isinstance(current, cst.Name):
             yield current.value
-        pending.extend(reversed(children(current)))
+        pending.extend(reversed(children_but_trivia(current)))
 
 
 def _scopes_under(node: cst.CSTNode, meta: Metadata) -> list[Scope]:
@@ -792,7 +796,7 @@ def _walk_nodes(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         if isinstance(current, (cst.FunctionDef, cst.Lambda, cst.ClassDef)) and current is not node:
             continue
         yield current
-        pending.extend(reversed(children(current)))
+        pending.extend(reversed(children_but_trivia(current)))
 
 
 def _unwrap_annotated(annotation: cst.BaseExpression) -> cst.BaseExpression:
@@ -855,6 +859,8 @@ def _needs_async(function: cst.FunctionDef, statements: Sequence[cst.BaseStateme
 
 
 class _Awaits(traversal.Visitor):
+    IGNORES_TRIVIA = True  # whitespace and punctuation hold no await, loop or scope
+
     def __init__(self) -> None:
         self.found = False
 

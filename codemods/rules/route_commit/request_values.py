@@ -58,7 +58,7 @@ from codemods.analysis.metadata import Metadata
 from codemods.analysis.nodes import NESTED_SCOPES, dotted_name, node_types
 from codemods.analysis.routes import snake_case
 from codemods.speedups import traversal
-from codemods.speedups.walk import children, walk
+from codemods.speedups.walk import children, children_but_trivia, walk
 
 if TYPE_CHECKING:
     from codemods.rules.route_commit.flow import Run
@@ -310,6 +310,8 @@ class _Find(traversal.Visitor):
     """The request values under a node, outermost first (a module-level class: the speed-ups
     learn a visitor class's hooks once, and a class defined in a function is new on every call)."""
 
+    IGNORES_TRIVIA = True  # whitespace and punctuation are no request value, attribute or argument
+
     def __init__(self, values: RequestValues) -> None:
         self.values = values
         self.found: dict[int, tuple[cst.CSTNode, RequestValue]] = {}
@@ -375,7 +377,7 @@ def _walk_function(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         if isinstance(current, NESTED_SCOPES):
             continue
         yield current
-        pending.extend(children(current))
+        pending.extend(children_but_trivia(current))
 
 
 def _configured(qualified: str, http_names: Sequence[str]) -> bool:
@@ -478,11 +480,11 @@ class _Order:
             self.emit("value", node, certain, deferred)
             return
         if type(node) not in _ORDERED:  # a kind none of the cases below handles: its children in order
-            for child in children(node):
+            for child in children_but_trivia(node):
                 self.walk(child, certain, deferred)
             return
         if isinstance(node, (cst.Lambda, cst.FunctionDef)):
-            for child in children(node):
+            for child in children_but_trivia(node):
                 self.walk(child, False, True)
             return
         if isinstance(node, cst.Call):
@@ -546,10 +548,10 @@ class _Order:
                     self.walk(child, False, deferred)
             return
         if isinstance(node, cst.BaseCompoundStatement):  # try, match, class
-            for child in children(node):
+            for child in children_but_trivia(node):
                 self.walk(child, False, deferred)
             return
-        for child in children(node):
+        for child in children_but_trivia(node):
             self.walk(child, certain, deferred)
 
     def target(self, target: cst.CSTNode, certain: bool, deferred: bool) -> None:
@@ -559,7 +561,7 @@ class _Order:
         elif isinstance(target, cst.StarredElement):
             self.target(target.value, certain, deferred)
         elif isinstance(target, (cst.Attribute, cst.Subscript)):
-            for child in children(target):
+            for child in children_but_trivia(target):
                 if child is not getattr(target, "attr", None):
                     self.walk(child, certain, deferred)
             root = target
@@ -769,7 +771,7 @@ def variable_names(statements: Iterable[cst.CSTNode], skip: Iterable[int] = ()) 
             skipped.add(id(node.attr))
         elif isinstance(node, cst.Arg) and node.keyword is not None:
             skipped.add(id(node.keyword))
-        pending.extend(children(node))
+        pending.extend(children_but_trivia(node))
 
 
 class _Replace(cst.CSTTransformer):

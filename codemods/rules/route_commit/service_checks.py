@@ -20,7 +20,7 @@ from codemods.analysis.nodes import dotted_name
 from codemods.analysis.routes import HTTP_METHODS
 from codemods.rules.route_commit.flow import ImportItem, Parameter, Run
 from codemods.rules.route_commit.services import ServiceFunctionRequest
-from codemods.speedups.walk import children
+from codemods.speedups.walk import children_but_trivia
 
 
 def http_reference(source: str | cst.Module, imports: Sequence[ImportItem], http_names: Sequence[str]) -> str | None:
@@ -42,7 +42,7 @@ def http_reference(source: str | cst.Module, imports: Sequence[ImportItem], http
                     if qualified == name or qualified.startswith(name + ".") or name.startswith(qualified + "."):
                         return f"`{name}`"
             continue  # a name chain: its parts are not expressions of their own
-        pending.extend(children(node))
+        pending.extend(children_but_trivia(node))
     return None
 
 

@@ -20,7 +20,7 @@ from codemods.rules.route_commit.boundary import BoundaryFacts, BoundaryIndex
 from codemods.rules.route_commit.flow import ImportItem
 from codemods.rules.route_commit.naming import RouteModuleNaming, ServiceLayout
 from codemods.speedups import imports as import_edits
-from codemods.speedups.walk import children
+from codemods.speedups.walk import children_but_trivia
 
 
 @dataclasses.dataclass(frozen=True)
@@ -507,5 +507,5 @@ def _nodes(statements: Sequence[cst.BaseStatement]) -> list[cst.CSTNode]:
     while pending:
         node = pending.pop()
         found.append(node)
-        pending.extend(reversed(children(node)))
+        pending.extend(reversed(children_but_trivia(node)))
     return found
