@@ -626,6 +626,10 @@ def _scopes_under(node: cst.CSTNode, meta: Metadata) -> list[Scope]:
 
 
 class _Scopes(traversal.Visitor):
+    # A scope a whitespace or punctuation node is in is also that of a node beside or above it
+    # (each scope holds a body, an element or an expression): skipping them finds the same scopes.
+    IGNORES_TRIVIA = True
+
     def __init__(self, meta: Metadata) -> None:
         self.meta = meta
         self.found: dict[int, Scope] = {}
