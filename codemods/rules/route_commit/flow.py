@@ -156,13 +156,14 @@ def find_commits(route: Route, matcher: SessionMatcher, scope: SessionScope) -> 
     """The route's commits, and those that cannot move at all (inside lambdas, nested functions);
     ``scope``: the sessions the route's body sees (``matcher.scope_sessions`` of the function)."""
     function = route.function
-    commits = matcher.session_calls(function.body, scope, ("commit",))
+    calls = method_calls(function.body, ("commit",))  # one walk: its session calls are the commits
+    commits = [call for call in calls if matcher.is_session(call.session, scope)]
     helpers = matcher.helper_calls(function.body)
     if helpers:
         commits = sorted([*commits, *helpers], key=lambda c: _source_index(function.body, c.call))
     declines: list[Decline] = []
     known = {id(c.call) for c in commits}
-    for call in method_calls(function.body, ("commit",)):
+    for call in calls:
         if id(call.call) in known or matcher.is_session(call.session, scope):
             continue
         reason = matcher.unknown_session(call, function)

@@ -154,6 +154,8 @@ class RequestValues:
         self.roots = {name: kind for name, kind in _ROOTS.items() if _configured(name, http_names)}
         self.forms = form_names(function)
         self.requests = request_parameters(function, meta) if any(_configured(t, http_names) for t in _STARLETTE_TYPES) else frozenset()
+        # id -> (node, match(node)): the walks ask again of the same nodes (a chain's inner parts).
+        self._matches: dict[int, tuple[cst.CSTNode, RequestValue | None]] = {}
 
     # -- recognising ---------------------------------------------------------------------------
 
@@ -175,9 +177,13 @@ class RequestValues:
         return None
 
     def match(self, node: cst.CSTNode) -> RequestValue | None:
+        known = self._matches.get(id(node))
+        if known is not None and known[0] is node:
+            return known[1]
         value = self._shape(node)
-        if value is None or not self._loaded(node):
-            return None
+        if value is not None and not self._loaded(node):
+            value = None
+        self._matches[id(node)] = (node, value)
         return value
 
     def _shape(self, node: cst.CSTNode) -> RequestValue | None:
