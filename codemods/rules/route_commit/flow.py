@@ -195,8 +195,7 @@ def _nested_scopes(node: cst.CSTNode) -> list[tuple[cst.FunctionDef | cst.Lambda
     return finder.found
 
 
-# The helper visitors below are module-level classes: a class defined in a function is a new
-# class on every call, and the speed-ups learn each visitor class's hooks once.
+# Helper visitors are module-level classes: one defined per call would be new to the speed-ups each time.
 class _NestedScopes(traversal.Visitor):
     def __init__(self) -> None:
         self.found: list[tuple[cst.FunctionDef | cst.Lambda, str]] = []
@@ -554,8 +553,12 @@ def _accesses_under(statements: Sequence[cst.BaseStatement], meta: Metadata) -> 
     """Every access to a plain name inside ``statements`` (nested scopes included), in source order."""
     first, last = meta.position(statements[0]), meta.position(statements[-1])
     found: dict[int, Access] = {}
+    scopes: dict[int, Scope] = {}  # each scope's accesses are read once (the route's holds every statement)
     for statement in statements:
         for scope in _scopes_under(statement, meta):
+            if id(scope) in scopes:
+                continue
+            scopes[id(scope)] = scope
             for access in scope.accesses:
                 if isinstance(access.node, cst.Name) and meta.within(access.node, first, last):
                     found.setdefault(id(access), access)
