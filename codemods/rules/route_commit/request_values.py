@@ -781,6 +781,8 @@ def variable_names(statements: Iterable[cst.CSTNode], skip: Iterable[int] = ()) 
 
 
 class _Replace(cst.CSTTransformer):
+    IGNORES_TRIVIA = True  # no value replaced is whitespace or punctuation: they come back as they are
+
     def __init__(self, names: dict[int, str]) -> None:
         super().__init__()
         self.names = names

@@ -101,7 +101,7 @@ from codemods.rules.route_commit.services import (
     summary_of,
     without_channel,
 )
-from codemods.rules.route_commit.spelling import RouteImports, existing_import
+from codemods.rules.route_commit.spelling import RouteImports
 from codemods.rules.route_commit.syntax import (
     attributes_read_on,
     body_code,
@@ -695,7 +695,7 @@ class RouteCommit(Codemod):
         """(module, name, relative level, alias) of the route's import of the service, or why not."""
         class_name = location.class_name if self._class_style else None
         wanted = (*location.package, location.module)
-        found = existing_import(self._module, package_of(self.file), wanted, class_name)
+        found = self._imports.existing(wanted, class_name)
         if found is not None:  # the route already imports the module it reuses: that binding
             (spelled, alias) = found
             problem = self._binding_clash(alias or spelled.name, spelled.module, spelled.level, route)

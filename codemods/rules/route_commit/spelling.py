@@ -146,6 +146,14 @@ class RouteImports:
         self.route_module = route_module
         self.route_package = route_package
         self.known = known
+        self._existing: dict[tuple[tuple[str, ...], str | None], tuple[Spelling, str | None] | None] = {}
+
+    def existing(self, wanted: Sequence[str], class_name: str | None) -> tuple[Spelling, str | None] | None:
+        """:func:`existing_import` of the route module, once per service module (and class)."""
+        key = (tuple(wanted), class_name)
+        if key not in self._existing:
+            self._existing[key] = existing_import(self.route_module, self.route_package, wanted, class_name)
+        return self._existing[key]
 
     @functools.cached_property
     def _root(self) -> tuple[bool, int | None, frozenset[str]]:
