@@ -29,6 +29,7 @@ from codemods.engine.cache import CACHE_DIR_NAME, KeyPrefix, ResultCache, conten
 from codemods.engine.collector import fewer_collections
 from codemods.engine.config import Settings
 from codemods.engine.discovery import discover
+from codemods.engine.generated import GeneratedChecks
 from codemods.engine.manifest import CodemodInfo, loaded
 from codemods.engine.replay import TreeRead, file_state
 
@@ -379,6 +380,7 @@ class Engine:
         by_path = {s.path: s for s in sources}
         self._collect(outcomes, by_path, report)
         self._finalize(outcomes, plan, report)
+        self._generated.save(whole_tree=self.only is None)
         self.settings.templates.save_renders()
         return self._sorted(report)
 
@@ -545,6 +547,7 @@ class Engine:
             named = {source.path for source in sources}
             cache.retain({key for key, kept in cache.entries.items() if getattr(kept, "path", None) not in named} | set(keys.values()))
         cache.save()
+        self._generated = GeneratedChecks(self.cache_folder, fingerprint)
         outcomes.extend(fresh)
         outcomes.sort(key=lambda o: o.path)
         report.parsed = sum(1 for o in outcomes if o.status != FILTERED)
@@ -675,9 +678,9 @@ class Engine:
         Findings already reported for the same file (a decline in the module merged into) are
         not repeated.
         """
-        from codemods.engine.pipeline import CHANGED, FAILED, UNPARSABLE, transform_source, verify_rewrite
+        from codemods.engine.pipeline import CHANGED, FAILED, UNPARSABLE
 
-        outcome = transform_source(change.path, change.new, plan)
+        outcome, problem = self._generated.verdict(change.path, change.old, change.new, plan)
         if outcome.status in (FAILED, UNPARSABLE):
             raise _GeneratedFileRejected(f"generated {change.path}: {outcome.message or 'rejected'}")
         if outcome.extras:
@@ -685,10 +688,8 @@ class Engine:
         if outcome.status == CHANGED and outcome.new_source is not None:
             names = (*change.codemods, *(n for n in outcome.changed_by if n not in change.codemods))
             change = dataclasses.replace(change, new=outcome.new_source, codemods=names)
-        else:
-            problem = verify_rewrite(change.path, change.old, change.new, plan)
-            if problem is not None:
-                raise _GeneratedFileRejected(f"generated {change.path}: {problem}")
+        elif problem is not None:
+            raise _GeneratedFileRejected(f"generated {change.path}: {problem}")
         known = collections.Counter((f.codemod, f.message, f.fixable) for f in report.findings if f.path == change.path)
         fresh = []
         for finding in outcome.findings:

@@ -1,0 +1,127 @@
+"""The check of a generated file kept across runs (codemods/engine/generated.py): the verdict a
+check without the cache gives, reused only while everything the check reads is the same."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from codemods.engine import pipeline
+from codemods.engine.config import resolve
+from codemods.engine.generated import GeneratedChecks
+from codemods.engine.pipeline import Plan
+from codemods.engine.runner import Engine, RunReport
+from codemods.engine.templating import TemplateSet
+from codemods.registry import REGISTRY
+from codemods.rules.bare_except import BareExcept
+from tests.engine.test_engine import make_tree
+from tests.engine.test_precommit_path import ROUTE_PROJECT, ROUTES
+
+FIXED = b"import logging\n\nlogging.basicConfig()\n\n\ndef run():\n    work()\n"
+BARE = b"import logging\n\nlogging.basicConfig()\n\n\ndef run():\n    try:\n        work()\n    except:\n        pass\n"
+UNCOMPILED = b"def run():\n    await work()\n"  # parses, but ``await`` outside ``async def``
+PLAN = Plan((BareExcept,), {"bare-except": {}}, {}, TemplateSet())
+
+
+@pytest.fixture
+def checked(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths the codemods ran over (the verdicts not taken from the cache)."""
+    paths: list[str] = []
+    transform = pipeline.transform_source
+
+    def counted(path: str, source: bytes, plan: Plan, **options: bool) -> pipeline.FileOutcome:
+        paths.append(path)
+        return transform(path, source, plan, **options)
+
+    monkeypatch.setattr(pipeline, "transform_source", counted)
+    return paths
+
+
+def verdicts(cache: Path, *checks: tuple[str, bytes | None, bytes, Plan], fingerprint: str = "run", whole_tree: bool = False) -> list[tuple[pipeline.FileOutcome, str | None]]:
+    generated = GeneratedChecks(cache, fingerprint)
+    found = [generated.verdict(path, old, new, plan) for path, old, new, plan in checks]
+    generated.save(whole_tree=whole_tree)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("text", "status", "problem"),
+    [
+        pytest.param(FIXED, pipeline.FILTERED, None, id="nothing-to-do"),
+        pytest.param(BARE, pipeline.CHANGED, None, id="changed-by-a-codemod"),
+        pytest.param(UNCOMPILED, pipeline.FILTERED, "the rewrite does not compile", id="rejected"),
+    ],
+)
+def test_a_kept_verdict_is_the_checks(tmp_path: Path, checked: list[str], text: bytes, status: str, problem: str | None) -> None:
+    uncached = verdicts(None, ("app/services.py", None, text, PLAN))  # type: ignore[arg-type]
+    assert verdicts(tmp_path, ("app/services.py", None, text, PLAN)) == uncached
+    assert checked == ["app/services.py", "app/services.py"]
+    assert verdicts(tmp_path, ("app/services.py", None, text, PLAN)) == uncached
+    assert checked == ["app/services.py", "app/services.py"]  # the third from the cache
+    outcome, found = uncached[0]
+    assert outcome.status == status and (found or "").startswith(problem or "")
+    assert (found is None) is (problem is None)
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        pytest.param(("app/services.py", None, FIXED + b"# more\n", PLAN, "run"), id="text"),
+        pytest.param(("app/other.py", None, FIXED, PLAN, "run"), id="path"),
+        pytest.param(("app/services.py", b"x = 1\n", FIXED, PLAN, "run"), id="text-before"),
+        pytest.param(("app/services.py", None, FIXED, PLAN, "another run"), id="fingerprint"),
+        pytest.param(("app/services.py", None, FIXED, Plan((BareExcept,), {"bare-except": {}}, {}, TemplateSet(), screened=frozenset({"app/services.py"})), "run"), id="screened"),
+        pytest.param(("app/services.py", None, FIXED, Plan((BareExcept,), {"bare-except": {}}, {}, TemplateSet(), summaries={"app/services.py": {"bare-except": True}}), "run"), id="pre-check-summary"),
+    ],
+)  # fmt: skip
+def test_every_input_of_the_key_misses(tmp_path: Path, checked: list[str], other: tuple) -> None:
+    verdicts(tmp_path, ("app/services.py", None, FIXED, PLAN))
+    path, old, new, plan, fingerprint = other
+    assert verdicts(tmp_path, (path, old, new, plan), fingerprint=fingerprint) == verdicts(None, (path, old, new, plan))  # type: ignore[arg-type]
+    assert len(checked) == 3  # filled, missed, and the uncached check
+
+
+def test_a_crash_is_not_kept(tmp_path: Path, checked: list[str]) -> None:
+    class Crashing(BareExcept):
+        def leave_ExceptHandler(self, original_node, updated_node):  # type: ignore[no-untyped-def]
+            raise RuntimeError("a bug")
+
+    plan = Plan((Crashing,), {"bare-except": {}}, {}, TemplateSet())
+    first = verdicts(tmp_path, ("app/services.py", None, BARE, plan))
+    assert first[0][0].status == pipeline.FAILED and first[0][0].detail
+    verdicts(tmp_path, ("app/services.py", None, BARE, plan))
+    assert len(checked) == 2
+
+
+def test_a_run_on_named_files_keeps_other_paths_verdicts(tmp_path: Path, checked: list[str]) -> None:
+    verdicts(tmp_path, ("a.py", None, FIXED, PLAN), ("b.py", None, FIXED, PLAN))
+    verdicts(tmp_path, ("a.py", None, BARE, PLAN))  # a.py generated anew: its old verdict goes
+    verdicts(tmp_path, ("a.py", None, FIXED, PLAN), ("b.py", None, FIXED, PLAN))
+    assert checked == ["a.py", "b.py", "a.py", "a.py"]
+    verdicts(tmp_path, ("b.py", None, FIXED, PLAN), whole_tree=True)  # a whole-tree run keeps its own only
+    verdicts(tmp_path, ("a.py", None, FIXED, PLAN), ("b.py", None, FIXED, PLAN))
+    assert checked == ["a.py", "b.py", "a.py", "a.py", "a.py"]
+
+
+def test_without_a_cache_folder_nothing_is_kept(tmp_path: Path, checked: list[str]) -> None:
+    verdicts(None, ("a.py", None, FIXED, PLAN))  # type: ignore[arg-type]
+    verdicts(None, ("a.py", None, FIXED, PLAN))  # type: ignore[arg-type]
+    assert checked == ["a.py", "a.py"] and list(tmp_path.iterdir()) == []
+
+
+def run_on_routes(root: Path, *, cache: bool) -> RunReport:
+    return Engine(root, resolve(root, REGISTRY, cache=cache), only=["app/routes.py"]).run()
+
+
+def test_the_pre_commit_run_takes_the_services_check_from_the_cache(tmp_path: Path, checked: list[str]) -> None:
+    make_tree(tmp_path, ROUTE_PROJECT)
+    run_on_routes(tmp_path, cache=True)  # the previous commit's run
+    (tmp_path / "app/routes.py").write_text(ROUTES + "# edited\n")
+    checked.clear()
+    cached = run_on_routes(tmp_path, cache=True)
+    assert checked == ["app/routes.py"]  # the generated service modules' checks come from the cache
+    uncached = run_on_routes(tmp_path, cache=False)
+    assert [(c.path, c.new) for c in cached.changes] == [(c.path, c.new) for c in uncached.changes]
+    assert cached.findings == uncached.findings and cached.failed == uncached.failed
+    assert [c.path for c in cached.changes] == ["app/routes.py", "app/services/__init__.py", "app/services/item_service.py"]
