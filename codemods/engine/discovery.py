@@ -27,10 +27,6 @@ class Discovered:
     symlinks: list[str]  # .py files that are symbolic links: reported, never rewritten
 
 
-def _is_virtualenv(folder: str) -> bool:
-    return os.path.isfile(os.path.join(folder, "pyvenv.cfg"))
-
-
 def _read_ignore_file(path: Path) -> list[str]:
     try:
         return path.read_text(encoding="utf-8", errors="replace").splitlines()
@@ -62,6 +58,7 @@ class _IgnoreRules:
             self.by_folder[folder] = _spec(lines)
 
     def enter(self, folder: str) -> None:
+        """Take in the rules of ``folder``'s own .gitignore (called only when its listing has one)."""
         self._load(folder)
 
     def ignored(self, relative: str, is_dir: bool) -> bool:
@@ -86,16 +83,25 @@ def discover(root: Path, excludes: Sequence[str] = ()) -> Discovered:
     rules = _IgnoreRules(root, excludes)
     paths: list[str] = []
     symlinks: list[str] = []
-    for relative, is_link in _walk(root, "", rules):
+    for relative, is_link in _walk(str(root), "", rules):
         (symlinks if is_link else paths).append(relative)
     return Discovered(sorted(paths), sorted(symlinks))
 
 
-def _walk(root: Path, folder: str, rules: _IgnoreRules) -> Iterator[tuple[str, bool]]:
+def _walk(root: str, folder: str, rules: _IgnoreRules) -> Iterator[tuple[str, bool]]:
+    """The files under ``folder`` (the root itself when empty).  A subfolder's own listing tells
+    whether it is a virtualenv (``pyvenv.cfg``) and has a ``.gitignore``, instead of a look for
+    either file in every folder."""
     try:
-        entries = sorted(os.scandir(root / folder if folder else root), key=lambda e: e.name)
+        entries = sorted(os.scandir(os.path.join(root, folder) if folder else root), key=lambda e: e.name)
     except OSError:
         return
+    if folder:
+        names = {entry.name.lower() for entry in entries}  # a case-insensitive file system opens either spelling
+        if "pyvenv.cfg" in names and os.path.isfile(os.path.join(root, folder, "pyvenv.cfg")):
+            return  # a virtualenv
+        if ".gitignore" in names:
+            rules.enter(folder)
     for entry in entries:
         relative = f"{folder}/{entry.name}" if folder else entry.name
         try:
@@ -106,9 +112,8 @@ def _walk(root: Path, folder: str, rules: _IgnoreRules) -> Iterator[tuple[str, b
         if is_dir:
             if entry.name in DEFAULT_EXCLUDED_DIRS or entry.name.endswith(".egg-info"):
                 continue
-            if rules.ignored(relative, is_dir=True) or _is_virtualenv(entry.path):
+            if rules.ignored(relative, is_dir=True):
                 continue
-            rules.enter(relative)
             yield from _walk(root, relative, rules)
         elif entry.name.endswith(".py") and not rules.ignored(relative, is_dir=False):
             yield relative, is_link
