@@ -225,16 +225,68 @@ class ResultCache:
     def save(self) -> None:
         if self.path is None or not self.dirty:
             return
-        folder = self.path.parent
+        _write(self.path, {"format": _FORMAT, "entries": self.entries})
+
+
+def _write(path: Path, data: dict[str, Any]) -> bool:
+    """Write ``data`` to ``path`` atomically; False when the folder is not writable."""
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        ignore = folder / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# Created by auditfix: this folder is a cache.\n*\n")
+        descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".pickle")
+        with os.fdopen(descriptor, "wb") as handle:
+            pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, path)
+    except OSError:
+        # The cache is an optimisation: a read-only checkout must still work.
+        return False
+    return True
+
+
+class JournalledCache(ResultCache):
+    """A :class:`ResultCache` of content-keyed entries whose file is rewritten only when much
+    changed.  A run that changes a few entries (a pre-commit run indexes the one changed file of
+    an unchanged tree) writes them, and the keys it dropped, to a small journal next to it,
+    which loading applies.  Every entry is right for its key whatever file it comes from, so a
+    journal read over another base than it was written against (two runs at once), or lost,
+    can only cost recomputation."""
+
+    JOURNAL_LIMIT = 64  # changed entries kept in the journal before the whole file is rewritten
+
+    def __init__(self, folder: Path | None, kind: str) -> None:
+        super().__init__(folder, kind)
+        self._base_keys = set(self.entries)  # what the main file holds
+        self.journal = folder / f"{kind}-journal.pickle" if folder is not None else None
+        if self.journal is not None:
+            added, dropped = self._load_journal(self.journal)
+            for key in dropped:
+                self.entries.pop(key, None)
+            self.entries.update(added)
+
+    @staticmethod
+    def _load_journal(path: Path) -> tuple[dict[str, Any], list[str]]:
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            ignore = folder / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("# Created by auditfix: this folder is a cache.\n*\n")
-            descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".pickle")
-            with os.fdopen(descriptor, "wb") as handle:
-                pickle.dump({"format": _FORMAT, "entries": self.entries}, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temporary, self.path)
-        except OSError:
-            # The cache is an optimisation: a read-only checkout must still work.
+            with path.open("rb") as handle:
+                data = pickle.load(handle)
+            if isinstance(data, dict) and data.get("format") == _FORMAT:
+                added, dropped = data.get("added"), data.get("dropped")
+                if isinstance(added, dict) and isinstance(dropped, list):
+                    return added, dropped
+        except Exception:  # noqa: BLE001 - a missing or damaged journal is an empty one
+            pass
+        return {}, []
+
+    def save(self) -> None:
+        if self.path is None or self.journal is None or not self.dirty:
             return
+        added = {key: value for key, value in self.entries.items() if key not in self._base_keys}
+        dropped = sorted(self._base_keys - self.entries.keys())
+        if len(added) + len(dropped) <= self.JOURNAL_LIMIT and self.path.exists():
+            _write(self.journal, {"format": _FORMAT, "added": added, "dropped": dropped})
+            return
+        if _write(self.path, {"format": _FORMAT, "entries": self.entries}):
+            self._base_keys = set(self.entries)
+            self.journal.unlink(missing_ok=True)

@@ -25,7 +25,9 @@ from typing import TYPE_CHECKING, Any
 from codemods import __version__
 from codemods.analysis import precheck
 from codemods.engine import journal
-from codemods.engine.cache import CACHE_DIR_NAME, KeyPrefix, ResultCache, content_key, folder_digest, stable_bytes, tool_digest
+from codemods.engine.cache import (
+    CACHE_DIR_NAME, JournalledCache, KeyPrefix, ResultCache, content_key, folder_digest, stable_bytes, tool_digest,
+)  # fmt: skip
 from codemods.engine.collector import fewer_collections
 from codemods.engine.config import Settings
 from codemods.engine.discovery import discover
@@ -413,7 +415,7 @@ class Engine:
         ``self.screened``, the others' pre-check summaries to ``self.summaries``."""
         if not indexers:
             return {}
-        cache = ResultCache(self.cache_folder, "index")
+        cache = JournalledCache(self.cache_folder, "index")
         facts: dict[str, dict[str, Any]] = {c.name: {} for c in indexers}
         # A file's indexers together, and what its parse is asked next.
         todo: list[tuple[tuple[type[Codemod] | CodemodInfo, ...], str, bytes, _Screen | None]] = []
