@@ -17,11 +17,13 @@ import dataclasses
 import enum
 import hashlib
 import importlib.util
+import json
 import os
 import pickle
 import re
 import sys
 import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -124,13 +126,65 @@ def tool_digest() -> str:
     a development build keeps its version number across changes, and a result or index fact
     computed by other code, or with another libcst, jinja2 or Python, must not be reused."""
     if not _tool_digest:
-        root = Path(__file__).resolve().parents[2]
-        digest = hashlib.blake2b(digest_size=20)
-        digest.update(dependency_versions().encode())
-        for path in tool_files():
-            digest.update(content_key(path.relative_to(root).as_posix(), path.read_bytes()).encode())
-        _tool_digest.append(digest.hexdigest())
+        from codemods.analysis.installed import cache_folder
+
+        _tool_digest.append(kept_tool_digest(Path(__file__).resolve().parents[2], tool_files(), cache_folder()))
     return _tool_digest[0]
+
+
+def content_digest(root: Path, paths: list[Path]) -> str:
+    """The hash of the versions and of ``paths`` (relative to ``root``) with their content."""
+    digest = hashlib.blake2b(digest_size=20)
+    digest.update(dependency_versions().encode())
+    for path in paths:
+        digest.update(content_key(path.relative_to(root).as_posix(), path.read_bytes()).encode())
+    return digest.hexdigest()
+
+
+# A file changed this recently may change again within its timestamps' resolution: its stamp
+# does not vouch for its content yet (git's "racy" index entries).
+_RECENT_NS = 2_000_000_000
+_KEPT_DIGESTS = 16  # checkouts and environments sharing the user's cache folder
+
+
+def kept_tool_digest(root: Path, paths: list[Path], folder: Path) -> str:
+    """:func:`content_digest` of auditfix's files, kept in ``folder`` (the user's cache) under
+    their stamps: path, size, modification and change times (the change time moves on every
+    write, whatever sets the modification time back) and inode, and the versions.  Reading and
+    hashing every file costs more than the rest of a replayed run; the stamps are those the
+    replay key and the registry cache already trust, made stricter.  A file changed in the
+    last two seconds makes the digest be computed, not kept."""
+    now = time.time_ns()
+    stamps = []
+    try:
+        for path in paths:
+            info = os.stat(path)
+            if now - max(info.st_mtime_ns, info.st_ctime_ns) < _RECENT_NS:
+                return content_digest(root, paths)
+            stamps.append(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0{info.st_ino}")
+    except OSError:
+        return content_digest(root, paths)
+    key = content_key(dependency_versions(), str(root), *stamps)
+    store = folder / "tool-digests.json"
+    try:
+        kept = json.loads(store.read_text(encoding="utf-8"))
+        kept = kept if isinstance(kept, dict) else {}
+    except (OSError, ValueError):
+        kept = {}
+    digest = kept.get(key)
+    if isinstance(digest, str):
+        return digest
+    digest = content_digest(root, paths)
+    kept = {**dict(list(kept.items())[-(_KEPT_DIGESTS - 1) :]), key: digest}
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            json.dump(kept, handle)
+        os.replace(temporary, store)
+    except OSError:
+        pass  # a read-only home: the digest is still right, only not kept
+    return digest
 
 
 def content_key(*parts: bytes | str) -> str:
