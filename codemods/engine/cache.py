@@ -29,12 +29,19 @@ from pathlib import Path
 from typing import Any
 
 CACHE_DIR_NAME = ".auditfix_cache"
+JOURNAL_NAME = "write-journal.json"  # codemods.engine.journal: a run --write's changes until written
 _FORMAT = 1
 
 
 # Folders never searched for template files: a template cannot usefully include from them,
 # and this cache changes on every run.
 _NOT_TEMPLATE_FOLDERS = frozenset({".git", CACHE_DIR_NAME, "__pycache__"})
+
+
+def journal_path(folder: Path) -> Path:
+    """Where ``folder``'s write journal is (a check asks whether there is one without importing
+    codemods.engine.journal)."""
+    return folder / CACHE_DIR_NAME / JOURNAL_NAME
 
 
 def tool_files() -> list[Path]:

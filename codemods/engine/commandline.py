@@ -420,7 +420,7 @@ def finish_interrupted(folder: Path) -> None:
 
 
 def warn_of_interrupted_write(folder: Path) -> None:
-    from codemods.engine.journal import journal_path
+    from codemods.engine.cache import journal_path
 
     if journal_path(folder).exists():
         print_line("auditfix: a run --write was interrupted here; the next run --write finishes it first")

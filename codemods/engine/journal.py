@@ -21,9 +21,8 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
-from codemods.engine.cache import CACHE_DIR_NAME
+from codemods.engine.cache import journal_path
 
-JOURNAL_NAME = "write-journal.json"
 _FORMAT = 1
 
 
@@ -41,10 +40,6 @@ class Entry:
 
 def digest(data: bytes | None) -> str | None:
     return None if data is None else hashlib.sha256(data).hexdigest()
-
-
-def journal_path(folder: Path) -> Path:
-    return folder / CACHE_DIR_NAME / JOURNAL_NAME
 
 
 def record(folder: Path, entries: Iterable[Entry]) -> Path:

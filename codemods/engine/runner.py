@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 
 from codemods import __version__
 from codemods.analysis import precheck
-from codemods.engine import journal
 from codemods.engine.cache import (
     CACHE_DIR_NAME, JournalledCache, KeyPrefix, ResultCache, content_key, folder_digest, stable_bytes, tool_digest,
 )  # fmt: skip
@@ -755,6 +754,8 @@ def write_changes(folder: Path, changes: Sequence[Change]) -> list[Problem]:
     """
     if not changes:
         return []
+    from codemods.engine import journal  # only a run that writes
+
     try:
         journal.record(
             folder,
@@ -783,6 +784,8 @@ def finish_interrupted_write(folder: Path) -> Finished | None:
     run stopped), or something else: changed by someone since, so it is left alone, and so are
     the files that need it.  Raises ``journal.JournalError`` for a journal that cannot be used.
     """
+    from codemods.engine import journal  # only a run --write (it finishes an interrupted one first)
+
     entries = journal.load(folder)
     if entries is None:
         return None
