@@ -6,14 +6,15 @@ compiles, a second pass is a fixed point).  A generated module is the same text 
 (a pre-commit run on a changed route file generates the same services at every commit), so the
 verdict is kept in ``.auditfix_cache/generated.pickle``, keyed as a file's result is (the run's
 fingerprint, the path, the text) and on what else the check reads: the file's text before the
-run, and the index pass's pre-check facts for that path.
+run.  The index pass's pre-check facts for the path are not read: they are of the text that was
+there before, not of the generated one.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from codemods.engine.cache import ResultCache, content_key, stable_bytes
+from codemods.engine.cache import ResultCache, content_key
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -39,13 +40,12 @@ class GeneratedChecks:
         key = None
         if self._cache is not None:
             before = b"new" if old is None else b"old:" + old
-            screened = str(path in plan.screened)
-            key = content_key(self._fingerprint, path, before, new, screened, stable_bytes(plan.summaries.get(path)))
+            key = content_key(self._fingerprint, path, before, new)
             kept = self._cache.get(key)
             if isinstance(kept, tuple) and len(kept) == 3:
                 self._used.add(key)
                 return kept[1], kept[2]
-        outcome = transform_source(path, new, plan)
+        outcome = transform_source(path, new, plan, indexed=False)
         problem = None
         if outcome.status not in (FAILED, UNPARSABLE) and not outcome.extras and not (outcome.status == CHANGED and outcome.new_source is not None):
             problem = verify_rewrite(path, old, new, plan)

@@ -94,18 +94,20 @@ class FileOutcome:
     detail: str = ""  # traceback, shown with --verbose
 
 
-def transform_source(path: str, source: bytes, plan: Plan, *, precheck: bool = True) -> FileOutcome:
+def transform_source(path: str, source: bytes, plan: Plan, *, precheck: bool = True, indexed: bool = True) -> FileOutcome:
     """Run the plan's codemods over one file's bytes.  Never raises.
 
     ``precheck=False`` runs every codemod whose markers match, without the syntax pre-check (and
     the second pass in full): the tests compare both ways to prove the pre-check changes nothing.
+    ``indexed=False``: ``source`` is not the text the index pass screened at ``path`` (a file a
+    codemod generates where another was), so the plan's facts of ``path`` do not apply to it.
     """
-    if precheck and path in plan.screened:
+    if precheck and indexed and path in plan.screened:
         return FileOutcome(path, FILTERED)
     applicable = plan.applicable(source)
     python_parses = False  # CPython's parser accepted ``source`` (then libcst's checks cannot fail)
     if applicable and precheck:
-        summaries = plan.summaries.get(path)
+        summaries = plan.summaries.get(path) if indexed else None
         if summaries is not None:  # taken of CPython's tree of this text
             python_parses = True
             precheck_module.take_over(path, source)  # the index pass's tree, if it kept it
