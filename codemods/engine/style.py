@@ -121,7 +121,13 @@ def wrap_new_long_lines(original: bytes | None, new: bytes, limit: int) -> bytes
             before[line] -= 1
         elif len(line) > limit:
             long_lines.add(number)
-    if not long_lines or not _may_wrap(new, long_lines):
+    if not long_lines:
+        return new
+    if original is not None:
+        alone = _wrap_statements_alone(new, long_lines, limit)
+        if alone is not None:
+            return alone
+    if not _may_wrap(new, long_lines):
         return new
     try:
         # A tree of its own: no copy for metadata, and positions from one code generation.
@@ -145,6 +151,79 @@ def _may_wrap(source: bytes, lines: set[int]) -> bool:
         elif isinstance(node, ast.stmt) and node.lineno in lines:
             return True
     return False
+
+
+_SIMPLE = (
+    ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.Delete, ast.Pass, ast.Break,
+    ast.Continue, ast.Raise, ast.Assert, ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal,
+)  # fmt: skip
+
+
+def _wrap_statements_alone(new: bytes, lines: set[int], limit: int) -> bytes | None:
+    """What the whole-module wrap below returns, found by parsing only the statements that start
+    on ``lines``; None when the file is not one this shortcut is exact for (the caller then
+    parses the whole module).
+
+    Exact because, for each long line, it asks the same question of an equal node: the line
+    holds one whole simple statement alone (CPython's tree: it starts at the line's indentation,
+    ends on the line, and nothing else starts there), so libcst's ``SimpleStatementLine`` is that
+    line, parsed alone to an equal node; the line before it is code (not blank, not a comment),
+    so the node has no ``leading_lines`` in the module either; its start column is the line's
+    indentation.  The wrapped node is printed with that indentation before every line, which is
+    what the module's code generation writes for the indented breaks it holds.  A long line on
+    which no statement, ``if`` test or ``def`` starts is one the wrapper leaves alone.  Anything
+    else (an ``if``/``def``/compound statement on a long line, ``;``, line continuations, other
+    line endings or encodings than UTF-8 with ``\n``, a text CPython cannot parse, a last line
+    without its newline) falls back.  Only for rewritten files: their text is libcst's printing
+    of a tree libcst parsed, so the whole-module parse cannot fail where this one succeeds."""
+    try:
+        if _encoding(new) != "utf-8" or b"\r" in new or b"\\\n" in new or not new.endswith(b"\n"):
+            return None
+        text = new.decode("utf-8")
+    except (SyntaxError, UnicodeDecodeError, LookupError):
+        return None
+    source_lines = text.split("\n")
+    if len(source_lines) - 1 != len(text.splitlines()):
+        return None  # a form feed or another character str.splitlines breaks lines at
+    tree = parse_shared(new)
+    if tree is None:
+        return None
+    starts: dict[int, list[ast.AST]] = collections.defaultdict(list)
+    for node in walk_ast(tree):
+        if isinstance(node, ast.stmt) and node.lineno in lines:
+            starts[node.lineno].append(node)
+        if isinstance(node, ast.If) and node.test.lineno in lines:
+            starts[node.test.lineno].append(node.test)
+    replacements: dict[int, str] = {}
+    for number, nodes in starts.items():
+        line = source_lines[number - 1]
+        indent = line[: len(line) - len(line.lstrip(" \t"))]
+        (statement,) = nodes if len(nodes) == 1 else (None,)
+        previous = source_lines[number - 2].strip() if number > 1 else ""
+        if (
+            not isinstance(statement, _SIMPLE)
+            or statement.end_lineno != number
+            or statement.col_offset != len(indent.encode())
+            or not previous
+            or previous.startswith("#")
+        ):
+            return None
+        try:
+            node = parse_module(line[len(indent) :] + "\n", python_parses=False).body[0]
+        except Exception:  # noqa: BLE001 - the whole-module path decides
+            return None
+        if not isinstance(node, cst.SimpleStatementLine):
+            return None
+        wrapper = _LongLineWrapper(lines, limit, {node: CodePosition(number, len(indent))})
+        wrapped = wrapper.leave_SimpleStatementLine(node, node)
+        if wrapped is not node:
+            replacements[number] = "".join(indent + part for part in cst.Module(body=[wrapped]).code.splitlines(True))
+    if not starts:
+        return new  # what _may_wrap answers: no statement starts on a long line
+    if not replacements:
+        return new
+    pieces = [replacements.get(number, line + "\n") for number, line in enumerate(source_lines[:-1], 1)]
+    return "".join(pieces).encode("utf-8")
 
 
 class _Statements(traversal.Visitor):
