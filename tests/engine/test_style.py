@@ -274,6 +274,89 @@ def test_long_lines_wrap_as_with_every_node_visited_and_positioned(path: Path, m
     assert wrapped == [wrap_new_long_lines(None, data, limit) for limit in (30, 60)]
 
 
+# -- the statements alone: the whole-module wrap's answer without parsing the module ---------------
+
+_BEFORE = code("""\
+    import json
+
+
+    class Views:
+        def post(self, request):
+            data = json.loads(request.form["x"])
+            if data:
+                value = 1
+            return data
+    """)
+
+
+def _whole_module(original: bytes, new: bytes, limit: int, monkeypatch: pytest.MonkeyPatch) -> bytes:
+    with monkeypatch.context() as patch:
+        patch.setattr(style, "_wrap_statements_alone", lambda *args: None)
+        return wrap_new_long_lines(original, new, limit)
+
+
+def _with(line_after: str, *new_lines: str) -> bytes:
+    """_BEFORE with ``new_lines`` inserted after its line ``line_after``."""
+    text = _BEFORE.decode()
+    index = text.index(line_after + "\n") + len(line_after) + 1
+    return (text[:index] + "".join(line + "\n" for line in new_lines) + text[index:]).encode()
+
+
+@pytest.mark.parametrize(
+    ("new", "wrapped"),
+    [
+        pytest.param(_with("    def post(self, request):", "        result = tab_state_service.create_tab_state(request.form['queryEditor'], data)"), True, id="call-after-def"),
+        pytest.param(_with("        if data:", "            value = table_schema_service.expanded(request.form['expanded'], 1)  # why"), True, id="nested-with-comment"),
+        pytest.param(_with("        data = json.loads(request.form[\"x\"])", "        mapping = {'first_key': data, 'second_key': data, 'third_key': [1, 2, 3]}"), True, id="dict"),
+        pytest.param(_with("        data = json.loads(request.form[\"x\"])", "        assert check_everything(data, request) == expected_value_of_the_check_here"), True, id="assert"),
+        pytest.param(_with("        data = json.loads(request.form[\"x\"])", "        total = first_value_of_the_thing + second_value_of_the_thing + third_one"), False, id="nothing-to-split"),
+        pytest.param(_with("        data = json.loads(request.form[\"x\"])", "        total = compute(", "            first_value_of_the_thing, second_value_of_the_thing, third_value_of_it", "        )"), False, id="no-statement-starts-on-it"),
+    ],
+)
+def test_a_rewritten_file_wraps_its_lone_statements_without_the_module(
+    new: bytes, wrapped: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new long line holding one whole simple statement after a code line: the statement is
+    parsed alone, and the result is the whole-module wrap's, byte for byte."""
+    alone = style._wrap_statements_alone(new, {number for number, line in enumerate(new.decode().splitlines(), 1) if len(line) > 60}, 60)
+    assert alone is not None
+    assert (alone != new) is wrapped
+    assert wrap_new_long_lines(_BEFORE, new, 60) == alone == _whole_module(_BEFORE, new, 60, monkeypatch)
+
+
+@pytest.mark.parametrize(
+    "new",
+    [
+        pytest.param(_with("        data = json.loads(request.form[\"x\"])", "", "        result = tab_state_service.create_tab_state(request.form['q'], data)"), id="after-a-blank-line"),
+        pytest.param(_with("        data = json.loads(request.form[\"x\"])", "        # a comment", "        result = tab_state_service.create_tab_state(request.form['q'], data)"), id="after-a-comment"),
+        pytest.param(_with("        data = json.loads(request.form[\"x\"])", "        if tab_state_service.create_tab_state(request.form['queryEditor'], data):", "            pass"), id="if-test"),
+        pytest.param(_with("            value = 1", "    def created(self, first_parameter, second_parameter, third_parameter, fourth):", "        pass"), id="def"),
+        pytest.param(_with("        data = json.loads(request.form[\"x\"])", "        result = tab_state_service.create_tab_state(request.form['q'], data); x = 1"), id="semicolon"),
+        pytest.param(_with("        data = json.loads(request.form[\"x\"])", "        if data: result = tab_state_service.create_tab_state(request.form['q'], data)"), id="one-line-suite"),
+        pytest.param(_with("        data = json.loads(request.form[\"x\"])", "        result = tab_state_service.create_tab_state(request.form['q'], data)").replace(b"\n", b"\r\n"), id="crlf"),
+        pytest.param(_with("        data = json.loads(request.form[\"x\"])", "        result = tab_state_service.create_tab_state(request.form['q'], data)", "        x = 1 + \\", "            2"), id="continuation"),
+        pytest.param(b"result = tab_state_service.create_tab_state(request.form['queryEditor'], data)\n" + _BEFORE, id="first-line"),
+        pytest.param(_BEFORE + b"result = tab_state_service.create_tab_state(request.form['queryEditor'], data)", id="no-last-newline"),
+        pytest.param(b"# -*- coding: latin-1 -*-\n" + _with("    def post(self, request):", "        result = tab_state_service.create_tab_state(request.form['queryEditor'], data)"), id="latin-1"),
+        pytest.param(_with("    def post(self, request):", "        result = tab_state_service.create_tab_state(request.form['queryEditor'], data)", "\f"), id="form-feed"),
+        pytest.param(_with("    def post(self, request):", "        result = tab_state_service.create_tab_state(request.form['queryEditor'],"), id="python-cannot-parse"),
+    ],
+)
+def test_anything_else_takes_the_whole_module_wrap(new: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where parsing the statement alone is not proven to give the module's node (leading lines,
+    ``if``/``def`` headers, ``;``, other line endings or encodings), the module is parsed."""
+    lines = {number for number, line in enumerate(new.decode("latin-1").splitlines(), 1) if len(line) > 60}
+    assert style._wrap_statements_alone(new, lines, 60) is None
+    assert wrap_new_long_lines(_BEFORE, new, 60) == _whole_module(_BEFORE, new, 60, monkeypatch)
+
+
+def test_a_file_the_run_creates_takes_the_whole_module_wrap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its text is not libcst's printing of a tree libcst parsed: the module parse must decide."""
+    monkeypatch.setattr(style, "_wrap_statements_alone", lambda *args: pytest.fail("asked"))
+    new = _with("    def post(self, request):", "        result = tab_state_service.create_tab_state(request.form['queryEditor'], data)")
+    assert wrap_new_long_lines(None, new, 60) != new
+
+
 # -- end to end ---------------------------------------------------------------------------------
 
 
