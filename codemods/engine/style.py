@@ -169,7 +169,9 @@ def _wrap_statements_alone(new: bytes, lines: set[int], limit: int) -> bytes | N
     ends on the line, and nothing else starts there), so libcst's ``SimpleStatementLine`` is that
     line, parsed alone to an equal node; the line before it is code (not blank, not a comment),
     so the node has no ``leading_lines`` in the module either; its start column is the line's
-    indentation.  The wrapped node is printed with that indentation before every line, which is
+    indentation.  When blank or comment lines come between it and the simple statement before it
+    in the same block, they are its ``leading_lines`` (no block ends there to own them), and the
+    wrapper leaves a statement with leading lines as it is.  The wrapped node is printed with that indentation before every line, which is
     what the module's code generation writes for the indented breaks it holds.  A long line on
     which no statement, ``if`` test or ``def`` starts is one the wrapper leaves alone.  Anything
     else (an ``if``/``def``/compound statement on a long line, ``;``, line continuations, other
@@ -189,11 +191,16 @@ def _wrap_statements_alone(new: bytes, lines: set[int], limit: int) -> bytes | N
     if tree is None:
         return None
     starts: dict[int, list[ast.AST]] = collections.defaultdict(list)
+    preceding: dict[ast.AST, ast.stmt] = {}
     for node in walk_ast(tree):
         if isinstance(node, ast.stmt) and node.lineno in lines:
             starts[node.lineno].append(node)
         if isinstance(node, ast.If) and node.test.lineno in lines:
             starts[node.test.lineno].append(node.test)
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(node, field, None)
+            if isinstance(block, list):
+                preceding.update(zip(block[1:], block))
     replacements: dict[int, str] = {}
     for number, nodes in starts.items():
         line = source_lines[number - 1]
@@ -204,10 +211,12 @@ def _wrap_statements_alone(new: bytes, lines: set[int], limit: int) -> bytes | N
             not isinstance(statement, _SIMPLE)
             or statement.end_lineno != number
             or statement.col_offset != len(indent.encode())
-            or not previous
-            or previous.startswith("#")
         ):
             return None
+        if not previous or previous.startswith("#"):
+            if isinstance(preceding.get(statement), _SIMPLE):
+                continue  # its blank and comment lines are its leading_lines: the wrapper leaves it
+            return None  # they may be a block's footer, or the module's header
         try:
             node = parse_module(line[len(indent) :] + "\n", python_parses=False).body[0]
         except Exception:  # noqa: BLE001 - the whole-module path decides

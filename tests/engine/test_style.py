@@ -310,6 +310,8 @@ def _with(line_after: str, *new_lines: str) -> bytes:
         pytest.param(_with("        data = json.loads(request.form[\"x\"])", "        mapping = {'first_key': data, 'second_key': data, 'third_key': [1, 2, 3]}"), True, id="dict"),
         pytest.param(_with("        data = json.loads(request.form[\"x\"])", "        assert check_everything(data, request) == expected_value_of_the_check_here"), True, id="assert"),
         pytest.param(_with("        data = json.loads(request.form[\"x\"])", "        total = first_value_of_the_thing + second_value_of_the_thing + third_one"), False, id="nothing-to-split"),
+        pytest.param(_with("        data = json.loads(request.form[\"x\"])", "", "        result = tab_state_service.create_tab_state(request.form['q'], data)"), False, id="leading-blank-line-kept"),
+        pytest.param(_with("        data = json.loads(request.form[\"x\"])", "        # a comment", "        result = tab_state_service.create_tab_state(request.form['q'], data)"), False, id="leading-comment-kept"),
         pytest.param(_with("        data = json.loads(request.form[\"x\"])", "        total = compute(", "            first_value_of_the_thing, second_value_of_the_thing, third_value_of_it", "        )"), False, id="no-statement-starts-on-it"),
     ],
 )
@@ -327,8 +329,9 @@ def test_a_rewritten_file_wraps_its_lone_statements_without_the_module(
 @pytest.mark.parametrize(
     "new",
     [
-        pytest.param(_with("        data = json.loads(request.form[\"x\"])", "", "        result = tab_state_service.create_tab_state(request.form['q'], data)"), id="after-a-blank-line"),
-        pytest.param(_with("        data = json.loads(request.form[\"x\"])", "        # a comment", "        result = tab_state_service.create_tab_state(request.form['q'], data)"), id="after-a-comment"),
+        pytest.param(_with("            value = 1", "", "        result = tab_state_service.create_tab_state(request.form['q'], data)"), id="blank-line-after-a-block"),
+        pytest.param(_with("            value = 1", "        # a comment", "        result = tab_state_service.create_tab_state(request.form['q'], data)"), id="comment-after-a-block"),
+        pytest.param(_with("    def post(self, request):", "", "        result = tab_state_service.create_tab_state(request.form['q'], data)"), id="blank-line-first-in-block"),
         pytest.param(_with("        data = json.loads(request.form[\"x\"])", "        if tab_state_service.create_tab_state(request.form['queryEditor'], data):", "            pass"), id="if-test"),
         pytest.param(_with("            value = 1", "    def created(self, first_parameter, second_parameter, third_parameter, fourth):", "        pass"), id="def"),
         pytest.param(_with("        data = json.loads(request.form[\"x\"])", "        result = tab_state_service.create_tab_state(request.form['q'], data); x = 1"), id="semicolon"),
