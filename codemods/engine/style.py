@@ -177,7 +177,9 @@ def _wrap_statements_alone(new: bytes, lines: set[int], limit: int) -> bytes | N
     else (an ``if``/``def``/compound statement on a long line, ``;``, line continuations, other
     line endings or encodings than UTF-8 with ``\n``, a text CPython cannot parse, a last line
     without its newline) falls back.  Only for rewritten files: their text is libcst's printing
-    of a tree libcst parsed, so the whole-module parse cannot fail where this one succeeds."""
+    of a tree it parsed from the original, with nodes the codemods built from libcst's own node
+    types, which libcst parses back (the whole-module path returns the text unchanged when its
+    parse fails; a file the run creates comes from a template, so it still goes that way)."""
     try:
         if _encoding(new) != "utf-8" or b"\r" in new or b"\\\n" in new or not new.endswith(b"\n"):
             return None
