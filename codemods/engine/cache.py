@@ -150,7 +150,7 @@ def content_digest(root: Path, paths: list[Path]) -> str:
 
 # A file changed this recently may change again within its timestamps' resolution: its stamp
 # does not vouch for its content yet (git's "racy" index entries).
-_RECENT_NS = 2_000_000_000
+RECENT_NS = 2_000_000_000
 _KEPT_DIGESTS = 16  # checkouts and environments sharing the user's cache folder
 
 
@@ -166,7 +166,7 @@ def kept_tool_digest(root: Path, paths: list[Path], folder: Path) -> str:
     try:
         for path in paths:
             info = os.stat(path)
-            if now - max(info.st_mtime_ns, info.st_ctime_ns) < _RECENT_NS:
+            if now - max(info.st_mtime_ns, info.st_ctime_ns) < RECENT_NS:
                 return content_digest(root, paths)
             stamps.append(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0{info.st_ino}")
     except OSError:
@@ -351,3 +351,9 @@ class JournalledCache(ResultCache):
         if _write(self.path, {"format": _FORMAT, "entries": self.entries}):
             self._base_keys = set(self.entries)
             self.journal.unlink(missing_ok=True)
+
+    def replace(self, key: str, value: Any) -> None:
+        """Put a new value under a key the main file may hold (entries are content-keyed: this is
+        for a value that says more of the same content): the journal carries it."""
+        self._base_keys.discard(key)
+        self.put(key, value)

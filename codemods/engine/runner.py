@@ -32,7 +32,7 @@ from codemods.engine.config import Settings
 from codemods.engine.discovery import discover
 from codemods.engine.generated import GeneratedChecks
 from codemods.engine.manifest import CodemodInfo, loaded
-from codemods.engine.replay import TreeRead, file_state
+from codemods.engine.replay import TreeChanged, TreeRead, file_state
 
 # libcst, the codemods and the pipeline are imported when a file needs them (codemods.engine.pipeline):
 # a run whose files contain no codemod's markers never imports them.
@@ -53,6 +53,30 @@ class SourceFile:
 
     def content_digest(self) -> bytes:
         return self.digest if self.digest is not None else hashlib.blake2b(self.data, digest_size=20).digest()
+
+    def has_marker(self, marker: bytes) -> bool:
+        return marker in self.data
+
+
+class TreeSource:
+    """A file of the key's tree (``TreeRead``) the run only indexes: its bytes are read only if
+    its markers or index facts are not in the caches."""
+
+    __slots__ = ("path", "_tree")
+
+    def __init__(self, tree: TreeRead, path: str) -> None:
+        self.path = path
+        self._tree = tree
+
+    @property
+    def data(self) -> bytes:
+        return self._tree.data(self.path)
+
+    def content_digest(self) -> bytes:
+        return self._tree.files[self.path].digest
+
+    def has_marker(self, marker: bytes) -> bool:
+        return self._tree.has_marker(self.path, marker)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -142,8 +166,13 @@ def sources_in(tree: TreeRead, paths: Iterable[str], report: RunReport) -> list[
         if not stat.S_ISREG(known.st_mode):
             report.skipped.append(Problem(path, "not a regular file"))
             continue
-        sources.append(SourceFile(path, known.data, stat.S_IMODE(known.st_mode), known.mtime_ns, known.digest))
+        sources.append(SourceFile(path, tree.data(path), stat.S_IMODE(known.st_mode), known.mtime_ns, known.digest))
     return sources
+
+
+def indexed_in(tree: TreeRead, paths: Iterable[str]) -> list[TreeSource]:
+    """The regular files at ``paths`` of ``tree``, for the index pass only (read when it needs their bytes)."""
+    return [TreeSource(tree, path) for path in paths if stat.S_ISREG(tree.files[path].st_mode)]
 
 
 # -- parallel map ----------------------------------------------------------------------------
@@ -327,7 +356,16 @@ class Engine:
 
     def run(self) -> RunReport:
         with fewer_collections():  # the run's indexes and trees are long-lived: see engine.collector
-            return self._run()
+            tree = self.tree
+            try:
+                report = self._run()
+            except TreeChanged:
+                # A file changed since the key hashed it without reading it: the run starts again
+                # on the tree as it is now (read_from_key is False: no record unless it stays so).
+                report = self._run()
+            if tree is not None and self.cache_folder is not None:
+                tree.save()  # the stat cache, with the markers the index pass learnt
+            return report
 
     def _run(self) -> RunReport:
         report = RunReport(self.root, tuple(c.name for c in self.settings.codemods))
@@ -362,7 +400,9 @@ class Engine:
             # The whole-tree index still sees the whole tree, so a named file is rewritten as in a full run.
             named = {source.path for source in sources}
             others = [p for p in everything.paths if p not in named]
-            index_sources = sources + self._read(others, RunReport(self.root, report.codemods), tree)
+            index_sources = sources + (
+                read_sources(self.folder, others, RunReport(self.root, report.codemods)) if tree is None else indexed_in(tree, others)
+            )
         try:
             indexes = self._build_indexes(indexers, index_sources, sources, codemods)
         finally:
@@ -401,7 +441,7 @@ class Engine:
     def _build_indexes(
         self,
         indexers: list[type[Codemod] | CodemodInfo],
-        sources: list[SourceFile],
+        sources: Sequence[SourceFile | TreeSource],
         rewrite: list[SourceFile] | None = None,
         codemods: Sequence[type[Codemod] | CodemodInfo] | None = None,
     ) -> dict[str, Any]:
@@ -426,7 +466,7 @@ class Engine:
             missing: list[type[Codemod] | CodemodInfo] = []
             digest = None
             for codemod in indexers:
-                if not any(marker in source.data for marker in codemod.index_markers):
+                if not any(source.has_marker(marker) for marker in codemod.index_markers):
                     continue
                 digest = source.content_digest() if digest is None else digest  # once per file, not per indexer
                 key = prefixes[codemod.name].key(source.path, digest)
