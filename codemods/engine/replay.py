@@ -7,7 +7,8 @@ made of, at any depth), the Python, libcst and jinja2 versions, the terminal (co
 current folder (``--check`` prints paths relative to it).  Those
 inputs are hashed into one key; a run that completes records its output under that key, and
 an identical run replays it: the CLI prints the recorded diff and lines and exits with the
-recorded code, after only discovering, reading and hashing the files.  Any difference in any
+recorded code, after only discovering, reading and hashing the files (a file whose stamps the
+stat cache knows, codemods.engine.stamps, is not read: its recorded hash goes in).  Any difference in any
 input is a different key, so the full run (with its per-file cache) happens.
 
 The files a run reads besides the discovered ones (an existing service module or package

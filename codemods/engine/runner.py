@@ -11,14 +11,13 @@ from __future__ import annotations
 import collections
 import dataclasses
 import glob
-import hashlib
 import os
 import stat
 import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +32,7 @@ from codemods.engine.discovery import discover
 from codemods.engine.generated import GeneratedChecks
 from codemods.engine.manifest import CodemodInfo, loaded
 from codemods.engine.replay import TreeChanged, TreeRead, file_state
+from codemods.engine.sources import Problem, SourceFile, TreeSource, indexed_in, read_sources, sources_in
 
 # libcst, the codemods and the pipeline are imported when a file needs them (codemods.engine.pipeline):
 # a run whose files contain no codemod's markers never imports them.
@@ -41,42 +41,6 @@ if TYPE_CHECKING:
     from codemods.engine.pipeline import FileOutcome, Plan
 
 ProgressCallback = Callable[[str, int, int], None]  # (phase, done, total)
-
-
-@dataclasses.dataclass(frozen=True)
-class SourceFile:
-    path: str  # posix, relative to the root
-    data: bytes
-    mode: int
-    mtime_ns: int
-    digest: bytes | None = None  # blake2b of ``data`` (20 bytes) when the replay key took it
-
-    def content_digest(self) -> bytes:
-        return self.digest if self.digest is not None else hashlib.blake2b(self.data, digest_size=20).digest()
-
-    def has_marker(self, marker: bytes) -> bool:
-        return marker in self.data
-
-
-class TreeSource:
-    """A file of the key's tree (``TreeRead``) the run only indexes: its bytes are read only if
-    its markers or index facts are not in the caches."""
-
-    __slots__ = ("path", "_tree")
-
-    def __init__(self, tree: TreeRead, path: str) -> None:
-        self.path = path
-        self._tree = tree
-
-    @property
-    def data(self) -> bytes:
-        return self._tree.data(self.path)
-
-    def content_digest(self) -> bytes:
-        return self._tree.files[self.path].digest
-
-    def has_marker(self, marker: bytes) -> bool:
-        return self._tree.has_marker(self.path, marker)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,13 +56,6 @@ class Change:
     # Files this one needs (a route that now imports a generated service): it is written only
     # after all of them were.
     requires: tuple[str, ...] = ()
-
-
-@dataclasses.dataclass(frozen=True)
-class Problem:
-    path: str
-    message: str
-    detail: str = ""
 
 
 @dataclasses.dataclass
@@ -135,44 +92,6 @@ class RunReport:
         if per_codemod:
             text += "; files changed per codemod: " + ", ".join(f"{n} {c}" for n, c in per_codemod.items())
         return text
-
-
-# -- reading -------------------------------------------------------------------------------
-
-
-def read_sources(folder: Path, paths: Iterable[str], report: RunReport) -> list[SourceFile]:
-    sources = []
-    for path in paths:
-        full = folder / path
-        try:
-            info = os.stat(full)
-            if not stat.S_ISREG(info.st_mode):
-                report.skipped.append(Problem(path, "not a regular file"))
-                continue
-            data = full.read_bytes()
-        except OSError as exc:
-            report.skipped.append(Problem(path, f"cannot read: {exc.strerror or exc}"))
-            continue
-        sources.append(SourceFile(path, data, stat.S_IMODE(info.st_mode), info.st_mtime_ns))
-    return sources
-
-
-def sources_in(tree: TreeRead, paths: Iterable[str], report: RunReport) -> list[SourceFile]:
-    """The files at ``paths`` as the replay key read them (``tree`` holds every discovered file),
-    with what :func:`read_sources` would report."""
-    sources = []
-    for path in paths:
-        known = tree.files[path]
-        if not stat.S_ISREG(known.st_mode):
-            report.skipped.append(Problem(path, "not a regular file"))
-            continue
-        sources.append(SourceFile(path, tree.data(path), stat.S_IMODE(known.st_mode), known.mtime_ns, known.digest))
-    return sources
-
-
-def indexed_in(tree: TreeRead, paths: Iterable[str]) -> list[TreeSource]:
-    """The regular files at ``paths`` of ``tree``, for the index pass only (read when it needs their bytes)."""
-    return [TreeSource(tree, path) for path in paths if stat.S_ISREG(tree.files[path].st_mode)]
 
 
 # -- parallel map ----------------------------------------------------------------------------
@@ -824,7 +743,9 @@ def finish_interrupted_write(folder: Path) -> Finished | None:
     run stopped), or something else: changed by someone since, so it is left alone, and so are
     the files that need it.  Raises ``journal.JournalError`` for a journal that cannot be used.
     """
-    from codemods.engine import journal  # only a run --write (it finishes an interrupted one first)
+    from codemods.engine import (
+        journal,  # only a run --write (it finishes an interrupted one first)
+    )
 
     entries = journal.load(folder)
     if entries is None:

@@ -167,7 +167,7 @@ def test_content_that_is_not_the_recorded_one_restarts_the_run_without_a_record(
     that hash are not cached), starts again on the tree as it is, and the entry goes."""
     clock.ahead = 10
     run(project)
-    key, tree = tree_of(project)
+    _, tree = tree_of(project)
     wrong = tree.files["app/__init__.py"]
     assert wrong.data is None
     tree.files["app/__init__.py"] = type(wrong)(None, wrong.st_mode, wrong.mtime_ns, b"\0" * 20, wrong.stamp)
