@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from codemods import __version__
-from codemods.engine.cache import CACHE_DIR_NAME, ResultCache, content_key, dependency_versions, folder_digest, tool_files
+from codemods.engine.cache import CACHE_DIR_NAME, ResultCache, content_key, dependency_versions, folder_digest, tool_stats
 from codemods.engine.discovery import Discovered, discover
 from codemods.engine.stamps import StatCache
 
@@ -66,8 +66,7 @@ def tool_fingerprint(*, with_registry: bool = True) -> bytes:
     """auditfix's own files (size and modification time), and the versions that shape results;
     with the registry's classes when it is imported (a test's own registry is part of the tool)."""
     parts = [__version__, dependency_versions()]
-    for path in tool_files():
-        info = path.stat()
+    for path, info in tool_stats():
         parts.append(f"{path.as_posix()}:{info.st_size}:{info.st_mtime_ns}")
     registry = sys.modules.get("codemods.registry")
     if registry is not None and with_registry:
