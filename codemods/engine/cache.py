@@ -53,6 +53,19 @@ def tool_files() -> list[Path]:
     return code + cli + files_under(root / "templates")
 
 
+_tool_stats: list[tuple[int, list[tuple[Path, os.stat_result]]]] = []
+
+
+def tool_stats() -> list[tuple[Path, os.stat_result]]:
+    """:func:`tool_files` with their ``os.stat``, taken once per process as :func:`tool_digest` is
+    computed once: the replay key, the registry cache and the kept tool digest all read them, and
+    listing and stating auditfix's files cost a few milliseconds each time."""
+    if not _tool_stats:
+        now = time.time_ns()  # when they were taken: what a kept digest's racy check compares with
+        _tool_stats.append((now, [(path, os.stat(path)) for path in tool_files()]))
+    return _tool_stats[0][1]
+
+
 def files_under(folder: Path) -> list[Path]:
     """The files under ``folder`` at any depth, through symbolic links, sorted; none if missing.
 
@@ -135,7 +148,13 @@ def tool_digest() -> str:
     if not _tool_digest:
         from codemods.analysis.installed import cache_folder
 
-        _tool_digest.append(kept_tool_digest(Path(__file__).resolve().parents[2], tool_files(), cache_folder()))
+        try:
+            stats = tool_stats()
+        except OSError:
+            paths, taken = tool_files(), None
+        else:
+            paths, taken = [path for path, _ in stats], (_tool_stats[0][0], [info for _, info in stats])
+        _tool_digest.append(kept_tool_digest(Path(__file__).resolve().parents[2], paths, cache_folder(), taken))
     return _tool_digest[0]
 
 
@@ -150,23 +169,26 @@ def content_digest(root: Path, paths: list[Path]) -> str:
 
 # A file changed this recently may change again within its timestamps' resolution: its stamp
 # does not vouch for its content yet (git's "racy" index entries).
-_RECENT_NS = 2_000_000_000
+RECENT_NS = 2_000_000_000
 _KEPT_DIGESTS = 16  # checkouts and environments sharing the user's cache folder
 
 
-def kept_tool_digest(root: Path, paths: list[Path], folder: Path) -> str:
+def kept_tool_digest(
+    root: Path, paths: list[Path], folder: Path, taken: tuple[int, list[os.stat_result]] | None = None
+) -> str:
     """:func:`content_digest` of auditfix's files, kept in ``folder`` (the user's cache) under
     their stamps: path, size, modification and change times (the change time moves on every
     write, whatever sets the modification time back) and inode, and the versions.  Reading and
     hashing every file costs more than the rest of a replayed run; the stamps are those the
     replay key and the registry cache already trust, made stricter.  A file changed in the
-    last two seconds makes the digest be computed, not kept."""
-    now = time.time_ns()
+    last two seconds makes the digest be computed, not kept.  ``taken``: when the files' stats
+    were taken and the stats, if they were already (:func:`tool_stats`)."""
+    now, infos = taken if taken is not None else (time.time_ns(), None)
     stamps = []
     try:
-        for path in paths:
-            info = os.stat(path)
-            if now - max(info.st_mtime_ns, info.st_ctime_ns) < _RECENT_NS:
+        for index, path in enumerate(paths):
+            info = os.stat(path) if infos is None else infos[index]
+            if now - max(info.st_mtime_ns, info.st_ctime_ns) < RECENT_NS:
                 return content_digest(root, paths)
             stamps.append(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0{info.st_ino}")
     except OSError:
@@ -351,3 +373,9 @@ class JournalledCache(ResultCache):
         if _write(self.path, {"format": _FORMAT, "entries": self.entries}):
             self._base_keys = set(self.entries)
             self.journal.unlink(missing_ok=True)
+
+    def replace(self, key: str, value: Any) -> None:
+        """Put a new value under a key the main file may hold (entries are content-keyed: this is
+        for a value that says more of the same content): the journal carries it."""
+        self._base_keys.discard(key)
+        self.put(key, value)

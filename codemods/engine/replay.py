@@ -7,7 +7,8 @@ made of, at any depth), the Python, libcst and jinja2 versions, the terminal (co
 current folder (``--check`` prints paths relative to it).  Those
 inputs are hashed into one key; a run that completes records its output under that key, and
 an identical run replays it: the CLI prints the recorded diff and lines and exits with the
-recorded code, after only discovering, reading and hashing the files.  Any difference in any
+recorded code, after only discovering, reading and hashing the files (a file whose stamps the
+stat cache knows, codemods.engine.stamps, is not read: its recorded hash goes in).  Any difference in any
 input is a different key, so the full run (with its per-file cache) happens.
 
 The files a run reads besides the discovered ones (an existing service module or package
@@ -23,13 +24,15 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import stat
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from codemods import __version__
-from codemods.engine.cache import CACHE_DIR_NAME, ResultCache, content_key, dependency_versions, folder_digest, tool_files
+from codemods.engine.cache import CACHE_DIR_NAME, ResultCache, content_key, dependency_versions, folder_digest, tool_stats
 from codemods.engine.discovery import Discovered, discover
+from codemods.engine.stamps import StatCache
 
 _KEEP = 8  # recorded runs kept: a few command lines used in turn (pre-commit, CI, by hand)
 _ENVIRONMENT = ("NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS", "CLICOLOR", "CLICOLOR_FORCE")
@@ -63,8 +66,7 @@ def tool_fingerprint(*, with_registry: bool = True) -> bytes:
     """auditfix's own files (size and modification time), and the versions that shape results;
     with the registry's classes when it is imported (a test's own registry is part of the tool)."""
     parts = [__version__, dependency_versions()]
-    for path in tool_files():
-        info = path.stat()
+    for path, info in tool_stats():
         parts.append(f"{path.as_posix()}:{info.st_size}:{info.st_mtime_ns}")
     registry = sys.modules.get("codemods.registry")
     if registry is not None and with_registry:
@@ -81,24 +83,68 @@ def _pyproject(folder: Path) -> Path | None:
 
 @dataclasses.dataclass(frozen=True)
 class ReadFile:
-    """One discovered file as the key read it."""
+    """One discovered file as the key read it, or as the stat cache knows it."""
 
-    data: bytes
+    data: bytes | None  # None: not read, ``digest`` is the stat cache's (TreeRead.data reads it)
     st_mode: int
     mtime_ns: int
     digest: bytes  # blake2b of ``data``, 20 bytes
+    stamp: str | None = None  # its key in the stat cache (codemods.engine.stamps)
+
+
+class TreeChanged(Exception):
+    """A file the key hashed without reading (its stat cache entry) no longer has that content."""
 
 
 @dataclasses.dataclass(frozen=True)
 class TreeRead:
     """The files a key was computed from, discovered and read once: the run the key belongs to
     works on these (codemods.engine.runner.Engine) instead of discovering and reading the tree
-    again, so its output is that of the content the key names."""
+    again, so its output is that of the content the key names.
+
+    A file whose stamps the stat cache knows was not read for the key (its recorded hash went
+    in): the run reads it only if it needs its bytes (:meth:`data`), and only its markers and
+    hash otherwise (:meth:`has_marker`, ``files[path].digest``).  Bytes read then that are not
+    those the key hashed raise :class:`TreeChanged`: the run starts again without the key's tree."""
 
     root: Path
     excludes: tuple[str, ...]
     found: Discovered
     files: dict[str, ReadFile]
+    stats: StatCache | None = None
+
+    def data(self, path: str) -> bytes:
+        """The bytes of ``path`` the key hashed (read now if the key took its hash from the stat cache)."""
+        known = self.files[path]
+        if known.data is not None:
+            return known.data
+        try:
+            with open(os.path.join(str(self.root if self.root.is_dir() else self.root.parent), path), "rb") as handle:
+                data = handle.read()
+        except OSError:
+            raise TreeChanged(path) from None
+        if hashlib.blake2b(data, digest_size=20).digest() != known.digest:
+            if self.stats is not None and known.stamp is not None:
+                self.stats.forget(known.stamp)
+            raise TreeChanged(path)
+        self.files[path] = dataclasses.replace(known, data=data)
+        return data
+
+    def has_marker(self, path: str, marker: bytes) -> bool:
+        """Whether the content of ``path`` the key hashed holds ``marker`` (from the stat cache when it knows)."""
+        known = self.files[path]
+        stamp = known.stamp if self.stats is not None else None
+        present = self.stats.marker(stamp, marker) if stamp is not None else None  # type: ignore[union-attr]
+        if present is None:
+            present = marker in self.data(path)
+            if stamp is not None:
+                self.stats.learn(stamp, marker, present)  # type: ignore[union-attr]
+        return present
+
+    def save(self) -> None:
+        """Keep what the run learnt of the files in the stat cache."""
+        if self.stats is not None:
+            self.stats.save()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,13 +195,21 @@ def run_key(
         stamps = []
         files: dict[str, ReadFile] = {}
         top = str(folder)
+        stats = StatCache(folder / CACHE_DIR_NAME)
         for path in found.paths:
             full = os.path.join(top, path)  # what ``(folder / path).read_bytes()`` opens, without pathlib's parsing
             info = os.stat(full)
             stamps.append((path, info.st_size, info.st_mtime_ns))
-            with open(full, "rb") as handle:
-                data = handle.read()
-            files[path] = ReadFile(data, info.st_mode, info.st_mtime_ns, hashlib.blake2b(data, digest_size=20).digest())
+            stamp = StatCache.stamp(path, info) if stat.S_ISREG(info.st_mode) else None
+            known = stats.digest(stamp) if stamp is not None else None
+            if known is not None:
+                files[path] = ReadFile(None, info.st_mode, info.st_mtime_ns, known, stamp)
+            else:
+                with open(full, "rb") as handle:
+                    data = handle.read()
+                files[path] = ReadFile(data, info.st_mode, info.st_mtime_ns, hashlib.blake2b(data, digest_size=20).digest(), stamp)
+                if stamp is not None:
+                    stats.record(stamp, info, files[path].digest)
             digest.update(path.encode() + b"\0")
             digest.update(files[path].digest)
         for link in found.symlinks:
@@ -176,7 +230,8 @@ def run_key(
         )
         if pyproject is not None:
             stamps.append((str(pyproject), *_stamp(pyproject)))
-        return RunKey(value, tuple(stamps), root, all_excludes, pyproject, TreeRead(root, all_excludes, found, files))
+        tree = TreeRead(root, all_excludes, found, files, stats)
+        return RunKey(value, tuple(stamps), root, all_excludes, pyproject, tree)
     except Exception:  # noqa: BLE001 - anything odd: no replay, the full run decides
         return None
 

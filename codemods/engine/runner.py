@@ -11,14 +11,13 @@ from __future__ import annotations
 import collections
 import dataclasses
 import glob
-import hashlib
 import os
 import stat
 import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +31,8 @@ from codemods.engine.config import Settings
 from codemods.engine.discovery import discover
 from codemods.engine.generated import GeneratedChecks
 from codemods.engine.manifest import CodemodInfo, loaded
-from codemods.engine.replay import TreeRead, file_state
+from codemods.engine.replay import TreeChanged, TreeRead, file_state
+from codemods.engine.sources import Problem, SourceFile, TreeSource, indexed_in, read_sources, sources_in
 
 # libcst, the codemods and the pipeline are imported when a file needs them (codemods.engine.pipeline):
 # a run whose files contain no codemod's markers never imports them.
@@ -41,18 +41,6 @@ if TYPE_CHECKING:
     from codemods.engine.pipeline import FileOutcome, Plan
 
 ProgressCallback = Callable[[str, int, int], None]  # (phase, done, total)
-
-
-@dataclasses.dataclass(frozen=True)
-class SourceFile:
-    path: str  # posix, relative to the root
-    data: bytes
-    mode: int
-    mtime_ns: int
-    digest: bytes | None = None  # blake2b of ``data`` (20 bytes) when the replay key took it
-
-    def content_digest(self) -> bytes:
-        return self.digest if self.digest is not None else hashlib.blake2b(self.data, digest_size=20).digest()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,13 +56,6 @@ class Change:
     # Files this one needs (a route that now imports a generated service): it is written only
     # after all of them were.
     requires: tuple[str, ...] = ()
-
-
-@dataclasses.dataclass(frozen=True)
-class Problem:
-    path: str
-    message: str
-    detail: str = ""
 
 
 @dataclasses.dataclass
@@ -111,39 +92,6 @@ class RunReport:
         if per_codemod:
             text += "; files changed per codemod: " + ", ".join(f"{n} {c}" for n, c in per_codemod.items())
         return text
-
-
-# -- reading -------------------------------------------------------------------------------
-
-
-def read_sources(folder: Path, paths: Iterable[str], report: RunReport) -> list[SourceFile]:
-    sources = []
-    for path in paths:
-        full = folder / path
-        try:
-            info = os.stat(full)
-            if not stat.S_ISREG(info.st_mode):
-                report.skipped.append(Problem(path, "not a regular file"))
-                continue
-            data = full.read_bytes()
-        except OSError as exc:
-            report.skipped.append(Problem(path, f"cannot read: {exc.strerror or exc}"))
-            continue
-        sources.append(SourceFile(path, data, stat.S_IMODE(info.st_mode), info.st_mtime_ns))
-    return sources
-
-
-def sources_in(tree: TreeRead, paths: Iterable[str], report: RunReport) -> list[SourceFile]:
-    """The files at ``paths`` as the replay key read them (``tree`` holds every discovered file),
-    with what :func:`read_sources` would report."""
-    sources = []
-    for path in paths:
-        known = tree.files[path]
-        if not stat.S_ISREG(known.st_mode):
-            report.skipped.append(Problem(path, "not a regular file"))
-            continue
-        sources.append(SourceFile(path, known.data, stat.S_IMODE(known.st_mode), known.mtime_ns, known.digest))
-    return sources
 
 
 # -- parallel map ----------------------------------------------------------------------------
@@ -327,7 +275,16 @@ class Engine:
 
     def run(self) -> RunReport:
         with fewer_collections():  # the run's indexes and trees are long-lived: see engine.collector
-            return self._run()
+            tree = self.tree
+            try:
+                report = self._run()
+            except TreeChanged:
+                # A file changed since the key hashed it without reading it: the run starts again
+                # on the tree as it is now (read_from_key is False: no record unless it stays so).
+                report = self._run()
+            if tree is not None and self.cache_folder is not None:
+                tree.save()  # the stat cache, with the markers the index pass learnt
+            return report
 
     def _run(self) -> RunReport:
         report = RunReport(self.root, tuple(c.name for c in self.settings.codemods))
@@ -362,7 +319,9 @@ class Engine:
             # The whole-tree index still sees the whole tree, so a named file is rewritten as in a full run.
             named = {source.path for source in sources}
             others = [p for p in everything.paths if p not in named]
-            index_sources = sources + self._read(others, RunReport(self.root, report.codemods), tree)
+            index_sources = sources + (
+                read_sources(self.folder, others, RunReport(self.root, report.codemods)) if tree is None else indexed_in(tree, others)
+            )
         try:
             indexes = self._build_indexes(indexers, index_sources, sources, codemods)
         finally:
@@ -401,7 +360,7 @@ class Engine:
     def _build_indexes(
         self,
         indexers: list[type[Codemod] | CodemodInfo],
-        sources: list[SourceFile],
+        sources: Sequence[SourceFile | TreeSource],
         rewrite: list[SourceFile] | None = None,
         codemods: Sequence[type[Codemod] | CodemodInfo] | None = None,
     ) -> dict[str, Any]:
@@ -426,7 +385,7 @@ class Engine:
             missing: list[type[Codemod] | CodemodInfo] = []
             digest = None
             for codemod in indexers:
-                if not any(marker in source.data for marker in codemod.index_markers):
+                if not any(source.has_marker(marker) for marker in codemod.index_markers):
                     continue
                 digest = source.content_digest() if digest is None else digest  # once per file, not per indexer
                 key = prefixes[codemod.name].key(source.path, digest)
@@ -784,7 +743,9 @@ def finish_interrupted_write(folder: Path) -> Finished | None:
     run stopped), or something else: changed by someone since, so it is left alone, and so are
     the files that need it.  Raises ``journal.JournalError`` for a journal that cannot be used.
     """
-    from codemods.engine import journal  # only a run --write (it finishes an interrupted one first)
+    from codemods.engine import (
+        journal,  # only a run --write (it finishes an interrupted one first)
+    )
 
     entries = journal.load(folder)
     if entries is None:

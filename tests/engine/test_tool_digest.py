@@ -102,3 +102,26 @@ def test_a_digest_per_checkout_is_kept(tmp_path: Path, tool: tuple[Path, list[Pa
     kept_tool_digest(root, paths[:2], tmp_path / "user-cache")
     kept_tool_digest(root, paths, tmp_path / "user-cache")  # the oldest: dropped
     assert len(calls) == 1
+
+
+def test_stats_taken_earlier_are_judged_at_the_time_they_were_taken(
+    tmp_path: Path, tool: tuple[Path, list[Path]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run's one stat of auditfix's files (cache.tool_stats) serves the kept digest later: a
+    file recent when they were taken is racy, however late the digest is asked for."""
+    root, paths = tool
+    taken = (cache.time.time_ns(), [os.stat(path) for path in paths])  # the change times are now
+    age(monkeypatch, 10)
+    calls = hashed(monkeypatch)
+    for _ in range(2):
+        assert kept_tool_digest(root, paths, tmp_path / "user-cache", taken) == content_digest(root, paths)
+    assert len(calls) == 2 and not (tmp_path / "user-cache" / "tool-digests.json").exists()
+    later = (cache.time.time_ns(), taken[1])
+    kept_tool_digest(root, paths, tmp_path / "user-cache", later)
+    assert kept_tool_digest(root, paths, tmp_path / "user-cache") == kept_tool_digest(root, paths, tmp_path / "user-cache", later)
+    assert len(calls) == 3  # the same stamps, stated again or not: kept
+
+
+def test_one_stat_of_auditfixs_files_per_process() -> None:
+    stats = cache.tool_stats()
+    assert [path for path, _ in stats] == cache.tool_files() and cache.tool_stats() is stats
