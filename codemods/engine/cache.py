@@ -354,12 +354,12 @@ class JournalledCache(ResultCache):
         try:
             with path.open("rb") as handle:
                 data = pickle.load(handle)
-            if isinstance(data, dict) and data.get("format") == _FORMAT:
-                added, dropped = data.get("added"), data.get("dropped")
-                if isinstance(added, dict) and isinstance(dropped, list):
-                    return added, dropped
         except Exception:  # noqa: BLE001 - a missing or damaged journal is an empty one
-            pass
+            return {}, []
+        if isinstance(data, dict) and data.get("format") == _FORMAT:
+            added, dropped = data.get("added"), data.get("dropped")
+            if isinstance(added, dict) and isinstance(dropped, list):
+                return added, dropped
         return {}, []
 
     def save(self) -> None:

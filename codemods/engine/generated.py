@@ -34,7 +34,13 @@ class GeneratedChecks:
     def verdict(self, path: str, old: bytes | None, new: bytes, plan: Plan) -> tuple[FileOutcome, str | None]:
         """The codemods' outcome on ``new`` (generated at ``path``, where ``old`` was) and, when
         it neither fails, generates code nor changes the text, :func:`verify_rewrite`'s verdict."""
-        from codemods.engine.pipeline import CHANGED, FAILED, UNPARSABLE, transform_source, verify_rewrite
+        from codemods.engine.pipeline import (
+            CHANGED,
+            FAILED,
+            UNPARSABLE,
+            transform_source,
+            verify_rewrite,
+        )
 
         self._paths.add(path)
         key = None
