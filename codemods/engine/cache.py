@@ -60,10 +60,15 @@ def tool_stats() -> list[tuple[Path, os.stat_result]]:
     """:func:`tool_files` with their ``os.stat``, taken once per process as :func:`tool_digest` is
     computed once: the replay key, the registry cache and the kept tool digest all read them, and
     listing and stating auditfix's files cost a few milliseconds each time."""
+    return _taken_tool_stats()[1]
+
+
+def _taken_tool_stats() -> tuple[int, list[tuple[Path, os.stat_result]]]:
+    """When :func:`tool_stats` were taken (what a kept digest's racy check compares with), and them."""
     if not _tool_stats:
-        now = time.time_ns()  # when they were taken: what a kept digest's racy check compares with
+        now = time.time_ns()
         _tool_stats.append((now, [(path, os.stat(path)) for path in tool_files()]))
-    return _tool_stats[0][1]
+    return _tool_stats[0]
 
 
 def files_under(folder: Path) -> list[Path]:
@@ -149,11 +154,11 @@ def tool_digest() -> str:
         from codemods.analysis.installed import cache_folder
 
         try:
-            stats = tool_stats()
+            when, stats = _taken_tool_stats()
         except OSError:
             paths, taken = tool_files(), None
         else:
-            paths, taken = [path for path, _ in stats], (_tool_stats[0][0], [info for _, info in stats])
+            paths, taken = [path for path, _ in stats], (when, [info for _, info in stats])
         _tool_digest.append(kept_tool_digest(Path(__file__).resolve().parents[2], paths, cache_folder(), taken))
     return _tool_digest[0]
 
@@ -170,6 +175,18 @@ def content_digest(root: Path, paths: list[Path]) -> str:
 # A file changed this recently may change again within its timestamps' resolution: its stamp
 # does not vouch for its content yet (git's "racy" index entries).
 RECENT_NS = 2_000_000_000
+
+
+def file_stamp(path: str | Path, info: os.stat_result) -> str:
+    """What vouches for a file's content while it is unchanged, as git's index keeps it: path, size,
+    modification and change times (the change time moves on every write, whatever sets the
+    modification time back) and inode."""
+    return f"{path}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0{info.st_ino}"
+
+
+def changed_recently(info: os.stat_result, now: int) -> bool:
+    """Whether the file was written within :data:`RECENT_NS` before ``now`` (its stamp does not vouch yet)."""
+    return now - max(info.st_mtime_ns, info.st_ctime_ns) < RECENT_NS
 _KEPT_DIGESTS = 16  # checkouts and environments sharing the user's cache folder
 
 
@@ -177,20 +194,19 @@ def kept_tool_digest(
     root: Path, paths: list[Path], folder: Path, taken: tuple[int, list[os.stat_result]] | None = None
 ) -> str:
     """:func:`content_digest` of auditfix's files, kept in ``folder`` (the user's cache) under
-    their stamps: path, size, modification and change times (the change time moves on every
-    write, whatever sets the modification time back) and inode, and the versions.  Reading and
-    hashing every file costs more than the rest of a replayed run; the stamps are those the
-    replay key and the registry cache already trust, made stricter.  A file changed in the
-    last two seconds makes the digest be computed, not kept.  ``taken``: when the files' stats
+    their stamps (:func:`file_stamp`) and the versions.  Reading and hashing every file costs
+    more than the rest of a replayed run; the stamps are those the replay key and the registry
+    cache already trust, made stricter.  A file changed in the last two seconds makes the digest
+    be computed, not kept.  ``taken``: when the files' stats
     were taken and the stats, if they were already (:func:`tool_stats`)."""
     now, infos = taken if taken is not None else (time.time_ns(), None)
     stamps = []
     try:
         for index, path in enumerate(paths):
             info = os.stat(path) if infos is None else infos[index]
-            if now - max(info.st_mtime_ns, info.st_ctime_ns) < RECENT_NS:
+            if changed_recently(info, now):
                 return content_digest(root, paths)
-            stamps.append(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0{info.st_ino}")
+            stamps.append(file_stamp(path, info))
     except OSError:
         return content_digest(root, paths)
     key = content_key(dependency_versions(), str(root), *stamps)

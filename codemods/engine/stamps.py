@@ -24,7 +24,7 @@ import os
 import time
 from pathlib import Path
 
-from codemods.engine.cache import RECENT_NS, JournalledCache
+from codemods.engine.cache import JournalledCache, changed_recently, file_stamp
 
 Entry = tuple[bytes, dict[bytes, bool]]  # (blake2b of the content, 20 bytes; marker -> present)
 
@@ -39,7 +39,7 @@ class StatCache:
 
     @staticmethod
     def stamp(path: str, info: os.stat_result) -> str:
-        return f"{path}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0{info.st_ino}"
+        return file_stamp(path, info)
 
     def digest(self, stamp: str) -> bytes | None:
         """The content hash recorded under ``stamp``, or None."""
@@ -51,7 +51,7 @@ class StatCache:
 
     def record(self, stamp: str, info: os.stat_result, digest: bytes) -> None:
         """Keep ``digest`` for the file read under ``stamp``, unless it changed too recently."""
-        if self.now - max(info.st_mtime_ns, info.st_ctime_ns) >= RECENT_NS:
+        if not changed_recently(info, self.now):
             self._cache.put(stamp, (digest, {}))
 
     def marker(self, stamp: str, marker: bytes) -> bool | None:
