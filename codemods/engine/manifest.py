@@ -52,6 +52,12 @@ class CodemodInfo:
         return any(marker in source for marker in self.markers)
 
     def load(self) -> type[Codemod]:
+        if self.module not in sys.modules:
+            # The run's libcst part starts here: isort can start beside it (when the console
+            # script allowed it; see codemods.engine.sorter).
+            from codemods.engine import sorter
+
+            sorter.start()
         codemod: Any = importlib.import_module(self.module)
         for part in self.qualname.split("."):
             codemod = getattr(codemod, part)

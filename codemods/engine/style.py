@@ -24,17 +24,16 @@ from __future__ import annotations
 import ast
 import collections
 import difflib
-import functools
 import io
 import re
 import tokenize
 from collections.abc import Mapping
-from typing import Any
 
 import libcst as cst
 from libcst.metadata import CodePosition
 
 from codemods.analysis.precheck import parse_shared, walk_ast
+from codemods.engine.sorter import sort_code
 from codemods.options import CodeStyle
 from codemods.speedups import traversal
 from codemods.speedups.parsing import parse_module
@@ -54,30 +53,17 @@ def tidy(original: bytes | None, new: bytes, style: CodeStyle) -> bytes:
 # -- imports -------------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=8)
-def isort_config(style: CodeStyle) -> Any:
-    import isort
-
-    settings = {**dict(style.isort_settings), "quiet": True}
-    if style.isort_file:
-        return isort.Config(settings_file=style.isort_file, **settings)
-    return isort.Config(**settings)
-
-
 def sort_imports(original: bytes | None, new: bytes, style: CodeStyle) -> bytes:
-    import isort
-
     try:
         encoding = _encoding(new)
         text = new.decode(encoding)
-        config = isort_config(style)
         if original is not None:
             # Sorted means isort leaves it as it is (isort's check_code would say so too, but some
             # releases print an error line on stderr for every unsorted file whatever "quiet" says).
             before = original.decode(_encoding(original))
-            if isort.code(before, config=config) != before:
+            if sort_code(before, style) != before:
                 return new  # the project keeps this file's imports in its own order
-        result = isort.code(text, config=config)
+        result = sort_code(text, style)
     except Exception:  # noqa: BLE001 - a file isort cannot handle keeps the codemods' placement
         return new
     return result.encode(encoding) if _only_imports_differ(text, result) else new
