@@ -20,7 +20,8 @@ from codemods.analysis.nodes import dotted_name
 from codemods.analysis.routes import HTTP_METHODS
 from codemods.rules.route_commit.flow import ImportItem, Parameter, Run
 from codemods.rules.route_commit.services import ServiceFunctionRequest
-from codemods.speedups.walk import children_but_trivia
+from codemods.speedups.codegen import code_with_names
+from codemods.speedups.walk import children_but_trivia, walk
 
 
 def http_reference(source: str | cst.Module, imports: Sequence[ImportItem], http_names: Sequence[str]) -> str | None:
@@ -65,12 +66,48 @@ def body_shape(
     """The moved code with parameters (by position) and locals (by first use) renamed; ``kept``
     are the module names it uses (imports, the logger), which keep theirs."""
     names = {p.name: f"_p{i}" for i, p in enumerate(parameters)}
-    body = cst.Module(list(statements)).visit(_Rename(names, kept))
+    body = cst.Module(list(statements))
+    renames = _Renames(names, kept)
+    walk(body, renames)  # read-only: the names are replaced as the code is generated
+    if renames.shared:  # a node twice in the tree: renamed as a transformer renames it
+        code = body.visit(_Rename(dict(renames.given), kept)).code
+    else:
+        code = code_with_names(body, renames.renamed)
     returned = ", ".join(names.get(r, r) for r in returns)
     annotations = ", ".join(
         cst.Module([]).code_for_node(p.annotation) if p.annotation is not None else "" for p in parameters
     )
-    return f"({annotations}) -> ({returned})\n{body.code}"
+    return f"({annotations}) -> ({returned})\n{code}"
+
+
+class _Renames(cst.CSTVisitor):
+    """Which ``Name`` nodes :class:`_Rename` renames, and to what, in the order it meets them."""
+
+    def __init__(self, names: dict[str, str], kept: set[str]) -> None:
+        super().__init__()
+        self.given = dict(names)
+        self.names = names
+        self.kept = kept | _BUILTINS
+        self.skip: set[int] = set()
+        self.seen: set[int] = set()
+        self.renamed: dict[int, str] = {}  # id of a Name node -> its new value
+        self.shared = False  # some Name node is in the tree twice
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self.skip.add(id(node.attr))
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self.skip.add(id(node.keyword))
+
+    def leave_Name(self, original_node: cst.Name) -> None:
+        key = id(original_node)
+        if key in self.seen:
+            self.shared = True
+        self.seen.add(key)
+        if key in self.skip or original_node.value in self.kept:
+            return
+        self.renamed[key] = self.names.setdefault(original_node.value, f"_l{len(self.names)}")
 
 
 class _Rename(cst.CSTTransformer):
@@ -79,7 +116,7 @@ class _Rename(cst.CSTTransformer):
     def __init__(self, names: dict[str, str], kept: set[str]) -> None:
         super().__init__()
         self.names = names
-        self.kept = kept | set(dir(builtins))
+        self.kept = kept | _BUILTINS
         self.skip: set[int] = set()
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
@@ -94,6 +131,9 @@ class _Rename(cst.CSTTransformer):
             return updated_node
         name = self.names.setdefault(original_node.value, f"_l{len(self.names)}")
         return updated_node.with_changes(value=name)
+
+
+_BUILTINS = frozenset(dir(builtins))
 
 
 def share_across_modules(
