@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pickle
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 
 import libcst as cst
 import pytest
@@ -95,6 +96,19 @@ def test_the_texts_kept_are_bounded_and_the_oldest_go_first(no_parsed_texts: Non
     assert list(services._PARSED) == [texts[2], texts[0], texts[3]]
     again = parsed_text(texts[1])
     assert again is not trees[1] and again.deep_equals(trees[1])
+
+
+def test_threads_parsing_at_once_each_get_their_texts_tree(no_parsed_texts: None, monkeypatch: pytest.MonkeyPatch):
+    # A fleet worker may run route-commit in threads: evictions meanwhile must not break a lookup.
+    monkeypatch.setattr(services, "PARSED_KEPT", 4)
+    texts = [f"def f{i}(db):\n    db.commit()\n" for i in range(12)]
+
+    def parse_all(offset: int) -> list[bool]:
+        return [parsed_text(text).code == text for _ in range(20) for text in texts[offset:] + texts[:offset]]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert all(all(found) for found in pool.map(parse_all, range(4)))
+    assert len(services._PARSED) <= 4
 
 
 # -- finalize takes the rule's trees ---------------------------------------------------------------

@@ -108,13 +108,16 @@ PARSED_KEPT = 256
 def parsed_text(text: str) -> cst.Module:
     """``cst.parse_module(text)``, parsed once per process for texts this module generates
     (rendered service functions and module templates)."""
-    tree = _PARSED.get(text)
+    # pop and store again: each step is atomic, so threads (a fleet worker's) cannot break it
+    tree = _PARSED.pop(text, None)
     if tree is None:
-        tree = _PARSED[text] = cst.parse_module(text)
-        if len(_PARSED) > PARSED_KEPT:
-            _PARSED.popitem(last=False)
-    else:
-        _PARSED.move_to_end(text)
+        tree = cst.parse_module(text)
+    _PARSED[text] = tree  # the newest
+    while len(_PARSED) > PARSED_KEPT:
+        try:
+            _PARSED.popitem(last=False)  # the oldest used
+        except KeyError:  # another thread emptied it meanwhile
+            break
     return tree
 
 
