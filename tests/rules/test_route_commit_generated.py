@@ -18,7 +18,7 @@ import pytest
 from codemods.rules.route_commit import RouteCommit, services
 from codemods.rules.route_commit.flow import Parameter
 from codemods.rules.route_commit.service_checks import _Rename, body_shape
-from codemods.rules.route_commit.services import parsed_text
+from codemods.rules.route_commit.services import parsed_text, statement_nodes
 from tests.rules.helpers import run_codemod
 from tests.rules.test_route_commit import generate
 
@@ -182,9 +182,11 @@ def test_body_shape_is_the_renamed_trees_code(source: str):
     for function in (s for s in module.body if isinstance(s, cst.FunctionDef)):
         parameters = [Parameter(p.name.value, p.annotation.annotation if p.annotation else None) for p in function.params.params]
         statements = list(function.body.body)
-        returns = [parameters[0].name] if parameters else []
-        for kept in (set(), {"log", "db"}):
-            assert body_shape(statements, parameters, returns, kept) == _transformed_shape(statements, parameters, returns, kept)
+        assigned = [n.value for n in statement_nodes(statements) if isinstance(n, cst.Name)][-2:]
+        for returns in ([], [p.name for p in parameters[:1]], assigned):  # a parameter, the locals
+            for kept in (set(), {"log", "db"}):
+                expected = _transformed_shape(statements, parameters, returns, kept)
+                assert body_shape(statements, parameters, returns, kept) == expected
 
 
 def test_body_shape_of_a_name_node_in_the_tree_twice():
@@ -197,6 +199,6 @@ def test_body_shape_of_a_name_node_in_the_tree_twice():
         cst.SimpleStatementLine([cst.Expr(cst.Call(cst.Name("f"), [cst.Arg(shared, keyword=shared)]))]),
     ]
     parameters = [Parameter("order", None)]
-    expected = _transformed_shape(statements, parameters, [], set())
-    assert body_shape(statements, parameters, [], set()) == expected
-    assert "_l1 = 1" in expected
+    expected = _transformed_shape(statements, parameters, ["total"], set())
+    assert body_shape(statements, parameters, ["total"], set()) == expected
+    assert "_l1 = 1" in expected and "-> (_l1)" in expected

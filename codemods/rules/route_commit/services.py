@@ -502,7 +502,7 @@ def describe_writes(statements: Sequence[cst.BaseStatement]) -> str | None:
     """A function name for what ``statements`` write: ``create_audit_log`` for an added
     ``AuditLog(...)``, ``delete_<name>`` for a deleted object, ``update_<name>`` for a changed one."""
     constructed: dict[str, str] = {}  # variable -> model class
-    nodes = _nodes(statements)
+    nodes = statement_nodes(statements)
     for node in nodes:
         if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call) and isinstance(node.value.func, cst.Name):
             for target in node.targets:
@@ -527,7 +527,9 @@ def describe_writes(statements: Sequence[cst.BaseStatement]) -> str | None:
     return None
 
 
-def _nodes(statements: Sequence[cst.BaseStatement]) -> list[cst.CSTNode]:
+def statement_nodes(statements: Sequence[cst.BaseStatement]) -> list[cst.CSTNode]:
+    """Every node of ``statements`` but trivia (whitespace, comments, punctuation), each before its
+    children, in the order libcst visits them."""
     found: list[cst.CSTNode] = []
     pending: list[cst.CSTNode] = list(reversed(statements))
     while pending:
