@@ -264,48 +264,24 @@ def stable_bytes(value: Any) -> bytes:
     ``pickle`` is not: a set's (or frozenset's) order follows string hashing, which differs per
     process, so a fingerprint of a pickled index would miss the cache on every run.
     """
-    kind = type(value)
-    if kind is str:  # most of an index (paths, names): the scalar case below, without the calls
-        return f"str:{value!r}".encode()
     if value is None or isinstance(value, (bool, int, float, complex, str, bytes)):
-        return f"{kind.__name__}:{value!r}".encode()
+        return f"{type(value).__name__}:{value!r}".encode()
     if isinstance(value, (set, frozenset)):
-        members = sorted(f"str:{i!r}".encode() if type(i) is str else stable_bytes(i) for i in value)
-        return b"set{" + b",".join(members) + b"}"
+        return b"set{" + b",".join(sorted(stable_bytes(item) for item in value)) + b"}"
     if isinstance(value, (list, tuple)):
-        items = (f"str:{i!r}".encode() if type(i) is str else stable_bytes(i) for i in value)
-        return kind.__name__.encode() + b"[" + b",".join(items) + b"]"
+        return type(value).__name__.encode() + b"[" + b",".join(stable_bytes(item) for item in value) + b"]"
     if isinstance(value, Mapping):
-        # the string case inlined for keys and values: fields, paths and names are most of them
-        items = sorted(
-            (f"str:{k!r}".encode() if type(k) is str else stable_bytes(k))
-            + b":"
-            + (f"str:{v!r}".encode() if type(v) is str else stable_bytes(v))
-            for k, v in value.items()
-        )
+        items = sorted(stable_bytes(key) + b":" + stable_bytes(item) for key, item in value.items())
         return b"map{" + b",".join(items) + b"}"
-    name = f"{kind.__module__}.{kind.__qualname__}".encode()
+    name = f"{type(value).__module__}.{type(value).__qualname__}".encode()
     if dataclasses.is_dataclass(value):
-        fields = {field: getattr(value, field) for field in _field_names(value)}
+        fields = {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
         return name + stable_bytes(fields)
     if isinstance(value, enum.Enum):
         return name + b"." + value.name.encode()
     if hasattr(value, "__dict__"):
         return name + stable_bytes(vars(value))
     return name + pickle.dumps(value, protocol=4)
-
-
-_DATACLASS_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _field_names(value: Any) -> tuple[str, ...]:
-    """``dataclasses.fields(value)``'s names, learnt once per class of instances."""
-    if isinstance(value, type):  # a dataclass itself, not an instance of one
-        return tuple(field.name for field in dataclasses.fields(value))
-    names = _DATACLASS_FIELDS.get(type(value))
-    if names is None:
-        names = _DATACLASS_FIELDS[type(value)] = tuple(field.name for field in dataclasses.fields(value))
-    return names
 
 
 class ResultCache:
