@@ -6,8 +6,8 @@ with a digest of their value (:func:`~codemods.engine.cache.value_digest`).  Bui
 needs every indexed file's facts, and loading them all is most of a pre-commit run's index pass
 (apache-superset: 0.5 MB of facts for the one index a changed route module needs).
 
-So each index is also kept as built, in ``index-built.pickle``, with exactly what it was built
-from: a key of auditfix, the codemod and its options, and per indexed path the content digest
+So each index is also kept as built, in ``index-built-<codemod>.pickle``, with exactly what it
+was built from: a key of auditfix, the codemod and its options, and per indexed path the content digest
 and the facts' digest.  A run whose indexed paths are those, whose other files have those
 contents, and whose changed files' facts (computed: a changed file is parsed anyway) have those
 digests, takes the kept index, equal to a rebuild: the facts it would be built from are equal
@@ -15,6 +15,8 @@ digests, takes the kept index, equal to a rebuild: the facts it would be built f
 changed files' facts still reach ``index.pickle``, through its journal alone.  Anything else (a
 path added, removed or renamed, a fact changed, options, auditfix or its environment changed, a
 damaged or missing record, many changed files) takes the whole pass, which rewrites the record.
+A record is true whatever else the cache holds, so a run keeps the records of the indexes it
+did not build (a commit's run on another file may need them).
 """
 
 from __future__ import annotations
@@ -37,7 +39,6 @@ if TYPE_CHECKING:
 
 _FORMAT = 1
 KIND = "index"  # index.pickle and its journal: each file's facts
-BUILT_NAME = "index-built.pickle"
 # Changed files whose facts are computed before the kept indexes are known to hold: a change to
 # more is a checkout or a pull, whose index pass loads the facts anyway.
 FEW_CHANGED = 16
@@ -98,15 +99,12 @@ class IndexPass:
         these options from the paths it reads now; else None."""
         if self.folder is None:
             return None
-        try:
-            with (self.folder / BUILT_NAME).open("rb") as handle:
-                data = pickle.load(handle)
-            records = data["built"] if data["format"] == _FORMAT else None
-            kept = {c.name: _record(records.get(c.name), self.built_keys[c.name]) for c in self.indexers}
-        except Exception:  # noqa: BLE001 - a missing, damaged or foreign record is no record
-            return None
-        if any(record is None for record in kept.values()):
-            return None
+        kept = {}
+        for codemod in self.indexers:
+            record = _record(built_path(self.folder, codemod.name), self.built_keys[codemod.name])
+            if record is None:
+                return None
+            kept[codemod.name] = record
         paths: dict[str, set[str]] = {c.name: set() for c in self.indexers}
         for source, readers, _ in files:
             for codemod in readers:
@@ -154,12 +152,13 @@ class IndexPass:
                 {self.prefixes[c.name].key(source.path, digest) for source, readers, digest in files for c in readers}
             )
             cache.save()
-        self._save({name: (files_, index) for name, (files_, index) in kept.items()})
+        for name in {name for name, _ in computed}:
+            self._save(name, *kept[name])
 
-    def _save(self, records: dict[str, tuple[dict[str, Any], bytes]]) -> None:
+    def _save(self, name: str, files: dict[str, tuple[bytes, bytes | None]], index: bytes) -> None:
         assert self.folder is not None
-        built = {name: (self.built_keys[name], files, index) for name, (files, index) in records.items()}
-        write_pickle(self.folder / BUILT_NAME, {"format": _FORMAT, "built": built})
+        record = {"format": _FORMAT, "key": self.built_keys[name], "files": files, "index": index}
+        write_pickle(built_path(self.folder, name), record)
 
     # -- the whole pass -----------------------------------------------------------------------
 
@@ -205,19 +204,30 @@ class IndexPass:
         return indexes
 
     def _save_built(self, digests: dict[str, dict[str, tuple[bytes, bytes | None]]], indexes: dict[str, Any]) -> None:
-        records = {}
+        assert self.folder is not None
         for name, index in indexes.items():
             try:
-                records[name] = (digests[name], pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL))
-            except Exception:  # noqa: BLE001 - an index pickle cannot hold is built every run
-                pass
-        self._save(records)
+                kept = pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception:  # noqa: BLE001 - an index pickle cannot hold is built on every run
+                built_path(self.folder, name).unlink(missing_ok=True)
+                continue
+            self._save(name, digests[name], kept)
 
 
-def _record(record: Any, built_key: str) -> tuple[dict[str, Any], bytes] | None:
-    """A record's (files, pickled index) when it is well formed and for ``built_key``."""
-    if isinstance(record, tuple) and len(record) == 3 and record[0] == built_key:
-        files, index = record[1], record[2]
+def built_path(folder: Path, name: str) -> Path:
+    """Where the index of the codemod ``name`` is kept as built."""
+    return folder / f"{KIND}-built-{name}.pickle"
+
+
+def _record(path: Path, built_key: str) -> tuple[dict[str, Any], bytes] | None:
+    """The (files, pickled index) kept at ``path`` when it is well formed and for ``built_key``."""
+    try:
+        with path.open("rb") as handle:
+            record = pickle.load(handle)
+    except Exception:  # noqa: BLE001 - a missing or damaged record is no record
+        return None
+    if isinstance(record, dict) and record.get("format") == _FORMAT and record.get("key") == built_key:
+        files, index = record.get("files"), record.get("index")
         if isinstance(files, dict) and isinstance(index, bytes):
             return files, index
     return None

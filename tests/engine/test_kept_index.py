@@ -15,13 +15,18 @@ import pytest
 from codemods.engine import indexes as kept_indexes
 from codemods.engine.cache import JournalledCache, stable_bytes, value_digest
 from codemods.engine.config import resolve
-from codemods.engine.indexes import BUILT_NAME, IndexPass
+from codemods.engine.indexes import IndexPass, built_path
 from codemods.engine.runner import Engine, RunReport
 from codemods.registry import REGISTRY
 from tests.engine.test_engine import make_tree
 from tests.engine.test_precommit_path import ROUTE_PROJECT, ROUTES
 
 ROUTE_FILE = "app/routes.py"
+
+
+def record_of(root: Path) -> Path:
+    """Where route-commit's index is kept as built."""
+    return built_path(root / ".auditfix_cache", "route-commit")
 
 
 class Spy:
@@ -71,7 +76,7 @@ def spy(project: Path, monkeypatch: pytest.MonkeyPatch) -> Spy:
     spy = Spy(monkeypatch)
     taken, _, indexes = spy.run(project)  # the previous commit's run: builds and keeps
     assert not taken and "route-commit" in indexes
-    assert (project / ".auditfix_cache" / BUILT_NAME).is_file()
+    assert record_of(project).is_file()
     return spy
 
 
@@ -95,10 +100,10 @@ def test_a_comment_appended_to_the_changed_file_takes_the_kept_index(project: Pa
 
 
 def test_a_run_with_nothing_changed_takes_the_kept_index_and_writes_nothing(project: Path, spy: Spy) -> None:
-    built = (project / ".auditfix_cache" / BUILT_NAME).read_bytes()
+    built = record_of(project).read_bytes()
     taken, report, indexes = spy.run(project)
     assert taken
-    assert (project / ".auditfix_cache" / BUILT_NAME).read_bytes() == built
+    assert record_of(project).read_bytes() == built
     assert_as_rebuilt(spy, project, report, indexes)
 
 
@@ -114,7 +119,7 @@ def test_the_facts_cache_after_a_taken_index_is_what_the_whole_pass_leaves(proje
     edit(project, "app/db.py", "# edited\n")
     assert spy.run(project)[0]
     journalled = JournalledCache(project / ".auditfix_cache", "index").entries
-    (project / ".auditfix_cache" / BUILT_NAME).unlink()
+    record_of(project).unlink()
     assert not spy.run(project)[0]  # the whole pass, on the same files: every fact from the cache
     assert JournalledCache(project / ".auditfix_cache", "index").entries.keys() == journalled.keys()
     assert spy.run(project)[0]  # and the record is written again
@@ -150,18 +155,18 @@ def change_the_options(root: Path) -> None:
 
 
 def damage_the_record(root: Path) -> None:
-    (root / ".auditfix_cache" / BUILT_NAME).write_bytes(b"not a pickle")
+    record_of(root).write_bytes(b"not a pickle")
 
 
 def damage_the_kept_index(root: Path) -> None:
-    path = root / ".auditfix_cache" / BUILT_NAME
+    path = record_of(root)
     data = pickle.loads(path.read_bytes())
-    data["built"] = {name: (key, files, b"\x80damaged") for name, (key, files, _) in data["built"].items()}
+    data["index"] = b"\x80damaged"
     path.write_bytes(pickle.dumps(data))
 
 
 def lose_the_record(root: Path) -> None:
-    (root / ".auditfix_cache" / BUILT_NAME).unlink()
+    record_of(root).unlink()
 
 
 @pytest.mark.parametrize(
@@ -222,7 +227,7 @@ def test_a_full_journal_is_folded_into_the_facts_file(project: Path, spy: Spy, m
 
 
 def test_a_run_without_the_cache_neither_reads_nor_writes_kept_indexes(project: Path, spy: Spy) -> None:
-    record = project / ".auditfix_cache" / BUILT_NAME
+    record = record_of(project)
     damage_the_record(project)  # read, it would be ignored; the run must not touch it at all
     taken, report, indexes = spy.run(project, cache=False)
     assert not taken and record.read_bytes() == b"not a pickle"
@@ -267,3 +272,89 @@ def test_amending_declines_without_a_facts_file_or_past_the_journals_limit(tmp_p
     monkeypatch.setattr(JournalledCache, "JOURNAL_LIMIT", 1)
     assert not JournalledCache.amend(tmp_path, "index", {"b": (2,)}, ["a"])
     assert not (tmp_path / "index-journal.pickle").exists()
+
+
+class DefNames:
+    """A toy indexer whose index follows the order of a file's facts: each file's function names."""
+
+    name = "def-names"
+    index_markers = (b"def ",)
+
+    @classmethod
+    def index_file(cls, path: str, source: bytes) -> dict[str, int]:
+        return {line.split()[1].split("(")[0]: n for n, line in enumerate(source.decode().splitlines()) if line.startswith("def ")}
+
+    @classmethod
+    def build_index(cls, facts: Any, options: Any) -> tuple[tuple[str, ...], ...]:
+        return tuple((path, *names) for path, names in sorted(facts.items()))
+
+
+class ClassCount(DefNames):
+    name = "class-count"
+    index_markers = (b"class ",)
+
+    @classmethod
+    def index_file(cls, path: str, source: bytes) -> int:  # type: ignore[override]
+        return source.count(b"class ")
+
+    @classmethod
+    def build_index(cls, facts: Any, options: Any) -> int:
+        return sum(facts.values())
+
+
+class Source:
+    def __init__(self, path: str, data: bytes) -> None:
+        self.path, self.data = path, data
+
+    def content_digest(self) -> bytes:
+        return value_digest(self.data) or b""
+
+    def has_marker(self, marker: bytes) -> bool:
+        return marker in self.data
+
+
+def index_pass(folder: Path | None, tree: dict[str, str], *indexers: Any) -> tuple[dict[str, Any], list[str]]:
+    """The indexes over ``tree``, and the files whose facts were computed."""
+    computed: list[str] = []
+
+    def compute(files: list[tuple[tuple[Any, ...], Any]]) -> list[tuple[str, str, Any, bytes | None]]:
+        results = []
+        for readers, source in files:
+            computed.append(source.path)
+            for codemod in readers:
+                fact = codemod.index_file(source.path, source.data)
+                results.append((codemod.name, source.path, fact, value_digest(fact)))
+        return results
+
+    sources = [Source(path, text.encode()) for path, text in tree.items()]
+    return IndexPass(folder, indexers, {}).build(sources, compute), computed
+
+
+def test_a_fact_whose_mapping_changed_order_builds_the_index_again(tmp_path: Path) -> None:
+    tree = {"a.py": "def f(): pass\ndef g(): pass\n", "b.py": "def h(): pass\n"}
+    index_pass(tmp_path, tree, DefNames)
+    swapped = {**tree, "a.py": "def g(): pass\ndef f(): pass\n"}  # the same names, another order
+    indexes, computed = index_pass(tmp_path, swapped, DefNames)
+    assert indexes == index_pass(None, swapped, DefNames)[0] == {"def-names": (("a.py", "g", "f"), ("b.py", "h"))}
+    assert index_pass(tmp_path, swapped, DefNames) == (indexes, [])  # then kept, nothing computed
+
+
+def test_a_run_keeps_the_indexes_it_did_not_build(tmp_path: Path) -> None:
+    tree = {"a.py": "def f(): pass\nclass A: pass\n", "b.py": "class B: pass\n"}
+    index_pass(tmp_path, tree, DefNames, ClassCount)
+    edited = {**tree, "a.py": tree["a.py"] + "# edited\n"}
+    assert index_pass(tmp_path, edited, DefNames) == ({"def-names": (("a.py", "f"),)}, ["a.py"])
+    # class-count's record still holds: its changed file is computed, the rest is kept.
+    assert index_pass(tmp_path, edited, DefNames, ClassCount) == (
+        {"def-names": (("a.py", "f"),), "class-count": 2},
+        ["a.py"],
+    )
+    # The facts cache holds what the whole pass keeps.
+    journalled = JournalledCache(tmp_path, "index").entries
+    for record in tmp_path.glob("index-built-*.pickle"):
+        record.unlink()
+    assert index_pass(tmp_path, edited, DefNames, ClassCount) == (
+        {"def-names": (("a.py", "f"),), "class-count": 2},
+        [],
+    )
+    assert JournalledCache(tmp_path, "index").entries == journalled
