@@ -21,10 +21,12 @@ did not build (a commit's run on another file may need them).
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import pickle
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 from codemods import __version__
 from codemods.engine.cache import JournalledCache, KeyPrefix, content_key, stable_bytes, tool_digest, write_pickle
@@ -34,8 +36,8 @@ if TYPE_CHECKING:
     from codemods.base import Codemod
     from codemods.engine.sources import SourceFile, TreeSource
 
-    Indexer = Union[type[Codemod], CodemodInfo]
-    Indexed = Union[SourceFile, TreeSource]
+    Indexer = type[Codemod] | CodemodInfo
+    Indexed = SourceFile | TreeSource
 
 _FORMAT = 1
 KIND = "index"  # index.pickle and its journal: each file's facts
@@ -46,13 +48,32 @@ FEW_CHANGED = 16
 # (codemod name, path, facts, digest of the facts) of a file each indexer read
 Computed = list[tuple[str, str, Any, "bytes | None"]]
 Compute = Callable[[list[tuple[tuple["Indexer", ...], "Indexed"]]], Computed]
+# Of each file an indexer read: its content digest, and the digest of its facts (None: undescribable).
+Sources = dict[str, tuple[bytes, "bytes | None"]]
+
+
+@dataclasses.dataclass
+class Kept:
+    """One codemod's index as built, and what from."""
+
+    files: Sources
+    index: bytes  # pickled
+    digest: bytes  # index_digest of the index
+
+
+def index_digest(index: Any) -> bytes:
+    """What the results cache's key takes of an index (equal for equal indexes in every process)."""
+    return hashlib.blake2b(stable_bytes(index), digest_size=20).digest()
 
 
 class IndexPass:
     """The indexes of ``indexers`` over a run's files, from what the cache folder keeps (none:
-    ``folder`` is None) and the facts ``compute`` gives of the files it lacks."""
+    ``folder`` is None) and the facts ``compute`` gives of the files it lacks.  ``digests``: the
+    :func:`index_digest` of each index kept (or built and kept) by the last :meth:`build`."""
 
-    def __init__(self, folder: Path | None, indexers: Sequence[Indexer], options: Mapping[str, Mapping[str, Any]]) -> None:
+    def __init__(
+        self, folder: Path | None, indexers: Sequence[Indexer], options: Mapping[str, Mapping[str, Any]]
+    ) -> None:
         self.folder = folder
         self.indexers = tuple(indexers)
         self.options = {c.name: options.get(c.name, {}) for c in self.indexers}
@@ -63,40 +84,41 @@ class IndexPass:
             c.name: content_key(__version__, digest, c.name, stable_bytes(self.options[c.name], ordered=True))
             for c in self.indexers
         }
+        self.digests: dict[str, bytes] = {}
 
     def build(self, sources: Sequence[Indexed], compute: Compute) -> dict[str, Any]:
         files = self._indexed(sources)
         computed: dict[tuple[str, str], tuple[Any, bytes | None]] = {}
-        kept = self._kept(files)
-        if kept is not None:
-            changed = [
-                (readers, source)
-                for source, readers, content in files
-                if any(kept[c.name][0][source.path][0] != content for c in readers)
-            ]
-            if len(changed) <= FEW_CHANGED:
-                computed = {(name, path): (fact, digest) for name, path, fact, digest in compute(changed)}
-                indexes = self._reused(kept, computed)
-                if indexes is not None:
-                    if computed:
-                        self._record_changes(kept, files, computed)
-                    return indexes
+        kept = self._kept()
+        changed = self._changed(kept, files) if kept is not None else None
+        if kept is not None and changed is not None and len(changed) <= FEW_CHANGED:
+            computed = {(name, path): (fact, digest) for name, path, fact, digest in compute(changed)}
+            indexes = self._reused(kept, computed)
+            if indexes is not None:
+                if computed:
+                    self._record_changes(kept, files, computed)
+                self.digests = {name: record.digest for name, record in kept.items()}
+                return indexes
         return self._rebuilt(files, computed, compute)
 
     def _indexed(self, sources: Sequence[Indexed]) -> list[tuple[Indexed, tuple[Indexer, ...], bytes]]:
         """Each file some indexer reads (its markers occur in it), with those indexers and its content digest."""
+        everywhere = tuple(c for c in self.indexers if b"" in c.index_markers)  # an empty marker is in every file
+        if len(everywhere) == len(self.indexers):
+            return [(source, everywhere, source.content_digest()) for source in sources]
         files = []
         for source in sources:
-            readers = tuple(c for c in self.indexers if any(source.has_marker(marker) for marker in c.index_markers))
+            readers = tuple(
+                c for c in self.indexers if b"" in c.index_markers or any(source.has_marker(m) for m in c.index_markers)
+            )
             if readers:
                 files.append((source, readers, source.content_digest()))
         return files
 
     # -- the kept indexes ---------------------------------------------------------------------
 
-    def _kept(self, files: list[tuple[Indexed, tuple[Indexer, ...], bytes]]) -> dict[str, tuple[dict[str, Any], bytes]] | None:
-        """Each indexer's kept (files, pickled index) when every one was built by this auditfix with
-        these options from the paths it reads now; else None."""
+    def _kept(self) -> dict[str, Kept] | None:
+        """Each indexer's kept index when every one was built by this auditfix with these options; else None."""
         if self.folder is None:
             return None
         kept = {}
@@ -105,30 +127,46 @@ class IndexPass:
             if record is None:
                 return None
             kept[codemod.name] = record
-        paths: dict[str, set[str]] = {c.name: set() for c in self.indexers}
-        for source, readers, _ in files:
-            for codemod in readers:
-                paths[codemod.name].add(source.path)
-        for name, read in paths.items():
-            recorded = kept[name][0]  # type: ignore[index]
-            if recorded.keys() != read or not all(type(entry) is tuple and len(entry) == 2 for entry in recorded.values()):
-                return None
-        return kept  # type: ignore[return-value]
+        return kept
 
     @staticmethod
-    def _reused(kept: dict[str, tuple[dict[str, Any], bytes]], computed: dict[tuple[str, str], tuple[Any, bytes | None]]) -> dict[str, Any] | None:
+    def _changed(
+        kept: dict[str, Kept], files: list[tuple[Indexed, tuple[Indexer, ...], bytes]]
+    ) -> list[tuple[tuple[Indexer, ...], Indexed]] | None:
+        """The files (with their indexers) whose content is not the one the kept indexes were
+        built from; None when an index was built from other paths (or its record is damaged)."""
+        changed = []
+        read = dict.fromkeys(kept, 0)
+        for source, readers, content in files:
+            differs = False
+            for codemod in readers:
+                entry = kept[codemod.name].files.get(source.path)
+                if type(entry) is not tuple or len(entry) != 2:
+                    return None  # a path added, or a damaged record
+                read[codemod.name] += 1
+                differs = differs or entry[0] != content
+            if differs:
+                changed.append((readers, source))
+        if any(count != len(kept[name].files) for name, count in read.items()):
+            return None  # a path removed
+        return changed
+
+    @staticmethod
+    def _reused(
+        kept: dict[str, Kept], computed: dict[tuple[str, str], tuple[Any, bytes | None]]
+    ) -> dict[str, Any] | None:
         """The kept indexes when each computed fact has the kept digest; else None."""
         for (name, path), (_, digest) in computed.items():
-            if digest is None or kept[name][0][path][1] != digest:
+            if digest is None or kept[name].files[path][1] != digest:
                 return None
         try:
-            return {name: pickle.loads(index) for name, (_, index) in kept.items()}
+            return {name: pickle.loads(record.index) for name, record in kept.items()}
         except Exception:  # noqa: BLE001 - a damaged index: built again
             return None
 
     def _record_changes(
         self,
-        kept: dict[str, tuple[dict[str, Any], bytes]],
+        kept: dict[str, Kept],
         files: list[tuple[Indexed, tuple[Indexer, ...], bytes]],
         computed: dict[tuple[str, str], tuple[Any, bytes | None]],
     ) -> None:
@@ -139,7 +177,7 @@ class IndexPass:
         added: dict[str, tuple[Any, bytes | None]] = {}
         dropped: list[str] = []
         for (name, path), (fact, digest) in computed.items():
-            recorded = kept[name][0]
+            recorded = kept[name].files
             dropped.append(self.prefixes[name].key(path, recorded[path][0]))
             added[self.prefixes[name].key(path, contents[path])] = (fact, digest)
             recorded[path] = (contents[path], digest)
@@ -153,12 +191,13 @@ class IndexPass:
             )
             cache.save()
         for name in {name for name, _ in computed}:
-            self._save(name, *kept[name])
+            self._save(name, kept[name])
 
-    def _save(self, name: str, files: dict[str, tuple[bytes, bytes | None]], index: bytes) -> None:
+    def _save(self, name: str, record: Kept) -> None:
         assert self.folder is not None
-        record = {"format": _FORMAT, "key": self.built_keys[name], "files": files, "index": index}
-        write_pickle(built_path(self.folder, name), record)
+        key = self.built_keys[name]
+        data = {"format": _FORMAT, "key": key, "files": record.files, "index": record.index, "digest": record.digest}
+        write_pickle(built_path(self.folder, name), data)
 
     # -- the whole pass -----------------------------------------------------------------------
 
@@ -172,7 +211,7 @@ class IndexPass:
         ``computed`` or computed now; the cache keeps exactly this run's, and the record is rewritten."""
         cache = JournalledCache(self.folder, KIND)
         facts: dict[str, dict[str, Any]] = {c.name: {} for c in self.indexers}
-        digests: dict[str, dict[str, tuple[bytes, bytes | None]]] = {c.name: {} for c in self.indexers}
+        sources: dict[str, Sources] = {c.name: {} for c in self.indexers}
         keys: dict[tuple[str, str], str] = {}
         contents: dict[str, bytes] = {}
         todo: list[tuple[tuple[Indexer, ...], Indexed]] = []
@@ -184,7 +223,7 @@ class IndexPass:
                 entry = cache.get(key)
                 if isinstance(entry, tuple) and len(entry) == 2:
                     facts[codemod.name][source.path] = entry[0]
-                    digests[codemod.name][source.path] = (content, entry[1])
+                    sources[codemod.name][source.path] = (content, entry[1])
                 elif (codemod.name, source.path) not in computed:
                     missing.append(codemod)
             if missing:
@@ -194,24 +233,27 @@ class IndexPass:
         for (name, path), (fact, digest) in computed.items():
             if path not in facts[name]:
                 facts[name][path] = fact
-                digests[name][path] = (contents[path], digest)
+                sources[name][path] = (contents[path], digest)
                 cache.put(keys[name, path], (fact, digest))
         cache.retain(set(keys.values()))
         cache.save()
         indexes = {c.name: loaded(c).build_index(facts[c.name], self.options[c.name]) for c in self.indexers}
+        self.digests = {}
         if self.folder is not None:
-            self._save_built(digests, indexes)
+            for name, index in indexes.items():
+                self._keep(name, sources[name], index)
         return indexes
 
-    def _save_built(self, digests: dict[str, dict[str, tuple[bytes, bytes | None]]], indexes: dict[str, Any]) -> None:
+    def _keep(self, name: str, files: Sources, index: Any) -> None:
+        """Keep ``index`` as built from ``files``, with its digest (what the run's results key takes of it)."""
         assert self.folder is not None
-        for name, index in indexes.items():
-            try:
-                kept = pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL)
-            except Exception:  # noqa: BLE001 - an index pickle cannot hold is built on every run
-                built_path(self.folder, name).unlink(missing_ok=True)
-                continue
-            self._save(name, digests[name], kept)
+        try:
+            record = Kept(files, pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL), index_digest(index))
+        except Exception:  # noqa: BLE001 - an index pickle cannot hold is built on every run
+            built_path(self.folder, name).unlink(missing_ok=True)
+            return
+        self.digests[name] = record.digest
+        self._save(name, record)
 
 
 def built_path(folder: Path, name: str) -> Path:
@@ -219,15 +261,15 @@ def built_path(folder: Path, name: str) -> Path:
     return folder / f"{KIND}-built-{name}.pickle"
 
 
-def _record(path: Path, built_key: str) -> tuple[dict[str, Any], bytes] | None:
-    """The (files, pickled index) kept at ``path`` when it is well formed and for ``built_key``."""
+def _record(path: Path, built_key: str) -> Kept | None:
+    """The index kept at ``path`` when its record is well formed and for ``built_key``."""
     try:
         with path.open("rb") as handle:
-            record = pickle.load(handle)
+            data = pickle.load(handle)
     except Exception:  # noqa: BLE001 - a missing or damaged record is no record
         return None
-    if isinstance(record, dict) and record.get("format") == _FORMAT and record.get("key") == built_key:
-        files, index = record.get("files"), record.get("index")
-        if isinstance(files, dict) and isinstance(index, bytes):
-            return files, index
+    if isinstance(data, dict) and data.get("format") == _FORMAT and data.get("key") == built_key:
+        files, index, digest = data.get("files"), data.get("index"), data.get("digest")
+        if isinstance(files, dict) and isinstance(index, bytes) and isinstance(digest, bytes):
+            return Kept(files, index, digest)
     return None

@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING, Any
 from codemods import __version__
 from codemods.analysis import precheck
 from codemods.engine.cache import (
-    CACHE_DIR_NAME, ResultCache, content_key, folder_digest, stable_bytes, tool_digest, value_digest,
+    CACHE_DIR_NAME, ResultCache, content_key, folder_digest, tool_digest, value_digest,
 )  # fmt: skip
 from codemods.engine.collector import fewer_collections
 from codemods.engine.config import Settings
 from codemods.engine.discovery import discover
 from codemods.engine.generated import GeneratedChecks
-from codemods.engine.indexes import Computed, IndexPass
+from codemods.engine.indexes import Computed, IndexPass, index_digest
 from codemods.engine.manifest import CodemodInfo, loaded
 from codemods.engine.replay import TreeChanged, TreeRead, file_state
 from codemods.engine.sources import Problem, SourceFile, TreeSource, indexed_in, read_sources, sources_in
@@ -274,6 +274,8 @@ class Engine:
         # The syntax facts of the files _may_act_anywhere asked about, with the bytes they are of:
         # every codemod of the run asks about the same few files.
         self._syntax_facts: dict[str, tuple[bytes, Any]] = {}
+        # Each index of the last index pass, with its index_digest when the pass knew it (kept with it).
+        self._index_digests: dict[str, tuple[Any, bytes]] = {}
 
     def run(self) -> RunReport:
         with fewer_collections():  # the run's indexes and trees are long-lived: see engine.collector
@@ -374,6 +376,7 @@ class Engine:
         Of the files in ``rewrite`` that an indexer parses, those where no codemod of the run
         (``codemods``, default: the settings') passes the syntax pre-check are added to
         ``self.screened``, the others' pre-check summaries to ``self.summaries``."""
+        self._index_digests = {}
         if not indexers:
             return {}
         rewritten = {s.path for s in rewrite} if rewrite is not None else set()
@@ -405,7 +408,10 @@ class Engine:
                     facts.append((name, path, fact, digest))
             return facts
 
-        return IndexPass(self.cache_folder, indexers, self.settings.options).build(sources, compute)
+        index_pass = IndexPass(self.cache_folder, indexers, self.settings.options)
+        indexes = index_pass.build(sources, compute)
+        self._index_digests = {name: (indexes[name], digest) for name, digest in index_pass.digests.items()}
+        return indexes
 
     def _may_act_anywhere(self, codemod: type[Codemod] | CodemodInfo, sources: list[SourceFile]) -> bool:
         """Whether any file read may be changed or reported by ``codemod`` (else its whole-tree
@@ -437,10 +443,15 @@ class Engine:
         if plan.templates.override_dir is not None:
             overrides = folder_digest(Path(plan.templates.override_dir))
         options = repr(sorted((name, sorted(values.items())) for name, values in plan.options.items()))
-        indexes = stable_bytes(dict(plan.indexes))
+        indexes = b",".join(name.encode() + b":" + self._index_digest(name, plan.indexes[name]) for name in sorted(plan.indexes))
         return content_key(
             __version__, tool_digest(), ",".join(c.name for c in plan.codemods), options, indexes, overrides, self._style_key(plan)
         )
+
+    def _index_digest(self, name: str, index: Any) -> bytes:
+        """:func:`index_digest` of ``index``, as the index pass kept it when that is the index it gave."""
+        known = self._index_digests.get(name)
+        return known[1] if known is not None and known[0] is index else index_digest(index)
 
     def _style_key(self, plan: Plan) -> str:
         """The style's part of the cache key: its settings with the folder's own path left out (a

@@ -229,7 +229,7 @@ def test_a_full_journal_is_folded_into_the_facts_file(project: Path, spy: Spy, m
 def test_a_run_without_the_cache_neither_reads_nor_writes_kept_indexes(project: Path, spy: Spy) -> None:
     record = record_of(project)
     damage_the_record(project)  # read, it would be ignored; the run must not touch it at all
-    taken, report, indexes = spy.run(project, cache=False)
+    taken, _, _ = spy.run(project, cache=False)
     assert not taken and record.read_bytes() == b"not a pickle"
     record.unlink()
     spy.run(project, cache=False)
@@ -266,7 +266,9 @@ def test_amending_the_journal_gives_what_loading_and_saving_gives(tmp_path: Path
     assert journal["added"] == {"new4": (4,)} and journal["dropped"] == ["key0"]  # it does not grow
 
 
-def test_amending_declines_without_a_facts_file_or_past_the_journals_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_amending_declines_without_a_facts_file_or_past_the_journals_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert not JournalledCache.amend(tmp_path, "index", {"a": (1,)}, [])
     run_cache(JournalledCache(tmp_path, "index"), {"a": (1,)})
     monkeypatch.setattr(JournalledCache, "JOURNAL_LIMIT", 1)
@@ -282,7 +284,8 @@ class DefNames:
 
     @classmethod
     def index_file(cls, path: str, source: bytes) -> dict[str, int]:
-        return {line.split()[1].split("(")[0]: n for n, line in enumerate(source.decode().splitlines()) if line.startswith("def ")}
+        lines = source.decode().splitlines()
+        return {line.split()[1].split("(")[0]: n for n, line in enumerate(lines) if line.startswith("def ")}
 
     @classmethod
     def build_index(cls, facts: Any, options: Any) -> tuple[tuple[str, ...], ...]:
@@ -334,7 +337,7 @@ def test_a_fact_whose_mapping_changed_order_builds_the_index_again(tmp_path: Pat
     tree = {"a.py": "def f(): pass\ndef g(): pass\n", "b.py": "def h(): pass\n"}
     index_pass(tmp_path, tree, DefNames)
     swapped = {**tree, "a.py": "def g(): pass\ndef f(): pass\n"}  # the same names, another order
-    indexes, computed = index_pass(tmp_path, swapped, DefNames)
+    indexes, _ = index_pass(tmp_path, swapped, DefNames)
     assert indexes == index_pass(None, swapped, DefNames)[0] == {"def-names": (("a.py", "g", "f"), ("b.py", "h"))}
     assert index_pass(tmp_path, swapped, DefNames) == (indexes, [])  # then kept, nothing computed
 
