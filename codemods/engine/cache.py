@@ -24,7 +24,7 @@ import re
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -258,30 +258,40 @@ class KeyPrefix:
         return digest.hexdigest()
 
 
-def stable_bytes(value: Any) -> bytes:
+def stable_bytes(value: Any, ordered: bool = False) -> bytes:
     """Bytes that are equal for equal values in every process.
 
     ``pickle`` is not: a set's (or frozenset's) order follows string hashing, which differs per
-    process, so a fingerprint of a pickled index would miss the cache on every run.
+    process, so a fingerprint of a pickled index would miss the cache on every run.  ``ordered``:
+    a mapping's items in their order (code that iterates it may depend on it), not sorted.
     """
     if value is None or isinstance(value, (bool, int, float, complex, str, bytes)):
         return f"{type(value).__name__}:{value!r}".encode()
     if isinstance(value, (set, frozenset)):
-        return b"set{" + b",".join(sorted(stable_bytes(item) for item in value)) + b"}"
+        return b"set{" + b",".join(sorted(stable_bytes(item, ordered) for item in value)) + b"}"
     if isinstance(value, (list, tuple)):
-        return type(value).__name__.encode() + b"[" + b",".join(stable_bytes(item) for item in value) + b"]"
+        return type(value).__name__.encode() + b"[" + b",".join(stable_bytes(item, ordered) for item in value) + b"]"
     if isinstance(value, Mapping):
-        items = sorted(stable_bytes(key) + b":" + stable_bytes(item) for key, item in value.items())
-        return b"map{" + b",".join(items) + b"}"
+        items = [stable_bytes(key, ordered) + b":" + stable_bytes(item, ordered) for key, item in value.items()]
+        return b"map{" + b",".join(items if ordered else sorted(items)) + b"}"
     name = f"{type(value).__module__}.{type(value).__qualname__}".encode()
     if dataclasses.is_dataclass(value):
         fields = {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
-        return name + stable_bytes(fields)
+        return name + stable_bytes(fields, ordered)
     if isinstance(value, enum.Enum):
         return name + b"." + value.name.encode()
     if hasattr(value, "__dict__"):
-        return name + stable_bytes(vars(value))
+        return name + stable_bytes(vars(value), ordered)
     return name + pickle.dumps(value, protocol=4)
+
+
+def value_digest(value: Any) -> bytes | None:
+    """A digest of ``value`` that is equal for equal values in every process, mappings compared
+    with their order (:func:`stable_bytes`); None for a value it cannot describe."""
+    try:
+        return hashlib.blake2b(stable_bytes(value, ordered=True), digest_size=20).digest()
+    except Exception:  # noqa: BLE001 - an unpicklable part: the value is never taken as unchanged
+        return None
 
 
 class ResultCache:
@@ -324,10 +334,10 @@ class ResultCache:
     def save(self) -> None:
         if self.path is None or not self.dirty:
             return
-        _write(self.path, {"format": _FORMAT, "entries": self.entries})
+        write_pickle(self.path, {"format": _FORMAT, "entries": self.entries})
 
 
-def _write(path: Path, data: dict[str, Any]) -> bool:
+def write_pickle(path: Path, data: dict[str, Any]) -> bool:
     """Write ``data`` to ``path`` atomically; False when the folder is not writable."""
     folder = path.parent
     try:
@@ -378,15 +388,32 @@ class JournalledCache(ResultCache):
                 return added, dropped
         return {}, []
 
+    @classmethod
+    def amend(cls, folder: Path, kind: str, added: Mapping[str, Any], dropped: Sequence[str]) -> bool:
+        """Put ``added`` and drop ``dropped`` through the journal alone, without loading the main
+        file, as loading, changing and saving the cache would with a journal; False (nothing
+        written) when the main file is missing or the journal would grow past its limit: the
+        caller loads the cache."""
+        path, journal = folder / f"{kind}.pickle", folder / f"{kind}-journal.pickle"
+        kept, gone = cls._load_journal(journal)
+        for key in dropped:
+            if kept.pop(key, None) is None and key not in gone:  # a key the main file may hold
+                gone.append(key)
+        kept.update(added)
+        gone = [key for key in gone if key not in added]
+        if len(kept) + len(gone) > cls.JOURNAL_LIMIT or not path.exists():
+            return False
+        return write_pickle(journal, {"format": _FORMAT, "added": kept, "dropped": sorted(gone)})
+
     def save(self) -> None:
         if self.path is None or self.journal is None or not self.dirty:
             return
         added = {key: value for key, value in self.entries.items() if key not in self._base_keys}
         dropped = sorted(self._base_keys - self.entries.keys())
         if len(added) + len(dropped) <= self.JOURNAL_LIMIT and self.path.exists():
-            _write(self.journal, {"format": _FORMAT, "added": added, "dropped": dropped})
+            write_pickle(self.journal, {"format": _FORMAT, "added": added, "dropped": dropped})
             return
-        if _write(self.path, {"format": _FORMAT, "entries": self.entries}):
+        if write_pickle(self.path, {"format": _FORMAT, "entries": self.entries}):
             self._base_keys = set(self.entries)
             self.journal.unlink(missing_ok=True)
 

@@ -24,12 +24,13 @@ from typing import TYPE_CHECKING, Any
 from codemods import __version__
 from codemods.analysis import precheck
 from codemods.engine.cache import (
-    CACHE_DIR_NAME, JournalledCache, KeyPrefix, ResultCache, content_key, folder_digest, stable_bytes, tool_digest,
+    CACHE_DIR_NAME, ResultCache, content_key, folder_digest, tool_digest, value_digest,
 )  # fmt: skip
 from codemods.engine.collector import fewer_collections
 from codemods.engine.config import Settings
 from codemods.engine.discovery import discover
 from codemods.engine.generated import GeneratedChecks
+from codemods.engine.indexes import Computed, IndexPass, index_digest
 from codemods.engine.manifest import CodemodInfo, loaded
 from codemods.engine.replay import TreeChanged, TreeRead, file_state
 from codemods.engine.sources import Problem, SourceFile, TreeSource, indexed_in, read_sources, sources_in
@@ -136,29 +137,30 @@ class _Screen:
 
 def _index_batch(
     batch: Sequence[tuple[Sequence[type[Codemod]], str, bytes, _Screen | None]],
-) -> list[tuple[str | None, str, Any]]:
-    """(codemod name, path, facts) for each file and indexer; a file an indexer cannot read has
-    facts None.  A file's indexers run one after the other, so they share its parse.
+) -> list[tuple[str | None, str, Any, bytes | None]]:
+    """(codemod name, path, facts, their value_digest) for each file and indexer; a file an
+    indexer cannot read has facts None.  A file's indexers run one after the other, so they
+    share its parse.
 
-    A file an indexer parsed that has a screen also gets (None, path, summaries): its screen's
+    A file an indexer parsed that has a screen also gets (None, path, summaries, None): its screen's
     codemods' pre-check summaries (name -> ``precheck_summary``), those that cannot change the
     file left out; none left, the rewriting pass filters the file, else it decides which
     codemods run from them, without parsing the file again.  The tree of a file a codemod
     will run on is handed over to the rewriting pass of this process (precheck.hand_over)."""
-    results: list[tuple[str | None, str, Any]] = []
+    results: list[tuple[str | None, str, Any, bytes | None]] = []
     for codemods, path, data, screen in batch:
         for codemod in map(loaded, codemods):
             try:
                 facts = codemod.index_file(path, data)
             except Exception:  # noqa: BLE001 - one odd file must not stop the index
                 facts = None
-            results.append((codemod.name, path, facts))
+            results.append((codemod.name, path, facts, value_digest(facts)))
         tree = precheck.parsed(data) if screen is not None else None
         if tree is not None:
             summaries = _summaries(screen, tree)  # type: ignore[arg-type]
             if any(summary is True for summary in summaries.values()):  # rewritten: parsed again
                 precheck.hand_over(path, data, tree)
-            results.append((None, path, summaries))
+            results.append((None, path, summaries, None))
     return results
 
 
@@ -272,6 +274,8 @@ class Engine:
         # The syntax facts of the files _may_act_anywhere asked about, with the bytes they are of:
         # every codemod of the run asks about the same few files.
         self._syntax_facts: dict[str, tuple[bytes, Any]] = {}
+        # Each index of the last index pass, with its index_digest when the pass knew it (kept with it).
+        self._index_digests: dict[str, tuple[Any, bytes]] = {}
 
     def run(self) -> RunReport:
         with fewer_collections():  # the run's indexes and trees are long-lived: see engine.collector
@@ -366,62 +370,48 @@ class Engine:
     ) -> dict[str, Any]:
         """The index of each of ``indexers`` over ``sources``, with its facts of each file from
         the cache when that file's content is as it was (a run on a few files of an unchanged
-        tree reads every fact from there).
+        tree reads every fact from there), or as kept when built from the same facts
+        (codemods.engine.indexes).
 
         Of the files in ``rewrite`` that an indexer parses, those where no codemod of the run
         (``codemods``, default: the settings') passes the syntax pre-check are added to
         ``self.screened``, the others' pre-check summaries to ``self.summaries``."""
+        self._index_digests = {}
         if not indexers:
             return {}
-        cache = JournalledCache(self.cache_folder, "index")
-        facts: dict[str, dict[str, Any]] = {c.name: {} for c in indexers}
-        # A file's indexers together, and what its parse is asked next.
-        todo: list[tuple[tuple[type[Codemod] | CodemodInfo, ...], str, bytes, _Screen | None]] = []
-        keys: dict[tuple[str, str], str] = {}
         rewritten = {s.path for s in rewrite} if rewrite is not None else set()
         run_codemods = self.settings.codemods if codemods is None else codemods
-        prefixes = {c.name: KeyPrefix(__version__, tool_digest(), c.name) for c in indexers}
-        for source in sources:
-            missing: list[type[Codemod] | CodemodInfo] = []
-            digest = None
-            for codemod in indexers:
-                if not any(source.has_marker(marker) for marker in codemod.index_markers):
-                    continue
-                digest = source.content_digest() if digest is None else digest  # once per file, not per indexer
-                key = prefixes[codemod.name].key(source.path, digest)
-                keys[codemod.name, source.path] = key
-                cached = cache.get(key)
-                if cached is not None:
-                    facts[codemod.name][source.path] = cached[0]
-                else:
-                    missing.append(codemod)
-            if missing:
+
+        def compute(files: list[tuple[tuple[type[Codemod] | CodemodInfo, ...], SourceFile | TreeSource]]) -> Computed:
+            """The facts of ``files`` for their indexers, and what their parse is asked next."""
+            todo: list[tuple[tuple[type[Codemod] | CodemodInfo, ...], str, bytes, _Screen | None]] = []
+            for missing, source in files:
                 applicable = tuple(c for c in run_codemods if c.applies_to(source.data))
                 screen = _Screen(applicable, self.settings.options) if source.path in rewritten and applicable else None
-                todo.append((tuple(missing), source.path, source.data, screen))
-        total = len(todo)
-        done = 0
+                todo.append((missing, source.path, source.data, screen))
+            done = 0
 
-        def advance(count: int) -> None:
-            nonlocal done
-            done += count
-            self.progress("indexing", done, total)
+            def advance(count: int) -> None:
+                nonlocal done
+                done += count
+                self.progress("indexing", done, len(todo))
 
-        batches = _batches(todo, lambda item: len(item[2]), self.settings.jobs)
-        for name, path, fact in _parallel_map(_index_batch, batches, self.settings.jobs, None, advance):
-            if name is None:
-                if fact:
-                    self.summaries[path] = fact
+            facts: Computed = []
+            batches = _batches(todo, lambda item: len(item[2]), self.settings.jobs)
+            for name, path, fact, digest in _parallel_map(_index_batch, batches, self.settings.jobs, None, advance):
+                if name is None:
+                    if fact:
+                        self.summaries[path] = fact
+                    else:
+                        self.screened.add(path)
                 else:
-                    self.screened.add(path)
-                continue
-            facts[name][path] = fact
-            cache.put(keys[name, path], (fact,))
-        cache.retain(set(keys.values()))
-        cache.save()
-        return {
-            c.name: loaded(c).build_index(facts[c.name], self.settings.options.get(c.name, {})) for c in indexers
-        }
+                    facts.append((name, path, fact, digest))
+            return facts
+
+        index_pass = IndexPass(self.cache_folder, indexers, self.settings.options)
+        indexes = index_pass.build(sources, compute)
+        self._index_digests = {name: (indexes[name], digest) for name, digest in index_pass.digests.items()}
+        return indexes
 
     def _may_act_anywhere(self, codemod: type[Codemod] | CodemodInfo, sources: list[SourceFile]) -> bool:
         """Whether any file read may be changed or reported by ``codemod`` (else its whole-tree
@@ -453,10 +443,15 @@ class Engine:
         if plan.templates.override_dir is not None:
             overrides = folder_digest(Path(plan.templates.override_dir))
         options = repr(sorted((name, sorted(values.items())) for name, values in plan.options.items()))
-        indexes = stable_bytes(dict(plan.indexes))
+        indexes = b",".join(name.encode() + b":" + self._index_digest(name, plan.indexes[name]) for name in sorted(plan.indexes))
         return content_key(
             __version__, tool_digest(), ",".join(c.name for c in plan.codemods), options, indexes, overrides, self._style_key(plan)
         )
+
+    def _index_digest(self, name: str, index: Any) -> bytes:
+        """:func:`index_digest` of ``index``, as the index pass kept it when that is the index it gave."""
+        known = self._index_digests.get(name)
+        return known[1] if known is not None and known[0] is index else index_digest(index)
 
     def _style_key(self, plan: Plan) -> str:
         """The style's part of the cache key: its settings with the folder's own path left out (a

@@ -108,14 +108,15 @@ class _Client:
 
 
 _client: _Client | None = None
-_allowed = False
+_allowed_in: int | None = None  # the process the console script allowed it in (not its forks)
 
 
 def allow() -> None:
     """Let :func:`start` fork: called by the console script only (never in a library call, a test
-    process or a fleet worker, which must not find a process of ours beside them)."""
-    global _allowed
-    _allowed = True
+    process or a fleet worker, which must not find a process of ours beside them).  Not inherited:
+    a pool worker forked from the console script asks isort itself."""
+    global _allowed_in
+    _allowed_in = os.getpid()
 
 
 def start() -> bool:
@@ -124,7 +125,7 @@ def start() -> bool:
     global _client
     if _client is not None and _client.owner == os.getpid():
         return _client.alive
-    if not _allowed or not _may_fork():
+    if _allowed_in != os.getpid() or not _may_fork():
         return False
     requests_read, requests_write = os.pipe()
     answers_read, answers_write = os.pipe()
@@ -147,11 +148,11 @@ def start() -> bool:
 def stop() -> None:
     """Close the pipes (the child then exits) and disallow :func:`start` again.  The console
     script leaves this to its own exit."""
-    global _client, _allowed
+    global _client, _allowed_in
     if _client is not None and _client.owner == os.getpid():
         _client.close()
     _client = None
-    _allowed = False
+    _allowed_in = None
 
 
 def _may_fork() -> bool:

@@ -249,6 +249,7 @@ def test_cached_results_and_index_facts_belong_to_the_code_that_computed_them(
 ) -> None:
     # A development build keeps its version number across code changes: the code's own digest
     # is part of every key.
+    from codemods.engine import indexes
     from codemods.engine import runner as engine
     from codemods.registry import REGISTRY
 
@@ -265,6 +266,7 @@ def test_cached_results_and_index_facts_belong_to_the_code_that_computed_them(
     assert run_engine(tmp_path, OldToNew, pydantic_config, cache=True).cached == 0
     assert run_engine(tmp_path, OldToNew, pydantic_config, cache=True).cached == 2 and indexed == ["m.py"]
     monkeypatch.setattr(engine, "tool_digest", lambda: "other code")
+    monkeypatch.setattr(indexes, "tool_digest", lambda: "other code")  # the index pass's keys
     assert run_engine(tmp_path, OldToNew, pydantic_config, cache=True).cached == 0
     assert indexed == ["m.py", "m.py"]
 

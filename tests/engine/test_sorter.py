@@ -131,6 +131,21 @@ def test_a_process_forked_from_this_one_does_not_use_its_pipes(second_process: N
     assert sorter.sort_code(UNSORTED, CodeStyle()) == in_this_process(UNSORTED, CodeStyle())  # not disturbed
 
 
+@needs_fork
+def test_a_process_forked_from_the_allowed_one_starts_none_of_its_own(second_process: None) -> None:
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # a pool worker loading a codemod the console script had not imported yet
+        try:
+            os.write(write, b"0" if sorter.start() else b"1")
+        finally:
+            os._exit(0)
+    os.close(write)
+    assert os.read(read, 1) == b"1"
+    os.waitpid(pid, 0)
+    os.close(read)
+
+
 # -- when it does not start --------------------------------------------------------------------
 
 
