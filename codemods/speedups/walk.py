@@ -78,7 +78,7 @@ def walk(node: _NodeT, visitor: cst.CSTVisitor) -> _NodeT:
         node.visit(visitor)
         return node
     kind = type(visitor)
-    read_only, attribute_hooks, inert = unchanged.visitor_kind(kind)
+    read_only, attribute_hooks, inert, _ = unchanged.visitor_kind(kind)
     if not read_only or attribute_hooks:
         node.visit(visitor)
     elif kind.on_visit is traversal.visit and kind.on_leave is traversal.leave_visited:
