@@ -82,6 +82,17 @@ def test_few_nodes_of_sample_repo_match_position_provider(path: Path):
 
 
 TRICKY_SOURCES = [
+        # records hoisted from a punctuation node (ImportFrom ends at its right parenthesis)
+        pytest.param(
+            "from a import (b)\nfrom a import (\n    b,\n    c as d,\n)\nfrom . import *\nfrom .x import y, z\n"
+            "import p.q as r, s\n",
+            id="parenthesized-and-star-imports",
+        ),
+        pytest.param(
+            "if a:\n    pass\nelif b:\n    pass\nelse:\n    pass\ntry:\n    pass\nexcept E:\n    pass\nelse:\n    pass\n"
+            "finally:\n    pass\nwhile x: y()\nfor i in j: k(i); l(i)\nwith (a as b, c): pass\n",
+            id="compound-statement-ends",
+        ),
         pytest.param("def f(a):\r\n    return a\r\n\r\nx = f(1)\r\n", id="crlf-line-endings"),
         pytest.param("def f(a):\r    return a\r\rx = f(1)\r", id="lone-cr-line-endings"),
         pytest.param("x = 1\r\ny = 2\nz = 3\r", id="mixed-line-endings"),
