@@ -16,16 +16,23 @@ The shortcuts, with the same calls in the same order:
 - ScopeVisitor and ExpressionContextVisitor get the fast hooks of
   :mod:`codemods.speedups.traversal`, and ScopeVisitor attribute hooks that look its
   ``visit_<Node>_<attribute>`` methods up once per (node class, attribute).
+- Every ``node.visit`` of either visitor is made by :func:`walk_scopes` / :func:`walk_contexts`
+  (``unchanged.register_walk``): the calls those hooks make, from a plan per node class, without
+  libcst's do-nothing stubs; in whitespace, comments and punctuation ScopeVisitor only records each
+  node's scope (:func:`_mark_scope`), ExpressionContextVisitor is not taken there at all.
+  Installed only while the hooks are the ones the walks were written from (:func:`_walks_apply`).
 - ScopeVisitor's ``on_leave`` (:func:`scope_on_leave`) tests whether a node is assignment-like once
   per node class (libcst's ``isinstance`` against a tuple of 14 ABC node classes is 14 ABC
   checks on every node); installed only while libcst's ``on_leave`` is the one it was written
   from (the names its code uses are compared).
 - ``BatchableCSTVisitor.get_visitors`` (:func:`get_visitors`) names a class's visitor methods
   once (libcst's runs ``inspect.getmembers`` over the thousand typed visitor stubs on every
-  call) and binds them to the instance, unless the instance itself holds a method.
+  call) and binds them to the instance, unless the instance itself holds a method; the first
+  time, from the functions of each class of the MRO, judged once per class (:func:`_visitor_names`).
 
-``tests/engine/test_scopes.py`` compares the scopes, accesses, assignments and expression
-contexts with libcst's own on every sample_repo module.  With the speed-ups off nothing is
+``tests/engine/test_scopes.py`` compares the scopes (the mapping, in its order), accesses,
+assignments, qualified names and expression contexts with libcst's own on every sample_repo
+module and on hard cases.  With the speed-ups off nothing is
 installed.
 """
 
