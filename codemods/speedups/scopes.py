@@ -66,6 +66,8 @@ def visit_batched(
     after_leave: Callable[[cst.CSTNode], None] | None = None,
 ) -> Any:
     """libcst's ``visit_batched``, without the walk below a module when nothing is called there."""
+    if not _WALKS_INSTALLED:
+        _install_walks()
     visitors = list(batchable_visitors)
     methods = _batched_visitor._get_visitor_methods(visitors)
     if before_visit is not None or after_leave is not None or type(node) is not cst.Module or not methods.keys() <= _MODULE_HOOKS:
@@ -407,7 +409,18 @@ def install() -> None:
     if ScopeVisitor.on_visit_attribute is cst.CSTVisitor.on_visit_attribute:
         ScopeVisitor.on_visit_attribute = visit_attribute  # type: ignore[method-assign]
         ScopeVisitor.on_leave_attribute = leave_attribute  # type: ignore[method-assign]
-    global _NOT_ENTERED
+    global _WALKS_INSTALLED
+    _WALKS_INSTALLED = False  # the walks are installed by the first resolve (visit_batched)
+
+
+# The walks are installed when libcst's metadata wrapper first resolves a provider (all of the
+# speed-ups imported by then): unchanged.py may be only partly imported when this module is.
+_WALKS_INSTALLED = False
+
+
+def _install_walks() -> None:
+    global _NOT_ENTERED, _WALKS_INSTALLED
+    _WALKS_INSTALLED = True
     scope, contexts = _walks_apply()
     _NOT_ENTERED = unchanged.TRIVIA if scope else frozenset()
     unchanged.register_walk(ScopeVisitor, walk_scopes if scope else None)
@@ -415,6 +428,8 @@ def install() -> None:
 
 
 def uninstall() -> None:
+    global _WALKS_INSTALLED
+    _WALKS_INSTALLED = True  # none: libcst's visit_batched is back, and nothing installs them
     unchanged.register_walk(ScopeVisitor, None)
     unchanged.register_walk(ExpressionContextVisitor, None)
     _wrapper.visit_batched = _LIBCST_VISIT_BATCHED  # type: ignore[assignment]

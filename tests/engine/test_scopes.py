@@ -5,6 +5,8 @@ referents, and the same expression contexts."""
 from __future__ import annotations
 
 import contextlib
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -277,7 +279,8 @@ def test_installed_while_enabled() -> None:
 
     assert wrapper.visit_batched is scopes.visit_batched
     assert ScopeVisitor.on_visit_attribute is scopes.visit_attribute
-    # the two visitors' walks (see scopes._walks_apply)
+    # the two visitors' walks (see scopes._walks_apply), installed by the first resolve
+    MetadataWrapper(cst.parse_module("x = 1\n")).resolve(ScopeProvider)
     assert unchanged.visitor_kind(ScopeVisitor)[3] is scopes.walk_scopes
     assert unchanged.visitor_kind(ExpressionContextVisitor)[3] is scopes.walk_contexts
     assert scopes._NOT_ENTERED == unchanged.TRIVIA
@@ -287,7 +290,25 @@ def test_uninstall_takes_the_walks_away() -> None:
     with libcsts_own():
         assert unchanged.visitor_kind(ScopeVisitor)[3] is None
         assert unchanged.visitor_kind(ExpressionContextVisitor)[3] is None
+        MetadataWrapper(cst.parse_module("x = 1\n")).resolve(ScopeProvider)
+        assert unchanged.visitor_kind(ScopeVisitor)[3] is None
+    MetadataWrapper(cst.parse_module("x = 1\n")).resolve(ScopeProvider)
     assert unchanged.visitor_kind(ScopeVisitor)[3] is scopes.walk_scopes
+
+
+@pytest.mark.parametrize("first", ["unchanged", "scopes", "traversal", "walk", "positions", "codegen"])
+def test_the_speedups_import_in_any_order(first: str) -> None:
+    """Whichever speed-up module is imported first, all of them load and the walks apply."""
+    program = (
+        f"import codemods.speedups.{first}\n"
+        "import libcst as cst\n"
+        "from libcst.metadata import MetadataWrapper, ScopeProvider\n"
+        "from codemods.speedups import scopes, unchanged\n"
+        "from libcst.metadata.scope_provider import ScopeVisitor\n"
+        "MetadataWrapper(cst.parse_module('x = 1\\n')).resolve(ScopeProvider)\n"
+        "assert unchanged.visitor_kind(ScopeVisitor)[3] is scopes.walk_scopes\n"
+    )
+    subprocess.run([sys.executable, "-c", program], check=True, cwd=Path(__file__).parents[2])
 
 
 def test_a_subclass_of_scope_visitor_is_not_walked_by_the_walk() -> None:
