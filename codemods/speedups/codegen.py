@@ -43,10 +43,24 @@ _NOTHING: frozenset[int] = frozenset()
 _SELECTIVE: set[type] = set()
 
 
+# The shortcuts of the trivia classes (whitespace, comments, punctuation) also serve the states
+# that record nothing for a trivia node whose id is not in their ``wanted`` set, but record every
+# other node (``positions._AllButTriviaState`` registers itself).
+_SELECTIVE_FOR_TRIVIA: set[type] = set()
+
+
 def register_selective_state(kind: type) -> None:
     """Let the shortcuts serve ``kind``: a CodegenState whose hooks do nothing for a node whose id
     is not in its ``wanted`` set, and whose ``add_token`` is CodegenState's."""
     _SELECTIVE.add(kind)
+    _SELECTIVE_FOR_TRIVIA.add(kind)
+
+
+def register_trivia_selective_state(kind: type) -> None:
+    """Let the trivia classes' shortcuts serve ``kind``: a CodegenState whose hooks do nothing for
+    a node of :data:`codemods.speedups.unchanged.TRIVIA` whose id is not in its ``wanted`` set,
+    and whose ``add_token`` is CodegenState's (the other shortcuts leave it to libcst's code)."""
+    _SELECTIVE_FOR_TRIVIA.add(kind)
 
 
 def _is_comma(value: Any) -> bool:
@@ -58,14 +72,14 @@ def _is_comma(value: Any) -> bool:
 
 
 def _value_token(self: Any, state: Any, **kwargs: Any) -> None:  # SimpleWhitespace, Comment
-    if type(state) is CodegenState or (type(state) in _SELECTIVE and id(self) not in state.wanted):  # quiet
+    if type(state) is CodegenState or (type(state) in _SELECTIVE_FOR_TRIVIA and id(self) not in state.wanted):  # quiet
         state.tokens.append(self.value)
     else:
         _LIBCST_CODEGEN(self, state, **kwargs)
 
 
 def _newline(self: cst.Newline, state: Any, **kwargs: Any) -> None:
-    if type(state) is CodegenState or (type(state) in _SELECTIVE and id(self) not in state.wanted):  # quiet
+    if type(state) is CodegenState or (type(state) in _SELECTIVE_FOR_TRIVIA and id(self) not in state.wanted):  # quiet
         value = self.value
         state.tokens.append(state.default_newline if value is None else value)
     else:
@@ -76,7 +90,7 @@ def _one_token_operator(token: str) -> Any:
     """Comma, Dot, AssignEqual, Colon, Semicolon: whitespace, the token, whitespace."""
 
     def codegen(self: Any, state: Any, **kwargs: Any) -> None:
-        if type(state) is CodegenState or (type(state) in _SELECTIVE and id(self) not in state.wanted):  # quiet
+        if type(state) is CodegenState or (type(state) in _SELECTIVE_FOR_TRIVIA and id(self) not in state.wanted):  # quiet
             self.whitespace_before._codegen(state)
             state.tokens.append(token)
             self.whitespace_after._codegen(state)
@@ -90,7 +104,7 @@ def _opening(token: str) -> Any:
     """LeftParen, LeftSquareBracket, LeftCurlyBrace: the token, then its whitespace."""
 
     def codegen(self: Any, state: Any, **kwargs: Any) -> None:
-        if type(state) is CodegenState or (type(state) in _SELECTIVE and id(self) not in state.wanted):  # quiet
+        if type(state) is CodegenState or (type(state) in _SELECTIVE_FOR_TRIVIA and id(self) not in state.wanted):  # quiet
             state.tokens.append(token)
             self.whitespace_after._codegen(state)
         else:
@@ -103,7 +117,7 @@ def _closing(token: str) -> Any:
     """RightParen, RightSquareBracket, RightCurlyBrace: the whitespace, then the token."""
 
     def codegen(self: Any, state: Any, **kwargs: Any) -> None:
-        if type(state) is CodegenState or (type(state) in _SELECTIVE and id(self) not in state.wanted):  # quiet
+        if type(state) is CodegenState or (type(state) in _SELECTIVE_FOR_TRIVIA and id(self) not in state.wanted):  # quiet
             self.whitespace_before._codegen(state)
             state.tokens.append(token)
         else:
@@ -116,7 +130,7 @@ def _closing(token: str) -> Any:
 
 
 def _trailing_whitespace(self: cst.TrailingWhitespace, state: Any, **kwargs: Any) -> None:
-    if type(state) is CodegenState or (type(state) in _SELECTIVE and id(self) not in state.wanted):  # quiet
+    if type(state) is CodegenState or (type(state) in _SELECTIVE_FOR_TRIVIA and id(self) not in state.wanted):  # quiet
         self.whitespace._codegen(state)
         comment = self.comment
         if comment is not None:
@@ -127,7 +141,7 @@ def _trailing_whitespace(self: cst.TrailingWhitespace, state: Any, **kwargs: Any
 
 
 def _empty_line(self: cst.EmptyLine, state: Any, **kwargs: Any) -> None:
-    if type(state) is CodegenState or (type(state) in _SELECTIVE and id(self) not in state.wanted):  # quiet
+    if type(state) is CodegenState or (type(state) in _SELECTIVE_FOR_TRIVIA and id(self) not in state.wanted):  # quiet
         if self.indent:
             state.tokens.extend(state.indent_tokens)
         self.whitespace._codegen(state)
@@ -140,7 +154,7 @@ def _empty_line(self: cst.EmptyLine, state: Any, **kwargs: Any) -> None:
 
 
 def _parenthesized_whitespace(self: cst.ParenthesizedWhitespace, state: Any, **kwargs: Any) -> None:
-    if type(state) is CodegenState or (type(state) in _SELECTIVE and id(self) not in state.wanted):  # quiet
+    if type(state) is CodegenState or (type(state) in _SELECTIVE_FOR_TRIVIA and id(self) not in state.wanted):  # quiet
         self.first_line._codegen(state)
         for line in self.empty_lines:
             line._codegen(state)

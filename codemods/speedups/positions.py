@@ -68,6 +68,39 @@ class _StartIndexCodegenState(CodegenState):
         return _SyntacticPosition(self, node, start_node, end_node)
 
 
+class _AllButTriviaState(_StartIndexCodegenState):
+    """``_StartIndexCodegenState`` that records a trivia node (whitespace, comments, punctuation:
+    ``unchanged.TRIVIA``, two thirds of a module's nodes) only when it is ``wanted``: the code
+    generator's shortcuts for them (:func:`codegen.register_trivia_selective_state`) serve it as a
+    plain state, emitting the same tokens.  A node's record depends on another's only where its
+    start or end is hoisted from a ``start_node``/``end_node`` (``from a import (b)`` ends at its
+    right parenthesis): that node is made wanted when the record opens, before it is generated.
+    Every other node's start and end are the same token indexes; TreePositions answers for a
+    trivia node that was not recorded from a full recording, made when one is asked about."""
+
+    __slots__ = ("wanted",)
+
+    def __init__(self, module: cst.Module) -> None:
+        super().__init__(module)
+        self.wanted: set[int] = set()
+
+    def record_syntactic_position(
+        self,
+        node: cst.CSTNode,
+        *,
+        start_node: cst.CSTNode | None = None,
+        end_node: cst.CSTNode | None = None,
+    ) -> _SyntacticPosition:
+        if start_node is not None:
+            self.wanted.add(id(start_node))
+        if end_node is not None:
+            self.wanted.add(id(end_node))
+        return _SyntacticPosition(self, node, start_node, end_node)
+
+
+codegen.register_trivia_selective_state(_AllButTriviaState)
+
+
 class _SyntacticPosition:
     """``_StartIndexCodegenState.record_syntactic_position``'s context: a plain object rather than
     a generator, since the code generator opens one for most nodes."""
@@ -264,10 +297,23 @@ class TreePositions:
         if not ENABLED:
             self._plain = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
             return
-        self._state = _StartIndexCodegenState(module)
-        module._codegen(self._state)
+        self._state: _StartIndexCodegenState = _AllButTriviaState(module)
+        self._complete = False  # does self._state hold every node's record?
+        try:
+            module._codegen(self._state)
+        except KeyError:  # a hoisted record of a node left unrecorded: a form not foreseen
+            self._record_all()
         self._lines: list[int] = []
         self._columns: list[int] = []
+
+    def _record_all(self) -> bool:
+        """Record every node, trivia included (once, when a node was not found): False if done."""
+        if self._complete:
+            return False
+        self._state = _StartIndexCodegenState(self.module)
+        self.module._codegen(self._state)
+        self._lines, self._columns, self._complete = [], [], True
+        return True
 
     def range(self, node: cst.CSTNode) -> CodeRange:
         """``PositionProvider``'s range of ``node``; KeyError for a node of another module."""
@@ -276,6 +322,8 @@ class TreePositions:
         try:
             start, end = self._state.starts[id(node)], self._state.ends[id(node)]
         except KeyError:
+            if self._record_all():
+                return self.range(node)
             raise KeyError(f"node is not part of the module: {node!r:.80}") from None
         if not self._lines:
             self._lines, self._columns = _position_table(self._state.tokens)
@@ -294,6 +342,8 @@ class TreePositions:
         try:
             indexes = {node: self._state.starts[id(node)] for node in wanted}
         except KeyError as missing:
+            if self._record_all():
+                return self.starts(wanted)
             raise KeyError(f"node is not part of the module: {missing}") from None
         at_index = _positions_at_token_indexes(self._state.tokens, sorted(set(indexes.values())))
         return {node: at_index[index] for node, index in indexes.items()}

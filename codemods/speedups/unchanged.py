@@ -49,8 +49,11 @@ _FIELDS: dict[type, tuple[tuple[str, ...], str | None]] = {}
 VISITED_WHEN_SET = {"FormattedStringExpression": "format_spec", "TemplatedStringExpression": "format_spec"}
 # On each visitor class (so that the facts live as long as the class, and a subclass does not
 # read its parent's): (is it a read-only CSTVisitor?, must its attribute hooks be called?, the
-# node classes it need not enter)
+# node classes it need not enter, the walk that replaces this visit for it or None)
 _VISITOR_FACTS = "_auditfix_unchanged_visit"
+# Read-only visitor class (exactly that class) -> a walk(node, visitor) that makes the calls
+# ``visit`` makes, proven equal for that class (see register_walk)
+_WALKS: dict[type, Any] = {}
 # Whitespace and comments, whose fields hold nothing but each other.
 WHITESPACE: frozenset[type] = frozenset(
     (cst.SimpleWhitespace, cst.ParenthesizedWhitespace, cst.TrailingWhitespace, cst.EmptyLine, cst.Comment, cst.Newline)
@@ -135,13 +138,26 @@ def _learn(node: CSTNode) -> tuple[tuple[str, ...], str | None]:
     return plan
 
 
-def _visitor_kind(visitor: Any) -> tuple[bool, bool, frozenset[type]]:
+def _visitor_kind(visitor: Any) -> tuple[bool, bool, frozenset[type], Any]:
     """(is it a read-only ``CSTVisitor``?, must its attribute hooks be called?, the classes of
-    :data:`TRIVIA` it need not enter), once per class."""
+    :data:`TRIVIA` it need not enter, its registered walk or None), once per class."""
     return visitor_kind(type(visitor))
 
 
-def visitor_kind(kind: type) -> tuple[bool, bool, frozenset[type]]:
+def register_walk(kind: type, walk: Any) -> None:
+    """Have ``visit`` call ``walk(node, visitor)`` instead of its own loop for a visitor of exactly
+    the read-only class ``kind`` (not its subclasses): ``walk`` must make the calls ``visit`` would
+    make, in the same order.  None unregisters it."""
+    if walk is None:
+        _WALKS.pop(kind, None)
+    else:
+        _WALKS[kind] = walk
+    known = kind.__dict__.get(_VISITOR_FACTS)
+    if known is not None:
+        setattr(kind, _VISITOR_FACTS, (*known[:3], _WALKS.get(kind) if known[0] else None))
+
+
+def visitor_kind(kind: type) -> tuple[bool, bool, frozenset[type], Any]:
     """:func:`_visitor_kind` of the visitor class ``kind``."""
     known = kind.__dict__.get(_VISITOR_FACTS)
     if known is None:
@@ -150,7 +166,8 @@ def visitor_kind(kind: type) -> tuple[bool, bool, frozenset[type]]:
             and kind.on_leave_attribute in _LIBCST_LEAVE_ATTRIBUTE_HOOKS
             and not has_attribute_hooks(kind)
         )
-        known = (issubclass(kind, CSTVisitor), not plain, _inert_trivia(kind) if plain else frozenset())
+        read_only = issubclass(kind, CSTVisitor)
+        known = (read_only, not plain, _inert_trivia(kind) if plain else frozenset(), _WALKS.get(kind) if read_only else None)
         setattr(kind, _VISITOR_FACTS, known)
     return known
 
@@ -200,7 +217,10 @@ def is_node(value: object) -> bool:
 def visit(self: CSTNode, visitor: Any) -> Any:
     """``CSTNode.visit``, rebuilding only the nodes below which something changed."""
     known = type(visitor).__dict__.get(_VISITOR_FACTS)
-    read_only, hooks, inert = _visitor_kind(visitor) if known is None else known
+    read_only, hooks, inert, walk = _visitor_kind(visitor) if known is None else known
+    if walk is not None:
+        walk(self, visitor)
+        return self
     if visitor.on_visit(self):
         results: list[Any] = []
         changed = False

@@ -10,6 +10,7 @@ With the speed-ups off, both are libcst's.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -66,6 +67,65 @@ def children_but_trivia(node: cst.CSTNode) -> Sequence[cst.CSTNode]:
     return found
 
 
+def parents(module: cst.CSTNode) -> dict[cst.CSTNode, cst.CSTNode]:
+    """Each node's parent below ``module`` (what libcst's ParentNodeProvider gives): every node of
+    each node's :func:`children`, from the fields libcst visits; a node without child fields (most
+    whitespace and punctuation) is not entered.  With the speed-ups off, from the node's dataclass
+    fields (a node's children are the nodes among them, alone or in a sequence)."""
+    if not ENABLED:
+        return _plain_parents(module)
+    found: dict[cst.CSTNode, cst.CSTNode] = {}
+    pending: list[cst.CSTNode] = [module]
+    plans, learn, node_types = unchanged._FIELDS, unchanged._learn, unchanged._NODE_TYPES
+    while pending:
+        node = pending.pop()
+        plan = plans.get(type(node))
+        for name in (learn(node) if plan is None else plan)[0]:
+            value = getattr(node, name)
+            value_kind = type(value)
+            if value_kind is tuple or value_kind is list:
+                for child in value:
+                    found[child] = node
+                    plan = plans.get(type(child))
+                    if plan is None or plan[0]:
+                        pending.append(child)
+            else:
+                is_node = node_types.get(value_kind)
+                if is_node is None:
+                    is_node = unchanged.is_node(value)
+                if is_node:  # else None, a sentinel or a flag
+                    found[value] = node
+                    plan = plans.get(value_kind)
+                    if plan is None or plan[0]:
+                        pending.append(value)
+    return found
+
+
+_DATACLASS_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _plain_parents(module: cst.CSTNode) -> dict[cst.CSTNode, cst.CSTNode]:
+    found: dict[cst.CSTNode, cst.CSTNode] = {}
+    pending: list[cst.CSTNode] = [module]
+    while pending:
+        node = pending.pop()
+        kind = type(node)
+        names = _DATACLASS_FIELDS.get(kind)
+        if names is None:
+            names = _DATACLASS_FIELDS[kind] = tuple(field.name for field in dataclasses.fields(kind))
+        for name in names:
+            value = getattr(node, name)
+            if isinstance(value, cst.CSTNode):
+                found[value] = node
+                pending.append(value)
+            elif isinstance(value, (tuple, list)):
+                for item in value:
+                    if isinstance(item, cst.CSTNode):
+                        found[item] = node
+                        pending.append(item)
+    return found
+
+
 def walk(node: _NodeT, visitor: cst.CSTVisitor) -> _NodeT:
     """``node.visit(visitor)`` for a read-only ``cst.CSTVisitor`` (the same ``visit_*`` and
     ``leave_*`` calls in the same order, without copying the tree); returns ``node``.
@@ -78,7 +138,7 @@ def walk(node: _NodeT, visitor: cst.CSTVisitor) -> _NodeT:
         node.visit(visitor)
         return node
     kind = type(visitor)
-    read_only, attribute_hooks, inert = unchanged.visitor_kind(kind)
+    read_only, attribute_hooks, inert, _ = unchanged.visitor_kind(kind)
     if not read_only or attribute_hooks:
         node.visit(visitor)
     elif kind.on_visit is traversal.visit and kind.on_leave is traversal.leave_visited:
