@@ -7,7 +7,9 @@ compiles, a second pass is a fixed point).  A generated module is the same text 
 verdict is kept in ``.auditfix_cache/generated.pickle``, keyed as a file's result is (the run's
 fingerprint, the path, the text) and on what else the check reads: the file's text before the
 run.  The index pass's pre-check facts for the path are not read: they are of the text that was
-there before, not of the generated one.
+there before, not of the generated one.  The tidied text (imports sorted, new long lines wrapped)
+is kept the same way: :func:`codemods.engine.style.tidy` reads the two texts and the style, which
+the fingerprint holds (with the isort file's state).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from codemods.engine.pipeline import FileOutcome, Plan
+    from codemods.options import CodeStyle
 
 
 class GeneratedChecks:
@@ -59,6 +62,24 @@ class GeneratedChecks:
             self._cache.put(key, (path, outcome, problem))  # a codemod crash is not a property of the text
             self._used.add(key)
         return outcome, problem
+
+    def tidied(self, path: str, old: bytes | None, new: bytes, style: CodeStyle) -> bytes:
+        """``tidy(old, new, style)`` of the text generated at ``path`` (where ``old`` was)."""
+        from codemods.engine.style import tidy
+
+        self._paths.add(path)
+        if self._cache is None:
+            return tidy(old, new, style)
+        before = b"new" if old is None else b"old:" + old
+        key = content_key(self._fingerprint, "tidied", path, before, new)
+        kept = self._cache.get(key)
+        if isinstance(kept, tuple) and len(kept) == 2 and isinstance(kept[1], bytes):
+            self._used.add(key)
+            return kept[1]
+        tidied = tidy(old, new, style)
+        self._cache.put(key, (path, tidied))
+        self._used.add(key)
+        return tidied
 
     def save(self, *, whole_tree: bool) -> None:
         """Keep this run's verdicts; of the others, a run over the whole tree keeps none, a run

@@ -594,9 +594,7 @@ class Engine:
             sources = contributors if generated.contributors is None else sorted(generated.contributors)
             try:
                 change = self._generated_change(codemod, generated.path, generated.content.encode("utf-8"), report)
-                from codemods.engine.style import tidy
-
-                change = dataclasses.replace(change, new=tidy(change.old, change.new, plan.style))
+                change = dataclasses.replace(change, new=self._generated.tidied(change.path, change.old, change.new, plan.style))
                 change, new_findings = self._check_generated(change, plan, report)
             except _GeneratedFileRejected as exc:
                 for path in sources:

@@ -22,6 +22,7 @@ libcst's on every sample_repo module and the tricky sources.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import libcst as cst
@@ -393,6 +394,42 @@ def _plain_codegen(self: CSTNode, state: Any, **kwargs: Any) -> None:
         state.before_codegen(self)
         self._codegen_impl(state, **kwargs)
         state.after_codegen(self)
+
+
+def code_with_names(module: cst.Module, names: Mapping[int, str]) -> str:
+    """``module.code`` as if each ``Name`` node whose id is in ``names`` had that value: the code
+    of the tree a transformer renaming those nodes would build, without building it."""
+    state = _RenamingState(module, names)
+    module._codegen(state)
+    return "".join(state.tokens)
+
+
+class _RenamingState(CodegenState):
+    """A plain CodegenState but for the ``Name`` nodes of ``wanted``: a Name generates its
+    parentheses and its value (libcst's ``Name._codegen_impl``), and the value is replaced."""
+
+    __slots__ = ("_open", "names", "wanted")
+
+    def __init__(self, module: cst.Module, names: Mapping[int, str]) -> None:
+        super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
+        self.names = names
+        self.wanted = names.keys()
+        self._open: list[int] = []
+
+    def before_codegen(self, node: CSTNode) -> None:
+        if id(node) in self.wanted:
+            self._open.append(len(self.tokens))
+
+    def after_codegen(self, node: CSTNode) -> None:
+        if id(node) in self.wanted:
+            assert type(node) is cst.Name, f"only names are renamed, not {type(node).__name__}"
+            tokens, start = self.tokens, self._open.pop()
+            # Parentheses and whitespace, the value, parentheses: no other token is an identifier.
+            index = tokens.index(node.value, start)
+            tokens[index] = self.names[id(node)]
+
+
+register_selective_state(_RenamingState)
 
 
 # class -> (the name of libcst's ``_codegen_impl`` the shortcut mirrors, the shortcut)

@@ -197,3 +197,51 @@ def test_code_for_one_node_is_libcsts():
         shortcut = module.code_for_node(node)
         with libcsts_own_codegen():
             assert shortcut == module.code_for_node(node)
+
+
+# -- code_with_names: the code of a renamed tree, without building it -----------------------------
+
+
+class _RenameByIdentity(cst.CSTTransformer):
+    """The tree code_with_names stands for: the Name nodes of ``names`` (by id) renamed."""
+
+    def __init__(self, names: dict[int, str]) -> None:
+        super().__init__()
+        self.names = names
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.Name:
+        new = self.names.get(id(original_node))
+        return updated_node if new is None else updated_node.with_changes(value=new)
+
+
+def _every_other_name(module: cst.Module, offset: int) -> dict[int, str]:
+    names = [node for node in all_nodes(module) if isinstance(node, cst.Name)]
+    return {id(node): f"{node.value}_{i}" for i, node in enumerate(names[offset::2])}
+
+
+RENAMED_SOURCES = [
+    *TRICKY_SOURCES,
+    pytest.param("x = ((a)) + ( b )\nf((c), d=(e))\n", id="parenthesized-names"),
+    pytest.param("@deco(a)\ndef f(a: T, *b, c=d, **e) -> R:\n    global g\n    return lambda h: h + a\n", id="definitions"),
+    pytest.param("y = [a for a in b if a]\nz = f'{a!r:>{w}} {b.c}'\n", id="comprehension-and-f-string"),
+    pytest.param("a.b.c = d[e:f, g]\ndel a, b\n", id="attributes-and-subscripts"),
+]
+
+
+@pytest.mark.parametrize("source", RENAMED_SOURCES)
+def test_code_with_names_is_the_code_of_the_renamed_tree(source: str):
+    module = cst.parse_module(source)
+    for offset in (0, 1):
+        names = _every_other_name(module, offset)
+        expected = module.visit(_RenameByIdentity(names)).code
+        assert codegen.code_with_names(module, names) == expected
+        with libcsts_own_codegen():
+            assert codegen.code_with_names(module, names) == expected
+
+
+@pytest.mark.parametrize("path", SAMPLE_FILES, ids=lambda path: str(path.relative_to(SAMPLE_REPO)))
+def test_code_with_names_of_sample_repo(path: Path):
+    module = cst.parse_module(path.read_bytes())
+    names = _every_other_name(module, 0)
+    assert codegen.code_with_names(module, names) == module.visit(_RenameByIdentity(names)).code
+    assert codegen.code_with_names(module, {}) == module.code  # nothing renamed: the module's own code

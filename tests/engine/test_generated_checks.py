@@ -13,6 +13,7 @@ from codemods.engine.generated import GeneratedChecks
 from codemods.engine.pipeline import Plan
 from codemods.engine.runner import Engine, RunReport
 from codemods.engine.templating import TemplateSet
+from codemods.options import CodeStyle
 from codemods.registry import REGISTRY
 from codemods.rules.bare_except import BareExcept
 from tests.engine.test_engine import make_tree
@@ -139,3 +140,78 @@ def test_the_pre_commit_run_takes_the_services_check_from_the_cache(tmp_path: Pa
     assert [(c.path, c.new) for c in cached.changes] == [(c.path, c.new) for c in uncached.changes]
     assert cached.findings == uncached.findings and cached.failed == uncached.failed
     assert [c.path for c in cached.changes] == ["app/routes.py", "app/services/__init__.py", "app/services/item_service.py"]
+
+
+# -- the tidied text of a generated file, kept as the verdicts are ---------------------------------
+
+UNSORTED = b"import sys\nimport os\n\nvalue = (os.sep, sys.platform, 'a long string that makes this line longer than eighty-eight')\n"
+
+
+@pytest.fixture
+def tidied_texts(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """The texts style.tidy ran over (the tidied texts not taken from the cache)."""
+    from codemods.engine import style
+
+    texts: list[bytes] = []
+    tidy = style.tidy
+
+    def counted(original: bytes | None, new: bytes, code_style: CodeStyle) -> bytes:
+        texts.append(new)
+        return tidy(original, new, code_style)
+
+    monkeypatch.setattr(style, "tidy", counted)
+    return texts
+
+
+def tidied(cache: Path | None, *calls: tuple[str, bytes | None, bytes], fingerprint: str = "run", whole_tree: bool = False) -> list[bytes]:
+    generated = GeneratedChecks(cache, fingerprint)
+    found = [generated.tidied(path, old, new, CodeStyle()) for path, old, new in calls]
+    generated.save(whole_tree=whole_tree)
+    return found
+
+
+def test_a_kept_tidied_text_is_tidys(tmp_path: Path, tidied_texts: list[bytes]) -> None:
+    from codemods.engine.style import tidy
+
+    fresh = tidy(None, UNSORTED, CodeStyle())
+    assert fresh.startswith(b"import os\nimport sys\n") and fresh != UNSORTED  # tidy does change it
+    assert tidied(tmp_path, ("app/services.py", None, UNSORTED)) == [fresh]
+    assert tidied(tmp_path, ("app/services.py", None, UNSORTED)) == [fresh]
+    assert len(tidied_texts) == 2  # the fresh one and the first run's; the second run's from the cache
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        pytest.param(("app/services.py", None, UNSORTED + b"# more\n", "run"), id="text"),
+        pytest.param(("app/other.py", None, UNSORTED, "run"), id="path"),
+        pytest.param(("app/services.py", b"import sys\nimport os\n", UNSORTED, "run"), id="text-before"),
+        pytest.param(("app/services.py", None, UNSORTED, "another run"), id="fingerprint"),
+    ],
+)  # fmt: skip
+def test_every_input_of_the_tidied_key_misses(tmp_path: Path, tidied_texts: list[bytes], other: tuple) -> None:
+    tidied(tmp_path, ("app/services.py", None, UNSORTED))
+    path, old, new, fingerprint = other
+    assert tidied(tmp_path, (path, old, new), fingerprint=fingerprint) == tidied(None, (path, old, new))
+    assert len(tidied_texts) == 3  # filled, missed, and the uncached one
+
+
+def test_tidied_texts_are_kept_as_verdicts_are(tmp_path: Path, tidied_texts: list[bytes]) -> None:
+    tidied(tmp_path, ("a.py", None, UNSORTED), ("b.py", None, UNSORTED))
+    tidied(tmp_path, ("a.py", None, UNSORTED + b"x = 1\n"))  # a.py generated anew: its old text goes
+    tidied(tmp_path, ("a.py", None, UNSORTED), ("b.py", None, UNSORTED))
+    assert tidied_texts == [UNSORTED, UNSORTED, UNSORTED + b"x = 1\n", UNSORTED]
+    tidied(None, ("a.py", None, UNSORTED))  # no cache folder: tidied each time
+    assert len(tidied_texts) == 5
+
+
+def test_the_pre_commit_run_takes_the_services_tidied_text_from_the_cache(tmp_path: Path, tidied_texts: list[bytes]) -> None:
+    make_tree(tmp_path, ROUTE_PROJECT)
+    run_on_routes(tmp_path, cache=True)  # the previous commit's run
+    assert len(tidied_texts) == 2  # the two generated files (the route module's tidy is the pipeline's)
+    (tmp_path / "app/routes.py").write_text(ROUTES + "# edited\n")
+    cached = run_on_routes(tmp_path, cache=True)
+    assert len(tidied_texts) == 2  # the same generated texts: tidied as the previous run tidied them
+    uncached = run_on_routes(tmp_path, cache=False)
+    assert len(tidied_texts) == 4
+    assert [(c.path, c.new) for c in cached.changes] == [(c.path, c.new) for c in uncached.changes]

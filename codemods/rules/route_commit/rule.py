@@ -95,6 +95,7 @@ from codemods.rules.route_commit.services import (
     describe_writes,
     keep_blank_lines,
     module_facts,
+    parsed_text,
     respell,
     says_what_it_does,
     service_module_source,
@@ -633,8 +634,7 @@ class RouteCommit(Codemod):
                 fixable=False,
             )
             return
-        rendered = self._render_function(route, run, flow, function_name)
-        source = rendered.code
+        source, rendered = self._render_function(route, run, flow, function_name)
         used = http_reference(rendered, service_imports, self.option("http-names"))
         if used is not None:
             self.report(run.commit.call, f"not moved: the service function would use {used} of the HTTP layer", fixable=False)
@@ -770,8 +770,8 @@ class RouteCommit(Codemod):
                 return name
         return None
 
-    def _render_function(self, route: Route, run: Run, flow: Flow, name: str) -> cst.Module:
-        """The service function, rendered and parsed (its ``code`` is the text rendered)."""
+    def _render_function(self, route: Route, run: Run, flow: Flow, name: str) -> tuple[str, cst.Module]:
+        """The service function's text and its tree (finalize composes the module from the same tree)."""
         function = ServiceFunction(
             name=name,
             parameters=[parameter_code(p.name, p.annotation) for p in flow.parameters],
@@ -782,11 +782,11 @@ class RouteCommit(Codemod):
             summary=docstring_safe(self._summary(name, run)),
         )
         source = self.render("service_function.py.j2", fn=function)
-        parsed = cst.parse_module(source)
+        parsed = parsed_text(source)
         functions = [s for s in parsed.body if isinstance(s, cst.FunctionDef)]
         if len(functions) != 1 or functions[0].name.value != name:
             raise ValueError(f"service_function.py.j2 must render exactly one function named {name}")
-        return parsed
+        return source, parsed
 
     def _summary(self, name: str, run: Run) -> str:
         summary = summary_of(name, run.body)

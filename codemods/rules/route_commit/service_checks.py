@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 import libcst as cst
 
 from codemods.analysis.nodes import dotted_name
 from codemods.analysis.routes import HTTP_METHODS
 from codemods.rules.route_commit.flow import ImportItem, Parameter, Run
-from codemods.rules.route_commit.services import ServiceFunctionRequest
+from codemods.rules.route_commit.services import ServiceFunctionRequest, statement_nodes
+from codemods.speedups.codegen import code_with_names
 from codemods.speedups.walk import children_but_trivia
 
 
@@ -64,13 +65,43 @@ def body_shape(
 ) -> str:
     """The moved code with parameters (by position) and locals (by first use) renamed; ``kept``
     are the module names it uses (imports, the logger), which keep theirs."""
-    names = {p.name: f"_p{i}" for i, p in enumerate(parameters)}
-    body = cst.Module(list(statements)).visit(_Rename(names, kept))
+    given = {p.name: f"_p{i}" for i, p in enumerate(parameters)}
+    names = dict(given)  # and the locals, by first use: the returned values are renamed too
+    body = cst.Module(list(statements))
+    renamed = _renames(statements, names, kept | _BUILTINS)
+    if renamed is None:  # a node twice in the tree: renamed as a transformer renames it
+        names = dict(given)
+        code = body.visit(_Rename(names, kept)).code
+    else:
+        code = code_with_names(body, renamed)  # the names replaced as the code is generated
     returned = ", ".join(names.get(r, r) for r in returns)
     annotations = ", ".join(
         cst.Module([]).code_for_node(p.annotation) if p.annotation is not None else "" for p in parameters
     )
-    return f"({annotations}) -> ({returned})\n{body.code}"
+    return f"({annotations}) -> ({returned})\n{code}"
+
+
+def _renames(statements: Sequence[cst.BaseStatement], names: dict[str, str], kept: Collection[str]) -> dict[int, str] | None:
+    """The ``Name`` nodes :class:`_Rename` renames (by id) and their new names, or None when a
+    node is in the tree twice.  The nodes in the order a visit meets them: a name is a leaf, so
+    it is left as soon as it is visited, after the attribute or argument above it."""
+    skip: set[int] = set()  # attribute names and argument keywords
+    seen: set[int] = set()
+    renamed: dict[int, str] = {}
+    for node in statement_nodes(statements):
+        kind = type(node)
+        if kind is cst.Name:
+            key = id(node)
+            if key in seen:
+                return None
+            seen.add(key)
+            if key not in skip and node.value not in kept:
+                renamed[key] = names.setdefault(node.value, f"_l{len(names)}")
+        elif kind is cst.Attribute:
+            skip.add(id(node.attr))  # type: ignore[attr-defined]
+        elif kind is cst.Arg and node.keyword is not None:  # type: ignore[attr-defined]
+            skip.add(id(node.keyword))  # type: ignore[attr-defined]
+    return renamed
 
 
 class _Rename(cst.CSTTransformer):
@@ -79,7 +110,7 @@ class _Rename(cst.CSTTransformer):
     def __init__(self, names: dict[str, str], kept: set[str]) -> None:
         super().__init__()
         self.names = names
-        self.kept = kept | set(dir(builtins))
+        self.kept = kept | _BUILTINS
         self.skip: set[int] = set()
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
@@ -94,6 +125,9 @@ class _Rename(cst.CSTTransformer):
             return updated_node
         name = self.names.setdefault(original_node.value, f"_l{len(self.names)}")
         return updated_node.with_changes(value=name)
+
+
+_BUILTINS = frozenset(dir(builtins))
 
 
 def share_across_modules(

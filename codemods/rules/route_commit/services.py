@@ -7,6 +7,7 @@ import ast
 import dataclasses
 import difflib
 import sys
+from collections import OrderedDict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -57,7 +58,7 @@ class ServiceFunctionRequest:
     service_path: str
     class_name: str | None  # the "class" style's service class
     function_name: str
-    source: str  # the rendered function, parsed once already
+    source: str  # the rendered function, parsed once already (:func:`parsed_text` keeps that tree)
     imports: tuple[ImportItem, ...]  # spelled for the service module
     logger_name: str | None
     shape: str = ""  # the code with names by position (service_checks.body_shape); "" for a function shared from
@@ -94,6 +95,30 @@ class RouteCommitIndex:
     layout: ServiceLayout = dataclasses.field(default_factory=ServiceLayout)
     naming: Mapping[str, RouteModuleNaming] = dataclasses.field(default_factory=dict)  # route path -> facts
 
+
+
+# Generated texts parsed in this process, by their exact text: the rule parses each service
+# function it renders to check it, and finalize composes the module from the same text; libcst's
+# trees are immutable, so the one tree serves both.  A request pickled to another process finds
+# nothing here and is parsed there (the same tree).  Bounded: a long run renders many functions.
+_PARSED: OrderedDict[str, cst.Module] = OrderedDict()
+PARSED_KEPT = 256
+
+
+def parsed_text(text: str) -> cst.Module:
+    """``cst.parse_module(text)``, parsed once per process for texts this module generates
+    (rendered service functions and module templates)."""
+    # pop and store again: each step is atomic, so threads (a fleet worker's) cannot break it
+    tree = _PARSED.pop(text, None)
+    if tree is None:
+        tree = cst.parse_module(text)
+    _PARSED[text] = tree  # the newest
+    while len(_PARSED) > PARSED_KEPT:
+        try:
+            _PARSED.popitem(last=False)  # the oldest used
+        except KeyError:  # another thread emptied it meanwhile
+            break
+    return tree
 
 
 def keep_blank_lines(before: cst.Module, after: cst.Module) -> cst.Module:
@@ -271,12 +296,16 @@ def service_module_source(
     if existing is None:
         groups = _import_groups([*imports, *([ImportItem("logging", None, None)] if logger_name else [])])
         module_values = _module_values(path, groups, logger_name, class_name)
-        module = cst.parse_module(templates.render("service_module.py.j2", module=module_values))
+        module = _rendered_module(templates, module_values)
     else:
         module = _merge_into(cst.parse_module(existing), path, imports, logger_name, class_name, templates)
     functions = [_parse_function(r) for r in requests if r.source]
     return _append_functions(module, functions, class_name, path).code
 
+
+
+def _rendered_module(templates: Templates, values: ServiceModule) -> cst.Module:
+    return parsed_text(templates.render("service_module.py.j2", module=values))
 
 
 def _module_values(
@@ -337,17 +366,13 @@ def _merge_into(
         import_edits.add_needed_import(context, "logging")
     module = import_edits.add_imports(context, module)
     if needs_logger:
-        rendered = cst.parse_module(
-            templates.render("service_module.py.j2", module=_module_values(path, [], logger_name, None))
-        )
+        rendered = _rendered_module(templates, _module_values(path, [], logger_name, None))
         logger_line = next(
             s for s in rendered.body if isinstance(s, cst.SimpleStatementLine) and isinstance(s.body[0], cst.Assign)
         )
         module = _insert_after_imports(module, logger_line)
     if class_name is not None and not any(isinstance(s, cst.ClassDef) and s.name.value == class_name for s in module.body):
-        rendered = cst.parse_module(
-            templates.render("service_module.py.j2", module=_module_values(path, [], None, class_name))
-        )
+        rendered = _rendered_module(templates, _module_values(path, [], None, class_name))
         service_class = next(s for s in rendered.body if isinstance(s, cst.ClassDef))
         module = module.with_changes(body=[*module.body, service_class.with_changes(leading_lines=_blank(2))])
     return module
@@ -386,7 +411,7 @@ def _insert_after_imports(module: cst.Module, statement: cst.SimpleStatementLine
 
 
 def _parse_function(request: ServiceFunctionRequest) -> cst.FunctionDef:
-    parsed = cst.parse_module(request.source)
+    parsed = parsed_text(request.source)  # the tree the rule parsed to check it, in the same process
     return next(s for s in parsed.body if isinstance(s, cst.FunctionDef))
 
 
@@ -477,7 +502,8 @@ def describe_writes(statements: Sequence[cst.BaseStatement]) -> str | None:
     """A function name for what ``statements`` write: ``create_audit_log`` for an added
     ``AuditLog(...)``, ``delete_<name>`` for a deleted object, ``update_<name>`` for a changed one."""
     constructed: dict[str, str] = {}  # variable -> model class
-    for node in _nodes(statements):
+    nodes = statement_nodes(statements)
+    for node in nodes:
         if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call) and isinstance(node.value.func, cst.Name):
             for target in node.targets:
                 if isinstance(target.target, cst.Name) and node.value.func.value[:1].isupper():
@@ -492,7 +518,7 @@ def describe_writes(statements: Sequence[cst.BaseStatement]) -> str | None:
                     return f"create_{snake_case(model)}" if model else f"save_{argument.value}"
             if method == "delete" and isinstance(argument, cst.Name):
                 return f"delete_{argument.value}"
-    for node in _nodes(statements):
+    for node in nodes:
         if isinstance(node, (cst.Assign, cst.AugAssign)):
             targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
             for target in targets:
@@ -501,7 +527,9 @@ def describe_writes(statements: Sequence[cst.BaseStatement]) -> str | None:
     return None
 
 
-def _nodes(statements: Sequence[cst.BaseStatement]) -> list[cst.CSTNode]:
+def statement_nodes(statements: Sequence[cst.BaseStatement]) -> list[cst.CSTNode]:
+    """Every node of ``statements`` but trivia (whitespace, comments, punctuation), each before its
+    children, in the order libcst visits them."""
     found: list[cst.CSTNode] = []
     pending: list[cst.CSTNode] = list(reversed(statements))
     while pending:

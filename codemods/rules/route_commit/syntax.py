@@ -87,8 +87,8 @@ def drop_unused_package_imports(tree: cst.Module, names: Collection[str]) -> cst
     """Remove ``names`` from top-level ``from .. import name`` lines when nothing else in the
     module mentions them (libcst's RemoveImportsVisitor leaves such relative imports of a
     package's own names, ``from .. import db``, in place).  A line left with no name goes."""
-    if not names:
-        return tree
+    if not names or not any(_package_import_binds(statement, names) for statement in tree.body):
+        return tree  # no line it would change: the module's code is not needed
     code = tree.code
     words = Counter(IDENTIFIER.findall(code))
     counts = {name: words[name] for name in names}
@@ -115,6 +115,17 @@ def drop_unused_package_imports(tree: cst.Module, names: Collection[str]) -> cst
     if not changed:
         return tree
     return tree.with_changes(body=body)
+
+
+def _package_import_binds(statement: cst.BaseStatement, names: Collection[str]) -> bool:
+    imported = _package_import(statement)
+    if imported is None:
+        return False
+    for alias in imported.names:
+        target = alias.asname.name if alias.asname is not None else alias.name
+        if (target.value if isinstance(target, cst.Name) else "") in names:  # as the loop below reads it
+            return True
+    return False
 
 
 def _package_import(statement: cst.BaseStatement) -> cst.ImportFrom | None:
