@@ -29,7 +29,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from codemods import __version__
-from codemods.engine.cache import JournalledCache, KeyPrefix, content_key, stable_bytes, tool_digest, write_pickle
+from codemods.engine.cache import (
+    JournalledCache,
+    KeyPrefix,
+    content_key,
+    stable_bytes,
+    tool_digest,
+    write_pickle,
+)
 from codemods.engine.manifest import CodemodInfo, loaded
 
 if TYPE_CHECKING:

@@ -24,7 +24,12 @@ from typing import TYPE_CHECKING, Any
 from codemods import __version__
 from codemods.analysis import precheck
 from codemods.engine.cache import (
-    CACHE_DIR_NAME, ResultCache, content_key, folder_digest, tool_digest, value_digest,
+    CACHE_DIR_NAME,
+    ResultCache,
+    content_key,
+    folder_digest,
+    tool_digest,
+    value_digest,
 )  # fmt: skip
 from codemods.engine.collector import fewer_collections
 from codemods.engine.config import Settings
@@ -33,7 +38,14 @@ from codemods.engine.generated import GeneratedChecks
 from codemods.engine.indexes import Computed, IndexPass, index_digest
 from codemods.engine.manifest import CodemodInfo, loaded
 from codemods.engine.replay import TreeChanged, TreeRead, file_state
-from codemods.engine.sources import Problem, SourceFile, TreeSource, indexed_in, read_sources, sources_in
+from codemods.engine.sources import (
+    Problem,
+    SourceFile,
+    TreeSource,
+    indexed_in,
+    read_sources,
+    sources_in,
+)
 
 # libcst, the codemods and the pipeline are imported when a file needs them (codemods.engine.pipeline):
 # a run whose files contain no codemod's markers never imports them.

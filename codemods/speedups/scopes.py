@@ -168,7 +168,7 @@ def _visitor_names(self: Any) -> tuple[str, ...]:
     for name in sorted(candidates):
         if name in own:
             continue
-        kept = next(_kept_by(klass)[name] if name in _kept_by(klass) else False for klass in mro if name in vars(klass))
+        kept = next(_kept_by(klass).get(name, False) for klass in mro if name in vars(klass))
         if kept is None:
             try:
                 value = getattr(self, name)
