@@ -61,6 +61,23 @@ def outcome(sort: Callable[[str, CodeStyle], str], text: str, style: CodeStyle) 
         return "raised", type(error).__name__
 
 
+def in_a_forked_process(check: Callable[[], bool]) -> bool:
+    """``check()`` as a process forked from this one answers it."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.write(write, b"1" if check() else b"0")
+        finally:
+            os._exit(0)
+    os.close(write)
+    try:
+        return os.read(read, 1) == b"1"
+    finally:
+        os.waitpid(pid, 0)
+        os.close(read)
+
+
 needs_fork = pytest.mark.skipif(
     not hasattr(os, "fork") or (os.cpu_count() or 1) < 2, reason="the second process needs fork and two cores"
 )
@@ -115,35 +132,18 @@ def test_when_the_second_process_is_gone_isort_runs_here(second_process: None) -
 
 @needs_fork
 def test_a_process_forked_from_this_one_does_not_use_its_pipes(second_process: None) -> None:
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # a pool worker, say: the pipes are this process's
-        try:
-            ok = sorter.sort_code(UNSORTED, CodeStyle()) == in_this_process(UNSORTED, CodeStyle())
-            ok = ok and sorter._client is not None and sorter._client.owner != os.getpid()
-            os.write(write, b"1" if ok else b"0")
-        finally:
-            os._exit(0)
-    os.close(write)
-    assert os.read(read, 1) == b"1"
-    os.waitpid(pid, 0)
-    os.close(read)
+    def answers_as_isort_here() -> bool:  # a pool worker, say: the pipes are the console script's
+        ok = sorter.sort_code(UNSORTED, CodeStyle()) == in_this_process(UNSORTED, CodeStyle())
+        return ok and sorter._client is not None and sorter._client.owner != os.getpid()
+
+    assert in_a_forked_process(answers_as_isort_here)
     assert sorter.sort_code(UNSORTED, CodeStyle()) == in_this_process(UNSORTED, CodeStyle())  # not disturbed
 
 
 @needs_fork
 def test_a_process_forked_from_the_allowed_one_starts_none_of_its_own(second_process: None) -> None:
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # a pool worker loading a codemod the console script had not imported yet
-        try:
-            os.write(write, b"0" if sorter.start() else b"1")
-        finally:
-            os._exit(0)
-    os.close(write)
-    assert os.read(read, 1) == b"1"
-    os.waitpid(pid, 0)
-    os.close(read)
+    # A pool worker loading a codemod the console script had not imported yet.
+    assert in_a_forked_process(lambda: not sorter.start())
 
 
 # -- when it does not start --------------------------------------------------------------------
