@@ -91,7 +91,7 @@ print(json.dumps({"parsed": parsed, "failed": failed}))
 """
 
 # The installed CLI of this checkout, exactly as the console script (pyproject's [project.scripts]) starts it.
-CLI_PROGRAM = "import sys; from codemods.engine.commandline import entry; sys.argv[0] = 'auditfix'; sys.exit(entry())"
+CLI_PROGRAM = "import sys; from codemods.engine.console import entry; sys.argv[0] = 'auditfix'; sys.exit(entry())"
 IMPORT_LIBCST = [sys.executable, "-c", "import libcst"]
 ALL_FILES = "libcst, all files"
 PARSED_FILES = "libcst, parsed files"

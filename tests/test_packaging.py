@@ -41,7 +41,7 @@ def test_wheel_contains_the_cli_codemods_and_templates(tmp_path: Path) -> None:
     packaged = {p.name for p in (PROJECT / "templates").glob("*.j2")}
     assert packaged and templates == packaged
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "auditfix = codemods.engine.commandline:entry" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "auditfix = codemods.engine.console:entry" in zipfile.ZipFile(wheel).read(entry_points).decode()
     assert not any(name.startswith(("tests/", "sample_repo/", "benchmarks/")) for name in names)
 
 

@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from codemods.engine import replay, sorter
+from codemods.engine import dataclass_code, replay, sorter
 from codemods.engine.cache import CACHE_DIR_NAME
 
 if TYPE_CHECKING:
@@ -515,6 +515,7 @@ def entry() -> None:
     # are skipped; what auditfix writes is closed before, and the standard streams are flushed
     # regardless.  (cli.py does the same for the commands Typer runs.)
     atexit.register(gc.freeze)
+    dataclass_code.install()  # libcst's generated dataclass methods from the last run: see that module
     sorter.allow()  # isort imported beside libcst when the run needs both: see codemods.engine.sorter
     code = run_command_line(sys.argv[1:])
     if code is not None:
