@@ -362,25 +362,29 @@ def benchmark_corpus(
 # -- the pre-commit case ------------------------------------------------------------------------------
 
 
-def measure_precommit(corpus: corpora.Corpus, cases: Sequence[tuple[str, Sequence[str]]], repeats: int, scratch: Path, log: Any) -> CorpusResult:
+def measure_precommit(
+    corpus: corpora.Corpus, cases: Sequence[tuple[str, Sequence[str], dict[str, str]]], repeats: int, scratch: Path, log: Any
+) -> CorpusResult:
     """``auditfix run --check --no-progress FILE...`` as the pre-commit hook runs it, from the
     corpus's top, after the first named file changed: each case is run once unchanged (its
     caches filled, as by the previous commit), then ``repeats`` times (at least 5) with a new last
     line in that file, so no result of it is cached and nothing is replayed.  ``import libcst``
-    is timed between the runs, in the same minutes."""
+    is timed between the runs, in the same minutes.  A case's variables are added to auditfix's
+    environment (not to the baseline's)."""
     repeats = max(repeats, 5)
     result = CorpusResult(f"{corpus.name} pre-commit", corpus.files, corpus.lines, {}, [])
     baseline: list[Timing] = []
-    for case, (label, files) in enumerate(cases):
+    for case, (label, files, variables) in enumerate(cases):
         command = auditfix_command("run", "--check", "--no-progress", *files)
+        environment = {**child_environment(), **variables}
         changed = corpus.path / files[0]
         original = changed.read_bytes()
-        timed(command, cwd=corpus.path, env=child_environment())  # the previous commit's run
+        timed(command, cwd=corpus.path, env=environment)  # the previous commit's run
         timings = []
         for number in range(repeats):
             # No codemod's marker, and a text no other case wrote (its results would be cached).
             changed.write_bytes(original + f"# edited {case}.{number}\n".encode())
-            timing = timed(command, cwd=corpus.path, env=child_environment())
+            timing = timed(command, cwd=corpus.path, env=environment)
             if timing.returncode not in (0, 1):
                 raise BenchmarkError(f"pre-commit run on {files} exited {timing.returncode}:\n{timing.stderr[-3000:]}")
             timings.append(timing)
@@ -399,7 +403,7 @@ def measure_precommit(corpus: corpora.Corpus, cases: Sequence[tuple[str, Sequenc
     for measurement in result.measurements:
         measurement.ratio = measurement.seconds / libcst.seconds
     remove_cache(corpus.path)
-    for files in (f for _, f in cases):
+    for files in (f for _, f, _ in cases):
         for file in files:
             shutil.rmtree((corpus.path / file).parent / ".auditfix_cache", ignore_errors=True)
     return result
@@ -809,9 +813,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                     source = corpora.fetch_sdist(corpora.SUPERSET, cache)
                     copy = corpora.working_copy(source, work / (source.name + "-precommit"))
                     cases = [
-                        (f"one changed file ({PRECOMMIT_FILE})", [PRECOMMIT_FILE]),
-                        ("that file and one unchanged file in another folder (whole-tree indexes from the cache)", [PRECOMMIT_FILE, PRECOMMIT_OTHER]),
-                        (f"a changed file no codemod's markers occur in ({PRECOMMIT_UNTOUCHED})", [PRECOMMIT_UNTOUCHED]),
+                        (f"one changed file ({PRECOMMIT_FILE})", [PRECOMMIT_FILE], {}),
+                        ("that file and one unchanged file in another folder (whole-tree indexes from the cache)", [PRECOMMIT_FILE, PRECOMMIT_OTHER], {}),
+                        (f"a changed file no codemod's markers occur in ({PRECOMMIT_UNTOUCHED})", [PRECOMMIT_UNTOUCHED], {}),
+                        # The first case again, compiling the dataclass methods as plain Python does:
+                        # what the dataclass code table (codemods/engine/dataclass_code.py) saves.
+                        ("the first case, dataclass code table off (AUDITFIX_CODE_CACHE=0)", [PRECOMMIT_FILE], {"AUDITFIX_CODE_CACHE": "0"}),
                     ]  # fmt: skip
                     results.append(measure_precommit(corpora.measure(source.name, copy), cases, arguments.repeat, scratch, log))
                 if "pydantic" in parts or arguments.with_bump_pydantic:
@@ -840,7 +847,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 project_file = arguments.sample_repo / "pyproject.toml"
                 if named and project_file.is_file():
                     shutil.copyfile(project_file, copy / named[0].split("/")[0] / "pyproject.toml")
-                results.append(measure_precommit(corpora.measure(f"sample_repo x{arguments.copies}", copy), [("one changed file", named)], 1, scratch, log))
+                results.append(measure_precommit(corpora.measure(f"sample_repo x{arguments.copies}", copy), [("one changed file", named, {})], 1, scratch, log))
         except (BenchmarkError, corpora.CorpusError) as exc:
             log(f"benchmark: {exc}")
             return 1
