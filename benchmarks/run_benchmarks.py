@@ -70,7 +70,7 @@ if str(REPO) not in sys.path:
 
 from benchmarks import corpora  # noqa: E402 - needs the repository on sys.path when run as a script
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # The libcst baselines: parse and print each listed file.  Only libcst is imported.
 LIBCST_PROGRAM = """
@@ -153,6 +153,10 @@ class Measurement:
     failed: int | None = None
     configs_converted: int | None = None  # class Config blocks handled (converted or removed)
     configs_wrong: int | None = None  # conversions the oracle judges wrong
+    # pre-commit: the fastest `import libcst` timed between this case's runs, and the ratio to the
+    # fastest of the whole pre-commit measurement (``ratio`` is to the former)
+    baseline_seconds: float | None = None
+    fastest_baseline_ratio: float | None = None
     note: str = ""
 
 
@@ -369,8 +373,10 @@ def measure_precommit(
     corpus's top, after the first named file changed: each case is run once unchanged (its
     caches filled, as by the previous commit), then ``repeats`` times (at least 5) with a new last
     line in that file, so no result of it is cached and nothing is replayed.  ``import libcst``
-    is timed between the runs, in the same minutes.  A case's variables are added to auditfix's
-    environment (not to the baseline's)."""
+    is timed after each of those runs, and each case is compared with the fastest of its own
+    baseline runs: the same number of runs, in the same minutes (the machine's speed changes from
+    one minute to the next; the fastest of all baseline runs, the first row, was taken over four
+    times as many).  A case's variables are added to auditfix's environment (not to the baseline's)."""
     repeats = max(repeats, 5)
     result = CorpusResult(f"{corpus.name} pre-commit", corpus.files, corpus.lines, {}, [])
     baseline: list[Timing] = []
@@ -380,7 +386,7 @@ def measure_precommit(
         changed = corpus.path / files[0]
         original = changed.read_bytes()
         timed(command, cwd=corpus.path, env=environment)  # the previous commit's run
-        timings = []
+        timings, own_baseline = [], []
         for number in range(repeats):
             # No codemod's marker, and a text no other case wrote (its results would be cached).
             changed.write_bytes(original + f"# edited {case}.{number}\n".encode())
@@ -388,20 +394,23 @@ def measure_precommit(
             if timing.returncode not in (0, 1):
                 raise BenchmarkError(f"pre-commit run on {files} exited {timing.returncode}:\n{timing.stderr[-3000:]}")
             timings.append(timing)
-            baseline.append(timed(IMPORT_LIBCST, cwd=scratch, env=child_environment()))
+            own_baseline.append(timed(IMPORT_LIBCST, cwd=scratch, env=child_environment()))
+        baseline += own_baseline
         changed.write_bytes(original)
         best = min(timings, key=lambda t: t.seconds)
         listed = best.stdout.decode().split()
         measurement = Measurement(
             result.name, label, best.seconds, best.cpu_seconds, max(t.peak_mb for t in timings),
             files=len(files), changed=len(listed), note=" ".join(files),
+            baseline_seconds=min(t.seconds for t in own_baseline),
         )  # fmt: skip
         result.measurements.append(measurement)
         log(f"  pre-commit {label:40} {best.seconds:6.2f} s")
     libcst = min(baseline, key=lambda t: t.seconds)
     result.measurements.insert(0, Measurement(result.name, "python -c 'import libcst'", libcst.seconds, libcst.cpu_seconds, libcst.peak_mb))
     for measurement in result.measurements:
-        measurement.ratio = measurement.seconds / libcst.seconds
+        measurement.ratio = measurement.seconds / (measurement.baseline_seconds or libcst.seconds)
+        measurement.fastest_baseline_ratio = measurement.seconds / libcst.seconds
     remove_cache(corpus.path)
     for files in (f for _, f, _ in cases):
         for file in files:
@@ -685,9 +694,16 @@ def markdown(
         if not result.name.endswith("pre-commit"):
             continue
         lines += ["", f"{result.name} (`auditfix run --check --no-progress FILE...` from the corpus's top, after the first file changed):", ""]
-        lines += ["| run | seconds | × import libcst | CPU s | files listed | files named |", "|---|---:|---:|---:|---:|---|"]
+        lines += [
+            "| run | seconds | import libcst between its runs | × that | × the fastest import libcst | CPU s | files listed | files named |",
+            "|---|---:|---:|---:|---:|---:|---:|---|",
+        ]
         for m in result.measurements:
-            lines.append(f"| {m.run} | {m.seconds:.2f} | {_number(m.ratio)} | {m.cpu_seconds:.2f} | {_number(m.changed)} | {m.note} |")
+            own = "" if m.baseline_seconds is None else f"{m.baseline_seconds:.3f}"
+            lines.append(
+                f"| {m.run} | {m.seconds:.3f} | {own} | {_number(m.ratio)} | {_number(m.fastest_baseline_ratio)} | "
+                f"{m.cpu_seconds:.2f} | {_number(m.changed)} | {m.note} |"
+            )
     notes = [f"- {r.name}, {m.run}: {m.note}" for r in results if r.get("pydantic-config") for m in r.measurements if m.note]
     if notes:
         lines += ["", "Config conversions judged by benchmarks/pydantic_oracle.py:", "", *notes]
