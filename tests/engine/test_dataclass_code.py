@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from codemods.engine import dataclass_code
+from tests.forking import in_a_forked_process
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_REPO = REPO / "sample_repo"
@@ -212,19 +213,7 @@ def test_a_table_owned_by_another_user_is_ignored(installed: Callable[[], datacl
 def test_a_forked_process_does_not_write_the_table(installed: Callable[[], dataclass_code.CodeTable]) -> None:
     table = installed()
     define()
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.write(write, b"1" if table.save() else b"0")
-        finally:
-            os._exit(0)
-    os.close(write)
-    try:
-        assert os.read(read, 1) == b"0"
-    finally:
-        os.waitpid(pid, 0)
-        os.close(read)
+    assert not in_a_forked_process(table.save)
     assert not table.path.exists()
     assert table.save() and table.path.exists()
 

@@ -21,6 +21,7 @@ import pytest
 from codemods.engine import sorter
 from codemods.engine.style import sort_imports
 from codemods.options import CodeStyle
+from tests.forking import in_a_forked_process
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_REPO = REPO / "sample_repo"
@@ -59,23 +60,6 @@ def outcome(sort: Callable[[str, CodeStyle], str], text: str, style: CodeStyle) 
         return "raised", str(error).split(":")[0]
     except Exception as error:  # noqa: BLE001 - isort's own, raised here
         return "raised", type(error).__name__
-
-
-def in_a_forked_process(check: Callable[[], bool]) -> bool:
-    """``check()`` as a process forked from this one answers it."""
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.write(write, b"1" if check() else b"0")
-        finally:
-            os._exit(0)
-    os.close(write)
-    try:
-        return os.read(read, 1) == b"1"
-    finally:
-        os.waitpid(pid, 0)
-        os.close(read)
 
 
 needs_fork = pytest.mark.skipif(
