@@ -264,3 +264,30 @@ def test_every_test_that_passed_before_and_does_not_pass_after_is_newly_failing(
         ("broken", "error"), ("now_skipped", "skipped"), ("vanished", "missing"),
     ]
     assert comparison.newly_passing == ["new", "was_failing"]
+
+
+def test_each_precommit_case_is_compared_with_the_baseline_runs_of_its_own_minutes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scripted timings: the machine is slow while the first case runs (its import libcst runs
+    take 0.30 s) and fast during the second (0.20 s).  Each case's ratio is to its own baseline;
+    the ratio to the fastest baseline of all is kept beside it."""
+    (tmp_path / "a.py").write_text("x = 1\n")
+    seconds = iter([
+        9.0,  # case 0: the previous commit's run (not counted)
+        *[s for auditfix in (0.60, 0.66, 0.63, 0.61, 0.62) for s in (auditfix, 0.30)],
+        9.0,  # case 1: the previous commit's run
+        *[s for auditfix in (0.50, 0.52, 0.55, 0.51, 0.53) for s in (auditfix, 0.20)],
+    ])  # fmt: skip
+
+    def scripted(command: list[str], *, cwd: Path, env: dict[str, str] | None = None) -> bench.Timing:
+        return bench.Timing(next(seconds), 0.1, 10.0, 0, b"a.py\n", "")
+
+    monkeypatch.setattr(bench, "timed", scripted)
+    corpus = bench.corpora.Corpus("c", tmp_path, 1, 1)
+    result = bench.measure_precommit(corpus, [("slow minutes", ["a.py"], {}), ("fast minutes", ["a.py"], {"X": "1"})], 5, tmp_path, lambda _: None)
+    baseline, slow, fast = result.measurements
+    assert baseline.seconds == 0.20 and baseline.ratio == 1.0
+    assert (slow.seconds, slow.baseline_seconds) == (0.60, 0.30)
+    assert slow.ratio == pytest.approx(2.0) and slow.fastest_baseline_ratio == pytest.approx(3.0)
+    assert (fast.seconds, fast.baseline_seconds) == (0.50, 0.20)
+    assert fast.ratio == pytest.approx(2.5) and fast.fastest_baseline_ratio == pytest.approx(2.5)
+    assert next(seconds, None) is None  # every scripted run was taken, in that order
